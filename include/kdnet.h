@@ -1,0 +1,69 @@
+#pragma once
+/* KDNet: a multilayer perceptron whose input derivatives are propagated forward as exact jets.
+
+   Jet layout. For a batch of n points and a KDJetSpec, stream 0 is the value, streams 1..nin the first
+   derivatives d/dx_i (physical inputs: the affine input map and the output scaling are included), then one
+   stream per requested second derivative d2/dx_i dx_j, in the order of the spec. A jet array holds
+     jet[(o * nstreams + s) * n + p]    output o, stream s, point p
+   so that every (output, stream) pair is a contiguous run over the points of a block. Points are given
+   point-major: x[p * nin + i]. All parameters live in one contiguous buffer (layer by layer: W (out x in,
+   row-major), then b), which is what the optimizers, the allreduce and the files see. */
+#include <kdsys.h>
+
+#define KD_NET_MAX_LAYERS 32
+#define KD_NET_MAX_IN 3
+#define KD_NET_MAX_OUT 4
+#define KD_JET_MAX_SECOND 6
+#define KD_JET_MAX_STREAMS (1 + KD_NET_MAX_IN + KD_JET_MAX_SECOND)
+
+typedef struct _p_KDNet *KDNet;
+
+typedef enum {
+  KD_ACTIVATION_TANH,
+  KD_ACTIVATION_SIN
+} KDActivation;
+PETSC_EXTERN const char *const KDActivations[];
+
+/* Which second derivatives a jet carries: pairs (i, j), i <= j; pure ones are (i, i). */
+typedef struct {
+  PetscInt nsecond;
+  PetscInt second[KD_JET_MAX_SECOND][2];
+} KDJetSpec;
+
+/* Descriptive attributes of a model file (DESIGN.md: model files). */
+typedef struct {
+  char      pde[64];
+  char      inputs[64];       /* e.g. "t,x" */
+  char      outputs[64];      /* e.g. "u" or "u,v,p" */
+  char      trained_with[16]; /* pinn | distill | scratch */
+  PetscInt  level;
+  PetscInt  nparams;          /* PDE parameters written as root attributes by name */
+  char      param_names[16][32];
+  PetscReal param_values[16];
+} KDModelInfo;
+
+/* Loss on a block of points: given the jets of the block (layout above, n = block size, offset = index of the
+   block's first point in the batch), add the block's loss to *loss and write dLoss/djet into adj (same layout;
+   the caller zeroes it). Called once per block, in order; may be called with different block sizes. */
+typedef PetscErrorCode (*KDJetLossFunction)(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal adj[], PetscReal *loss, void *ctx);
+
+PETSC_EXTERN PetscErrorCode KDNetCreate(MPI_Comm, KDNet *);
+PETSC_EXTERN PetscErrorCode KDNetDestroy(KDNet *);
+PETSC_EXTERN PetscErrorCode KDNetSetOptionsPrefix(KDNet, const char[]);
+PETSC_EXTERN PetscErrorCode KDNetSetArchitecture(KDNet, PetscInt, PetscInt, const PetscInt[], PetscInt);
+PETSC_EXTERN PetscErrorCode KDNetSetActivation(KDNet, KDActivation);
+PETSC_EXTERN PetscErrorCode KDNetSetInputBounds(KDNet, const PetscReal[], const PetscReal[]);
+PETSC_EXTERN PetscErrorCode KDNetSetOutputScaling(KDNet, const PetscReal[], const PetscReal[]);
+PETSC_EXTERN PetscErrorCode KDNetSetFromOptions(KDNet);
+PETSC_EXTERN PetscErrorCode KDNetSetUp(KDNet);
+PETSC_EXTERN PetscErrorCode KDNetInitialize(KDNet, PetscInt);
+PETSC_EXTERN PetscErrorCode KDNetGetSizes(KDNet, PetscInt *, PetscInt *, PetscInt *);
+PETSC_EXTERN PetscErrorCode KDNetGetWidths(KDNet, PetscInt *, const PetscInt **);
+PETSC_EXTERN PetscErrorCode KDNetGetParameters(KDNet, PetscReal **);
+PETSC_EXTERN PetscErrorCode KDNetEvaluate(KDNet, PetscInt, const PetscReal[], PetscReal[]);
+PETSC_EXTERN PetscErrorCode KDJetSpecGetNumStreams(const KDJetSpec *, PetscInt, PetscInt *);
+PETSC_EXTERN PetscErrorCode KDNetJetForward(KDNet, const KDJetSpec *, PetscInt, const PetscReal[], PetscReal[]);
+PETSC_EXTERN PetscErrorCode KDNetLossGradient(KDNet, const KDJetSpec *, PetscInt, const PetscReal[], KDJetLossFunction, void *, PetscReal *, PetscReal[]);
+PETSC_EXTERN PetscErrorCode KDNetView(KDNet, PetscViewer);
+PETSC_EXTERN PetscErrorCode KDNetWrite(KDNet, const char[], const KDModelInfo *);
+PETSC_EXTERN PetscErrorCode KDNetLoad(MPI_Comm, const char[], KDNet *, KDModelInfo *);

@@ -1,0 +1,5 @@
+#pragma once
+/* kdpinn: knowledge distillation of physics-informed neural networks across scales. Umbrella header. */
+#include <kdsys.h>
+#include <kdreference.h>
+#include <kdsolver.h>

@@ -1,0 +1,26 @@
+#pragma once
+/* kdpinn system layer: version, errors, common options, output directory, atomic files, logging. */
+#include <petsc.h>
+#include <kdversion.h>
+
+/* Options shared by every stage (prefix -kd_). */
+typedef struct {
+  char      out[PETSC_MAX_PATH_LEN]; /* -kd_out: output directory of the experiment */
+  char      pde[64];                 /* -kd_pde: burgers | heat | cavity */
+  PetscInt  levels;                  /* -kd_levels: number of levels of the scale hierarchy */
+  PetscInt  seed;                    /* -kd_seed: seed of every random stream */
+  PetscBool force;                   /* -kd_force: rerun a stage whose output exists */
+} KDCommonOptions;
+
+PETSC_EXTERN PetscErrorCode KDGetCommonOptions(MPI_Comm, KDCommonOptions *);
+PETSC_EXTERN PetscErrorCode KDPushErrorHandler(PetscBool);
+PETSC_EXTERN PetscErrorCode KDOutputDirCheck(MPI_Comm, const char[]);
+PETSC_EXTERN PetscErrorCode KDOutputPath(const char[], const char[], char[], size_t);
+PETSC_EXTERN PetscErrorCode KDFileTemporaryName(const char[], char[], size_t);
+PETSC_EXTERN PetscErrorCode KDFileCommit(MPI_Comm, const char[], const char[]);
+PETSC_EXTERN PetscErrorCode KDFileDiscard(MPI_Comm, const char[]);
+PETSC_EXTERN PetscErrorCode KDLogStageGet(const char[], PetscLogStage *);
+
+/* Log classes and events of the hot kernels; registered once by KDRegisterAll(). */
+PETSC_EXTERN PetscClassId  KD_CLASSID;
+PETSC_EXTERN PetscErrorCode KDRegisterAll(void);

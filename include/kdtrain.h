@@ -1,0 +1,54 @@
+#pragma once
+/* PINN losses (KDLoss) and data-parallel training (KDTrainer).
+
+   Division of labour: a KDLoss evaluates, on this rank's share of the collocation points only, the weighted loss
+   terms and their gradient with respect to the network parameters, with no communication. A KDTrainer owns the
+   optimizers (Adam, then L-BFGS through TAO): each evaluation sums [gradient, terms] over the ranks with exactly one
+   MPI_Allreduce of one buffer. Collocation points are drawn from global indices with a counter-based generator, so
+   the global point set, and hence the trained model, does not depend on the number of ranks. */
+#include <kdnet.h>
+#include <kdreference.h>
+
+#define KD_LOSS_MAX_TERMS 16
+
+/* Counter-based random numbers: a pure function of (seed, stream, index), uniform in [0, 1). */
+PETSC_EXTERN PetscReal KDRandomUniform(PetscInt64, PetscInt64, PetscInt64);
+
+typedef struct _p_KDLoss *KDLoss;
+
+PETSC_EXTERN PetscErrorCode KDLossCreate(MPI_Comm, KDLoss *);
+PETSC_EXTERN PetscErrorCode KDLossDestroy(KDLoss *);
+PETSC_EXTERN PetscErrorCode KDLossSetOptionsPrefix(KDLoss, const char[]);
+PETSC_EXTERN PetscErrorCode KDLossSetNet(KDLoss, KDNet);
+PETSC_EXTERN PetscErrorCode KDLossSetReference(KDLoss, KDReference, PetscInt);
+PETSC_EXTERN PetscErrorCode KDLossSetSeed(KDLoss, PetscInt);
+PETSC_EXTERN PetscErrorCode KDLossSetFromOptions(KDLoss);
+PETSC_EXTERN PetscErrorCode KDLossSetUp(KDLoss);
+PETSC_EXTERN PetscErrorCode KDLossGetTerms(KDLoss, PetscInt *, const char *const **);
+/* Local (this rank) weighted terms and gradient, no communication; grad is overwritten. The global loss is the sum of
+   the terms summed over ranks (terms are already normalized by global point counts). */
+PETSC_EXTERN PetscErrorCode KDLossEvaluateLocal(KDLoss, PetscReal[], PetscReal[]);
+/* Draws a new collocation set (epoch k); the set depends on (seed, k, global index) only. */
+PETSC_EXTERN PetscErrorCode KDLossResample(KDLoss, PetscInt);
+PETSC_EXTERN PetscErrorCode KDLossView(KDLoss, PetscViewer);
+
+/* Objective seen by the trainer: local terms and local gradient at the network's current parameters. */
+typedef PetscErrorCode (*KDObjectiveFunction)(void *ctx, PetscReal terms[], PetscReal grad[]);
+
+typedef struct _p_KDTrainer *KDTrainer;
+
+PETSC_EXTERN PetscErrorCode KDTrainerCreate(MPI_Comm, KDTrainer *);
+PETSC_EXTERN PetscErrorCode KDTrainerDestroy(KDTrainer *);
+PETSC_EXTERN PetscErrorCode KDTrainerSetOptionsPrefix(KDTrainer, const char[]);
+PETSC_EXTERN PetscErrorCode KDTrainerSetNet(KDTrainer, KDNet);
+PETSC_EXTERN PetscErrorCode KDTrainerSetLoss(KDTrainer, KDLoss);
+PETSC_EXTERN PetscErrorCode KDTrainerSetObjective(KDTrainer, PetscInt, const char *const[], KDObjectiveFunction, void *);
+PETSC_EXTERN PetscErrorCode KDTrainerSetCheckpoint(KDTrainer, const char[]);
+PETSC_EXTERN PetscErrorCode KDTrainerSetFromOptions(KDTrainer);
+PETSC_EXTERN PetscErrorCode KDTrainerSetUp(KDTrainer);
+PETSC_EXTERN PetscErrorCode KDTrainerTrain(KDTrainer);
+PETSC_EXTERN PetscErrorCode KDTrainerGetLoss(KDTrainer, PetscReal *);
+PETSC_EXTERN PetscErrorCode KDTrainerGetTrainTime(KDTrainer, PetscReal *);
+PETSC_EXTERN PetscErrorCode KDTrainerView(KDTrainer, PetscViewer);
+
+PETSC_EXTERN PetscErrorCode KDStageTrain(MPI_Comm);

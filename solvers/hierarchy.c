@@ -1,0 +1,845 @@
+/*
+  KDReference: the reference solutions of a PDE on a hierarchy of grids, and reference.h5.
+
+  Level 0 is the solver grid. Level l has half the cells of level l-1 on every axis, and each of its values is the
+  average of the 2^dim children: the cell average is the scale filter of the hierarchy, and it preserves the mean
+  exactly. Fields are MPI Vecs in natural (row-major) order, distributed in blocks of whole rows of axis 0, which is
+  also the block each rank writes to or reads from the file with one collective hyperslab transfer. Averages are
+  summed in a fixed order, so every level (and the file) is bitwise the same for any number of ranks.
+*/
+#include <kdreference.h>
+#include "../src/kdio.h"
+#include <string.h>
+
+#define KD_MAX_PARAMS 32
+#define KD_MAX_STRINGS 8
+#define KD_NAME_LEN 64
+
+typedef struct {
+  PetscInt  n[KD_MAX_DIM];
+  PetscReal lo[KD_MAX_DIM], hi[KD_MAX_DIM];
+  Vec       field[KD_MAX_FIELDS];
+} KDLevel;
+
+struct _p_KDReference {
+  MPI_Comm  comm;
+  char      pde[KD_NAME_LEN];
+  char      axes[KD_NAME_LEN];
+  PetscInt  dim, nlevels, nlevels_requested;
+  PetscBool gridset;
+  KDLevel   level[KD_MAX_LEVELS];
+  PetscInt  nfields;
+  char      fieldname[KD_MAX_FIELDS][KD_NAME_LEN];
+  PetscInt  nparams;
+  char      paramname[KD_MAX_PARAMS][KD_NAME_LEN];
+  PetscReal paramvalue[KD_MAX_PARAMS];
+  PetscInt  nstrings;
+  char      stringname[KD_MAX_STRINGS][KD_NAME_LEN];
+  char     *stringvalue[KD_MAX_STRINGS];
+};
+
+static PetscLogEvent KD_Restrict, KD_ReferenceIO;
+
+static PetscErrorCode KDReferenceCheckLevels(KDReference, PetscInt);
+
+static PetscErrorCode KDReferenceRegisterEvents(void)
+{
+  static PetscBool done = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  if (done) PetscFunctionReturn(0);
+  done = PETSC_TRUE;
+  PetscCall(KDRegisterAll());
+  PetscCall(PetscLogEventRegister("KDRestrict", KD_CLASSID, &KD_Restrict));
+  PetscCall(PetscLogEventRegister("KDReferenceIO", KD_CLASSID, &KD_ReferenceIO));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceCreate - Creates an empty reference (no grid, no fields).
+
+  Collective
+
+  Output Parameter:
+. ref - the new reference
+
+.seealso: KDReferenceSetGrid(), KDReferenceAddField(), KDReferenceBuildHierarchy(), KDReferenceWrite(), KDReferenceLoad()
+@*/
+PetscErrorCode KDReferenceCreate(MPI_Comm comm, KDReference *ref)
+{
+  PetscFunctionBegin;
+  PetscCall(KDReferenceRegisterEvents());
+  PetscCall(PetscNew(ref));
+  (*ref)->comm    = comm;
+  (*ref)->nlevels = 0;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceDestroy - Destroys a reference and clears the handle; safe on NULL.
+
+  Collective
+@*/
+PetscErrorCode KDReferenceDestroy(KDReference *ref)
+{
+  PetscFunctionBegin;
+  if (!ref || !*ref) PetscFunctionReturn(0);
+  for (PetscInt l = 0; l < KD_MAX_LEVELS; l++)
+    for (PetscInt f = 0; f < KD_MAX_FIELDS; f++) PetscCall(VecDestroy(&(*ref)->level[l].field[f]));
+  for (PetscInt s = 0; s < (*ref)->nstrings; s++) PetscCall(PetscFree((*ref)->stringvalue[s]));
+  PetscCall(PetscFree(*ref));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetComm - The communicator of a reference.
+
+  Not collective
+@*/
+PetscErrorCode KDReferenceGetComm(KDReference ref, MPI_Comm *comm)
+{
+  PetscFunctionBegin;
+  *comm = ref->comm;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceSetPDE - Names the PDE the reference solves (burgers, heat, cavity).
+
+  Collective
+@*/
+PetscErrorCode KDReferenceSetPDE(KDReference ref, const char pde[])
+{
+  PetscFunctionBegin;
+  PetscCall(PetscStrncpy(ref->pde, pde, sizeof(ref->pde)));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetPDE - The name of the PDE.
+
+  Not collective
+@*/
+PetscErrorCode KDReferenceGetPDE(KDReference ref, const char **pde)
+{
+  PetscFunctionBegin;
+  *pde = ref->pde;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceSetGrid - Sets the level-0 (solver) grid: a uniform cell-centred grid.
+
+  Collective
+
+  Input Parameters:
++ ref  - the reference
+. dim  - number of axes (1 to 3)
+. axes - comma-separated axis names, slowest first, e.g. "t,x", "t,y,x" or "y,x"
+. n    - cells per axis
+. lo   - lower end of each axis
+- hi   - upper end of each axis
+
+  Notes:
+  Value i of axis d sits at lo[d] + (i + 1/2) (hi[d] - lo[d]) / n[d].
+@*/
+PetscErrorCode KDReferenceSetGrid(KDReference ref, PetscInt dim, const char axes[], const PetscInt n[], const PetscReal lo[], const PetscReal hi[])
+{
+  PetscInt naxes = 1;
+
+  PetscFunctionBegin;
+  PetscCheck(!ref->nfields, ref->comm, PETSC_ERR_ORDER, "set the grid before adding fields");
+  PetscCheck(dim >= 1 && dim <= KD_MAX_DIM, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "grid dimension %" PetscInt_FMT " not in [1, %d]", dim, KD_MAX_DIM);
+  for (const char *c = axes; *c; c++) naxes += (*c == ',');
+  PetscCheck(naxes == dim, ref->comm, PETSC_ERR_ARG_WRONG, "axes '%s' do not name %" PetscInt_FMT " axes", axes, dim);
+  PetscCall(PetscStrncpy(ref->axes, axes, sizeof(ref->axes)));
+  ref->dim = dim;
+  for (PetscInt d = 0; d < dim; d++) {
+    PetscCheck(n[d] >= 1, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "axis %" PetscInt_FMT " has %" PetscInt_FMT " cells", d, n[d]);
+    PetscCheck(hi[d] > lo[d], ref->comm, PETSC_ERR_ARG_WRONG, "axis %" PetscInt_FMT " has an empty interval [%g, %g]", d, (double)lo[d], (double)hi[d]);
+    ref->level[0].n[d]  = n[d];
+    ref->level[0].lo[d] = lo[d];
+    ref->level[0].hi[d] = hi[d];
+  }
+  ref->nlevels = 1;
+  ref->gridset = PETSC_TRUE;
+  if (ref->nlevels_requested > 1) PetscCall(KDReferenceCheckLevels(ref, ref->nlevels_requested));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceSetNumLevels - Announces how many levels the hierarchy will have, so that KDReferenceSetGrid() can
+  refuse a grid too small for them before a solver spends time on it.
+
+  Collective
+@*/
+PetscErrorCode KDReferenceSetNumLevels(KDReference ref, PetscInt L)
+{
+  PetscFunctionBegin;
+  PetscCheck(L >= 1 && L <= KD_MAX_LEVELS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_levels %" PetscInt_FMT " not in [1, %d]", L, KD_MAX_LEVELS);
+  ref->nlevels_requested = L;
+  if (ref->gridset) PetscCall(KDReferenceCheckLevels(ref, L));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceSetParameter - Records a named PDE parameter (written as a root attribute of reference.h5).
+
+  Collective
+@*/
+PetscErrorCode KDReferenceSetParameter(KDReference ref, const char name[], PetscReal value)
+{
+  PetscInt i;
+
+  PetscFunctionBegin;
+  for (i = 0; i < ref->nparams; i++) {
+    PetscBool same;
+    PetscCall(PetscStrcmp(ref->paramname[i], name, &same));
+    if (same) break;
+  }
+  if (i == ref->nparams) {
+    PetscCheck(ref->nparams < KD_MAX_PARAMS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "too many parameters (at most %d)", KD_MAX_PARAMS);
+    PetscCall(PetscStrncpy(ref->paramname[i], name, KD_NAME_LEN));
+    ref->nparams++;
+  }
+  ref->paramvalue[i] = value;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetParameter - A named PDE parameter; found is false if the reference does not carry it.
+
+  Not collective
+@*/
+PetscErrorCode KDReferenceGetParameter(KDReference ref, const char name[], PetscReal *value, PetscBool *found)
+{
+  PetscFunctionBegin;
+  *found = PETSC_FALSE;
+  for (PetscInt i = 0; i < ref->nparams; i++) {
+    PetscBool same;
+    PetscCall(PetscStrcmp(ref->paramname[i], name, &same));
+    if (same) {
+      *value = ref->paramvalue[i];
+      *found = PETSC_TRUE;
+      break;
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceSetString - Records a named string (e.g. a microstructure description) as a root attribute.
+
+  Collective
+@*/
+PetscErrorCode KDReferenceSetString(KDReference ref, const char name[], const char value[])
+{
+  PetscInt i;
+
+  PetscFunctionBegin;
+  for (i = 0; i < ref->nstrings; i++) {
+    PetscBool same;
+    PetscCall(PetscStrcmp(ref->stringname[i], name, &same));
+    if (same) break;
+  }
+  if (i == ref->nstrings) {
+    PetscCheck(ref->nstrings < KD_MAX_STRINGS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "too many string attributes (at most %d)", KD_MAX_STRINGS);
+    PetscCall(PetscStrncpy(ref->stringname[i], name, KD_NAME_LEN));
+    ref->nstrings++;
+  }
+  PetscCall(PetscFree(ref->stringvalue[i]));
+  PetscCall(PetscStrallocpy(value, &ref->stringvalue[i]));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetString - A named string attribute, or NULL if the reference does not carry it.
+
+  Not collective
+@*/
+PetscErrorCode KDReferenceGetString(KDReference ref, const char name[], const char **value)
+{
+  PetscFunctionBegin;
+  *value = NULL;
+  for (PetscInt i = 0; i < ref->nstrings; i++) {
+    PetscBool same;
+    PetscCall(PetscStrcmp(ref->stringname[i], name, &same));
+    if (same) *value = ref->stringvalue[i];
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Every axis needs a multiple of 2^(L-1) cells and at least 2 cells on the coarsest level. */
+static PetscErrorCode KDReferenceCheckLevels(KDReference ref, PetscInt L)
+{
+  PetscInt factor = 1;
+  char     axes[KD_NAME_LEN], *axis[KD_MAX_DIM] = {NULL, NULL, NULL}, *save = NULL;
+
+  PetscFunctionBegin;
+  PetscCheck(L >= 1 && L <= KD_MAX_LEVELS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_levels %" PetscInt_FMT " not in [1, %d]", L, KD_MAX_LEVELS);
+  PetscCall(PetscStrncpy(axes, ref->axes, sizeof(axes)));
+  axis[0] = strtok_r(axes, ",", &save);
+  for (PetscInt d = 1; d < ref->dim; d++) axis[d] = strtok_r(NULL, ",", &save);
+  for (PetscInt l = 1; l < L; l++) factor *= 2;
+  for (PetscInt d = 0; d < ref->dim; d++) {
+    const PetscInt n = ref->level[0].n[d];
+    PetscCheck(n % factor == 0 && n / factor >= 2, ref->comm, PETSC_ERR_ARG_INCOMP,
+               "grid too small for -kd_levels %" PetscInt_FMT ": axis %s has %" PetscInt_FMT " cells, needs a multiple of %" PetscInt_FMT " and at least %" PetscInt_FMT, L,
+               axis[d] ? axis[d] : "?", n, factor, 2 * factor);
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscInt KDLevelRowLength(KDReference ref, PetscInt l)
+{
+  PetscInt len = 1;
+  for (PetscInt d = 1; d < ref->dim; d++) len *= ref->level[l].n[d];
+  return len;
+}
+
+/* Rows of axis 0 that this rank owns on level l: PETSc's default split of n[0] rows. */
+static PetscErrorCode KDLevelGetRows(KDReference ref, PetscInt l, PetscInt *rstart, PetscInt *nrows)
+{
+  PetscInt n = PETSC_DECIDE, N = ref->level[l].n[0];
+
+  PetscFunctionBegin;
+  PetscCall(PetscSplitOwnership(ref->comm, &n, &N));
+  PetscCallMPI(MPI_Scan(&n, rstart, 1, MPIU_INT, MPI_SUM, ref->comm));
+  *rstart -= n;
+  *nrows = n;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceCreateLevelVec - Creates a Vec with the layout of a field of a level (natural order, blocks of rows of
+  axis 0), e.g. for a solver to fill with VecSetValues() by natural index before KDReferenceAddField().
+
+  Collective
+@*/
+PetscErrorCode KDReferenceCreateLevelVec(KDReference ref, PetscInt l, Vec *v)
+{
+  PetscInt rstart, nrows;
+
+  PetscFunctionBegin;
+  PetscCheck(ref->gridset, ref->comm, PETSC_ERR_ORDER, "the reference has no grid: call KDReferenceSetGrid() first");
+  PetscCheck(l >= 0 && l < ref->nlevels, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "level %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", l, ref->nlevels);
+  PetscCall(KDLevelGetRows(ref, l, &rstart, &nrows));
+  PetscCall(VecCreateMPI(ref->comm, nrows * KDLevelRowLength(ref, l), PETSC_DETERMINE, v));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceAddField - Adds a level-0 field; the reference keeps its own copy.
+
+  Collective
+
+  Input Parameters:
++ ref  - the reference, with its grid set
+. name - field name (u, v, p, ...)
+- v    - the field in natural order, of global size the number of level-0 cells; any parallel layout
+
+.seealso: KDReferenceCreateLevelVec()
+@*/
+PetscErrorCode KDReferenceAddField(KDReference ref, const char name[], Vec v)
+{
+  PetscInt   N, Nexpect = 1, f = ref->nfields, lo, hi;
+  Vec        dst;
+  IS         is;
+  VecScatter scatter;
+
+  PetscFunctionBegin;
+  PetscCheck(ref->gridset, ref->comm, PETSC_ERR_ORDER, "the reference has no grid: call KDReferenceSetGrid() first");
+  PetscCheck(ref->nlevels == 1, ref->comm, PETSC_ERR_ORDER, "add fields before building the hierarchy");
+  PetscCheck(f < KD_MAX_FIELDS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "too many fields (at most %d)", KD_MAX_FIELDS);
+  for (PetscInt d = 0; d < ref->dim; d++) Nexpect *= ref->level[0].n[d];
+  PetscCall(VecGetSize(v, &N));
+  PetscCheck(N == Nexpect, ref->comm, PETSC_ERR_ARG_SIZ, "field %s has %" PetscInt_FMT " values, the grid %" PetscInt_FMT, name, N, Nexpect);
+  PetscCall(KDReferenceCreateLevelVec(ref, 0, &dst));
+  PetscCall(VecGetOwnershipRange(dst, &lo, &hi));
+  PetscCall(ISCreateStride(ref->comm, hi - lo, lo, 1, &is));
+  PetscCall(VecScatterCreate(v, is, dst, is, &scatter));
+  PetscCall(VecScatterBegin(scatter, v, dst, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(scatter, v, dst, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterDestroy(&scatter));
+  PetscCall(ISDestroy(&is));
+  PetscCall(PetscStrncpy(ref->fieldname[f], name, KD_NAME_LEN));
+  ref->level[0].field[f] = dst;
+  ref->nfields++;
+  PetscFunctionReturn(0);
+}
+
+/* Level l from level l-1: each rank gathers the fine rows under its coarse rows, then averages the children in a
+   fixed order (so results do not depend on the rank count). */
+static PetscErrorCode KDReferenceRestrict(KDReference ref, PetscInt l)
+{
+  const KDLevel *fine = &ref->level[l - 1];
+  KDLevel       *crs  = &ref->level[l];
+  PetscInt       nf[3] = {1, 1, 1}, nc[3] = {1, 1, 1}, pair[3] = {1, 1, 1}, rstart, nrows, fine_row;
+  PetscReal      scale;
+
+  PetscFunctionBegin;
+  for (PetscInt d = 0; d < ref->dim; d++) {
+    nf[d]   = fine->n[d];
+    nc[d]   = crs->n[d];
+    pair[d] = 2;
+  }
+  scale    = 1.0 / (PetscReal)(pair[0] * pair[1] * pair[2]);
+  fine_row = nf[1] * nf[2];
+  PetscCall(KDLevelGetRows(ref, l, &rstart, &nrows));
+  for (PetscInt f = 0; f < ref->nfields; f++) {
+    Vec                local;
+    IS                 is;
+    VecScatter         scatter;
+    const PetscScalar *a;
+    PetscScalar       *c;
+
+    PetscCall(KDReferenceCreateLevelVec(ref, l, &crs->field[f]));
+    PetscCall(ISCreateStride(PETSC_COMM_SELF, 2 * nrows * fine_row, 2 * rstart * fine_row, 1, &is));
+    PetscCall(VecCreateSeq(PETSC_COMM_SELF, 2 * nrows * fine_row, &local));
+    PetscCall(VecScatterCreate(fine->field[f], is, local, NULL, &scatter));
+    PetscCall(VecScatterBegin(scatter, fine->field[f], local, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecScatterEnd(scatter, fine->field[f], local, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecGetArrayRead(local, &a));
+    PetscCall(VecGetArray(crs->field[f], &c));
+    for (PetscInt i0 = 0; i0 < nrows; i0++)
+      for (PetscInt i1 = 0; i1 < nc[1]; i1++)
+        for (PetscInt i2 = 0; i2 < nc[2]; i2++) {
+          PetscReal sum = 0;
+          for (PetscInt a0 = 0; a0 < pair[0]; a0++)
+            for (PetscInt a1 = 0; a1 < pair[1]; a1++)
+              for (PetscInt a2 = 0; a2 < pair[2]; a2++) sum += a[((2 * i0 + a0) * nf[1] + pair[1] * i1 + a1) * nf[2] + pair[2] * i2 + a2];
+          c[(i0 * nc[1] + i1) * nc[2] + i2] = sum * scale;
+        }
+    PetscCall(VecRestoreArray(crs->field[f], &c));
+    PetscCall(VecRestoreArrayRead(local, &a));
+    PetscCall(VecScatterDestroy(&scatter));
+    PetscCall(VecDestroy(&local));
+    PetscCall(ISDestroy(&is));
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceBuildHierarchy - Builds levels 1..L-1 by restriction (cell averages over 2 x ... x 2 children).
+
+  Collective
+
+  Input Parameters:
++ ref - the reference, with its grid and level-0 fields
+- L   - number of levels including level 0 (option -kd_levels)
+
+  Notes:
+  Every axis of level 0 must have a multiple of 2^(L-1) cells, and at least 2 cells on the coarsest level.
+@*/
+PetscErrorCode KDReferenceBuildHierarchy(KDReference ref, PetscInt L)
+{
+  PetscFunctionBegin;
+  PetscCheck(ref->gridset && ref->nfields > 0, ref->comm, PETSC_ERR_ORDER, "the reference has no fields to restrict");
+  PetscCheck(ref->nlevels == 1, ref->comm, PETSC_ERR_ORDER, "the hierarchy is already built");
+  PetscCall(KDReferenceCheckLevels(ref, L));
+  PetscCall(PetscLogEventBegin(KD_Restrict, 0, 0, 0, 0));
+  for (PetscInt l = 1; l < L; l++) {
+    for (PetscInt d = 0; d < ref->dim; d++) {
+      ref->level[l].n[d]  = ref->level[l - 1].n[d] / 2;
+      ref->level[l].lo[d] = ref->level[0].lo[d];
+      ref->level[l].hi[d] = ref->level[0].hi[d];
+    }
+    ref->nlevels = l + 1;
+    PetscCall(KDReferenceRestrict(ref, l));
+  }
+  PetscCall(PetscLogEventEnd(KD_Restrict, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetNumLevels - Number of levels (1 before the hierarchy is built).
+
+  Not collective
+@*/
+PetscErrorCode KDReferenceGetNumLevels(KDReference ref, PetscInt *L)
+{
+  PetscFunctionBegin;
+  *L = ref->nlevels;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetLevelGrid - The grid of a level: dimension, cells per axis, interval per axis (any output may be NULL).
+
+  Not collective
+@*/
+PetscErrorCode KDReferenceGetLevelGrid(KDReference ref, PetscInt l, PetscInt *dim, PetscInt n[], PetscReal lo[], PetscReal hi[])
+{
+  PetscFunctionBegin;
+  PetscCheck(l >= 0 && l < ref->nlevels, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "level %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", l, ref->nlevels);
+  if (dim) *dim = ref->dim;
+  for (PetscInt d = 0; d < ref->dim; d++) {
+    if (n) n[d] = ref->level[l].n[d];
+    if (lo) lo[d] = ref->level[l].lo[d];
+    if (hi) hi[d] = ref->level[l].hi[d];
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetAxes - The comma-separated axis names, slowest first (e.g. "t,x").
+
+  Not collective
+@*/
+PetscErrorCode KDReferenceGetAxes(KDReference ref, const char **axes)
+{
+  PetscFunctionBegin;
+  *axes = ref->axes;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetNumFields - Number of fields per level.
+
+  Not collective
+@*/
+PetscErrorCode KDReferenceGetNumFields(KDReference ref, PetscInt *nfields)
+{
+  PetscFunctionBegin;
+  *nfields = ref->nfields;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetFieldName - The name of field f.
+
+  Not collective
+@*/
+PetscErrorCode KDReferenceGetFieldName(KDReference ref, PetscInt f, const char **name)
+{
+  PetscFunctionBegin;
+  PetscCheck(f >= 0 && f < ref->nfields, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "field %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", f, ref->nfields);
+  *name = ref->fieldname[f];
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetField - A field of a level, borrowed (do not destroy): natural order, blocks of rows of axis 0.
+
+  Not collective
+@*/
+PetscErrorCode KDReferenceGetField(KDReference ref, PetscInt l, const char name[], Vec *v)
+{
+  PetscFunctionBegin;
+  PetscCheck(l >= 0 && l < ref->nlevels, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "level %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", l, ref->nlevels);
+  *v = NULL;
+  for (PetscInt f = 0; f < ref->nfields; f++) {
+    PetscBool same;
+    PetscCall(PetscStrcmp(ref->fieldname[f], name, &same));
+    if (same) *v = ref->level[l].field[f];
+  }
+  PetscCheck(*v, ref->comm, PETSC_ERR_ARG_WRONG, "the reference has no field '%s'", name);
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetCoordinates - The cell-centre coordinates of one axis of a level; free with PetscFree().
+
+  Not collective
+@*/
+PetscErrorCode KDReferenceGetCoordinates(KDReference ref, PetscInt l, PetscInt d, PetscReal **x)
+{
+  const KDLevel *lev = &ref->level[l];
+  PetscReal      h;
+
+  PetscFunctionBegin;
+  PetscCheck(l >= 0 && l < ref->nlevels, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "level %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", l, ref->nlevels);
+  PetscCheck(d >= 0 && d < ref->dim, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "axis %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", d, ref->dim);
+  h = (lev->hi[d] - lev->lo[d]) / (PetscReal)lev->n[d];
+  PetscCall(PetscMalloc1(lev->n[d], x));
+  for (PetscInt i = 0; i < lev->n[d]; i++) (*x)[i] = lev->lo[d] + ((PetscReal)i + 0.5) * h;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDReferenceWriteFile(KDReference ref, const char path[])
+{
+  hid_t       file = -1;
+  PetscMPIInt rank;
+  char        fields[KD_MAX_FIELDS * KD_NAME_LEN] = "";
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(ref->comm, &rank));
+  PetscCall(KDH5Create(ref->comm, path, &file));
+  PetscCall(KDH5WriteCommonAttributes(file, "reference", ref->pde));
+  for (PetscInt i = 0; i < ref->nparams; i++) PetscCall(KDH5WriteAttrReals(file, ref->paramname[i], 1, &ref->paramvalue[i]));
+  for (PetscInt i = 0; i < ref->nstrings; i++) PetscCall(KDH5WriteAttrString(file, ref->stringname[i], ref->stringvalue[i]));
+  for (PetscInt f = 0; f < ref->nfields; f++) {
+    if (f) PetscCall(PetscStrlcat(fields, ",", sizeof(fields)));
+    PetscCall(PetscStrlcat(fields, ref->fieldname[f], sizeof(fields)));
+  }
+  PetscCall(KDH5WriteAttrString(file, "axes", ref->axes));
+  PetscCall(KDH5WriteAttrString(file, "fields", fields));
+  PetscCall(KDH5WriteAttrString(file, "centering", "cell"));
+  PetscCall(KDH5WriteAttrInts(file, "levels", 1, &ref->nlevels));
+  for (PetscInt l = 0; l < ref->nlevels; l++) {
+    const KDLevel *lev = &ref->level[l];
+    char           gname[32], axes[KD_NAME_LEN], *axis, *save = NULL;
+    PetscReal      spacing[KD_MAX_DIM];
+    PetscInt       rstart, nrows;
+    hid_t          group;
+
+    PetscCall(PetscSNPrintf(gname, sizeof(gname), "level_%" PetscInt_FMT, l));
+    PetscCall(KDH5CreateGroup(file, gname, &group));
+    for (PetscInt d = 0; d < ref->dim; d++) spacing[d] = (lev->hi[d] - lev->lo[d]) / (PetscReal)lev->n[d];
+    PetscCall(KDH5WriteAttrInts(group, "level", 1, &l));
+    PetscCall(KDH5WriteAttrInts(group, "shape", ref->dim, lev->n));
+    PetscCall(KDH5WriteAttrReals(group, "spacing", ref->dim, spacing));
+    PetscCall(KDH5WriteAttrReals(group, "lo", ref->dim, lev->lo));
+    PetscCall(KDH5WriteAttrReals(group, "hi", ref->dim, lev->hi));
+    PetscCall(KDH5WriteAttrString(group, "axes", ref->axes));
+    PetscCall(PetscStrncpy(axes, ref->axes, sizeof(axes)));
+    axis = strtok_r(axes, ",", &save);
+    for (PetscInt d = 0; d < ref->dim && axis; d++, axis = strtok_r(NULL, ",", &save)) {
+      PetscReal *x;
+      PetscCall(KDReferenceGetCoordinates(ref, l, d, &x));
+      PetscCall(KDH5WriteRows(group, axis, 1, &lev->n[d], 0, rank ? 0 : lev->n[d], x));
+      PetscCall(PetscFree(x));
+    }
+    PetscCall(KDLevelGetRows(ref, l, &rstart, &nrows));
+    for (PetscInt f = 0; f < ref->nfields; f++) {
+      const PetscScalar *a;
+      PetscCall(VecGetArrayRead(lev->field[f], &a));
+      PetscCall(KDH5WriteRows(group, ref->fieldname[f], ref->dim, lev->n, rstart, nrows, a));
+      PetscCall(VecRestoreArrayRead(lev->field[f], &a));
+    }
+    PetscCallH5(H5Gclose(group));
+  }
+  PetscCall(KDH5Close(&file));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceWrite - Writes reference.h5 (layout in docs/reference-format.md), atomically: to a temporary name,
+  renamed when complete, so a failed write never leaves a partial file under the final name.
+
+  Collective
+@*/
+PetscErrorCode KDReferenceWrite(KDReference ref, const char path[])
+{
+  char           tmp[PETSC_MAX_PATH_LEN];
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  PetscCheck(ref->nfields > 0, ref->comm, PETSC_ERR_ORDER, "the reference has no fields to write");
+  PetscCall(KDFileTemporaryName(path, tmp, sizeof(tmp)));
+  PetscCall(PetscLogEventBegin(KD_ReferenceIO, 0, 0, 0, 0));
+  ierr = KDReferenceWriteFile(ref, tmp);
+  if (ierr) {
+    PetscCall(KDFileDiscard(ref->comm, tmp));
+    PetscCall(ierr);
+  }
+  PetscCall(KDFileCommit(ref->comm, tmp, path));
+  PetscCall(PetscLogEventEnd(KD_ReferenceIO, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceWriteXDMF - Writes one XDMF sidecar per level, <dir>/reference_L<l>.xmf, pointing into the HDF5 file
+  <dir>/<h5name>, so each level opens in ParaView (values are shown at the cell centres, as points).
+
+  Collective
+@*/
+PetscErrorCode KDReferenceWriteXDMF(KDReference ref, const char dir[], const char h5name[])
+{
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(ref->comm, &rank));
+  for (PetscInt l = 0; l < ref->nlevels; l++) {
+    const KDLevel *lev = &ref->level[l];
+    char           path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN], name[64], dims[64] = "", origin[128] = "", spacing[128] = "";
+    PetscInt       dim3 = ref->dim == 1 ? 2 : ref->dim; /* XDMF has no 1-D CoRectMesh: a 1-D level is shown as 1 x n */
+    int            err  = 0;
+
+    PetscCall(PetscSNPrintf(name, sizeof(name), "reference_L%" PetscInt_FMT ".xmf", l));
+    PetscCall(KDOutputPath(dir, name, path, sizeof(path)));
+    PetscCall(KDFileTemporaryName(path, tmp, sizeof(tmp)));
+    if (ref->dim == 1) {
+      PetscCall(PetscSNPrintf(dims, sizeof(dims), "1 %" PetscInt_FMT, lev->n[0]));
+      PetscCall(PetscSNPrintf(origin, sizeof(origin), "0 %.17g", (double)(lev->lo[0] + 0.5 * (lev->hi[0] - lev->lo[0]) / lev->n[0])));
+      PetscCall(PetscSNPrintf(spacing, sizeof(spacing), "1 %.17g", (double)((lev->hi[0] - lev->lo[0]) / lev->n[0])));
+    } else {
+      for (PetscInt d = 0; d < ref->dim; d++) {
+        char      buf[64];
+        PetscReal h = (lev->hi[d] - lev->lo[d]) / (PetscReal)lev->n[d];
+        PetscCall(PetscSNPrintf(buf, sizeof(buf), "%s%" PetscInt_FMT, d ? " " : "", lev->n[d]));
+        PetscCall(PetscStrlcat(dims, buf, sizeof(dims)));
+        PetscCall(PetscSNPrintf(buf, sizeof(buf), "%s%.17g", d ? " " : "", (double)(lev->lo[d] + 0.5 * h)));
+        PetscCall(PetscStrlcat(origin, buf, sizeof(origin)));
+        PetscCall(PetscSNPrintf(buf, sizeof(buf), "%s%.17g", d ? " " : "", (double)h));
+        PetscCall(PetscStrlcat(spacing, buf, sizeof(spacing)));
+      }
+    }
+    if (!rank) {
+      FILE *fp = fopen(tmp, "w");
+      if (!fp) err = 1;
+      else {
+        fprintf(fp, "<?xml version=\"1.0\" ?>\n<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n<Xdmf Version=\"2.0\">\n <Domain>\n");
+        fprintf(fp, "  <Grid Name=\"%s level %" PetscInt_FMT " (%s)\" GridType=\"Uniform\">\n", ref->pde, l, ref->axes);
+        fprintf(fp, "   <Topology TopologyType=\"%" PetscInt_FMT "DCoRectMesh\" Dimensions=\"%s\"/>\n", dim3, dims);
+        fprintf(fp, "   <Geometry GeometryType=\"%s\">\n", dim3 == 3 ? "ORIGIN_DXDYDZ" : "ORIGIN_DXDY");
+        fprintf(fp, "    <DataItem Dimensions=\"%" PetscInt_FMT "\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">%s</DataItem>\n", dim3, origin);
+        fprintf(fp, "    <DataItem Dimensions=\"%" PetscInt_FMT "\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">%s</DataItem>\n", dim3, spacing);
+        fprintf(fp, "   </Geometry>\n");
+        for (PetscInt f = 0; f < ref->nfields; f++) {
+          fprintf(fp, "   <Attribute Name=\"%s\" AttributeType=\"Scalar\" Center=\"Node\">\n", ref->fieldname[f]);
+          fprintf(fp, "    <DataItem Dimensions=\"%s\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">%s:/level_%" PetscInt_FMT "/%s</DataItem>\n", dims, h5name, l,
+                  ref->fieldname[f]);
+          fprintf(fp, "   </Attribute>\n");
+        }
+        fprintf(fp, "  </Grid>\n </Domain>\n</Xdmf>\n");
+        if (fclose(fp)) err = 1;
+      }
+    }
+    PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, ref->comm));
+    PetscCheck(!err, ref->comm, PETSC_ERR_FILE_WRITE, "cannot write %s", path);
+    PetscCall(KDFileCommit(ref->comm, tmp, path));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Root attributes that are not PDE parameters or named strings. */
+static PetscBool KDIsReservedAttribute(const char *name)
+{
+  const char *reserved[] = {"kdpinn_version", "kind", "pde", "axes", "fields", "centering", "levels"};
+  for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+    if (!strcmp(name, reserved[i])) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
+typedef struct {
+  KDReference ref;
+  hid_t       file;
+  int         err;
+} KDAttrIterContext;
+
+static herr_t KDReferenceAttrIterate(hid_t loc, const char *name, const H5A_info_t *info, void *data)
+{
+  KDAttrIterContext *ctx = (KDAttrIterContext *)data;
+  hid_t              attr, type;
+  H5T_class_t        cls;
+
+  (void)info;
+  if (KDIsReservedAttribute(name)) return 0;
+  attr = H5Aopen(loc, name, H5P_DEFAULT);
+  if (attr < 0) return -1;
+  type = H5Aget_type(attr);
+  cls  = H5Tget_class(type);
+  H5Tclose(type);
+  H5Aclose(attr);
+  if (cls == H5T_FLOAT) {
+    PetscReal v;
+    if (KDH5ReadAttrReals(loc, name, 1, &v, NULL) || KDReferenceSetParameter(ctx->ref, name, v)) ctx->err = 1;
+  } else if (cls == H5T_STRING) {
+    char *buf;
+    if (PetscMalloc1(65536, &buf)) {
+      ctx->err = 1;
+      return -1;
+    }
+    if (KDH5ReadAttrString(loc, name, buf, 65536) || KDReferenceSetString(ctx->ref, name, buf)) ctx->err = 1;
+    if (PetscFree(buf)) ctx->err = 1;
+  }
+  return ctx->err ? -1 : 0;
+}
+
+static PetscErrorCode KDReferenceReadFile(KDReference ref, const char path[])
+{
+  hid_t             file = -1;
+  char              kind[32], fields[KD_MAX_FIELDS * KD_NAME_LEN], *name, *save = NULL;
+  PetscInt          L, cnt;
+  KDAttrIterContext ctx = {ref, -1, 0};
+
+  PetscFunctionBegin;
+  PetscCall(KDH5Open(ref->comm, path, &file));
+  PetscCheck(H5Aexists(file, "kind") > 0, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s is not a kdpinn file (no 'kind' attribute)", path);
+  PetscCall(KDH5ReadAttrString(file, "kind", kind, sizeof(kind)));
+  PetscCheck(!strcmp(kind, "reference"), ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s is a kdpinn %s file, not a reference", path, kind);
+  PetscCall(KDH5ReadAttrString(file, "pde", ref->pde, sizeof(ref->pde)));
+  PetscCall(KDH5ReadAttrString(file, "axes", ref->axes, sizeof(ref->axes)));
+  PetscCall(KDH5ReadAttrString(file, "fields", fields, sizeof(fields)));
+  PetscCall(KDH5ReadAttrInts(file, "levels", 1, &L, NULL));
+  PetscCheck(L >= 1 && L <= KD_MAX_LEVELS, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: bad number of levels %" PetscInt_FMT, path, L);
+  ctx.file = file;
+  PetscCheck(H5Aiterate2(file, H5_INDEX_NAME, H5_ITER_INC, NULL, KDReferenceAttrIterate, &ctx) >= 0 && !ctx.err, ref->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: unreadable root attributes", path);
+  ref->dim = 1;
+  for (const char *c = ref->axes; *c; c++) ref->dim += (*c == ',');
+  PetscCheck(ref->dim <= KD_MAX_DIM, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: too many axes '%s'", path, ref->axes);
+  for (name = strtok_r(fields, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+    PetscCheck(ref->nfields < KD_MAX_FIELDS, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: too many fields", path);
+    PetscCall(PetscStrncpy(ref->fieldname[ref->nfields++], name, KD_NAME_LEN));
+  }
+  ref->gridset = PETSC_TRUE;
+  ref->nlevels = L;
+  for (PetscInt l = 0; l < L; l++) {
+    KDLevel *lev = &ref->level[l];
+    char     gname[32];
+    hid_t    group;
+    PetscInt rstart, nrows;
+
+    PetscCall(PetscSNPrintf(gname, sizeof(gname), "level_%" PetscInt_FMT, l));
+    PetscCheck(H5Lexists(file, gname, H5P_DEFAULT) > 0, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: group /%s missing", path, gname);
+    group = H5Gopen2(file, gname, H5P_DEFAULT);
+    PetscCallH5(group);
+    PetscCall(KDH5ReadAttrInts(group, "shape", KD_MAX_DIM, lev->n, &cnt));
+    PetscCheck(cnt == ref->dim, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /%s has a shape of rank %" PetscInt_FMT ", axes '%s'", path, gname, cnt, ref->axes);
+    PetscCall(KDH5ReadAttrReals(group, "lo", KD_MAX_DIM, lev->lo, &cnt));
+    PetscCall(KDH5ReadAttrReals(group, "hi", KD_MAX_DIM, lev->hi, &cnt));
+    PetscCall(KDLevelGetRows(ref, l, &rstart, &nrows));
+    for (PetscInt f = 0; f < ref->nfields; f++) {
+      PetscScalar *a;
+      PetscCall(KDReferenceCreateLevelVec(ref, l, &lev->field[f]));
+      PetscCall(VecGetArray(lev->field[f], &a));
+      PetscCall(KDH5ReadRows(group, ref->fieldname[f], ref->dim, lev->n, rstart, nrows, a));
+      PetscCall(VecRestoreArray(lev->field[f], &a));
+    }
+    PetscCallH5(H5Gclose(group));
+  }
+  PetscCall(KDH5Close(&file));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceLoad - Reads reference.h5 with all its levels; every dataset and attribute is checked, and a file that
+  is not a kdpinn reference, or a damaged one, is refused with an error naming the file.
+
+  Collective
+@*/
+PetscErrorCode KDReferenceLoad(MPI_Comm comm, const char path[], KDReference *ref)
+{
+  PetscFunctionBegin;
+  PetscCall(KDReferenceCreate(comm, ref));
+  PetscCall(PetscLogEventBegin(KD_ReferenceIO, 0, 0, 0, 0));
+  PetscCall(KDReferenceReadFile(*ref, path));
+  PetscCall(PetscLogEventEnd(KD_ReferenceIO, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceView - Prints the PDE, its parameters and the grid of every level.
+
+  Collective
+@*/
+PetscErrorCode KDReferenceView(KDReference ref, PetscViewer viewer)
+{
+  PetscFunctionBegin;
+  if (!viewer) viewer = PETSC_VIEWER_STDOUT_(ref->comm);
+  PetscCall(PetscViewerASCIIPrintf(viewer, "KDReference: pde %s, axes %s, %" PetscInt_FMT " level(s), fields", ref->pde, ref->axes, ref->nlevels));
+  for (PetscInt f = 0; f < ref->nfields; f++) PetscCall(PetscViewerASCIIPrintf(viewer, " %s", ref->fieldname[f]));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  for (PetscInt i = 0; i < ref->nparams; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "%s = %g\n", ref->paramname[i], (double)ref->paramvalue[i]));
+  for (PetscInt l = 0; l < ref->nlevels; l++) {
+    PetscCall(PetscViewerASCIIPrintf(viewer, "level %" PetscInt_FMT ":", l));
+    for (PetscInt d = 0; d < ref->dim; d++)
+      PetscCall(PetscViewerASCIIPrintf(viewer, "%s %" PetscInt_FMT " cells on [%g, %g]", d ? "," : "", ref->level[l].n[d], (double)ref->level[l].lo[d], (double)ref->level[l].hi[d]));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+  }
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,328 @@
+#include "kdio.h"
+#include <string.h>
+
+/*
+  HDF5 helpers. Files are opened with the MPI-IO driver on a communicator; attributes are written by every rank
+  with the same value (HDF5's rule for collective metadata); N-D datasets are contiguous, row-major, and each rank
+  writes or reads a block of whole rows of axis 0 with a collective transfer, so a file's bytes do not depend on the
+  number of ranks that wrote it.
+*/
+
+/* HDF5 prints its own error stack by default; kdpinn reports errors itself, one line each. */
+PetscErrorCode KDH5Quiet(void)
+{
+  PetscBool traceback = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-kd_traceback", &traceback, NULL));
+  if (!traceback) PetscCallH5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KDH5Create(MPI_Comm comm, const char path[], hid_t *file)
+{
+  hid_t fapl;
+
+  PetscFunctionBegin;
+  PetscCall(KDH5Quiet());
+  fapl = H5Pcreate(H5P_FILE_ACCESS);
+  PetscCallH5(fapl);
+  PetscCallH5(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
+  *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  PetscCallH5(H5Pclose(fapl));
+  PetscCheck(*file >= 0, comm, PETSC_ERR_FILE_OPEN, "cannot create HDF5 file %s", path);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KDH5Open(MPI_Comm comm, const char path[], hid_t *file)
+{
+  hid_t     fapl;
+  PetscBool exists;
+
+  PetscFunctionBegin;
+  PetscCall(KDH5Quiet());
+  PetscCall(PetscTestFile(path, 'r', &exists));
+  PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN, "cannot read %s: no such file", path);
+  fapl = H5Pcreate(H5P_FILE_ACCESS);
+  PetscCallH5(fapl);
+  PetscCallH5(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
+  *file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+  PetscCallH5(H5Pclose(fapl));
+  PetscCheck(*file >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "cannot read %s: not an HDF5 file, or a damaged one", path);
+  PetscFunctionReturn(0);
+}
+
+/* Groups carry no timestamps either, so that a file's bytes depend on its contents only. */
+PetscErrorCode KDH5CreateGroup(hid_t loc, const char name[], hid_t *group)
+{
+  hid_t gcpl;
+
+  PetscFunctionBegin;
+  gcpl = H5Pcreate(H5P_GROUP_CREATE);
+  PetscCallH5(gcpl);
+  PetscCallH5(H5Pset_obj_track_times(gcpl, 0));
+  *group = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+  PetscCallH5(*group);
+  PetscCallH5(H5Pclose(gcpl));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KDH5Close(hid_t *file)
+{
+  PetscFunctionBegin;
+  if (*file >= 0) PetscCallH5(H5Fclose(*file));
+  *file = -1;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KDH5WriteAttrString(hid_t obj, const char name[], const char value[])
+{
+  hid_t type, space, attr;
+
+  PetscFunctionBegin;
+  type = H5Tcopy(H5T_C_S1);
+  PetscCallH5(type);
+  PetscCallH5(H5Tset_size(type, strlen(value) > 0 ? strlen(value) : 1));
+  PetscCallH5(H5Tset_strpad(type, H5T_STR_NULLTERM));
+  space = H5Screate(H5S_SCALAR);
+  PetscCallH5(space);
+  attr = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  PetscCallH5(attr);
+  PetscCallH5(H5Awrite(attr, type, value));
+  PetscCallH5(H5Aclose(attr));
+  PetscCallH5(H5Sclose(space));
+  PetscCallH5(H5Tclose(type));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDH5WriteAttrArray(hid_t obj, const char name[], PetscInt n, hid_t filetype, hid_t memtype, const void *values)
+{
+  hsize_t dims = (hsize_t)n;
+  hid_t   space, attr;
+
+  PetscFunctionBegin;
+  space = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, NULL);
+  PetscCallH5(space);
+  attr = H5Acreate2(obj, name, filetype, space, H5P_DEFAULT, H5P_DEFAULT);
+  PetscCallH5(attr);
+  PetscCallH5(H5Awrite(attr, memtype, values));
+  PetscCallH5(H5Aclose(attr));
+  PetscCallH5(H5Sclose(space));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KDH5WriteAttrReals(hid_t obj, const char name[], PetscInt n, const PetscReal values[])
+{
+  PetscFunctionBegin;
+  PetscCall(KDH5WriteAttrArray(obj, name, n, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, values));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KDH5WriteAttrInts(hid_t obj, const char name[], PetscInt n, const PetscInt values[])
+{
+  long long *v;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(n, &v));
+  for (PetscInt i = 0; i < n; i++) v[i] = (long long)values[i];
+  PetscCall(KDH5WriteAttrArray(obj, name, n, H5T_STD_I64LE, H5T_NATIVE_LLONG, v));
+  PetscCall(PetscFree(v));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KDH5HasAttr(hid_t obj, const char name[], PetscBool *has)
+{
+  htri_t e;
+
+  PetscFunctionBegin;
+  e = H5Aexists(obj, name);
+  PetscCallH5(e);
+  *has = e > 0 ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KDH5ReadAttrString(hid_t obj, const char name[], char value[], size_t len)
+{
+  hid_t     attr, type, memtype;
+  size_t    size;
+  PetscBool has;
+
+  PetscFunctionBegin;
+  PetscCall(KDH5HasAttr(obj, name, &has));
+  PetscCheck(has, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' missing", name);
+  attr = H5Aopen(obj, name, H5P_DEFAULT);
+  PetscCallH5(attr);
+  type = H5Aget_type(attr);
+  PetscCallH5(type);
+  PetscCheck(H5Tget_class(type) == H5T_STRING, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' is not a string", name);
+  PetscCheck(!H5Tis_variable_str(type), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' is a variable-length string", name);
+  size = H5Tget_size(type);
+  PetscCheck(size + 1 <= len, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' too long (%zu)", name, size);
+  memtype = H5Tcopy(H5T_C_S1);
+  PetscCallH5(memtype);
+  PetscCallH5(H5Tset_size(memtype, size + 1));
+  PetscCallH5(H5Tset_strpad(memtype, H5T_STR_NULLTERM));
+  PetscCall(PetscMemzero(value, len));
+  PetscCallH5(H5Aread(attr, memtype, value));
+  PetscCallH5(H5Tclose(memtype));
+  PetscCallH5(H5Tclose(type));
+  PetscCallH5(H5Aclose(attr));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDH5ReadAttrArray(hid_t obj, const char name[], PetscInt nmax, hid_t memtype, size_t elsize, void *values, PetscInt *n)
+{
+  hid_t     attr, space;
+  hssize_t  count;
+  PetscBool has;
+
+  PetscFunctionBegin;
+  PetscCall(KDH5HasAttr(obj, name, &has));
+  PetscCheck(has, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' missing", name);
+  attr = H5Aopen(obj, name, H5P_DEFAULT);
+  PetscCallH5(attr);
+  space = H5Aget_space(attr);
+  PetscCallH5(space);
+  count = H5Sget_simple_extent_npoints(space);
+  PetscCallH5(count);
+  PetscCheck(count <= nmax, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' has %lld values, at most %" PetscInt_FMT " expected", name,
+             (long long)count, nmax);
+  PetscCallH5(H5Aread(attr, memtype, values));
+  PetscCallH5(H5Sclose(space));
+  PetscCallH5(H5Aclose(attr));
+  if (n) *n = (PetscInt)count;
+  (void)elsize;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KDH5ReadAttrReals(hid_t obj, const char name[], PetscInt nmax, PetscReal values[], PetscInt *n)
+{
+  PetscFunctionBegin;
+  PetscCall(KDH5ReadAttrArray(obj, name, nmax, H5T_NATIVE_DOUBLE, sizeof(double), values, n));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KDH5ReadAttrInts(hid_t obj, const char name[], PetscInt nmax, PetscInt values[], PetscInt *n)
+{
+  long long buf[64];
+  PetscInt  cnt;
+
+  PetscFunctionBegin;
+  PetscCheck(nmax <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "at most 64 integers per attribute");
+  PetscCall(KDH5ReadAttrArray(obj, name, nmax, H5T_NATIVE_LLONG, sizeof(long long), buf, &cnt));
+  for (PetscInt i = 0; i < cnt; i++) values[i] = (PetscInt)buf[i];
+  if (n) *n = cnt;
+  PetscFunctionReturn(0);
+}
+
+/* Root attributes every kdpinn file carries. */
+PetscErrorCode KDH5WriteCommonAttributes(hid_t file, const char kind[], const char pde[])
+{
+  PetscFunctionBegin;
+  PetscCall(KDH5WriteAttrString(file, "kdpinn_version", KDPINN_VERSION));
+  PetscCall(KDH5WriteAttrString(file, "kind", kind));
+  PetscCall(KDH5WriteAttrString(file, "pde", pde));
+  PetscFunctionReturn(0);
+}
+
+/* Writes rows [rstart, rstart + nrows) of an N-D dataset of dims[] (created here, collectively). */
+PetscErrorCode KDH5WriteRows(hid_t loc, const char name[], PetscInt dim, const PetscInt dims[], PetscInt rstart, PetscInt nrows, const PetscReal data[])
+{
+  hsize_t hdims[KD_H5_MAX_DIM], start[KD_H5_MAX_DIM], count[KD_H5_MAX_DIM];
+  hid_t   fspace, mspace, dset, dxpl, dcpl;
+
+  PetscFunctionBegin;
+  PetscCheck(dim >= 1 && dim <= KD_H5_MAX_DIM, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "dataset rank %" PetscInt_FMT, dim);
+  for (PetscInt d = 0; d < dim; d++) {
+    hdims[d] = (hsize_t)dims[d];
+    start[d] = 0;
+    count[d] = (hsize_t)dims[d];
+  }
+  start[0] = (hsize_t)rstart;
+  count[0] = (hsize_t)nrows;
+  fspace   = H5Screate_simple((int)dim, hdims, NULL);
+  PetscCallH5(fspace);
+  dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  PetscCallH5(dcpl);
+  PetscCallH5(H5Pset_obj_track_times(dcpl, 0));
+  dset = H5Dcreate2(loc, name, H5T_IEEE_F64LE, fspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  PetscCallH5(dset);
+  PetscCallH5(H5Pclose(dcpl));
+  if (nrows > 0) PetscCallH5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
+  else PetscCallH5(H5Sselect_none(fspace));
+  mspace = H5Screate_simple((int)dim, count, NULL);
+  PetscCallH5(mspace);
+  if (nrows == 0) PetscCallH5(H5Sselect_none(mspace));
+  dxpl = H5Pcreate(H5P_DATASET_XFER);
+  PetscCallH5(dxpl);
+  PetscCallH5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+  PetscCallH5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, data));
+  PetscCallH5(H5Pclose(dxpl));
+  PetscCallH5(H5Sclose(mspace));
+  PetscCallH5(H5Sclose(fspace));
+  PetscCallH5(H5Dclose(dset));
+  PetscFunctionReturn(0);
+}
+
+/* Dimensions of a dataset; fails with the dataset's name if it is missing or of another rank. */
+PetscErrorCode KDH5GetDims(hid_t loc, const char name[], PetscInt maxdim, PetscInt *dim, PetscInt dims[])
+{
+  hsize_t hdims[KD_H5_MAX_DIM];
+  hid_t   dset, space;
+  int     nd;
+  htri_t  exists;
+
+  PetscFunctionBegin;
+  exists = H5Lexists(loc, name, H5P_DEFAULT);
+  PetscCheck(exists > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s' missing", name);
+  dset = H5Dopen2(loc, name, H5P_DEFAULT);
+  PetscCallH5(dset);
+  space = H5Dget_space(dset);
+  PetscCallH5(space);
+  nd = H5Sget_simple_extent_ndims(space);
+  PetscCheck(nd >= 1 && nd <= maxdim && nd <= KD_H5_MAX_DIM, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s' has rank %d", name, nd);
+  PetscCallH5(H5Sget_simple_extent_dims(space, hdims, NULL));
+  for (int d = 0; d < nd; d++) dims[d] = (PetscInt)hdims[d];
+  *dim = nd;
+  PetscCallH5(H5Sclose(space));
+  PetscCallH5(H5Dclose(dset));
+  PetscFunctionReturn(0);
+}
+
+/* Reads rows [rstart, rstart + nrows) of an N-D dataset whose dims must equal dims[] (collective). */
+PetscErrorCode KDH5ReadRows(hid_t loc, const char name[], PetscInt dim, PetscInt dims[], PetscInt rstart, PetscInt nrows, PetscReal data[])
+{
+  hsize_t  start[KD_H5_MAX_DIM], count[KD_H5_MAX_DIM];
+  PetscInt fdim, fdims[KD_H5_MAX_DIM];
+  hid_t    fspace, mspace, dset, dxpl;
+
+  PetscFunctionBegin;
+  PetscCall(KDH5GetDims(loc, name, KD_H5_MAX_DIM, &fdim, fdims));
+  PetscCheck(fdim == dim, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s' has rank %" PetscInt_FMT ", expected %" PetscInt_FMT, name, fdim, dim);
+  for (PetscInt d = 0; d < dim; d++) {
+    PetscCheck(fdims[d] == dims[d], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s' has %" PetscInt_FMT " entries on axis %" PetscInt_FMT ", expected %" PetscInt_FMT,
+               name, fdims[d], d, dims[d]);
+    start[d] = 0;
+    count[d] = (hsize_t)dims[d];
+  }
+  start[0] = (hsize_t)rstart;
+  count[0] = (hsize_t)nrows;
+  dset     = H5Dopen2(loc, name, H5P_DEFAULT);
+  PetscCallH5(dset);
+  fspace = H5Dget_space(dset);
+  PetscCallH5(fspace);
+  if (nrows > 0) PetscCallH5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
+  else PetscCallH5(H5Sselect_none(fspace));
+  mspace = H5Screate_simple((int)dim, count, NULL);
+  PetscCallH5(mspace);
+  if (nrows == 0) PetscCallH5(H5Sselect_none(mspace));
+  dxpl = H5Pcreate(H5P_DATASET_XFER);
+  PetscCallH5(dxpl);
+  PetscCallH5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+  PetscCallH5(H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, data));
+  PetscCallH5(H5Pclose(dxpl));
+  PetscCallH5(H5Sclose(mspace));
+  PetscCallH5(H5Sclose(fspace));
+  PetscCallH5(H5Dclose(dset));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,226 @@
+#include <kdsys.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+PetscClassId KD_CLASSID;
+
+static PetscBool KDRegisterAllCalled = PETSC_FALSE;
+
+/*@C
+  KDRegisterAll - Registers the kdpinn log class. Called by the driver; safe to call more than once.
+
+  Not collective
+@*/
+PetscErrorCode KDRegisterAll(void)
+{
+  PetscFunctionBegin;
+  if (KDRegisterAllCalled) PetscFunctionReturn(0);
+  KDRegisterAllCalled = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("kdpinn", &KD_CLASSID));
+  PetscFunctionReturn(0);
+}
+
+/* One line per error, as a command-line tool should print it: the first (innermost) message only.
+   -kd_traceback restores PETSc's full traceback for debugging. */
+static PetscErrorCode KDErrorHandlerOneLine(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n,
+                                           PetscErrorType p, const char *mess, void *ctx)
+{
+  if (p == PETSC_ERROR_INITIAL) {
+    const char *text = NULL;
+    if (!mess || !mess[0]) PetscErrorMessage(n, &text, NULL);
+    (void)fprintf(stderr, "kdpinn: error: %s\n", (mess && mess[0]) ? mess : (text ? text : "unknown error"));
+    (void)fflush(stderr);
+  }
+  return n;
+}
+
+/*@C
+  KDPushErrorHandler - Installs the one-line error handler of the driver, or keeps PETSc's traceback handler.
+  May be called before PetscInitialize(), so that errors in the options files are reported in one line too.
+
+  Not collective
+
+  Input Parameter:
+. traceback - keep PETSc's full traceback (the driver passes true for -kd_traceback)
+@*/
+PetscErrorCode KDPushErrorHandler(PetscBool traceback)
+{
+  PetscFunctionBegin;
+  if (!traceback) PetscCall(PetscPushErrorHandler(KDErrorHandlerOneLine, NULL));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGetCommonOptions - Reads the options every stage shares.
+
+  Collective
+
+  Options Database Keys:
++ -kd_out <dir>      - output directory of the experiment (default: kdpinn-out)
+. -kd_pde <name>     - PDE: burgers, heat, cavity (default: burgers)
+. -kd_levels <L>     - levels of the scale hierarchy, level 0 finest (default: 3)
+. -kd_seed <n>       - seed of every random stream (default: 0)
+- -kd_force          - rerun a stage even if its output exists
+@*/
+PetscErrorCode KDGetCommonOptions(MPI_Comm comm, KDCommonOptions *opt)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(opt, sizeof(*opt)));
+  PetscCall(PetscStrncpy(opt->out, "kdpinn-out", sizeof(opt->out)));
+  PetscCall(PetscStrncpy(opt->pde, "burgers", sizeof(opt->pde)));
+  opt->levels = 3;
+  opt->seed   = 0;
+  opt->force  = PETSC_FALSE;
+  PetscOptionsBegin(comm, NULL, "kdpinn common options", NULL);
+  PetscCall(PetscOptionsString("-kd_out", "Output directory of the experiment", NULL, opt->out, opt->out, sizeof(opt->out), NULL));
+  PetscCall(PetscOptionsString("-kd_pde", "PDE: burgers, heat, cavity", NULL, opt->pde, opt->pde, sizeof(opt->pde), NULL));
+  PetscCall(PetscOptionsInt("-kd_levels", "Levels of the scale hierarchy (level 0 = finest)", NULL, opt->levels, &opt->levels, NULL));
+  PetscCall(PetscOptionsInt("-kd_seed", "Seed of every random stream", NULL, opt->seed, &opt->seed, NULL));
+  PetscCall(PetscOptionsBool("-kd_force", "Rerun a stage even if its output exists", NULL, opt->force, &opt->force, NULL));
+  PetscOptionsEnd();
+  PetscCheck(opt->levels >= 1 && opt->levels <= 12, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_levels %" PetscInt_FMT " out of range [1, 12]", opt->levels);
+  PetscCheck(opt->seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_seed must be non-negative, got %" PetscInt_FMT, opt->seed);
+  PetscCheck(opt->out[0], comm, PETSC_ERR_ARG_WRONG, "-kd_out must name a directory");
+  PetscFunctionReturn(0);
+}
+
+static int KDMakeDirs(const char *dir)
+{
+  char   path[PETSC_MAX_PATH_LEN];
+  size_t len = strlen(dir);
+
+  if (len == 0 || len >= sizeof(path)) return ENAMETOOLONG;
+  memcpy(path, dir, len + 1);
+  for (char *p = path + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (mkdir(path, 0777) && errno != EEXIST) return errno;
+    *p = '/';
+  }
+  if (mkdir(path, 0777) && errno != EEXIST) return errno;
+  return 0;
+}
+
+/*@C
+  KDOutputDirCheck - Creates the output directory if needed and checks that files can be written in it.
+  Rank 0 checks; every rank gets the verdict, so the error is raised collectively.
+
+  Collective
+@*/
+PetscErrorCode KDOutputDirCheck(MPI_Comm comm, const char dir[])
+{
+  PetscMPIInt rank;
+  int         err = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (!rank) {
+    struct stat st;
+    err = KDMakeDirs(dir);
+    if (!err && (stat(dir, &st) || !S_ISDIR(st.st_mode))) err = ENOTDIR;
+    if (!err) {
+      char probe[PETSC_MAX_PATH_LEN];
+      int  fd;
+      (void)snprintf(probe, sizeof(probe), "%s/.kdpinn-write-test.%d", dir, (int)getpid());
+      fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0644);
+      if (fd < 0) err = errno;
+      else {
+        (void)close(fd);
+        (void)unlink(probe);
+      }
+    }
+  }
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
+  PetscCheck(!err, comm, PETSC_ERR_FILE_OPEN, "output directory -kd_out %s is not writable: %s", dir, strerror(err));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDOutputPath - Joins the output directory and a file name.
+
+  Not collective
+@*/
+PetscErrorCode KDOutputPath(const char dir[], const char name[], char path[], size_t len)
+{
+  int n;
+
+  PetscFunctionBegin;
+  n = snprintf(path, len, "%s/%s", dir, name);
+  PetscCheck(n > 0 && (size_t)n < len, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "path too long: %s/%s", dir, name);
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDFileTemporaryName - The temporary name a file is written under before KDFileCommit() renames it.
+
+  Not collective
+@*/
+PetscErrorCode KDFileTemporaryName(const char path[], char tmp[], size_t len)
+{
+  int n;
+
+  PetscFunctionBegin;
+  n = snprintf(tmp, len, "%s.part", path);
+  PetscCheck(n > 0 && (size_t)n < len, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "path too long: %s", path);
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDFileCommit - Makes a completely written temporary file durable (fsync) and gives it its final name (rename),
+  so that readers see either the old file or the whole new one, never a part.
+
+  Collective
+@*/
+PetscErrorCode KDFileCommit(MPI_Comm comm, const char tmp[], const char path[])
+{
+  PetscMPIInt rank;
+  int         err = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Barrier(comm));
+  if (!rank) {
+    int fd = open(tmp, O_RDONLY);
+    if (fd < 0) err = errno;
+    else {
+      if (fsync(fd)) err = errno;
+      (void)close(fd);
+    }
+    if (!err && rename(tmp, path)) err = errno;
+    if (err) (void)unlink(tmp);
+  }
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
+  PetscCheck(!err, comm, PETSC_ERR_FILE_WRITE, "cannot write %s: %s", path, strerror(err));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDFileDiscard - Removes a temporary file after a failed write.
+
+  Collective
+@*/
+PetscErrorCode KDFileDiscard(MPI_Comm comm, const char tmp[])
+{
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (!rank) (void)unlink(tmp);
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDLogStageGet - Returns the log stage of a pipeline stage, registering it on first use.
+
+  Not collective
+@*/
+PetscErrorCode KDLogStageGet(const char name[], PetscLogStage *stage)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscLogStageGetId(name, stage));
+  if (*stage < 0) PetscCall(PetscLogStageRegister(name, stage));
+  PetscFunctionReturn(0);
+}
