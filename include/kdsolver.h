@@ -9,7 +9,7 @@ typedef PetscErrorCode (*KDSolverFunction)(KDReference);
 PETSC_EXTERN PetscErrorCode KDSolveBurgers(KDReference);
 PETSC_EXTERN PetscErrorCode KDSolveHeat(KDReference);
 PETSC_EXTERN PetscErrorCode KDSolveCavity(KDReference);
-PETSC_EXTERN PetscErrorCode KDSolverFind(const char[], KDSolverFunction *);
+PETSC_EXTERN PetscErrorCode KDSolverFind(MPI_Comm, const char[], KDSolverFunction *);
 PETSC_EXTERN PetscErrorCode KDStageSolve(MPI_Comm);
 
 /* Exact and manufactured solutions, shared by the solvers' tests and by validation. */

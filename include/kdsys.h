@@ -20,6 +20,7 @@ PETSC_EXTERN PetscErrorCode KDFileTemporaryName(const char[], char[], size_t);
 PETSC_EXTERN PetscErrorCode KDFileCommit(MPI_Comm, const char[], const char[]);
 PETSC_EXTERN PetscErrorCode KDFileDiscard(MPI_Comm, const char[]);
 PETSC_EXTERN PetscErrorCode KDLogStageGet(const char[], PetscLogStage *);
+PETSC_EXTERN PetscErrorCode KDHelpRequested(PetscBool *);
 
 /* Log classes and events of the hot kernels; registered once by KDRegisterAll(). */
 PETSC_EXTERN PetscClassId  KD_CLASSID;

@@ -18,9 +18,9 @@ static const KDSolverEntry KDSolvers[] = {
 /*@C
   KDSolverFind - The reference solver of a PDE, by name; an unknown name is an error that lists the known ones.
 
-  Not collective
+  Collective (the error, if any, is raised on comm)
 @*/
-PetscErrorCode KDSolverFind(const char pde[], KDSolverFunction *solve)
+PetscErrorCode KDSolverFind(MPI_Comm comm, const char pde[], KDSolverFunction *solve)
 {
   PetscFunctionBegin;
   *solve = NULL;
@@ -29,7 +29,7 @@ PetscErrorCode KDSolverFind(const char pde[], KDSolverFunction *solve)
     PetscCall(PetscStrcmp(pde, KDSolvers[i].name, &same));
     if (same) *solve = KDSolvers[i].solve;
   }
-  PetscCheck(*solve, PETSC_COMM_SELF, PETSC_ERR_ARG_UNKNOWN_TYPE, "unknown PDE '%s' for -kd_pde: expected burgers, heat or cavity", pde);
+  PetscCheck(*solve, comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "unknown PDE '%s' for -kd_pde: expected burgers, heat or cavity", pde);
   PetscFunctionReturn(0);
 }
 
@@ -40,7 +40,11 @@ PetscErrorCode KDSolverFind(const char pde[], KDSolverFunction *solve)
 
   Options Database Keys:
 + -kd_pde, -kd_levels, -kd_out - see KDGetCommonOptions()
-- -kd_reference_view          - print the grids of the hierarchy
+. -kd_reference_view          - print the grids of the hierarchy
+- -help                       - list the options of the stage and of the solver of -kd_pde, solve nothing
+
+  Notes:
+  With -help a solver returns right after reading its options (KDHelpRequested()).
 @*/
 PetscErrorCode KDStageSolve(MPI_Comm comm)
 {
@@ -49,13 +53,22 @@ PetscErrorCode KDStageSolve(MPI_Comm comm)
   KDReference      ref;
   PetscLogStage    stage;
   PetscLogDouble   t0, t1;
-  PetscBool        view = PETSC_FALSE;
+  PetscBool        view = PETSC_FALSE, help;
   char             path[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBegin;
   PetscCall(KDGetCommonOptions(comm, &opt));
-  PetscCall(PetscOptionsGetBool(NULL, NULL, "-kd_reference_view", &view, NULL));
-  PetscCall(KDSolverFind(opt.pde, &solve));
+  PetscOptionsBegin(comm, NULL, "kdpinn solve stage", NULL);
+  PetscCall(PetscOptionsBool("-kd_reference_view", "Print the grids of the hierarchy", "KDStageSolve", view, &view, NULL));
+  PetscOptionsEnd();
+  PetscCall(KDSolverFind(comm, opt.pde, &solve));
+  PetscCall(KDHelpRequested(&help));
+  if (help) { /* list the solver's options (it returns right after reading them) and run nothing */
+    PetscCall(KDReferenceCreate(comm, &ref));
+    PetscCall(solve(ref));
+    PetscCall(KDReferenceDestroy(&ref));
+    PetscFunctionReturn(0);
+  }
   PetscCall(KDOutputDirCheck(comm, opt.out));
   PetscCall(KDLogStageGet("Solve", &stage));
   PetscCall(PetscLogStagePush(stage));

@@ -23,15 +23,25 @@ PetscErrorCode KDRegisterAll(void)
   PetscFunctionReturn(0);
 }
 
-/* One line per error, as a command-line tool should print it: the first (innermost) message only.
-   -kd_traceback restores PETSc's full traceback for debugging. */
+/* One line per error, as a command-line tool should print it: the first (innermost) message only, once per job:
+   rank 0 of the world prints; another rank prints (with its number) only an error raised on a one-rank
+   communicator, which may be its alone, so that a lone failing rank is never silent. Checks of input that every
+   rank sees alike therefore use the collective communicator. -kd_traceback restores PETSc's full traceback for debugging. */
 static PetscErrorCode KDErrorHandlerOneLine(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n,
                                            PetscErrorType p, const char *mess, void *ctx)
 {
   if (p == PETSC_ERROR_INITIAL) {
     const char *text = NULL;
+    int         initialized = 0, wrank = 0, wsize = 1, csize = 1;
+    MPI_Initialized(&initialized);
+    if (initialized) {
+      MPI_Comm_rank(MPI_COMM_WORLD, &wrank);
+      MPI_Comm_size(MPI_COMM_WORLD, &wsize);
+      if (comm != MPI_COMM_NULL) MPI_Comm_size(comm, &csize);
+    }
     if (!mess || !mess[0]) PetscErrorMessage(n, &text, NULL);
-    (void)fprintf(stderr, "kdpinn: error: %s\n", (mess && mess[0]) ? mess : (text ? text : "unknown error"));
+    if (!wrank) (void)fprintf(stderr, "kdpinn: error: %s\n", (mess && mess[0]) ? mess : (text ? text : "unknown error"));
+    else if (csize == 1 && wsize > 1) (void)fprintf(stderr, "kdpinn: error: [rank %d] %s\n", wrank, (mess && mess[0]) ? mess : (text ? text : "unknown error"));
     (void)fflush(stderr);
   }
   return n;
@@ -222,5 +232,17 @@ PetscErrorCode KDLogStageGet(const char name[], PetscLogStage *stage)
   PetscFunctionBegin;
   PetscCall(PetscLogStageGetId(name, stage));
   if (*stage < 0) PetscCall(PetscLogStageRegister(name, stage));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDHelpRequested - Whether -help was given: stages then read (and so list) their options, and run nothing.
+
+  Not collective
+@*/
+PetscErrorCode KDHelpRequested(PetscBool *help)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsHasHelp(NULL, help));
   PetscFunctionReturn(0);
 }
