@@ -21,19 +21,12 @@ typedef struct _p_KDPDE *KDPDE;
 
 /* Point sets a loss draws: interior collocation points, the initial slice t = t_lo (time-dependent PDEs only), the
    spatial boundary (all of t for time-dependent PDEs). */
-typedef enum {
-  KD_PDE_POINTS_INTERIOR,
-  KD_PDE_POINTS_INITIAL,
-  KD_PDE_POINTS_BOUNDARY
-} KDPDEPointKind;
+typedef enum { KD_PDE_POINTS_INTERIOR, KD_PDE_POINTS_INITIAL, KD_PDE_POINTS_BOUNDARY } KDPDEPointKind;
 PETSC_EXTERN const char *const KDPDEPointKinds[];
 
 /* Lid velocity profile of the cavity: the exact (discontinuous at the two top corners) lid u = 1 the reference solver
    uses, or the smoothed 1 - s^16, s in [-1, 1] across the lid. */
-typedef enum {
-  KD_CAVITY_LID_EXACT,
-  KD_CAVITY_LID_SMOOTH
-} KDCavityLid;
+typedef enum { KD_CAVITY_LID_EXACT, KD_CAVITY_LID_SMOOTH } KDCavityLid;
 PETSC_EXTERN const char *const KDCavityLids[];
 
 PETSC_EXTERN PetscErrorCode KDPDECreate(MPI_Comm, KDPDE *);
@@ -59,12 +52,19 @@ PETSC_EXTERN PetscErrorCode KDPDEIsTimeDependent(KDPDE, PetscBool *);
 /* Pointwise coefficients (heat: k, k_x, k_y, f), stored coef[c * n + p]; PDEs without coefficients have ncoef = 0. */
 PETSC_EXTERN PetscErrorCode KDPDEGetNumCoefficients(KDPDE, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDPDEComputeCoefficients(KDPDE, PetscInt, const PetscReal[], PetscReal[]);
-PETSC_EXTERN PetscErrorCode KDPDEResidual(KDPDE, PetscInt, const PetscReal[], const PetscReal[], const PetscReal[], PetscReal[]);
-PETSC_EXTERN PetscErrorCode KDPDEResidualAdjoint(KDPDE, PetscInt, const PetscReal[], const PetscReal[], const PetscReal[],
-                                                 const PetscReal[], PetscReal[]);
+PETSC_EXTERN PetscErrorCode KDPDEResidual(KDPDE, PetscInt, const PetscReal[], const PetscReal[], const PetscReal[],
+                                          PetscReal[]);
+PETSC_EXTERN PetscErrorCode KDPDEResidualAdjoint(KDPDE, PetscInt, const PetscReal[], const PetscReal[],
+                                                 const PetscReal[], const PetscReal[], PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDPDEResidualNet(KDPDE, KDNet, PetscInt, const PetscReal[], PetscReal[]);
 
 /* Point sampling by global index and the Dirichlet data on those points. */
-PETSC_EXTERN PetscErrorCode KDPDESamplePoints(KDPDE, KDPDEPointKind, PetscInt64, PetscInt64, PetscInt64, PetscInt, PetscReal[]);
-PETSC_EXTERN PetscErrorCode KDPDEConditionValues(KDPDE, KDPDEPointKind, PetscInt, const PetscReal[], PetscReal[], PetscBool[]);
+PETSC_EXTERN PetscErrorCode KDPDESamplePoints(KDPDE, KDPDEPointKind, PetscInt64, PetscInt64, PetscInt64, PetscInt,
+                                              PetscReal[]);
+PETSC_EXTERN PetscErrorCode KDPDEConditionValues(KDPDE, KDPDEPointKind, PetscInt, const PetscReal[], PetscReal[],
+                                                 PetscBool[]);
 PETSC_EXTERN PetscErrorCode KDPDEGetGauge(KDPDE, PetscBool *, PetscReal[], PetscInt *);
+
+/* The PDE operator of a PINN loss (borrowed), available after KDLossSetReference(). */
+#include <kdtrain.h>
+PETSC_EXTERN PetscErrorCode KDLossGetPDE(KDLoss, KDPDE *);

@@ -3,3 +3,6 @@
 #include <kdsys.h>
 #include <kdreference.h>
 #include <kdsolver.h>
+#include <kdnet.h>
+#include <kdpde.h>
+#include <kdtrain.h>

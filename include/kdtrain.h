@@ -31,6 +31,12 @@ PETSC_EXTERN PetscErrorCode KDLossEvaluateLocal(KDLoss, PetscReal[], PetscReal[]
 /* Draws a new collocation set (epoch k); the set depends on (seed, k, global index) only. */
 PETSC_EXTERN PetscErrorCode KDLossResample(KDLoss, PetscInt);
 PETSC_EXTERN PetscErrorCode KDLossView(KDLoss, PetscViewer);
+/* Fits a network to the loss's PDE (nin, nout, input box from the reference's level-0 domain). */
+PETSC_EXTERN PetscErrorCode KDLossConfigureNet(KDLoss, KDNet);
+/* This rank's points of a term ("pde", "ic", "bc", "gauge", "data"), x[p * nin + i]. */
+PETSC_EXTERN PetscErrorCode KDLossGetPoints(KDLoss, const char[], PetscInt *, const PetscReal **);
+/* Global RMS of the PDE residual of the loss's network on given local points (NULL: the interior collocation set). */
+PETSC_EXTERN PetscErrorCode KDLossResidualRMS(KDLoss, PetscInt, const PetscReal[], PetscReal *);
 
 /* Objective seen by the trainer: local terms and local gradient at the network's current parameters. */
 typedef PetscErrorCode (*KDObjectiveFunction)(void *ctx, PetscReal terms[], PetscReal grad[]);
@@ -43,12 +49,18 @@ PETSC_EXTERN PetscErrorCode KDTrainerSetOptionsPrefix(KDTrainer, const char[]);
 PETSC_EXTERN PetscErrorCode KDTrainerSetNet(KDTrainer, KDNet);
 PETSC_EXTERN PetscErrorCode KDTrainerSetLoss(KDTrainer, KDLoss);
 PETSC_EXTERN PetscErrorCode KDTrainerSetObjective(KDTrainer, PetscInt, const char *const[], KDObjectiveFunction, void *);
+/* Raw parameter buffer (length n, replicated on every rank) for a KDTrainerSetObjective() objective without a KDNet. */
+PETSC_EXTERN PetscErrorCode KDTrainerSetParameters(KDTrainer, PetscInt, PetscReal[]);
+/* Draws collocation set `epoch` for a KDTrainerSetObjective() objective (a KDLoss is resampled by KDLossResample). */
+PETSC_EXTERN PetscErrorCode KDTrainerSetResample(KDTrainer, PetscErrorCode (*)(void *, PetscInt), void *);
 PETSC_EXTERN PetscErrorCode KDTrainerSetCheckpoint(KDTrainer, const char[]);
 PETSC_EXTERN PetscErrorCode KDTrainerSetFromOptions(KDTrainer);
 PETSC_EXTERN PetscErrorCode KDTrainerSetUp(KDTrainer);
 PETSC_EXTERN PetscErrorCode KDTrainerTrain(KDTrainer);
 PETSC_EXTERN PetscErrorCode KDTrainerGetLoss(KDTrainer, PetscReal *);
 PETSC_EXTERN PetscErrorCode KDTrainerGetTrainTime(KDTrainer, PetscReal *);
+PETSC_EXTERN PetscErrorCode KDTrainerGetTerms(KDTrainer, PetscInt *, const char *const **, const PetscReal **);
+PETSC_EXTERN PetscErrorCode KDTrainerGetStep(KDTrainer, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDTrainerView(KDTrainer, PetscViewer);
 
 PETSC_EXTERN PetscErrorCode KDStageTrain(MPI_Comm);

@@ -3,6 +3,7 @@ static const char help[] = "kdpinn: knowledge distillation of physics-informed n
                            "  mpiexec -n 2 kdpinn solve -options_file jobs/burgers.opts -kd_out out\n\n"
                            "Stages:\n"
                            "  solve     PETSc finite-difference reference solution and its scale hierarchy -> reference.h5\n"
+                           "  train     teacher PINN on level 0, data-parallel over the ranks -> teacher.h5\n"
                            "  run       every stage above, in order\n\n"
                            "All configuration is through the PETSc options database (-options_file FILE, any option on the command\n"
                            "line); -help lists the options of a stage with their defaults, -version prints the version.\n\n";
@@ -21,6 +22,7 @@ static PetscErrorCode KDStageRun(MPI_Comm);
 
 static const KDStage KDStages[] = {
   {"solve", KDStageSolve},
+  {"train", KDStageTrain},
   {"run",   KDStageRun  },
 };
 
@@ -29,6 +31,7 @@ static PetscErrorCode KDStageRun(MPI_Comm comm)
 {
   PetscFunctionBegin;
   PetscCall(KDStageSolve(comm));
+  PetscCall(KDStageTrain(comm));
   PetscFunctionReturn(0);
 }
 

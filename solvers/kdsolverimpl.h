@@ -1,0 +1,70 @@
+#pragma once
+/* Private interface of the reference solvers (solvers/): the numerical cores behind KDSolve<PDE>, callable without a
+   KDReference so that the solvers' tests can drive them directly. Not installed, not part of the public API.
+   Declared PETSC_EXTERN, not PETSC_INTERN: libkdpinn is a shared library by default and the tests link against it. */
+#include <kdsolver.h>
+
+/* ---- Burgers (solvers/burgers.c) ---------------------------------------------------------------------------- */
+typedef struct {
+  PetscReal nu;      /* -burgers_nu: viscosity */
+  PetscReal tfinal;  /* -burgers_tfinal: final time */
+  PetscReal cfl;     /* -burgers_cfl: fraction of the explicit stability limit used as the default time step */
+  PetscInt nx;       /* -burgers_nx: cells in x */
+  PetscInt nt;       /* -burgers_nt: stored snapshots in t */
+  PetscInt order;    /* -burgers_order: order of the central differences in x (2 or 4) */
+  PetscBool monitor; /* -kd_monitor: a progress line per ~10% of the snapshots */
+} KDBurgersOptions;
+
+PETSC_EXTERN PetscErrorCode KDBurgersOptionsSetFromOptions(MPI_Comm, KDBurgersOptions *);
+PETSC_EXTERN PetscErrorCode KDBurgersCreateTS(MPI_Comm, const KDBurgersOptions *, TS *, Vec *);
+PETSC_EXTERN PetscErrorCode KDBurgersSolveGrid(MPI_Comm, const KDBurgersOptions *, Vec);
+PETSC_EXTERN PetscErrorCode KDBurgersExactRow(PetscReal, PetscReal, PetscInt, const PetscReal[], PetscReal[]);
+PETSC_EXTERN PetscErrorCode KDBurgersRelativeError(const KDBurgersOptions *, Vec, PetscReal *);
+
+/* ---- Heat (solvers/heat.c) ------------------------------------------------------------------------------- */
+typedef struct {
+  PetscInt n;        /* -heat_n: cells per axis */
+  PetscInt nt;       /* -heat_nt: stored snapshots, at t_k = (k + 1/2) tfinal / nt */
+  PetscReal dt;      /* -heat_dt: largest time step; shrunk so that every snapshot time is a step boundary */
+  PetscBool view;    /* -heat_view: print the problem */
+  PetscBool monitor; /* -kd_monitor: a progress line per ~1/8 of the snapshots */
+} KDHeatOptions;
+
+/* A solution on one rank's block of cells [xs, xs + xm) x [ys, ys + ym), all snapshots, and its error against
+   KDHeatProblemBoundary() (the exact solution in manufactured mode). */
+typedef struct {
+  PetscInt n, nt, nsteps, xs, ys, xm, ym;
+  PetscReal dt;
+  PetscReal *u;     /* u[(k ym + (j - ys)) xm + (i - xs)], snapshot k, cell (i, j) */
+  PetscReal errmax; /* max over snapshots and cells of |u - exact| */
+  PetscReal errl2;  /* max over snapshots of the grid L2 norm (h^2 sum (u - exact)^2)^(1/2) */
+  PetscInt kspits;  /* linear iterations, all steps */
+  PetscLogDouble seconds;
+} KDHeatSolution;
+
+PETSC_EXTERN PetscErrorCode KDHeatOptionsSetFromOptions(MPI_Comm, const KDHeatProblem *, KDHeatOptions *);
+PETSC_EXTERN PetscErrorCode KDHeatSolveGrid(MPI_Comm, const KDHeatProblem *, const KDHeatOptions *, KDHeatSolution *);
+PETSC_EXTERN PetscErrorCode KDHeatSolutionDestroy(KDHeatSolution *);
+
+/* ---- Lid-driven cavity (solvers/cavity.c) -------------------------------------------------------------------- */
+typedef enum {
+  KD_CAVITY_WALL_THOM,  /* omega_w = -2 (psi_1 - psi_w + h psi_n) / h^2, first order at the wall */
+  KD_CAVITY_WALL_JENSEN /* omega_w = -(8 psi_1 - psi_2 - 7 psi_w + 6 h psi_n) / (2 h^2), second order */
+} KDCavityWall;
+PETSC_INTERN const char *const KDCavityWalls[];
+
+typedef struct {
+  PetscReal re;        /* -cavity_re: Reynolds number */
+  PetscInt n;          /* -cavity_n: cells per side of the output grid (n + 1 solver nodes per side) */
+  KDCavityWall wall;   /* -cavity_wall: wall vorticity formula */
+  PetscReal re_start;  /* -cavity_re_start: first Reynolds number of the continuation */
+  PetscReal re_factor; /* -cavity_re_factor: largest ratio of successive Reynolds numbers */
+  PetscBool mms;       /* -cavity_mms: manufactured-solution mode */
+  PetscBool monitor;   /* -kd_monitor: Newton iterations and a summary per solve */
+} KDCavityOptions;
+
+PETSC_INTERN PetscErrorCode KDCavityOptionsSetFromOptions(MPI_Comm, KDCavityOptions *);
+/* u, v, p at the n x n cell centres, natural index j n + i, into Vecs of global size n^2 on the communicator. */
+PETSC_INTERN PetscErrorCode KDCavitySolveCells(MPI_Comm, const KDCavityOptions *, Vec, Vec, Vec);
+/* The manufactured solution of -cavity_mms: u, v, p at (x, y); any output may be NULL. */
+PETSC_INTERN PetscErrorCode KDCavityExact(PetscReal, PetscReal, PetscReal *, PetscReal *, PetscReal *);

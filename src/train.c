@@ -1,0 +1,1044 @@
+#include "trainimpl.h"
+#include <petsctao.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/*
+  KDTrainer: data-parallel training of a replicated parameter vector.
+
+  Every rank holds the whole parameter buffer (the network's, or a raw one for a synthetic objective) and evaluates the
+  loss on its own share of the points. One evaluation = local terms and gradient, then exactly one MPI_Allreduce
+  (MPI_SUM) over the single buffer [gradient (n) | terms (nterms)]; after it every rank holds identical sums, so the
+  optimizers below run redundantly and bitwise identically on every rank with no further communication. The sums
+  depend on the rank count only through the summation order of the allreduce (round-off); at a fixed rank count they
+  are deterministic, which is what makes a restarted run bitwise identical to an uninterrupted one.
+
+  Phases: Adam for -<prefix>adam_steps steps, then L-BFGS (TAO) for -<prefix>lbfgs_steps iterations. Both count toward
+  one step counter; the loss history has one row per step.
+*/
+
+typedef enum { KD_PHASE_ADAM, KD_PHASE_LBFGS, KD_PHASE_DONE } KDTrainerPhase;
+static const char *const KDTrainerPhaseNames[] = {"adam", "lbfgs", "done"};
+
+typedef enum { KD_LR_DECAY_NONE, KD_LR_DECAY_EXPONENTIAL, KD_LR_DECAY_STEP } KDLearningRateDecay;
+static const char *const KDLearningRateDecays[] = {"none",         "exponential", "step", "KDLearningRateDecay",
+                                                   "KD_LR_DECAY_", NULL};
+
+/* Evaluations remembered so that the TAO monitor can attach loss terms to the iterate TAO accepted. */
+#define KD_TRAINER_RECENT 8
+
+struct _p_KDTrainer {
+  MPI_Comm comm;
+  char prefix[64];
+  char name[64]; /* prefix without its trailing underscore, for messages and the default checkpoint name */
+  KDNet net;
+  KDLoss loss;
+
+  KDObjectiveFunction objective;
+  void *objective_ctx;
+  PetscErrorCode (*resample)(void *, PetscInt);
+  void *resample_ctx;
+
+  PetscInt n;   /* number of parameters */
+  PetscReal *x; /* parameters (borrowed) */
+  PetscInt nterms;
+  char *term_names[KD_LOSS_MAX_TERMS];
+  PetscReal *buffer;        /* the allreduce buffer: [gradient (n) | terms (nterms) | stop] */
+  PetscBool stop_requested; /* a rank caught SIGUSR1/SIGTERM (KDSignalInstall()) */
+  PetscReal loss_total;     /* loss of the last completed step */
+  PetscReal loss_terms[KD_LOSS_MAX_TERMS];
+  PetscReal gnorm;           /* gradient norm of the last completed step */
+  KDTrainerPhase step_phase; /* phase of the last completed step */
+
+  /* options */
+  PetscInt adam_steps, lbfgs_steps, gn_steps;
+  PetscReal lr0, beta1, beta2, epsilon;
+  KDLearningRateDecay decay;
+  PetscReal decay_rate;
+  PetscInt decay_steps;
+  PetscInt resample_every, checkpoint_every;
+  PetscBool monitor;
+  PetscInt monitor_every;
+  PetscBool restart;
+  char checkpoint[PETSC_MAX_PATH_LEN];
+  char pde[64];
+
+  /* state (all of it goes into the checkpoint) */
+  KDTrainerPhase phase;
+  PetscInt step, epoch, adam_t, lbfgs_start;
+  PetscReal lr;
+  PetscReal *m, *v;
+  PetscReal *history;
+  PetscInt nhistory, history_capacity;
+  PetscReal train_seconds_before; /* spent by the runs this one restarted from */
+
+  /* bookkeeping */
+  PetscInt last_checkpoint_step; /* -1: none written or loaded */
+  Vec xtao;
+  PetscReal recent_f[KD_TRAINER_RECENT];
+  PetscReal recent_terms[KD_TRAINER_RECENT][KD_LOSS_MAX_TERMS];
+  PetscInt nrecent;
+  PetscLogDouble time_start, time_monitor;
+  PetscInt step_monitor;
+  PetscReal train_seconds;
+  PetscBool setfromoptions_called, setup;
+};
+
+static PetscLogEvent KD_TRAINER_EVALUATE, KD_TRAINER_ALLREDUCE, KD_TRAINER_ADAM, KD_TRAINER_LBFGS,
+    KD_TRAINER_CHECKPOINT;
+static PetscBool KDTrainerEventsRegistered = PETSC_FALSE;
+
+static PetscErrorCode KDTrainerRegisterEvents(void)
+{
+  PetscFunctionBegin;
+  if (KDTrainerEventsRegistered) PetscFunctionReturn(0);
+  KDTrainerEventsRegistered = PETSC_TRUE;
+  PetscCall(KDRegisterAll());
+  PetscCall(PetscLogEventRegister("KDTrainEval", KD_CLASSID, &KD_TRAINER_EVALUATE));
+  PetscCall(PetscLogEventRegister("KDTrainAllreduce", KD_CLASSID, &KD_TRAINER_ALLREDUCE));
+  PetscCall(PetscLogEventRegister("KDTrainAdam", KD_CLASSID, &KD_TRAINER_ADAM));
+  PetscCall(PetscLogEventRegister("KDTrainLBFGS", KD_CLASSID, &KD_TRAINER_LBFGS));
+  PetscCall(PetscLogEventRegister("KDCheckpoint", KD_CLASSID, &KD_TRAINER_CHECKPOINT));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerCreate - Creates a trainer: Adam, then L-BFGS, on a replicated parameter vector.
+
+  Collective
+
+  Input Parameter:
+. comm - the ranks that share the loss evaluation
+
+  Output Parameter:
+. tr - the trainer
+
+.seealso: KDTrainerSetNet(), KDTrainerSetLoss(), KDTrainerSetObjective(), KDTrainerTrain()
+@*/
+PetscErrorCode KDTrainerCreate(MPI_Comm comm, KDTrainer *tr)
+{
+  KDTrainer t;
+
+  PetscFunctionBegin;
+  PetscCall(KDTrainerRegisterEvents());
+  PetscCall(PetscNew(&t));
+  t->comm                 = comm;
+  t->adam_steps           = 2000;
+  t->lbfgs_steps          = 1000;
+  t->gn_steps             = 0;
+  t->lr0                  = 1.e-3;
+  t->beta1                = 0.9;
+  t->beta2                = 0.999;
+  t->epsilon              = 1.e-8;
+  t->decay                = KD_LR_DECAY_NONE;
+  t->decay_rate           = 0.5;
+  t->decay_steps          = 1000;
+  t->resample_every       = 0;
+  t->checkpoint_every     = 500;
+  t->monitor_every        = 100;
+  t->phase                = KD_PHASE_ADAM;
+  t->lbfgs_start          = -1;
+  t->last_checkpoint_step = -1;
+  t->loss_total           = PETSC_MAX_REAL;
+  PetscCall(PetscStrncpy(t->name, "trainer", sizeof(t->name)));
+  *tr = t;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerDestroy - Destroys a trainer (not the net, loss or parameter buffer it was given).
+
+  Collective
+@*/
+PetscErrorCode KDTrainerDestroy(KDTrainer *tr)
+{
+  KDTrainer t;
+
+  PetscFunctionBegin;
+  if (!tr || !*tr) PetscFunctionReturn(0);
+  t = *tr;
+  for (PetscInt k = 0; k < KD_LOSS_MAX_TERMS; k++) PetscCall(PetscFree(t->term_names[k]));
+  PetscCall(PetscFree(t->buffer));
+  PetscCall(PetscFree(t->m));
+  PetscCall(PetscFree(t->v));
+  PetscCall(PetscFree(t->history));
+  PetscCall(VecDestroy(&t->xtao));
+  PetscCall(PetscFree(t));
+  *tr = NULL;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerSetOptionsPrefix - Sets the prefix of the trainer's options, e.g. "teacher_" for -teacher_adam_steps. The
+  L-BFGS solver (TAO) gets the same prefix (-teacher_tao_...).
+
+  Logically collective
+@*/
+PetscErrorCode KDTrainerSetOptionsPrefix(KDTrainer tr, const char prefix[])
+{
+  size_t len;
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrncpy(tr->prefix, prefix ? prefix : "", sizeof(tr->prefix)));
+  PetscCall(PetscStrncpy(tr->name, tr->prefix[0] ? tr->prefix : "trainer", sizeof(tr->name)));
+  PetscCall(PetscStrlen(tr->name, &len));
+  if (len > 1 && tr->name[len - 1] == '_') tr->name[len - 1] = 0;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDTrainerSetTermNames(KDTrainer tr, PetscInt nterms, const char *const names[])
+{
+  PetscFunctionBegin;
+  PetscCheck(nterms >= 1 && nterms <= KD_LOSS_MAX_TERMS, tr->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "%" PetscInt_FMT " loss terms, expected 1 to %d", nterms, KD_LOSS_MAX_TERMS);
+  for (PetscInt k = 0; k < KD_LOSS_MAX_TERMS; k++) PetscCall(PetscFree(tr->term_names[k]));
+  for (PetscInt k = 0; k < nterms; k++) {
+    PetscCheck(names && names[k] && !strchr(names[k], ','), tr->comm, PETSC_ERR_ARG_WRONG,
+               "loss term %" PetscInt_FMT " needs a name without commas", k);
+    PetscCall(PetscStrallocpy(names[k], &tr->term_names[k]));
+  }
+  tr->nterms = nterms;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerSetNet - Trains the parameters of a network (its contiguous buffer, KDNetGetParameters()).
+
+  Logically collective
+@*/
+PetscErrorCode KDTrainerSetNet(KDTrainer tr, KDNet net)
+{
+  PetscFunctionBegin;
+  tr->net = net;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerSetLoss - Uses a KDLoss as the objective: KDLossEvaluateLocal() for the local terms and gradient,
+  KDLossResample() every -<prefix>resample_every steps.
+
+  Logically collective
+@*/
+PetscErrorCode KDTrainerSetLoss(KDTrainer tr, KDLoss loss)
+{
+  PetscFunctionBegin;
+  tr->loss      = loss;
+  tr->objective = NULL;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerSetObjective - Uses a user objective instead of a KDLoss.
+
+  Logically collective
+
+  Input Parameters:
++ tr     - the trainer
+. nterms - number of loss terms; the loss is their sum
+. names  - their names (for the monitor and the loss history)
+. f      - f(ctx, terms, grad): this rank's share of the terms and of the gradient at the current parameters (both
+           arrays are zeroed before the call); the trainer sums them over the ranks
+- ctx    - passed to f
+
+  Note:
+  The global loss must not depend on how the terms are shared among ranks, except through round-off: give each rank
+  the terms of the global indices it owns.
+
+.seealso: KDTrainerSetParameters(), KDTrainerSetResample()
+@*/
+PetscErrorCode KDTrainerSetObjective(KDTrainer tr, PetscInt nterms, const char *const names[], KDObjectiveFunction f,
+                                     void *ctx)
+{
+  PetscFunctionBegin;
+  PetscCall(KDTrainerSetTermNames(tr, nterms, names));
+  tr->objective     = f;
+  tr->objective_ctx = ctx;
+  tr->loss          = NULL;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerSetParameters - Trains a raw parameter buffer, replicated on every rank, instead of a network's.
+
+  Logically collective
+
+  Input Parameters:
++ tr - the trainer
+. n  - number of parameters
+- x  - the buffer (the initial values on input; updated in place; must stay alive while the trainer uses it)
+@*/
+PetscErrorCode KDTrainerSetParameters(KDTrainer tr, PetscInt n, PetscReal x[])
+{
+  PetscFunctionBegin;
+  PetscCheck(n > 0 && x, tr->comm, PETSC_ERR_ARG_WRONG, "KDTrainerSetParameters needs a non-empty buffer");
+  tr->n = n;
+  tr->x = x;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerSetResample - Sets the routine that draws collocation set `epoch` for a KDTrainerSetObjective() objective.
+
+  Logically collective
+@*/
+PetscErrorCode KDTrainerSetResample(KDTrainer tr, PetscErrorCode (*resample)(void *, PetscInt), void *ctx)
+{
+  PetscFunctionBegin;
+  tr->resample     = resample;
+  tr->resample_ctx = ctx;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerSetCheckpoint - Sets the checkpoint file (default <kd_out>/checkpoint_<prefix>.h5, e.g.
+  checkpoint_teacher.h5); -<prefix>checkpoint overrides it.
+
+  Logically collective
+@*/
+PetscErrorCode KDTrainerSetCheckpoint(KDTrainer tr, const char path[])
+{
+  PetscFunctionBegin;
+  PetscCall(PetscStrncpy(tr->checkpoint, path ? path : "", sizeof(tr->checkpoint)));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerSetFromOptions - Reads the trainer's options.
+
+  Collective
+
+  Options Database Keys (shown for the prefix teacher_):
++ -teacher_adam_steps <2000>          - Adam steps
+. -teacher_adam_lr <1e-3>             - Adam learning rate
+. -teacher_adam_lr_decay <none>       - learning-rate schedule: none, exponential (lr rate^(k/steps)), step
+                                        (lr rate^floor(k/steps)), k = Adam step
+. -teacher_adam_lr_decay_rate <0.5>   - factor of the schedule
+. -teacher_adam_lr_decay_steps <1000> - steps over which the schedule applies the factor once
+. -teacher_adam_beta1 <0.9>, -teacher_adam_beta2 <0.999>, -teacher_adam_epsilon <1e-8> - Adam's constants
+. -teacher_lbfgs_steps <1000>         - L-BFGS iterations (TAO, -teacher_tao_type lmvm, options -teacher_tao_*)
+. -teacher_gn_steps <0>               - Gauss-Newton steps (reserved; must be 0 in this build)
+. -teacher_resample_every <0>         - draw a new collocation set every K Adam steps (0: never)
+. -teacher_checkpoint_every <500>     - write a checkpoint every K steps (0: never); L-BFGS restarts its memory there
+. -teacher_checkpoint <path>          - checkpoint file
+. -teacher_restart, -kd_restart       - resume from the checkpoint file if it exists
+. -kd_monitor                         - print a progress line every -kd_monitor_every steps
+. -kd_monitor_every <100>             - steps between monitor lines
+- -teacher_trainer_view               - view the trainer after training
+
+.seealso: docs/training.md
+@*/
+PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
+{
+  KDCommonOptions common;
+  PetscBool restart = PETSC_FALSE, kd_restart = PETSC_FALSE;
+  const char *pre = tr->prefix[0] ? tr->prefix : NULL;
+
+  PetscFunctionBegin;
+  PetscCall(KDGetCommonOptions(tr->comm, &common));
+  PetscCall(PetscStrncpy(tr->pde, common.pde, sizeof(tr->pde)));
+  if (!tr->checkpoint[0]) {
+    char name[PETSC_MAX_PATH_LEN];
+    PetscCall(PetscSNPrintf(name, sizeof(name), "checkpoint_%s.h5", tr->prefix[0] ? tr->name : "trainer"));
+    PetscCall(KDOutputPath(common.out, name, tr->checkpoint, sizeof(tr->checkpoint)));
+  }
+  PetscOptionsBegin(tr->comm, pre, "KDTrainer options (Adam, then L-BFGS)", "KDTrainer");
+  PetscCall(
+      PetscOptionsInt("-adam_steps", "Adam steps", "KDTrainerSetFromOptions", tr->adam_steps, &tr->adam_steps, NULL));
+  PetscCall(PetscOptionsReal("-adam_lr", "Adam learning rate", "KDTrainerSetFromOptions", tr->lr0, &tr->lr0, NULL));
+  PetscCall(PetscOptionsEnum(
+      "-adam_lr_decay", "Learning-rate schedule: none, exponential (lr*rate^(k/steps)), step (lr*rate^floor(k/steps))",
+      "KDTrainerSetFromOptions", KDLearningRateDecays, (PetscEnum) tr->decay, (PetscEnum *) &tr->decay, NULL));
+  PetscCall(PetscOptionsReal("-adam_lr_decay_rate", "Factor of the learning-rate schedule", "KDTrainerSetFromOptions",
+                             tr->decay_rate, &tr->decay_rate, NULL));
+  PetscCall(PetscOptionsInt("-adam_lr_decay_steps", "Adam steps over which the schedule applies its factor once",
+                            "KDTrainerSetFromOptions", tr->decay_steps, &tr->decay_steps, NULL));
+  PetscCall(PetscOptionsReal("-adam_beta1", "Adam decay of the first moment", "KDTrainerSetFromOptions", tr->beta1,
+                             &tr->beta1, NULL));
+  PetscCall(PetscOptionsReal("-adam_beta2", "Adam decay of the second moment", "KDTrainerSetFromOptions", tr->beta2,
+                             &tr->beta2, NULL));
+  PetscCall(PetscOptionsReal("-adam_epsilon", "Adam denominator offset", "KDTrainerSetFromOptions", tr->epsilon,
+                             &tr->epsilon, NULL));
+  PetscCall(PetscOptionsInt("-lbfgs_steps", "L-BFGS iterations after Adam (TAO lmvm; TAO options take the same prefix)",
+                            "KDTrainerSetFromOptions", tr->lbfgs_steps, &tr->lbfgs_steps, NULL));
+  PetscCall(PetscOptionsInt("-gn_steps", "Gauss-Newton steps after L-BFGS (reserved: not available in this build)",
+                            "KDTrainerSetFromOptions", tr->gn_steps, &tr->gn_steps, NULL));
+  PetscCall(PetscOptionsInt("-resample_every", "Draw a new collocation set every K Adam steps (0: never)",
+                            "KDTrainerSetFromOptions", tr->resample_every, &tr->resample_every, NULL));
+  PetscCall(PetscOptionsInt("-checkpoint_every",
+                            "Write a checkpoint every K steps (0: never); L-BFGS restarts its memory at these steps",
+                            "KDTrainerSetFromOptions", tr->checkpoint_every, &tr->checkpoint_every, NULL));
+  PetscCall(PetscOptionsString("-checkpoint", "Checkpoint file", "KDTrainerSetCheckpoint", tr->checkpoint,
+                               tr->checkpoint, sizeof(tr->checkpoint), NULL));
+  PetscCall(PetscOptionsBool("-restart", "Resume from the checkpoint file if it exists", "KDTrainerSetFromOptions",
+                             restart, &restart, NULL));
+  PetscOptionsEnd();
+  PetscOptionsBegin(tr->comm, NULL, "Training monitor and restart", "KDTrainer");
+  PetscCall(PetscOptionsBool("-kd_monitor",
+                             "Print a progress line (step, loss terms, gradient norm, time per step, ETA)",
+                             "KDTrainerSetFromOptions", tr->monitor, &tr->monitor, NULL));
+  PetscCall(PetscOptionsInt("-kd_monitor_every", "Steps between monitor lines", "KDTrainerSetFromOptions",
+                            tr->monitor_every, &tr->monitor_every, NULL));
+  PetscCall(PetscOptionsBool("-kd_restart", "Resume every trainer from its checkpoint file if it exists",
+                             "KDTrainerSetFromOptions", kd_restart, &kd_restart, NULL));
+  PetscOptionsEnd();
+  tr->restart = (restart || kd_restart) ? PETSC_TRUE : PETSC_FALSE;
+
+  PetscCheck(tr->adam_steps >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sadam_steps must be >= 0", tr->prefix);
+  PetscCheck(tr->lbfgs_steps >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slbfgs_steps must be >= 0", tr->prefix);
+  PetscCheck(tr->gn_steps >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sgn_steps must be >= 0", tr->prefix);
+  PetscCheck(tr->gn_steps == 0, tr->comm, PETSC_ERR_SUP, "-%sgn_steps: Gauss-Newton is not available in this build",
+             tr->prefix);
+  PetscCheck(tr->lr0 > 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sadam_lr must be positive", tr->prefix);
+  PetscCheck(tr->beta1 >= 0 && tr->beta1 < 1 && tr->beta2 >= 0 && tr->beta2 < 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-%sadam_beta1 and -%sadam_beta2 must be in [0, 1)", tr->prefix, tr->prefix);
+  PetscCheck(tr->epsilon > 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sadam_epsilon must be positive", tr->prefix);
+  PetscCheck(tr->decay_rate > 0 && tr->decay_steps > 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-%sadam_lr_decay_rate and -%sadam_lr_decay_steps must be positive", tr->prefix, tr->prefix);
+  PetscCheck(tr->resample_every >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sresample_every must be >= 0", tr->prefix);
+  PetscCheck(tr->checkpoint_every >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scheckpoint_every must be >= 0",
+             tr->prefix);
+  PetscCheck(tr->monitor_every >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_monitor_every must be >= 1");
+  PetscCheck(tr->checkpoint[0] || (!tr->checkpoint_every && !tr->restart), tr->comm, PETSC_ERR_ARG_WRONG,
+             "-%scheckpoint must name a file", tr->prefix);
+  tr->setfromoptions_called = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDTrainerResampleLoss(void *ctx, PetscInt epoch)
+{
+  PetscFunctionBegin;
+  PetscCall(KDLossResample((KDLoss) ctx, epoch));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerSetUp - Sizes the trainer from its net (or raw buffer) and loss; allocates the optimizer state.
+
+  Collective
+@*/
+PetscErrorCode KDTrainerSetUp(KDTrainer tr)
+{
+  PetscFunctionBegin;
+  if (tr->setup) PetscFunctionReturn(0);
+  if (!tr->setfromoptions_called) PetscCall(KDTrainerSetFromOptions(tr));
+  if (tr->net) {
+    PetscInt nparams;
+    PetscCall(KDNetGetSizes(tr->net, NULL, NULL, &nparams));
+    PetscCall(KDNetGetParameters(tr->net, &tr->x));
+    tr->n = nparams;
+  }
+  PetscCheck(tr->n > 0 && tr->x, tr->comm, PETSC_ERR_ORDER,
+             "KDTrainer %s has no parameters: call KDTrainerSetNet() or KDTrainerSetParameters()", tr->name);
+  if (tr->loss) {
+    PetscInt nterms;
+    const char *const *names;
+    PetscCall(KDLossGetTerms(tr->loss, &nterms, &names));
+    PetscCall(KDTrainerSetTermNames(tr, nterms, names));
+    tr->resample     = KDTrainerResampleLoss;
+    tr->resample_ctx = tr->loss;
+  }
+  PetscCheck(tr->loss || tr->objective, tr->comm, PETSC_ERR_ORDER,
+             "KDTrainer %s has no objective: call KDTrainerSetLoss() or KDTrainerSetObjective()", tr->name);
+  PetscCheck(!tr->resample_every || tr->resample, tr->comm, PETSC_ERR_ARG_WRONG,
+             "-%sresample_every needs a loss that can draw new points", tr->prefix);
+  PetscCheck(tr->n + tr->nterms + 1 < PETSC_MPI_INT_MAX, tr->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "too many parameters for one MPI_Allreduce");
+  PetscCall(PetscCalloc1(tr->n + tr->nterms + 1, &tr->buffer));
+  PetscCall(PetscCalloc1(tr->n, &tr->m));
+  PetscCall(PetscCalloc1(tr->n, &tr->v));
+  tr->history_capacity = tr->adam_steps + tr->lbfgs_steps + 1;
+  PetscCall(PetscMalloc1(tr->history_capacity * (1 + tr->nterms), &tr->history));
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, tr->n, &tr->xtao));
+  tr->lr    = tr->lr0;
+  tr->setup = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDTrainerStopMessage(KDTrainer tr, char msg[], size_t len)
+{
+  PetscFunctionBegin;
+  if (tr->last_checkpoint_step >= 0)
+    PetscCall(PetscSNPrintf(msg, len, "last good checkpoint: %s (step %" PetscInt_FMT ")", tr->checkpoint,
+                            tr->last_checkpoint_step));
+  else
+    PetscCall(PetscSNPrintf(msg, len, "no checkpoint written yet"));
+  PetscFunctionReturn(0);
+}
+
+/* One evaluation: local terms and gradient, then the single allreduce of [gradient | terms | stop flag]. On return
+   tr->buffer holds the global gradient followed by the global terms, identical on every rank. The stop flag (a rank
+   caught a stop signal) rides along in the same reduction, so stopping costs no extra communication and every rank
+   decides at the same step. */
+static PetscErrorCode KDTrainerEvaluate(KDTrainer tr, PetscReal *f)
+{
+  const PetscInt n = tr->n, nt = tr->nterms;
+  PetscReal *g = tr->buffer, *terms = tr->buffer + n, total = 0;
+  PetscBool finite, caught;
+  PetscInt slot;
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(KD_TRAINER_EVALUATE, 0, 0, 0, 0));
+  PetscCall(PetscArrayzero(tr->buffer, n + nt + 1));
+  PetscCall(KDSignalPendingLocal(&caught));
+  tr->buffer[n + nt] = caught ? 1 : 0;
+  if (tr->loss)
+    PetscCall(KDLossEvaluateLocal(tr->loss, terms, g));
+  else
+    PetscCall((*tr->objective)(tr->objective_ctx, terms, g));
+  PetscCall(PetscLogEventEnd(KD_TRAINER_EVALUATE, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(KD_TRAINER_ALLREDUCE, 0, 0, 0, 0));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, tr->buffer, (PetscMPIInt) (n + nt + 1), MPIU_REAL, MPI_SUM, tr->comm));
+  PetscCall(PetscLogEventEnd(KD_TRAINER_ALLREDUCE, 0, 0, 0, 0));
+  if (tr->buffer[n + nt] > 0) tr->stop_requested = PETSC_TRUE;
+  for (PetscInt k = 0; k < nt; k++) total += terms[k];
+  finite = PetscIsInfOrNanReal(total) ? PETSC_FALSE : PETSC_TRUE;
+  for (PetscInt i = 0; i < n && finite; i++)
+    if (PetscIsInfOrNanReal(g[i])) finite = PETSC_FALSE;
+  if (!finite) {
+    char where[PETSC_MAX_PATH_LEN + 64];
+    PetscCall(KDTrainerStopMessage(tr, where, sizeof(where)));
+    SETERRQ(tr->comm, PETSC_ERR_FP, "%s: loss or gradient is NaN/Inf at step %" PetscInt_FMT " (%s); %s", tr->name,
+            tr->step + 1, KDTrainerPhaseNames[tr->phase], where);
+  }
+  slot               = tr->nrecent++ % KD_TRAINER_RECENT;
+  tr->recent_f[slot] = total;
+  PetscCall(PetscArraycpy(tr->recent_terms[slot], terms, nt));
+  *f = total;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDTrainerRecord(KDTrainer tr, PetscReal f, const PetscReal terms[], PetscReal gnorm)
+{
+  const PetscInt row = 1 + tr->nterms;
+
+  PetscFunctionBegin;
+  if (tr->nhistory == tr->history_capacity) {
+    PetscReal *h;
+    tr->history_capacity = 2 * tr->history_capacity + 16;
+    PetscCall(PetscMalloc1(tr->history_capacity * row, &h));
+    PetscCall(PetscArraycpy(h, tr->history, tr->nhistory * row));
+    PetscCall(PetscFree(tr->history));
+    tr->history = h;
+  }
+  tr->history[tr->nhistory * row] = f;
+  PetscCall(PetscArraycpy(tr->history + tr->nhistory * row + 1, terms, tr->nterms));
+  tr->nhistory++;
+  tr->step++;
+  tr->loss_total = f;
+  tr->gnorm      = gnorm;
+  tr->step_phase = tr->phase;
+  PetscCall(PetscArraycpy(tr->loss_terms, terms, tr->nterms));
+  PetscFunctionReturn(0);
+}
+
+static PetscInt KDTrainerPlannedSteps(KDTrainer tr)
+{
+  if (tr->phase == KD_PHASE_ADAM) return PetscMax(tr->adam_steps, tr->step) + tr->lbfgs_steps;
+  if (tr->phase == KD_PHASE_LBFGS) return tr->lbfgs_start + tr->lbfgs_steps;
+  return tr->step;
+}
+
+/* Appends to a fixed line buffer, truncating quietly: a monitor line is never worth an error. */
+static void KDAppend(char line[], size_t len, size_t *pos, const char fmt[], ...) PETSC_ATTRIBUTE_FORMAT(4, 5);
+static void KDAppend(char line[], size_t len, size_t *pos, const char fmt[], ...)
+{
+  va_list ap;
+  int k;
+
+  if (*pos >= len) return;
+  va_start(ap, fmt);
+  k = vsnprintf(line + *pos, len - *pos, fmt, ap);
+  va_end(ap);
+  if (k > 0) *pos = PetscMin(len, *pos + (size_t) k);
+}
+
+/* A PETSc-style progress line:
+     <step> <name> <phase> loss <total> [<term> <value> ...] |grad| <norm> [lr <lr>] <ms>/step ETA h:mm:ss */
+static PetscErrorCode KDTrainerMonitor(KDTrainer tr, PetscBool force)
+{
+  char line[1024];
+  size_t pos = 0;
+  PetscLogDouble now;
+  PetscReal per;
+  PetscInt remaining, eta;
+
+  PetscFunctionBegin;
+  if (!tr->monitor || tr->step == tr->step_monitor) PetscFunctionReturn(0);
+  if (!force && tr->step % tr->monitor_every) PetscFunctionReturn(0);
+  PetscCall(PetscTime(&now));
+  per              = (PetscReal) (now - tr->time_monitor) / (PetscReal) (tr->step - tr->step_monitor);
+  tr->time_monitor = now;
+  tr->step_monitor = tr->step;
+  remaining        = PetscMax(KDTrainerPlannedSteps(tr) - tr->step, 0);
+  eta              = (PetscInt) (per * (PetscReal) remaining + 0.5);
+  KDAppend(line, sizeof(line), &pos, "%6" PetscInt_FMT " %s %-5s loss %.6e [", tr->step, tr->name,
+           KDTrainerPhaseNames[tr->step_phase], (double) tr->loss_total);
+  for (PetscInt k = 0; k < tr->nterms; k++)
+    KDAppend(line, sizeof(line), &pos, "%s%s %.3e", k ? " " : "", tr->term_names[k], (double) tr->loss_terms[k]);
+  KDAppend(line, sizeof(line), &pos, "] |grad| %.3e", (double) tr->gnorm);
+  if (tr->step_phase == KD_PHASE_ADAM) KDAppend(line, sizeof(line), &pos, " lr %.2e", (double) tr->lr);
+  KDAppend(line, sizeof(line), &pos, " %.2f ms/step ETA %d:%02d:%02d", (double) (1000 * per), (int) (eta / 3600),
+           (int) ((eta / 60) % 60), (int) (eta % 60));
+  PetscCall(PetscPrintf(tr->comm, "%s\n", line));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDTrainerCheckpointWrite(KDTrainer tr)
+{
+  KDCheckpoint ck;
+  PetscLogDouble now;
+  size_t pos = 0;
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(KD_TRAINER_CHECKPOINT, 0, 0, 0, 0));
+  if (tr->last_checkpoint_step < 0) {
+    char dir[PETSC_MAX_PATH_LEN];
+    char *slash;
+    PetscCall(PetscStrncpy(dir, tr->checkpoint, sizeof(dir)));
+    slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+      *slash = 0;
+      PetscCall(KDOutputDirCheck(tr->comm, dir));
+    }
+  }
+  PetscCall(PetscMemzero(&ck, sizeof(ck)));
+  PetscCall(PetscTime(&now));
+  PetscCall(PetscStrncpy(ck.pde, tr->pde, sizeof(ck.pde)));
+  PetscCall(PetscStrncpy(ck.prefix, tr->prefix, sizeof(ck.prefix)));
+  PetscCall(PetscStrncpy(ck.phase, KDTrainerPhaseNames[tr->phase], sizeof(ck.phase)));
+  for (PetscInt k = 0; k < tr->nterms; k++) {
+    size_t used;
+    PetscCall(
+        PetscSNPrintfCount(ck.terms + pos, sizeof(ck.terms) - pos, "%s%s", &used, k ? "," : "", tr->term_names[k]));
+    pos += used > 0 ? used - 1 : 0;
+  }
+  ck.nparams          = tr->n;
+  ck.nterms           = tr->nterms;
+  ck.nhistory         = tr->nhistory;
+  ck.step             = tr->step;
+  ck.epoch            = tr->epoch;
+  ck.adam_step        = tr->adam_t;
+  ck.lbfgs_start      = tr->lbfgs_start;
+  ck.checkpoint_every = tr->checkpoint_every;
+  ck.lr               = tr->lr;
+  ck.train_seconds    = tr->train_seconds_before + (PetscReal) (now - tr->time_start);
+  /* The one quantity the ranks do not share bitwise: take rank 0's clock, so that the replicas' checksums agree. */
+  PetscCallMPI(MPI_Bcast(&ck.train_seconds, 1, MPIU_REAL, 0, tr->comm));
+  ck.params  = tr->x;
+  ck.adam_m  = tr->m;
+  ck.adam_v  = tr->v;
+  ck.history = tr->history;
+  PetscCall(KDCheckpointWrite(tr->comm, tr->checkpoint, &ck));
+  tr->last_checkpoint_step = tr->step;
+  PetscCall(PetscLogEventEnd(KD_TRAINER_CHECKPOINT, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* Restores the whole state from the checkpoint file; a missing file means a fresh start. */
+static PetscErrorCode KDTrainerCheckpointRestore(KDTrainer tr)
+{
+  KDCheckpoint ck;
+  PetscBool exists;
+  char names[512];
+  size_t pos = 0;
+  PetscInt phase;
+
+  PetscFunctionBegin;
+  PetscCall(PetscTestFile(tr->checkpoint, 'r', &exists));
+  if (!exists) {
+    PetscCall(PetscPrintf(tr->comm, "%s: no checkpoint %s; starting from step 0\n", tr->name, tr->checkpoint));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(KDCheckpointLoad(tr->comm, tr->checkpoint, &ck));
+  names[0] = 0;
+  for (PetscInt k = 0; k < tr->nterms; k++) {
+    size_t used;
+    PetscCall(PetscSNPrintfCount(names + pos, sizeof(names) - pos, "%s%s", &used, k ? "," : "", tr->term_names[k]));
+    pos += used > 0 ? used - 1 : 0;
+  }
+  PetscCheck(ck.nparams == tr->n, tr->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "refusing to restart from checkpoint %s: it holds %" PetscInt_FMT
+             " parameters, the model has %" PetscInt_FMT,
+             tr->checkpoint, ck.nparams, tr->n);
+  PetscCheck(ck.nterms == tr->nterms && !strcmp(ck.terms, names), tr->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "refusing to restart from checkpoint %s: its loss terms are %s, this run's are %s", tr->checkpoint,
+             ck.terms, names);
+  PetscCheck(!strcmp(ck.pde, tr->pde), tr->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "refusing to restart from checkpoint %s: it was written for -kd_pde %s, this run has %s", tr->checkpoint,
+             ck.pde, tr->pde);
+  for (phase = 0; phase < 3; phase++)
+    if (!strcmp(ck.phase, KDTrainerPhaseNames[phase])) break;
+  PetscCheck(phase < 3, tr->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "refusing to restart from checkpoint %s: unknown phase '%s'", tr->checkpoint, ck.phase);
+  PetscCall(PetscArraycpy(tr->x, ck.params, tr->n));
+  PetscCall(PetscArraycpy(tr->m, ck.adam_m, tr->n));
+  PetscCall(PetscArraycpy(tr->v, ck.adam_v, tr->n));
+  tr->nhistory = 0;
+  tr->step     = 0;
+  for (PetscInt s = 0; s < ck.nhistory; s++)
+    PetscCall(KDTrainerRecord(tr, ck.history[s * (1 + ck.nterms)], ck.history + s * (1 + ck.nterms) + 1, 0));
+  tr->phase                = (KDTrainerPhase) phase;
+  tr->step                 = ck.step;
+  tr->epoch                = ck.epoch;
+  tr->adam_t               = ck.adam_step;
+  tr->lbfgs_start          = ck.lbfgs_start;
+  tr->lr                   = ck.lr;
+  tr->train_seconds_before = ck.train_seconds;
+  tr->last_checkpoint_step = ck.step;
+  if (ck.checkpoint_every != tr->checkpoint_every)
+    PetscCall(PetscPrintf(tr->comm,
+                          "%s: note: -%scheckpoint_every changed from %" PetscInt_FMT " to %" PetscInt_FMT
+                          "; L-BFGS restarts at other steps than in the original run\n",
+                          tr->name, tr->prefix, ck.checkpoint_every, tr->checkpoint_every));
+  PetscCall(KDCheckpointReset(&ck));
+  /* The collocation set is a pure function of (seed, epoch): drawing it again reproduces the one in use. */
+  if (tr->epoch > 0 && tr->resample) PetscCall((*tr->resample)(tr->resample_ctx, tr->epoch));
+  PetscCall(PetscPrintf(tr->comm, "%s: restarting from checkpoint %s at step %" PetscInt_FMT " (%s)\n", tr->name,
+                        tr->checkpoint, tr->step, KDTrainerPhaseNames[tr->phase]));
+  PetscFunctionReturn(0);
+}
+
+static PetscReal KDTrainerLearningRate(KDTrainer tr, PetscInt k)
+{
+  switch (tr->decay) {
+  case KD_LR_DECAY_EXPONENTIAL:
+    return tr->lr0 * PetscPowReal(tr->decay_rate, (PetscReal) k / (PetscReal) tr->decay_steps);
+  case KD_LR_DECAY_STEP:
+    return tr->lr0 * PetscPowReal(tr->decay_rate, (PetscReal) (k / tr->decay_steps));
+  default:
+    return tr->lr0;
+  }
+}
+
+/* One Adam step (bias-corrected, Kingma & Ba 2015). The history row is the loss at the parameters the step started
+   from. */
+static PetscErrorCode KDTrainerAdamStep(KDTrainer tr)
+{
+  const PetscInt n   = tr->n;
+  const PetscReal b1 = tr->beta1, b2 = tr->beta2, eps = tr->epsilon;
+  const PetscReal *g = tr->buffer;
+  PetscReal *x = tr->x, *m = tr->m, *v = tr->v;
+  PetscReal f, c1, c2, lr, gnorm2 = 0;
+
+  PetscFunctionBegin;
+  if (tr->resample_every > 0 && tr->step > 0 && tr->step % tr->resample_every == 0) {
+    tr->epoch = tr->step / tr->resample_every;
+    PetscCall((*tr->resample)(tr->resample_ctx, tr->epoch));
+  }
+  PetscCall(KDTrainerEvaluate(tr, &f));
+  PetscCall(PetscLogEventBegin(KD_TRAINER_ADAM, 0, 0, 0, 0));
+  tr->adam_t++;
+  lr     = KDTrainerLearningRate(tr, tr->adam_t - 1);
+  tr->lr = lr;
+  c1     = 1 / (1 - PetscPowReal(b1, (PetscReal) tr->adam_t));
+  c2     = 1 / (1 - PetscPowReal(b2, (PetscReal) tr->adam_t));
+  for (PetscInt i = 0; i < n; i++) {
+    m[i] = b1 * m[i] + (1 - b1) * g[i];
+    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+    x[i] -= lr * (m[i] * c1) / (PetscSqrtReal(v[i] * c2) + eps);
+    gnorm2 += g[i] * g[i];
+  }
+  PetscCall(PetscLogEventEnd(KD_TRAINER_ADAM, 0, 0, 0, 0));
+  PetscCall(KDTrainerRecord(tr, f, tr->buffer + n, PetscSqrtReal(gnorm2)));
+  PetscCall(KDTrainerMonitor(tr, PETSC_FALSE));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDTrainerTaoObjective(Tao tao, Vec X, PetscReal *f, Vec G, void *ctx)
+{
+  KDTrainer tr = (KDTrainer) ctx;
+  const PetscReal *xa;
+  PetscReal *ga;
+
+  PetscFunctionBegin;
+  /* TAO may evaluate at trial vectors of its own: the objective always sees the parameter buffer, so copy in. */
+  PetscCall(VecGetArrayRead(X, &xa));
+  PetscCall(PetscArraycpy(tr->x, xa, tr->n));
+  PetscCall(VecRestoreArrayRead(X, &xa));
+  PetscCall(KDTrainerEvaluate(tr, f));
+  PetscCall(VecGetArrayWrite(G, &ga));
+  PetscCall(PetscArraycpy(ga, tr->buffer, tr->n));
+  PetscCall(VecRestoreArrayWrite(G, &ga));
+  PetscFunctionReturn(0);
+}
+
+/* Called by TAO once before the first iteration (its = 0) and after each one: each iteration is one step. */
+static PetscErrorCode KDTrainerTaoMonitor(Tao tao, void *ctx)
+{
+  KDTrainer tr = (KDTrainer) ctx;
+  PetscInt its;
+  PetscReal f, gnorm;
+  const PetscReal *terms = NULL;
+
+  PetscFunctionBegin;
+  PetscCall(TaoGetSolutionStatus(tao, &its, &f, &gnorm, NULL, NULL, NULL));
+  if (its == 0) PetscFunctionReturn(0);
+  /* The accepted iterate is nearly always the last point evaluated by the line search; after a failed line search TAO
+     falls back to an older one. Find its terms among the recent evaluations, or evaluate it again (rare). */
+  for (PetscInt k = 0; k < PetscMin(tr->nrecent, KD_TRAINER_RECENT) && !terms; k++) {
+    PetscInt slot = (tr->nrecent - 1 - k) % KD_TRAINER_RECENT;
+    if (tr->recent_f[slot] == f) terms = tr->recent_terms[slot];
+  }
+  if (!terms) {
+    Vec X;
+    const PetscReal *xa;
+    PetscReal fx;
+    PetscCall(TaoGetSolution(tao, &X));
+    PetscCall(VecGetArrayRead(X, &xa));
+    PetscCall(PetscArraycpy(tr->x, xa, tr->n));
+    PetscCall(VecRestoreArrayRead(X, &xa));
+    PetscCall(KDTrainerEvaluate(tr, &fx));
+    terms = tr->buffer + tr->n;
+  }
+  PetscCall(KDTrainerRecord(tr, f, terms, gnorm));
+  PetscCall(KDTrainerMonitor(tr, PETSC_FALSE));
+  PetscFunctionReturn(0);
+}
+
+/* TAO's default test, plus a stop at a signal (after the iteration that noticed it). */
+static PetscErrorCode KDTrainerTaoConverged(Tao tao, void *ctx)
+{
+  KDTrainer tr = (KDTrainer) ctx;
+
+  PetscFunctionBegin;
+  PetscCall(TaoDefaultConvergenceTest(tao, NULL));
+  if (tr->stop_requested) PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
+  PetscFunctionReturn(0);
+}
+
+/*
+  Runs L-BFGS for at most `steps` iterations from the current parameters with a fresh TAO (empty L-BFGS memory).
+
+  Parameters are replicated, so each rank runs its own sequential TAO on PETSC_COMM_SELF over a sequential Vec: the
+  ranks do identical arithmetic on identical (allreduced) inputs and stay in lockstep, with no communication besides
+  the one allreduce inside each objective evaluation. A parallel TAO would add a reduction to every dot product and
+  norm of the L-BFGS update and gain nothing, since every rank needs the whole parameter vector anyway.
+*/
+static PetscErrorCode KDTrainerLBFGSChunk(KDTrainer tr, PetscInt steps, PetscBool *stopped)
+{
+  Tao tao;
+  TaoConvergedReason reason;
+  PetscInt its;
+  PetscReal *xa;
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(KD_TRAINER_LBFGS, 0, 0, 0, 0));
+  PetscCall(VecGetArrayWrite(tr->xtao, &xa));
+  PetscCall(PetscArraycpy(xa, tr->x, tr->n));
+  PetscCall(VecRestoreArrayWrite(tr->xtao, &xa));
+  PetscCall(TaoCreate(PETSC_COMM_SELF, &tao));
+  PetscCall(TaoSetType(tao, TAOLMVM));
+  if (tr->prefix[0]) PetscCall(TaoSetOptionsPrefix(tao, tr->prefix));
+  PetscCall(TaoSetSolution(tao, tr->xtao));
+  PetscCall(TaoSetObjectiveAndGradient(tao, NULL, KDTrainerTaoObjective, tr));
+  /* Run the requested number of iterations unless the user asks for a tolerance (-<prefix>tao_gatol ...). */
+  PetscCall(TaoSetTolerances(tao, 0, 0, 0));
+  PetscCall(TaoSetMaximumFunctionEvaluations(tao, PETSC_MAX_INT));
+  PetscCall(TaoSetFromOptions(tao));
+  /* After TaoSetFromOptions: the chunk length is the trainer's, not -tao_max_it. */
+  PetscCall(TaoSetMaximumIterations(tao, steps));
+  PetscCall(TaoSetMonitor(tao, KDTrainerTaoMonitor, tr, NULL));
+  PetscCall(TaoSetConvergenceTest(tao, KDTrainerTaoConverged, tr));
+  PetscCall(TaoSolve(tao));
+  PetscCall(TaoGetSolutionStatus(tao, &its, NULL, NULL, NULL, NULL, &reason));
+  PetscCall(VecGetArrayWrite(tr->xtao, &xa));
+  PetscCall(PetscArraycpy(tr->x, xa, tr->n));
+  PetscCall(VecRestoreArrayWrite(tr->xtao, &xa));
+  *stopped = (its < steps || reason != TAO_DIVERGED_MAXITS) ? PETSC_TRUE : PETSC_FALSE;
+  if (*stopped && !tr->stop_requested)
+    PetscCall(PetscPrintf(tr->comm, "%s: L-BFGS stopped at step %" PetscInt_FMT ": %s\n", tr->name, tr->step,
+                          TaoConvergedReasons[reason]));
+  PetscCall(TaoDestroy(&tao));
+  PetscCall(PetscLogEventEnd(KD_TRAINER_LBFGS, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* A rank caught a stop signal: save the state and raise PETSC_ERR_SIG, which the driver turns into exit code
+   KD_EXIT_REQUEUE; the job resumes with -kd_restart. */
+static PetscErrorCode KDTrainerStopOnSignal(KDTrainer tr)
+{
+  PetscFunctionBegin;
+  if (tr->last_checkpoint_step != tr->step) PetscCall(KDTrainerCheckpointWrite(tr));
+  SETERRQ(tr->comm, PETSC_ERR_SIG,
+          "%s: stopped by a signal after step %" PetscInt_FMT " (%s); checkpoint %s written; resume with -kd_restart",
+          tr->name, tr->step, KDTrainerPhaseNames[tr->phase], tr->checkpoint);
+}
+
+/*@C
+  KDTrainerTrain - Trains: Adam for -<prefix>adam_steps steps, then L-BFGS for -<prefix>lbfgs_steps iterations,
+  writing a checkpoint every -<prefix>checkpoint_every steps and at the end; with -kd_restart it first resumes from
+  the checkpoint file.
+
+  Collective
+
+  Notes:
+  L-BFGS runs in chunks that end at the multiples of checkpoint_every: each chunk starts with an empty L-BFGS memory.
+  A restarted run therefore continues exactly as the uninterrupted run does (bitwise, at the same rank count and the
+  same checkpoint_every). A NaN or Inf in the loss or gradient stops training with an error naming the step and the
+  last good checkpoint.
+
+.seealso: docs/training.md
+@*/
+PetscErrorCode KDTrainerTrain(KDTrainer tr)
+{
+  PetscLogDouble now;
+  PetscBool viewed;
+  PetscViewer viewer;
+  PetscViewerFormat format;
+  const PetscInt ce = tr->checkpoint_every;
+
+  PetscFunctionBegin;
+  PetscCall(KDTrainerSetUp(tr));
+  PetscCall(PetscTime(&tr->time_start));
+  if (tr->restart) PetscCall(KDTrainerCheckpointRestore(tr));
+  tr->time_monitor = tr->time_start;
+  tr->step_monitor = tr->step;
+  if (tr->monitor) {
+    PetscMPIInt size;
+    PetscCallMPI(MPI_Comm_size(tr->comm, &size));
+    PetscCall(PetscPrintf(tr->comm,
+                          "%s: %" PetscInt_FMT " parameters, %" PetscInt_FMT
+                          " loss terms, %d ranks; Adam %" PetscInt_FMT " steps, then L-BFGS %" PetscInt_FMT " steps\n",
+                          tr->name, tr->n, tr->nterms, size, tr->adam_steps, tr->lbfgs_steps));
+  }
+  if (tr->phase == KD_PHASE_ADAM) {
+    while (tr->step < tr->adam_steps) {
+      PetscCall(KDTrainerAdamStep(tr));
+      if (ce > 0 && tr->step % ce == 0) PetscCall(KDTrainerCheckpointWrite(tr));
+      if (tr->stop_requested) PetscCall(KDTrainerStopOnSignal(tr));
+    }
+    tr->phase       = KD_PHASE_LBFGS;
+    tr->lbfgs_start = tr->step;
+  }
+  if (tr->phase == KD_PHASE_LBFGS) {
+    const PetscInt end = tr->lbfgs_start + tr->lbfgs_steps;
+    while (tr->step < end) {
+      PetscInt chunk_end = ce > 0 ? PetscMin(end, (tr->step / ce + 1) * ce) : end;
+      PetscBool stopped  = PETSC_FALSE;
+      PetscCall(KDTrainerLBFGSChunk(tr, chunk_end - tr->step, &stopped));
+      if (tr->stop_requested) PetscCall(KDTrainerStopOnSignal(tr));
+      if (stopped) break;
+      if (ce > 0 && tr->step % ce == 0 && tr->step < end) PetscCall(KDTrainerCheckpointWrite(tr));
+    }
+    tr->phase = KD_PHASE_DONE;
+  }
+  PetscCall(KDTrainerMonitor(tr, PETSC_TRUE));
+  if (ce > 0) PetscCall(KDTrainerCheckpointWrite(tr));
+  if (tr->nhistory == 0) {
+    /* Nothing trained: still report the loss of the parameters as they are. */
+    PetscReal f;
+    PetscCall(KDTrainerEvaluate(tr, &f));
+    tr->loss_total = f;
+    PetscCall(PetscArraycpy(tr->loss_terms, tr->buffer + tr->n, tr->nterms));
+  }
+  PetscCall(PetscTime(&now));
+  tr->train_seconds = tr->train_seconds_before + (PetscReal) (now - tr->time_start);
+  PetscCall(PetscOptionsGetViewer(tr->comm, NULL, tr->prefix[0] ? tr->prefix : NULL, "-trainer_view", &viewer, &format,
+                                  &viewed));
+  if (viewed) {
+    PetscCall(PetscViewerPushFormat(viewer, format));
+    PetscCall(KDTrainerView(tr, viewer));
+    PetscCall(PetscViewerPopFormat(viewer));
+    PetscCall(PetscViewerDestroy(&viewer));
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerGetLoss - The loss of the last training step (summed over the ranks).
+
+  Not collective
+@*/
+PetscErrorCode KDTrainerGetLoss(KDTrainer tr, PetscReal *loss)
+{
+  PetscFunctionBegin;
+  *loss = tr->loss_total;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerGetTerms - The loss terms of the last training step.
+
+  Not collective
+
+  Output Parameters:
++ nterms - number of terms
+. names  - their names (owned by the trainer)
+- values - their values (owned by the trainer)
+@*/
+PetscErrorCode KDTrainerGetTerms(KDTrainer tr, PetscInt *nterms, const char *const **names, const PetscReal **values)
+{
+  PetscFunctionBegin;
+  if (nterms) *nterms = tr->nterms;
+  if (names) *names = (const char *const *) tr->term_names;
+  if (values) *values = tr->loss_terms;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerGetStep - The number of completed steps (Adam and L-BFGS together, including those before a restart).
+
+  Not collective
+@*/
+PetscErrorCode KDTrainerGetStep(KDTrainer tr, PetscInt *step)
+{
+  PetscFunctionBegin;
+  *step = tr->step;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerGetTrainTime - Wall time of training in seconds, summed over the runs a restarted run continued.
+
+  Not collective
+@*/
+PetscErrorCode KDTrainerGetTrainTime(KDTrainer tr, PetscReal *seconds)
+{
+  PetscFunctionBegin;
+  *seconds = tr->train_seconds;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerView - Prints the trainer's settings and state.
+
+  Collective
+@*/
+PetscErrorCode KDTrainerView(KDTrainer tr, PetscViewer viewer)
+{
+  PetscBool ascii;
+  PetscMPIInt size;
+
+  PetscFunctionBegin;
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(tr->comm, &viewer));
+  PetscCall(PetscObjectTypeCompare((PetscObject) viewer, PETSCVIEWERASCII, &ascii));
+  if (!ascii) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Comm_size(tr->comm, &size));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "KDTrainer %s: %" PetscInt_FMT " parameters, %" PetscInt_FMT " loss terms (",
+                                   tr->name, tr->n, tr->nterms));
+  for (PetscInt k = 0; k < tr->nterms; k++)
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s%s", k ? ", " : "", tr->term_names[k]));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "), %d ranks, one allreduce of %" PetscInt_FMT " values per evaluation\n",
+                                   size, tr->n + tr->nterms));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer,
+                                   "Adam: %" PetscInt_FMT " steps, lr %g, decay %s (rate %g every %" PetscInt_FMT
+                                   " steps), beta1 %g, beta2 %g, epsilon %g\n",
+                                   tr->adam_steps, (double) tr->lr0, KDLearningRateDecays[tr->decay],
+                                   (double) tr->decay_rate, tr->decay_steps, (double) tr->beta1, (double) tr->beta2,
+                                   (double) tr->epsilon));
+  PetscCall(PetscViewerASCIIPrintf(
+      viewer,
+      "L-BFGS (TAO, options -%stao_*): %" PetscInt_FMT " steps, memory restarted every %" PetscInt_FMT " steps\n",
+      tr->prefix, tr->lbfgs_steps, tr->checkpoint_every > 0 ? tr->checkpoint_every : tr->lbfgs_steps));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "Gauss-Newton: %" PetscInt_FMT " steps\n", tr->gn_steps));
+  PetscCall(PetscViewerASCIIPrintf(
+      viewer, "resample every %" PetscInt_FMT " steps; checkpoint every %" PetscInt_FMT " steps to %s\n",
+      tr->resample_every, tr->checkpoint_every, tr->checkpoint[0] ? tr->checkpoint : "(none)"));
+  PetscCall(PetscViewerASCIIPrintf(
+      viewer, "state: step %" PetscInt_FMT ", phase %s, epoch %" PetscInt_FMT ", loss %g, %g s\n", tr->step,
+      KDTrainerPhaseNames[tr->phase], tr->epoch, (double) tr->loss_total, (double) tr->train_seconds));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,213 @@
+static const char help[] =
+    "PDE residual operators on jets: forward against exact solutions, adjoint against finite differences.\n\n"
+    "  burgers  u_t + u u_x - nu u_xx                  (travelling-wave solution)\n"
+    "  heat     u_t - k lap u - grad k . grad u - f    (k = 1 + x, u = x^2, f = -(2 + 4x))\n"
+    "  cavity   steady Navier-Stokes                   (Kovasznay flow)\n";
+
+#include <kdpde.h>
+#include <kdtrain.h>
+
+/* Forward check: the residual of an exact solution, evaluated from its analytic jets, is zero up to round-off in
+   terms of size O(1..100) (Kovasznay's exponentials reach e^{|lambda|} ~ 10 at Re = 40): tolerance 1e-11. */
+#define FORWARD_TOL 1e-11
+/* Adjoint check: every residual is a polynomial of degree <= 2 in the jet entries, so a central difference of
+   L = sum rbar * res is exact up to round-off: with h = 1e-3 and |L| ~ 10, round-off is ~1e-12; tolerance 1e-9
+   (relative to max(1, |dL/djet|)). A wrong sign, factor or missing term shows up at O(1e-1..1). */
+#define ADJOINT_TOL 1e-9
+
+static PetscErrorCode CheckForward(const char *what, PetscInt n, const PetscReal res[], PetscReal scale)
+{
+  PetscReal err = 0.0;
+
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < n; p++) err = PetscMax(err, PetscAbsReal(res[p]));
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "%-28s max |residual| of exact solution %.3e (scale %.1e)\n", what,
+                        (double) err, (double) scale));
+  PetscCheck(err <= FORWARD_TOL * scale, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "%s: residual %g of an exact solution exceeds %g", what, (double) err, (double) (FORWARD_TOL * scale));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Loss(KDPDE pde, PetscInt n, const PetscReal coef[], const PetscReal jet[], const PetscReal rbar[],
+                           PetscReal *L)
+{
+  PetscInt nres;
+  PetscReal *res;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetSizes(pde, NULL, NULL, &nres));
+  PetscCall(PetscMalloc1(nres * n, &res));
+  PetscCall(KDPDEResidual(pde, n, NULL, coef, jet, res));
+  *L = 0.0;
+  for (PetscInt i = 0; i < nres * n; i++) *L += rbar[i] * res[i];
+  PetscCall(PetscFree(res));
+  PetscFunctionReturn(0);
+}
+
+/* Random jets, coefficients and rbar; adj starts from random values to check that the adjoint accumulates. */
+static PetscErrorCode CheckAdjoint(KDPDE pde, PetscInt n, PetscInt64 seed)
+{
+  const char *type;
+  const KDJetSpec *spec;
+  PetscInt nin, nout, nres, ncoef, ns, njet;
+  PetscReal *jet, *adj, *adj0, *rbar, *coef = NULL, err = 0.0;
+  const PetscReal h = 1e-3;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetType(pde, &type));
+  PetscCall(KDPDEGetSizes(pde, &nin, &nout, &nres));
+  PetscCall(KDPDEGetJetSpec(pde, &spec));
+  PetscCall(KDPDEGetNumCoefficients(pde, &ncoef));
+  ns   = 1 + nin + spec->nsecond;
+  njet = nout * ns * n;
+  PetscCall(PetscMalloc4(njet, &jet, njet, &adj, njet, &adj0, nres * n, &rbar));
+  for (PetscInt i = 0; i < njet; i++) jet[i] = 4.0 * KDRandomUniform(seed, 1, i) - 2.0;
+  for (PetscInt i = 0; i < njet; i++) adj0[i] = adj[i] = KDRandomUniform(seed, 2, i) - 0.5;
+  for (PetscInt i = 0; i < nres * n; i++) rbar[i] = 2.0 * KDRandomUniform(seed, 3, i) - 1.0;
+  if (ncoef) {
+    PetscCall(PetscMalloc1(ncoef * n, &coef));
+    for (PetscInt i = 0; i < ncoef * n; i++) coef[i] = 0.5 + KDRandomUniform(seed, 4, i);
+  }
+  PetscCall(KDPDEResidualAdjoint(pde, n, NULL, coef, jet, rbar, adj));
+  for (PetscInt i = 0; i < njet; i++) {
+    const PetscReal save = jet[i];
+    PetscReal Lp, Lm, fd, ad = adj[i] - adj0[i];
+    jet[i] = save + h;
+    PetscCall(Loss(pde, n, coef, jet, rbar, &Lp));
+    jet[i] = save - h;
+    PetscCall(Loss(pde, n, coef, jet, rbar, &Lm));
+    jet[i] = save;
+    fd     = (Lp - Lm) / (2.0 * h);
+    err    = PetscMax(err, PetscAbsReal(fd - ad) / PetscMax(1.0, PetscAbsReal(ad)));
+  }
+  PetscCall(PetscPrintf(PETSC_COMM_SELF,
+                        "%-28s adjoint vs central differences over %" PetscInt_FMT " jet entries: max rel err %.3e\n",
+                        type, njet, (double) err));
+  PetscCheck(err <= ADJOINT_TOL, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "%s adjoint differs from finite differences by %g > %g", type, (double) err, ADJOINT_TOL);
+  PetscCall(PetscFree4(jet, adj, adj0, rbar));
+  PetscCall(PetscFree(coef));
+  PetscFunctionReturn(0);
+}
+
+/* Viscous Burgers travelling wave u = c - a tanh(a (x - c t) / (2 nu)). Jet streams: u, u_t, u_x, u_xx. */
+static PetscErrorCode CheckBurgersForward(void)
+{
+  KDPDE pde;
+  const PetscInt n = 9, ns = 4;
+  const PetscReal nu = 0.05, a = 0.8, c = 0.3, k = a / (2.0 * nu);
+  PetscReal jet[4 * 9], res[9];
+
+  PetscFunctionBegin;
+  PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));
+  PetscCall(KDPDESetType(pde, "burgers"));
+  PetscCall(KDPDESetParameter(pde, "nu", nu));
+  for (PetscInt p = 0; p < n; p++) {
+    const PetscReal t = 0.1 * p, x = -1.0 + 0.25 * p, th = PetscTanhReal(k * (x - c * t)), s2 = 1.0 - th * th;
+    const PetscReal uxi = -a * k * s2, uxixi = 2.0 * a * k * k * s2 * th;
+    jet[0 * n + p] = c - a * th;
+    jet[1 * n + p] = -c * uxi;
+    jet[2 * n + p] = uxi;
+    jet[3 * n + p] = uxixi;
+  }
+  (void) ns;
+  PetscCall(KDPDEResidual(pde, n, NULL, NULL, jet, res));
+  PetscCall(CheckForward("burgers travelling wave", n, res, 1.0 + a * a * k));
+  PetscCall(KDPDEDestroy(&pde));
+  PetscFunctionReturn(0);
+}
+
+/* Heat with variable conductivity k = 1 + x: u = x^2 gives div(k grad u) = 2 + 4x, so f = -(2 + 4x) makes u exact.
+   Jet streams: u, u_t, u_x, u_y, u_xx, u_yy; coefficients k, k_x, k_y, f. */
+static PetscErrorCode CheckHeatForward(void)
+{
+  KDPDE pde;
+  const PetscInt n = 7;
+  PetscReal jet[6 * 7], coef[4 * 7], res[7];
+
+  PetscFunctionBegin;
+  PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));
+  PetscCall(KDPDESetType(pde, "heat"));
+  for (PetscInt p = 0; p < n; p++) {
+    const PetscReal x = 0.15 * p;
+    jet[0 * n + p]    = x * x;
+    jet[1 * n + p]    = 0.0;
+    jet[2 * n + p]    = 2.0 * x;
+    jet[3 * n + p]    = 0.0;
+    jet[4 * n + p]    = 2.0;
+    jet[5 * n + p]    = 0.0;
+    coef[0 * n + p]   = 1.0 + x;
+    coef[1 * n + p]   = 1.0;
+    coef[2 * n + p]   = 0.0;
+    coef[3 * n + p]   = -(2.0 + 4.0 * x);
+  }
+  PetscCall(KDPDEResidual(pde, n, NULL, coef, jet, res));
+  PetscCall(CheckForward("heat variable k", n, res, 10.0));
+  PetscCall(KDPDEDestroy(&pde));
+  PetscFunctionReturn(0);
+}
+
+/* Kovasznay flow, an exact steady Navier-Stokes solution: lambda = Re/2 - sqrt(Re^2/4 + 4 pi^2),
+   u = 1 - e^{lambda x} cos(2 pi y), v = lambda/(2 pi) e^{lambda x} sin(2 pi y), p = (1 - e^{2 lambda x})/2.
+   Jet streams per output: value, d/dx, d/dy, d2/dx2, d2/dy2. */
+static PetscErrorCode CheckCavityForward(void)
+{
+  KDPDE pde;
+  const PetscInt n = 8, ns = 5;
+  const PetscReal Re = 40.0, lam = 0.5 * Re - PetscSqrtReal(0.25 * Re * Re + 4.0 * PETSC_PI * PETSC_PI),
+                  w = 2.0 * PETSC_PI;
+  PetscReal jet[3 * 5 * 8], res[3 * 8], scale = 0.0;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));
+  PetscCall(KDPDESetType(pde, "cavity"));
+  PetscCall(KDPDESetParameter(pde, "Re", Re));
+  for (PetscInt p = 0; p < n; p++) {
+    const PetscReal x = -0.5 + 0.2 * p, y = 0.1 + 0.11 * p, e = PetscExpReal(lam * x), C = PetscCosReal(w * y),
+                    S = PetscSinReal(w * y);
+    PetscReal *J[3];
+    for (PetscInt o = 0; o < 3; o++) J[o] = jet + o * ns * n;
+    J[0][0 * n + p] = 1.0 - e * C;
+    J[0][1 * n + p] = -lam * e * C;
+    J[0][2 * n + p] = w * e * S;
+    J[0][3 * n + p] = -lam * lam * e * C;
+    J[0][4 * n + p] = w * w * e * C;
+    J[1][0 * n + p] = lam / w * e * S;
+    J[1][1 * n + p] = lam * lam / w * e * S;
+    J[1][2 * n + p] = lam * e * C;
+    J[1][3 * n + p] = lam * lam * lam / w * e * S;
+    J[1][4 * n + p] = -lam * w * e * S;
+    J[2][0 * n + p] = 0.5 * (1.0 - e * e);
+    J[2][1 * n + p] = -lam * e * e;
+    J[2][2 * n + p] = 0.0;
+    J[2][3 * n + p] = -2.0 * lam * lam * e * e;
+    J[2][4 * n + p] = 0.0;
+    scale           = PetscMax(scale, lam * lam * e * e);
+  }
+  PetscCall(KDPDEResidual(pde, n, NULL, NULL, jet, res));
+  PetscCall(CheckForward("cavity Kovasznay r", 3 * n, res, scale));
+  PetscCall(KDPDEDestroy(&pde));
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  const char *types[] = {"burgers", "heat", "cavity"};
+
+  PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  PetscCall(CheckBurgersForward());
+  PetscCall(CheckHeatForward());
+  PetscCall(CheckCavityForward());
+  for (PetscInt t = 0; t < 3; t++) {
+    KDPDE pde;
+    PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));
+    PetscCall(KDPDESetType(pde, types[t]));
+    /* Parameters away from 1 so that a missing factor nu or 1/Re is visible. */
+    if (t == 0) PetscCall(KDPDESetParameter(pde, "nu", 0.37));
+    if (t == 2) PetscCall(KDPDESetParameter(pde, "Re", 3.0));
+    PetscCall(CheckAdjoint(pde, 5, 100 + t));
+    PetscCall(KDPDEDestroy(&pde));
+  }
+  PetscCall(PetscFinalize());
+  return 0;
+}

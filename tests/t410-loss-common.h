@@ -1,0 +1,97 @@
+/* Shared by the loss tests: small in-memory references for burgers, heat and cavity, and a small network fitted to
+   them. Fields are analytic functions of the cell centres, asymmetric in x and y, so that a swapped axis or a wrong
+   gather shows in a data term. */
+#include <kdpde.h>
+#include <kdtrain.h>
+
+/* Field values: f(name, t, x, y) in physical coordinates (t unused for cavity). */
+static PetscReal TestField(const char *name, PetscReal t, PetscReal x, PetscReal y)
+{
+  if (name[0] == 'u') return PetscSinReal(1.3 * x + 0.4) * PetscCosReal(0.7 * y - 0.2 * t) + 0.3 * x * y;
+  if (name[0] == 'v') return PetscCosReal(0.9 * x) - 0.5 * y * y + 0.1 * t;
+  return x - 2.0 * y * y + 0.2;
+}
+
+/* Reference of a PDE on a small grid with L levels (the grid is divisible by 2^(L-1)); n0 = cells of the first axis. */
+static PetscErrorCode TestReferenceCreate(MPI_Comm comm, const char *pde, PetscInt L, KDReference *ref)
+{
+  PetscBool burgers, heat;
+  PetscInt dim, n[3], nf;
+  PetscReal lo[3], hi[3];
+  const char *axes, *fields[3];
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrcmp(pde, "burgers", &burgers));
+  PetscCall(PetscStrcmp(pde, "heat", &heat));
+  PetscCall(KDReferenceCreate(comm, ref));
+  PetscCall(KDReferenceSetPDE(*ref, pde));
+  if (burgers) {
+    dim = 2, axes = "t,x", nf = 1, fields[0] = "u";
+    n[0] = 12, n[1] = 16, lo[0] = 0.0, hi[0] = 1.0, lo[1] = -1.0, hi[1] = 1.0;
+    PetscCall(KDReferenceSetParameter(*ref, "nu", 0.01 / PETSC_PI));
+  } else if (heat) {
+    KDHeatProblem prob;
+    dim = 3, axes = "t,y,x", nf = 1, fields[0] = "u";
+    n[0] = 4, n[1] = 8, n[2] = 12, lo[0] = 0.0, hi[0] = 0.1, lo[1] = 0.0, hi[1] = 1.0, lo[2] = 0.0, hi[2] = 1.0;
+    PetscCall(PetscMemzero(&prob, sizeof(prob)));
+    prob.ms.k0   = 1.0;
+    prob.ms.n    = 2;
+    prob.ms.x[0] = 0.3, prob.ms.y[0] = 0.6, prob.ms.r[0] = 0.2, prob.ms.c[0] = 4.0;
+    prob.ms.x[1] = 0.7, prob.ms.y[1] = 0.2, prob.ms.r[1] = 0.15, prob.ms.c[1] = -0.5;
+    prob.tfinal    = 0.1;
+    prob.source[0] = 100.0, prob.source[1] = 0.65, prob.source[2] = 0.45, prob.source[3] = 0.08;
+    PetscCall(KDHeatProblemToReference(&prob, *ref));
+  } else {
+    dim = 2, axes = "y,x", nf = 3, fields[0] = "u", fields[1] = "v", fields[2] = "p";
+    n[0] = 8, n[1] = 12, lo[0] = 0.0, hi[0] = 1.0, lo[1] = 0.0, hi[1] = 1.0;
+    PetscCall(KDReferenceSetParameter(*ref, "Re", 100.0));
+  }
+  PetscCall(KDReferenceSetGrid(*ref, dim, axes, n, lo, hi));
+  for (PetscInt f = 0; f < nf; f++) {
+    Vec v;
+    PetscInt start, end;
+    PetscCall(KDReferenceCreateLevelVec(*ref, 0, &v));
+    PetscCall(VecGetOwnershipRange(v, &start, &end));
+    for (PetscInt c = start; c < end; c++) {
+      PetscInt rem = c, idx[3];
+      PetscReal ax[3], t, x, y;
+      for (PetscInt d = dim - 1; d >= 0; d--) {
+        idx[d] = rem % n[d];
+        rem /= n[d];
+        ax[d] = lo[d] + (idx[d] + 0.5) * (hi[d] - lo[d]) / n[d];
+      }
+      if (burgers)
+        t = ax[0], x = ax[1], y = 0.0;
+      else if (heat)
+        t = ax[0], y = ax[1], x = ax[2];
+      else
+        t = 0.0, y = ax[0], x = ax[1];
+      PetscCall(VecSetValue(v, c, TestField(fields[f], t, x, y), INSERT_VALUES));
+    }
+    PetscCall(VecAssemblyBegin(v));
+    PetscCall(VecAssemblyEnd(v));
+    PetscCall(KDReferenceAddField(*ref, fields[f], v));
+    PetscCall(VecDestroy(&v));
+  }
+  if (L > 1) PetscCall(KDReferenceBuildHierarchy(*ref, L));
+  PetscFunctionReturn(0);
+}
+
+/* A small tanh network fitted to the loss's PDE (KDLossConfigureNet), with a non-trivial output scaling so that the
+   scaling's chain rule is exercised too. */
+static PetscErrorCode TestNetCreate(MPI_Comm comm, KDLoss loss, PetscInt seed, KDNet *net)
+{
+  const PetscInt widths[2] = {7, 5};
+  const PetscReal scale[4] = {1.5, 0.7, 2.0, 1.0}, shift[4] = {0.1, -0.2, 0.3, 0.0};
+
+  PetscFunctionBegin;
+  PetscCall(KDNetCreate(comm, net));
+  PetscCall(KDNetSetArchitecture(*net, 1, 2, widths, 1));
+  PetscCall(KDLossConfigureNet(loss, *net));
+  PetscCall(KDNetSetOutputScaling(*net, scale, shift));
+  /* blocks of 16 points: a point set spans several blocks, so per-block offsets into the loss's arrays matter */
+  PetscCall(KDNetSetBlockSize(*net, 16));
+  PetscCall(KDNetSetUp(*net));
+  PetscCall(KDNetInitialize(*net, seed));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,50 @@
+#!/bin/bash
+# Stop on a signal and resume: SIGUSR1 sent to ONE of 2 ranks at a random Adam step makes both ranks stop at the same
+# step boundary, write the checkpoint and exit with status 3 (KD_EXIT_REQUEUE); -kd_restart then finishes the run with
+# final parameters bitwise identical to an uninterrupted run (tolerance: none, `cmp`). SIGTERM in the L-BFGS phase
+# stops the same way; the resumed run restarts the L-BFGS memory there (documented), so it must complete from the
+# signal's checkpoint, but is not compared bitwise. Usage: t511-train-signal.sh <t500-trainer executable>
+set -u
+exe=$1
+np=2
+opts=(-test_mode train -test_fit 1 -test_rosenbrock 0.01 -test_n 24 -test_points 400 -train_adam_steps 60
+      -train_adam_lr 1e-2 -train_resample_every 25 -train_lbfgs_steps 30 -train_checkpoint_every 10 -test_delay_ms 20)
+fail() { echo "FAIL: $*"; exit 1; }
+step_of() { "$KD_PYTHON" -c "import h5py,sys; print(int(h5py.File(sys.argv[1],'r').attrs['step']))" "$1" 2>/dev/null || echo 0; }
+
+rm -rf ref run ref.bin run.bin
+"$MPIEXEC" -n $np "$exe" "${opts[@]}" -kd_out ref -test_out ref.bin > ref.log 2>&1 || { cat ref.log; fail "uninterrupted run failed"; }
+
+# signal_run <signal> <first step to wait for> <log>: sends the signal to one rank once a checkpoint at or beyond
+# that step exists; the run must exit with status 3 and name the step it stopped after.
+signal_run() {
+  local sig=$1 target=$2 log=$3 pid step=0 rank status
+  "$MPIEXEC" -n $np "$exe" "${opts[@]}" -kd_out run -test_out run.bin -kd_restart > "$log" 2>&1 &
+  pid=$!
+  while kill -0 $pid 2>/dev/null; do
+    [ -f run/checkpoint_train.h5 ] && step=$(step_of run/checkpoint_train.h5)
+    [ "$step" -ge "$target" ] && break
+    sleep 0.1
+  done
+  rank=$(pgrep -P $pid | tail -n 1)
+  [ -n "$rank" ] && kill -s "$sig" "$rank"
+  wait $pid
+  status=$?
+  [ $status -eq 3 ] || { cat "$log"; fail "$sig: exit status $status, expected 3 (KD_EXIT_REQUEUE)"; }
+  grep -E "^kdpinn: error: train: stopped by a signal after step [0-9]+" "$log" || { cat "$log"; fail "$sig: no stop message"; }
+  stopped=$(grep -oE "stopped by a signal after step [0-9]+" "$log" | grep -oE "[0-9]+$")
+  [ "$(step_of run/checkpoint_train.h5)" -eq "$stopped" ] || fail "$sig: checkpoint is not at the stop step $stopped"
+}
+
+signal_run USR1 $((15 + RANDOM % 31)) run1.log   # Adam phase: steps 1-60
+"$MPIEXEC" -n $np "$exe" "${opts[@]}" -kd_out run -test_out run.bin -kd_restart > run2.log 2>&1 || { cat run2.log; fail "resumed run failed"; }
+grep "restarting from checkpoint run/checkpoint_train.h5 at step $stopped (adam)" run2.log || { cat run2.log; fail "did not resume at step $stopped"; }
+cmp ref.bin run.bin || fail "final parameters after a SIGUSR1 stop differ from the uninterrupted run"
+echo "SIGUSR1 stop in the Adam phase: final parameters bitwise identical"
+
+rm -rf run run.bin
+signal_run TERM 70 run3.log                      # L-BFGS phase: steps 61-90
+"$MPIEXEC" -n $np "$exe" "${opts[@]}" -kd_out run -test_out run.bin -kd_restart > run4.log 2>&1 || { cat run4.log; fail "resumed run failed"; }
+grep "restarting from checkpoint run/checkpoint_train.h5 at step $stopped (lbfgs)" run4.log || { cat run4.log; fail "did not resume at step $stopped"; }
+grep "final loss" ref.log run4.log
+echo "PASS"

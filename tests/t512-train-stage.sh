@@ -1,0 +1,53 @@
+#!/bin/bash
+# The `kdpinn train` stage on a small Burgers reference, 2 ranks:
+#  - without reference.h5, and with a -kd_pde that does not match it: one error line, non-zero exit;
+#  - a short training writes teacher.h5 (kind model, trained_with pinn, level 0, inputs t,x, output u, widths
+#    [2,20,20,1], the reference's nu) and reduces the loss: the last step's loss must be below half of the first
+#    step's (a stage that does not train would fail this; this budget reaches about 0.1x);
+#  - -kd_restart from the final checkpoint trains nothing more and writes bitwise the same parameters.
+set -u
+fail() { echo "FAIL: $*"; exit 1; }
+np=2
+rm -rf out empty
+
+"$MPIEXEC" -n $np "$KDPINN" train -kd_out empty > missing.log 2>&1 && fail "train without reference.h5 succeeded"
+[ "$(grep -c '^kdpinn: error:' missing.log)" -eq 1 ] && grep -q 'reference.h5 not found: run `kdpinn solve` first' missing.log ||
+  { cat missing.log; fail "missing reference: expected one error line telling to run kdpinn solve"; }
+
+"$MPIEXEC" -n $np "$KDPINN" solve -kd_out out -kd_pde burgers -kd_levels 2 -burgers_nx 256 -burgers_nt 64 > solve.log 2>&1 ||
+  { cat solve.log; fail "kdpinn solve failed"; }
+"$MPIEXEC" -n $np "$KDPINN" train -kd_out out -kd_pde heat > pde.log 2>&1 && fail "train with a mismatched -kd_pde succeeded"
+grep -q '^kdpinn: error: .*holds a burgers solution but -kd_pde is heat' pde.log || { cat pde.log; fail "mismatched -kd_pde not reported"; }
+
+opts=(-kd_out out -kd_pde burgers -teacher_widths 20,20 -teacher_ncol 1000 -teacher_adam_steps 150 -teacher_lbfgs_steps 50
+      -teacher_checkpoint_every 50 -teacher_resample_every 50 -kd_monitor -kd_monitor_every 50)
+"$MPIEXEC" -n $np "$KDPINN" train "${opts[@]}" > train.log 2>&1 || { cat train.log; fail "kdpinn train failed"; }
+cat train.log
+grep -q "kdpinn train: teacher, 501 parameters, 200 steps" train.log || fail "unexpected summary line"
+cp out/teacher.h5 teacher-first.h5
+"$KD_PYTHON" - <<'EOF' || fail "teacher.h5 or the checkpoint is not as expected"
+import h5py, numpy as np
+m, r, c = h5py.File("out/teacher.h5", "r"), h5py.File("out/reference.h5", "r"), h5py.File("out/checkpoint_teacher.h5", "r")
+s = lambda v: v.decode() if isinstance(v, bytes) else str(v)
+assert s(m.attrs["kind"]) == "model" and s(m.attrs["trained_with"]) == "pinn", "kind/trained_with"
+assert int(np.ravel(m.attrs["level"])[0]) == 0, "level"
+assert s(m.attrs["inputs"]) == "t,x" and s(m.attrs["outputs"]) == "u", "inputs/outputs"
+assert list(np.ravel(m.attrs["widths"])) == [2, 20, 20, 1], "widths"
+assert float(m.attrs["nu"]) == float(r.attrs["nu"]), "nu not copied from the reference"
+h = c["loss_history"][...]
+assert h.shape == (200, 4), h.shape
+print("loss: first step %.4e, last step %.4e (ratio %.3f)" % (h[0, 0], h[-1, 0], h[-1, 0] / h[0, 0]))
+assert h[-1, 0] < 0.5 * h[0, 0], "the loss did not drop below half"
+EOF
+
+"$MPIEXEC" -n $np "$KDPINN" train "${opts[@]}" -kd_restart > restart.log 2>&1 || { cat restart.log; fail "restart failed"; }
+grep -q "restarting from checkpoint out/checkpoint_teacher.h5 at step 200 (done)" restart.log || { cat restart.log; fail "did not restart"; }
+"$KD_PYTHON" - <<'EOF' || fail "restarted teacher differs"
+import h5py, numpy as np
+a, b = h5py.File("teacher-first.h5", "r"), h5py.File("out/teacher.h5", "r")
+for k in a:
+    for d in ("W", "b"):
+        assert np.array_equal(a[k][d][...], b[k][d][...]), k + "/" + d
+print("restarted teacher.h5: parameters bitwise identical")
+EOF
+echo PASS
