@@ -19,7 +19,8 @@ PETSC_EXTERN PetscErrorCode KDBurgersExact(PetscReal, PetscReal, PetscReal, Pets
    description (a text file in meshes/), smooth so that both finite differences and networks can use it exactly.
    Text format, one entry per line, '#' starts a comment:
      k0 <value>          base conductivity, > 0, exactly once
-     <x> <y> <r> <c>     one inclusion: centre, radius r > 0, contrast c > -1 (at most KD_MICROSTRUCTURE_MAX) */
+     <x> <y> <r> <c>     one inclusion: centre, radius r > 0, contrast c > -1 (at most KD_MICROSTRUCTURE_MAX)
+   and k > 0 on the unit square (checked on a sample grid when the description is read). */
 #define KD_MICROSTRUCTURE_MAX 64
 typedef struct {
   PetscReal k0;
@@ -34,9 +35,9 @@ PETSC_EXTERN void KDMicrostructureEvaluate(const KDMicrostructure *, PetscReal, 
 
 /* The heat problem u_t = div(k grad u) + f on the unit square, Dirichlet data g, initial data u0: everything the
    solver and a PINN loss both need, stored in reference.h5 attributes and read back from there.
-   Default mode: u0 = sin(pi x) sin(pi y), g = 0, f = a x exp(-((x - sx)^2 + (y - sy)^2) / w^2) (steady Gaussian
-   source, source[] = {a, sx, sy, w}). Manufactured mode: u = exp(-t) sin(pi x) sin(pi y) + cos(t) sin(2x + y + 1/2) / 2,
-   f = u_t - div(k grad u) computed analytically with grad k; g and u0 from u. */
+   Default mode: u0 = sin(pi x) sin(pi y), g = 0, f = a exp(-((x - sx)^2 + (y - sy)^2) / w^2) (steady Gaussian
+   source, source[] = {a, sx, sy, w}). Manufactured mode: u = exp(-t) sin(pi x) sin(pi y)
+   + cos(t) sin(2x + y + 1/2) / 2, f = u_t - div(k grad u) computed analytically with grad k; g and u0 from u. */
 #define KD_HEAT_NSOURCE 4
 typedef struct {
   KDMicrostructure ms;                      /* conductivity k(x,y) */
@@ -49,6 +50,7 @@ PETSC_EXTERN PetscErrorCode KDHeatProblemView(const KDHeatProblem *, PetscViewer
 PETSC_EXTERN PetscErrorCode KDHeatProblemToReference(const KDHeatProblem *, KDReference);
 PETSC_EXTERN PetscErrorCode KDHeatProblemFromReference(KDReference, KDHeatProblem *);
 /* Pointwise data at (t, x, y): conductivity k and its gradient, source f. */
-PETSC_EXTERN void KDHeatProblemCoefficients(const KDHeatProblem *, PetscReal, PetscReal, PetscReal, PetscReal *, PetscReal[2], PetscReal *);
+PETSC_EXTERN void KDHeatProblemCoefficients(const KDHeatProblem *, PetscReal, PetscReal, PetscReal, PetscReal *,
+                                            PetscReal[2], PetscReal *);
 /* g(t, x, y) on the boundary and u0(x, y) = g(0, x, y) inside; in manufactured mode the exact solution everywhere. */
 PETSC_EXTERN PetscReal KDHeatProblemBoundary(const KDHeatProblem *, PetscReal, PetscReal, PetscReal);

@@ -21,7 +21,15 @@ PETSC_EXTERN PetscErrorCode KDFileCommit(MPI_Comm, const char[], const char[]);
 PETSC_EXTERN PetscErrorCode KDFileDiscard(MPI_Comm, const char[]);
 PETSC_EXTERN PetscErrorCode KDLogStageGet(const char[], PetscLogStage *);
 PETSC_EXTERN PetscErrorCode KDHelpRequested(PetscBool *);
+PETSC_EXTERN PetscErrorCode KDOptionsDigest(PetscInt, const char *const[], char[]);
 
 /* Log classes and events of the hot kernels; registered once by KDRegisterAll(). */
 PETSC_EXTERN PetscClassId  KD_CLASSID;
 PETSC_EXTERN PetscErrorCode KDRegisterAll(void);
+
+/* Stop and resume on a signal (src/signal.c): SIGUSR1/SIGTERM -> checkpoint -> exit KD_EXIT_REQUEUE -> requeue. */
+#define KD_EXIT_REQUEUE 3 /* exit status of a run stopped by a signal after writing its checkpoint */
+PETSC_EXTERN PetscErrorCode KDSignalInstall(void);
+PETSC_EXTERN PetscErrorCode KDSignalPendingLocal(PetscBool *);
+PETSC_EXTERN PetscErrorCode KDSignalPending(MPI_Comm, PetscBool *);
+PETSC_EXTERN int            KDSignalExitCode(PetscErrorCode);

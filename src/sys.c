@@ -4,6 +4,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
 
 PetscClassId KD_CLASSID;
 
@@ -244,5 +247,70 @@ PetscErrorCode KDHelpRequested(PetscBool *help)
 {
   PetscFunctionBegin;
   PetscCall(PetscOptionsHasHelp(NULL, help));
+  PetscFunctionReturn(0);
+}
+
+static int KDCompareStrings(const void *a, const void *b)
+{
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*@C
+  KDOptionsDigest - A 64-bit digest (16 hex digits) of the options whose names start with one of the given prefixes,
+  in sorted order, so the same settings give the same digest however they were ordered or given (file or command
+  line). Used by `kdpinn run` to tell whether a stage's output was made with the current options.
+
+  Not collective
+
+  Input Parameters:
++ nprefix  - number of prefixes
+- prefixes - option name prefixes, with the dash, e.g. "-kd_pde", "-burgers_"
+
+  Output Parameter:
+. digest - 17 characters: 16 hex digits and the terminator
+@*/
+PetscErrorCode KDOptionsDigest(PetscInt nprefix, const char *const prefixes[], char digest[])
+{
+  char         *all, *save = NULL, **pairs;
+  PetscInt      npairs = 0, cap = 16;
+  uint64_t      h = 1469598103934665603ULL;
+  const char   *tok;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsGetAll(NULL, &all));
+  PetscCall(PetscMalloc1(cap, &pairs));
+  tok = strtok_r(all, " ", &save);
+  while (tok) {
+    const char *name = tok, *value = "";
+    PetscBool   match = PETSC_FALSE;
+    tok = strtok_r(NULL, " ", &save);
+    /* a value is any token that is not an option name; negative numbers are values */
+    if (tok && !(tok[0] == '-' && tok[1] && !isdigit((unsigned char)tok[1]) && tok[1] != '.')) {
+      value = tok;
+      tok   = strtok_r(NULL, " ", &save);
+    }
+    for (PetscInt i = 0; i < nprefix; i++)
+      if (!strncmp(name, prefixes[i], strlen(prefixes[i]))) match = PETSC_TRUE;
+    if (!match) continue;
+    if (npairs == cap) {
+      char **more;
+      PetscCall(PetscMalloc1(2 * cap, &more));
+      PetscCall(PetscArraycpy(more, pairs, npairs));
+      PetscCall(PetscFree(pairs));
+      pairs = more;
+      cap *= 2;
+    }
+    PetscCall(PetscMalloc1(strlen(name) + strlen(value) + 2, &pairs[npairs]));
+    (void)sprintf(pairs[npairs++], "%s=%s", name, value);
+  }
+  qsort(pairs, (size_t)npairs, sizeof(char *), KDCompareStrings);
+  for (PetscInt i = 0; i < npairs; i++) {
+    for (const char *c = pairs[i]; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    h = (h ^ (unsigned char)'\n') * 1099511628211ULL;
+    PetscCall(PetscFree(pairs[i]));
+  }
+  PetscCall(PetscFree(pairs));
+  PetscCall(PetscFree(all));
+  (void)snprintf(digest, 17, "%016llx", (unsigned long long)h);
   PetscFunctionReturn(0);
 }

@@ -1,0 +1,645 @@
+/*
+  Heat reference solver: transient conduction through an inclusion microstructure,
+
+      u_t = div(k(x,y) grad u) + f(t,x,y)  on (0, tfinal] x [0,1]^2,   u = g on the boundary,   u(0) = u0,
+
+  with k(x,y) = k0 (1 + sum_i c_i exp(-|(x,y) - (x_i,y_i)|^2 / r_i^2)) from a microstructure description (meshes/).
+
+  Discretization: n x n cells of width h on a 2-D DMDA, values at the cell centres, the flux through a face
+  k(face) (u_right - u_left) / h with k evaluated exactly at the face centre (second order), Dirichlet data through
+  a ghost value 2 g - u on the far side of a boundary face. The result is the linear system u' = A u + b(t), with A
+  assembled once; it is integrated by a PETSc TS (prefix -heat_, default BDF2 with fixed steps) whose step sequence
+  lands on every snapshot time t_k = (k + 1/2) tfinal / nt, the cell centres of the time axis of the reference.
+*/
+#include "kdsolverimpl.h"
+
+static PetscLogEvent KD_HeatRHS, KD_HeatJacobian;
+
+static PetscErrorCode KDHeatRegisterEvents(void)
+{
+  static PetscBool registered = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  if (registered) PetscFunctionReturn(0);
+  PetscCall(KDRegisterAll());
+  PetscCall(PetscLogEventRegister("KDHeatRHS", KD_CLASSID, &KD_HeatRHS));
+  PetscCall(PetscLogEventRegister("KDHeatJacobian", KD_CLASSID, &KD_HeatJacobian));
+  registered = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* Names of the source parameters, in the order of KDHeatProblem.source[]: options -heat_<name>, reference
+   attributes <name>. */
+static const char *const KDHeatSourceNames[KD_HEAT_NSOURCE] = {"source_amplitude", "source_x", "source_y",
+                                                               "source_width"};
+
+/*@C
+  KDHeatProblemSetFromOptions - Defines the heat problem from the options database.
+
+  Collective (the microstructure file is read on rank 0 and broadcast)
+
+  Options Database Keys:
++ -heat_microstructure <file> - microstructure description (default: meshes/inclusions.txt, relative to the working
+                                directory)
+. -heat_tfinal <T>            - end time (default: 0.1)
+. -heat_mms                   - manufactured-solution mode (default: false)
+. -heat_source_amplitude <a>  - amplitude of the Gaussian source (default: 100)
+. -heat_source_x <x>          - centre of the source, x (default: 0.65)
+. -heat_source_y <y>          - centre of the source, y (default: 0.45)
+- -heat_source_width <w>      - width of the source, f ~ exp(-r^2 / w^2) (default: 0.08)
+
+.seealso: KDHeatProblemToReference(), KDHeatProblemFromReference()
+@*/
+PetscErrorCode KDHeatProblemSetFromOptions(MPI_Comm comm, KDHeatProblem *prob)
+{
+  char file[PETSC_MAX_PATH_LEN]  = "meshes/inclusions.txt";
+  PetscReal src[KD_HEAT_NSOURCE] = {100.0, 0.65, 0.45, 0.08};
+  PetscBool mms                  = PETSC_FALSE;
+  PetscReal tfinal               = 0.1;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(prob, sizeof(*prob)));
+  PetscOptionsBegin(comm, NULL, "Heat problem", NULL);
+  PetscCall(PetscOptionsString("-heat_microstructure", "Microstructure description of the conductivity k(x,y)", NULL,
+                               file, file, sizeof(file), NULL));
+  PetscCall(PetscOptionsReal("-heat_tfinal", "End time", NULL, tfinal, &tfinal, NULL));
+  PetscCall(PetscOptionsBool("-heat_mms", "Manufactured-solution mode (exact u known, for convergence tests)", NULL,
+                             mms, &mms, NULL));
+  PetscCall(PetscOptionsReal("-heat_source_amplitude",
+                             "Amplitude a of the source f = a exp(-|(x,y) - (sx,sy)|^2 / w^2)", NULL, src[0], &src[0],
+                             NULL));
+  PetscCall(PetscOptionsReal("-heat_source_x", "Centre sx of the source", NULL, src[1], &src[1], NULL));
+  PetscCall(PetscOptionsReal("-heat_source_y", "Centre sy of the source", NULL, src[2], &src[2], NULL));
+  PetscCall(PetscOptionsReal("-heat_source_width", "Width w of the source", NULL, src[3], &src[3], NULL));
+  PetscOptionsEnd();
+  PetscCheck(tfinal > 0 && PetscIsNormalReal(tfinal), comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-heat_tfinal must be positive, got %g", (double) tfinal);
+  PetscCheck(PetscIsNormalReal(src[0]) || src[0] == 0, comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-heat_source_amplitude must be finite");
+  PetscCheck(src[1] >= 0 && src[1] <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-heat_source_x must be in [0, 1], got %g",
+             (double) src[1]);
+  PetscCheck(src[2] >= 0 && src[2] <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-heat_source_y must be in [0, 1], got %g",
+             (double) src[2]);
+  PetscCheck(src[3] > 0 && PetscIsNormalReal(src[3]), comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-heat_source_width must be positive, got %g", (double) src[3]);
+  PetscCall(KDMicrostructureLoad(comm, file, &prob->ms));
+  prob->manufactured = mms;
+  prob->tfinal       = tfinal;
+  for (PetscInt i = 0; i < KD_HEAT_NSOURCE; i++) prob->source[i] = src[i];
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDHeatProblemView - Prints the heat problem.
+
+  Collective on the viewer
+@*/
+PetscErrorCode KDHeatProblemView(const KDHeatProblem *prob, PetscViewer viewer)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscViewerASCIIPrintf(viewer, "Heat problem u_t = div(k grad u) + f on [0,1]^2, t in [0, %g]\n",
+                                   (double) prob->tfinal));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "k = %g (1 + sum of %" PetscInt_FMT " Gaussian inclusions)\n",
+                                   (double) prob->ms.k0, prob->ms.n));
+  for (PetscInt i = 0; i < prob->ms.n; i++)
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  inclusion %" PetscInt_FMT ": centre (%g, %g), radius %g, contrast %g\n",
+                                     i, (double) prob->ms.x[i], (double) prob->ms.y[i], (double) prob->ms.r[i],
+                                     (double) prob->ms.c[i]));
+  if (prob->manufactured)
+    PetscCall(PetscViewerASCIIPrintf(viewer,
+                                     "manufactured: u = exp(-t) sin(pi x) sin(pi y) + cos(t) sin(2x + y + 1/2) / 2\n"));
+  else
+    PetscCall(PetscViewerASCIIPrintf(
+        viewer, "u0 = sin(pi x) sin(pi y), g = 0, f = %g exp(-|(x,y) - (%g, %g)|^2 / %g^2)\n", (double) prob->source[0],
+        (double) prob->source[1], (double) prob->source[2], (double) prob->source[3]));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDHeatProblemToReference - Records the heat problem in a reference: parameters k0, tfinal, manufactured (0 or 1),
+  source_amplitude, source_x, source_y, source_width, and the string attribute "microstructure" (the description in
+  the file format), so that KDHeatProblemFromReference() rebuilds the same problem without the meshes/ file.
+
+  Collective
+@*/
+PetscErrorCode KDHeatProblemToReference(const KDHeatProblem *prob, KDReference ref)
+{
+  char *text;
+  size_t len = 64 + (size_t) prob->ms.n * 104; /* enough for 4 numbers of at most 25 characters per inclusion */
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(len, &text));
+  PetscCall(KDMicrostructureToString(&prob->ms, text, len));
+  PetscCall(KDReferenceSetString(ref, "microstructure", text));
+  PetscCall(PetscFree(text));
+  PetscCall(KDReferenceSetParameter(ref, "k0", prob->ms.k0));
+  PetscCall(KDReferenceSetParameter(ref, "tfinal", prob->tfinal));
+  PetscCall(KDReferenceSetParameter(ref, "manufactured", prob->manufactured ? 1.0 : 0.0));
+  for (PetscInt i = 0; i < KD_HEAT_NSOURCE; i++)
+    PetscCall(KDReferenceSetParameter(ref, KDHeatSourceNames[i], prob->source[i]));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDHeatProblemFromReference - Rebuilds the heat problem from a reference written by the heat solver (e.g. one read
+  from reference.h5 by KDReferenceLoad()).
+
+  Not collective
+
+.seealso: KDHeatProblemToReference()
+@*/
+PetscErrorCode KDHeatProblemFromReference(KDReference ref, KDHeatProblem *prob)
+{
+  const char *text;
+  PetscReal v;
+  PetscBool found;
+  MPI_Comm comm;
+
+  PetscFunctionBegin;
+  PetscCall(KDReferenceGetComm(ref, &comm));
+  PetscCall(PetscMemzero(prob, sizeof(*prob)));
+  PetscCall(KDReferenceGetString(ref, "microstructure", &text));
+  PetscCheck(text, comm, PETSC_ERR_ARG_WRONG,
+             "the reference has no 'microstructure' attribute: not written by the heat solver");
+  PetscCall(KDMicrostructureFromString(text, &prob->ms));
+  PetscCall(KDReferenceGetParameter(ref, "tfinal", &prob->tfinal, &found));
+  PetscCheck(found && prob->tfinal > 0, comm, PETSC_ERR_ARG_WRONG, "the reference has no valid 'tfinal' parameter");
+  PetscCall(KDReferenceGetParameter(ref, "manufactured", &v, &found));
+  PetscCheck(found, comm, PETSC_ERR_ARG_WRONG, "the reference has no 'manufactured' parameter");
+  prob->manufactured = v != 0 ? PETSC_TRUE : PETSC_FALSE;
+  for (PetscInt i = 0; i < KD_HEAT_NSOURCE; i++) {
+    PetscCall(KDReferenceGetParameter(ref, KDHeatSourceNames[i], &prob->source[i], &found));
+    PetscCheck(found, comm, PETSC_ERR_ARG_WRONG, "the reference has no '%s' parameter", KDHeatSourceNames[i]);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Manufactured solution: exp(-t) sin(pi x) sin(pi y) vanishes on the boundary and is symmetric; the second term
+   breaks the symmetry and gives nonzero, time-dependent boundary data. Returns u, u_t, grad u, laplacian u. */
+static void KDHeatExact(PetscReal t, PetscReal x, PetscReal y, PetscReal *u, PetscReal *ut, PetscReal gu[2],
+                        PetscReal *lap)
+{
+  const PetscReal et = PetscExpReal(-t), ct = PetscCosReal(t), st = PetscSinReal(t);
+  const PetscReal sx = PetscSinReal(PETSC_PI * x), cx = PetscCosReal(PETSC_PI * x);
+  const PetscReal sy = PetscSinReal(PETSC_PI * y), cy = PetscCosReal(PETSC_PI * y);
+  const PetscReal w = PetscSinReal(2 * x + y + 0.5), cw = PetscCosReal(2 * x + y + 0.5);
+
+  *u = et * sx * sy + 0.5 * ct * w;
+  if (ut) *ut = -et * sx * sy - 0.5 * st * w;
+  if (gu) {
+    gu[0] = et * PETSC_PI * cx * sy + ct * cw;
+    gu[1] = et * PETSC_PI * sx * cy + 0.5 * ct * cw;
+  }
+  if (lap) *lap = -2 * PETSC_PI * PETSC_PI * et * sx * sy - 2.5 * ct * w;
+}
+
+/*@C
+  KDHeatProblemCoefficients - Pointwise data of the heat equation at (t, x, y).
+
+  Not collective
+
+  Output Parameters:
++ k     - conductivity
+. gradk - its gradient (dk/dx, dk/dy), may be NULL
+- f     - source term, may be NULL; in manufactured mode f = u_t - k lap u - grad k . grad u of the exact u
+
+.seealso: KDHeatProblemBoundary(), KDMicrostructureEvaluate()
+@*/
+void KDHeatProblemCoefficients(const KDHeatProblem *prob, PetscReal t, PetscReal x, PetscReal y, PetscReal *k,
+                               PetscReal gradk[2], PetscReal *f)
+{
+  PetscReal gk[2];
+
+  KDMicrostructureEvaluate(&prob->ms, x, y, k, gk);
+  if (gradk) {
+    gradk[0] = gk[0];
+    gradk[1] = gk[1];
+  }
+  if (!f) return;
+  if (prob->manufactured) {
+    PetscReal u, ut, gu[2], lap;
+    KDHeatExact(t, x, y, &u, &ut, gu, &lap);
+    *f = ut - *k * lap - gk[0] * gu[0] - gk[1] * gu[1];
+  } else {
+    const PetscReal dx = x - prob->source[1], dy = y - prob->source[2], w = prob->source[3];
+    *f = prob->source[0] * PetscExpReal(-(dx * dx + dy * dy) / (w * w));
+  }
+}
+
+/*@C
+  KDHeatProblemBoundary - Dirichlet value g(t, x, y) for (x, y) on the boundary of the unit square, and the initial
+  value u0(x, y) = g(0, x, y) for (x, y) inside. In manufactured mode: the exact solution at any (t, x, y). In the
+  default mode: sin(pi x) sin(pi y) (so g = 0), which is not the solution for t > 0.
+
+  Not collective
+
+.seealso: KDHeatProblemCoefficients()
+@*/
+PetscReal KDHeatProblemBoundary(const KDHeatProblem *prob, PetscReal t, PetscReal x, PetscReal y)
+{
+  PetscReal u;
+
+  if (prob->manufactured)
+    KDHeatExact(t, x, y, &u, NULL, NULL, NULL);
+  else
+    u = PetscSinReal(PETSC_PI * x) * PetscSinReal(PETSC_PI * y);
+  return u;
+}
+
+/* ---------------------------------------------------------------------------------------------------------------
+   The solver
+   --------------------------------------------------------------------------------------------------------------- */
+
+/*
+  KDHeatOptionsSetFromOptions - Discretization options of the heat solver.
+
+  Options Database Keys:
++ -heat_n <n>    - cells per axis (default: 128)
+. -heat_nt <nt>  - stored snapshots (default: 64)
+. -heat_dt <dt>  - largest time step (default: tfinal / (4 nt), two steps from a snapshot to the next midpoint)
+. -heat_view     - print the problem
+- -kd_monitor    - progress lines
+*/
+PetscErrorCode KDHeatOptionsSetFromOptions(MPI_Comm comm, const KDHeatProblem *prob, KDHeatOptions *opt)
+{
+  PetscFunctionBegin;
+  opt->n       = 128;
+  opt->nt      = 64;
+  opt->dt      = 0;
+  opt->view    = PETSC_FALSE;
+  opt->monitor = PETSC_FALSE;
+  PetscOptionsBegin(comm, NULL, "Heat solver", NULL);
+  PetscCall(PetscOptionsInt("-heat_n", "Cells per axis of the n x n grid", NULL, opt->n, &opt->n, NULL));
+  PetscCall(
+      PetscOptionsInt("-heat_nt", "Stored snapshots, at t_k = (k + 1/2) tfinal / nt", NULL, opt->nt, &opt->nt, NULL));
+  PetscCall(PetscOptionsReal("-heat_dt", "Largest time step (0: tfinal / (4 nt))", NULL, opt->dt, &opt->dt, NULL));
+  PetscCall(PetscOptionsBool("-heat_view", "Print the heat problem", NULL, opt->view, &opt->view, NULL));
+  PetscCall(PetscOptionsBool("-kd_monitor", "Print progress", NULL, opt->monitor, &opt->monitor, NULL));
+  PetscOptionsEnd();
+  PetscCheck(opt->n >= 2 && opt->n <= 65536, comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-heat_n must be in [2, 65536], got %" PetscInt_FMT, opt->n);
+  PetscCheck(opt->nt >= 1 && opt->nt <= 100000, comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-heat_nt must be in [1, 100000], got %" PetscInt_FMT, opt->nt);
+  PetscCheck(opt->dt >= 0 && (opt->dt == 0 || PetscIsNormalReal(opt->dt)), comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-heat_dt must be positive (or 0 for the default), got %g", (double) opt->dt);
+  /* two steps per half snapshot interval: at one, the fast transients that the inclusions excite in the first
+     snapshots carry a time error of ~2e-3 (max), above the space error of the default grid */
+  if (opt->dt == 0) opt->dt = prob->tfinal / (4 * opt->nt);
+  PetscFunctionReturn(0);
+}
+
+typedef struct {
+  const KDHeatProblem *prob;
+  DM da;
+  Mat A; /* the operator div(k grad .) with the Dirichlet ghosts folded in; never shifted */
+  PetscInt n;
+  PetscReal h;
+  /* snapshot bookkeeping for the monitor */
+  KDHeatSolution *sol;
+  PetscInt nextsnap, nmonitor;
+  PetscReal dt;
+  PetscBool monitor;
+} KDHeatContext;
+
+/* Assembles A: five-point flux differences, k exact at face centres, ghost u = 2 g - u across boundary faces (the
+   g part goes to b(t)). Also checks k > 0 at every face, which the per-inclusion check c > -1 does not guarantee
+   when inclusions of negative contrast overlap. */
+static PetscErrorCode KDHeatAssemble(KDHeatContext *ctx)
+{
+  const PetscInt n  = ctx->n;
+  const PetscReal h = ctx->h, ih2 = 1 / (h * h);
+  PetscReal kmin = PETSC_MAX_REAL, kminall;
+  PetscInt xs, ys, xm, ym;
+  MPI_Comm comm;
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(KD_HeatJacobian, 0, 0, 0, 0));
+  PetscCall(PetscObjectGetComm((PetscObject) ctx->da, &comm));
+  PetscCall(DMDAGetCorners(ctx->da, &xs, &ys, NULL, &xm, &ym, NULL));
+  for (PetscInt j = ys; j < ys + ym; j++) {
+    for (PetscInt i = xs; i < xs + xm; i++) {
+      const PetscReal x = (i + 0.5) * h, y = (j + 0.5) * h;
+      /* faces west, east, south, north: centre and neighbour */
+      const PetscReal fx[4] = {x - 0.5 * h, x + 0.5 * h, x, x}, fy[4] = {y, y, y - 0.5 * h, y + 0.5 * h};
+      const PetscInt ni[4] = {i - 1, i + 1, i, i}, nj[4] = {j, j, j - 1, j + 1};
+      MatStencil row = {0}, col[5];
+      PetscScalar v[5];
+      PetscInt nc    = 1;
+      PetscReal diag = 0;
+
+      row.i = i;
+      row.j = j;
+      for (PetscInt q = 0; q < 4; q++) {
+        PetscReal kf;
+        KDMicrostructureEvaluate(&ctx->prob->ms, fx[q], fy[q], &kf, NULL);
+        kmin = PetscMin(kmin, kf);
+        if (ni[q] < 0 || ni[q] >= n || nj[q] < 0 || nj[q] >= n)
+          diag -= 2 * kf * ih2;
+        else {
+          col[nc].i = ni[q];
+          col[nc].j = nj[q];
+          col[nc].k = 0;
+          col[nc].c = 0;
+          v[nc++]   = kf * ih2;
+          diag -= kf * ih2;
+        }
+      }
+      col[0] = row;
+      v[0]   = diag;
+      PetscCall(MatSetValuesStencil(ctx->A, 1, &row, nc, col, v, INSERT_VALUES));
+    }
+  }
+  PetscCall(MatAssemblyBegin(ctx->A, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(ctx->A, MAT_FINAL_ASSEMBLY));
+  PetscCall(MPIU_Allreduce(&kmin, &kminall, 1, MPIU_REAL, MPIU_MIN, comm));
+  PetscCheck(kminall > 0, comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "conductivity of -heat_microstructure is not positive on the grid (min %g): overlapping inclusions of "
+             "negative contrast",
+             (double) kminall);
+  PetscCall(PetscLogEventEnd(KD_HeatJacobian, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* F(t, u) = A u + b(t), b = f at the cell centres + 2 k g / h^2 from each boundary face of the cell. */
+static PetscErrorCode KDHeatRHSFunction(TS ts, PetscReal t, Vec U, Vec F, void *vctx)
+{
+  KDHeatContext *ctx = (KDHeatContext *) vctx;
+  const PetscInt n   = ctx->n;
+  const PetscReal h = ctx->h, ih2 = 1 / (h * h);
+  PetscInt xs, ys, xm, ym;
+  PetscScalar **b;
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(KD_HeatRHS, 0, 0, 0, 0));
+  PetscCall(DMDAGetCorners(ctx->da, &xs, &ys, NULL, &xm, &ym, NULL));
+  PetscCall(DMDAVecGetArray(ctx->da, F, &b));
+  for (PetscInt j = ys; j < ys + ym; j++) {
+    for (PetscInt i = xs; i < xs + xm; i++) {
+      const PetscReal x = (i + 0.5) * h, y = (j + 0.5) * h;
+      PetscReal k, f, kf;
+
+      KDHeatProblemCoefficients(ctx->prob, t, x, y, &k, NULL, &f);
+      if (i == 0) {
+        KDMicrostructureEvaluate(&ctx->prob->ms, 0, y, &kf, NULL);
+        f += 2 * kf * ih2 * KDHeatProblemBoundary(ctx->prob, t, 0, y);
+      }
+      if (i == n - 1) {
+        KDMicrostructureEvaluate(&ctx->prob->ms, 1, y, &kf, NULL);
+        f += 2 * kf * ih2 * KDHeatProblemBoundary(ctx->prob, t, 1, y);
+      }
+      if (j == 0) {
+        KDMicrostructureEvaluate(&ctx->prob->ms, x, 0, &kf, NULL);
+        f += 2 * kf * ih2 * KDHeatProblemBoundary(ctx->prob, t, x, 0);
+      }
+      if (j == n - 1) {
+        KDMicrostructureEvaluate(&ctx->prob->ms, x, 1, &kf, NULL);
+        f += 2 * kf * ih2 * KDHeatProblemBoundary(ctx->prob, t, x, 1);
+      }
+      b[j][i] = f;
+    }
+  }
+  PetscCall(DMDAVecRestoreArray(ctx->da, F, &b));
+  PetscCall(MatMultAdd(ctx->A, U, F, F));
+  PetscCall(PetscLogEventEnd(KD_HeatRHS, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* Stores the snapshot whose time the step landed on, and its error against KDHeatProblemBoundary(). */
+static PetscErrorCode KDHeatMonitor(TS ts, PetscInt step, PetscReal t, Vec U, void *vctx)
+{
+  KDHeatContext *ctx  = (KDHeatContext *) vctx;
+  KDHeatSolution *sol = ctx->sol;
+  const PetscReal h   = ctx->h;
+  PetscReal tk, errsq = 0, errmax = 0;
+  PetscInt k = ctx->nextsnap;
+  PetscScalar **u;
+
+  PetscFunctionBegin;
+  if (k >= sol->nt) PetscFunctionReturn(0);
+  tk = (k + 0.5) * ctx->prob->tfinal / sol->nt;
+  if (PetscAbsReal(t - tk) > 1e-6 * ctx->dt) {
+    PetscCheck(
+        t < tk, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+        "the time steps missed snapshot time %g (step to %g): keep the default fixed steps (-heat_ts_adapt_type none)",
+        (double) tk, (double) t);
+    PetscFunctionReturn(0);
+  }
+  PetscCall(DMDAVecGetArrayRead(ctx->da, U, &u));
+  for (PetscInt j = sol->ys; j < sol->ys + sol->ym; j++) {
+    for (PetscInt i = sol->xs; i < sol->xs + sol->xm; i++) {
+      const PetscReal e = u[j][i] - KDHeatProblemBoundary(ctx->prob, tk, (i + 0.5) * h, (j + 0.5) * h);
+      sol->u[(k * sol->ym + (j - sol->ys)) * sol->xm + (i - sol->xs)] = u[j][i];
+      errsq += e * e;
+      errmax = PetscMax(errmax, PetscAbsReal(e));
+    }
+  }
+  PetscCall(DMDAVecRestoreArrayRead(ctx->da, U, &u));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &errsq, 1, MPIU_REAL, MPIU_SUM, PetscObjectComm((PetscObject) ts)));
+  sol->errl2  = PetscMax(sol->errl2, PetscSqrtReal(errsq * h * h));
+  sol->errmax = PetscMax(sol->errmax, errmax);
+  ctx->nextsnap++;
+  if (ctx->monitor && (ctx->nextsnap % ctx->nmonitor == 0 || ctx->nextsnap == sol->nt)) {
+    PetscReal umax;
+    PetscInt its;
+    PetscCall(VecNorm(U, NORM_INFINITY, &umax));
+    PetscCall(TSGetKSPIterations(ts, &its));
+    PetscCall(PetscPrintf(PetscObjectComm((PetscObject) ts),
+                          "heat: snapshot %" PetscInt_FMT "/%" PetscInt_FMT " t = %.4g, max |u| = %.4g, %" PetscInt_FMT
+                          " linear iterations so far\n",
+                          ctx->nextsnap, sol->nt, (double) t, (double) umax, its));
+  }
+  PetscFunctionReturn(0);
+}
+
+/*
+  KDHeatSolveGrid - Solves the heat problem on an n x n grid and keeps every snapshot of this rank's block of cells,
+  with the error against KDHeatProblemBoundary() (the exact solution in manufactured mode).
+
+  Collective
+
+  TS options take the prefix -heat_ (-heat_ts_type, -heat_ksp_type, -heat_pc_type, ...). Defaults: TSBDF of order 2
+  with fixed steps, CG with relative tolerance 1e-10, PETSc's default preconditioner (ILU, block Jacobi/ILU in
+  parallel; both symmetric for this M-matrix).
+*/
+PetscErrorCode KDHeatSolveGrid(MPI_Comm comm, const KDHeatProblem *prob, const KDHeatOptions *opt, KDHeatSolution *sol)
+{
+  KDHeatContext ctx;
+  TS ts;
+  TSAdapt adapt;
+  SNES snes;
+  KSP ksp;
+  Mat J;
+  Vec U;
+  PetscInt m, xs, ys, xm, ym;
+  PetscScalar **u;
+  PetscLogDouble t0, t1;
+
+  PetscFunctionBegin;
+  PetscCall(KDHeatRegisterEvents());
+  PetscCall(PetscTime(&t0));
+  PetscCall(PetscMemzero(sol, sizeof(*sol)));
+  PetscCall(PetscMemzero(&ctx, sizeof(ctx)));
+  ctx.prob     = prob;
+  ctx.n        = opt->n;
+  ctx.h        = 1.0 / opt->n;
+  ctx.sol      = sol;
+  ctx.monitor  = opt->monitor;
+  ctx.nmonitor = PetscMax(1, opt->nt / 8);
+  /* m steps per half snapshot interval: snapshot k is reached after (2k + 1) m steps */
+  m           = (PetscInt) PetscCeilReal(prob->tfinal / (2 * opt->nt * opt->dt) * (1 - 1e-12));
+  m           = PetscMax(m, 1);
+  ctx.dt      = prob->tfinal / (2 * opt->nt * m);
+  sol->n      = opt->n;
+  sol->nt     = opt->nt;
+  sol->dt     = ctx.dt;
+  sol->nsteps = (2 * opt->nt - 1) * m;
+
+  /* no DMSetFromOptions: the grid is set by -heat_n only, so that the reference grid is what the options say */
+  PetscCall(DMDACreate2d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, opt->n, opt->n, PETSC_DECIDE,
+                         PETSC_DECIDE, 1, 1, NULL, NULL, &ctx.da));
+  PetscCall(DMSetUp(ctx.da));
+  PetscCall(DMDASetUniformCoordinates(ctx.da, 0.5 * ctx.h, 1 - 0.5 * ctx.h, 0.5 * ctx.h, 1 - 0.5 * ctx.h, 0, 0));
+  PetscCall(DMDAGetCorners(ctx.da, &xs, &ys, NULL, &xm, &ym, NULL));
+  sol->xs = xs;
+  sol->ys = ys;
+  sol->xm = xm;
+  sol->ym = ym;
+  PetscCall(PetscMalloc1(opt->nt * xm * ym, &sol->u));
+
+  PetscCall(DMCreateMatrix(ctx.da, &ctx.A));
+  PetscCall(KDHeatAssemble(&ctx));
+  /* the TS shifts and scales its Jacobian in place, so it gets a copy and A stays the operator of F */
+  PetscCall(MatDuplicate(ctx.A, MAT_COPY_VALUES, &J));
+
+  PetscCall(DMCreateGlobalVector(ctx.da, &U));
+  PetscCall(DMDAVecGetArray(ctx.da, U, &u));
+  for (PetscInt j = ys; j < ys + ym; j++)
+    for (PetscInt i = xs; i < xs + xm; i++)
+      u[j][i] = KDHeatProblemBoundary(prob, 0, (i + 0.5) * ctx.h, (j + 0.5) * ctx.h);
+  PetscCall(DMDAVecRestoreArray(ctx.da, U, &u));
+
+  PetscCall(TSCreate(comm, &ts));
+  PetscCall(TSSetOptionsPrefix(ts, "heat_"));
+  PetscCall(TSSetDM(ts, ctx.da));
+  PetscCall(TSSetProblemType(ts, TS_LINEAR));
+  PetscCall(TSSetRHSFunction(ts, NULL, KDHeatRHSFunction, &ctx));
+  PetscCall(TSSetRHSJacobian(ts, J, J, TSComputeRHSJacobianConstant, NULL));
+  PetscCall(TSSetType(ts, TSBDF));
+  PetscCall(TSBDFSetOrder(ts, 2));
+  PetscCall(TSGetAdapt(ts, &adapt));
+  PetscCall(TSAdaptSetType(adapt, TSADAPTNONE));
+  PetscCall(TSSetTime(ts, 0));
+  PetscCall(TSSetTimeStep(ts, ctx.dt));
+  PetscCall(TSSetMaxSteps(ts, sol->nsteps));
+  PetscCall(TSSetMaxTime(ts, (opt->nt - 0.5) * prob->tfinal / opt->nt));
+  PetscCall(TSSetExactFinalTime(ts, TS_EXACTFINALTIME_MATCHSTEP));
+  PetscCall(TSGetSNES(ts, &snes));
+  PetscCall(SNESGetKSP(snes, &ksp));
+  /* shift I - A is symmetric positive definite (A symmetric: one k per face), so CG */
+  PetscCall(KSPSetType(ksp, KSPCG));
+  /* the reference must be far more accurate than any network trained on it: solve each step to round-off level */
+  PetscCall(KSPSetTolerances(ksp, 1e-10, 1e-50, PETSC_DEFAULT, PETSC_DEFAULT));
+  PetscCall(TSMonitorSet(ts, KDHeatMonitor, &ctx, NULL));
+  PetscCall(TSSetFromOptions(ts));
+  if (opt->view) PetscCall(KDHeatProblemView(prob, PETSC_VIEWER_STDOUT_(comm)));
+  if (opt->monitor)
+    PetscCall(PetscPrintf(comm,
+                          "heat: %" PetscInt_FMT " x %" PetscInt_FMT " cells, %" PetscInt_FMT
+                          " snapshots to t = %g, %" PetscInt_FMT " steps of %g%s\n",
+                          opt->n, opt->n, opt->nt, (double) prob->tfinal, sol->nsteps, (double) ctx.dt,
+                          prob->manufactured ? ", manufactured solution" : ""));
+  PetscCall(TSSolve(ts, U));
+  PetscCheck(ctx.nextsnap == opt->nt, comm, PETSC_ERR_PLIB,
+             "only %" PetscInt_FMT " of %" PetscInt_FMT
+             " snapshots reached: keep the default fixed steps (-heat_ts_adapt_type none, no -heat_ts_max_time)",
+             ctx.nextsnap, opt->nt);
+  PetscCall(TSGetKSPIterations(ts, &sol->kspits));
+
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &sol->errmax, 1, MPIU_REAL, MPIU_MAX, comm));
+  PetscCall(PetscTime(&t1));
+  sol->seconds = t1 - t0;
+  if (opt->monitor)
+    PetscCall(PetscPrintf(comm, "heat: solved in %.3g s, %" PetscInt_FMT " linear iterations (%.1f per step)\n",
+                          sol->seconds, sol->kspits, (double) sol->kspits / (double) sol->nsteps));
+
+  PetscCall(TSDestroy(&ts));
+  PetscCall(VecDestroy(&U));
+  PetscCall(MatDestroy(&J));
+  PetscCall(MatDestroy(&ctx.A));
+  PetscCall(DMDestroy(&ctx.da));
+  PetscFunctionReturn(0);
+}
+
+/* Frees the snapshots of a KDHeatSolveGrid() solution. */
+PetscErrorCode KDHeatSolutionDestroy(KDHeatSolution *sol)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(sol->u));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDSolveHeat - Solves the heat problem and hands its solution to a reference: pde "heat", the problem parameters
+  (KDHeatProblemToReference()), the grid "t,y,x" of nt x n x n cells on [0, tfinal] x [0,1] x [0,1], and the field u
+  at the cell centres (i + 1/2)/n, (j + 1/2)/n and the snapshot times (k + 1/2) tfinal / nt.
+
+  Collective
+
+  Options Database Keys: those of KDHeatProblemSetFromOptions(), and
++ -heat_n <n>    - cells per axis (default: 128)
+. -heat_nt <nt>  - stored snapshots (default: 64)
+. -heat_dt <dt>  - largest time step (default: tfinal / (4 nt)); shrunk so that the steps land on every snapshot
+. -heat_view     - print the problem
+. -heat_ts_type, -heat_ksp_type, -heat_pc_type, ... - the time integrator (default BDF2, fixed steps) and its
+                   linear solver (default CG, rtol 1e-10, ILU or block Jacobi/ILU)
+- -kd_monitor    - progress lines
+
+.seealso: KDHeatProblemFromReference(), KDHeatProblemCoefficients()
+@*/
+PetscErrorCode KDSolveHeat(KDReference ref)
+{
+  MPI_Comm comm;
+  KDHeatProblem prob;
+  KDHeatOptions opt;
+  KDHeatSolution sol;
+  Vec U;
+  PetscInt n[3], *idx;
+  PetscReal lo[3] = {0, 0, 0}, hi[3];
+
+  PetscFunctionBegin;
+  PetscCall(KDReferenceGetComm(ref, &comm));
+  PetscCall(KDHeatProblemSetFromOptions(comm, &prob));
+  PetscCall(KDHeatOptionsSetFromOptions(comm, &prob, &opt));
+  PetscCall(KDHeatSolveGrid(comm, &prob, &opt, &sol));
+
+  PetscCall(KDReferenceSetPDE(ref, "heat"));
+  PetscCall(KDHeatProblemToReference(&prob, ref));
+  if (prob.manufactured) {
+    PetscCall(KDReferenceSetParameter(ref, "mms_error_max", sol.errmax));
+    PetscCall(KDReferenceSetParameter(ref, "mms_error_l2", sol.errl2));
+  }
+  n[0]  = opt.nt;
+  n[1]  = opt.n;
+  n[2]  = opt.n;
+  hi[0] = prob.tfinal;
+  hi[1] = 1;
+  hi[2] = 1;
+  PetscCall(KDReferenceSetGrid(ref, 3, "t,y,x", n, lo, hi));
+  PetscCall(KDReferenceCreateLevelVec(ref, 0, &U));
+  /* the DMDA blocks are not the reference's blocks of whole snapshots: set by natural index, let the Vec move them */
+  PetscCall(PetscMalloc1(sol.xm * sol.ym, &idx));
+  for (PetscInt k = 0; k < sol.nt; k++) {
+    for (PetscInt j = 0; j < sol.ym; j++)
+      for (PetscInt i = 0; i < sol.xm; i++) idx[j * sol.xm + i] = (k * sol.n + sol.ys + j) * sol.n + sol.xs + i;
+    PetscCall(VecSetValues(U, sol.xm * sol.ym, idx, sol.u + k * sol.xm * sol.ym, INSERT_VALUES));
+  }
+  PetscCall(PetscFree(idx));
+  PetscCall(VecAssemblyBegin(U));
+  PetscCall(VecAssemblyEnd(U));
+  PetscCall(KDReferenceAddField(ref, "u", U));
+  PetscCall(VecDestroy(&U));
+  PetscCall(KDHeatSolutionDestroy(&sol));
+  PetscFunctionReturn(0);
+}
