@@ -42,7 +42,8 @@ grep -q -- "-kd_levels <now 3" help.txt || { echo "FAIL: -help does not show the
 # Bad input.
 expect_error "unknown PDE 'navier' for -kd_pde" solve -kd_pde navier -kd_out out-err
 expect_error "-burgers_nu" solve -kd_pde burgers -burgers_nu -0.1 -kd_out out-err
-expect_error "grid too small for -kd_levels 12" solve -kd_pde burgers -kd_levels 12 -burgers_nx 64 -burgers_nt 64 -kd_out out-err
+expect_error "kd_levels" solve -kd_pde burgers -kd_levels 12 -burgers_nx 64 -burgers_nt 64 -kd_out out-err
+expect_error "grid too small for -kd_levels 7" solve -kd_pde heat -kd_levels 7 -heat_n 64 -heat_nt 32 -heat_microstructure "$KD_SOURCE_DIR/meshes/inclusions.txt" -kd_out out-err
 touch not-a-dir
 expect_error "-kd_out not-a-dir/sub is not writable" solve -kd_out not-a-dir/sub
 printf -- '-kd_pde burgers\nkd_levels 3\n' > malformed.opts
