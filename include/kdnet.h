@@ -52,14 +52,19 @@ PETSC_EXTERN PetscErrorCode KDNetDestroy(KDNet *);
 PETSC_EXTERN PetscErrorCode KDNetSetOptionsPrefix(KDNet, const char[]);
 PETSC_EXTERN PetscErrorCode KDNetSetArchitecture(KDNet, PetscInt, PetscInt, const PetscInt[], PetscInt);
 PETSC_EXTERN PetscErrorCode KDNetSetActivation(KDNet, KDActivation);
+PETSC_EXTERN PetscErrorCode KDNetGetActivation(KDNet, KDActivation *);
 PETSC_EXTERN PetscErrorCode KDNetSetInputBounds(KDNet, const PetscReal[], const PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDNetSetOutputScaling(KDNet, const PetscReal[], const PetscReal[]);
+PETSC_EXTERN PetscErrorCode KDNetSetBlockSize(KDNet, PetscInt);
 PETSC_EXTERN PetscErrorCode KDNetSetFromOptions(KDNet);
 PETSC_EXTERN PetscErrorCode KDNetSetUp(KDNet);
 PETSC_EXTERN PetscErrorCode KDNetInitialize(KDNet, PetscInt);
+/* (net, &nin, &nout, &nparams) */
 PETSC_EXTERN PetscErrorCode KDNetGetSizes(KDNet, PetscInt *, PetscInt *, PetscInt *);
+/* (net, &nwidths, &widths): widths = [nin, h_1, ..., h_nhidden, nout], nwidths = number of layers + 1 */
 PETSC_EXTERN PetscErrorCode KDNetGetWidths(KDNet, PetscInt *, const PetscInt **);
 PETSC_EXTERN PetscErrorCode KDNetGetParameters(KDNet, PetscReal **);
+/* (net, n, x, y): values only, y[o * n + p] (the layout of a jet's value stream) */
 PETSC_EXTERN PetscErrorCode KDNetEvaluate(KDNet, PetscInt, const PetscReal[], PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDJetSpecGetNumStreams(const KDJetSpec *, PetscInt, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDNetJetForward(KDNet, const KDJetSpec *, PetscInt, const PetscReal[], PetscReal[]);

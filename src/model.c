@@ -1,0 +1,375 @@
+#include "netimpl.h"
+#include "kdio.h"
+#include <string.h>
+
+/*
+  Model files (docs/model-format.md): root attributes describe the network and its scaling, /layer_<k>/W (out x in)
+  and /layer_<k>/b (out) hold the parameters. Written under a temporary name and renamed when complete, so a reader
+  never sees a half-written model; every attribute and dataset is checked on load.
+*/
+
+static const char *const KDModelReserved[] = {"kdpinn_version", "kind",         "pde",     "activation",  "widths",
+                                              "level",          "inputs",       "outputs", "input_lo",    "input_hi",
+                                              "output_scale",   "output_shift", "params",  "trained_with"};
+
+static PetscBool KDModelIsReserved(const char name[])
+{
+  for (size_t i = 0; i < sizeof(KDModelReserved) / sizeof(KDModelReserved[0]); i++)
+    if (!strcmp(name, KDModelReserved[i])) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
+/* Number of comma-separated names in a list such as "t,x" (0 for an empty string). */
+static PetscInt KDModelCountNames(const char list[])
+{
+  PetscInt n = list[0] ? 1 : 0;
+  for (const char *c = list; *c; c++)
+    if (*c == ',') n++;
+  return n;
+}
+
+static PetscErrorCode KDNetWrite_Private(KDNet net, hid_t file, const KDModelInfo *info)
+{
+  const PetscInt L = net->nlayers, nin = net->widths[0], nout = net->widths[L];
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(net->comm, &rank));
+  PetscCall(KDH5WriteCommonAttributes(file, "model", info->pde));
+  for (PetscInt i = 0; i < info->nparams; i++)
+    PetscCall(KDH5WriteAttrReals(file, info->param_names[i], 1, &info->param_values[i]));
+  PetscCall(KDH5WriteAttrString(file, "activation", KDActivations[net->activation]));
+  PetscCall(KDH5WriteAttrInts(file, "widths", L + 1, net->widths));
+  PetscCall(KDH5WriteAttrInts(file, "level", 1, &info->level));
+  PetscCall(KDH5WriteAttrString(file, "inputs", info->inputs));
+  PetscCall(KDH5WriteAttrString(file, "outputs", info->outputs));
+  PetscCall(KDH5WriteAttrReals(file, "input_lo", nin, net->lo));
+  PetscCall(KDH5WriteAttrReals(file, "input_hi", nin, net->hi));
+  PetscCall(KDH5WriteAttrReals(file, "output_scale", nout, net->scale));
+  PetscCall(KDH5WriteAttrReals(file, "output_shift", nout, net->shift));
+  PetscCall(KDH5WriteAttrInts(file, "params", 1, &net->nparams));
+  PetscCall(KDH5WriteAttrString(file, "trained_with", info->trained_with));
+  for (PetscInt k = 0; k < L; k++) {
+    char name[32];
+    hid_t group;
+    const PetscInt out = net->widths[k + 1], in = net->widths[k], wdims[2] = {out, in}, bdims[1] = {out};
+
+    PetscCall(PetscSNPrintf(name, sizeof(name), "layer_%" PetscInt_FMT, k));
+    group = H5Gcreate2(file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    PetscCallH5(group);
+    /* rank 0 writes every row; the others take part in the collective writes with none */
+    PetscCall(KDH5WriteRows(group, "W", 2, wdims, 0, rank ? 0 : out, net->params + net->woff[k]));
+    PetscCall(KDH5WriteRows(group, "b", 1, bdims, 0, rank ? 0 : out, net->params + net->boff[k]));
+    PetscCallH5(H5Gclose(group));
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetWrite - Writes a network to a model file (docs/model-format.md), atomically.
+
+  Collective
+
+  Input Parameters:
++ net  - the network, set up
+. path - the file name
+- info - descriptive attributes: PDE and its parameters, level, input and output names, how it was trained
+
+  Notes:
+  The file is written under a temporary name and renamed once complete and synced (KDFileCommit()), so a crash
+  leaves either the previous file or none.
+
+.seealso: KDNetLoad()
+@*/
+PetscErrorCode KDNetWrite(KDNet net, const char path[], const KDModelInfo *info)
+{
+  char tmp[PETSC_MAX_PATH_LEN];
+  hid_t file = -1;
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  PetscCheck(net->setupcalled, net->comm, PETSC_ERR_ORDER, "cannot write %s: the network is not set up", path);
+  PetscCheck(info, net->comm, PETSC_ERR_ARG_NULL, "cannot write %s: no model info", path);
+  PetscCheck(info->nparams >= 0 && info->nparams <= 16, net->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "cannot write %s: %" PetscInt_FMT " PDE parameters, at most 16", path, info->nparams);
+  for (PetscInt i = 0; i < info->nparams; i++)
+    PetscCheck(info->param_names[i][0] && !KDModelIsReserved(info->param_names[i]), net->comm, PETSC_ERR_ARG_WRONG,
+               "cannot write %s: PDE parameter name '%s' is empty or reserved", path, info->param_names[i]);
+  PetscCheck(KDModelCountNames(info->inputs) == net->widths[0], net->comm, PETSC_ERR_ARG_WRONG,
+             "cannot write %s: inputs '%s' do not name %" PetscInt_FMT " inputs", path, info->inputs, net->widths[0]);
+  PetscCheck(KDModelCountNames(info->outputs) == net->widths[net->nlayers], net->comm, PETSC_ERR_ARG_WRONG,
+             "cannot write %s: outputs '%s' do not name %" PetscInt_FMT " outputs", path, info->outputs,
+             net->widths[net->nlayers]);
+  PetscCall(KDFileTemporaryName(path, tmp, sizeof(tmp)));
+  PetscCall(KDH5Create(net->comm, tmp, &file));
+  ierr = KDNetWrite_Private(net, file, info);
+  if (ierr) {
+    (void) KDH5Close(&file);
+    (void) KDFileDiscard(net->comm, tmp);
+    PetscCall(ierr);
+  }
+  PetscCall(KDH5Close(&file));
+  PetscCall(KDFileCommit(net->comm, tmp, path));
+  PetscFunctionReturn(0);
+}
+
+/* Checks that a root attribute exists, is of the given class (H5T_INTEGER, H5T_FLOAT or H5T_STRING) and has between
+   nmin and nmax values; returns the count. Every failure names the file. */
+static PetscErrorCode KDModelAttrCheck(hid_t file, const char path[], const char name[], H5T_class_t cls, PetscInt nmin,
+                                       PetscInt nmax, PetscInt *count)
+{
+  htri_t exists;
+  hid_t attr, type, space;
+  H5T_class_t c;
+  hssize_t n;
+
+  PetscFunctionBegin;
+  exists = H5Aexists(file, name);
+  PetscCheck(exists > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "model file %s: attribute '%s' missing", path,
+             name);
+  attr = H5Aopen(file, name, H5P_DEFAULT);
+  PetscCheck(attr >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "model file %s: attribute '%s' unreadable", path,
+             name);
+  type = H5Aget_type(attr);
+  PetscCallH5(type);
+  c     = H5Tget_class(type);
+  space = H5Aget_space(attr);
+  PetscCallH5(space);
+  n = H5Sget_simple_extent_npoints(space);
+  PetscCallH5(H5Sclose(space));
+  PetscCallH5(H5Tclose(type));
+  PetscCallH5(H5Aclose(attr));
+  PetscCheck(c == cls, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "model file %s: attribute '%s' is not %s", path,
+             name, cls == H5T_STRING ? "a string" : (cls == H5T_INTEGER ? "integer" : "floating point"));
+  PetscCheck(n >= nmin && n <= nmax, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: attribute '%s' has %lld values, expected %" PetscInt_FMT "%s", path, name, (long long) n,
+             nmin, nmin == nmax ? "" : " or more");
+  if (count) *count = (PetscInt) n;
+  PetscFunctionReturn(0);
+}
+
+/* Checks a float dataset's shape: rank ndim and dims[]. */
+static PetscErrorCode KDModelDatasetCheck(hid_t file, const char path[], const char name[], PetscInt ndim,
+                                          const PetscInt dims[])
+{
+  hid_t dset, space, type;
+  hsize_t hd[KD_H5_MAX_DIM];
+  int nd;
+  H5T_class_t c;
+
+  PetscFunctionBegin;
+  dset = H5Dopen2(file, name, H5P_DEFAULT);
+  PetscCheck(dset >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "model file %s: dataset '%s' missing or unreadable",
+             path, name);
+  type = H5Dget_type(dset);
+  PetscCallH5(type);
+  c = H5Tget_class(type);
+  PetscCallH5(H5Tclose(type));
+  space = H5Dget_space(dset);
+  PetscCallH5(space);
+  nd = H5Sget_simple_extent_ndims(space);
+  if (nd >= 1 && nd <= KD_H5_MAX_DIM) PetscCallH5(H5Sget_simple_extent_dims(space, hd, NULL));
+  PetscCallH5(H5Sclose(space));
+  PetscCallH5(H5Dclose(dset));
+  PetscCheck(c == H5T_FLOAT, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: dataset '%s' is not floating point", path, name);
+  PetscCheck(nd == ndim, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: dataset '%s' has rank %d, expected %" PetscInt_FMT, path, name, nd, ndim);
+  for (PetscInt d = 0; d < ndim; d++)
+    PetscCheck((PetscInt) hd[d] == dims[d], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+               "model file %s: dataset '%s' has %lld entries on axis %" PetscInt_FMT ", expected %" PetscInt_FMT, path,
+               name, (long long) hd[d], d, dims[d]);
+  PetscFunctionReturn(0);
+}
+
+typedef struct {
+  PetscInt n, overflow;
+  char names[16][32];
+} KDModelAttrNames;
+
+static herr_t KDModelCollectParamNames(hid_t loc, const char *name, const H5A_info_t *ainfo, void *ctx)
+{
+  KDModelAttrNames *an = (KDModelAttrNames *) ctx;
+
+  (void) loc;
+  (void) ainfo;
+  if (KDModelIsReserved(name)) return 0;
+  if (an->n >= 16 || strlen(name) >= sizeof(an->names[0])) {
+    an->overflow = 1;
+    return 0;
+  }
+  (void) strcpy(an->names[an->n++], name);
+  return 0;
+}
+
+static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char path[], KDNet *netout, KDModelInfo *info)
+{
+  char str[256];
+  PetscInt widths[KD_NET_MAX_LAYERS + 1], nw, nin, nout, L, np, cnt, level;
+  PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN], scale[KD_NET_MAX_OUT], shift[KD_NET_MAX_OUT];
+  KDActivation act;
+  KDModelAttrNames an;
+  KDModelInfo mi;
+  KDNet net;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(&mi, sizeof(mi)));
+  PetscCall(KDModelAttrCheck(file, path, "kdpinn_version", H5T_STRING, 1, 1, NULL));
+  PetscCall(KDModelAttrCheck(file, path, "kind", H5T_STRING, 1, 1, NULL));
+  PetscCall(KDH5ReadAttrString(file, "kind", str, sizeof(str)));
+  PetscCheck(!strcmp(str, "model"), comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: kind is '%s', expected 'model'",
+             path, str);
+  PetscCall(KDModelAttrCheck(file, path, "pde", H5T_STRING, 1, 1, NULL));
+  PetscCall(KDH5ReadAttrString(file, "pde", mi.pde, sizeof(mi.pde)));
+
+  PetscCall(KDModelAttrCheck(file, path, "activation", H5T_STRING, 1, 1, NULL));
+  PetscCall(KDH5ReadAttrString(file, "activation", str, sizeof(str)));
+  if (!strcmp(str, "tanh"))
+    act = KD_ACTIVATION_TANH;
+  else if (!strcmp(str, "sin"))
+    act = KD_ACTIVATION_SIN;
+  else
+    SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: unknown activation '%s'", path, str);
+
+  PetscCall(KDModelAttrCheck(file, path, "widths", H5T_INTEGER, 3, KD_NET_MAX_LAYERS + 1, &nw));
+  PetscCall(KDH5ReadAttrInts(file, "widths", KD_NET_MAX_LAYERS + 1, widths, NULL));
+  L    = nw - 1;
+  nin  = widths[0];
+  nout = widths[L];
+  PetscCheck(nin >= 1 && nin <= KD_NET_MAX_IN, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: %" PetscInt_FMT " inputs, expected 1 to %d", path, nin, KD_NET_MAX_IN);
+  PetscCheck(nout >= 1 && nout <= KD_NET_MAX_OUT, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: %" PetscInt_FMT " outputs, expected 1 to %d", path, nout, KD_NET_MAX_OUT);
+  np = 0;
+  for (PetscInt k = 0; k < L; k++) {
+    PetscCheck(widths[k + 1] >= 1 && widths[k + 1] <= 1 << 16, comm, PETSC_ERR_FILE_UNEXPECTED,
+               "model file %s: width %" PetscInt_FMT " out of range", path, widths[k + 1]);
+    np += (widths[k] + 1) * widths[k + 1];
+  }
+
+  PetscCall(KDModelAttrCheck(file, path, "level", H5T_INTEGER, 1, 1, NULL));
+  PetscCall(KDH5ReadAttrInts(file, "level", 1, &level, NULL));
+  mi.level = level;
+  PetscCall(KDModelAttrCheck(file, path, "inputs", H5T_STRING, 1, 1, NULL));
+  PetscCall(KDH5ReadAttrString(file, "inputs", mi.inputs, sizeof(mi.inputs)));
+  PetscCheck(KDModelCountNames(mi.inputs) == nin, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: inputs '%s' do not name %" PetscInt_FMT " inputs", path, mi.inputs, nin);
+  PetscCall(KDModelAttrCheck(file, path, "outputs", H5T_STRING, 1, 1, NULL));
+  PetscCall(KDH5ReadAttrString(file, "outputs", mi.outputs, sizeof(mi.outputs)));
+  PetscCheck(KDModelCountNames(mi.outputs) == nout, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: outputs '%s' do not name %" PetscInt_FMT " outputs", path, mi.outputs, nout);
+  PetscCall(KDModelAttrCheck(file, path, "trained_with", H5T_STRING, 1, 1, NULL));
+  PetscCall(KDH5ReadAttrString(file, "trained_with", mi.trained_with, sizeof(mi.trained_with)));
+
+  PetscCall(KDModelAttrCheck(file, path, "input_lo", H5T_FLOAT, nin, nin, NULL));
+  PetscCall(KDModelAttrCheck(file, path, "input_hi", H5T_FLOAT, nin, nin, NULL));
+  PetscCall(KDModelAttrCheck(file, path, "output_scale", H5T_FLOAT, nout, nout, NULL));
+  PetscCall(KDModelAttrCheck(file, path, "output_shift", H5T_FLOAT, nout, nout, NULL));
+  PetscCall(KDH5ReadAttrReals(file, "input_lo", nin, lo, NULL));
+  PetscCall(KDH5ReadAttrReals(file, "input_hi", nin, hi, NULL));
+  PetscCall(KDH5ReadAttrReals(file, "output_scale", nout, scale, NULL));
+  PetscCall(KDH5ReadAttrReals(file, "output_shift", nout, shift, NULL));
+  for (PetscInt i = 0; i < nin; i++)
+    PetscCheck(PetscIsNormalReal(hi[i] - lo[i]) && hi[i] > lo[i], comm, PETSC_ERR_FILE_UNEXPECTED,
+               "model file %s: input %" PetscInt_FMT " has an empty range [%g, %g]", path, i, (double) lo[i],
+               (double) hi[i]);
+  for (PetscInt o = 0; o < nout; o++)
+    PetscCheck(!PetscIsInfOrNanReal(scale[o]) && !PetscIsInfOrNanReal(shift[o]), comm, PETSC_ERR_FILE_UNEXPECTED,
+               "model file %s: output scaling of output %" PetscInt_FMT " is not finite", path, o);
+
+  PetscCall(KDModelAttrCheck(file, path, "params", H5T_INTEGER, 1, 1, NULL));
+  PetscCall(KDH5ReadAttrInts(file, "params", 1, &cnt, NULL));
+  PetscCheck(cnt == np, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: params is %" PetscInt_FMT ", the widths give %" PetscInt_FMT, path, cnt, np);
+
+  /* every other root attribute is a PDE parameter */
+  PetscCall(PetscMemzero(&an, sizeof(an)));
+  PetscCallH5(H5Aiterate2(file, H5_INDEX_NAME, H5_ITER_INC, NULL, KDModelCollectParamNames, &an));
+  PetscCheck(!an.overflow, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: more than 16 PDE parameters, or a name longer than 31 characters", path);
+  mi.nparams = an.n;
+  for (PetscInt i = 0; i < an.n; i++) {
+    PetscCall(KDModelAttrCheck(file, path, an.names[i], H5T_FLOAT, 1, 1, NULL));
+    PetscCall(KDH5ReadAttrReals(file, an.names[i], 1, &mi.param_values[i], NULL));
+    PetscCall(PetscStrncpy(mi.param_names[i], an.names[i], sizeof(mi.param_names[i])));
+  }
+
+  for (PetscInt k = 0; k < L; k++) {
+    char name[32];
+    htri_t exists;
+    PetscCall(PetscSNPrintf(name, sizeof(name), "layer_%" PetscInt_FMT, k));
+    exists = H5Lexists(file, name, H5P_DEFAULT);
+    PetscCheck(exists > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: group '%s' missing", path, name);
+    {
+      char wname[48], bname[48];
+      const PetscInt wdims[2] = {widths[k + 1], widths[k]}, bdims[1] = {widths[k + 1]};
+      PetscCall(PetscSNPrintf(wname, sizeof(wname), "%s/W", name));
+      PetscCall(PetscSNPrintf(bname, sizeof(bname), "%s/b", name));
+      PetscCall(KDModelDatasetCheck(file, path, wname, 2, wdims));
+      PetscCall(KDModelDatasetCheck(file, path, bname, 1, bdims));
+    }
+  }
+  {
+    char extra[32];
+    PetscCall(PetscSNPrintf(extra, sizeof(extra), "layer_%" PetscInt_FMT, L));
+    PetscCheck(H5Lexists(file, extra, H5P_DEFAULT) <= 0, comm, PETSC_ERR_FILE_UNEXPECTED,
+               "model file %s: group '%s' beyond the %" PetscInt_FMT " layers of widths", path, extra, L);
+  }
+
+  PetscCall(KDNetCreate(comm, &net));
+  PetscCall(KDNetSetArchitecture(net, nin, L - 1, widths + 1, nout));
+  PetscCall(KDNetSetActivation(net, act));
+  PetscCall(KDNetSetInputBounds(net, lo, hi));
+  PetscCall(KDNetSetOutputScaling(net, scale, shift));
+  PetscCall(KDNetSetUp(net));
+  for (PetscInt k = 0; k < L; k++) {
+    char wname[48], bname[48];
+    PetscInt wdims[2] = {widths[k + 1], widths[k]}, bdims[1] = {widths[k + 1]};
+    PetscCall(PetscSNPrintf(wname, sizeof(wname), "layer_%" PetscInt_FMT "/W", k));
+    PetscCall(PetscSNPrintf(bname, sizeof(bname), "layer_%" PetscInt_FMT "/b", k));
+    PetscCall(KDH5ReadRows(file, wname, 2, wdims, 0, wdims[0], net->params + net->woff[k]));
+    PetscCall(KDH5ReadRows(file, bname, 1, bdims, 0, bdims[0], net->params + net->boff[k]));
+  }
+  for (PetscInt e = 0; e < net->nparams; e++)
+    if (PetscIsInfOrNanReal(net->params[e])) {
+      PetscCall(KDNetDestroy(&net));
+      SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: parameter %" PetscInt_FMT " is not finite", path, e);
+    }
+  *netout = net;
+  if (info) *info = mi;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetLoad - Reads a model file written by KDNetWrite() (or by anything that follows docs/model-format.md) and
+  creates the network it describes, set up, with its parameters.
+
+  Collective
+
+  Input Parameters:
++ comm - the communicator of the new network
+- path - the model file
+
+  Output Parameters:
++ net  - the network
+- info - its descriptive attributes (may be NULL)
+
+  Notes:
+  Every attribute's type and length and every dataset's shape are checked against the widths; a failure is one
+  error line naming the file and what is wrong.
+
+.seealso: KDNetWrite()
+@*/
+PetscErrorCode KDNetLoad(MPI_Comm comm, const char path[], KDNet *net, KDModelInfo *info)
+{
+  hid_t file = -1;
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  *net = NULL;
+  PetscCall(KDH5Open(comm, path, &file));
+  ierr = KDNetLoad_Private(comm, file, path, net, info);
+  (void) KDH5Close(&file);
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}

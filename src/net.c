@@ -1,0 +1,623 @@
+#include "netimpl.h"
+#include <stdint.h>
+
+const char *const KDActivations[] = {"tanh", "sin", "KDActivation", "KD_ACTIVATION_", NULL};
+
+static PetscLogEvent KD_NetForward = -1, KD_NetBackward = -1, KD_NetEvaluate = -1;
+
+/* Events are registered on first use so that a program that never builds a network does not list them. */
+PetscErrorCode KDNetLogEventsGet_Private(PetscLogEvent *fwd, PetscLogEvent *bwd, PetscLogEvent *ev)
+{
+  PetscFunctionBegin;
+  if (KD_NetForward < 0) {
+    PetscCall(KDRegisterAll());
+    PetscCall(PetscLogEventRegister("KDNetForward", KD_CLASSID, &KD_NetForward));
+    PetscCall(PetscLogEventRegister("KDNetBackward", KD_CLASSID, &KD_NetBackward));
+    PetscCall(PetscLogEventRegister("KDNetEvaluate", KD_CLASSID, &KD_NetEvaluate));
+  }
+  if (fwd) *fwd = KD_NetForward;
+  if (bwd) *bwd = KD_NetBackward;
+  if (ev) *ev = KD_NetEvaluate;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetCreate - Creates a network: by default 2 inputs, hidden widths 20,20,20, 1 output, tanh, inputs on [-1, 1],
+  output scale 1 and shift 0.
+
+  Collective
+
+  Input Parameter:
+. comm - the communicator; every rank holds the whole network
+
+  Output Parameter:
+. net - the network
+
+.seealso: KDNetSetArchitecture(), KDNetSetFromOptions(), KDNetSetUp(), KDNetDestroy()
+@*/
+PetscErrorCode KDNetCreate(MPI_Comm comm, KDNet *net)
+{
+  KDNet n;
+
+  PetscFunctionBegin;
+  PetscCall(KDNetLogEventsGet_Private(NULL, NULL, NULL));
+  PetscCall(PetscNew(&n));
+  n->comm       = comm;
+  n->nlayers    = 4;
+  n->widths[0]  = 2;
+  n->widths[1]  = 20;
+  n->widths[2]  = 20;
+  n->widths[3]  = 20;
+  n->widths[4]  = 1;
+  n->activation = KD_ACTIVATION_TANH;
+  n->blocksize  = 128;
+  for (PetscInt i = 0; i < KD_NET_MAX_IN; i++) {
+    n->lo[i] = -1.0;
+    n->hi[i] = 1.0;
+  }
+  for (PetscInt o = 0; o < KD_NET_MAX_OUT; o++) {
+    n->scale[o] = 1.0;
+    n->shift[o] = 0.0;
+  }
+  *net = n;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDNetReset_Private(KDNet net)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(net->params));
+  PetscCall(PetscFree(net->work));
+  net->nparams     = 0;
+  net->wsstreams   = 0;
+  net->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetDestroy - Destroys a network; safe on NULL, clears the handle.
+
+  Collective
+@*/
+PetscErrorCode KDNetDestroy(KDNet *net)
+{
+  PetscFunctionBegin;
+  if (!net || !*net) PetscFunctionReturn(0);
+  PetscCall(KDNetReset_Private(*net));
+  PetscCall(PetscFree((*net)->prefix));
+  PetscCall(PetscFree(*net));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetSetOptionsPrefix - Sets the prefix of the network's options, e.g. "teacher_" for -teacher_widths.
+
+  Logically collective
+@*/
+PetscErrorCode KDNetSetOptionsPrefix(KDNet net, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(net->prefix));
+  if (prefix && prefix[0]) PetscCall(PetscStrallocpy(prefix, &net->prefix));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetSetArchitecture - Sets the layer widths: nin inputs, nhidden hidden layers of the given widths, nout outputs.
+  Discards the parameters of a network already set up.
+
+  Logically collective
+
+  Input Parameters:
++ net     - the network
+. nin     - number of inputs, 1..3
+. nhidden - number of hidden layers, 1..KD_NET_MAX_LAYERS-1
+. widths  - the hidden widths
+- nout    - number of outputs, 1..4
+
+  Options Database Key:
+. -<prefix>widths w1,w2,... - overrides the hidden widths in KDNetSetFromOptions()
+@*/
+PetscErrorCode KDNetSetArchitecture(KDNet net, PetscInt nin, PetscInt nhidden, const PetscInt widths[], PetscInt nout)
+{
+  PetscFunctionBegin;
+  PetscCheck(nin >= 1 && nin <= KD_NET_MAX_IN, net->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "network inputs %" PetscInt_FMT " not in [1, %d]", nin, KD_NET_MAX_IN);
+  PetscCheck(nout >= 1 && nout <= KD_NET_MAX_OUT, net->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "network outputs %" PetscInt_FMT " not in [1, %d]", nout, KD_NET_MAX_OUT);
+  PetscCheck(nhidden >= 1 && nhidden < KD_NET_MAX_LAYERS, net->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "hidden layers %" PetscInt_FMT " not in [1, %d]", nhidden, KD_NET_MAX_LAYERS - 1);
+  for (PetscInt k = 0; k < nhidden; k++)
+    PetscCheck(widths[k] >= 1, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "hidden width %" PetscInt_FMT " must be positive",
+               widths[k]);
+  PetscCall(KDNetReset_Private(net));
+  net->nlayers   = nhidden + 1;
+  net->widths[0] = nin;
+  for (PetscInt k = 0; k < nhidden; k++) net->widths[k + 1] = widths[k];
+  net->widths[nhidden + 1] = nout;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetSetActivation - Sets the activation of the hidden layers (the last layer is linear).
+
+  Logically collective
+
+  Options Database Key:
+. -<prefix>activation tanh|sin
+@*/
+PetscErrorCode KDNetSetActivation(KDNet net, KDActivation act)
+{
+  PetscFunctionBegin;
+  net->activation = act;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetGetActivation - The activation of the hidden layers.
+
+  Not collective
+@*/
+PetscErrorCode KDNetGetActivation(KDNet net, KDActivation *act)
+{
+  PetscFunctionBegin;
+  *act = net->activation;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetSetInputBounds - Sets the box of the physical inputs; input i is mapped affinely from [lo_i, hi_i] to [-1, 1].
+  Call after KDNetSetArchitecture() (nin values are read).
+
+  Logically collective
+@*/
+PetscErrorCode KDNetSetInputBounds(KDNet net, const PetscReal lo[], const PetscReal hi[])
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < net->widths[0]; i++) {
+    PetscCheck(hi[i] > lo[i], net->comm, PETSC_ERR_ARG_OUTOFRANGE,
+               "input %" PetscInt_FMT ": upper bound %g not above lower bound %g", i, (double) hi[i], (double) lo[i]);
+    net->lo[i] = lo[i];
+    net->hi[i] = hi[i];
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetSetOutputScaling - Output o is scale[o] * (last layer) + shift[o]. Call after KDNetSetArchitecture() (nout
+  values are read).
+
+  Logically collective
+@*/
+PetscErrorCode KDNetSetOutputScaling(KDNet net, const PetscReal scale[], const PetscReal shift[])
+{
+  PetscFunctionBegin;
+  for (PetscInt o = 0; o < net->widths[net->nlayers]; o++) {
+    net->scale[o] = scale[o];
+    net->shift[o] = shift[o];
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetSetBlockSize - Sets the number of points the kernels process at a time (the workspace holds one block).
+  Results do not depend on it beyond round-off in the sums over points.
+
+  Logically collective
+
+  Options Database Key:
+. -<prefix>net_block_size <n> - points per block (default 128)
+@*/
+PetscErrorCode KDNetSetBlockSize(KDNet net, PetscInt bs)
+{
+  PetscFunctionBegin;
+  PetscCheck(bs >= 1, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_block_size %" PetscInt_FMT " must be positive", bs);
+  if (bs != net->blocksize) {
+    PetscCall(PetscFree(net->work));
+    net->wsstreams = 0;
+  }
+  net->blocksize = bs;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetSetFromOptions - Reads the network's options.
+
+  Collective
+
+  Options Database Keys (with the network's prefix):
++ -widths w1,w2,...     - hidden layer widths (default: the current ones, 20,20,20 for a new network)
+. -activation tanh|sin  - hidden-layer activation (default tanh)
+. -net_block_size <n>   - points per block of the kernels (default 128)
+- -net_view             - view the network after KDNetSetUp()
+@*/
+PetscErrorCode KDNetSetFromOptions(KDNet net)
+{
+  PetscInt nhidden = net->nlayers - 1, widths[KD_NET_MAX_LAYERS], nmax = KD_NET_MAX_LAYERS - 1, bs = net->blocksize;
+  PetscBool flg;
+  KDActivation act = net->activation;
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < nhidden; k++) widths[k] = net->widths[k + 1];
+  PetscOptionsBegin(net->comm, net->prefix, "KDNet: multilayer perceptron with exact jets", NULL);
+  PetscCall(PetscOptionsIntArray("-widths", "Hidden layer widths", "KDNetSetArchitecture", widths, &nmax, &flg));
+  if (flg) {
+    PetscCheck(nmax >= 1, net->comm, PETSC_ERR_ARG_WRONG, "-%swidths needs at least one hidden width",
+               net->prefix ? net->prefix : "");
+    PetscCall(KDNetSetArchitecture(net, net->widths[0], nmax, widths, net->widths[net->nlayers]));
+  }
+  PetscCall(PetscOptionsEnum("-activation", "Hidden-layer activation", "KDNetSetActivation", KDActivations,
+                             (PetscEnum) act, (PetscEnum *) &act, NULL));
+  PetscCall(KDNetSetActivation(net, act));
+  PetscCall(
+      PetscOptionsInt("-net_block_size", "Points per block of the jet kernels", "KDNetSetBlockSize", bs, &bs, NULL));
+  PetscCall(KDNetSetBlockSize(net, bs));
+  PetscCall(PetscOptionsName("-net_view", "View the network after setup", "KDNetView", NULL));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+/* Sizes every buffer for blocks of blocksize points and S streams; one allocation, each array padded to 8 doubles
+   so that every array starts as aligned as the first. */
+PetscErrorCode KDNetWorkspaceEnsure_Private(KDNet net, PetscInt S)
+{
+  const PetscInt L = net->nlayers, B = net->blocksize;
+  PetscInt maxw = 0, total = 0, off = 0;
+
+  PetscFunctionBegin;
+  if (net->work && S <= net->wsstreams) PetscFunctionReturn(0);
+  PetscCall(PetscFree(net->work));
+  for (PetscInt k = 0; k <= L; k++) maxw = PetscMax(maxw, net->widths[k]);
+#define KDPAD(n) ((((n) + 7) / 8) * 8)
+  for (PetscInt k = 0; k < L; k++) {
+    total += KDPAD(net->widths[k] * S * B) + KDPAD(net->widths[k + 1] * S * B);
+    if (k < L - 1) total += KDPAD(net->widths[k + 1] * B);
+  }
+  total += KDPAD(net->widths[L] * S * B) + 2 * KDPAD(maxw * S * B) + KDPAD(2 * B);
+  PetscCall(PetscMalloc1(total, &net->work));
+  for (PetscInt k = 0; k < L; k++) {
+    net->A[k] = net->work + off;
+    off += KDPAD(net->widths[k] * S * B);
+    net->Z[k] = net->work + off;
+    off += KDPAD(net->widths[k + 1] * S * B);
+    net->D[k] = NULL;
+    if (k < L - 1) {
+      net->D[k] = net->work + off;
+      off += KDPAD(net->widths[k + 1] * B);
+    }
+  }
+  net->adj = net->work + off;
+  off += KDPAD(net->widths[L] * S * B);
+  net->G[0] = net->work + off;
+  off += KDPAD(maxw * S * B);
+  net->G[1] = net->work + off;
+  off += KDPAD(maxw * S * B);
+  net->tmp = net->work + off;
+  off += KDPAD(2 * B);
+#undef KDPAD
+  PetscCheck(off == total, PETSC_COMM_SELF, PETSC_ERR_PLIB, "workspace layout mismatch");
+  net->wsstreams = S;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetSetUp - Allocates the parameter buffer (zeroed; see KDNetInitialize()) and the kernel workspace.
+
+  Collective
+
+  Options Database Key:
+. -<prefix>net_view - view the network
+@*/
+PetscErrorCode KDNetSetUp(KDNet net)
+{
+  PetscInt off = 0, nin;
+  PetscViewer viewer;
+  PetscViewerFormat format;
+  PetscBool flg;
+
+  PetscFunctionBegin;
+  if (net->setupcalled) PetscFunctionReturn(0);
+  for (PetscInt k = 0; k < net->nlayers; k++) {
+    net->woff[k] = off;
+    off += net->widths[k] * net->widths[k + 1];
+    net->boff[k] = off;
+    off += net->widths[k + 1];
+  }
+  net->nparams = off;
+  PetscCall(PetscCalloc1(net->nparams, &net->params));
+  nin = net->widths[0];
+  /* every distinct second derivative: the usual maximum; a spec with repeats grows the workspace once */
+  PetscCall(KDNetWorkspaceEnsure_Private(net, 1 + nin + nin * (nin + 1) / 2));
+  net->setupcalled = PETSC_TRUE;
+  PetscCall(PetscOptionsGetViewer(net->comm, NULL, net->prefix, "-net_view", &viewer, &format, &flg));
+  if (flg) {
+    PetscCall(PetscViewerPushFormat(viewer, format));
+    PetscCall(KDNetView(net, viewer));
+    PetscCall(PetscViewerPopFormat(viewer));
+    PetscCall(PetscViewerDestroy(&viewer));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* splitmix64's output function: counter-based, so weight k is a pure function of (seed, k) on every rank. */
+static inline uint64_t KDNetMix64(uint64_t z)
+{
+  z += UINT64_C(0x9e3779b97f4a7c15);
+  z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+  z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+  return z ^ (z >> 31);
+}
+
+/* Uniform in (0, 1]: never 0, so the logarithm of Box-Muller is finite. */
+static inline PetscReal KDNetUniform(uint64_t key, uint64_t index)
+{
+  return ((PetscReal) (KDNetMix64(key ^ KDNetMix64(index)) >> 11) + 1.0) * 0x1.0p-53;
+}
+
+/*@C
+  KDNetInitialize - Xavier/Glorot normal initialization: W_k entries N(0, 2/(fan_in + fan_out)), biases zero.
+
+  Collective (no communication: every rank computes the same numbers)
+
+  Input Parameters:
++ net  - the network (set up here if needed)
+- seed - the seed; the parameters are a pure function of (seed, architecture)
+
+  Notes:
+  Entry k of the parameter buffer uses a Box-Muller pair of counter-based uniforms keyed by (seed, k), so the
+  result is identical on every rank and independent of anything but the seed.
+@*/
+PetscErrorCode KDNetInitialize(KDNet net, PetscInt seed)
+{
+  const uint64_t key = KDNetMix64((uint64_t) seed ^ UINT64_C(0x6b64706e6e657400)); /* "kdpnnet" */
+
+  PetscFunctionBegin;
+  PetscCall(KDNetSetUp(net));
+  for (PetscInt k = 0; k < net->nlayers; k++) {
+    const PetscInt in = net->widths[k], out = net->widths[k + 1];
+    const PetscReal sigma = PetscSqrtReal(2.0 / (PetscReal) (in + out));
+    for (PetscInt e = 0; e < in * out; e++) {
+      const uint64_t idx = (uint64_t) (net->woff[k] + e);
+      const PetscReal u1 = KDNetUniform(key, 2 * idx), u2 = KDNetUniform(key, 2 * idx + 1);
+      net->params[net->woff[k] + e] =
+          sigma * PetscSqrtReal(-2.0 * PetscLogReal(u1)) * PetscCosReal(2.0 * PETSC_PI * u2);
+    }
+    for (PetscInt o = 0; o < out; o++) net->params[net->boff[k] + o] = 0.0;
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetGetSizes - Number of inputs, outputs and parameters.
+
+  Not collective (the parameter count is known after KDNetSetUp())
+@*/
+PetscErrorCode KDNetGetSizes(KDNet net, PetscInt *nin, PetscInt *nout, PetscInt *nparams)
+{
+  PetscFunctionBegin;
+  if (nin) *nin = net->widths[0];
+  if (nout) *nout = net->widths[net->nlayers];
+  if (nparams) {
+    PetscInt np = 0;
+    for (PetscInt k = 0; k < net->nlayers; k++) np += (net->widths[k] + 1) * net->widths[k + 1];
+    *nparams = np;
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetGetWidths - The width array [nin, h_1, ..., h_nhidden, nout] and its length (number of layers + 1), as the
+  model file's widths attribute stores it.
+
+  Not collective
+@*/
+PetscErrorCode KDNetGetWidths(KDNet net, PetscInt *nwidths, const PetscInt **widths)
+{
+  PetscFunctionBegin;
+  if (nwidths) *nwidths = net->nlayers + 1;
+  if (widths) *widths = net->widths;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetGetParameters - The network's contiguous parameter buffer (read and write), layer by layer W_k (out x in,
+  row-major) then b_k.
+
+  Not collective
+@*/
+PetscErrorCode KDNetGetParameters(KDNet net, PetscReal **params)
+{
+  PetscFunctionBegin;
+  PetscCheck(net->setupcalled, net->comm, PETSC_ERR_ORDER, "call KDNetSetUp() before KDNetGetParameters()");
+  *params = net->params;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDJetSpecGetNumStreams - Number of streams of a jet: 1 + nin + spec->nsecond.
+
+  Not collective
+@*/
+PetscErrorCode KDJetSpecGetNumStreams(const KDJetSpec *spec, PetscInt nin, PetscInt *nstreams)
+{
+  PetscFunctionBegin;
+  *nstreams = 1 + nin + (spec ? spec->nsecond : 0);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KDNetCheckSpec_Private(KDNet net, const KDJetSpec *spec, PetscInt *S)
+{
+  const PetscInt nin = net->widths[0];
+
+  PetscFunctionBegin;
+  PetscCheck(net->setupcalled, net->comm, PETSC_ERR_ORDER, "call KDNetSetUp() before evaluating the network");
+  PetscCheck(spec->nsecond >= 0 && spec->nsecond <= KD_JET_MAX_SECOND, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "jet spec: %" PetscInt_FMT " second derivatives, at most %d", spec->nsecond, KD_JET_MAX_SECOND);
+  for (PetscInt q = 0; q < spec->nsecond; q++) {
+    const PetscInt i = spec->second[q][0], j = spec->second[q][1];
+    PetscCheck(0 <= i && i <= j && j < nin, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+               "jet spec: second derivative (%" PetscInt_FMT ",%" PetscInt_FMT ") needs 0 <= i <= j < %" PetscInt_FMT,
+               i, j, nin);
+  }
+  PetscCall(KDJetSpecGetNumStreams(spec, nin, S));
+  PetscCall(KDNetWorkspaceEnsure_Private(net, *S));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetEvaluate - Output values at n points (no derivatives: the fast path).
+
+  Not collective (local points)
+
+  Input Parameters:
++ net - the network, set up
+. n   - number of points
+- x   - points, x[p * nin + i]
+
+  Output Parameter:
+. y - values, y[o * n + p] (output o, point p: the layout of a jet's value stream)
+
+.seealso: KDNetJetForward()
+@*/
+PetscErrorCode KDNetEvaluate(KDNet net, PetscInt n, const PetscReal x[], PetscReal y[])
+{
+  const PetscInt nin = net->widths[0];
+  PetscLogEvent ev;
+
+  PetscFunctionBegin;
+  PetscCheck(net->setupcalled, net->comm, PETSC_ERR_ORDER, "call KDNetSetUp() before KDNetEvaluate()");
+  PetscCall(KDNetLogEventsGet_Private(NULL, NULL, &ev));
+  PetscCall(PetscLogEventBegin(ev, 0, 0, 0, 0));
+  for (PetscInt off = 0; off < n; off += net->blocksize) {
+    const PetscInt nb = PetscMin(net->blocksize, n - off);
+    PetscCall(KDNetEvaluateBlock_Private(net, nb, x + off * nin, y + off, n));
+  }
+  PetscCall(PetscLogFlops(KDNetFlopsPerPoint_Private(net, 1, PETSC_FALSE) * (PetscLogDouble) n));
+  PetscCall(PetscLogEventEnd(ev, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetJetForward - Values and input derivatives (the jets) of all outputs at n points.
+
+  Not collective (local points)
+
+  Input Parameters:
++ net  - the network, set up
+. spec - which second derivatives to carry
+. n    - number of points
+- x    - points, x[p * nin + i]
+
+  Output Parameter:
+. jet - jet[(o * nstreams + s) * n + p], streams as in kdnet.h (value, d/dx_i, then the spec's second derivatives),
+        derivatives with respect to the physical inputs
+
+.seealso: KDNetLossGradient(), KDJetSpecGetNumStreams()
+@*/
+PetscErrorCode KDNetJetForward(KDNet net, const KDJetSpec *spec, PetscInt n, const PetscReal x[], PetscReal jet[])
+{
+  const PetscInt nin = net->widths[0], nout = net->widths[net->nlayers];
+  PetscInt S;
+  PetscLogEvent fwd;
+
+  PetscFunctionBegin;
+  PetscCall(KDNetCheckSpec_Private(net, spec, &S));
+  PetscCall(KDNetLogEventsGet_Private(&fwd, NULL, NULL));
+  PetscCall(PetscLogEventBegin(fwd, 0, 0, 0, 0));
+  for (PetscInt off = 0; off < n; off += net->blocksize) {
+    const PetscInt nb  = PetscMin(net->blocksize, n - off);
+    const PetscReal *J = net->Z[net->nlayers - 1];
+    PetscCall(KDNetForwardBlock_Private(net, spec, S, nb, x + off * nin));
+    for (PetscInt r = 0; r < nout * S; r++) PetscCall(PetscArraycpy(jet + r * n + off, J + r * nb, nb));
+  }
+  PetscCall(PetscLogFlops(KDNetFlopsPerPoint_Private(net, S, PETSC_FALSE) * (PetscLogDouble) n));
+  PetscCall(PetscLogEventEnd(fwd, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetLossGradient - Loss and its gradient with respect to the parameters, for a loss that is a sum over blocks of
+  points of a function of the jets: forward through the jets, the user's loss and its adjoint, the reverse pass.
+
+  Not collective (local points; the caller sums over ranks)
+
+  Input Parameters:
++ net    - the network, set up
+. spec   - which second derivatives the loss needs
+. n      - number of points
+. x      - points, x[p * nin + i]
+. lossfn - called once per block, in order: lossfn(nb, offset, jet, adj, loss, ctx), see KDJetLossFunction
+- ctx    - passed to lossfn
+
+  Output Parameters (accumulated: the caller zeroes them):
++ loss - loss += the loss of the n points
+- grad - grad += dloss/dparams, in the layout of the parameter buffer
+
+  Notes:
+  No allocation after KDNetSetUp() (unless the spec has more streams than any before). Exact: the reverse pass is
+  the adjoint of the forward jet recursion, with no finite differences and no tape.
+
+.seealso: KDNetJetForward(), KDNetGetParameters()
+@*/
+PetscErrorCode KDNetLossGradient(KDNet net, const KDJetSpec *spec, PetscInt n, const PetscReal x[],
+                                 KDJetLossFunction lossfn, void *ctx, PetscReal *loss, PetscReal grad[])
+{
+  const PetscInt nin = net->widths[0], nout = net->widths[net->nlayers];
+  PetscInt S;
+  PetscLogEvent fwd, bwd;
+
+  PetscFunctionBegin;
+  PetscCall(KDNetCheckSpec_Private(net, spec, &S));
+  PetscCall(KDNetLogEventsGet_Private(&fwd, &bwd, NULL));
+  for (PetscInt off = 0; off < n; off += net->blocksize) {
+    const PetscInt nb = PetscMin(net->blocksize, n - off);
+
+    PetscCall(PetscLogEventBegin(fwd, 0, 0, 0, 0));
+    PetscCall(KDNetForwardBlock_Private(net, spec, S, nb, x + off * nin));
+    PetscCall(PetscLogFlops(KDNetFlopsPerPoint_Private(net, S, PETSC_FALSE) * (PetscLogDouble) nb));
+    PetscCall(PetscLogEventEnd(fwd, 0, 0, 0, 0));
+    PetscCall(PetscArrayzero(net->adj, nout * S * nb));
+    PetscCall((*lossfn)(nb, off, net->Z[net->nlayers - 1], net->adj, loss, ctx));
+    PetscCall(PetscLogEventBegin(bwd, 0, 0, 0, 0));
+    PetscCall(KDNetBackwardBlock_Private(net, spec, S, nb, grad));
+    PetscCall(PetscLogFlops(
+        (KDNetFlopsPerPoint_Private(net, S, PETSC_TRUE) - KDNetFlopsPerPoint_Private(net, S, PETSC_FALSE)) *
+        (PetscLogDouble) nb));
+    PetscCall(PetscLogEventEnd(bwd, 0, 0, 0, 0));
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetView - Prints the architecture, activation, parameter count, input box and output scaling.
+
+  Collective on the viewer
+@*/
+PetscErrorCode KDNetView(KDNet net, PetscViewer viewer)
+{
+  PetscBool iascii;
+  PetscInt np;
+
+  PetscFunctionBegin;
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(net->comm, &viewer));
+  PetscCall(PetscObjectTypeCompare((PetscObject) viewer, PETSCVIEWERASCII, &iascii));
+  if (!iascii) PetscFunctionReturn(0);
+  PetscCall(KDNetGetSizes(net, NULL, NULL, &np));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "KDNet %s: widths ", net->prefix ? net->prefix : ""));
+  PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
+  for (PetscInt k = 0; k <= net->nlayers; k++)
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s%" PetscInt_FMT, k ? "," : "", net->widths[k]));
+  PetscCall(PetscViewerASCIIPrintf(viewer,
+                                   ", activation %s, %" PetscInt_FMT " parameters, block %" PetscInt_FMT " points\n",
+                                   KDActivations[net->activation], np, net->blocksize));
+  PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  for (PetscInt i = 0; i < net->widths[0]; i++)
+    PetscCall(PetscViewerASCIIPrintf(viewer, "input %" PetscInt_FMT " on [%g, %g]\n", i, (double) net->lo[i],
+                                     (double) net->hi[i]));
+  for (PetscInt o = 0; o < net->widths[net->nlayers]; o++)
+    PetscCall(PetscViewerASCIIPrintf(viewer, "output %" PetscInt_FMT " = %g * net + %g\n", o, (double) net->scale[o],
+                                     (double) net->shift[o]));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}

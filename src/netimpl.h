@@ -1,0 +1,43 @@
+#pragma once
+/* Private layout of KDNet, shared by net.c (object, options, initialization), netkernel.c (the jet kernels) and
+   model.c (model files). */
+#include <kdnet.h>
+
+struct _p_KDNet {
+  MPI_Comm comm;
+  char *prefix;
+  PetscInt nlayers;                       /* weight layers = hidden layers + 1 */
+  PetscInt widths[KD_NET_MAX_LAYERS + 1]; /* [nin, h_1, ..., h_nhidden, nout] */
+  KDActivation activation;
+  PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
+  PetscReal scale[KD_NET_MAX_OUT], shift[KD_NET_MAX_OUT];
+  PetscInt blocksize; /* points per block of the kernels */
+  PetscBool setupcalled;
+
+  PetscInt nparams;
+  PetscReal *params; /* layer k: W_k (out x in, row-major) at woff[k], b_k at boff[k] */
+  PetscInt woff[KD_NET_MAX_LAYERS], boff[KD_NET_MAX_LAYERS];
+
+  /* Workspace for one block of at most blocksize points and wsstreams streams, allocated once (KDNetSetUp, or on the
+     first spec with more streams). Stream matrices are row-major (width x (nstreams * nb)): row r, stream s, point
+     p at [r * nstreams * nb + s * nb + p], nb = points in the current block. */
+  PetscInt wsstreams;
+  PetscReal *work;
+  PetscReal *A[KD_NET_MAX_LAYERS]; /* input of layer k (A[0]: the mapped inputs and their jets) */
+  PetscReal *Z[KD_NET_MAX_LAYERS]; /* output of layer k before the activation; Z[nlayers-1] = jets */
+  PetscReal *D[KD_NET_MAX_LAYERS]; /* s'(z) of the value stream of hidden layer k (width x nb) */
+  PetscReal *adj;                  /* dLoss/djet of a block (nout x nstreams x nb) */
+  PetscReal *G[2];                 /* reverse-pass ping-pong buffers (max width x nstreams x nb) */
+  PetscReal *tmp;                  /* 2 * blocksize scratch values */
+};
+
+/* The stream order of a spec: second[q] is stream 1 + nin + q. */
+PETSC_INTERN PetscErrorCode KDNetCheckSpec_Private(KDNet, const KDJetSpec *, PetscInt *);
+PETSC_INTERN PetscErrorCode KDNetWorkspaceEnsure_Private(KDNet, PetscInt);
+PETSC_INTERN PetscErrorCode KDNetForwardBlock_Private(KDNet, const KDJetSpec *, PetscInt, PetscInt, const PetscReal[]);
+PETSC_INTERN PetscErrorCode KDNetBackwardBlock_Private(KDNet, const KDJetSpec *, PetscInt, PetscInt, PetscReal[]);
+PETSC_INTERN PetscErrorCode KDNetEvaluateBlock_Private(KDNet, PetscInt, const PetscReal[], PetscReal[], PetscInt);
+PETSC_INTERN PetscErrorCode KDNetLogEventsGet_Private(PetscLogEvent *, PetscLogEvent *, PetscLogEvent *);
+PETSC_INTERN PetscLogDouble KDNetFlopsPerPoint_Private(KDNet, PetscInt, PetscBool);
+/* The vectorized tanh of the kernels, y[i] = tanh(x[i]); exported (not public) for its test against libm. */
+PETSC_EXTERN void KDTanhArray(PetscInt, const PetscReal[], PetscReal[]);

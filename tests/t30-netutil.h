@@ -1,0 +1,103 @@
+#pragma once
+/* Helpers shared by the network tests (30x-31x): a deterministic test RNG, a network with nonzero biases, and a
+   Burgers-like loss on jets that uses every jet component. */
+#include <kdnet.h>
+#include <stdint.h>
+
+/* splitmix64 step: deterministic test data, independent of the library's generator */
+static inline PetscReal TestRand(uint64_t *state)
+{
+  uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+  z          = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+  z          = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+  z ^= z >> 31;
+  return (PetscReal) (z >> 11) * 0x1.0p-53;
+}
+
+/* A set-up network with Xavier weights and biases drawn from [-0.5, 0.5], so that the bias paths are exercised. */
+static inline PetscErrorCode TestNetCreate(MPI_Comm comm, PetscInt nin, PetscInt nhidden, const PetscInt widths[],
+                                           PetscInt nout, KDActivation act, PetscInt seed, KDNet *net)
+{
+  PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN], scale[KD_NET_MAX_OUT], shift[KD_NET_MAX_OUT], *theta;
+  PetscInt np, nw;
+  uint64_t st = (uint64_t) seed * 7919u + 17u;
+  const PetscInt *w;
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < nin; i++) {
+    lo[i] = -0.5 - 0.75 * (PetscReal) i; /* boxes of different widths, none of them [-1, 1] */
+    hi[i] = 1.0 + 0.5 * (PetscReal) i;
+  }
+  for (PetscInt o = 0; o < nout; o++) {
+    scale[o] = 0.5 + 0.75 * (PetscReal) o;
+    shift[o] = 0.1 - 0.2 * (PetscReal) o;
+  }
+  PetscCall(KDNetCreate(comm, net));
+  PetscCall(KDNetSetArchitecture(*net, nin, nhidden, widths, nout));
+  PetscCall(KDNetSetActivation(*net, act));
+  PetscCall(KDNetSetInputBounds(*net, lo, hi));
+  PetscCall(KDNetSetOutputScaling(*net, scale, shift));
+  PetscCall(KDNetSetUp(*net));
+  PetscCall(KDNetInitialize(*net, seed));
+  PetscCall(KDNetGetParameters(*net, &theta));
+  PetscCall(KDNetGetSizes(*net, NULL, NULL, &np));
+  PetscCall(KDNetGetWidths(*net, &nw, &w));
+  for (PetscInt k = 0, off = 0; k < nw - 1; k++) {
+    off += w[k] * w[k + 1];
+    for (PetscInt o = 0; o < w[k + 1]; o++) theta[off + o] = TestRand(&st) - 0.5;
+    off += w[k + 1];
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Points drawn uniformly from the network's input box used by TestNetCreate(). */
+static inline void TestPoints(PetscInt n, PetscInt nin, uint64_t seed, PetscReal x[])
+{
+  uint64_t st = seed;
+  for (PetscInt p = 0; p < n; p++)
+    for (PetscInt i = 0; i < nin; i++) {
+      const PetscReal lo = -0.5 - 0.75 * (PetscReal) i, hi = 1.0 + 0.5 * (PetscReal) i;
+      x[p * nin + i] = lo + (hi - lo) * TestRand(&st);
+    }
+}
+
+typedef struct {
+  PetscInt nin, nout, nsecond;
+  PetscReal weight; /* 1 / (global number of points) */
+} TestLossCtx;
+
+/* A Burgers-like residual per output that touches every stream, with a coupling between outputs:
+     r_o = J_o1 + J_o0 J_o2 - 0.05 J_o3 + sum_{s >= 3} c_s J_os + 0.3 J_o0 J_os_last + 0.25 J_(o+1)0
+   (streams: 0 value, 1..nin first derivatives, then second derivatives), loss = 0.5 w sum r^2. */
+static inline PetscErrorCode TestLoss(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal adj[],
+                                      PetscReal *loss, void *vctx)
+{
+  TestLossCtx *ctx = (TestLossCtx *) vctx;
+  const PetscInt S = 1 + ctx->nin + ctx->nsecond, nout = ctx->nout;
+  PetscReal l = 0.0;
+
+  PetscFunctionBegin;
+  (void) offset;
+  for (PetscInt o = 0; o < nout; o++) {
+    const PetscInt on = (o + 1) % nout;
+    for (PetscInt p = 0; p < n; p++) {
+#define J(oo, s) jet[((oo) *S + (s)) * n + p]
+#define JB(oo, s) adj[((oo) *S + (s)) * n + p]
+      PetscReal r = J(o, 1) + J(o, 0) * J(o, 2 < S ? 2 : 1) + 0.25 * J(on, 0) + 0.3 * J(o, 0) * J(o, S - 1);
+      for (PetscInt s = 3; s < S; s++) r += (s == 3 ? -0.05 : 0.1 * (PetscReal) s) * J(o, s);
+      l += 0.5 * ctx->weight * r * r;
+      r *= ctx->weight;
+      JB(o, 1) += r;
+      JB(o, 0) += r * J(o, 2 < S ? 2 : 1);
+      JB(o, 2 < S ? 2 : 1) += r * J(o, 0);
+      JB(on, 0) += 0.25 * r;
+      JB(o, 0) += 0.3 * r * J(o, S - 1);
+      JB(o, S - 1) += 0.3 * r * J(o, 0);
+      for (PetscInt s = 3; s < S; s++) JB(o, s) += (s == 3 ? -0.05 : 0.1 * (PetscReal) s) * r;
+#undef J
+#undef JB
+    }
+  }
+  *loss += l;
+  PetscFunctionReturn(0);
+}
