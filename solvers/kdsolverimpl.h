@@ -51,7 +51,7 @@ typedef enum {
   KD_CAVITY_WALL_THOM,  /* omega_w = -2 (psi_1 - psi_w + h psi_n) / h^2, first order at the wall */
   KD_CAVITY_WALL_JENSEN /* omega_w = -(8 psi_1 - psi_2 - 7 psi_w + 6 h psi_n) / (2 h^2), second order */
 } KDCavityWall;
-PETSC_INTERN const char *const KDCavityWalls[];
+PETSC_EXTERN const char *const KDCavityWalls[];
 
 typedef struct {
   PetscReal re;        /* -cavity_re: Reynolds number */
@@ -63,8 +63,8 @@ typedef struct {
   PetscBool monitor;   /* -kd_monitor: Newton iterations and a summary per solve */
 } KDCavityOptions;
 
-PETSC_INTERN PetscErrorCode KDCavityOptionsSetFromOptions(MPI_Comm, KDCavityOptions *);
+PETSC_EXTERN PetscErrorCode KDCavityOptionsSetFromOptions(MPI_Comm, KDCavityOptions *);
 /* u, v, p at the n x n cell centres, natural index j n + i, into Vecs of global size n^2 on the communicator. */
-PETSC_INTERN PetscErrorCode KDCavitySolveCells(MPI_Comm, const KDCavityOptions *, Vec, Vec, Vec);
+PETSC_EXTERN PetscErrorCode KDCavitySolveCells(MPI_Comm, const KDCavityOptions *, Vec, Vec, Vec);
 /* The manufactured solution of -cavity_mms: u, v, p at (x, y); any output may be NULL. */
-PETSC_INTERN PetscErrorCode KDCavityExact(PetscReal, PetscReal, PetscReal *, PetscReal *, PetscReal *);
+PETSC_EXTERN PetscErrorCode KDCavityExact(PetscReal, PetscReal, PetscReal *, PetscReal *, PetscReal *);
