@@ -6,3 +6,6 @@
 #include <kdnet.h>
 #include <kdpde.h>
 #include <kdtrain.h>
+#include <kddistill.h>
+#include <kdvalidate.h>
+#include <kdexport.h>

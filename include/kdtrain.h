@@ -46,6 +46,7 @@ typedef struct _p_KDTrainer *KDTrainer;
 PETSC_EXTERN PetscErrorCode KDTrainerCreate(MPI_Comm, KDTrainer *);
 PETSC_EXTERN PetscErrorCode KDTrainerDestroy(KDTrainer *);
 PETSC_EXTERN PetscErrorCode KDTrainerSetOptionsPrefix(KDTrainer, const char[]);
+PETSC_EXTERN PetscErrorCode KDTrainerSetName(KDTrainer, const char[]);
 PETSC_EXTERN PetscErrorCode KDTrainerSetNet(KDTrainer, KDNet);
 PETSC_EXTERN PetscErrorCode KDTrainerSetLoss(KDTrainer, KDLoss);
 PETSC_EXTERN PetscErrorCode KDTrainerSetObjective(KDTrainer, PetscInt, const char *const[], KDObjectiveFunction, void *);
@@ -61,6 +62,45 @@ PETSC_EXTERN PetscErrorCode KDTrainerGetLoss(KDTrainer, PetscReal *);
 PETSC_EXTERN PetscErrorCode KDTrainerGetTrainTime(KDTrainer, PetscReal *);
 PETSC_EXTERN PetscErrorCode KDTrainerGetTerms(KDTrainer, PetscInt *, const char *const **, const PetscReal **);
 PETSC_EXTERN PetscErrorCode KDTrainerGetStep(KDTrainer, PetscInt *);
+/* (tr, &adam_steps, &lbfgs_steps): the configured budget of the two phases */
+PETSC_EXTERN PetscErrorCode KDTrainerGetBudget(KDTrainer, PetscInt *, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDTrainerView(KDTrainer, PetscViewer);
 
 PETSC_EXTERN PetscErrorCode KDStageTrain(MPI_Comm);
+
+/* Gauss-Newton */
+/* Residual rows of a block of points for a least-squares loss: for np points starting at point `offset` of the set,
+   nr rows per point r[k * np + p] and, unless seed is NULL, their derivatives with respect to the point's own jet,
+   seed[(k * nj + j) * np + p], j = o * nstreams + s, nj = nout * nstreams (zeroed by the caller). */
+typedef PetscErrorCode (*KDJetResidualFunction)(PetscInt, PetscInt, const PetscReal[], PetscReal[], PetscReal[], void *);
+/* (net, spec, n, x, nr, f, ctx, rstart, rcount, r, J): rows rstart.. of the n * nr point-major rows, J row-major */
+PETSC_EXTERN PetscErrorCode KDNetResidualJacobian(KDNet, const KDJetSpec *, PetscInt, const PetscReal[], PetscInt,
+                                                  KDJetResidualFunction, void *, PetscInt, PetscInt, PetscReal[],
+                                                  PetscReal[]);
+/* A least-squares objective, loss = sum over ranks of |r|^2: the number of rows on this rank, and rows
+   start .. start + count - 1 with their Jacobian (row-major count x nparams; J may be NULL). */
+typedef PetscErrorCode (*KDResidualSizeFunction)(void *, PetscInt *);
+typedef PetscErrorCode (*KDResidualFunction)(void *, PetscInt, PetscInt, PetscReal[], PetscReal[]);
+/* The KDLoss as rows sqrt(w/N) r: |rows|^2 summed over ranks is the loss (terms in order, points, components). */
+PETSC_EXTERN PetscErrorCode KDLossGetResidualSize(KDLoss, PetscInt *);
+PETSC_EXTERN PetscErrorCode KDLossResidualLocal(KDLoss, PetscInt, PetscInt, PetscReal[], PetscReal[]);
+
+typedef struct _p_KDGaussNewton *KDGaussNewton;
+PETSC_EXTERN PetscErrorCode KDGaussNewtonCreate(MPI_Comm, KDGaussNewton *);
+PETSC_EXTERN PetscErrorCode KDGaussNewtonDestroy(KDGaussNewton *);
+PETSC_EXTERN PetscErrorCode KDGaussNewtonSetOptionsPrefix(KDGaussNewton, const char[]);
+PETSC_EXTERN PetscErrorCode KDGaussNewtonSetResidual(KDGaussNewton, PetscInt, PetscReal[], KDResidualSizeFunction,
+                                                     KDResidualFunction, void *);
+PETSC_EXTERN PetscErrorCode KDGaussNewtonSetFromOptions(KDGaussNewton);
+PETSC_EXTERN PetscErrorCode KDGaussNewtonSetUp(KDGaussNewton);
+PETSC_EXTERN PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton, PetscReal *);
+/* (gn, lambda, delta, &spd) */
+PETSC_EXTERN PetscErrorCode KDGaussNewtonSolveDamped(KDGaussNewton, PetscReal, PetscReal[], PetscBool *);
+/* (gn, &F, &accepted) */
+PETSC_EXTERN PetscErrorCode KDGaussNewtonStep(KDGaussNewton, PetscReal *, PetscBool *);
+PETSC_EXTERN PetscErrorCode KDGaussNewtonGetDamping(KDGaussNewton, PetscReal *, PetscReal *);
+PETSC_EXTERN PetscErrorCode KDGaussNewtonSetDamping(KDGaussNewton, PetscReal, PetscReal);
+PETSC_EXTERN PetscErrorCode KDGaussNewtonGetTrials(KDGaussNewton, PetscInt *);
+PETSC_EXTERN PetscErrorCode KDGaussNewtonView(KDGaussNewton, PetscViewer);
+/* Gauss-Newton phase of a trainer on a KDTrainerSetObjective() objective (a KDLoss provides its rows itself) */
+PETSC_EXTERN PetscErrorCode KDTrainerSetResidual(KDTrainer, KDResidualSizeFunction, KDResidualFunction, void *);

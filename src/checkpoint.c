@@ -6,7 +6,8 @@
   Checkpoint files of a KDTrainer (kind = "checkpoint"). Layout (docs/training.md gives it in full):
 
     root attributes  kdpinn_version, kind, pde, trainer_prefix, phase, step, epoch, adam_step, lbfgs_start,
-                     checkpoint_every, adam_lr, train_seconds, nparams, nterms, history_steps, loss_terms, checksum
+                     checkpoint_every, adam_lr, train_seconds, gauss_newton (gn_start, lambda, nu; optional), nparams,
+                     nterms, history_steps, loss_terms, checksum
     /parameters      (nparams)        the network's contiguous parameter buffer
     /adam_m, /adam_v (nparams)        Adam's first and second moment estimates
     /loss_history    (steps x (1 + nterms))   per step: total loss, then each term (absent before the first step)
@@ -62,6 +63,8 @@ PetscErrorCode KDCheckpointChecksum(const KDCheckpoint *ck, unsigned long long *
   h = KDHashInt(h, ck->checkpoint_every);
   h = KDHashBytes(h, &ck->lr, sizeof(PetscReal));
   h = KDHashBytes(h, &ck->train_seconds, sizeof(PetscReal));
+  /* only once the Gauss-Newton phase began, so that files without it keep their checksums */
+  if (ck->gn[0] >= 0) h = KDHashBytes(h, ck->gn, 3 * sizeof(PetscReal));
   h = KDHashBytes(h, ck->params, n * sizeof(PetscReal));
   h = KDHashBytes(h, ck->adam_m, n * sizeof(PetscReal));
   h = KDHashBytes(h, ck->adam_v, n * sizeof(PetscReal));
@@ -123,6 +126,7 @@ PetscErrorCode KDCheckpointWrite(MPI_Comm comm, const char path[], const KDCheck
   PetscCall(KDCheckpointWriteInt(file, "checkpoint_every", ck->checkpoint_every));
   PetscCall(KDH5WriteAttrReals(file, "adam_lr", 1, &ck->lr));
   PetscCall(KDH5WriteAttrReals(file, "train_seconds", 1, &ck->train_seconds));
+  PetscCall(KDH5WriteAttrReals(file, "gauss_newton", 3, ck->gn));
   dims[0] = n;
   PetscCall(KDH5WriteRows(file, "parameters", 1, dims, 0, rank ? 0 : n, ck->params));
   PetscCall(KDH5WriteRows(file, "adam_m", 1, dims, 0, rank ? 0 : n, ck->adam_m));
@@ -179,6 +183,12 @@ static PetscErrorCode KDCheckpointRead(hid_t file, KDCheckpoint *ck)
   PetscCall(KDCheckpointReadInt(file, "checkpoint_every", &ck->checkpoint_every));
   PetscCall(KDCheckpointReadReal(file, "adam_lr", &ck->lr));
   PetscCall(KDCheckpointReadReal(file, "train_seconds", &ck->train_seconds));
+  {
+    PetscBool has;
+    ck->gn[0] = -1.0, ck->gn[1] = 0.0, ck->gn[2] = 0.0;
+    PetscCall(KDH5HasAttr(file, "gauss_newton", &has));
+    if (has) PetscCall(KDH5ReadAttrReals(file, "gauss_newton", 3, ck->gn, NULL));
+  }
   PetscCheck(ck->nparams > 0 && ck->nterms >= 1 && ck->nterms <= KD_LOSS_MAX_TERMS && ck->nhistory >= 0 &&
                  ck->step >= 0,
              PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "its sizes are inconsistent");

@@ -4,7 +4,11 @@ static const char help[] = "kdpinn: knowledge distillation of physics-informed n
                            "Stages:\n"
                            "  solve     PETSc finite-difference reference solution and its scale hierarchy -> reference.h5\n"
                            "  train     teacher PINN on level 0, data-parallel over the ranks -> teacher.h5\n"
-                           "  run       every stage above, in order\n\n"
+                           "  distill   students of levels 1..L-1 from the model one level finer, and scratch twins -> student_L<l>.h5\n"
+                           "  validate  every model vs the reference of its level -> results.json, report.md, figures/\n"
+                           "  run       every stage above, in order\n"
+                           "  export    a model as standalone C (f64, f32 or int8) -> <name>.h, <name>.c, <name>_main.c\n"
+                           "  bench     latency, fps and accuracy loss of every model: library f64, exported f64/f32/int8 -> bench.md\n\n"
                            "All configuration is through the PETSc options database (-options_file FILE, any option on the command\n"
                            "line); -help lists the options of a stage with their defaults, -version prints the version.\n\n";
 
@@ -27,6 +31,9 @@ static PetscErrorCode KDStageRun(MPI_Comm);
 static const KDStage KDStages[] = {
   {"solve", KDStageSolve},
   {"train", KDStageTrain},
+  {"distill", KDStageDistill},
+  {"validate", KDStageValidate},
+  {"export", KDStageExport}, {"bench", KDStageBench},
   {"run",   KDStageRun  },
 };
 
@@ -236,8 +243,9 @@ int main(int argc, char **argv)
     (void)PetscFinalize();
     return 2;
   }
+  if (!ierr) ierr = KDSignalInstall(); /* SIGUSR1/SIGTERM: a training stage checkpoints and exits with KD_EXIT_REQUEUE */
   if (!ierr && stage) ierr = stage->run(PETSC_COMM_WORLD);
   if (!ierr && stage && stage->run != KDStageRun) ierr = KDStampWrite(PETSC_COMM_WORLD, stage->name);
   if (PetscFinalize()) return 1;
-  return ierr ? 1 : 0;
+  return KDSignalExitCode(ierr);
 }

@@ -763,3 +763,137 @@ PetscErrorCode KDLossView(KDLoss loss, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(0);
 }
+
+/* Gauss-Newton: the loss as residual rows (KDLossResidualLocal). A set contributes nr rows per point: the PDE
+   components, or the prescribed outputs of a value set. */
+static PetscErrorCode KDLossSetRowsPerPoint(KDLoss loss, const KDPointSet *s, PetscInt *nr)
+{
+  PetscInt nout, nres;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetSizes(loss->pde, NULL, &nout, &nres));
+  if (s->type == KD_SET_PDE) *nr = nres;
+  else {
+    *nr = 0;
+    for (PetscInt o = 0; o < nout; o++) *nr += s->mask[o] ? 1 : 0;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* KDJetResidualFunction of the interior set: sqrt(scale) N_k and, per component, its linearization in the jets (the
+   PDE adjoint with a unit seed on that component). */
+static PetscErrorCode KDLossRowsPDE(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal r[], PetscReal seed[],
+                                    void *ctx)
+{
+  KDPointSet *s = (KDPointSet *) ctx;
+  KDLoss loss   = s->loss;
+  const PetscReal c = PetscSqrtReal(s->scale);
+  PetscInt nin, nout, nres, ncoef, S;
+  PetscReal *res, *rbar, *coef = NULL;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetSizes(loss->pde, &nin, &nout, &nres));
+  PetscCall(KDPDEGetNumCoefficients(loss->pde, &ncoef));
+  PetscCall(KDJetSpecGetNumStreams(s->spec, nin, &S));
+  PetscCall(KDLossWorkEnsure(loss, n * (2 * nres + ncoef)));
+  res  = loss->work;
+  rbar = loss->work + n * nres;
+  if (ncoef) {
+    coef = loss->work + 2 * n * nres;
+    for (PetscInt k = 0; k < ncoef; k++) PetscCall(PetscArraycpy(coef + k * n, s->coef + k * s->nlocal + offset, n));
+  }
+  PetscCall(KDPDEResidual(loss->pde, n, NULL, coef, jet, res));
+  for (PetscInt i = 0; i < n * nres; i++) r[i] = c * res[i];
+  if (seed)
+    for (PetscInt k = 0; k < nres; k++) {
+      PetscCall(PetscArrayzero(rbar, n * nres));
+      for (PetscInt p = 0; p < n; p++) rbar[k * n + p] = c;
+      PetscCall(KDPDEResidualAdjoint(loss->pde, n, NULL, coef, jet, rbar, seed + k * nout * S * n));
+    }
+  PetscFunctionReturn(0);
+}
+
+/* KDJetResidualFunction of a value set: sqrt(scale) (u_o - g_o) for each prescribed output o. */
+static PetscErrorCode KDLossRowsValue(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal r[],
+                                      PetscReal seed[], void *ctx)
+{
+  KDPointSet *s     = (KDPointSet *) ctx;
+  const PetscReal c = PetscSqrtReal(s->scale);
+  PetscInt nin, nout, S, k = 0;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetSizes(s->loss->pde, &nin, &nout, NULL));
+  S = 1 + nin + s->spec->nsecond;
+  for (PetscInt o = 0; o < nout; o++) {
+    const PetscReal *u = jet + o * S * n, *g = s->target + o * s->nlocal + offset;
+    if (!s->mask[o]) continue;
+    for (PetscInt p = 0; p < n; p++) r[k * n + p] = c * (u[p] - g[p]);
+    if (seed)
+      for (PetscInt p = 0; p < n; p++) seed[(k * nout * S + o * S) * n + p] = c;
+    k++;
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDLossGetResidualSize - Number of residual rows of this rank (KDLossResidualLocal()).
+
+  Not collective
+@*/
+PetscErrorCode KDLossGetResidualSize(KDLoss loss, PetscInt *m)
+{
+  PetscFunctionBegin;
+  PetscCheck(loss->setupcalled, loss->comm, PETSC_ERR_ORDER, "call KDLossSetUp() before KDLossGetResidualSize()");
+  *m = 0;
+  for (PetscInt t = 0; t < loss->nsets; t++) {
+    PetscInt nr = 0;
+    PetscCall(KDLossSetRowsPerPoint(loss, &loss->set[t], &nr));
+    *m += nr * loss->set[t].nlocal;
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDLossResidualLocal - This rank's residual rows of the loss and their exact Jacobian with respect to the network
+  parameters: a term with weight w over N global points contributes the rows sqrt(w/N) r_k(x_p) (PDE components or
+  misfits of prescribed outputs), so that the rows' squares summed over all ranks are the loss. Rows are ordered by
+  term (KDLossGetTerms()), then point, then component.
+
+  Not collective
+
+  Input Parameters:
++ loss  - the loss, set up, with its network
+. start - first row
+- count - number of rows
+
+  Output Parameters:
++ r - the rows
+- J - NULL, or the Jacobian, row-major count x nparams
+
+.seealso: KDLossGetResidualSize(), KDNetResidualJacobian(), KDGaussNewtonStep()
+@*/
+PetscErrorCode KDLossResidualLocal(KDLoss loss, PetscInt start, PetscInt count, PetscReal r[], PetscReal J[])
+{
+  PetscInt nparams, off = 0;
+
+  PetscFunctionBegin;
+  PetscCheck(loss->setupcalled && loss->net, loss->comm, PETSC_ERR_ORDER,
+             "KDLossResidualLocal needs a set-up loss with a network");
+  PetscCall(KDNetGetSizes(loss->net, NULL, NULL, &nparams));
+  for (PetscInt t = 0; t < loss->nsets; t++) {
+    KDPointSet *s = &loss->set[t];
+    PetscInt nr = 0, lo, hi;
+    PetscCall(KDLossSetRowsPerPoint(loss, s, &nr));
+    lo = PetscMax(start, off);
+    hi = PetscMin(start + count, off + nr * s->nlocal);
+    if (hi > lo)
+      PetscCall(KDNetResidualJacobian(loss->net, s->spec, s->nlocal, s->x, nr,
+                                      s->type == KD_SET_PDE ? KDLossRowsPDE : KDLossRowsValue, s, lo - off, hi - lo,
+                                      r + (lo - start), J ? J + (lo - start) * nparams : NULL));
+    off += nr * s->nlocal;
+  }
+  PetscCheck(start >= 0 && start + count <= off, loss->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "rows [%" PetscInt_FMT ", %" PetscInt_FMT ") outside this rank's %" PetscInt_FMT, start, start + count,
+             off);
+  PetscFunctionReturn(0);
+}

@@ -18,8 +18,8 @@
   one step counter; the loss history has one row per step.
 */
 
-typedef enum { KD_PHASE_ADAM, KD_PHASE_LBFGS, KD_PHASE_DONE } KDTrainerPhase;
-static const char *const KDTrainerPhaseNames[] = {"adam", "lbfgs", "done"};
+typedef enum { KD_PHASE_ADAM, KD_PHASE_LBFGS, KD_PHASE_GN, KD_PHASE_DONE } KDTrainerPhase;
+static const char *const KDTrainerPhaseNames[] = {"adam", "lbfgs", "gn", "done"};
 
 typedef enum { KD_LR_DECAY_NONE, KD_LR_DECAY_EXPONENTIAL, KD_LR_DECAY_STEP } KDLearningRateDecay;
 static const char *const KDLearningRateDecays[] = {"none",         "exponential", "step", "KDLearningRateDecay",
@@ -39,6 +39,12 @@ struct _p_KDTrainer {
   void *objective_ctx;
   PetscErrorCode (*resample)(void *, PetscInt);
   void *resample_ctx;
+  /* Gauss-Newton (src/gn.c): the least-squares rows of the objective, the solver, and the step its phase began at */
+  KDResidualSizeFunction rsize;
+  KDResidualFunction rfun;
+  void *rctx;
+  KDGaussNewton gn;
+  PetscInt gn_start;
 
   PetscInt n;   /* number of parameters */
   PetscReal *x; /* parameters (borrowed) */
@@ -139,6 +145,7 @@ PetscErrorCode KDTrainerCreate(MPI_Comm comm, KDTrainer *tr)
   t->monitor_every        = 100;
   t->phase                = KD_PHASE_ADAM;
   t->lbfgs_start          = -1;
+  t->gn_start             = -1;
   t->last_checkpoint_step = -1;
   t->loss_total           = PETSC_MAX_REAL;
   PetscCall(PetscStrncpy(t->name, "trainer", sizeof(t->name)));
@@ -164,6 +171,7 @@ PetscErrorCode KDTrainerDestroy(KDTrainer *tr)
   PetscCall(PetscFree(t->v));
   PetscCall(PetscFree(t->history));
   PetscCall(VecDestroy(&t->xtao));
+  PetscCall(KDGaussNewtonDestroy(&t->gn));
   PetscCall(PetscFree(t));
   *tr = NULL;
   PetscFunctionReturn(0);
@@ -184,6 +192,21 @@ PetscErrorCode KDTrainerSetOptionsPrefix(KDTrainer tr, const char prefix[])
   PetscCall(PetscStrncpy(tr->name, tr->prefix[0] ? tr->prefix : "trainer", sizeof(tr->name)));
   PetscCall(PetscStrlen(tr->name, &len));
   if (len > 1 && tr->name[len - 1] == '_') tr->name[len - 1] = 0;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerSetName - Sets the name the trainer uses in its monitor lines and messages (default: the options prefix
+  without its trailing underscore), e.g. "student_L1" for a trainer whose options are -student_*. Call after
+  KDTrainerSetOptionsPrefix(), which resets it.
+
+  Logically collective
+@*/
+PetscErrorCode KDTrainerSetName(KDTrainer tr, const char name[])
+{
+  PetscFunctionBegin;
+  PetscCheck(name && name[0], tr->comm, PETSC_ERR_ARG_WRONG, "KDTrainerSetName needs a non-empty name");
+  PetscCall(PetscStrncpy(tr->name, name, sizeof(tr->name)));
   PetscFunctionReturn(0);
 }
 
@@ -317,7 +340,8 @@ PetscErrorCode KDTrainerSetCheckpoint(KDTrainer tr, const char path[])
 . -teacher_adam_lr_decay_steps <1000> - steps over which the schedule applies the factor once
 . -teacher_adam_beta1 <0.9>, -teacher_adam_beta2 <0.999>, -teacher_adam_epsilon <1e-8> - Adam's constants
 . -teacher_lbfgs_steps <1000>         - L-BFGS iterations (TAO, -teacher_tao_type lmvm, options -teacher_tao_*)
-. -teacher_gn_steps <0>               - Gauss-Newton steps (reserved; must be 0 in this build)
+. -teacher_gn_steps <0>               - Levenberg-Marquardt steps after L-BFGS (ScaLAPACK; -teacher_gn_* options, see
+                                        KDGaussNewtonSetFromOptions())
 . -teacher_resample_every <0>         - draw a new collocation set every K Adam steps (0: never)
 . -teacher_checkpoint_every <500>     - write a checkpoint every K steps (0: never); L-BFGS restarts its memory there
 . -teacher_checkpoint <path>          - checkpoint file
@@ -361,7 +385,7 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
                              &tr->epsilon, NULL));
   PetscCall(PetscOptionsInt("-lbfgs_steps", "L-BFGS iterations after Adam (TAO lmvm; TAO options take the same prefix)",
                             "KDTrainerSetFromOptions", tr->lbfgs_steps, &tr->lbfgs_steps, NULL));
-  PetscCall(PetscOptionsInt("-gn_steps", "Gauss-Newton steps after L-BFGS (reserved: not available in this build)",
+  PetscCall(PetscOptionsInt("-gn_steps", "Gauss-Newton (Levenberg-Marquardt) steps after L-BFGS",
                             "KDTrainerSetFromOptions", tr->gn_steps, &tr->gn_steps, NULL));
   PetscCall(PetscOptionsInt("-resample_every", "Draw a new collocation set every K Adam steps (0: never)",
                             "KDTrainerSetFromOptions", tr->resample_every, &tr->resample_every, NULL));
@@ -387,8 +411,6 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
   PetscCheck(tr->adam_steps >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sadam_steps must be >= 0", tr->prefix);
   PetscCheck(tr->lbfgs_steps >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slbfgs_steps must be >= 0", tr->prefix);
   PetscCheck(tr->gn_steps >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sgn_steps must be >= 0", tr->prefix);
-  PetscCheck(tr->gn_steps == 0, tr->comm, PETSC_ERR_SUP, "-%sgn_steps: Gauss-Newton is not available in this build",
-             tr->prefix);
   PetscCheck(tr->lr0 > 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sadam_lr must be positive", tr->prefix);
   PetscCheck(tr->beta1 >= 0 && tr->beta1 < 1 && tr->beta2 >= 0 && tr->beta2 < 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-%sadam_beta1 and -%sadam_beta2 must be in [0, 1)", tr->prefix, tr->prefix);
@@ -409,6 +431,38 @@ static PetscErrorCode KDTrainerResampleLoss(void *ctx, PetscInt epoch)
 {
   PetscFunctionBegin;
   PetscCall(KDLossResample((KDLoss) ctx, epoch));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDTrainerLossResidualSize(void *ctx, PetscInt *m)
+{
+  PetscFunctionBegin;
+  PetscCall(KDLossGetResidualSize((KDLoss) ctx, m));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDTrainerLossResidual(void *ctx, PetscInt start, PetscInt count, PetscReal r[], PetscReal J[])
+{
+  PetscFunctionBegin;
+  PetscCall(KDLossResidualLocal((KDLoss) ctx, start, count, r, J));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerSetResidual - The least-squares rows of a KDTrainerSetObjective() objective, for the Gauss-Newton phase
+  (-<prefix>gn_steps): the squares of the rows summed over the ranks must equal the objective's loss. A KDLoss
+  provides its rows itself (KDLossResidualLocal()).
+
+  Logically collective
+
+.seealso: KDGaussNewtonSetResidual(), docs/gauss-newton.md
+@*/
+PetscErrorCode KDTrainerSetResidual(KDTrainer tr, KDResidualSizeFunction size, KDResidualFunction f, void *ctx)
+{
+  PetscFunctionBegin;
+  tr->rsize = size;
+  tr->rfun  = f;
+  tr->rctx  = ctx;
   PetscFunctionReturn(0);
 }
 
@@ -447,7 +501,17 @@ PetscErrorCode KDTrainerSetUp(KDTrainer tr)
   PetscCall(PetscCalloc1(tr->n + tr->nterms + 1, &tr->buffer));
   PetscCall(PetscCalloc1(tr->n, &tr->m));
   PetscCall(PetscCalloc1(tr->n, &tr->v));
-  tr->history_capacity = tr->adam_steps + tr->lbfgs_steps + 1;
+  tr->history_capacity = tr->adam_steps + tr->lbfgs_steps + tr->gn_steps + 1;
+  if (tr->gn_steps > 0) {
+    PetscCheck(tr->loss || tr->rfun, tr->comm, PETSC_ERR_ARG_WRONG,
+               "-%sgn_steps: Gauss-Newton needs a least-squares objective (a KDLoss, or KDTrainerSetResidual())",
+               tr->prefix);
+    PetscCall(KDGaussNewtonCreate(tr->comm, &tr->gn));
+    PetscCall(KDGaussNewtonSetOptionsPrefix(tr->gn, tr->prefix));
+    if (tr->loss) PetscCall(KDGaussNewtonSetResidual(tr->gn, tr->n, tr->x, KDTrainerLossResidualSize, KDTrainerLossResidual, tr->loss));
+    else PetscCall(KDGaussNewtonSetResidual(tr->gn, tr->n, tr->x, tr->rsize, tr->rfun, tr->rctx));
+    PetscCall(KDGaussNewtonSetFromOptions(tr->gn));
+  }
   PetscCall(PetscMalloc1(tr->history_capacity * (1 + tr->nterms), &tr->history));
   PetscCall(VecCreateSeq(PETSC_COMM_SELF, tr->n, &tr->xtao));
   tr->lr    = tr->lr0;
@@ -535,7 +599,8 @@ static PetscErrorCode KDTrainerRecord(KDTrainer tr, PetscReal f, const PetscReal
 static PetscInt KDTrainerPlannedSteps(KDTrainer tr)
 {
   if (tr->phase == KD_PHASE_ADAM) return PetscMax(tr->adam_steps, tr->step) + tr->lbfgs_steps;
-  if (tr->phase == KD_PHASE_LBFGS) return tr->lbfgs_start + tr->lbfgs_steps;
+  if (tr->phase == KD_PHASE_LBFGS) return tr->lbfgs_start + tr->lbfgs_steps + tr->gn_steps;
+  if (tr->phase == KD_PHASE_GN) return tr->gn_start + tr->gn_steps;
   return tr->step;
 }
 
@@ -578,6 +643,11 @@ static PetscErrorCode KDTrainerMonitor(KDTrainer tr, PetscBool force)
     KDAppend(line, sizeof(line), &pos, "%s%s %.3e", k ? " " : "", tr->term_names[k], (double) tr->loss_terms[k]);
   KDAppend(line, sizeof(line), &pos, "] |grad| %.3e", (double) tr->gnorm);
   if (tr->step_phase == KD_PHASE_ADAM) KDAppend(line, sizeof(line), &pos, " lr %.2e", (double) tr->lr);
+  if (tr->step_phase == KD_PHASE_GN && tr->gn) {
+    PetscReal lambda;
+    PetscCall(KDGaussNewtonGetDamping(tr->gn, &lambda, NULL));
+    KDAppend(line, sizeof(line), &pos, " lambda %.2e", (double) lambda);
+  }
   KDAppend(line, sizeof(line), &pos, " %.2f ms/step ETA %d:%02d:%02d", (double) (1000 * per), (int) (eta / 3600),
            (int) ((eta / 60) % 60), (int) (eta % 60));
   PetscCall(PetscPrintf(tr->comm, "%s\n", line));
@@ -622,6 +692,8 @@ static PetscErrorCode KDTrainerCheckpointWrite(KDTrainer tr)
   ck.lbfgs_start      = tr->lbfgs_start;
   ck.checkpoint_every = tr->checkpoint_every;
   ck.lr               = tr->lr;
+  ck.gn[0]            = (PetscReal) tr->gn_start;
+  if (tr->gn) PetscCall(KDGaussNewtonGetDamping(tr->gn, &ck.gn[1], &ck.gn[2]));
   ck.train_seconds    = tr->train_seconds_before + (PetscReal) (now - tr->time_start);
   /* The one quantity the ranks do not share bitwise: take rank 0's clock, so that the replicas' checksums agree. */
   PetscCallMPI(MPI_Bcast(&ck.train_seconds, 1, MPIU_REAL, 0, tr->comm));
@@ -667,9 +739,9 @@ static PetscErrorCode KDTrainerCheckpointRestore(KDTrainer tr)
   PetscCheck(!strcmp(ck.pde, tr->pde), tr->comm, PETSC_ERR_FILE_UNEXPECTED,
              "refusing to restart from checkpoint %s: it was written for -kd_pde %s, this run has %s", tr->checkpoint,
              ck.pde, tr->pde);
-  for (phase = 0; phase < 3; phase++)
+  for (phase = 0; phase <= KD_PHASE_DONE; phase++)
     if (!strcmp(ck.phase, KDTrainerPhaseNames[phase])) break;
-  PetscCheck(phase < 3, tr->comm, PETSC_ERR_FILE_UNEXPECTED,
+  PetscCheck(phase <= KD_PHASE_DONE, tr->comm, PETSC_ERR_FILE_UNEXPECTED,
              "refusing to restart from checkpoint %s: unknown phase '%s'", tr->checkpoint, ck.phase);
   PetscCall(PetscArraycpy(tr->x, ck.params, tr->n));
   PetscCall(PetscArraycpy(tr->m, ck.adam_m, tr->n));
@@ -684,6 +756,8 @@ static PetscErrorCode KDTrainerCheckpointRestore(KDTrainer tr)
   tr->adam_t               = ck.adam_step;
   tr->lbfgs_start          = ck.lbfgs_start;
   tr->lr                   = ck.lr;
+  tr->gn_start             = (PetscInt) ck.gn[0];
+  if (tr->gn && ck.gn[0] >= 0) PetscCall(KDGaussNewtonSetDamping(tr->gn, ck.gn[1], ck.gn[2]));
   tr->train_seconds_before = ck.train_seconds;
   tr->last_checkpoint_step = ck.step;
   if (ck.checkpoint_every != tr->checkpoint_every)
@@ -854,6 +928,27 @@ static PetscErrorCode KDTrainerLBFGSChunk(KDTrainer tr, PetscInt steps, PetscBoo
   PetscFunctionReturn(0);
 }
 
+/* One Levenberg-Marquardt step (src/gn.c), then one evaluation for the history row (terms, gradient norm, the stop
+   flag). A step that no damping could make decrease the loss ends the phase. */
+static PetscErrorCode KDTrainerGaussNewtonStep(KDTrainer tr)
+{
+  PetscReal F, f, gnorm2 = 0;
+  PetscBool accepted;
+
+  PetscFunctionBegin;
+  PetscCall(KDGaussNewtonStep(tr->gn, &F, &accepted));
+  PetscCall(KDTrainerEvaluate(tr, &f));
+  for (PetscInt i = 0; i < tr->n; i++) gnorm2 += tr->buffer[i] * tr->buffer[i];
+  PetscCall(KDTrainerRecord(tr, f, tr->buffer + tr->n, PetscSqrtReal(gnorm2)));
+  PetscCall(KDTrainerMonitor(tr, PETSC_FALSE));
+  if (!accepted) {
+    PetscCall(PetscPrintf(tr->comm, "%s: Gauss-Newton stopped at step %" PetscInt_FMT ": no damping decreased the loss\n",
+                          tr->name, tr->step));
+    tr->phase = KD_PHASE_DONE;
+  }
+  PetscFunctionReturn(0);
+}
+
 /* A rank caught a stop signal: save the state and raise PETSC_ERR_SIG, which the driver turns into exit code
    KD_EXIT_REQUEUE; the job resumes with -kd_restart. */
 static PetscErrorCode KDTrainerStopOnSignal(KDTrainer tr)
@@ -921,6 +1016,16 @@ PetscErrorCode KDTrainerTrain(KDTrainer tr)
       if (stopped) break;
       if (ce > 0 && tr->step % ce == 0 && tr->step < end) PetscCall(KDTrainerCheckpointWrite(tr));
     }
+    tr->phase    = KD_PHASE_GN;
+    tr->gn_start = tr->step;
+  }
+  if (tr->phase == KD_PHASE_GN) {
+    while (tr->step < tr->gn_start + tr->gn_steps) {
+      PetscCall(KDTrainerGaussNewtonStep(tr));
+      if (ce > 0 && tr->step % ce == 0) PetscCall(KDTrainerCheckpointWrite(tr));
+      if (tr->stop_requested) PetscCall(KDTrainerStopOnSignal(tr));
+      if (tr->phase != KD_PHASE_GN) break;
+    }
     tr->phase = KD_PHASE_DONE;
   }
   PetscCall(KDTrainerMonitor(tr, PETSC_TRUE));
@@ -973,6 +1078,24 @@ PetscErrorCode KDTrainerGetTerms(KDTrainer tr, PetscInt *nterms, const char *con
   if (nterms) *nterms = tr->nterms;
   if (names) *names = (const char *const *) tr->term_names;
   if (values) *values = tr->loss_terms;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerGetBudget - The configured step counts of the two phases (after KDTrainerSetFromOptions()), e.g. for an
+  objective whose weights follow a schedule over the Adam steps.
+
+  Not collective
+
+  Output Parameters:
++ adam_steps  - -<prefix>adam_steps (may be NULL)
+- lbfgs_steps - -<prefix>lbfgs_steps (may be NULL)
+@*/
+PetscErrorCode KDTrainerGetBudget(KDTrainer tr, PetscInt *adam_steps, PetscInt *lbfgs_steps)
+{
+  PetscFunctionBegin;
+  if (adam_steps) *adam_steps = tr->adam_steps;
+  if (lbfgs_steps) *lbfgs_steps = tr->lbfgs_steps;
   PetscFunctionReturn(0);
 }
 
@@ -1033,6 +1156,7 @@ PetscErrorCode KDTrainerView(KDTrainer tr, PetscViewer viewer)
       "L-BFGS (TAO, options -%stao_*): %" PetscInt_FMT " steps, memory restarted every %" PetscInt_FMT " steps\n",
       tr->prefix, tr->lbfgs_steps, tr->checkpoint_every > 0 ? tr->checkpoint_every : tr->lbfgs_steps));
   PetscCall(PetscViewerASCIIPrintf(viewer, "Gauss-Newton: %" PetscInt_FMT " steps\n", tr->gn_steps));
+  if (tr->gn) PetscCall(KDGaussNewtonView(tr->gn, viewer));
   PetscCall(PetscViewerASCIIPrintf(
       viewer, "resample every %" PetscInt_FMT " steps; checkpoint every %" PetscInt_FMT " steps to %s\n",
       tr->resample_every, tr->checkpoint_every, tr->checkpoint[0] ? tr->checkpoint : "(none)"));

@@ -17,6 +17,7 @@ typedef struct {
   PetscInt checkpoint_every; /* L-BFGS restarts at multiples of it: a restart must use the same value */
   PetscReal lr;              /* Adam learning rate of the last step */
   PetscReal train_seconds;   /* wall time spent training so far, summed over restarts */
+  PetscReal gn[3];           /* Gauss-Newton: step its phase began (-1: not yet), LM damping lambda, its factor nu */
   PetscReal *params, *adam_m, *adam_v;
   PetscReal *history; /* nhistory x (1 + nterms): total loss, then each term */
 } KDCheckpoint;

@@ -2,7 +2,7 @@
 # Failures of training end with one error line and a non-zero exit status, at 2 ranks:
 #  - NaN in the loss (injected on one rank) in the Adam and in the L-BFGS phase: the line names the step and the
 #    last good checkpoint;
-#  - -train_gn_steps > 0 (Gauss-Newton is not in this build);
+#  - -train_gn_steps > 0 on an objective that gives no least-squares rows (no KDTrainerSetResidual());
 #  - restart from a truncated checkpoint, from one with a flipped byte in the parameters or in the Adam state, and
 #    from an HDF5 file of another kind: refused, the line names the file. The intact checkpoint restarts (control).
 # Usage: t502-train-errors.sh <t500-trainer executable>
@@ -31,7 +31,7 @@ expect_error nan-adam 'NaN/Inf at step 25 \(adam\); last good checkpoint: nan/ch
   "${base[@]}" -kd_out nan -train_adam_steps 40 -train_lbfgs_steps 40 -train_checkpoint_every 10 -test_nan_at 25
 expect_error nan-lbfgs 'NaN/Inf at step (4[1-9]|5[0-9]) \(lbfgs\); last good checkpoint: nan/checkpoint_train\.h5 \(step (40|50)\)$' \
   "${base[@]}" -kd_out nan -train_adam_steps 40 -train_lbfgs_steps 40 -train_checkpoint_every 10 -test_nan_at 60
-expect_error gn '-train_gn_steps: Gauss-Newton is not available in this build' "${base[@]}" -kd_out gn -train_gn_steps 1
+expect_error gn '-train_gn_steps: Gauss-Newton needs a least-squares objective' "${base[@]}" -kd_out gn -train_gn_steps 1
 
 # A complete checkpoint, then damaged copies of it.
 "$MPIEXEC" -n $np "$exe" "${base[@]}" -kd_out good -train_adam_steps 30 -train_lbfgs_steps 10 -train_checkpoint_every 10 > good.out 2>&1 ||

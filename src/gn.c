@@ -1,0 +1,662 @@
+/*
+  Gauss-Newton / Levenberg-Marquardt for least-squares losses, with the damped normal equations solved by ScaLAPACK
+  on a 2-D BLACS process grid.
+
+  The loss is F(p) = |R(p)|^2, R the stacked residual rows of every rank (a KDLoss row is sqrt(w/N) times a
+  residual component at one point, so that F is exactly the sum of the loss terms). One LM step:
+
+    1. the rows in chunks of b rows per rank: each rank computes its chunk of J (row-major, b x P, which is the
+       column-major P x b block of J^T it owns on a 1 x size BLACS grid), pdgemr2d moves the P x (size b) chunk of J^T
+       to block-cyclic on the 2-D grid, and pdsyrk adds J^T J of the chunk to the distributed normal matrix C. The
+       normal matrix is never replicated: each rank holds about P^2/size of it. g = J^T R, diag(J^T J) and F are
+       summed locally and reduced with one MPI_Allreduce of 2P+1 values;
+    2. (C + lambda D) delta = -g by pdpotrf/pdpotrs on the grid, D = diag(J^T J) (Marquardt) floored at
+       floor * max diag, or D = I; delta is gathered to every rank with one allreduce (each entry has one owner);
+    3. the gain ratio rho = (F(p) - F(p + delta)) / (F(p) - |R + J delta|^2), where the predicted reduction is
+       -delta.g + lambda delta.D delta (from the normal equations, no product with J); rho > 0 accepts the step and
+       lambda *= max(1/3, 1 - (2 rho - 1)^3) (Nielsen), otherwise the step is undone and lambda *= nu, nu *= 2. A
+       failed Cholesky factorization (not positive definite at a small lambda) counts as a rejection.
+
+  Every rank takes the same decisions: F, g, D and delta are identical on all ranks after the reductions. Cost per
+  step: the Jacobian O(M S P) (one reverse pass per row, S jet streams), J^T J O(M P^2), the factorization O(P^3/3)
+  per trial; memory 2 P^2 / size doubles for C and its factor plus 2 b P for the chunks.
+*/
+#include <kdtrain.h>
+#include <petscblaslapack.h>
+#include <cblas.h>
+
+/* BLACS and ScaLAPACK ship no header. */
+extern int Csys2blacs_handle(MPI_Comm);
+extern void Cfree_blacs_system_handle(int);
+extern void Cblacs_gridinit(int *, const char *, int, int);
+extern void Cblacs_gridinfo(int, int *, int *, int *, int *);
+extern void Cblacs_gridexit(int);
+extern int numroc_(const int *, const int *, const int *, const int *, const int *);
+extern void descinit_(int *, const int *, const int *, const int *, const int *, const int *, const int *, const int *,
+                      const int *, int *);
+extern void pdgemr2d_(const int *, const int *, const double *, const int *, const int *, const int *, double *,
+                      const int *, const int *, const int *, const int *);
+extern void pdsyrk_(const char *, const char *, const int *, const int *, const double *, const double *, const int *,
+                    const int *, const int *, const double *, double *, const int *, const int *, const int *);
+extern void pdpotrf_(const char *, const int *, double *, const int *, const int *, const int *, int *);
+extern void pdpotrs_(const char *, const int *, const int *, const double *, const int *, const int *, const int *,
+                     double *, const int *, const int *, const int *, int *);
+
+typedef enum { KD_GN_DAMPING_MARQUARDT, KD_GN_DAMPING_IDENTITY } KDGaussNewtonDamping;
+static const char *const KDGaussNewtonDampings[] = {"marquardt", "identity", "KDGaussNewtonDamping", "KD_GN_DAMPING_",
+                                                    NULL};
+
+struct _p_KDGaussNewton {
+  MPI_Comm comm;
+  char *prefix;
+  PetscMPIInt rank, size;
+  PetscInt n;   /* parameters */
+  PetscReal *x; /* borrowed, replicated */
+  KDResidualSizeFunction rsize;
+  KDResidualFunction rfun;
+  void *rctx;
+
+  /* options */
+  PetscReal lambda0, lambda_min, floor;
+  KDGaussNewtonDamping damping;
+  PetscInt max_trials, chunk, block, grid_rows;
+
+  /* state */
+  PetscReal lambda, nu, F;
+  PetscBool formed, setup;
+  PetscInt trials; /* trial solves of the last step */
+
+  /* BLACS grids: 2-D for the normal matrix, 1 x size for the row chunks of J */
+  int handle, ctxt, ctxt1, nprow, npcol, myrow, mycol;
+  int descC[9], descB[9], descS[9], descD[9];
+  int lrC, lcC, lrB, lcD;
+  PetscReal *C, *W, *B, *Jsrc, *Jdst, *r;
+  PetscReal *gdf;   /* [g (n) | diag J^T J (n) | F]: the one allreduce of the formation */
+  PetscReal *delta, *xold, *Dsc;
+};
+
+static PetscLogEvent KD_GN_JACOBIAN, KD_GN_NORMAL, KD_GN_SOLVE, KD_GN_RESIDUAL;
+
+static PetscErrorCode KDGaussNewtonRegisterEvents(void)
+{
+  static PetscBool done = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  if (done) PetscFunctionReturn(0);
+  done = PETSC_TRUE;
+  PetscCall(KDRegisterAll());
+  PetscCall(PetscLogEventRegister("KDGNJacobian", KD_CLASSID, &KD_GN_JACOBIAN));
+  PetscCall(PetscLogEventRegister("KDGNNormalEq", KD_CLASSID, &KD_GN_NORMAL));
+  PetscCall(PetscLogEventRegister("KDGNSolve", KD_CLASSID, &KD_GN_SOLVE));
+  PetscCall(PetscLogEventRegister("KDGNResidual", KD_CLASSID, &KD_GN_RESIDUAL));
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------------------------------------------------------------ */
+/* Residual rows and their Jacobian through the network's jets                                                         */
+
+typedef struct {
+  const PetscReal *seed;
+  PetscInt np, nj, p, k;
+} KDSeedContext;
+
+/* A "loss" whose jet adjoint is the seed of one residual row: its parameter gradient is that row of J. */
+static PetscErrorCode KDSeedLoss(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal adj[], PetscReal *loss,
+                                 void *ctx)
+{
+  const KDSeedContext *c = (const KDSeedContext *) ctx;
+
+  PetscFunctionBegin;
+  for (PetscInt j = 0; j < c->nj; j++) adj[j] = c->seed[(c->k * c->nj + j) * c->np + c->p];
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetResidualJacobian - Residual rows of a set of points and, optionally, their exact Jacobian with respect to the
+  network parameters.
+
+  Not collective (local points)
+
+  Input Parameters:
++ net    - the network, set up
+. spec   - the jet streams the residuals read
+. n      - number of points; the rows are point-major: row q is component q % nr of point q / nr
+. x      - points, x[p * nin + i]
+. nr     - residual rows per point
+. f      - f(np, offset, jet, r, seed, ctx): for np points starting at point `offset`, r[k * np + p] and, when seed is
+           not NULL, d r_k(p) / d jet_j(p) in seed[(k * nj + j) * np + p], j = o * nstreams + s, nj = nout * nstreams
+           (a residual of a point depends only on that point's jets)
+. ctx    - passed to f
+. rstart - first row wanted
+- rcount - number of rows wanted
+
+  Output Parameters:
++ r - the rows rstart .. rstart + rcount - 1
+- J - NULL, or their Jacobian, row-major: J[(q - rstart) * nparams + i]
+
+  Notes:
+  The values come from one batched forward pass. Each Jacobian row is one reverse pass of its point with the row's
+  jet seed as the adjoint (KDNetLossGradient() on that point alone), so it is exact, costs O(S nparams) per row, and
+  needs no storage beyond the row itself.
+
+.seealso: KDLossResidualLocal(), KDGaussNewtonStep()
+@*/
+PetscErrorCode KDNetResidualJacobian(KDNet net, const KDJetSpec *spec, PetscInt n, const PetscReal x[], PetscInt nr,
+                                     KDJetResidualFunction f, void *ctx, PetscInt rstart, PetscInt rcount,
+                                     PetscReal r[], PetscReal J[])
+{
+  PetscInt nin, nout, nparams, S, nj, p0, p1, np;
+  PetscReal *jet, *rr, *seed = NULL;
+
+  PetscFunctionBegin;
+  if (rcount <= 0) PetscFunctionReturn(0);
+  PetscCheck(nr > 0 && rstart >= 0 && rstart + rcount <= n * nr, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "rows [%" PetscInt_FMT ", %" PetscInt_FMT ") outside the %" PetscInt_FMT " rows of the points", rstart,
+             rstart + rcount, n * nr);
+  PetscCall(KDNetGetSizes(net, &nin, &nout, &nparams));
+  PetscCall(KDJetSpecGetNumStreams(spec, nin, &S));
+  nj = nout * S;
+  p0 = rstart / nr;
+  p1 = (rstart + rcount - 1) / nr + 1;
+  np = p1 - p0;
+  PetscCall(PetscMalloc3(nj * np, &jet, nr * np, &rr, J ? nr * nj * np : 0, &seed));
+  PetscCall(KDNetJetForward(net, spec, np, x + p0 * nin, jet));
+  if (J) PetscCall(PetscArrayzero(seed, nr * nj * np));
+  PetscCall((*f)(np, p0, jet, rr, J ? seed : NULL, ctx));
+  for (PetscInt q = rstart; q < rstart + rcount; q++) r[q - rstart] = rr[(q % nr) * np + (q / nr - p0)];
+  if (J) {
+    KDSeedContext sc;
+    PetscReal dummy = 0.0;
+    sc.seed = seed;
+    sc.np   = np;
+    sc.nj   = nj;
+    PetscCall(PetscArrayzero(J, rcount * nparams));
+    for (PetscInt q = rstart; q < rstart + rcount; q++) {
+      sc.p = q / nr - p0;
+      sc.k = q % nr;
+      PetscCall(KDNetLossGradient(net, spec, 1, x + (p0 + sc.p) * nin, KDSeedLoss, &sc, &dummy,
+                                  J + (q - rstart) * nparams));
+    }
+  }
+  PetscCall(PetscFree3(jet, rr, seed));
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------------------------------------------------------------ */
+/* The solver object                                                                                                   */
+
+/*@C
+  KDGaussNewtonCreate - Creates a Gauss-Newton / Levenberg-Marquardt solver for a least-squares objective
+  F = |R|^2 whose rows are shared among the ranks of comm (KDGaussNewtonSetResidual()).
+
+  Collective
+
+.seealso: KDGaussNewtonStep(), KDTrainerSetResidual(), docs/gauss-newton.md
+@*/
+PetscErrorCode KDGaussNewtonCreate(MPI_Comm comm, KDGaussNewton *gn)
+{
+  KDGaussNewton g;
+
+  PetscFunctionBegin;
+  PetscCall(KDGaussNewtonRegisterEvents());
+  PetscCall(PetscNew(&g));
+  g->comm       = comm;
+  g->lambda0    = 1.e-3;
+  g->lambda_min = 1.e-12;
+  g->floor      = 1.e-10;
+  g->damping    = KD_GN_DAMPING_MARQUARDT;
+  g->max_trials = 10;
+  g->chunk      = 256;
+  g->block      = 64;
+  g->grid_rows  = 0;
+  g->lambda     = g->lambda0;
+  g->nu         = 2.0;
+  g->handle     = -1;
+  PetscCallMPI(MPI_Comm_rank(comm, &g->rank));
+  PetscCallMPI(MPI_Comm_size(comm, &g->size));
+  *gn = g;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGaussNewtonDestroy - Destroys the solver (and its BLACS grids); safe on NULL.
+
+  Collective
+@*/
+PetscErrorCode KDGaussNewtonDestroy(KDGaussNewton *gn)
+{
+  KDGaussNewton g;
+
+  PetscFunctionBegin;
+  if (!gn || !*gn) PetscFunctionReturn(0);
+  g = *gn;
+  if (g->setup) {
+    /* gridexit, never blacs_exit: PETSc finalizes MPI */
+    Cblacs_gridexit(g->ctxt);
+    Cblacs_gridexit(g->ctxt1);
+    Cfree_blacs_system_handle(g->handle);
+  }
+  PetscCall(PetscFree4(g->C, g->W, g->B, g->Jdst));
+  PetscCall(PetscFree2(g->Jsrc, g->r));
+  PetscCall(PetscFree4(g->gdf, g->delta, g->xold, g->Dsc));
+  PetscCall(PetscFree(g->prefix));
+  PetscCall(PetscFree(g));
+  *gn = NULL;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGaussNewtonSetOptionsPrefix - Prefix of the solver's options (teacher_ for -teacher_gn_lambda).
+
+  Logically collective
+@*/
+PetscErrorCode KDGaussNewtonSetOptionsPrefix(KDGaussNewton gn, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(gn->prefix));
+  if (prefix && prefix[0]) PetscCall(PetscStrallocpy(prefix, &gn->prefix));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGaussNewtonSetResidual - The least-squares objective: this rank's rows of R and of its Jacobian.
+
+  Logically collective
+
+  Input Parameters:
++ gn    - the solver
+. n     - number of parameters
+. x     - the parameter buffer, replicated on every rank (borrowed; updated in place by KDGaussNewtonStep())
+. size  - size(ctx, &m): number of rows on this rank at the current point set
+. f     - f(ctx, start, count, r, J): rows start .. start + count - 1 of this rank at the current x, and their
+          Jacobian (row-major, count x n) unless J is NULL
+- ctx   - passed to size and f
+
+.seealso: KDLossResidualLocal(), KDTrainerSetResidual()
+@*/
+PetscErrorCode KDGaussNewtonSetResidual(KDGaussNewton gn, PetscInt n, PetscReal x[], KDResidualSizeFunction size,
+                                        KDResidualFunction f, void *ctx)
+{
+  PetscFunctionBegin;
+  PetscCheck(n > 0 && x && size && f, gn->comm, PETSC_ERR_ARG_WRONG,
+             "KDGaussNewtonSetResidual needs parameters and residual functions");
+  PetscCheck(!gn->setup || n == gn->n, gn->comm, PETSC_ERR_ARG_SIZ, "the parameter count cannot change after setup");
+  gn->n      = n;
+  gn->x      = x;
+  gn->rsize  = size;
+  gn->rfun   = f;
+  gn->rctx   = ctx;
+  gn->formed = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGaussNewtonSetFromOptions - Reads the solver's options.
+
+  Collective
+
+  Options Database Keys (with the prefix, e.g. -teacher_):
++ -gn_lambda <1e-3>         - initial Levenberg-Marquardt damping (0: plain Gauss-Newton until a step is rejected)
+. -gn_lambda_min <1e-12>    - smallest damping after the first step
+. -gn_damping <marquardt>   - D = diag(J^T J) (marquardt, scale invariant) or identity
+. -gn_damping_floor <1e-10> - marquardt: D_i >= floor * max_i D_i, so that parameters the rows do not see stay damped
+. -gn_max_trials <10>       - trial solves per step before the step is given up
+. -gn_chunk_rows <256>      - Jacobian rows per rank formed and redistributed at a time (memory 2 chunk P doubles)
+. -gn_block_size <64>       - block size of the block-cyclic distribution
+- -gn_grid_rows <0>         - process rows of the BLACS grid (0: the most square grid)
+@*/
+PetscErrorCode KDGaussNewtonSetFromOptions(KDGaussNewton gn)
+{
+  PetscFunctionBegin;
+  PetscOptionsBegin(gn->comm, gn->prefix, "Gauss-Newton / Levenberg-Marquardt (ScaLAPACK)", "KDGaussNewton");
+  PetscCall(PetscOptionsReal("-gn_lambda", "Initial Levenberg-Marquardt damping", "KDGaussNewtonStep", gn->lambda0,
+                             &gn->lambda0, NULL));
+  PetscCall(PetscOptionsReal("-gn_lambda_min", "Smallest damping after the first step", "KDGaussNewtonStep",
+                             gn->lambda_min, &gn->lambda_min, NULL));
+  PetscCall(PetscOptionsEnum("-gn_damping", "Damping matrix: marquardt (diag of J^T J) or identity",
+                             "KDGaussNewtonStep", KDGaussNewtonDampings, (PetscEnum) gn->damping,
+                             (PetscEnum *) &gn->damping, NULL));
+  PetscCall(PetscOptionsReal("-gn_damping_floor", "Marquardt damping floor, relative to the largest diagonal entry",
+                             "KDGaussNewtonStep", gn->floor, &gn->floor, NULL));
+  PetscCall(PetscOptionsInt("-gn_max_trials", "Trial solves per step before the step is given up",
+                            "KDGaussNewtonStep", gn->max_trials, &gn->max_trials, NULL));
+  PetscCall(PetscOptionsInt("-gn_chunk_rows", "Jacobian rows per rank formed and redistributed at a time",
+                            "KDGaussNewtonStep", gn->chunk, &gn->chunk, NULL));
+  PetscCall(PetscOptionsInt("-gn_block_size", "Block size of the block-cyclic distribution", "KDGaussNewtonSetUp",
+                            gn->block, &gn->block, NULL));
+  PetscCall(PetscOptionsInt("-gn_grid_rows", "Process rows of the BLACS grid (0: most square)", "KDGaussNewtonSetUp",
+                            gn->grid_rows, &gn->grid_rows, NULL));
+  PetscOptionsEnd();
+  PetscCheck(gn->lambda0 >= 0 && gn->lambda_min > 0, gn->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-%sgn_lambda must be >= 0 and -%sgn_lambda_min > 0", gn->prefix ? gn->prefix : "",
+             gn->prefix ? gn->prefix : "");
+  PetscCheck(gn->floor >= 0 && gn->floor < 1, gn->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-%sgn_damping_floor must be in [0, 1)", gn->prefix ? gn->prefix : "");
+  PetscCheck(gn->max_trials >= 1 && gn->chunk >= 1 && gn->block >= 1, gn->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-%sgn_max_trials, -%sgn_chunk_rows and -%sgn_block_size must be positive", gn->prefix ? gn->prefix : "",
+             gn->prefix ? gn->prefix : "", gn->prefix ? gn->prefix : "");
+  PetscCheck(gn->grid_rows >= 0 && (gn->grid_rows == 0 || gn->size % gn->grid_rows == 0), gn->comm,
+             PETSC_ERR_ARG_OUTOFRANGE, "-%sgn_grid_rows %" PetscInt_FMT " must divide the %d ranks",
+             gn->prefix ? gn->prefix : "", gn->grid_rows, gn->size);
+  if (!gn->setup) gn->lambda = gn->lambda0;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGaussNewtonSetUp - Builds the BLACS grids and allocates the distributed normal matrix.
+
+  Collective
+@*/
+PetscErrorCode KDGaussNewtonSetUp(KDGaussNewton gn)
+{
+  const int izero = 0, ione = 1;
+  int P, K, b, nb, info, ld;
+
+  PetscFunctionBegin;
+  if (gn->setup) PetscFunctionReturn(0);
+  PetscCheck(gn->x, gn->comm, PETSC_ERR_ORDER, "call KDGaussNewtonSetResidual() before KDGaussNewtonSetUp()");
+  PetscCheck((PetscLogDouble) gn->n * (PetscLogDouble) gn->n < 2147483647.0 * (PetscLogDouble) gn->size, gn->comm,
+             PETSC_ERR_SUP, "%" PetscInt_FMT " parameters: the local normal matrix would exceed 32-bit indexing",
+             gn->n);
+  if (gn->grid_rows > 0) gn->nprow = (int) gn->grid_rows;
+  else
+    for (gn->nprow = 1; (gn->nprow + 1) * (gn->nprow + 1) <= gn->size; gn->nprow++) { }
+  while (gn->size % gn->nprow) gn->nprow--;
+  gn->npcol  = gn->size / gn->nprow;
+  gn->handle = Csys2blacs_handle(gn->comm);
+  gn->ctxt   = gn->handle;
+  Cblacs_gridinit(&gn->ctxt, "R", gn->nprow, gn->npcol);
+  gn->ctxt1 = gn->handle;
+  Cblacs_gridinit(&gn->ctxt1, "R", 1, gn->size);
+  Cblacs_gridinfo(gn->ctxt, &gn->nprow, &gn->npcol, &gn->myrow, &gn->mycol);
+  gn->setup = PETSC_TRUE;
+
+  P  = (int) gn->n;
+  b  = (int) gn->chunk;
+  K  = b * gn->size;
+  nb = (int) gn->block;
+  /* normal matrix C and its factor W: P x P, nb x nb blocks on the 2-D grid */
+  gn->lrC = numroc_(&P, &nb, &gn->myrow, &izero, &gn->nprow);
+  gn->lcC = numroc_(&P, &nb, &gn->mycol, &izero, &gn->npcol);
+  ld      = PetscMax(1, gn->lrC);
+  descinit_(gn->descC, &P, &P, &nb, &nb, &izero, &izero, &gn->ctxt, &ld, &info);
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "descinit_ of the normal matrix failed: info %d", info);
+  /* right-hand side: P x 1 */
+  gn->lrB = gn->lrC;
+  descinit_(gn->descB, &P, &ione, &nb, &nb, &izero, &izero, &gn->ctxt, &ld, &info);
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "descinit_ of the right-hand side failed: info %d", info);
+  /* a chunk of J^T, P x K: on the 1 x size grid rank k owns columns k b .. k b + b - 1 (its b rows of J), and the same
+     matrix block-cyclic on the 2-D grid */
+  ld = P;
+  descinit_(gn->descS, &P, &K, &P, &b, &izero, &izero, &gn->ctxt1, &ld, &info);
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "descinit_ of the Jacobian chunk failed: info %d", info);
+  gn->lcD = numroc_(&K, &nb, &gn->mycol, &izero, &gn->npcol);
+  ld      = PetscMax(1, gn->lrC);
+  descinit_(gn->descD, &P, &K, &nb, &nb, &izero, &izero, &gn->ctxt, &ld, &info);
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "descinit_ of the redistributed chunk failed: info %d", info);
+
+  PetscCall(PetscMalloc4((size_t) gn->lrC * gn->lcC, &gn->C, (size_t) gn->lrC * gn->lcC, &gn->W, PetscMax(1, gn->lrB),
+                         &gn->B, (size_t) gn->lrC * gn->lcD, &gn->Jdst));
+  PetscCall(PetscMalloc2((size_t) P * b, &gn->Jsrc, b, &gn->r));
+  PetscCall(PetscMalloc4(2 * gn->n + 1, &gn->gdf, gn->n, &gn->delta, gn->n, &gn->xold, gn->n, &gn->Dsc));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGaussNewtonGetDamping - The current damping lambda and its growth factor nu (for checkpoints).
+
+  Not collective
+@*/
+PetscErrorCode KDGaussNewtonGetDamping(KDGaussNewton gn, PetscReal *lambda, PetscReal *nu)
+{
+  PetscFunctionBegin;
+  if (lambda) *lambda = gn->lambda;
+  if (nu) *nu = gn->nu;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGaussNewtonSetDamping - Sets lambda and nu, e.g. from a checkpoint.
+
+  Logically collective
+@*/
+PetscErrorCode KDGaussNewtonSetDamping(KDGaussNewton gn, PetscReal lambda, PetscReal nu)
+{
+  PetscFunctionBegin;
+  PetscCheck(lambda >= 0 && nu >= 1, gn->comm, PETSC_ERR_ARG_OUTOFRANGE, "damping %g, factor %g out of range",
+             (double) lambda, (double) nu);
+  gn->lambda = lambda;
+  gn->nu     = nu;
+  PetscFunctionReturn(0);
+}
+
+/* F = |R|^2 at the current parameters: the rows only (no Jacobian), one allreduce. */
+static PetscErrorCode KDGaussNewtonObjective(KDGaussNewton gn, PetscReal *F)
+{
+  PetscInt m;
+  PetscReal s = 0.0;
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(KD_GN_RESIDUAL, 0, 0, 0, 0));
+  PetscCall((*gn->rsize)(gn->rctx, &m));
+  for (PetscInt start = 0; start < m; start += gn->chunk) {
+    const PetscInt cnt = PetscMin(gn->chunk, m - start);
+    PetscCall((*gn->rfun)(gn->rctx, start, cnt, gn->r, NULL));
+    for (PetscInt i = 0; i < cnt; i++) s += gn->r[i] * gn->r[i];
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &s, 1, MPIU_REAL, MPI_SUM, gn->comm));
+  PetscCall(PetscLogEventEnd(KD_GN_RESIDUAL, 0, 0, 0, 0));
+  *F = s;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGaussNewtonFormNormalEquations - At the current parameters: the distributed normal matrix J^T J, the gradient
+  g = J^T R, diag(J^T J) and F = |R|^2 (replicated).
+
+  Collective
+
+  Output Parameter:
+. F - |R|^2, the loss
+
+.seealso: KDGaussNewtonSolveDamped(), KDGaussNewtonStep()
+@*/
+PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton gn, PetscReal *F)
+{
+  const int ione = 1, P = (int) gn->n;
+  const PetscInt n = gn->n, b = gn->chunk;
+  const double one = 1.0;
+  PetscInt m, mmax, nchunks;
+  PetscReal *g, *d;
+  int K = (int) (b * gn->size);
+
+  PetscFunctionBegin;
+  PetscCall(KDGaussNewtonSetUp(gn));
+  g = gn->gdf;
+  d = gn->gdf + n;
+  PetscCall((*gn->rsize)(gn->rctx, &m));
+  PetscCallMPI(MPI_Allreduce(&m, &mmax, 1, MPIU_INT, MPI_MAX, gn->comm));
+  nchunks = (mmax + b - 1) / b;
+  PetscCall(PetscArrayzero(gn->gdf, 2 * n + 1));
+  for (PetscInt c = 0; c < nchunks; c++) {
+    const PetscInt start = c * b, cnt = PetscMax(0, PetscMin(b, m - start));
+    const double beta = c ? 1.0 : 0.0;
+
+    PetscCall(PetscLogEventBegin(KD_GN_JACOBIAN, 0, 0, 0, 0));
+    /* rows beyond this rank's last one are zero: they change neither J^T J nor J^T R */
+    PetscCall(PetscArrayzero(gn->Jsrc + cnt * n, (b - cnt) * n));
+    if (cnt > 0) PetscCall((*gn->rfun)(gn->rctx, start, cnt, gn->r, gn->Jsrc));
+    for (PetscInt q = 0; q < cnt; q++) {
+      const PetscReal *Jq = gn->Jsrc + q * n, rq = gn->r[q];
+      for (PetscInt i = 0; i < n; i++) {
+        g[i] += Jq[i] * rq;
+        d[i] += Jq[i] * Jq[i];
+      }
+      gn->gdf[2 * n] += rq * rq;
+    }
+    PetscCall(PetscLogEventEnd(KD_GN_JACOBIAN, 0, 0, 0, 0));
+    PetscCall(PetscLogEventBegin(KD_GN_NORMAL, 0, 0, 0, 0));
+    pdgemr2d_(&P, &K, gn->Jsrc, &ione, &ione, gn->descS, gn->Jdst, &ione, &ione, gn->descD, &gn->ctxt);
+    pdsyrk_("U", "N", &P, &K, &one, gn->Jdst, &ione, &ione, gn->descD, &beta, gn->C, &ione, &ione, gn->descC);
+    PetscCall(PetscLogFlops((PetscLogDouble) K * (PetscLogDouble) P * (PetscLogDouble) P / gn->size));
+    PetscCall(PetscLogEventEnd(KD_GN_NORMAL, 0, 0, 0, 0));
+  }
+  if (!nchunks) PetscCall(PetscArrayzero(gn->C, (size_t) gn->lrC * gn->lcC));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, gn->gdf, (PetscMPIInt) (2 * n + 1), MPIU_REAL, MPI_SUM, gn->comm));
+  gn->F      = gn->gdf[2 * n];
+  gn->formed = PETSC_TRUE;
+  if (F) *F = gn->F;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGaussNewtonSolveDamped - Solves (J^T J + lambda D) delta = -J^T R with the normal equations of the last
+  KDGaussNewtonFormNormalEquations(), by pdpotrf/pdpotrs on the BLACS grid.
+
+  Collective
+
+  Input Parameters:
++ gn     - the solver
+- lambda - the damping (D from -gn_damping)
+
+  Output Parameters:
++ delta - the step, replicated on every rank (length nparams)
+- spd   - PETSC_FALSE if the damped matrix was not numerically positive definite (delta is then undefined)
+
+.seealso: KDGaussNewtonFormNormalEquations()
+@*/
+PetscErrorCode KDGaussNewtonSolveDamped(KDGaussNewton gn, PetscReal lambda, PetscReal delta[], PetscBool *spd)
+{
+  const int ione = 1, P = (int) gn->n, nb = (int) gn->block;
+  const PetscInt n = gn->n;
+  const PetscReal *g = gn->gdf, *d = gn->gdf + n;
+  PetscReal dmax = 0.0;
+  int info = 0, ld = PetscMax(1, gn->lrC);
+
+  PetscFunctionBegin;
+  PetscCheck(gn->formed, gn->comm, PETSC_ERR_ORDER, "call KDGaussNewtonFormNormalEquations() first");
+  PetscCall(PetscLogEventBegin(KD_GN_SOLVE, 0, 0, 0, 0));
+  for (PetscInt i = 0; i < n; i++) dmax = PetscMax(dmax, d[i]);
+  for (PetscInt i = 0; i < n; i++)
+    gn->Dsc[i] = gn->damping == KD_GN_DAMPING_IDENTITY ? 1.0 : PetscMax(d[i], gn->floor * dmax);
+  PetscCall(PetscArraycpy(gn->W, gn->C, (size_t) gn->lrC * gn->lcC));
+  /* global (i, i) lives on process (i / nb mod nprow, i / nb mod npcol) at local (i / (nb nprow) nb + i mod nb, ...) */
+  for (PetscInt i = 0; i < n; i++) {
+    const PetscInt blk = i / nb;
+    if (blk % gn->nprow != gn->myrow || blk % gn->npcol != gn->mycol) continue;
+    {
+      const PetscInt li = (blk / gn->nprow) * nb + i % nb, lj = (blk / gn->npcol) * nb + i % nb;
+      gn->W[li + lj * ld] += lambda * gn->Dsc[i];
+    }
+  }
+  pdpotrf_("U", &P, gn->W, &ione, &ione, gn->descC, &info);
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &info, 1, MPI_INT, MPI_MAX, gn->comm));
+  PetscCheck(info >= 0, gn->comm, PETSC_ERR_LIB, "pdpotrf_: illegal argument %d", -info);
+  PetscCall(PetscLogFlops((PetscLogDouble) P * P * P / 3.0 / gn->size));
+  *spd = info == 0 ? PETSC_TRUE : PETSC_FALSE;
+  if (*spd) {
+    if (gn->mycol == 0)
+      for (PetscInt li = 0; li < gn->lrB; li++) {
+        const PetscInt i = ((li / nb) * gn->nprow + gn->myrow) * nb + li % nb;
+        gn->B[li]        = -g[i];
+      }
+    pdpotrs_("U", &P, &ione, gn->W, &ione, &ione, gn->descC, gn->B, &ione, &ione, gn->descB, &info);
+    PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "pdpotrs_ failed: info %d", info);
+    PetscCall(PetscArrayzero(delta, n));
+    if (gn->mycol == 0)
+      for (PetscInt li = 0; li < gn->lrB; li++) delta[((li / nb) * gn->nprow + gn->myrow) * nb + li % nb] = gn->B[li];
+    /* each entry has exactly one owner: the sum only adds zeros, so every rank gets the same bits */
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, delta, (PetscMPIInt) n, MPIU_REAL, MPI_SUM, gn->comm));
+  }
+  PetscCall(PetscLogEventEnd(KD_GN_SOLVE, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGaussNewtonStep - One Levenberg-Marquardt step from the current parameters: forms the normal equations, then
+  solves with the current damping until the gain ratio accepts the step (at most -gn_max_trials solves).
+
+  Collective
+
+  Output Parameters:
++ F        - the loss |R|^2 at the parameters on return
+- accepted - PETSC_FALSE if every trial was rejected (the parameters are then unchanged; lambda has grown)
+
+.seealso: KDGaussNewtonSetResidual(), KDTrainerSetResidual(), docs/gauss-newton.md
+@*/
+PetscErrorCode KDGaussNewtonStep(KDGaussNewton gn, PetscReal *F, PetscBool *accepted)
+{
+  const PetscInt n = gn->n;
+  const PetscReal *g;
+  PetscReal F0;
+
+  PetscFunctionBegin;
+  PetscCall(KDGaussNewtonFormNormalEquations(gn, &F0));
+  g = gn->gdf; /* allocated by the first formation */
+  *accepted  = PETSC_FALSE;
+  *F         = F0;
+  gn->trials = 0;
+  while (gn->trials < gn->max_trials && !*accepted) {
+    PetscBool spd;
+    PetscReal Fnew = PETSC_MAX_REAL, pred = 0.0, rho = -1.0;
+
+    gn->trials++;
+    PetscCall(KDGaussNewtonSolveDamped(gn, gn->lambda, gn->delta, &spd));
+    if (spd) {
+      for (PetscInt i = 0; i < n; i++) pred += -gn->delta[i] * g[i] + gn->lambda * gn->Dsc[i] * gn->delta[i] * gn->delta[i];
+      PetscCall(PetscArraycpy(gn->xold, gn->x, n));
+      for (PetscInt i = 0; i < n; i++) gn->x[i] += gn->delta[i];
+      PetscCall(KDGaussNewtonObjective(gn, &Fnew));
+      if (pred > 0 && !PetscIsInfOrNanReal(Fnew)) rho = (F0 - Fnew) / pred;
+    }
+    if (rho > 0) {
+      const PetscReal t = 2.0 * rho - 1.0;
+      *accepted  = PETSC_TRUE;
+      *F         = Fnew;
+      gn->lambda = PetscMax(gn->lambda * PetscMax(1.0 / 3.0, 1.0 - t * t * t), gn->lambda_min);
+      gn->nu     = 2.0;
+    } else {
+      if (spd) PetscCall(PetscArraycpy(gn->x, gn->xold, n));
+      gn->lambda = PetscMax(gn->lambda * gn->nu, gn->lambda_min);
+      gn->nu *= 2.0;
+    }
+  }
+  gn->formed = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGaussNewtonGetTrials - Number of trial solves the last KDGaussNewtonStep() made (1: the first was accepted).
+
+  Not collective
+@*/
+PetscErrorCode KDGaussNewtonGetTrials(KDGaussNewton gn, PetscInt *trials)
+{
+  PetscFunctionBegin;
+  *trials = gn->trials;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGaussNewtonView - Prints the grid, the damping and the options.
+
+  Collective
+@*/
+PetscErrorCode KDGaussNewtonView(KDGaussNewton gn, PetscViewer viewer)
+{
+  PetscBool ascii;
+
+  PetscFunctionBegin;
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(gn->comm, &viewer));
+  PetscCall(PetscObjectTypeCompare((PetscObject) viewer, PETSCVIEWERASCII, &ascii));
+  if (!ascii) PetscFunctionReturn(0);
+  PetscCall(PetscViewerASCIIPrintf(viewer,
+                                   "KDGaussNewton: %" PetscInt_FMT " parameters, %d x %d BLACS grid, blocks %" PetscInt_FMT
+                                   ", %" PetscInt_FMT " rows per rank per chunk\n",
+                                   gn->n, gn->setup ? gn->nprow : 0, gn->setup ? gn->npcol : 0, gn->block, gn->chunk));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  damping %s (floor %g), lambda %g (initial %g, min %g), nu %g, %" PetscInt_FMT
+                                           " trials per step\n",
+                                   KDGaussNewtonDampings[gn->damping], (double) gn->floor, (double) gn->lambda,
+                                   (double) gn->lambda0, (double) gn->lambda_min, (double) gn->nu, gn->max_trials));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,335 @@
+#include <kddistill.h>
+#include <string.h>
+
+/* Default hidden widths of a student (DESIGN.md): -student_widths, or -student_L<l>_widths for level l, override. */
+static const PetscInt KDStudentWidths[] = {20, 20};
+
+typedef enum { KD_CHAIN_CHAIN, KD_CHAIN_DIRECT } KDChainMode;
+static const char *const KDChainModes[] = {"chain", "direct", "KDChainMode", "KD_CHAIN_", NULL};
+
+/* The student network of a level: default widths, -student_widths, then -student_L<l>_widths; fitted to the PDE and
+   initialized from the seed (the scratch twin gets the identical network). */
+static PetscErrorCode KDStageDistillNetCreate(MPI_Comm comm, KDLoss loss, PetscInt level, PetscInt seed, KDNet *net)
+{
+  KDPDE pde;
+  PetscInt nin, nout, widths[KD_NET_MAX_LAYERS], nw = KD_NET_MAX_LAYERS - 1;
+  char prefix[64];
+  PetscBool flg;
+
+  PetscFunctionBegin;
+  PetscCall(KDLossGetPDE(loss, &pde));
+  PetscCall(KDPDEGetSizes(pde, &nin, &nout, NULL));
+  PetscCall(KDNetCreate(comm, net));
+  PetscCall(KDNetSetOptionsPrefix(*net, "student_"));
+  PetscCall(KDNetSetArchitecture(*net, nin, (PetscInt) (sizeof(KDStudentWidths) / sizeof(KDStudentWidths[0])),
+                                 KDStudentWidths, nout));
+  PetscCall(KDNetSetFromOptions(*net));
+  PetscCall(PetscSNPrintf(prefix, sizeof(prefix), "student_L%" PetscInt_FMT "_", level));
+  PetscOptionsBegin(comm, prefix, "Per-level student options", "KDStageDistill");
+  PetscCall(PetscOptionsIntArray("-widths", "Hidden layer widths of this level's student (default -student_widths)",
+                                 "KDStageDistill", widths, &nw, &flg));
+  PetscOptionsEnd();
+  if (flg) {
+    PetscCheck(nw >= 1, comm, PETSC_ERR_ARG_WRONG, "-%swidths needs at least one hidden width", prefix);
+    PetscCall(KDNetSetArchitecture(*net, nin, nw, widths, nout));
+  }
+  PetscCall(KDLossConfigureNet(loss, *net));
+  PetscCall(KDNetSetUp(*net));
+  PetscCall(KDNetInitialize(*net, seed));
+  PetscFunctionReturn(0);
+}
+
+/* The student's PINN loss on level `level` (prefix student_): the same point sets for the student and its twin. */
+static PetscErrorCode KDStageDistillLossCreate(MPI_Comm comm, KDReference ref, PetscInt level, PetscInt seed,
+                                               KDLoss *loss)
+{
+  PetscFunctionBegin;
+  PetscCall(KDLossCreate(comm, loss));
+  PetscCall(KDLossSetOptionsPrefix(*loss, "student_"));
+  PetscCall(KDLossSetReference(*loss, ref, level));
+  PetscCall(KDLossSetSeed(*loss, seed));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDStageDistillWidthsString(KDNet net, char buf[], size_t len)
+{
+  PetscInt nw;
+  const PetscInt *w;
+  size_t pos = 0;
+
+  PetscFunctionBegin;
+  PetscCall(KDNetGetWidths(net, &nw, &w));
+  buf[0] = 0;
+  for (PetscInt k = 1; k < nw - 1; k++) {
+    size_t used;
+    PetscCall(PetscSNPrintfCount(buf + pos, len - pos, "%s%" PetscInt_FMT, &used, k > 1 ? "," : "", w[k]));
+    pos += used > 0 ? used - 1 : 0;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Trains one model (student or twin) with a trainer already given its objective, writes the model file and prints the
+   summary line. */
+static PetscErrorCode KDStageDistillFinish(MPI_Comm comm, KDTrainer tr, KDNet net, const char name[], PetscInt level,
+                                           const char trained_with[], const KDModelInfo *tinfo, const char out[],
+                                           PetscInt tparams)
+{
+  KDModelInfo info = *tinfo;
+  char file[64], path[PETSC_MAX_PATH_LEN];
+  PetscInt nparams, nterms, steps;
+  const char *const *names;
+  const PetscReal *terms;
+  PetscReal loss, seconds;
+
+  PetscFunctionBegin;
+  PetscCall(KDTrainerTrain(tr));
+  PetscCall(PetscStrncpy(info.trained_with, trained_with, sizeof(info.trained_with)));
+  info.level = level;
+  PetscCall(PetscSNPrintf(file, sizeof(file), "%s.h5", name));
+  PetscCall(KDOutputPath(out, file, path, sizeof(path)));
+  PetscCall(KDNetWrite(net, path, &info));
+  PetscCall(KDNetGetSizes(net, NULL, NULL, &nparams));
+  PetscCall(KDTrainerGetLoss(tr, &loss));
+  PetscCall(KDTrainerGetTerms(tr, &nterms, &names, &terms));
+  PetscCall(KDTrainerGetStep(tr, &steps));
+  PetscCall(KDTrainerGetTrainTime(tr, &seconds));
+  PetscCall(PetscPrintf(comm,
+                        "kdpinn distill: %s, %" PetscInt_FMT
+                        " parameters (%.1fx fewer than the teacher), %" PetscInt_FMT " steps in %.2f s: loss %.4e (",
+                        name, nparams, (double) tparams / (double) nparams, steps, (double) seconds, (double) loss));
+  for (PetscInt k = 0; k < nterms; k++)
+    PetscCall(PetscPrintf(comm, "%s%s %.3e", k ? ", " : "", names[k], (double) terms[k]));
+  PetscCall(PetscPrintf(comm, "); wrote %s\n", path));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDStageDistillTrainer(MPI_Comm comm, const char name[], const char out[], KDNet net,
+                                            KDTrainer *tr)
+{
+  char file[PETSC_MAX_PATH_LEN], path[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  PetscCall(KDTrainerCreate(comm, tr));
+  PetscCall(KDTrainerSetOptionsPrefix(*tr, "student_"));
+  PetscCall(KDTrainerSetName(*tr, name));
+  PetscCall(KDTrainerSetNet(*tr, net));
+  PetscCall(PetscSNPrintf(file, sizeof(file), "checkpoint_%s.h5", name));
+  PetscCall(KDOutputPath(out, file, path, sizeof(path)));
+  PetscCall(KDTrainerSetCheckpoint(*tr, path));
+  PetscFunctionReturn(0);
+}
+
+/* -help: list the options of the student network, trainer, PINN loss and distillation loss; run nothing. */
+static PetscErrorCode KDStageDistillHelp(MPI_Comm comm, const char refpath[])
+{
+  KDNet net;
+  KDTrainer tr;
+  KDDistillLoss dl;
+  KDReference ref;
+  KDLoss loss;
+  PetscBool exists;
+
+  PetscFunctionBegin;
+  PetscCall(KDNetCreate(comm, &net));
+  PetscCall(KDNetSetOptionsPrefix(net, "student_"));
+  PetscCall(KDNetSetArchitecture(net, 1, (PetscInt) (sizeof(KDStudentWidths) / sizeof(KDStudentWidths[0])),
+                                 KDStudentWidths, 1));
+  PetscCall(KDNetSetFromOptions(net));
+  PetscCall(PetscPrintf(
+      comm, "  -student_L<l>_widths: hidden layer widths of the student of level l (default -student_widths)\n"));
+  PetscCall(KDTrainerCreate(comm, &tr));
+  PetscCall(KDTrainerSetOptionsPrefix(tr, "student_"));
+  PetscCall(KDTrainerSetFromOptions(tr));
+  PetscCall(KDDistillLossCreate(comm, &dl));
+  PetscCall(KDDistillLossSetOptionsPrefix(dl, "student_"));
+  PetscCall(KDDistillLossSetFromOptions(dl));
+  PetscCall(PetscTestFile(refpath, 'r', &exists));
+  if (exists) {
+    PetscCall(KDReferenceLoad(comm, refpath, &ref));
+    PetscCall(KDLossCreate(comm, &loss));
+    PetscCall(KDLossSetOptionsPrefix(loss, "student_"));
+    PetscCall(KDLossSetReference(loss, ref, 0));
+    PetscCall(KDLossSetFromOptions(loss));
+    PetscCall(KDLossDestroy(&loss));
+    PetscCall(KDReferenceDestroy(&ref));
+  } else
+    PetscCall(
+        PetscPrintf(comm, "(the options of the PINN loss, -student_ncol etc., are listed once %s exists)\n", refpath));
+  PetscCall(KDDistillLossDestroy(&dl));
+  PetscCall(KDTrainerDestroy(&tr));
+  PetscCall(KDNetDestroy(&net));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDStageDistill - The distill stage: for every level l = 1..L-1 of reference.h5 a student distilled from the model one
+  level finer (teacher.h5 for l = 1, student_L<l-1>.h5 after that; -kd_chain direct distils every level from the
+  teacher), and its scratch twin, the same network trained on the PINN loss alone with the same budget, points and
+  initial weights. Writes student_L<l>.h5 and scratch_L<l>.h5 in -kd_out.
+
+  Collective
+
+  Options Database Keys:
++ -kd_out, -kd_pde, -kd_seed, -kd_levels - see KDGetCommonOptions(); students for l < min(-kd_levels, reference levels)
+. -kd_chain <chain>             - chain: the teacher of level l is the student of level l-1; direct: the teacher
+. -student_widths <20,20>       - hidden widths of every student and twin; -student_L<l>_widths for level l
+. -student_distill_ncell ...    - distillation options, see KDDistillLossSetFromOptions()
+. -student_ncol ...             - PINN loss options, see KDLossSetFromOptions()
+. -student_adam_steps ...       - trainer options, see KDTrainerSetFromOptions(); checkpoints
+                                  <kd_out>/checkpoint_student_L<l>.h5 and checkpoint_scratch_L<l>.h5
+. -kd_restart                   - resume every model from its checkpoint
+- -help                         - list the options, train nothing
+
+  Notes:
+  The filter of level l is the box average over the level-l cell (Gauss-Legendre) when the teacher is the level-0
+  teacher, and the mean of the level-l cell's child centres when it is the student of level l-1, which represents
+  level l-1 cell averages. Model files carry the PDE parameters of teacher.h5.
+
+.seealso: KDDistillLossCreate(), KDTrainerSetDistillLoss(), docs/distillation.md
+@*/
+PetscErrorCode KDStageDistill(MPI_Comm comm)
+{
+  KDCommonOptions opt;
+  PetscLogStage stage;
+  PetscBool help, exists, flg;
+  char refpath[PETSC_MAX_PATH_LEN], teacherpath[PETSC_MAX_PATH_LEN];
+  KDReference ref;
+  KDNet teacher, finer;
+  KDModelInfo tinfo;
+  const char *refpde;
+  PetscInt nlevels, tparams, fparams;
+  KDChainMode chain = KD_CHAIN_CHAIN;
+  PetscMPIInt size;
+
+  PetscFunctionBegin;
+  PetscCall(KDGetCommonOptions(comm, &opt));
+  PetscCall(KDOutputPath(opt.out, "reference.h5", refpath, sizeof(refpath)));
+  PetscCall(KDOutputPath(opt.out, "teacher.h5", teacherpath, sizeof(teacherpath)));
+  PetscCall(KDHelpRequested(&help));
+  PetscOptionsBegin(comm, NULL, "Distill stage", "KDStageDistill");
+  PetscCall(PetscOptionsEnum("-kd_chain", "Teacher of level l: chain (the student of level l-1) or direct (teacher.h5)",
+                             "KDStageDistill", KDChainModes, (PetscEnum) chain, (PetscEnum *) &chain, NULL));
+  PetscOptionsEnd();
+  if (help) {
+    PetscCall(KDStageDistillHelp(comm, refpath));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscTestFile(refpath, 'r', &exists));
+  PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN, "%s not found: run `kdpinn solve` first (with the same -kd_out)",
+             refpath);
+  PetscCall(PetscTestFile(teacherpath, 'r', &exists));
+  PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN, "%s not found: run `kdpinn train` first (with the same -kd_out)",
+             teacherpath);
+  /* One checkpoint file per model: a single -student_checkpoint would make them overwrite each other. */
+  PetscCall(PetscOptionsHasName(NULL, "student_", "-checkpoint", &flg));
+  PetscCheck(!flg, comm, PETSC_ERR_ARG_WRONG,
+             "-student_checkpoint is not supported: each model has its own checkpoint_<model>.h5 in -kd_out");
+  PetscCall(KDOutputDirCheck(comm, opt.out));
+  PetscCall(KDLogStageGet("Distill", &stage));
+  PetscCall(PetscLogStagePush(stage));
+
+  PetscCall(KDReferenceLoad(comm, refpath, &ref));
+  PetscCall(KDReferenceGetPDE(ref, &refpde));
+  PetscCheck(!strcmp(refpde, opt.pde), comm, PETSC_ERR_ARG_INCOMP,
+             "%s holds a %s solution but -kd_pde is %s: use the -kd_pde it was solved with", refpath, refpde, opt.pde);
+  PetscCall(KDReferenceGetNumLevels(ref, &nlevels));
+  nlevels = PetscMin(nlevels, opt.levels);
+  PetscCheck(nlevels >= 2, comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "nothing to distill: %s has %" PetscInt_FMT " level(s) in use; solve with -kd_levels >= 2", refpath,
+             nlevels);
+  PetscCall(KDNetLoad(comm, teacherpath, &teacher, &tinfo));
+  PetscCheck(!strcmp(tinfo.pde, opt.pde), comm, PETSC_ERR_ARG_INCOMP, "%s is a %s model but -kd_pde is %s", teacherpath,
+             tinfo.pde, opt.pde);
+  PetscCall(KDNetGetSizes(teacher, NULL, NULL, &tparams));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+
+  finer   = teacher;
+  fparams = tparams;
+  for (PetscInt l = 1; l < nlevels; l++) {
+    char sname[32], tname[32], fname[32], widths[128];
+    KDLoss sloss, tloss;
+    KDNet student, twin;
+    KDDistillLoss dl;
+    KDTrainer str, ttr;
+    PetscInt nparams, ncell, ncol, adam, lbfgs, K1, K, sz[4];
+    const PetscReal *x;
+
+    PetscCall(PetscSNPrintf(sname, sizeof(sname), "student_L%" PetscInt_FMT, l));
+    PetscCall(PetscSNPrintf(tname, sizeof(tname), "scratch_L%" PetscInt_FMT, l));
+    if (finer == teacher)
+      PetscCall(PetscStrncpy(fname, "teacher", sizeof(fname)));
+    else
+      PetscCall(PetscSNPrintf(fname, sizeof(fname), "student_L%" PetscInt_FMT, l - 1));
+
+    /* Student: PINN loss, network, distillation loss, trainer. */
+    PetscCall(KDStageDistillLossCreate(comm, ref, l, opt.seed, &sloss));
+    PetscCall(KDStageDistillNetCreate(comm, sloss, l, opt.seed, &student));
+    PetscCall(KDLossSetNet(sloss, student));
+    PetscCall(KDLossSetFromOptions(sloss));
+    PetscCall(KDLossSetUp(sloss));
+    PetscCall(KDDistillLossCreate(comm, &dl));
+    PetscCall(KDDistillLossSetOptionsPrefix(dl, "student_"));
+    PetscCall(KDDistillLossSetNets(dl, student, finer));
+    PetscCall(KDDistillLossSetPhysics(dl, sloss, ref, l));
+    PetscCall(KDDistillLossSetSeed(dl, opt.seed));
+    PetscCall(KDDistillLossSetFilter(dl, finer == teacher ? KD_FILTER_BOX : KD_FILTER_CHILDREN, 0));
+    PetscCall(KDDistillLossSetFromOptions(dl));
+    PetscCall(KDDistillLossSetUp(dl));
+    PetscCall(KDStageDistillTrainer(comm, sname, opt.out, student, &str));
+    PetscCall(KDTrainerSetDistillLoss(str, dl));
+    PetscCall(KDTrainerSetFromOptions(str));
+
+    PetscCall(KDNetGetSizes(student, NULL, NULL, &nparams));
+    PetscCall(KDStageDistillWidthsString(student, widths, sizeof(widths)));
+    PetscCall(KDDistillLossGetSchedule(dl, &K1, &K));
+    PetscCall(KDTrainerGetBudget(str, &adam, &lbfgs));
+    PetscCall(KDDistillLossGetPoints(dl, "cell", &sz[0], &x));
+    PetscCall(KDDistillLossGetPoints(dl, "col", &sz[1], &x));
+    PetscCall(KDLossGetPoints(sloss, "pde", &sz[2], &x));
+    sz[3] = 0;
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sz, 4, MPIU_INT, MPI_SUM, comm));
+    ncell = sz[0];
+    ncol  = sz[1];
+    PetscCall(PetscPrintf(comm,
+                          "kdpinn distill: %s (level %" PetscInt_FMT ", widths %s, %" PetscInt_FMT
+                          " parameters) from %s (%" PetscInt_FMT " parameters), %d ranks: %" PetscInt_FMT
+                          " cell + %" PetscInt_FMT " collocation distillation points, %" PetscInt_FMT
+                          " PDE points; Adam %" PetscInt_FMT " (distill only %" PetscInt_FMT ", ramp %" PetscInt_FMT
+                          "), L-BFGS %" PetscInt_FMT "\n",
+                          sname, l, widths, nparams, fname, fparams, size, ncell, ncol, sz[2], adam, K1, K, lbfgs));
+    PetscCall(KDStageDistillFinish(comm, str, student, sname, l, "distill", &tinfo, opt.out, tparams));
+    PetscCall(KDTrainerDestroy(&str));
+    PetscCall(KDDistillLossDestroy(&dl));
+
+    /* Scratch twin: the same network, initial weights, PINN loss (points, weights) and trainer budget. */
+    PetscCall(KDStageDistillLossCreate(comm, ref, l, opt.seed, &tloss));
+    PetscCall(KDStageDistillNetCreate(comm, tloss, l, opt.seed, &twin));
+    PetscCall(KDLossSetNet(tloss, twin));
+    PetscCall(KDLossSetFromOptions(tloss));
+    PetscCall(KDLossSetUp(tloss));
+    PetscCall(KDStageDistillTrainer(comm, tname, opt.out, twin, &ttr));
+    PetscCall(KDTrainerSetLoss(ttr, tloss));
+    PetscCall(KDTrainerSetFromOptions(ttr));
+    PetscCall(PetscPrintf(comm,
+                          "kdpinn distill: %s (level %" PetscInt_FMT ", widths %s, %" PetscInt_FMT
+                          " parameters), no teacher: PINN loss only, %" PetscInt_FMT " PDE points, the same budget\n",
+                          tname, l, widths, nparams, sz[2]));
+    PetscCall(KDStageDistillFinish(comm, ttr, twin, tname, l, "scratch", &tinfo, opt.out, tparams));
+    PetscCall(KDTrainerDestroy(&ttr));
+    PetscCall(KDLossDestroy(&tloss));
+    PetscCall(KDNetDestroy(&twin));
+
+    PetscCall(KDLossDestroy(&sloss));
+    if (chain == KD_CHAIN_CHAIN) {
+      if (finer != teacher) PetscCall(KDNetDestroy(&finer));
+      finer   = student;
+      fparams = nparams;
+    } else
+      PetscCall(KDNetDestroy(&student));
+  }
+  if (finer != teacher) PetscCall(KDNetDestroy(&finer));
+  PetscCall(KDNetDestroy(&teacher));
+  PetscCall(KDReferenceDestroy(&ref));
+  PetscCall(PetscLogStagePop());
+  PetscFunctionReturn(0);
+}
