@@ -120,14 +120,12 @@ static PetscErrorCode KDStageDistillTrainer(MPI_Comm comm, const char name[], co
 }
 
 /* -help: list the options of the student network, trainer, PINN loss and distillation loss; run nothing. */
-static PetscErrorCode KDStageDistillHelp(MPI_Comm comm, const char refpath[])
+static PetscErrorCode KDStageDistillHelp(MPI_Comm comm)
 {
   KDNet net;
   KDTrainer tr;
   KDDistillLoss dl;
-  KDReference ref;
   KDLoss loss;
-  PetscBool exists;
 
   PetscFunctionBegin;
   PetscCall(KDNetCreate(comm, &net));
@@ -143,18 +141,11 @@ static PetscErrorCode KDStageDistillHelp(MPI_Comm comm, const char refpath[])
   PetscCall(KDDistillLossCreate(comm, &dl));
   PetscCall(KDDistillLossSetOptionsPrefix(dl, "student_"));
   PetscCall(KDDistillLossSetFromOptions(dl));
-  PetscCall(PetscTestFile(refpath, 'r', &exists));
-  if (exists) {
-    PetscCall(KDReferenceLoad(comm, refpath, &ref));
-    PetscCall(KDLossCreate(comm, &loss));
-    PetscCall(KDLossSetOptionsPrefix(loss, "student_"));
-    PetscCall(KDLossSetReference(loss, ref, 0));
-    PetscCall(KDLossSetFromOptions(loss));
-    PetscCall(KDLossDestroy(&loss));
-    PetscCall(KDReferenceDestroy(&ref));
-  } else
-    PetscCall(
-        PetscPrintf(comm, "(the options of the PINN loss, -student_ncol etc., are listed once %s exists)\n", refpath));
+  /* the loss reads its options without a reference, so they are listed even before `kdpinn solve` ran */
+  PetscCall(KDLossCreate(comm, &loss));
+  PetscCall(KDLossSetOptionsPrefix(loss, "student_"));
+  PetscCall(KDLossSetFromOptions(loss));
+  PetscCall(KDLossDestroy(&loss));
   PetscCall(KDDistillLossDestroy(&dl));
   PetscCall(KDTrainerDestroy(&tr));
   PetscCall(KDNetDestroy(&net));
@@ -211,7 +202,7 @@ PetscErrorCode KDStageDistill(MPI_Comm comm)
                              "KDStageDistill", KDChainModes, (PetscEnum) chain, (PetscEnum *) &chain, NULL));
   PetscOptionsEnd();
   if (help) {
-    PetscCall(KDStageDistillHelp(comm, refpath));
+    PetscCall(KDStageDistillHelp(comm));
     PetscFunctionReturn(0);
   }
   PetscCall(PetscTestFile(refpath, 'r', &exists));

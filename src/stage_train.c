@@ -58,14 +58,12 @@ static PetscErrorCode KDStageTrainReferenceParameters(MPI_Comm comm, const char 
   PetscFunctionReturn(0);
 }
 
-/* -help: list the options of the network and the trainer (and of the loss, which needs the reference), run nothing. */
-static PetscErrorCode KDStageTrainHelp(MPI_Comm comm, const char refpath[])
+/* -help: list the options of the network, the trainer and the loss; run nothing. */
+static PetscErrorCode KDStageTrainHelp(MPI_Comm comm)
 {
   KDNet net;
   KDTrainer tr;
-  KDReference ref;
   KDLoss loss;
-  PetscBool exists;
 
   PetscFunctionBegin;
   PetscCall(KDNetCreate(comm, &net));
@@ -74,17 +72,11 @@ static PetscErrorCode KDStageTrainHelp(MPI_Comm comm, const char refpath[])
   PetscCall(KDTrainerCreate(comm, &tr));
   PetscCall(KDTrainerSetOptionsPrefix(tr, "teacher_"));
   PetscCall(KDTrainerSetFromOptions(tr));
-  PetscCall(PetscTestFile(refpath, 'r', &exists));
-  if (exists) {
-    PetscCall(KDReferenceLoad(comm, refpath, &ref));
-    PetscCall(KDLossCreate(comm, &loss));
-    PetscCall(KDLossSetOptionsPrefix(loss, "teacher_"));
-    PetscCall(KDLossSetReference(loss, ref, 0));
-    PetscCall(KDLossSetFromOptions(loss));
-    PetscCall(KDLossDestroy(&loss));
-    PetscCall(KDReferenceDestroy(&ref));
-  } else
-    PetscCall(PetscPrintf(comm, "(the options of the loss, -teacher_ncol etc., are listed once %s exists)\n", refpath));
+  /* the loss reads its options without a reference, so they are listed even before `kdpinn solve` ran */
+  PetscCall(KDLossCreate(comm, &loss));
+  PetscCall(KDLossSetOptionsPrefix(loss, "teacher_"));
+  PetscCall(KDLossSetFromOptions(loss));
+  PetscCall(KDLossDestroy(&loss));
   PetscCall(KDTrainerDestroy(&tr));
   PetscCall(KDNetDestroy(&net));
   PetscFunctionReturn(0);
@@ -133,7 +125,7 @@ PetscErrorCode KDStageTrain(MPI_Comm comm)
   PetscCall(KDOutputPath(opt.out, "reference.h5", refpath, sizeof(refpath)));
   PetscCall(KDHelpRequested(&help));
   if (help) {
-    PetscCall(KDStageTrainHelp(comm, refpath));
+    PetscCall(KDStageTrainHelp(comm));
     PetscFunctionReturn(0);
   }
   PetscCall(PetscTestFile(refpath, 'r', &exists));
