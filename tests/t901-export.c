@@ -1,0 +1,220 @@
+static const char help[] =
+    "Exported C against the library: f64, f32 and int8 kernels compiled by the system C compiler.\n"
+    "  -cc <cc>            C compiler (default cc)\n"
+    "  -cflags <flags>     its flags (default -O2)\n"
+    "  -model_out <file>   only write the first test network as a model file and exit\n";
+
+/*
+  For networks of several shapes (a cavity-like 2 -> 20,20 -> 3 student, a teacher-like 2 -> 64x4 -> 1, odd widths
+  3 -> 7,5,9 -> 2 that leave an unpaired int8 product, and a sin network; int8 also with per-unit activation scales) the
+  exported source is compiled into a shared object, loaded with dlopen, and compared with the library at random points
+  of the input box; the batch sizes (1, 15, 16, 64, 1000 + 37) cover the full blocks, the padded tail blocks and both
+  together. Tolerances: f64  max |y_c - y_lib| <= 1e-12 max |y_lib|: the same double arithmetic, the same tanh
+  algorithm; only the order of the sums (the library uses BLAS) and FMA contraction differ, a few ulp per layer
+  (~1e-15). f32  max |y_c - y_lib| <= 1e-5 max |y_lib|: float rounding (6e-8) amplified by the dot products of at most
+  64 terms over 5 layers stays near 1e-6. int8 (a) against KDQuantizedNetEvaluate(), the scheme in double: relative L2
+  <= 1e-3 (bound: the kernel's float32 pre-rounding values move an activation by one level only within ~1e-6 of a
+  rounding boundary, for a fraction of about 1e-5 of the activations; one level moves an output by sa |w| <= 1/127 of
+  its dot product's scale); (b) against the f64 network: relative L2 <= 3x the noise model's prediction (docs/export.md:
+  every rounding an independent uniform error; 3x covers the correlation of the weight roundings, which all points
+  share). A batch of 0 points writes nothing; the single-point (tail) path gives the batch path's values to 1e-12.
+*/
+#include <kdexport.h>
+#include "t30-netutil.h"
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef void (*EvalF64)(int, const double *, double *);
+typedef void (*EvalF32)(int, const float *, float *);
+
+static PetscErrorCode Compile(const char cc[], const char cflags[], const char dir[], const char name[], void **handle,
+                              void **fn)
+{
+  char cmd[4 * PETSC_MAX_PATH_LEN], sym[256];
+
+  PetscFunctionBegin;
+  PetscCall(PetscSNPrintf(cmd, sizeof(cmd),
+                          "%s %s -std=c99 -Wall -Wextra -Werror -fPIC -shared -o %s/%s.so %s/%s.c -lm", cc, cflags, dir,
+                          name, dir, name));
+  PetscCheck(system(cmd) == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "compile failed: %s", cmd);
+  PetscCall(PetscSNPrintf(cmd, sizeof(cmd), "%s/%s.so", dir, name));
+  *handle = dlopen(cmd, RTLD_NOW | RTLD_LOCAL);
+  PetscCheck(*handle, PETSC_COMM_SELF, PETSC_ERR_LIB, "dlopen %s: %s", cmd, dlerror());
+  PetscCall(PetscSNPrintf(sym, sizeof(sym), "%s_eval", name));
+  *fn = dlsym(*handle, sym);
+  PetscCheck(*fn, PETSC_COMM_SELF, PETSC_ERR_LIB, "no symbol %s", sym);
+  PetscFunctionReturn(0);
+}
+
+static PetscReal MaxAbs(PetscInt n, const PetscReal y[])
+{
+  PetscReal m = 0;
+  for (PetscInt i = 0; i < n; i++) m = PetscMax(m, PetscAbsReal(y[i]));
+  return m;
+}
+
+static PetscReal MaxDiff(PetscInt n, const PetscReal a[], const PetscReal b[])
+{
+  PetscReal m = 0;
+  for (PetscInt i = 0; i < n; i++) m = PetscMax(m, PetscAbsReal(a[i] - b[i]));
+  return m;
+}
+
+static PetscReal RelL2(PetscInt n, const PetscReal a[], const PetscReal b[])
+{
+  PetscReal num = 0, den = 0;
+  for (PetscInt i = 0; i < n; i++) {
+    num += (a[i] - b[i]) * (a[i] - b[i]);
+    den += b[i] * b[i];
+  }
+  return PetscSqrtReal(num / den);
+}
+
+static void ModelInfo(PetscInt nin, PetscInt nout, KDModelInfo *info)
+{
+  (void) PetscMemzero(info, sizeof(*info));
+  (void) PetscStrncpy(info->pde, nout == 3 ? "cavity" : "burgers", sizeof(info->pde));
+  (void) PetscStrncpy(info->inputs, nin == 2 ? (nout == 3 ? "x,y" : "t,x") : "t,x,y", sizeof(info->inputs));
+  (void) PetscStrncpy(info->outputs, nout == 1 ? "u" : (nout == 2 ? "u,v" : "u,v,p"), sizeof(info->outputs));
+  (void) PetscStrncpy(info->trained_with, "distill", sizeof(info->trained_with));
+  info->level = 1;
+}
+
+/* Evaluates an exported kernel at n points, results in double. */
+static PetscErrorCode Run(KDPrecision prec, void *fn, PetscInt nin, PetscInt nout, PetscInt n, const PetscReal x[],
+                          PetscReal y[])
+{
+  PetscFunctionBegin;
+  if (prec == KD_PRECISION_F64) {
+    EvalF64 f;
+    memcpy(&f, &fn, sizeof(f));
+    f((int) n, x, y);
+  } else {
+    EvalF32 f;
+    float *xf, *yf;
+    memcpy(&f, &fn, sizeof(f));
+    PetscCall(PetscMalloc2(n * nin + 1, &xf, n * nout + 1, &yf));
+    for (PetscInt i = 0; i < n * nin; i++) xf[i] = (float) x[i];
+    f((int) n, xf, yf);
+    for (PetscInt i = 0; i < n * nout; i++) y[i] = (PetscReal) yf[i];
+    PetscCall(PetscFree2(xf, yf));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode CheckNet(const char cc[], const char cflags[], const char tag[], PetscInt nin, PetscInt nhidden,
+                               const PetscInt widths[], PetscInt nout, KDActivation act, KDInt8Scale mode)
+{
+  const PetscInt sizes[] = {1, 15, 16, 64, 1037};
+  const PetscInt nmax    = 1037;
+  KDNet net;
+  KDModelInfo info;
+  KDQuantizedNet q;
+  PetscReal *x, *y, *yc, *yq, *xcal, predicted, measured;
+  PetscInt ncal;
+
+  PetscFunctionBegin;
+  PetscCall(TestNetCreate(PETSC_COMM_SELF, nin, nhidden, widths, nout, act, 5 + nin + nout, &net));
+  ModelInfo(nin, nout, &info);
+  PetscCall(KDExportBoxPoints(net, 4096, &ncal, &xcal));
+  PetscCall(KDQuantizedNetCreate(net, mode, ncal, xcal, &q));
+  PetscCall(PetscFree(xcal));
+  PetscCall(KDQuantizedNetGetErrorEstimate(q, &predicted, &measured));
+  PetscCall(PetscMalloc4(nmax * nin, &x, nmax * nout, &y, nmax * nout + 1, &yc, nmax * nout, &yq));
+  TestPoints(nmax, nin, 99, x);
+  /* with per-unit activation scales only int8 differs */
+  for (PetscInt pr = mode == KD_INT8_SCALE_LAYER ? 0 : 2; pr < 3; pr++) {
+    const KDPrecision prec = (KDPrecision) pr;
+    char name[64];
+    void *handle, *fn;
+
+    PetscCall(PetscSNPrintf(name, sizeof(name), "%s_%s", tag, KDPrecisions[prec]));
+    PetscCall(KDExportWrite(net, &info, prec, prec == KD_PRECISION_INT8 ? q : NULL, name, "."));
+    PetscCall(Compile(cc, cflags, ".", name, &handle, &fn));
+    /* n = 0 must not write */
+    yc[0] = -7.0;
+    PetscCall(Run(prec, fn, nin, nout, 0, x, yc));
+    PetscCheck(yc[0] == -7.0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s: a batch of 0 points wrote a value", name);
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+      const PetscInt n = sizes[s];
+      PetscReal ymax, err;
+      PetscCall(KDNetEvaluate(net, n, x, y));
+      PetscCall(Run(prec, fn, nin, nout, n, x, yc));
+      ymax = MaxAbs(n * nout, y);
+      err  = MaxDiff(n * nout, yc, y) / ymax;
+      if (prec == KD_PRECISION_F64)
+        PetscCheck(err <= 1e-12, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+                   "%s, n = %" PetscInt_FMT ": max error %.3e relative > 1e-12", name, n, (double) err);
+      else if (prec == KD_PRECISION_F32)
+        PetscCheck(err <= 1e-5, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+                   "%s, n = %" PetscInt_FMT ": max error %.3e relative > 1e-5", name, n, (double) err);
+      else {
+        PetscReal vsref, vsf64;
+        PetscCall(KDQuantizedNetEvaluate(q, n, x, yq));
+        vsref = RelL2(n * nout, yc, yq);
+        vsf64 = RelL2(n * nout, yc, y);
+        PetscCheck(vsref <= 1e-3, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+                   "%s, n = %" PetscInt_FMT ": relative L2 %.3e against the scheme in double > 1e-3", name, n,
+                   (double) vsref);
+        if (n == nmax) {
+          PetscCheck(vsf64 <= 3 * predicted, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+                     "%s: relative L2 %.3e against f64 > 3x the noise model's %.3e", name, (double) vsf64,
+                     (double) predicted);
+          PetscCall(PetscPrintf(PETSC_COMM_SELF,
+                                "%s: int8 relative L2 vs f64 %.3e (noise model %.3e, calibration points %.3e), vs the "
+                                "scheme in double %.3e\n",
+                                name, (double) vsf64, (double) predicted, (double) measured, (double) vsref));
+        }
+      }
+      if (n == nmax && prec != KD_PRECISION_INT8)
+        PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s: max error %.3e relative\n", name, (double) err));
+    }
+    /* the padded single-point path against the batch path */
+    {
+      PetscReal y1[KD_NET_MAX_OUT];
+      PetscCall(Run(prec, fn, nin, nout, nmax, x, yc));
+      for (PetscInt p = 0; p < nmax; p += 97) {
+        PetscCall(Run(prec, fn, nin, nout, 1, x + p * nin, y1));
+        for (PetscInt o = 0; o < nout; o++)
+          PetscCheck(PetscAbsReal(y1[o] - yc[o * nmax + p]) <= 1e-12 * PetscMax(1.0, PetscAbsReal(yc[o * nmax + p])),
+                     PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s: point %" PetscInt_FMT " alone differs from the batch", name,
+                     p);
+      }
+    }
+    (void) dlclose(handle);
+  }
+  PetscCall(PetscFree4(x, y, yc, yq));
+  PetscCall(KDQuantizedNetDestroy(&q));
+  PetscCall(KDNetDestroy(&net));
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  const PetscInt student[] = {20, 20}, teacher[] = {64, 64, 64, 64}, odd[] = {7, 5, 9}, sinw[] = {16, 12};
+  char cc[PETSC_MAX_PATH_LEN] = "cc", cflags[PETSC_MAX_PATH_LEN] = "-O2", model[PETSC_MAX_PATH_LEN] = "";
+  PetscBool flg;
+
+  PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-cc", cc, sizeof(cc), NULL));
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-cflags", cflags, sizeof(cflags), NULL));
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-model_out", model, sizeof(model), &flg));
+  if (flg) {
+    KDNet net;
+    KDModelInfo info;
+    PetscCall(TestNetCreate(PETSC_COMM_WORLD, 2, 2, student, 3, KD_ACTIVATION_TANH, 10, &net));
+    ModelInfo(2, 3, &info);
+    PetscCall(KDNetWrite(net, model, &info));
+    PetscCall(KDNetDestroy(&net));
+  } else {
+    PetscCall(CheckNet(cc, cflags, "student", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER));
+    PetscCall(CheckNet(cc, cflags, "teacher", 2, 4, teacher, 1, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER));
+    PetscCall(CheckNet(cc, cflags, "odd", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER));
+    PetscCall(CheckNet(cc, cflags, "sine", 2, 2, sinw, 1, KD_ACTIVATION_SIN, KD_INT8_SCALE_LAYER));
+    PetscCall(CheckNet(cc, cflags, "student_unit", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_CHANNEL));
+    PetscCall(CheckNet(cc, cflags, "odd_unit", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_CHANNEL));
+  }
+  PetscCall(PetscFinalize());
+  return 0;
+}
