@@ -225,11 +225,32 @@ PetscErrorCode KDH5WriteCommonAttributes(hid_t file, const char kind[], const ch
   PetscFunctionReturn(0);
 }
 
+/* One collective transfer of the block of rows selected by start/count (count[0] = 0: this rank moves nothing). */
+static PetscErrorCode KDH5TransferRows(hid_t dset, hid_t fspace, PetscInt dim, const hsize_t start[], const hsize_t count[], PetscBool write, PetscReal data[])
+{
+  hid_t mspace, dxpl;
+
+  PetscFunctionBegin;
+  if (count[0] > 0) PetscCallH5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
+  else PetscCallH5(H5Sselect_none(fspace));
+  mspace = H5Screate_simple((int)dim, count, NULL);
+  PetscCallH5(mspace);
+  if (count[0] == 0) PetscCallH5(H5Sselect_none(mspace));
+  dxpl = H5Pcreate(H5P_DATASET_XFER);
+  PetscCallH5(dxpl);
+  PetscCallH5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+  if (write) PetscCallH5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, data));
+  else PetscCallH5(H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, data));
+  PetscCallH5(H5Pclose(dxpl));
+  PetscCallH5(H5Sclose(mspace));
+  PetscFunctionReturn(0);
+}
+
 /* Writes rows [rstart, rstart + nrows) of an N-D dataset of dims[] (created here, collectively). */
 PetscErrorCode KDH5WriteRows(hid_t loc, const char name[], PetscInt dim, const PetscInt dims[], PetscInt rstart, PetscInt nrows, const PetscReal data[])
 {
   hsize_t hdims[KD_H5_MAX_DIM], start[KD_H5_MAX_DIM], count[KD_H5_MAX_DIM];
-  hid_t   fspace, mspace, dset, dxpl, dcpl;
+  hid_t   fspace, dset, dcpl;
 
   PetscFunctionBegin;
   PetscCheck(dim >= 1 && dim <= KD_H5_MAX_DIM, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "dataset rank %" PetscInt_FMT, dim);
@@ -248,17 +269,7 @@ PetscErrorCode KDH5WriteRows(hid_t loc, const char name[], PetscInt dim, const P
   dset = H5Dcreate2(loc, name, H5T_IEEE_F64LE, fspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   PetscCallH5(dset);
   PetscCallH5(H5Pclose(dcpl));
-  if (nrows > 0) PetscCallH5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
-  else PetscCallH5(H5Sselect_none(fspace));
-  mspace = H5Screate_simple((int)dim, count, NULL);
-  PetscCallH5(mspace);
-  if (nrows == 0) PetscCallH5(H5Sselect_none(mspace));
-  dxpl = H5Pcreate(H5P_DATASET_XFER);
-  PetscCallH5(dxpl);
-  PetscCallH5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
-  PetscCallH5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, data));
-  PetscCallH5(H5Pclose(dxpl));
-  PetscCallH5(H5Sclose(mspace));
+  PetscCall(KDH5TransferRows(dset, fspace, dim, start, count, PETSC_TRUE, (PetscReal *)data));
   PetscCallH5(H5Sclose(fspace));
   PetscCallH5(H5Dclose(dset));
   PetscFunctionReturn(0);
@@ -294,7 +305,7 @@ PetscErrorCode KDH5ReadRows(hid_t loc, const char name[], PetscInt dim, PetscInt
 {
   hsize_t  start[KD_H5_MAX_DIM], count[KD_H5_MAX_DIM];
   PetscInt fdim, fdims[KD_H5_MAX_DIM];
-  hid_t    fspace, mspace, dset, dxpl;
+  hid_t    fspace, dset;
 
   PetscFunctionBegin;
   PetscCall(KDH5GetDims(loc, name, KD_H5_MAX_DIM, &fdim, fdims));
@@ -311,17 +322,7 @@ PetscErrorCode KDH5ReadRows(hid_t loc, const char name[], PetscInt dim, PetscInt
   PetscCallH5(dset);
   fspace = H5Dget_space(dset);
   PetscCallH5(fspace);
-  if (nrows > 0) PetscCallH5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
-  else PetscCallH5(H5Sselect_none(fspace));
-  mspace = H5Screate_simple((int)dim, count, NULL);
-  PetscCallH5(mspace);
-  if (nrows == 0) PetscCallH5(H5Sselect_none(mspace));
-  dxpl = H5Pcreate(H5P_DATASET_XFER);
-  PetscCallH5(dxpl);
-  PetscCallH5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
-  PetscCallH5(H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, data));
-  PetscCallH5(H5Pclose(dxpl));
-  PetscCallH5(H5Sclose(mspace));
+  PetscCall(KDH5TransferRows(dset, fspace, dim, start, count, PETSC_FALSE, data));
   PetscCallH5(H5Sclose(fspace));
   PetscCallH5(H5Dclose(dset));
   PetscFunctionReturn(0);
