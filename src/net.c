@@ -236,11 +236,18 @@ PetscErrorCode KDNetSetFromOptions(KDNet net)
   PetscInt nhidden = net->nlayers - 1, widths[KD_NET_MAX_LAYERS], nmax = KD_NET_MAX_LAYERS - 1, bs = net->blocksize;
   PetscBool flg;
   KDActivation act = net->activation;
+  char helpwidths[256] = "Hidden layer widths (default ", item[16];
 
   PetscFunctionBegin;
   for (PetscInt k = 0; k < nhidden; k++) widths[k] = net->widths[k + 1];
+  /* -help prints only the first entry of an array's default: name them all in the help string */
+  for (PetscInt k = 0; k < nhidden; k++) {
+    PetscCall(PetscSNPrintf(item, sizeof(item), "%s%" PetscInt_FMT, k ? "," : "", widths[k]));
+    PetscCall(PetscStrlcat(helpwidths, item, sizeof(helpwidths)));
+  }
+  PetscCall(PetscStrlcat(helpwidths, ")", sizeof(helpwidths)));
   PetscOptionsBegin(net->comm, net->prefix, "KDNet: multilayer perceptron with exact jets", NULL);
-  PetscCall(PetscOptionsIntArray("-widths", "Hidden layer widths", "KDNetSetArchitecture", widths, &nmax, &flg));
+  PetscCall(PetscOptionsIntArray("-widths", helpwidths, "KDNetSetArchitecture", widths, &nmax, &flg));
   if (flg) {
     PetscCheck(nmax >= 1, net->comm, PETSC_ERR_ARG_WRONG, "-%swidths needs at least one hidden width",
                net->prefix ? net->prefix : "");

@@ -67,6 +67,7 @@ static PetscErrorCode KDStageTrainHelp(MPI_Comm comm)
 
   PetscFunctionBegin;
   PetscCall(KDNetCreate(comm, &net));
+  PetscCall(KDNetSetArchitecture(net, 1, (PetscInt)(sizeof(KDTeacherWidths) / sizeof(KDTeacherWidths[0])), KDTeacherWidths, 1));
   PetscCall(KDNetSetOptionsPrefix(net, "teacher_"));
   PetscCall(KDNetSetFromOptions(net));
   PetscCall(KDTrainerCreate(comm, &tr));
