@@ -197,8 +197,8 @@ case_file=$src/jobs/burgers.opts
 # Small enough that each job takes seconds at 2 ranks; the options every stage reads, so they go to all jobs.
 # -kd_chain direct: the students of all levels are independent, so slurm/submit makes them one job array.
 tiny=(-burgers_nx 256 -burgers_nt 64 -kd_levels 3 -kd_monitor -kd_monitor_every 10
-  -teacher_widths 16,16 -teacher_ncol 1000 -teacher_adam_steps 300 -teacher_lbfgs_steps 20 -teacher_gn_steps 0
-  -teacher_checkpoint_every 50
+  -teacher_widths 16,16 -teacher_ncol 1000 -teacher_adam_steps 3000 -teacher_lbfgs_steps 20 -teacher_gn_steps 0
+  -teacher_checkpoint_every 250
   -student_ncol 500 -student_adam_steps 50 -student_lbfgs_steps 10 -student_gn_steps 0 -student_checkpoint_every 50
   -kd_chain direct)
 stages=""
@@ -279,7 +279,7 @@ cp "$out/reference.h5" "$rq/" || die "cannot copy reference.h5"
 read -r _ rqid < submitted-requeue.txt
 [[ $rqid =~ ^[0-9]+$ ]] || die "slurm/submit --stages train printed '$(cat submitted-requeue.txt)'"
 
-# Signal once training is under way (a monitor line past step 10 in the log) and far from the end of Adam (step 300):
+# Signal once training is under way (a monitor line past step 10 in the log) and far from the end of Adam (step 3000; a fast machine runs a step in about a millisecond):
 # kdpinn must stop after the step it is in, write its checkpoint and exit 3; a run stopped within Adam must resume
 # bit for bit (Adam's whole state is in the checkpoint).
 step=0
@@ -293,7 +293,7 @@ while :; do
 done
 scancel --signal=USR1 --batch "$rqid" || die "scancel --signal=USR1 --batch $rqid failed"
 note "train job $rqid: SIGUSR1 sent at step $step"
-[ "$step" -lt 200 ] || die "train job $rqid was already at step $step of 300 when signalled: the cycle is not tested"
+[ "$step" -lt 2000 ] || die "train job $rqid was already at step $step of 3000 when signalled: the cycle is not tested"
 
 # It must requeue itself: Restarts=1, then run again to completion.
 while [ "$(job_field "$rqid" Restarts)" != 1 ]; do
