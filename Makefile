@@ -50,7 +50,8 @@ build: deps $(BUILD)/CMakeCache.txt
 
 demo: build
 	mpiexec -n $(NP) $(BUILD)/kdpinn run -options_file $(CASE) -kd_out $(DEMO_OUT)
-	@echo "kdpinn: results of $(CASE) are in $(DEMO_OUT)/ (reference.h5; open reference_L0.xmf in ParaView)"
+	@echo "kdpinn: results of $(CASE) are in $(DEMO_OUT)/: report.md and results.json (every model against the reference),"
+	@echo "        figures/*.png, and reference_L*.xmf / prediction_*.xmf to open in ParaView"
 
 check: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)

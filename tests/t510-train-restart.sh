@@ -34,8 +34,8 @@ run_and_kill() {
   echo "killed with SIGKILL after the checkpoint at step $step (target $target, latest checkpoint step $(step_of run/checkpoint_train.h5))"
 }
 
-run_and_kill $((20 + RANDOM % 81)) run1.log   # Adam phase: steps 1-120
-run_and_kill $((130 + RANDOM % 51)) run2.log  # L-BFGS phase: steps 121-200
+run_and_kill $((20 + RANDOM % 61)) run1.log   # Adam phase: steps 1-120 (targets leave 40 steps, 0.8 s, for polling)
+run_and_kill $((130 + RANDOM % 31)) run2.log  # L-BFGS phase: steps 121-200
 grep -q "restarting from checkpoint run/checkpoint_train.h5 at step" run2.log || { cat run2.log; fail "second run did not restart"; }
 "$MPIEXEC" -n $np "$exe" "${opts[@]}" -kd_out run -test_out run.bin -kd_restart > run3.log 2>&1 || { cat run3.log; fail "restarted run failed"; }
 grep "restarting from checkpoint" run3.log || { cat run3.log; fail "final run did not restart"; }

@@ -7,8 +7,10 @@
 set -u
 exe=$1
 np=2
-opts=(-test_mode train -test_fit 1 -test_rosenbrock 0.01 -test_n 24 -test_points 400 -train_adam_steps 60
-      -train_adam_lr 1e-2 -train_resample_every 25 -train_lbfgs_steps 30 -train_checkpoint_every 10 -test_delay_ms 20)
+opts=(-test_mode train -test_fit 1 -test_rosenbrock 0.01 -test_n 24 -test_points 400 -train_adam_steps 120
+      -train_adam_lr 1e-2 -train_resample_every 25 -train_lbfgs_steps 60 -train_checkpoint_every 10 -test_delay_ms 20)
+# Each phase lasts well over a second (20 ms a step), so that polling the checkpoint (a Python start each time) cannot
+# overshoot the phase it aims at: the signal lands at least 75 Adam steps, or 50 L-BFGS steps, before the phase ends.
 fail() { echo "FAIL: $*"; exit 1; }
 step_of() { "$KD_PYTHON" -c "import h5py,sys; print(int(h5py.File(sys.argv[1],'r').attrs['step']))" "$1" 2>/dev/null || echo 0; }
 
@@ -36,14 +38,14 @@ signal_run() {
   [ "$(step_of run/checkpoint_train.h5)" -eq "$stopped" ] || fail "$sig: checkpoint is not at the stop step $stopped"
 }
 
-signal_run USR1 $((15 + RANDOM % 31)) run1.log   # Adam phase: steps 1-60
+signal_run USR1 $((15 + RANDOM % 31)) run1.log   # Adam phase: steps 1-120
 "$MPIEXEC" -n $np "$exe" "${opts[@]}" -kd_out run -test_out run.bin -kd_restart > run2.log 2>&1 || { cat run2.log; fail "resumed run failed"; }
 grep "restarting from checkpoint run/checkpoint_train.h5 at step $stopped (adam)" run2.log || { cat run2.log; fail "did not resume at step $stopped"; }
 cmp ref.bin run.bin || fail "final parameters after a SIGUSR1 stop differ from the uninterrupted run"
 echo "SIGUSR1 stop in the Adam phase: final parameters bitwise identical"
 
 rm -rf run run.bin
-signal_run TERM 70 run3.log                      # L-BFGS phase: steps 61-90
+signal_run TERM 130 run3.log                     # L-BFGS phase: steps 121-180
 "$MPIEXEC" -n $np "$exe" "${opts[@]}" -kd_out run -test_out run.bin -kd_restart > run4.log 2>&1 || { cat run4.log; fail "resumed run failed"; }
 grep "restarting from checkpoint run/checkpoint_train.h5 at step $stopped (lbfgs)" run4.log || { cat run4.log; fail "did not resume at step $stopped"; }
 grep "final loss" ref.log run4.log
