@@ -6,7 +6,7 @@ static const char help[] = "kdpinn: knowledge distillation of physics-informed n
                            "  train     teacher PINN on level 0, data-parallel over the ranks -> teacher.h5\n"
                            "  distill   students of levels 1..L-1 from the model one level finer, and scratch twins -> student_L<l>.h5\n"
                            "  validate  every model vs the reference of its level -> results.json, report.md, figures/\n"
-                           "  run       every stage above, in order\n"
+                           "  run       solve, train, distill, validate in order, skipping stages that are up to date\n"
                            "  export    a model as standalone C (f64, f32 or int8) -> <name>.h, <name>.c, <name>_main.c\n"
                            "  bench     latency, fps and accuracy loss of every model: library f64, exported f64/f32/int8 -> bench.md\n\n"
                            "All configuration is through the PETSc options database (-options_file FILE, any option on the command\n"
@@ -29,12 +29,13 @@ typedef struct {
 static PetscErrorCode KDStageRun(MPI_Comm);
 
 static const KDStage KDStages[] = {
-  {"solve", KDStageSolve},
-  {"train", KDStageTrain},
-  {"distill", KDStageDistill},
+  {"solve",    KDStageSolve   },
+  {"train",    KDStageTrain   },
+  {"distill",  KDStageDistill },
   {"validate", KDStageValidate},
-  {"export", KDStageExport}, {"bench", KDStageBench},
-  {"run",   KDStageRun  },
+  {"run",      KDStageRun     },
+  {"export",   KDStageExport  },
+  {"bench",    KDStageBench   },
 };
 
 /* What `kdpinn run` needs to know of a pipeline stage: the file that shows it ran, and the option prefixes that
