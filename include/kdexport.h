@@ -5,7 +5,8 @@
      void <name>_eval(int n, const T *x, T *y)      x[p * nin + i] -> y[o * n + p]   (the layout of KDNetEvaluate)
    with T = double (f64) or float (f32, int8), no dependency beyond libm, C99, no allocation and no static mutable
    state (reentrant), one thread. int8: the hidden and output layers use per-output-channel symmetric int8 weights
-   and symmetric int8 activations calibrated on given points, with exact int32 accumulation; the first
+   and symmetric activation levels of 8 to 16 bits (16 by default) calibrated on given points, with exact int32
+   accumulation; the first
    layer (from the coordinates) stays float32. KDQuantizedNet is that scheme in double precision: the reference the
    generated int8 kernel is checked against, and the source of its calibration and error estimate. Activation scales
    are per layer by default (KD_INT8_SCALE_CHANNEL: per unit). */
@@ -26,8 +27,10 @@ PETSC_EXTERN const char *const KDInt8Scales[];
 
 typedef struct _p_KDQuantizedNet *KDQuantizedNet;
 
-/* (net, mode, ncal, xcal, &q): quantize weights, calibrate activations on ncal points xcal[p * nin + i] */
-PETSC_EXTERN PetscErrorCode KDQuantizedNetCreate(KDNet, KDInt8Scale, PetscInt, const PetscReal[], KDQuantizedNet *);
+/* (net, mode, activation_bits, ncal, xcal, &q): quantize weights, calibrate activations on ncal points
+   xcal[p * nin + i]; activation levels of activation_bits bits (8 to 16), sign included */
+PETSC_EXTERN PetscErrorCode KDQuantizedNetCreate(KDNet, KDInt8Scale, PetscInt, PetscInt, const PetscReal[],
+                                                 KDQuantizedNet *);
 PETSC_EXTERN PetscErrorCode KDQuantizedNetDestroy(KDQuantizedNet *);
 /* (q, n, x, y): the int8 scheme evaluated in double precision, y[o * n + p] */
 PETSC_EXTERN PetscErrorCode KDQuantizedNetEvaluate(KDQuantizedNet, PetscInt, const PetscReal[], PetscReal[]);

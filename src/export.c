@@ -17,17 +17,20 @@
 
   int8 scheme (layers k = 1 .. L-1; the first layer, fed by the coordinates, stays float32 because 8 bits of a
   coordinate would merge neighbouring points of a 256 x 256 field):
-    activations aq[i] = round(clamp(h[i] / sa[i], -127, 127)), sa[i] = max |h_k| / 127 over the calibration points:
-                one scale for the whole layer (KD_INT8_SCALE_LAYER) or one per unit (KD_INT8_SCALE_CHANNEL)
+    activations aq[i] = round(clamp(h[i] / sa[i], -lmax, lmax)), sa[i] = max |h_k| / lmax over the calibration points,
+                lmax = 2^(abits-1) - 1 (abits = 16 by default, 8 for the classic int8 x int8 scheme): one scale for the
+                whole layer (KD_INT8_SCALE_LAYER) or one per unit (KD_INT8_SCALE_CHANNEL)
     weights     Wq[o][i] = round(W[o][i] sa[i] / S[o]),  S[o] = max_i |W[o][i] sa[i]| / 127  (per output channel; the
                 activation scales are folded into the weights, so both modes run the same kernel)
     layer       z[o] = S[o] sum_i Wq[o][i] aq[i] + b'[o]                                      (exact int32 sum)
-  The products are formed in pairs, Wq aq + Wq' aq', which fit in 16 bits (|.| <= 2 * 127^2 = 32258), and the pairs
-  are summed in 32 bits: the result is the exact int32 dot product, and the pair form maps onto 16-bit SIMD multiplies.
-  Activations round half away from zero. Weights start from round-to-nearest and are then adjusted layer by layer on the
-  calibration points (KDQuantizedNetRound): each output channel's integer weights move by +-1 where that lowers the
-  variance of its pre-activation error against the f64 network, given the int8 network's own (already quantized)
-  inputs, and its bias b' absorbs the mean of that error (bias correction).
+  The levels are kept as integer-valued floats: a product Wq aq is an integer below 127 * 32767 < 2^23 and a sum of g
+  of them below 2^24 for g = floor(2^24 / (127 lmax)) (4 for 16-bit levels), so float32 forms these partial sums
+  exactly, whatever the order or FMA contraction; they are converted to int32 and summed there. The result is the
+  exact int32 dot product at the cost of float multiply-adds, which every SIMD unit has (integer 16 x 16 -> 32-bit
+  multiplies cost 2-3 times more). Activations round half away from zero. Weights (KDQuantizedNetRound): layer by
+  layer on the calibration points, the least-squares weights given the int8 network's own (already quantized) inputs,
+  rounded with error feedback (GPTQ-like), then moved by +-1 where that lowers the variance of the pre-activation
+  error against the f64 network; the bias b' absorbs the mean of that error (bias correction).
 */
 
 const char *const KDPrecisions[] = {"f64", "f32", "int8", "KDPrecision", "KD_PRECISION_", NULL};
@@ -52,6 +55,8 @@ struct _p_KDQuantizedNet {
   PetscInt nlayers, widths[KD_NET_MAX_LAYERS + 1];
   KDActivation activation;
   KDInt8Scale mode;
+  PetscInt abits; /* bits of an activation level, sign included */
+  PetscReal lmax; /* largest activation level, 2^(abits-1) - 1 */
   PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN], scale[KD_NET_MAX_OUT], shift[KD_NET_MAX_OUT];
   PetscReal *params; /* f64 parameters, the KDNet layout */
   PetscInt woff[KD_NET_MAX_LAYERS], boff[KD_NET_MAX_LAYERS];
@@ -67,12 +72,12 @@ static inline PetscReal KDActivate(KDActivation act, PetscReal z)
   return act == KD_ACTIVATION_TANH ? tanh(z) : sin(z);
 }
 
-/* The int8 level of h at scale sa: round half away from zero of h / sa clamped to [-127, 127], as the generated code.
- */
-static inline PetscReal KDQuantizeLevel(PetscReal h, PetscReal sa)
+/* The activation level of h at scale sa: round half away from zero of h / sa clamped to [-lmax, lmax], as the
+   generated code. */
+static inline PetscReal KDQuantizeLevel(PetscReal h, PetscReal sa, PetscReal lmax)
 {
   PetscReal v = h / sa;
-  v           = v > 127 ? 127 : (v < -127 ? -127 : v);
+  v           = v > lmax ? lmax : (v < -lmax ? -lmax : v);
   return v >= 0 ? PetscFloorReal(v + 0.5) : -PetscFloorReal(-v + 0.5);
 }
 
@@ -133,6 +138,97 @@ static PetscReal KDQuantizedNetRoundChannel(PetscInt in, PetscInt n, const Petsc
   return emean / (PetscReal) n;
 }
 
+/* In-place Cholesky factor of a symmetric positive definite m x m matrix (lower triangle, row-major); the strict upper
+   triangle is zeroed. Returns PETSC_FALSE if a pivot is not positive. */
+static PetscBool KDCholesky(PetscInt m, PetscReal A[])
+{
+  for (PetscInt j = 0; j < m; j++) {
+    PetscReal d = A[j * m + j];
+    for (PetscInt k = 0; k < j; k++) d -= A[j * m + k] * A[j * m + k];
+    if (!(d > 0)) return PETSC_FALSE;
+    A[j * m + j] = PetscSqrtReal(d);
+    for (PetscInt i = j + 1; i < m; i++) {
+      PetscReal s = A[i * m + j];
+      for (PetscInt k = 0; k < j; k++) s -= A[i * m + k] * A[j * m + k];
+      A[i * m + j] = s / A[j * m + j];
+    }
+    for (PetscInt i = 0; i < j; i++) A[i * m + j] = 0;
+  }
+  return PETSC_TRUE;
+}
+
+/* The rounding of one layer (GPTQ-like): H = Cov(ql) over the calibration points (plus a damping of 1e-8 of its mean
+   diagonal, which keeps it positive definite when a unit is constant), and U, the upper Cholesky factor of H^-1
+   (H^-1 = U^T U). For an output channel, wf = H^-1 Cov(ql, z) / S are the least-squares weights in level units given
+   the int8 network's own inputs (they absorb what the earlier layers' roundings changed); the weights are then rounded
+   one at a time, each rounding error pushed onto the weights not yet rounded along the row of U, the step that keeps
+   the error of the pre-activation over the calibration points smallest (optimal brain surgeon). */
+static PetscErrorCode KDQuantizedNetLayerFactor(PetscInt in, PetscInt n, const PetscReal ql[], const PetscReal mean[],
+                                                PetscReal H[], PetscReal U[], PetscBool *ok)
+{
+  PetscReal tr = 0;
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < in; i++)
+    for (PetscInt j = 0; j <= i; j++) {
+      PetscReal s = 0;
+      for (PetscInt p = 0; p < n; p++) s += (ql[i * n + p] - mean[i]) * (ql[j * n + p] - mean[j]);
+      H[i * in + j] = H[j * in + i] = s / (PetscReal) n;
+    }
+  for (PetscInt i = 0; i < in; i++) tr += H[i * in + i];
+  for (PetscInt i = 0; i < in; i++) H[i * in + i] += tr > 0 ? 1e-8 * tr / (PetscReal) in : 1.0;
+  *ok = KDCholesky(in, H);
+  if (!*ok) PetscFunctionReturn(0);
+  /* H^-1 = L^-T L^-1 column by column into U, then its Cholesky factor, transposed */
+  for (PetscInt c = 0; c < in; c++) {
+    PetscReal *v = U + c * in; /* row c of U as scratch: solves L L^T v = e_c */
+    for (PetscInt i = 0; i < in; i++) {
+      PetscReal s = i == c ? 1.0 : 0.0;
+      for (PetscInt k = 0; k < i; k++) s -= H[i * in + k] * v[k];
+      v[i] = s / H[i * in + i];
+    }
+    for (PetscInt i = in - 1; i >= 0; i--) {
+      PetscReal s = v[i];
+      for (PetscInt k = i + 1; k < in; k++) s -= H[k * in + i] * v[k];
+      v[i] = s / H[i * in + i];
+    }
+  }
+  /* U now holds H^-1 (symmetric); keep L in H for the least-squares solves */
+  *ok = KDCholesky(in, U);
+  if (!*ok) PetscFunctionReturn(0);
+  for (PetscInt i = 0; i < in; i++)
+    for (PetscInt j = i + 1; j < in; j++) {
+      U[i * in + j] = U[j * in + i];
+      U[j * in + i] = 0;
+    }
+  PetscFunctionReturn(0);
+}
+
+/* Least-squares weights of one output channel in level units (r = Cov(ql, z), L the Cholesky factor of H), then the
+   rounding with error feedback (see KDQuantizedNetLayerFactor()). wf is scratch. */
+static void KDQuantizedNetRoundFeedback(PetscInt in, const PetscReal L[], const PetscReal U[], const PetscReal r[],
+                                        PetscReal S, PetscReal wf[], int8_t wq[])
+{
+  for (PetscInt i = 0; i < in; i++) {
+    PetscReal s = r[i];
+    for (PetscInt k = 0; k < i; k++) s -= L[i * in + k] * wf[k];
+    wf[i] = s / L[i * in + i];
+  }
+  for (PetscInt i = in - 1; i >= 0; i--) {
+    PetscReal s = wf[i];
+    for (PetscInt k = i + 1; k < in; k++) s -= L[k * in + i] * wf[k];
+    wf[i] = s / L[i * in + i];
+  }
+  for (PetscInt i = 0; i < in; i++) wf[i] /= S;
+  for (PetscInt i = 0; i < in; i++) {
+    PetscReal v = wf[i] > 127 ? 127 : (wf[i] < -127 ? -127 : wf[i]), err;
+    v           = v >= 0 ? PetscFloorReal(v + 0.5) : -PetscFloorReal(-v + 0.5);
+    wq[i]       = (int8_t) v;
+    err         = (wf[i] - v) / U[i * in + i];
+    for (PetscInt j = i + 1; j < in; j++) wf[j] -= err * U[i * in + j];
+  }
+}
+
 /* Weight rounding and bias correction of layers 1 .. L-1, in order, on at most 8192 of the calibration points (a
    regular subset): layer k is fitted to the f64 network's pre-activations given the int8 network's input levels, which
    already carry the errors of layers < k, so later layers also compensate what earlier ones could not. */
@@ -140,7 +236,8 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, PetscInt ncal, const
 {
   const PetscInt L = q->nlayers, nin = q->widths[0], stride = (ncal + 8191) / 8192, n = (ncal + stride - 1) / stride;
   PetscInt wmax = 0;
-  PetscReal *ql, *an, *ql2, *an2, *z, *e, *mean, *var;
+  PetscReal *ql, *an, *ql2, *an2, *z, *e, *mean, *var, *H, *U, *r, *wf;
+  PetscBool ok;
 
   PetscFunctionBegin;
   for (PetscInt k = 0; k <= L; k++) wmax = PetscMax(wmax, q->widths[k]);
@@ -150,6 +247,7 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, PetscInt ncal, const
   PetscCall(PetscMalloc1(wmax * n, &ql2));
   PetscCall(PetscMalloc1(wmax * n, &an2));
   PetscCall(PetscMalloc4(wmax * n, &z, n, &e, wmax, &mean, wmax, &var));
+  PetscCall(PetscMalloc4(wmax * wmax, &H, wmax * wmax, &U, wmax, &r, wmax, &wf));
   /* layer 0 in double (the kernel computes it in float): the f64 activations an and the levels ql entering layer 1 */
   for (PetscInt p = 0; p < n; p++) {
     const PetscReal *x = xcal + p * stride * nin, *W = q->params + q->woff[0], *b = q->params + q->boff[0];
@@ -157,7 +255,7 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, PetscInt ncal, const
       PetscReal s = b[o];
       for (PetscInt i = 0; i < nin; i++) s += W[o * nin + i] * (2.0 * (x[i] - q->lo[i]) / (q->hi[i] - q->lo[i]) - 1.0);
       an[o * n + p] = KDActivate(q->activation, s);
-      ql[o * n + p] = KDQuantizeLevel(an[o * n + p], q->sa[q->aoff[1] + o]);
+      ql[o * n + p] = KDQuantizeLevel(an[o * n + p], q->sa[q->aoff[1] + o], q->lmax);
     }
   }
   for (PetscInt k = 1; k < L; k++) {
@@ -178,9 +276,22 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, PetscInt ncal, const
       mean[i] = m;
       var[i]  = v / (PetscReal) n;
     }
+    PetscCall(KDQuantizedNetLayerFactor(in, n, ql, mean, H, U, &ok));
     for (PetscInt o = 0; o < out; o++) {
       const PetscReal S = q->S[q->soff[k] + o];
       int8_t *wq        = q->wq + q->qoff[k] + o * in;
+      /* without a factor (a degenerate layer) the round-to-nearest weights stay, and the sweeps below improve them */
+      if (ok) {
+        PetscReal zm = 0;
+        for (PetscInt p = 0; p < n; p++) zm += z[o * n + p];
+        zm /= (PetscReal) n;
+        for (PetscInt i = 0; i < in; i++) {
+          PetscReal s = 0;
+          for (PetscInt p = 0; p < n; p++) s += (ql[i * n + p] - mean[i]) * (z[o * n + p] - zm);
+          r[i] = s / (PetscReal) n;
+        }
+        KDQuantizedNetRoundFeedback(in, H, U, r, S, wf, wq);
+      }
       for (PetscInt p = 0; p < n; p++) {
         PetscReal s = 0;
         for (PetscInt i = 0; i < in; i++) s += (PetscReal) wq[i] * ql[i * n + p];
@@ -197,7 +308,7 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, PetscInt ncal, const
         PetscReal s = 0;
         for (PetscInt i = 0; i < in; i++) s += (PetscReal) wq[i] * ql[i * n + p];
         s              = s * q->S[q->soff[k] + o] + q->bq[q->soff[k] + o];
-        ql2[o * n + p] = KDQuantizeLevel(KDActivate(q->activation, s), q->sa[q->aoff[k + 1] + o]);
+        ql2[o * n + p] = KDQuantizeLevel(KDActivate(q->activation, s), q->sa[q->aoff[k + 1] + o], q->lmax);
         an2[o * n + p] = KDActivate(q->activation, z[o * n + p] + b[o]);
       }
     }
@@ -208,6 +319,7 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, PetscInt ncal, const
     }
   }
   PetscCall(PetscFree4(z, e, mean, var));
+  PetscCall(PetscFree4(H, U, r, wf));
   PetscCall(PetscFree(ql));
   PetscCall(PetscFree(an));
   PetscCall(PetscFree(ql2));
@@ -224,23 +336,26 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, PetscInt ncal, const
 
   Input Parameters:
 + net  - the network, set up
-. mode - KD_INT8_SCALE_LAYER (one activation scale per layer) or KD_INT8_SCALE_CHANNEL (one per unit)
-. ncal - number of calibration points (>= 1)
+. mode  - KD_INT8_SCALE_LAYER (one activation scale per layer) or KD_INT8_SCALE_CHANNEL (one per unit)
+. abits - bits of an activation level, sign included (8 to 16; 16 is the default of kdpinn export)
+. ncal  - number of calibration points (>= 1)
 - xcal - calibration points, xcal[p * nin + i], physical units
 
   Output Parameter:
 . q - the quantized network
 
   Notes:
-  An activation scale is the largest |activation| over the calibration points divided by 127, so values beyond the
-  calibration range are clipped. The error estimate models every rounding (of a weight, of an activation) as an
+  An activation scale is the largest |activation| over the calibration points divided by lmax = 2^(abits-1) - 1, so
+  values beyond the calibration range are clipped. The weights of each layer are the least-squares weights given the
+  int8 network's own inputs, rounded with error feedback and then adjusted by +-1 steps (KDQuantizedNetRound()); the
+  biases absorb the mean error. The error estimate models every rounding (of a weight, of an activation) as an
   independent error uniform over one quantization step and propagates it to the outputs with the f64 network's
   Jacobian at each calibration point (docs/export.md gives the formula); it describes round-to-nearest weights, so it
   overestimates once the rounding is fitted. The measured error is that of KDQuantizedNetEvaluate() on the same points.
 
 .seealso: KDQuantizedNetEvaluate(), KDQuantizedNetGetErrorEstimate(), KDExportWrite()
 @*/
-PetscErrorCode KDQuantizedNetCreate(KDNet net, KDInt8Scale mode, PetscInt ncal, const PetscReal xcal[],
+PetscErrorCode KDQuantizedNetCreate(KDNet net, KDInt8Scale mode, PetscInt abits, PetscInt ncal, const PetscReal xcal[],
                                     KDQuantizedNet *qnet)
 {
   KDQuantizedNet q;
@@ -253,12 +368,23 @@ PetscErrorCode KDQuantizedNetCreate(KDNet net, KDInt8Scale mode, PetscInt ncal, 
              "KDQuantizedNetCreate() needs a set-up network");
   PetscCheck(ncal >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
              "int8 calibration needs at least one point, got %" PetscInt_FMT, ncal);
+  PetscCheck(abits >= 8 && abits <= 16, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "-kd_int8_activation_bits must be 8 to 16, got %" PetscInt_FMT, abits);
+  /* the int32 sum of a layer: in products of at most 127 * lmax each */
+  for (PetscInt k = 1; k < L; k++)
+    PetscCheck((PetscReal) net->widths[k] * 127.0 * (PetscReal) ((1 << (abits - 1)) - 1) < 2147483648.0,
+               PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+               "int8 export: a layer of %" PetscInt_FMT " inputs can overflow the int32 sum with %" PetscInt_FMT
+               "-bit activations (lower -kd_int8_activation_bits)",
+               net->widths[k], abits);
   PetscCall(KDExportRegisterEvents());
   PetscCall(PetscLogEventBegin(KD_QuantizedNetCreate, 0, 0, 0, 0));
   PetscCall(PetscNew(&q));
   q->nlayers    = L;
   q->activation = net->activation;
   q->mode       = mode;
+  q->abits      = abits;
+  q->lmax       = (PetscReal) ((1 << (abits - 1)) - 1);
   PetscCall(PetscArraycpy(q->widths, net->widths, L + 1));
   PetscCall(PetscArraycpy(q->lo, net->lo, nin));
   PetscCall(PetscArraycpy(q->hi, net->hi, nin));
@@ -296,8 +422,8 @@ PetscErrorCode KDQuantizedNetCreate(KDNet net, KDInt8Scale mode, PetscInt ncal, 
     for (PetscInt i = 0; i < q->widths[k]; i++) m = PetscMax(m, amax[hoff[k] + i]);
     for (PetscInt i = 0; i < q->widths[k]; i++) {
       const PetscReal a = mode == KD_INT8_SCALE_LAYER ? m : amax[hoff[k] + i];
-      /* a unit that is zero on every calibration point keeps a step of 1/127 */
-      q->sa[q->aoff[k] + i] = a > 0 ? a / 127.0 : 1.0 / 127.0;
+      /* a unit that is zero on every calibration point keeps a step of 1/lmax */
+      q->sa[q->aoff[k] + i] = a > 0 ? a / q->lmax : 1.0 / q->lmax;
     }
   }
   /* weights: activation scales folded in, then per output channel round-to-nearest */
@@ -312,7 +438,7 @@ PetscErrorCode KDQuantizedNetCreate(KDNet net, KDInt8Scale mode, PetscInt ncal, 
       q->S[q->soff[k] + o]  = S;
       q->bq[q->soff[k] + o] = q->params[q->boff[k] + o];
       for (PetscInt i = 0; i < in; i++)
-        q->wq[q->qoff[k] + o * in + i] = (int8_t) KDQuantizeLevel(W[o * in + i] * sa[i], S);
+        q->wq[q->qoff[k] + o * in + i] = (int8_t) KDQuantizeLevel(W[o * in + i] * sa[i], S, 127.0);
     }
   }
 
@@ -417,7 +543,7 @@ PetscErrorCode KDQuantizedNetEvaluate(KDQuantizedNet q, PetscInt n, const PetscR
       for (PetscInt o = 0; o < out; o++) {
         PetscReal s = b[o];
         for (PetscInt i = 0; i < nin; i++) s += W[o * nin + i] * h0[i];
-        a[o] = KDQuantizeLevel(KDActivate(q->activation, s), q->sa[q->aoff[1] + o]);
+        a[o] = KDQuantizeLevel(KDActivate(q->activation, s), q->sa[q->aoff[1] + o], q->lmax);
       }
     }
     for (PetscInt k = 1; k < L; k++) {
@@ -431,7 +557,7 @@ PetscErrorCode KDQuantizedNetEvaluate(KDQuantizedNet q, PetscInt n, const PetscR
       }
       if (k < L - 1)
         for (PetscInt o = 0; o < out; o++)
-          a[o] = KDQuantizeLevel(KDActivate(q->activation, c[o]), q->sa[q->aoff[k + 1] + o]);
+          a[o] = KDQuantizeLevel(KDActivate(q->activation, c[o]), q->sa[q->aoff[k + 1] + o], q->lmax);
       else
         for (PetscInt o = 0; o < nout; o++) y[o * n + p] = q->scale[o] * c[o] + q->shift[o];
     }
@@ -530,7 +656,7 @@ static void KDEmitInt8Array(KDEmitter *e, const char *label, PetscInt n, const i
    only loops without control flow, and keeps a select of floating-point values as a branch. So 2|x| is clamped to 40
    by an integer minimum of its bits (non-negative floats order as their bits do), and NaN is passed through by a bit
    mask. */
-static void KDEmitActivation(KDEmitter *e, KDActivation act)
+static void KDEmitActivation(KDEmitter *e, KDActivation act, PetscReal lmaxr)
 {
   const char *N = e->name;
   if (act == KD_ACTIVATION_SIN) {
@@ -616,18 +742,22 @@ static void KDEmitActivation(KDEmitter *e, KDActivation act)
            N);
   }
   if (e->prec == KD_PRECISION_INT8) {
+    const float lmax = (float) lmaxr;
+    uint32_t lbits;
+    memcpy(&lbits, &lmax, sizeof(lbits));
     KDEmit(e,
-           "/* The int8 level of v (in units of the activation scale): round half away from zero of v clamped to "
-           "[-127, 127],\n"
-           "   branch-free (an integer minimum of the bits of |v|) so that the loops vectorize at -O2. */\n"
-           "static inline int16_t %s_level(float v)\n{\n"
+           "/* The activation level of v (in units of the activation scale), an integer-valued float: round half away "
+           "from zero\n"
+           "   of v clamped to [-%d, %d], branch-free (an integer minimum of the bits of |v|) so that the loops "
+           "vectorize at -O2. */\n"
+           "static inline float %s_level(float v)\n{\n"
            "  float a = fabsf(v);\n"
            "  uint32_t ab;\n"
            "  memcpy(&ab, &a, sizeof(ab));\n"
-           "  ab = ab < 0x42fe0000u ? ab : 0x42fe0000u; /* min(|v|, 127) */\n"
+           "  ab = ab < 0x%08xu ? ab : 0x%08xu; /* min(|v|, %d) */\n"
            "  memcpy(&a, &ab, sizeof(a));\n"
-           "  return (int16_t)copysignf(a + 0.5f, v); /* truncation toward zero: round half away */\n}\n\n",
-           N);
+           "  return (float)(int32_t)copysignf(a + 0.5f, v); /* truncation toward zero: round half away */\n}\n\n",
+           (int) lmaxr, (int) lmaxr, N, (unsigned) lbits, (unsigned) lbits, (int) lmaxr);
   }
 }
 
@@ -637,14 +767,16 @@ static void KDEmitBlock(KDEmitter *e, KDNet net, KDQuantizedNet q, PetscInt nb, 
   const PetscInt L = net->nlayers, nin = net->widths[0];
   const char *N = e->name, *T = e->prec == KD_PRECISION_F64 ? "double" : "float",
              *one = e->prec == KD_PRECISION_F64 ? "" : "f";
-  PetscInt wmax   = 0;
+  PetscInt wmax = 0, g = 1;
 
   for (PetscInt k = 1; k < L; k++) wmax = PetscMax(wmax, net->widths[k]);
+  /* terms per exact float partial sum: g * 127 * lmax < 2^24 */
+  if (q) g = PetscMax(1, (PetscInt) PetscFloorReal((16777216.0 - 1.0) / (127.0 * q->lmax)));
   KDEmit(e, "/* %d points: x[p * %d + i] -> y[o * ldy + p] */\n", (int) nb, (int) nin);
   KDEmit(e, "static void %s_%s(const %s *restrict x, %s *restrict y, int ldy)\n{\n", N, fname, T, T);
   KDEmit(e, "  %s h0[%d];\n", T, (int) (nin * nb));
   if (e->prec == KD_PRECISION_INT8)
-    KDEmit(e, "  int16_t ha[%d], hb[%d]; /* int8 activation levels in 16-bit lanes */\n", (int) (wmax * nb),
+    KDEmit(e, "  float ha[%d], hb[%d]; /* activation levels (integer-valued) */\n", (int) (wmax * nb),
            (int) (wmax * nb));
   else
     KDEmit(e, "  %s ha[%d], hb[%d];\n", T, (int) (wmax * nb), (int) (wmax * nb));
@@ -676,14 +808,14 @@ static void KDEmitBlock(KDEmitter *e, KDNet net, KDQuantizedNet q, PetscInt nb, 
     if (last) KDEmit(e, "    %s *restrict yo = y + o * ldy;\n", T);
     KDEmit(e, "    for (p = 0; p < %d; p++) {\n", (int) nb);
     if (quant) {
-      /* exact: |w a + w' a'| <= 2 * 127^2 fits in 16 bits, the sum of the pairs is int32 */
+      /* exact: partial sums of g products stay below 2^24, the sum of the partial sums is int32 */
       KDEmit(e, "      int32_t acc = 0;\n");
-      for (PetscInt i = 0; i < in; i += 2) {
-        if (i + 1 < in)
-          KDEmit(e, "      acc += (int16_t)(w[%d] * %s[%d + p] + w[%d] * %s[%d + p]);\n", (int) i, src, (int) (i * nb),
-                 (int) (i + 1), src, (int) ((i + 1) * nb));
-        else
-          KDEmit(e, "      acc += (int16_t)(w[%d] * %s[%d + p]);\n", (int) i, src, (int) (i * nb));
+      for (PetscInt i = 0; i < in; i += g) {
+        KDEmit(e, "      acc += (int32_t)(");
+        for (PetscInt j = i; j < PetscMin(in, i + g); j++)
+          KDEmit(e, "%sw[%d] * %s[%d + p]", j > i ? (j % 4 ? " + " : "\n                       + ") : "", (int) j, src,
+                 (int) (j * nb));
+        KDEmit(e, ");\n");
       }
       if (last)
         KDEmit(e, "      yo[p] = (float)acc * s + c;\n");
@@ -759,10 +891,11 @@ static void KDEmitBanner(KDEmitter *e, KDNet net, const KDModelInfo *info, KDQua
   KDEmit(e, "]; outputs %s.\n", info->outputs);
   if (q) {
     KDEmit(e,
-           "   int8 scheme (docs/export.md), activation scales per %s: relative L2 error vs the f64 model on the "
-           "calibration points %.3e (noise model "
+           "   int8 scheme (docs/export.md): int8 weights, %d-bit activation levels, activation scales per %s; "
+           "relative L2 error vs\n   the f64 model on the calibration points %.3e (noise model of round-to-nearest "
            "%.3e).\n",
-           q->mode == KD_INT8_SCALE_LAYER ? "layer" : "unit", (double) q->measured, (double) q->predicted);
+           (int) q->abits, q->mode == KD_INT8_SCALE_LAYER ? "layer" : "unit", (double) q->measured,
+           (double) q->predicted);
   }
   KDEmit(e, "   C99, depends on libm only; no allocation, no global mutable state, one thread. */\n");
 }
@@ -827,7 +960,7 @@ PetscErrorCode KDExportWrite(KDNet net, const KDModelInfo *info, KDPrecision pre
   KDEmit(&e, "#define %s_NOUT %d  /* outputs: %s */\n", macro, (int) nout, info->outputs);
   KDEmit(&e, "#define %s_PRECISION \"%s\"\n", macro, KDPrecisions[precision]);
   {
-    const PetscInt rsz = precision == KD_PRECISION_F64 ? 8 : 4, asz = precision == KD_PRECISION_INT8 ? 2 : rsz;
+    const PetscInt rsz = precision == KD_PRECISION_F64 ? 8 : 4, asz = rsz;
     KDEmit(&e, "/* stack used by one call: at most about %d bytes */\n",
            (int) (KD_EXPORT_BLOCK * (nin * rsz + 2 * wmax * asz) + KD_EXPORT_TAIL_BLOCK * (nin + nout) * rsz));
   }
@@ -909,7 +1042,7 @@ PetscErrorCode KDExportWrite(KDNet net, const KDModelInfo *info, KDPrecision pre
       PetscCall(PetscFree(inv));
     }
   KDEmit(&e, "\n");
-  KDEmitActivation(&e, net->activation);
+  KDEmitActivation(&e, net->activation, q ? q->lmax : 0);
   KDEmitBlock(&e, net, q, KD_EXPORT_BLOCK, "block");
   KDEmitBlock(&e, net, q, KD_EXPORT_TAIL_BLOCK, "tail");
   KDEmit(&e, "void %s_eval(int n, const %s *x, %s *y)\n{\n", name, T, T);

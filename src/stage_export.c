@@ -21,6 +21,7 @@ typedef struct {
   PetscInt level;                     /* -1: the model's level */
   PetscInt maxpoints;
   KDInt8Scale mode;
+  PetscInt abits; /* bits of the int8 scheme's activation levels */
 } KDCalibrationOptions;
 
 /* Called between PetscOptionsBegin() and PetscOptionsEnd() of a stage, with that block's options object. */
@@ -36,6 +37,7 @@ static PetscErrorCode KDCalibrationGetOptions(PetscOptionItems *PetscOptionsObje
   co->level     = -1;
   co->maxpoints = 65536;
   co->mode      = KD_INT8_SCALE_LAYER;
+  co->abits     = 16;
   PetscCall(PetscOptionsString("-kd_reference",
                                "Reference file whose level grid calibrates int8 activations (default "
                                "<kd_out>/reference.h5; if absent, a regular grid over the input box)",
@@ -51,6 +53,12 @@ static PetscErrorCode KDCalibrationGetOptions(PetscOptionItems *PetscOptionsObje
   PetscCall(PetscOptionsEnum("-kd_int8_scale", "int8 activation scales: one per layer or one per unit (channel)",
                              "KDQuantizedNetCreate", KDInt8Scales, (PetscEnum) co->mode, (PetscEnum *) &co->mode,
                              NULL));
+  PetscCall(PetscOptionsInt("-kd_int8_activation_bits",
+                            "Bits of the int8 scheme's activation levels, sign included: 16 (int8 x int16 products) or "
+                            "down to 8 (int8 x int8)",
+                            "KDQuantizedNetCreate", co->abits, &co->abits, NULL));
+  PetscCheck(co->abits >= 8 && co->abits <= 16, comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-kd_int8_activation_bits must be 8 to 16, got %" PetscInt_FMT, co->abits);
   PetscCheck(co->maxpoints >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-kd_calibration_points must be >= 1, got %" PetscInt_FMT, co->maxpoints);
   PetscCall(PetscTestFile(co->reference, 'r', &exists));
@@ -120,7 +128,8 @@ static PetscErrorCode KDModelBaseName(const char path[], char name[], size_t len
 . -kd_reference <file>          - int8 calibration: reference whose level grid is used (default <kd_out>/reference.h5 if
 present) . -kd_calibration_level <l>     - int8 calibration: level of that grid (default: the model's level) .
 -kd_calibration_points <n>    - int8 calibration: at most n points (default 65536)
-- -kd_int8_scale <layer,channel> - int8 activation scales: one per layer (default) or one per unit
+. -kd_int8_scale <layer,channel> - int8 activation scales: one per layer (default) or one per unit
+- -kd_int8_activation_bits <b>  - int8: bits of the activation levels, 8 to 16 (default 16)
 @*/
 PetscErrorCode KDStageExport(MPI_Comm comm)
 {
@@ -163,7 +172,7 @@ PetscErrorCode KDStageExport(MPI_Comm comm)
     PetscInt n;
     PetscReal *x;
     PetscCall(KDCalibrationPoints(comm, &co, net, &info, &n, &x, desc, sizeof(desc)));
-    PetscCall(KDQuantizedNetCreate(net, co.mode, n, x, &q));
+    PetscCall(KDQuantizedNetCreate(net, co.mode, co.abits, n, x, &q));
     PetscCall(PetscFree(x));
   }
   PetscCall(KDExportWrite(net, &info, prec, q, name, dir));
@@ -173,9 +182,9 @@ PetscErrorCode KDStageExport(MPI_Comm comm)
     PetscReal predicted, measured;
     PetscCall(KDQuantizedNetGetErrorEstimate(q, &predicted, &measured));
     PetscCall(PetscPrintf(comm,
-                          "kdpinn export: int8 calibrated on %s, activation scales per %s: relative L2 error vs f64 "
-                          "there %.3e (noise model %.3e)\n",
-                          desc, co.mode == KD_INT8_SCALE_LAYER ? "layer" : "unit", (double) measured,
+                          "kdpinn export: int8 calibrated on %s, %" PetscInt_FMT
+                          "-bit activations, scales per %s: relative L2 error vs f64 there %.3e (noise model %.3e)\n",
+                          desc, co.abits, co.mode == KD_INT8_SCALE_LAYER ? "layer" : "unit", (double) measured,
                           (double) predicted));
   }
   PetscCall(KDQuantizedNetDestroy(&q));
@@ -509,7 +518,7 @@ static PetscErrorCode KDBenchModelRun(const KDBenchOptions *bo, const KDCalibrat
   PetscCall(KDModelBaseName(path, bm->name, sizeof(bm->name)));
 
   PetscCall(KDCalibrationPoints(PETSC_COMM_SELF, co, net, &info, &ncal, &xcal, desc, sizeof(desc)));
-  PetscCall(KDQuantizedNetCreate(net, co->mode, ncal, xcal, &q));
+  PetscCall(KDQuantizedNetCreate(net, co->mode, co->abits, ncal, xcal, &q));
   PetscCall(KDQuantizedNetGetErrorEstimate(q, &bm->int8_predicted, &bm->int8_measured));
   PetscCall(PetscFree(xcal));
   PetscCall(KDBenchBuild(bo, net, &info, KD_PRECISION_F64, NULL, bm->name, &handle[0], &fn[0]));

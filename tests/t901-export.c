@@ -12,10 +12,11 @@ static const char help[] =
   together. Tolerances: f64  max |y_c - y_lib| <= 1e-12 max |y_lib|: the same double arithmetic, the same tanh
   algorithm; only the order of the sums (the library uses BLAS) and FMA contraction differ, a few ulp per layer
   (~1e-15). f32  max |y_c - y_lib| <= 1e-5 max |y_lib|: float rounding (6e-8) amplified by the dot products of at most
-  64 terms over 5 layers stays near 1e-6. int8 (a) against KDQuantizedNetEvaluate(), the scheme in double: relative L2
-  <= 1e-3 (bound: the kernel's float32 pre-rounding values move an activation by one level only within ~1e-6 of a
-  rounding boundary, for a fraction of about 1e-5 of the activations; one level moves an output by sa |w| <= 1/127 of
-  its dot product's scale); (b) against the f64 network: relative L2 <= 3x the noise model's prediction (docs/export.md:
+  64 terms over 5 layers stays near 1e-6. int8 (16-bit activation levels, the default, and 8-bit) (a) against
+  KDQuantizedNetEvaluate(), the scheme in double: relative L2 <= 1e-3 (bound: the integer sums are exact in both; the
+  kernel's float32 tanh and scaling move an activation by one level only within ~1e-6 of a rounding boundary; one level
+  moves an output by sa |w| <= 1/127 of its dot product's scale at 8 bits, 1/32767 at 16); (b) against the f64
+  network: relative L2 <= 3x the noise model's prediction for round-to-nearest (docs/export.md:
   every rounding an independent uniform error; 3x covers the correlation of the weight roundings, which all points
   share). A batch of 0 points writes nothing; the single-point (tail) path gives the batch path's values to 1e-12.
 */
@@ -104,7 +105,8 @@ static PetscErrorCode Run(KDPrecision prec, void *fn, PetscInt nin, PetscInt nou
 }
 
 static PetscErrorCode CheckNet(const char cc[], const char cflags[], const char tag[], PetscInt nin, PetscInt nhidden,
-                               const PetscInt widths[], PetscInt nout, KDActivation act, KDInt8Scale mode)
+                               const PetscInt widths[], PetscInt nout, KDActivation act, KDInt8Scale mode,
+                               PetscInt abits)
 {
   const PetscInt sizes[] = {1, 15, 16, 64, 1037};
   const PetscInt nmax    = 1037;
@@ -118,13 +120,13 @@ static PetscErrorCode CheckNet(const char cc[], const char cflags[], const char 
   PetscCall(TestNetCreate(PETSC_COMM_SELF, nin, nhidden, widths, nout, act, 5 + nin + nout, &net));
   ModelInfo(nin, nout, &info);
   PetscCall(KDExportBoxPoints(net, 4096, &ncal, &xcal));
-  PetscCall(KDQuantizedNetCreate(net, mode, ncal, xcal, &q));
+  PetscCall(KDQuantizedNetCreate(net, mode, abits, ncal, xcal, &q));
   PetscCall(PetscFree(xcal));
   PetscCall(KDQuantizedNetGetErrorEstimate(q, &predicted, &measured));
   PetscCall(PetscMalloc4(nmax * nin, &x, nmax * nout, &y, nmax * nout + 1, &yc, nmax * nout, &yq));
   TestPoints(nmax, nin, 99, x);
-  /* with per-unit activation scales only int8 differs */
-  for (PetscInt pr = mode == KD_INT8_SCALE_LAYER ? 0 : 2; pr < 3; pr++) {
+  /* with per-unit activation scales or 8-bit activations only int8 differs */
+  for (PetscInt pr = mode == KD_INT8_SCALE_LAYER && abits == 16 ? 0 : 2; pr < 3; pr++) {
     const KDPrecision prec = (KDPrecision) pr;
     char name[64];
     void *handle, *fn;
@@ -208,12 +210,14 @@ int main(int argc, char **argv)
     PetscCall(KDNetWrite(net, model, &info));
     PetscCall(KDNetDestroy(&net));
   } else {
-    PetscCall(CheckNet(cc, cflags, "student", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER));
-    PetscCall(CheckNet(cc, cflags, "teacher", 2, 4, teacher, 1, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER));
-    PetscCall(CheckNet(cc, cflags, "odd", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER));
-    PetscCall(CheckNet(cc, cflags, "sine", 2, 2, sinw, 1, KD_ACTIVATION_SIN, KD_INT8_SCALE_LAYER));
-    PetscCall(CheckNet(cc, cflags, "student_unit", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_CHANNEL));
-    PetscCall(CheckNet(cc, cflags, "odd_unit", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_CHANNEL));
+    PetscCall(CheckNet(cc, cflags, "student", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 16));
+    PetscCall(CheckNet(cc, cflags, "teacher", 2, 4, teacher, 1, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 16));
+    PetscCall(CheckNet(cc, cflags, "odd", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 16));
+    PetscCall(CheckNet(cc, cflags, "sine", 2, 2, sinw, 1, KD_ACTIVATION_SIN, KD_INT8_SCALE_LAYER, 16));
+    PetscCall(CheckNet(cc, cflags, "student_unit", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_CHANNEL, 16));
+    PetscCall(CheckNet(cc, cflags, "odd_unit", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_CHANNEL, 16));
+    PetscCall(CheckNet(cc, cflags, "student_a8", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 8));
+    PetscCall(CheckNet(cc, cflags, "odd_a8", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 8));
   }
   PetscCall(PetscFinalize());
   return 0;
