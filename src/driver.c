@@ -14,6 +14,8 @@ static const char help[] = "kdpinn: knowledge distillation of physics-informed n
 
 #include <kdpinn.h>
 #include <cblas.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -85,18 +87,57 @@ static PetscErrorCode KDStampPath(const char out[], const char stage[], char pat
   PetscFunctionReturn(0);
 }
 
-/* After a pipeline stage succeeded: record the digest of the options it ran with (atomically, by rank 0). */
-static PetscErrorCode KDStampWrite(MPI_Comm comm, const char stage[])
+/* What a run of a stage does to its stamp: nothing under -help; a run that makes only part of the stage's outputs
+   (one level of `kdpinn distill -kd_level l`, one kind of model) removes it and writes none, since it must not mark
+   the stage as done and the files it replaces may come from other options than those an earlier stamp records;
+   any other run writes it once it succeeded. */
+typedef enum { KD_STAMP_NONE, KD_STAMP_REMOVE, KD_STAMP_WRITE } KDStampAction;
+
+static PetscErrorCode KDStampActionGet(MPI_Comm comm, const char stage[], KDStampAction *action)
 {
-  KDCommonOptions opt;
-  PetscMPIInt     rank;
-  char            path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN], digest[17];
-  int             err = 0;
-  PetscBool       help;
+  PetscBool help, partial = PETSC_FALSE;
 
   PetscFunctionBegin;
   PetscCall(KDHelpRequested(&help));
-  if (help) PetscFunctionReturn(0);
+  if (!help && !strcmp(stage, "distill")) PetscCall(KDStageDistillIsPartial(comm, &partial));
+  *action = help ? KD_STAMP_NONE : (partial ? KD_STAMP_REMOVE : KD_STAMP_WRITE);
+  PetscFunctionReturn(0);
+}
+
+/* Before a stage runs: a partial run removes the stage's stamp (rank 0; a missing stamp is fine). */
+static PetscErrorCode KDStampRemoveIfPartial(MPI_Comm comm, const char stage[])
+{
+  KDCommonOptions opt;
+  KDStampAction   action;
+  PetscMPIInt     rank;
+  char            path[PETSC_MAX_PATH_LEN];
+  int             err = 0;
+
+  PetscFunctionBegin;
+  PetscCall(KDStampActionGet(comm, stage, &action));
+  if (action != KD_STAMP_REMOVE) PetscFunctionReturn(0);
+  PetscCall(KDGetCommonOptions(comm, &opt));
+  PetscCall(KDStampPath(opt.out, stage, path, sizeof(path)));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (!rank && remove(path) && errno != ENOENT) err = 1;
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
+  PetscCheck(!err, comm, PETSC_ERR_FILE_WRITE, "cannot remove %s", path);
+  PetscFunctionReturn(0);
+}
+
+/* After a pipeline stage succeeded: record the digest of the options it ran with (atomically, by rank 0), unless
+   the run was partial. */
+static PetscErrorCode KDStampWrite(MPI_Comm comm, const char stage[])
+{
+  KDCommonOptions opt;
+  KDStampAction   action;
+  PetscMPIInt     rank;
+  char            path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN], digest[17];
+  int             err = 0;
+
+  PetscFunctionBegin;
+  PetscCall(KDStampActionGet(comm, stage, &action));
+  if (action != KD_STAMP_WRITE) PetscFunctionReturn(0);
   for (PetscInt k = 0; k < KD_PIPELINE_LENGTH; k++) {
     if (strcmp(KDPipeline[k].name, stage)) continue;
     PetscCall(KDGetCommonOptions(comm, &opt));
@@ -166,6 +207,7 @@ static PetscErrorCode KDStageRun(MPI_Comm comm)
         continue;
       }
     }
+    PetscCall(KDStampRemoveIfPartial(comm, stage->name));
     PetscCall(stage->run(comm));
     PetscCall(KDStampWrite(comm, stage->name));
     upstream_ran = PETSC_TRUE;
@@ -245,6 +287,7 @@ int main(int argc, char **argv)
     return 2;
   }
   if (!ierr) ierr = KDSignalInstall(); /* SIGUSR1/SIGTERM: a training stage checkpoints and exits with KD_EXIT_REQUEUE */
+  if (!ierr && stage && stage->run != KDStageRun) ierr = KDStampRemoveIfPartial(PETSC_COMM_WORLD, stage->name);
   if (!ierr && stage) ierr = stage->run(PETSC_COMM_WORLD);
   if (!ierr && stage && stage->run != KDStageRun) ierr = KDStampWrite(PETSC_COMM_WORLD, stage->name);
   if (PetscFinalize()) return 1;

@@ -1,4 +1,5 @@
 #include <kddistill.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Default hidden widths of a student (DESIGN.md): -student_widths, or -student_L<l>_widths for level l, override. */
@@ -152,6 +153,192 @@ static PetscErrorCode KDStageDistillHelp(MPI_Comm comm)
   PetscFunctionReturn(0);
 }
 
+/* What one distill run does: -kd_chain, and the -kd_level / -kd_distill_models selection. */
+typedef struct {
+  KDChainMode chain;
+  PetscInt level; /* 0: every level */
+  PetscBool student, scratch;
+  char level_arg[32], models_arg[64];
+} KDDistillSelection;
+
+/* Reads -kd_chain, -kd_level and -kd_distill_models; checks what can be checked without the reference. */
+static PetscErrorCode KDStageDistillGetSelection(MPI_Comm comm, KDDistillSelection *sel)
+{
+  char *token, *rest, models[64];
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(sel, sizeof(*sel)));
+  sel->chain = KD_CHAIN_CHAIN;
+  PetscCall(PetscStrncpy(sel->level_arg, "all", sizeof(sel->level_arg)));
+  PetscCall(PetscStrncpy(sel->models_arg, "student,scratch", sizeof(sel->models_arg)));
+  PetscOptionsBegin(comm, NULL, "Distill stage", "KDStageDistill");
+  PetscCall(PetscOptionsEnum("-kd_chain", "Teacher of level l: chain (the student of level l-1) or direct (teacher.h5)",
+                             "KDStageDistill", KDChainModes, (PetscEnum) sel->chain, (PetscEnum *) &sel->chain, NULL));
+  PetscCall(PetscOptionsString("-kd_level",
+                               "Distil level l only (1..L-1), e.g. one task of a job array; all: every level",
+                               "KDStageDistill", sel->level_arg, sel->level_arg, sizeof(sel->level_arg), NULL));
+  PetscCall(PetscOptionsString("-kd_distill_models",
+                               "Models to train: student,scratch, student (distilled) or scratch (twin)",
+                               "KDStageDistill", sel->models_arg, sel->models_arg, sizeof(sel->models_arg), NULL));
+  PetscOptionsEnd();
+  if (strcmp(sel->level_arg, "all")) {
+    char *end;
+    long v = strtol(sel->level_arg, &end, 10);
+    PetscCheck(end != sel->level_arg && !*end && v >= 1 && v < PETSC_MAX_INT, comm, PETSC_ERR_ARG_OUTOFRANGE,
+               "-kd_level %s: expected a level l >= 1 that has a student (level 0 is the teacher's), or all",
+               sel->level_arg);
+    sel->level = (PetscInt) v;
+  }
+  PetscCall(PetscStrncpy(models, sel->models_arg, sizeof(models)));
+  for (token = strtok_r(models, ",", &rest); token; token = strtok_r(NULL, ",", &rest)) {
+    if (!strcmp(token, "student"))
+      sel->student = PETSC_TRUE;
+    else if (!strcmp(token, "scratch"))
+      sel->scratch = PETSC_TRUE;
+    else
+      SETERRQ(comm, PETSC_ERR_ARG_WRONG, "-kd_distill_models %s: expected student, scratch or student,scratch",
+              sel->models_arg);
+  }
+  PetscCheck(sel->student || sel->scratch, comm, PETSC_ERR_ARG_WRONG,
+             "-kd_distill_models %s: expected student, scratch or student,scratch", sel->models_arg);
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDStageDistillIsPartial - Whether the distill stage, with the options as they are, trains only part of its models
+  (-kd_level or -kd_distill_models): such a run must not mark the whole stage as done (`kdpinn run` skip stamps).
+
+  Collective
+
+  Output Parameter:
+. partial - PETSC_TRUE if -kd_level names a level or -kd_distill_models leaves a kind of model out
+
+.seealso: KDStageDistill()
+@*/
+PetscErrorCode KDStageDistillIsPartial(MPI_Comm comm, PetscBool *partial)
+{
+  KDDistillSelection sel;
+
+  PetscFunctionBegin;
+  PetscCall(KDStageDistillGetSelection(comm, &sel));
+  *partial = (sel.level > 0 || !sel.student || !sel.scratch) ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* The global number of points of one kind of a PINN loss (summed over the ranks). */
+static PetscErrorCode KDStageDistillCountPoints(MPI_Comm comm, KDLoss loss, const char kind[], PetscInt *n)
+{
+  const PetscReal *x;
+
+  PetscFunctionBegin;
+  PetscCall(KDLossGetPoints(loss, kind, n, &x));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, n, 1, MPIU_INT, MPI_SUM, comm));
+  PetscFunctionReturn(0);
+}
+
+/* The PINN loss and network of level l (prefix student_), set up: the student and its twin get identical ones. */
+static PetscErrorCode KDStageDistillSetUp(MPI_Comm comm, KDReference ref, PetscInt l, PetscInt seed, KDLoss *loss,
+                                          KDNet *net)
+{
+  PetscFunctionBegin;
+  PetscCall(KDStageDistillLossCreate(comm, ref, l, seed, loss));
+  PetscCall(KDStageDistillNetCreate(comm, *loss, l, seed, net));
+  PetscCall(KDLossSetNet(*loss, *net));
+  PetscCall(KDLossSetFromOptions(*loss));
+  PetscCall(KDLossSetUp(*loss));
+  PetscFunctionReturn(0);
+}
+
+/* The student of level l, distilled from `finer` (the teacher, or the student of level l-1): trained, written,
+   returned for the next level of the chain. */
+static PetscErrorCode KDStageDistillStudent(MPI_Comm comm, const KDCommonOptions *opt, KDReference ref, PetscInt l,
+                                            KDNet finer, PetscBool finer_is_teacher, const KDModelInfo *tinfo,
+                                            PetscInt tparams, KDNet *student)
+{
+  char sname[32], fname[32], widths[128];
+  KDLoss sloss;
+  KDDistillLoss dl;
+  KDTrainer str;
+  PetscInt nparams, fparams, npoints[2], npde, adam, lbfgs, K1, K;
+  PetscMPIInt size;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscSNPrintf(sname, sizeof(sname), "student_L%" PetscInt_FMT, l));
+  if (finer_is_teacher)
+    PetscCall(PetscStrncpy(fname, "teacher", sizeof(fname)));
+  else
+    PetscCall(PetscSNPrintf(fname, sizeof(fname), "student_L%" PetscInt_FMT, l - 1));
+  PetscCall(KDStageDistillSetUp(comm, ref, l, opt->seed, &sloss, student));
+  PetscCall(KDDistillLossCreate(comm, &dl));
+  PetscCall(KDDistillLossSetOptionsPrefix(dl, "student_"));
+  PetscCall(KDDistillLossSetNets(dl, *student, finer));
+  PetscCall(KDDistillLossSetPhysics(dl, sloss, ref, l));
+  PetscCall(KDDistillLossSetSeed(dl, opt->seed));
+  PetscCall(KDDistillLossSetFilter(dl, finer_is_teacher ? KD_FILTER_BOX : KD_FILTER_CHILDREN, 0));
+  PetscCall(KDDistillLossSetFromOptions(dl));
+  PetscCall(KDDistillLossSetUp(dl));
+  PetscCall(KDStageDistillTrainer(comm, sname, opt->out, *student, &str));
+  PetscCall(KDTrainerSetDistillLoss(str, dl));
+  PetscCall(KDTrainerSetFromOptions(str));
+
+  PetscCall(KDNetGetSizes(*student, NULL, NULL, &nparams));
+  PetscCall(KDNetGetSizes(finer, NULL, NULL, &fparams));
+  PetscCall(KDStageDistillWidthsString(*student, widths, sizeof(widths)));
+  PetscCall(KDDistillLossGetSchedule(dl, &K1, &K));
+  PetscCall(KDTrainerGetBudget(str, &adam, &lbfgs));
+  {
+    const PetscReal *x;
+    PetscCall(KDDistillLossGetPoints(dl, "cell", &npoints[0], &x));
+    PetscCall(KDDistillLossGetPoints(dl, "col", &npoints[1], &x));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, npoints, 2, MPIU_INT, MPI_SUM, comm));
+  }
+  PetscCall(KDStageDistillCountPoints(comm, sloss, "pde", &npde));
+  PetscCall(PetscPrintf(
+      comm,
+      "kdpinn distill: %s (level %" PetscInt_FMT ", widths %s, %" PetscInt_FMT " parameters) from %s (%" PetscInt_FMT
+      " parameters), %d ranks: %" PetscInt_FMT " cell + %" PetscInt_FMT
+      " collocation distillation points, %" PetscInt_FMT " PDE points; Adam %" PetscInt_FMT
+      " (distill only %" PetscInt_FMT ", ramp %" PetscInt_FMT "), L-BFGS %" PetscInt_FMT "\n",
+      sname, l, widths, nparams, fname, fparams, size, npoints[0], npoints[1], npde, adam, K1, K, lbfgs));
+  PetscCall(KDStageDistillFinish(comm, str, *student, sname, l, "distill", tinfo, opt->out, tparams));
+  PetscCall(KDTrainerDestroy(&str));
+  PetscCall(KDDistillLossDestroy(&dl));
+  PetscCall(KDLossDestroy(&sloss));
+  PetscFunctionReturn(0);
+}
+
+/* The scratch twin of level l: the student's network, initial weights, PINN loss (points, weights) and trainer
+   budget, no teacher. */
+static PetscErrorCode KDStageDistillScratch(MPI_Comm comm, const KDCommonOptions *opt, KDReference ref, PetscInt l,
+                                            const KDModelInfo *tinfo, PetscInt tparams)
+{
+  char tname[32], widths[128];
+  KDLoss tloss;
+  KDNet twin;
+  KDTrainer ttr;
+  PetscInt nparams, npde;
+
+  PetscFunctionBegin;
+  PetscCall(PetscSNPrintf(tname, sizeof(tname), "scratch_L%" PetscInt_FMT, l));
+  PetscCall(KDStageDistillSetUp(comm, ref, l, opt->seed, &tloss, &twin));
+  PetscCall(KDStageDistillTrainer(comm, tname, opt->out, twin, &ttr));
+  PetscCall(KDTrainerSetLoss(ttr, tloss));
+  PetscCall(KDTrainerSetFromOptions(ttr));
+  PetscCall(KDNetGetSizes(twin, NULL, NULL, &nparams));
+  PetscCall(KDStageDistillWidthsString(twin, widths, sizeof(widths)));
+  PetscCall(KDStageDistillCountPoints(comm, tloss, "pde", &npde));
+  PetscCall(PetscPrintf(comm,
+                        "kdpinn distill: %s (level %" PetscInt_FMT ", widths %s, %" PetscInt_FMT
+                        " parameters), no teacher: PINN loss only, %" PetscInt_FMT " PDE points, the same budget\n",
+                        tname, l, widths, nparams, npde));
+  PetscCall(KDStageDistillFinish(comm, ttr, twin, tname, l, "scratch", tinfo, opt->out, tparams));
+  PetscCall(KDTrainerDestroy(&ttr));
+  PetscCall(KDLossDestroy(&tloss));
+  PetscCall(KDNetDestroy(&twin));
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDStageDistill - The distill stage: for every level l = 1..L-1 of reference.h5 a student distilled from the model one
   level finer (teacher.h5 for l = 1, student_L<l-1>.h5 after that; -kd_chain direct distils every level from the
@@ -163,6 +350,10 @@ static PetscErrorCode KDStageDistillHelp(MPI_Comm comm)
   Options Database Keys:
 + -kd_out, -kd_pde, -kd_seed, -kd_levels - see KDGetCommonOptions(); students for l < min(-kd_levels, reference levels)
 . -kd_chain <chain>             - chain: the teacher of level l is the student of level l-1; direct: the teacher
+. -kd_level <all>               - distil level l only (one task of a job array); with -kd_chain chain and l > 1 it
+                                  reads student_L<l-1>.h5, which an earlier run must have written
+. -kd_distill_models <student,scratch> - which models to train: student, scratch or both; scratch twins need no
+                                  teacher of their level, so they can run beside the students of a chain
 . -student_widths <20,20>       - hidden widths of every student and twin; -student_L<l>_widths for level l
 . -student_distill_ncell ...    - distillation options, see KDDistillLossSetFromOptions()
 . -student_ncol ...             - PINN loss options, see KDLossSetFromOptions()
@@ -174,33 +365,31 @@ static PetscErrorCode KDStageDistillHelp(MPI_Comm comm)
   Notes:
   The filter of level l is the box average over the level-l cell (Gauss-Legendre) when the teacher is the level-0
   teacher, and the mean of the level-l cell's child centres when it is the student of level l-1, which represents
-  level l-1 cell averages. Model files carry the PDE parameters of teacher.h5.
+  level l-1 cell averages. Model files carry the PDE parameters of teacher.h5. A model file stores the parameters
+  exactly, so the student of level l is the same whether level l-1 was distilled in this run or read from its file:
+  runs of one level each give the same files as one run of every level.
 
-.seealso: KDDistillLossCreate(), KDTrainerSetDistillLoss(), docs/distillation.md
+.seealso: KDStageDistillIsPartial(), KDDistillLossCreate(), KDTrainerSetDistillLoss(), docs/distillation.md
 @*/
 PetscErrorCode KDStageDistill(MPI_Comm comm)
 {
   KDCommonOptions opt;
+  KDDistillSelection sel;
   PetscLogStage stage;
   PetscBool help, exists, flg;
   char refpath[PETSC_MAX_PATH_LEN], teacherpath[PETSC_MAX_PATH_LEN];
   KDReference ref;
-  KDNet teacher, finer;
+  KDNet teacher, finer = NULL;
   KDModelInfo tinfo;
   const char *refpde;
-  PetscInt nlevels, tparams, fparams;
-  KDChainMode chain = KD_CHAIN_CHAIN;
-  PetscMPIInt size;
+  PetscInt nlevels, tparams, lo, hi;
 
   PetscFunctionBegin;
   PetscCall(KDGetCommonOptions(comm, &opt));
   PetscCall(KDOutputPath(opt.out, "reference.h5", refpath, sizeof(refpath)));
   PetscCall(KDOutputPath(opt.out, "teacher.h5", teacherpath, sizeof(teacherpath)));
   PetscCall(KDHelpRequested(&help));
-  PetscOptionsBegin(comm, NULL, "Distill stage", "KDStageDistill");
-  PetscCall(PetscOptionsEnum("-kd_chain", "Teacher of level l: chain (the student of level l-1) or direct (teacher.h5)",
-                             "KDStageDistill", KDChainModes, (PetscEnum) chain, (PetscEnum *) &chain, NULL));
-  PetscOptionsEnd();
+  PetscCall(KDStageDistillGetSelection(comm, &sel));
   if (help) {
     PetscCall(KDStageDistillHelp(comm));
     PetscFunctionReturn(0);
@@ -228,97 +417,45 @@ PetscErrorCode KDStageDistill(MPI_Comm comm)
   PetscCheck(nlevels >= 2, comm, PETSC_ERR_ARG_OUTOFRANGE,
              "nothing to distill: %s has %" PetscInt_FMT " level(s) in use; solve with -kd_levels >= 2", refpath,
              nlevels);
+  PetscCheck(sel.level < nlevels, comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-kd_level %" PetscInt_FMT " is out of range: levels 1..%" PetscInt_FMT " have students (%" PetscInt_FMT
+             " levels in use)",
+             sel.level, nlevels - 1, nlevels);
+  lo = sel.level > 0 ? sel.level : 1;
+  hi = sel.level > 0 ? sel.level : nlevels - 1;
   PetscCall(KDNetLoad(comm, teacherpath, &teacher, &tinfo));
   PetscCheck(!strcmp(tinfo.pde, opt.pde), comm, PETSC_ERR_ARG_INCOMP, "%s is a %s model but -kd_pde is %s", teacherpath,
              tinfo.pde, opt.pde);
   PetscCall(KDNetGetSizes(teacher, NULL, NULL, &tparams));
-  PetscCallMPI(MPI_Comm_size(comm, &size));
 
-  finer   = teacher;
-  fparams = tparams;
-  for (PetscInt l = 1; l < nlevels; l++) {
-    char sname[32], tname[32], fname[32], widths[128];
-    KDLoss sloss, tloss;
-    KDNet student, twin;
-    KDDistillLoss dl;
-    KDTrainer str, ttr;
-    PetscInt nparams, ncell, ncol, adam, lbfgs, K1, K, sz[4];
-    const PetscReal *x;
-
-    PetscCall(PetscSNPrintf(sname, sizeof(sname), "student_L%" PetscInt_FMT, l));
-    PetscCall(PetscSNPrintf(tname, sizeof(tname), "scratch_L%" PetscInt_FMT, l));
-    if (finer == teacher)
-      PetscCall(PetscStrncpy(fname, "teacher", sizeof(fname)));
-    else
-      PetscCall(PetscSNPrintf(fname, sizeof(fname), "student_L%" PetscInt_FMT, l - 1));
-
-    /* Student: PINN loss, network, distillation loss, trainer. */
-    PetscCall(KDStageDistillLossCreate(comm, ref, l, opt.seed, &sloss));
-    PetscCall(KDStageDistillNetCreate(comm, sloss, l, opt.seed, &student));
-    PetscCall(KDLossSetNet(sloss, student));
-    PetscCall(KDLossSetFromOptions(sloss));
-    PetscCall(KDLossSetUp(sloss));
-    PetscCall(KDDistillLossCreate(comm, &dl));
-    PetscCall(KDDistillLossSetOptionsPrefix(dl, "student_"));
-    PetscCall(KDDistillLossSetNets(dl, student, finer));
-    PetscCall(KDDistillLossSetPhysics(dl, sloss, ref, l));
-    PetscCall(KDDistillLossSetSeed(dl, opt.seed));
-    PetscCall(KDDistillLossSetFilter(dl, finer == teacher ? KD_FILTER_BOX : KD_FILTER_CHILDREN, 0));
-    PetscCall(KDDistillLossSetFromOptions(dl));
-    PetscCall(KDDistillLossSetUp(dl));
-    PetscCall(KDStageDistillTrainer(comm, sname, opt.out, student, &str));
-    PetscCall(KDTrainerSetDistillLoss(str, dl));
-    PetscCall(KDTrainerSetFromOptions(str));
-
-    PetscCall(KDNetGetSizes(student, NULL, NULL, &nparams));
-    PetscCall(KDStageDistillWidthsString(student, widths, sizeof(widths)));
-    PetscCall(KDDistillLossGetSchedule(dl, &K1, &K));
-    PetscCall(KDTrainerGetBudget(str, &adam, &lbfgs));
-    PetscCall(KDDistillLossGetPoints(dl, "cell", &sz[0], &x));
-    PetscCall(KDDistillLossGetPoints(dl, "col", &sz[1], &x));
-    PetscCall(KDLossGetPoints(sloss, "pde", &sz[2], &x));
-    sz[3] = 0;
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sz, 4, MPIU_INT, MPI_SUM, comm));
-    ncell = sz[0];
-    ncol  = sz[1];
-    PetscCall(PetscPrintf(comm,
-                          "kdpinn distill: %s (level %" PetscInt_FMT ", widths %s, %" PetscInt_FMT
-                          " parameters) from %s (%" PetscInt_FMT " parameters), %d ranks: %" PetscInt_FMT
-                          " cell + %" PetscInt_FMT " collocation distillation points, %" PetscInt_FMT
-                          " PDE points; Adam %" PetscInt_FMT " (distill only %" PetscInt_FMT ", ramp %" PetscInt_FMT
-                          "), L-BFGS %" PetscInt_FMT "\n",
-                          sname, l, widths, nparams, fname, fparams, size, ncell, ncol, sz[2], adam, K1, K, lbfgs));
-    PetscCall(KDStageDistillFinish(comm, str, student, sname, l, "distill", &tinfo, opt.out, tparams));
-    PetscCall(KDTrainerDestroy(&str));
-    PetscCall(KDDistillLossDestroy(&dl));
-
-    /* Scratch twin: the same network, initial weights, PINN loss (points, weights) and trainer budget. */
-    PetscCall(KDStageDistillLossCreate(comm, ref, l, opt.seed, &tloss));
-    PetscCall(KDStageDistillNetCreate(comm, tloss, l, opt.seed, &twin));
-    PetscCall(KDLossSetNet(tloss, twin));
-    PetscCall(KDLossSetFromOptions(tloss));
-    PetscCall(KDLossSetUp(tloss));
-    PetscCall(KDStageDistillTrainer(comm, tname, opt.out, twin, &ttr));
-    PetscCall(KDTrainerSetLoss(ttr, tloss));
-    PetscCall(KDTrainerSetFromOptions(ttr));
-    PetscCall(PetscPrintf(comm,
-                          "kdpinn distill: %s (level %" PetscInt_FMT ", widths %s, %" PetscInt_FMT
-                          " parameters), no teacher: PINN loss only, %" PetscInt_FMT " PDE points, the same budget\n",
-                          tname, l, widths, nparams, sz[2]));
-    PetscCall(KDStageDistillFinish(comm, ttr, twin, tname, l, "scratch", &tinfo, opt.out, tparams));
-    PetscCall(KDTrainerDestroy(&ttr));
-    PetscCall(KDLossDestroy(&tloss));
-    PetscCall(KDNetDestroy(&twin));
-
-    PetscCall(KDLossDestroy(&sloss));
-    if (chain == KD_CHAIN_CHAIN) {
-      if (finer != teacher) PetscCall(KDNetDestroy(&finer));
-      finer   = student;
-      fparams = nparams;
-    } else
-      PetscCall(KDNetDestroy(&student));
+  /* The chain starts from a student written by an earlier run when this one does not begin at level 1. */
+  if (sel.student && sel.chain == KD_CHAIN_CHAIN && lo > 1) {
+    char file[32], path[PETSC_MAX_PATH_LEN];
+    KDModelInfo finfo;
+    PetscCall(PetscSNPrintf(file, sizeof(file), "student_L%" PetscInt_FMT ".h5", lo - 1));
+    PetscCall(KDOutputPath(opt.out, file, path, sizeof(path)));
+    PetscCall(PetscTestFile(path, 'r', &exists));
+    PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN,
+               "%s not found: with -kd_chain chain the student of level %" PetscInt_FMT
+               " learns from the student of level %" PetscInt_FMT "; distil -kd_level %" PetscInt_FMT " first",
+               path, lo, lo - 1, lo - 1);
+    PetscCall(KDNetLoad(comm, path, &finer, &finfo));
   }
-  if (finer != teacher) PetscCall(KDNetDestroy(&finer));
+  for (PetscInt l = lo; l <= hi; l++) {
+    if (sel.student) {
+      KDNet student;
+      const PetscBool from_teacher = (sel.chain == KD_CHAIN_DIRECT || !finer) ? PETSC_TRUE : PETSC_FALSE;
+      PetscCall(KDStageDistillStudent(comm, &opt, ref, l, from_teacher ? teacher : finer, from_teacher, &tinfo, tparams,
+                                      &student));
+      PetscCall(KDNetDestroy(&finer));
+      if (sel.chain == KD_CHAIN_CHAIN)
+        finer = student;
+      else
+        PetscCall(KDNetDestroy(&student));
+    }
+    if (sel.scratch) PetscCall(KDStageDistillScratch(comm, &opt, ref, l, &tinfo, tparams));
+  }
+  PetscCall(KDNetDestroy(&finer));
   PetscCall(KDNetDestroy(&teacher));
   PetscCall(KDReferenceDestroy(&ref));
   PetscCall(PetscLogStagePop());

@@ -64,6 +64,7 @@ struct _p_KDTrainer {
   PetscReal decay_rate;
   PetscInt decay_steps;
   PetscInt resample_every, checkpoint_every;
+  PetscInt stop_at_step; /* act as if a stop signal arrived during this step (0: never) */
   PetscBool monitor;
   PetscInt monitor_every;
   PetscBool restart;
@@ -82,6 +83,10 @@ struct _p_KDTrainer {
   /* bookkeeping */
   PetscInt last_checkpoint_step; /* -1: none written or loaded */
   Vec xtao;
+  /* The state at the start of the L-BFGS chunk in progress: a stop inside the chunk checkpoints this state, since the
+     L-BFGS memory of the chunk cannot be saved (KDTrainerTrain()). */
+  PetscReal *chunk_x;
+  PetscInt chunk_step, chunk_nhistory;
   PetscReal recent_f[KD_TRAINER_RECENT];
   PetscReal recent_terms[KD_TRAINER_RECENT][KD_LOSS_MAX_TERMS];
   PetscInt nrecent;
@@ -170,6 +175,7 @@ PetscErrorCode KDTrainerDestroy(KDTrainer *tr)
   PetscCall(PetscFree(t->m));
   PetscCall(PetscFree(t->v));
   PetscCall(PetscFree(t->history));
+  PetscCall(PetscFree(t->chunk_x));
   PetscCall(VecDestroy(&t->xtao));
   PetscCall(KDGaussNewtonDestroy(&t->gn));
   PetscCall(PetscFree(t));
@@ -345,6 +351,8 @@ PetscErrorCode KDTrainerSetCheckpoint(KDTrainer tr, const char path[])
 . -teacher_resample_every <0>         - draw a new collocation set every K Adam steps (0: never)
 . -teacher_checkpoint_every <500>     - write a checkpoint every K steps (0: never); L-BFGS restarts its memory there
 . -teacher_checkpoint <path>          - checkpoint file
+. -teacher_stop_at_step <0>           - stop after step N as a stop signal would (checkpoint, exit status 3), to test
+                                        stop-and-resume (0: never)
 . -teacher_restart, -kd_restart       - resume from the checkpoint file if it exists
 . -kd_monitor                         - print a progress line every -kd_monitor_every steps
 . -kd_monitor_every <100>             - steps between monitor lines
@@ -394,6 +402,10 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
                             "KDTrainerSetFromOptions", tr->checkpoint_every, &tr->checkpoint_every, NULL));
   PetscCall(PetscOptionsString("-checkpoint", "Checkpoint file", "KDTrainerSetCheckpoint", tr->checkpoint,
                                tr->checkpoint, sizeof(tr->checkpoint), NULL));
+  PetscCall(PetscOptionsInt("-stop_at_step",
+                            "Stop after step N as a stop signal would (checkpoint, exit status 3), to test "
+                            "stop-and-resume (0: never)",
+                            "KDTrainerSetFromOptions", tr->stop_at_step, &tr->stop_at_step, NULL));
   PetscCall(PetscOptionsBool("-restart", "Resume from the checkpoint file if it exists", "KDTrainerSetFromOptions",
                              restart, &restart, NULL));
   PetscOptionsEnd();
@@ -420,6 +432,7 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
   PetscCheck(tr->resample_every >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sresample_every must be >= 0", tr->prefix);
   PetscCheck(tr->checkpoint_every >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scheckpoint_every must be >= 0",
              tr->prefix);
+  PetscCheck(tr->stop_at_step >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sstop_at_step must be >= 0", tr->prefix);
   PetscCheck(tr->monitor_every >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_monitor_every must be >= 1");
   PetscCheck(tr->checkpoint[0] || (!tr->checkpoint_every && !tr->restart), tr->comm, PETSC_ERR_ARG_WRONG,
              "-%scheckpoint must name a file", tr->prefix);
@@ -513,6 +526,7 @@ PetscErrorCode KDTrainerSetUp(KDTrainer tr)
     PetscCall(KDGaussNewtonSetFromOptions(tr->gn));
   }
   PetscCall(PetscMalloc1(tr->history_capacity * (1 + tr->nterms), &tr->history));
+  PetscCall(PetscMalloc1(tr->n, &tr->chunk_x));
   PetscCall(VecCreateSeq(PETSC_COMM_SELF, tr->n, &tr->xtao));
   tr->lr    = tr->lr0;
   tr->setup = PETSC_TRUE;
@@ -545,6 +559,13 @@ static PetscErrorCode KDTrainerEvaluate(KDTrainer tr, PetscReal *f)
   PetscCall(PetscLogEventBegin(KD_TRAINER_EVALUATE, 0, 0, 0, 0));
   PetscCall(PetscArrayzero(tr->buffer, n + nt + 1));
   PetscCall(KDSignalPendingLocal(&caught));
+  /* -stop_at_step: the last rank plays the one that caught the signal, so the collective decision is exercised too */
+  if (tr->stop_at_step > 0 && tr->step + 1 == tr->stop_at_step) {
+    PetscMPIInt rank, size;
+    PetscCallMPI(MPI_Comm_rank(tr->comm, &rank));
+    PetscCallMPI(MPI_Comm_size(tr->comm, &size));
+    if (rank == size - 1) caught = PETSC_TRUE;
+  }
   tr->buffer[n + nt] = caught ? 1 : 0;
   if (tr->loss)
     PetscCall(KDLossEvaluateLocal(tr->loss, terms, g));
@@ -950,14 +971,17 @@ static PetscErrorCode KDTrainerGaussNewtonStep(KDTrainer tr)
 }
 
 /* A rank caught a stop signal: save the state and raise PETSC_ERR_SIG, which the driver turns into exit code
-   KD_EXIT_REQUEUE; the job resumes with -kd_restart. */
-static PetscErrorCode KDTrainerStopOnSignal(KDTrainer tr)
+   KD_EXIT_REQUEUE; the job resumes with -kd_restart. Inside an L-BFGS chunk the state saved is the chunk's start
+   (KDTrainerTrain() explains why); `reached` is the step the run had completed. */
+static PetscErrorCode KDTrainerStopOnSignal(KDTrainer tr, PetscInt reached)
 {
   PetscFunctionBegin;
   if (tr->last_checkpoint_step != tr->step) PetscCall(KDTrainerCheckpointWrite(tr));
   SETERRQ(tr->comm, PETSC_ERR_SIG,
-          "%s: stopped by a signal after step %" PetscInt_FMT " (%s); checkpoint %s written; resume with -kd_restart",
-          tr->name, tr->step, KDTrainerPhaseNames[tr->phase], tr->checkpoint);
+          "%s: stopped by a signal after step %" PetscInt_FMT " (%s); checkpoint %s at step %" PetscInt_FMT
+          "%s; resume with -kd_restart",
+          tr->name, reached, KDTrainerPhaseNames[tr->phase], tr->checkpoint, tr->step,
+          reached != tr->step ? ", the start of the L-BFGS chunk" : "");
 }
 
 /*@C
@@ -970,7 +994,11 @@ static PetscErrorCode KDTrainerStopOnSignal(KDTrainer tr)
   Notes:
   L-BFGS runs in chunks that end at the multiples of checkpoint_every: each chunk starts with an empty L-BFGS memory.
   A restarted run therefore continues exactly as the uninterrupted run does (bitwise, at the same rank count and the
-  same checkpoint_every). A NaN or Inf in the loss or gradient stops training with an error naming the step and the
+  same checkpoint_every). A stop signal inside a chunk checkpoints the state at the chunk's start, and the resumed
+  run repeats the chunk's steps: PETSc's L-BFGS matrix keeps state that its API can neither read nor set (the
+  diagonal Broyden scaling of J0, a recurrence over every update since the chunk began, and the resets TAO decides
+  inside TaoSolve()), so a memory rebuilt from saved pairs would not continue bitwise. At most checkpoint_every - 1
+  L-BFGS steps are repeated. A NaN or Inf in the loss or gradient stops training with an error naming the step and the
   last good checkpoint.
 
 .seealso: docs/training.md
@@ -1001,7 +1029,7 @@ PetscErrorCode KDTrainerTrain(KDTrainer tr)
     while (tr->step < tr->adam_steps) {
       PetscCall(KDTrainerAdamStep(tr));
       if (ce > 0 && tr->step % ce == 0) PetscCall(KDTrainerCheckpointWrite(tr));
-      if (tr->stop_requested) PetscCall(KDTrainerStopOnSignal(tr));
+      if (tr->stop_requested) PetscCall(KDTrainerStopOnSignal(tr, tr->step));
     }
     tr->phase       = KD_PHASE_LBFGS;
     tr->lbfgs_start = tr->step;
@@ -1011,8 +1039,20 @@ PetscErrorCode KDTrainerTrain(KDTrainer tr)
     while (tr->step < end) {
       PetscInt chunk_end = ce > 0 ? PetscMin(end, (tr->step / ce + 1) * ce) : end;
       PetscBool stopped  = PETSC_FALSE;
+      PetscCall(PetscArraycpy(tr->chunk_x, tr->x, tr->n));
+      tr->chunk_step     = tr->step;
+      tr->chunk_nhistory = tr->nhistory;
       PetscCall(KDTrainerLBFGSChunk(tr, chunk_end - tr->step, &stopped));
-      if (tr->stop_requested) PetscCall(KDTrainerStopOnSignal(tr));
+      if (tr->stop_requested) {
+        const PetscInt reached = tr->step;
+        /* Stopped inside the chunk: back to its start, which resumes bitwise (the chunk's L-BFGS memory would not) */
+        if (reached < chunk_end) {
+          PetscCall(PetscArraycpy(tr->x, tr->chunk_x, tr->n));
+          tr->step     = tr->chunk_step;
+          tr->nhistory = tr->chunk_nhistory;
+        }
+        PetscCall(KDTrainerStopOnSignal(tr, reached));
+      }
       if (stopped) break;
       if (ce > 0 && tr->step % ce == 0 && tr->step < end) PetscCall(KDTrainerCheckpointWrite(tr));
     }
@@ -1023,7 +1063,7 @@ PetscErrorCode KDTrainerTrain(KDTrainer tr)
     while (tr->step < tr->gn_start + tr->gn_steps) {
       PetscCall(KDTrainerGaussNewtonStep(tr));
       if (ce > 0 && tr->step % ce == 0) PetscCall(KDTrainerCheckpointWrite(tr));
-      if (tr->stop_requested) PetscCall(KDTrainerStopOnSignal(tr));
+      if (tr->stop_requested) PetscCall(KDTrainerStopOnSignal(tr, tr->step));
       if (tr->phase != KD_PHASE_GN) break;
     }
     tr->phase = KD_PHASE_DONE;

@@ -6,7 +6,10 @@
 #   1. submits the default case (jobs/burgers.opts, shrunk on the command line so that every job takes seconds)
 #      through slurm/submit, with every stage this driver has (kdpinn <stage> -help exits 0; solve and train are
 #      required), waits for the jobs, and checks each job's state and exit code (scontrol), its exit file and log
-#      under <out>/logs, and the files each stage must write;
+#      under <out>/logs, and the files each stage must write. With -kd_chain direct the students are one job array
+#      (one task per level, -kd_level <task id>, one rank each so that the tasks fit side by side); the dry run of
+#      the default -kd_chain chain must give a job array of the scratch twins beside a chain of one student job
+#      per level, and a validate job that waits for both;
 #   2. runs one signal-and-requeue cycle: a train job of the same case gets SIGUSR1 on its batch shell in the middle
 #      of training (`scancel --signal=USR1 --batch`, as --signal=B:USR1@<s> does before the time limit); kdpinn
 #      must checkpoint and exit 3, the job requeue itself, resume from the checkpoint and finish, and its teacher.h5
@@ -210,7 +213,9 @@ for s in solve train distill validate; do
     note "stage $s is not in this driver yet: not submitted"
   fi
 done
-ranks=(--sbatch "--ntasks=2 --time=00:10:00")
+ranks=(--sbatch "--ntasks=2 --time=00:10:00" --sbatch-distill "--ntasks=1")
+levels=3
+"$kdpinn" distill -help 2> /dev/null | grep -qE -- '-kd_level <' || die "'kdpinn distill -help' lists no -kd_level"
 
 out=$PWD/pipeline
 rm -rf "$out"
@@ -219,6 +224,18 @@ rm -rf "$out"
 "$src/slurm/submit" --dry-run --stages "$stages" --kdpinn "$kdpinn" "${ranks[@]}" -o "$out" "$case_file" "${tiny[@]}" \
   > dry-run.sh || die "slurm/submit --dry-run failed"
 grep -q "sbatch " dry-run.sh && [ -z "$(squeue -h)" ] || die "--dry-run must print sbatch commands and submit nothing"
+# The default chain: twins as one array after train, students one job per level in turn, validate after both.
+"$src/slurm/submit" --dry-run --kdpinn "$kdpinn" "${ranks[@]}" -o "$out" "$case_file" "${tiny[@]}" -kd_chain chain \
+  > dry-run-chain.sh || die "slurm/submit --dry-run (chain) failed"
+dry_job() { grep -E "^JOB_$1=" dry-run-chain.sh || die "the chain's dry run has no job $1"; }
+dry_job distill_scratch | grep -- "--dependency=afterok:\$JOB_train " | grep -- "--array=1-$((levels - 1)) " |
+  grep -q "KD_DISTILL_MODELS=scratch" || die "the chain's twins are not one array after train: $(dry_job distill_scratch)"
+dry_job distill_L1 | grep -- "--dependency=afterok:\$JOB_train " | grep -- "--array=1 " |
+  grep -q "KD_DISTILL_MODELS=student" || die "the chain's level-1 student does not follow train: $(dry_job distill_L1)"
+dry_job distill_L2 | grep -- "--dependency=afterok:\$JOB_distill_L1 " | grep -q -- "--array=2 " ||
+  die "the chain's level-2 student does not follow level 1: $(dry_job distill_L2)"
+dry_job validate | grep -q -- "--dependency=afterok:\$JOB_distill_L2:\$JOB_distill_scratch " ||
+  die "the chain's validate job does not wait for the last student and the twins: $(dry_job validate)"
 "$src/slurm/submit" --stages "$stages" --kdpinn "$kdpinn" "${ranks[@]}" -o "$out" "$case_file" "${tiny[@]}" \
   > submitted.txt || die "slurm/submit failed"
 cat submitted.txt
@@ -247,20 +264,20 @@ check_job solve "${id[solve]}" solve
 [ -s "$out/reference.h5" ] || die "solve: no $out/reference.h5"
 check_job train "${id[train]}" train
 [ -s "$out/teacher.h5" ] || die "train: no $out/teacher.h5"
-levels=3
 if [[ ,$stages, == *,distill,* ]]; then
-  # -kd_chain direct: with a driver that distils one level per job (-kd_level), the levels are one job array whose
-  # tasks run side by side; without, one job distils every level.
-  tags=(distill)
-  if "$kdpinn" distill -help 2> /dev/null | grep -qE -- '-kd_level <'; then
-    tags=()
-    for ((l = 1; l < levels; l++)); do tags+=("distill-L$l"); done
-  fi
+  # -kd_chain direct: the levels are one job array, one task per level (its log and exit file distill-L<l>)
+  tags=()
+  for ((l = 1; l < levels; l++)); do tags+=("distill-L$l"); done
   [ -n "${id[distill]:-}" ] || die "slurm/submit did not submit a distill job for -kd_chain direct"
+  tasks=$(job_field "${id[distill]}" ArrayTaskId | sort -n | tr '\n' ' ')
+  [ "$tasks" = "$(seq -s ' ' 1 $((levels - 1))) " ] || die "distill job ${id[distill]}: array tasks '$tasks', want 1..$((levels - 1))"
   check_job distill "${id[distill]}" "${tags[@]}"
   for ((l = 1; l < levels; l++)); do
+    grep -q -- "-kd_level $l " "$out/logs/distill-L$l.log" || die "array task $l did not run -kd_level $l"
     for f in "student_L$l.h5" "scratch_L$l.h5"; do [ -s "$out/$f" ] || die "distill: no $out/$f"; done
   done
+  [ -e "$out/.kdpinn-distill.stamp" ] && die "per-level distill jobs marked the whole distill stage as done"
+  note "distill array tasks 1..$((levels - 1)): started $(job_field "${id[distill]}" StartTime | sort | tr '\n' ' ')"
 fi
 if [[ ,$stages, == *,validate,* ]]; then
   check_job validate "${id[validate]}" validate
@@ -314,17 +331,8 @@ read -r _ _ _ restarts < "$rq/logs/train.exit"
 [ "$restarts" = restarts=1 ] || die "train.exit says $restarts, want restarts=1"
 
 # The resumed model equals the uninterrupted one exactly: same weights, bit for bit.
-"$python" - "$out/teacher.h5" "$rq/teacher.h5" << 'EOF' || die "the requeued teacher differs from the uninterrupted one"
-import sys, h5py, numpy as np
-a, b = (h5py.File(f, "r") for f in sys.argv[1:3])
-layers = sorted(k for k in a if k.startswith("layer_"))
-assert layers and layers == sorted(k for k in b if k.startswith("layer_")), "different layers"
-for k in layers:
-    for d in ("W", "b"):
-        x, y = a[k][d][()], b[k][d][()]
-        assert x.shape == y.shape and np.array_equal(x, y), f"{k}/{d} differs: max |diff| {np.abs(x - y).max():.3e}"
-print(f"t601: teacher.h5 after a requeue equals the uninterrupted run's ({len(layers)} layers, exact)")
-EOF
+"$python" "$src/tests/model_equal.py" "$out/teacher.h5" "$rq/teacher.h5" ||
+  die "the requeued teacher differs from the uninterrupted one"
 
 note "t601: Slurm pipeline and signal/requeue cycle ok ($(($(date +%s) - t_start)) s)"
 exit 0
