@@ -20,6 +20,10 @@ PETSC_EXTERN const char *const KDPrecisions[];
 #define KD_EXPORT_BLOCK 64
 #define KD_EXPORT_TAIL_BLOCK 8
 
+/* Documented bound of the float tanh of the exported f32 and int8 kernels (a rational function on [-7.9, 7.9], clamped
+   beyond): |t(x) - tanh(x)| <= KD_EXPORT_TANH_ERROR |tanh(x)| for every float x (docs/export.md). */
+#define KD_EXPORT_TANH_ERROR 4e-7
+
 /* Activation scales of the int8 scheme: one per layer (the default) or one per unit (folded into the weights: the same
    kernel, finer steps for units with a small range). */
 typedef enum { KD_INT8_SCALE_LAYER, KD_INT8_SCALE_CHANNEL } KDInt8Scale;

@@ -23,11 +23,12 @@
     weights     Wq[o][i] = round(W[o][i] sa[i] / S[o]),  S[o] = max_i |W[o][i] sa[i]| / 127  (per output channel; the
                 activation scales are folded into the weights, so both modes run the same kernel)
     layer       z[o] = S[o] sum_i Wq[o][i] aq[i] + b'[o]                                      (exact int32 sum)
-  The levels are kept as integer-valued floats: a product Wq aq is an integer below 127 * 32767 < 2^23 and a sum of g
-  of them below 2^24 for g = floor(2^24 / (127 lmax)) (4 for 16-bit levels), so float32 forms these partial sums
-  exactly, whatever the order or FMA contraction; they are converted to int32 and summed there. The result is the
-  exact int32 dot product at the cost of float multiply-adds, which every SIMD unit has (integer 16 x 16 -> 32-bit
-  multiplies cost 2-3 times more). Activations round half away from zero. Weights (KDQuantizedNetRound): layer by
+  The levels are kept as integer-valued floats: a product Wq aq is an integer below 127 * 32767 < 2^23, and the
+  inputs are cut into runs whose weights satisfy sum |Wq| lmax < 2^24 for every output (KDQuantizedNetGroups), so
+  float32 forms the partial sums of a run exactly, whatever the order or FMA contraction; each run is converted to
+  int32 and the runs summed there. The result is the exact int32 dot product at the cost of float multiply-adds, which
+  every SIMD unit has (integer 16 x 16 -> 32-bit multiplies cost 2-3 times more). Activations round to nearest, ties
+  to even (the kernel adds and subtracts 1.5 * 2^23). Weights (KDQuantizedNetRound): layer by
   layer on the calibration points, the least-squares weights given the int8 network's own (already quantized) inputs,
   rounded with error feedback (GPTQ-like), then moved by +-1 where that lowers the variance of the pre-activation
   error against the f64 network; the bias b' absorbs the mean of that error (bias correction).
@@ -72,13 +73,13 @@ static inline PetscReal KDActivate(KDActivation act, PetscReal z)
   return act == KD_ACTIVATION_TANH ? tanh(z) : sin(z);
 }
 
-/* The activation level of h at scale sa: round half away from zero of h / sa clamped to [-lmax, lmax], as the
-   generated code. */
+/* The activation level of h at scale sa: h / sa clamped to [-lmax, lmax], rounded to nearest with ties to even, as
+   the generated code rounds (it adds and subtracts 1.5 * 2^23 in float). */
 static inline PetscReal KDQuantizeLevel(PetscReal h, PetscReal sa, PetscReal lmax)
 {
   PetscReal v = h / sa;
   v           = v > lmax ? lmax : (v < -lmax ? -lmax : v);
-  return v >= 0 ? PetscFloorReal(v + 0.5) : -PetscFloorReal(-v + 0.5);
+  return nearbyint(v);
 }
 
 /* f64 forward of one point keeping every layer's activations: h + hoff[k] is the input of layer k (h_0 the mapped
@@ -706,72 +707,145 @@ static void KDEmitActivation(KDEmitter *e, KDActivation act, PetscReal lmaxr)
            "  return t;\n}\n\n",
            N);
   } else {
-    /* float: |r| <= ln2/2 = 0.347, degree 7 leaves a truncation below 2e-8 relative; ln2hi has 17 bits so k ln2hi is
-       exact for k <= 58 (2|x| <= 40). */
+    /* float: a rational function instead of the expm1 form, half the operations (the activations are most of the
+       kernel's time). tanh(x) ~ x P(x^2) / Q(x^2), P and Q of degree 4 in x^2 with P(0) = Q(0) = 1, a minimax fit of
+       the relative error on [0, 7.9] (1.2e-8 in exact arithmetic; with the coefficients rounded to float and float
+       arithmetic, with or without FMA, 3.6e-7 relative at most over every float: the documented bound
+       KD_EXPORT_TANH_ERROR is 4e-7, which t905 checks against libm over the whole float line). |x| is clamped to 7.9,
+       where 1 - tanh is 2.7e-7, so the result is never above 1 in magnitude. */
     KDEmit(e,
-           "/* tanh: em1 = expm1(2|x|) = 2^k (1 + q) - 1, tanh|x| = em1 / (em1 + 2); a few ulp of float, no libm call, "
-           "no branch. */\n"
-           "static inline float %s_act(float x)\n{\n"
-           "  const float shifter = 0x1.8p23f, ln2hi = 0x1.62e4p-1f, ln2lo = 0x1.7f7d1cp-20f, log2e = 0x1.715476p0f;\n"
-           "  float y = 2.0f * fabsf(x), kd, r, q, scale, em1, t;\n"
-           "  uint32_t ku, bits, yb, xb, tb, nan;\n"
-           "  memcpy(&yb, &y, sizeof(yb));\n"
-           "  yb = yb < 0x42200000u ? yb : 0x42200000u; /* min(2|x|, 40) */\n"
-           "  memcpy(&y, &yb, sizeof(y));\n"
-           "  kd = y * log2e + shifter;\n"
-           "  memcpy(&ku, &kd, sizeof(ku));\n"
-           "  kd -= shifter;\n"
-           "  r = (y - kd * ln2hi) - kd * ln2lo;\n"
-           "  q = 1.0f / 5040.0f;\n"
-           "  q = q * r + 1.0f / 720.0f;\n"
-           "  q = q * r + 1.0f / 120.0f;\n"
-           "  q = q * r + 1.0f / 24.0f;\n"
-           "  q = q * r + 1.0f / 6.0f;\n"
-           "  q = q * r + 0.5f;\n"
-           "  q = (q * r) * r + r;\n"
-           "  bits = (ku << 23) + ((uint32_t)127 << 23);\n"
-           "  memcpy(&scale, &bits, sizeof(scale));\n"
-           "  em1 = scale * q + (scale - 1.0f);\n"
-           "  t = copysignf(em1 / (em1 + 2.0f), x);\n"
-           "  memcpy(&xb, &x, sizeof(xb));\n"
-           "  memcpy(&tb, &t, sizeof(tb));\n"
-           "  nan = 0u - (uint32_t)((xb & 0x7fffffffu) > 0x7f800000u); /* all ones for NaN */\n"
-           "  tb = (xb & nan) | (tb & ~nan);\n"
-           "  memcpy(&t, &tb, sizeof(t));\n"
-           "  return t;\n}\n\n",
-           N);
+           "/* tanh on [-7.9, 7.9]: x P(x^2) / Q(x^2), a minimax fit of the relative error (with float arithmetic at "
+           "most %.1e\n"
+           "   relative; docs/export.md). */\n"
+           "static inline float %s_tanh79(float x)\n{\n"
+           "  const float u = x * x;\n"
+           "  const float p = (((1.51138018e-08f * u + 2.18041387e-05f) * u + 0.00356584112f) * u + 0.134395689f) * u "
+           "+ 1.0f;\n"
+           "  const float q = (((8.47279011e-07f * u + 0.000340205472f) * u + 0.0261422861f) * u + 0.467728943f) * u "
+           "+ 1.0f;\n"
+           "  return x * p / q;\n}\n\n",
+           KD_EXPORT_TANH_ERROR, N);
+    if (e->prec == KD_PRECISION_F32)
+      KDEmit(e,
+             "/* tanh: |x| clamped to 7.9 by an integer minimum of its bits (non-negative floats order as their bits "
+             "do; no branch,\n"
+             "   no floating-point select, so the loops vectorize at -O2); NaN is passed through by a bit mask. */\n"
+             "static inline float %s_act(float x)\n{\n"
+             "  uint32_t xb, ab, tb, nan;\n"
+             "  float t;\n"
+             "  memcpy(&xb, &x, sizeof(xb));\n"
+             "  ab = xb & 0x7fffffffu;\n"
+             "  nan = 0u - (uint32_t)(ab > 0x7f800000u); /* all ones for NaN */\n"
+             "  ab = ab < 0x40fccccdu ? ab : 0x40fccccdu; /* min(|x|, 7.9) */\n"
+             "  xb = ab | (xb & 0x80000000u);\n"
+             "  memcpy(&t, &xb, sizeof(t));\n"
+             "  t = %s_tanh79(t);\n"
+             "  memcpy(&tb, &t, sizeof(tb));\n"
+             "  memcpy(&xb, &x, sizeof(xb));\n"
+             "  tb = (xb & nan) | (tb & ~nan);\n"
+             "  memcpy(&t, &tb, sizeof(t));\n"
+             "  return t;\n}\n\n",
+             N, N);
+    else
+      KDEmit(e,
+             "/* The pre-activation z with |z| clamped to lim (bits of a positive float, per unit): an integer minimum "
+             "of the bits of\n"
+             "   |z| (no branch, no floating-point select, so the loops vectorize at -O2). lim is at most 7.9, the "
+             "range of the tanh\n"
+             "   above, and small enough that tanh(lim) is within a quarter level of the largest level: this one clamp "
+             "is also the\n"
+             "   clamp of the activation level. */\n"
+             "static inline float %s_clamp(float z, uint32_t lim)\n{\n"
+             "  uint32_t zb, sb;\n"
+             "  memcpy(&zb, &z, sizeof(zb));\n"
+             "  sb = zb & 0x80000000u;\n"
+             "  zb ^= sb;\n"
+             "  zb = zb < lim ? zb : lim;\n"
+             "  zb |= sb;\n"
+             "  memcpy(&z, &zb, sizeof(z));\n"
+             "  return z;\n}\n\n",
+             N);
   }
   if (e->prec == KD_PRECISION_INT8) {
     const float lmax = (float) lmaxr;
     uint32_t lbits;
     memcpy(&lbits, &lmax, sizeof(lbits));
+    /* Rounding by adding and subtracting 1.5 * 2^23: float addition rounds to nearest (ties to even) at the unit place
+       for |v| < 2^22, two operations against five for a conversion to int32 and back; an FMA contraction of the
+       product before it only rounds the exact product instead of the float one. -ffast-math would cancel the two
+       additions: under __FAST_MATH__ the conversion is used instead. */
     KDEmit(e,
-           "/* The activation level of v (in units of the activation scale), an integer-valued float: round half away "
-           "from zero\n"
-           "   of v clamped to [-%d, %d], branch-free (an integer minimum of the bits of |v|) so that the loops "
-           "vectorize at -O2. */\n"
-           "static inline float %s_level(float v)\n{\n"
-           "  float a = fabsf(v);\n"
-           "  uint32_t ab;\n"
-           "  memcpy(&ab, &a, sizeof(ab));\n"
-           "  ab = ab < 0x%08xu ? ab : 0x%08xu; /* min(|v|, %d) */\n"
-           "  memcpy(&a, &ab, sizeof(a));\n"
-           "  return (float)(int32_t)copysignf(a + 0.5f, v); /* truncation toward zero: round half away */\n}\n\n",
-           (int) lmaxr, (int) lmaxr, N, (unsigned) lbits, (unsigned) lbits, (int) lmaxr);
+           "/* The activation level of v (in units of the activation scale), an integer-valued float: v rounded to "
+           "nearest, ties to\n"
+           "   even, by the float addition of 1.5 * 2^23 (the unit in the last place of the sum is 1)%s */\n"
+           "static inline float %s_level(float v)\n{\n",
+           act == KD_ACTIVATION_TANH ? "; |v| <= lmax + 1/4 by the clamp\n   of the pre-activation"
+                                     : ", after clamping |v| to lmax\n   by an integer minimum of its bits",
+           N);
+    if (act != KD_ACTIVATION_TANH)
+      KDEmit(e,
+             "  uint32_t vb, sb;\n"
+             "  memcpy(&vb, &v, sizeof(vb));\n"
+             "  sb = vb & 0x80000000u;\n"
+             "  vb ^= sb;\n"
+             "  vb = vb < 0x%08xu ? vb : 0x%08xu; /* min(|v|, %d) */\n"
+             "  vb |= sb;\n"
+             "  memcpy(&v, &vb, sizeof(v));\n",
+             (unsigned) lbits, (unsigned) lbits, (int) lmaxr);
+    KDEmit(e, "#ifdef __FAST_MATH__\n"
+              "  return (float)(int32_t)(v + (v < 0.0f ? -0.5f : 0.5f));\n"
+              "#else\n"
+              "  {\n"
+              "    float r = v + 0x1.8p23f;\n"
+              "    return r - 0x1.8p23f;\n"
+              "  }\n"
+              "#endif\n"
+              "}\n\n");
   }
 }
 
+/* The groups of the exact float partial sums of quantized layer k: contiguous runs of inputs [start[j], start[j+1])
+   with sum |Wq[o][i]| lmax < 2^24 over the run for every output o, so that any partial sum of the products of a run
+   (integers) is exact in float. Built greedily from the actual weights: per-channel scaling leaves one weight of 127 a
+   row and most far smaller, so a run is longer than the floor(2^24 / (127 lmax)) products that the worst case allows
+   (on the cavity student with 16-bit levels, runs of 6 to 8 instead of 4), and each run costs one conversion to int32.
+   Returns the number of runs. */
+static PetscInt KDQuantizedNetGroups(KDQuantizedNet q, PetscInt k, PetscInt start[])
+{
+  const PetscInt in = q->widths[k], out = q->widths[k + 1];
+  const int8_t *Wq = q->wq + q->qoff[k];
+  PetscInt ng      = 0;
+
+  for (PetscInt i = 0; i < in;) {
+    PetscInt j = i + 1;
+    for (; j < in; j++) {
+      PetscBool fits = PETSC_TRUE;
+      for (PetscInt o = 0; o < out && fits; o++) {
+        PetscReal sum = 0;
+        for (PetscInt t = i; t <= j; t++) sum += PetscAbsReal((PetscReal) Wq[o * in + t]);
+        if (sum * q->lmax >= 16777216.0) fits = PETSC_FALSE;
+      }
+      if (!fits) break;
+    }
+    start[ng++] = i;
+    i           = j;
+  }
+  start[ng] = in;
+  return ng;
+}
+
 /* One block kernel of nb points (a compile-time constant in the generated code). */
-static void KDEmitBlock(KDEmitter *e, KDNet net, KDQuantizedNet q, PetscInt nb, const char *fname)
+static PetscErrorCode KDEmitBlock(KDEmitter *e, KDNet net, KDQuantizedNet q, PetscInt nb, const char *fname)
 {
   const PetscInt L = net->nlayers, nin = net->widths[0];
   const char *N = e->name, *T = e->prec == KD_PRECISION_F64 ? "double" : "float",
-             *one = e->prec == KD_PRECISION_F64 ? "" : "f";
-  PetscInt wmax = 0, g = 1;
+             *one         = e->prec == KD_PRECISION_F64 ? "" : "f";
+  const PetscBool tanhact = net->activation == KD_ACTIVATION_TANH ? PETSC_TRUE : PETSC_FALSE;
+  PetscInt wmax           = 0, *start;
 
+  PetscFunctionBegin;
   for (PetscInt k = 1; k < L; k++) wmax = PetscMax(wmax, net->widths[k]);
-  /* terms per exact float partial sum: g * 127 * lmax < 2^24 */
-  if (q) g = PetscMax(1, (PetscInt) PetscFloorReal((16777216.0 - 1.0) / (127.0 * q->lmax)));
+  PetscCall(PetscMalloc1(wmax + 2, &start));
   KDEmit(e, "/* %d points: x[p * %d + i] -> y[o * ldy + p] */\n", (int) nb, (int) nin);
   KDEmit(e, "static void %s_%s(const %s *restrict x, %s *restrict y, int ldy)\n{\n", N, fname, T, T);
   KDEmit(e, "  %s h0[%d];\n", T, (int) (nin * nb));
@@ -791,7 +865,8 @@ static void KDEmitBlock(KDEmitter *e, KDNet net, KDQuantizedNet q, PetscInt nb, 
     const PetscInt in = net->widths[k], out = net->widths[k + 1];
     const char *src = k == 0 ? "h0" : (k % 2 ? "ha" : "hb"), *dst = k % 2 ? "hb" : "ha";
     const PetscBool last  = k == L - 1 ? PETSC_TRUE : PETSC_FALSE,
-                    quant = e->prec == KD_PRECISION_INT8 && k > 0 ? PETSC_TRUE : PETSC_FALSE;
+                    quant = e->prec == KD_PRECISION_INT8 && k > 0 ? PETSC_TRUE : PETSC_FALSE,
+                    level = e->prec == KD_PRECISION_INT8 && !last ? PETSC_TRUE : PETSC_FALSE;
 
     KDEmit(e, "\n  /* layer %d: %d -> %d%s */\n", (int) k, (int) in, (int) out, last ? ", linear" : "");
     KDEmit(e, "  for (o = 0; o < %d; o++) {\n", (int) out);
@@ -805,24 +880,29 @@ static void KDEmitBlock(KDEmitter *e, KDNet net, KDQuantizedNet q, PetscInt nb, 
       KDEmit(e, "    const %s s = %s_scale[o], c = %s_c%d[o];\n", T, N, N, (int) k);
     else
       KDEmit(e, "    const %s c = %s_b%d[o];\n", T, N, (int) k);
+    if (level) {
+      KDEmit(e, "    const float inv = %s_inv%d[o];\n", N, (int) (k + 1));
+      if (tanhact) KDEmit(e, "    const uint32_t lim = %s_zlim%d[o];\n", N, (int) (k + 1));
+    }
     if (last) KDEmit(e, "    %s *restrict yo = y + o * ldy;\n", T);
+    if (nb < KD_EXPORT_BLOCK) KDEmit(e, "    %s_LOOP\n", e->macro);
     KDEmit(e, "    for (p = 0; p < %d; p++) {\n", (int) nb);
     if (quant) {
-      /* exact: partial sums of g products stay below 2^24, the sum of the partial sums is int32 */
+      /* exact: every partial sum of a run is an integer below 2^24, the sum of the runs is int32 */
+      const PetscInt ng = KDQuantizedNetGroups(q, k, start);
       KDEmit(e, "      int32_t acc = 0;\n");
-      for (PetscInt i = 0; i < in; i += g) {
+      for (PetscInt gi = 0; gi < ng; gi++) {
         KDEmit(e, "      acc += (int32_t)(");
-        for (PetscInt j = i; j < PetscMin(in, i + g); j++)
-          KDEmit(e, "%sw[%d] * %s[%d + p]", j > i ? (j % 4 ? " + " : "\n                       + ") : "", (int) j, src,
+        for (PetscInt j = start[gi]; j < start[gi + 1]; j++)
+          KDEmit(e, "%sw[%d] * %s[%d + p]",
+                 j > start[gi] ? ((j - start[gi]) % 4 ? " + " : "\n                       + ") : "", (int) j, src,
                  (int) (j * nb));
         KDEmit(e, ");\n");
       }
       if (last)
         KDEmit(e, "      yo[p] = (float)acc * s + c;\n");
-      else {
-        KDEmit(e, "      {\n        float v = %s_act((float)acc * s + c) * %s_inv%d[o];\n", N, N, (int) (k + 1));
-        KDEmit(e, "        %s[o * %d + p] = %s_level(v);\n      }\n", dst, (int) nb, N);
-      }
+      else
+        KDEmit(e, "      const float z = (float)acc * s + c;\n");
     } else {
       /* the dot product unrolled over the inputs, four terms a line */
       KDEmit(e, "      %s z = %s;\n", T, last ? (e->prec == KD_PRECISION_F64 ? "0.0" : "0.0f") : "c");
@@ -833,16 +913,21 @@ static void KDEmitBlock(KDEmitter *e, KDNet net, KDQuantizedNet q, PetscInt nb, 
       KDEmit(e, ";\n");
       if (last)
         KDEmit(e, "      yo[p] = s * z + c;\n");
-      else if (e->prec == KD_PRECISION_INT8) {
-        /* int8 first layer: float, then quantized for layer 1 */
-        KDEmit(e, "      {\n        float v = %s_act(z) * %s_inv%d[o];\n", N, N, (int) (k + 1));
-        KDEmit(e, "        %s[o * %d + p] = %s_level(v);\n      }\n", dst, (int) nb, N);
-      } else
+      else if (!level)
         KDEmit(e, "      %s[o * %d + p] = %s_act(z);\n", dst, (int) nb, N);
+    }
+    if (level) {
+      /* the activation, then the level for the next layer */
+      if (tanhact)
+        KDEmit(e, "      %s[o * %d + p] = %s_level(%s_tanh79(%s_clamp(z, lim)) * inv);\n", dst, (int) nb, N, N, N);
+      else
+        KDEmit(e, "      %s[o * %d + p] = %s_level(%s_act(z) * inv);\n", dst, (int) nb, N, N);
     }
     KDEmit(e, "    }\n  }\n");
   }
   KDEmit(e, "}\n\n");
+  PetscCall(PetscFree(start));
+  PetscFunctionReturn(0);
 }
 
 static PetscErrorCode KDExportOpen(MPI_Comm comm, const char dir[], const char file[], char path[], char tmp[],
@@ -976,6 +1061,13 @@ PetscErrorCode KDExportWrite(KDNet net, const KDModelInfo *info, KDPrecision pre
   PetscCall(KDExportOpen(net->comm, dir, file, path, tmp, &e.fp));
   KDEmitBanner(&e, net, info, q);
   KDEmit(&e, "#include \"%s.h\"\n#include <math.h>\n#include <stdint.h>\n#include <string.h>\n\n", name);
+  /* GCC -O3 unrolls a loop of a few iterations with a small body completely before the vectorizer sees it (the
+     straight-line code is then vectorized or not as a basic block); the tail block's loops of 8 points stay loops. */
+  KDEmit(&e,
+         "/* the short loops of the tail block stay loops for the vectorizer (GCC -O3 would unroll them first) */\n"
+         "#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8\n#define %s_LOOP _Pragma(\"GCC unroll 1\")\n"
+         "#else\n#define %s_LOOP\n#endif\n\n",
+         macro, macro);
   {
     KDEmitter ef = e; /* box bounds are always in the interface type */
     ef.prec      = precision == KD_PRECISION_F64 ? KD_PRECISION_F64 : KD_PRECISION_F32;
@@ -1039,12 +1131,33 @@ PetscErrorCode KDExportWrite(KDNet net, const KDModelInfo *info, KDPrecision pre
              q->mode == KD_INT8_SCALE_LAYER ? "one per layer" : "one per unit");
       (void) PetscSNPrintf(label, sizeof(label), "inv%d", (int) k);
       KDEmitRealArray(&e, label, net->widths[k], inv);
+      if (net->activation == KD_ACTIVATION_TANH) {
+        /* The clamp of the pre-activation of each unit (bits of a positive float): 7.9, the range of the float tanh,
+           or less where tanh(z) inv reaches lmax + 1/4 first, so that the level needs no clamp of its own: up to the
+           bound the level is round(tanh(z) inv) <= lmax, the scheme's; beyond it the scheme clips to lmax, and the
+           kernel's tanh(bound) inv = lmax + 1/4 (to 4e-7 relative) rounds to lmax too. */
+        KDEmit(&e,
+               "/* clamp of the pre-activation of each input unit of layer %d (float bits): tanh(bound) / scale <= %d "
+               "+ 1/4 */\n",
+               (int) k, (int) q->lmax);
+        KDEmit(&e, "static const uint32_t %s_zlim%d[%d] = {", name, (int) k, (int) net->widths[k]);
+        for (PetscInt i = 0; i < net->widths[k]; i++) {
+          const float invf = (float) inv[i];
+          const double r   = (q->lmax + 0.25) / (double) invf;
+          float zl         = 7.9f;
+          uint32_t zb;
+          if (r < 1.0 && atanh(r) < 7.9) zl = (float) atanh(r);
+          memcpy(&zb, &zl, sizeof(zb));
+          KDEmit(&e, "%s0x%08xu", i % 6 ? ", " : (i ? ",\n  " : "\n  "), (unsigned) zb);
+        }
+        KDEmit(&e, "};\n");
+      }
       PetscCall(PetscFree(inv));
     }
   KDEmit(&e, "\n");
   KDEmitActivation(&e, net->activation, q ? q->lmax : 0);
-  KDEmitBlock(&e, net, q, KD_EXPORT_BLOCK, "block");
-  KDEmitBlock(&e, net, q, KD_EXPORT_TAIL_BLOCK, "tail");
+  PetscCall(KDEmitBlock(&e, net, q, KD_EXPORT_BLOCK, "block"));
+  PetscCall(KDEmitBlock(&e, net, q, KD_EXPORT_TAIL_BLOCK, "tail"));
   KDEmit(&e, "void %s_eval(int n, const %s *x, %s *y)\n{\n", name, T, T);
   KDEmit(&e, "  %s xb[%d], yb[%d];\n  int p0 = 0, p, i, o;\n\n", T, (int) (KD_EXPORT_TAIL_BLOCK * nin),
          (int) (KD_EXPORT_TAIL_BLOCK * nout));

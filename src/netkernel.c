@@ -1,6 +1,7 @@
 #include "netimpl.h"
 #include <petscblaslapack.h>
 #include <cblas.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -16,6 +17,17 @@
   sin: s' = cos z, s'' = -a, s''' = -s'.
 */
 
+/* Multiply-add, fused where the CPU has FMA: the library is compiled as ISO C (-std=c11), under which GCC does not
+   contract a * b + c, and KDTanh's polynomial is then twice the instructions (the activations are most of the time of
+   a small network's evaluation: KDNetEvaluate of the 2-20-20-20-3 cavity student at 256 x 256 points took 14 ms
+   without FMA, 6.6 ms with it, on an AVX-512 Xeon). Without hardware FMA, fma() would be a slow software call:
+   plain multiply-add there. */
+#if defined(__FMA__) || defined(FP_FAST_FMA)
+#define KDFma(a, b, c) fma(a, b, c)
+#else
+#define KDFma(a, b, c) ((a) * (b) + (c))
+#endif
+
 /* tanh that the compiler vectorizes (libm's tanh is a scalar call and dominated the small networks):
      tanh|x| = em1 / (em1 + 2),  em1 = expm1(2|x|) = 2^k (1 + q) - 1,  q = expm1(r),  2|x| = k ln2 + r, |r| <= ln2/2,
    with q from its Taylor polynomial of degree 13 (truncation < 1e-17 relative), k ln2 split in two (Cody-Waite) so
@@ -30,26 +42,26 @@ static inline PetscReal KDTanh(PetscReal x)
   uint64_t ku, bits;
 
   y  = y > 40.0 ? 40.0 : y;
-  kd = y * log2e + shifter;
+  kd = KDFma(y, log2e, shifter);
   memcpy(&ku, &kd, sizeof(ku));
   kd -= shifter;
-  r    = (y - kd * ln2hi) - kd * ln2lo;
+  r    = KDFma(-kd, ln2lo, KDFma(-kd, ln2hi, y));
   q    = 1.0 / 6227020800.0;
-  q    = q * r + 1.0 / 479001600.0;
-  q    = q * r + 1.0 / 39916800.0;
-  q    = q * r + 1.0 / 3628800.0;
-  q    = q * r + 1.0 / 362880.0;
-  q    = q * r + 1.0 / 40320.0;
-  q    = q * r + 1.0 / 5040.0;
-  q    = q * r + 1.0 / 720.0;
-  q    = q * r + 1.0 / 120.0;
-  q    = q * r + 1.0 / 24.0;
-  q    = q * r + 1.0 / 6.0;
-  q    = q * r + 0.5;
-  q    = (q * r) * r + r;
+  q    = KDFma(q, r, 1.0 / 479001600.0);
+  q    = KDFma(q, r, 1.0 / 39916800.0);
+  q    = KDFma(q, r, 1.0 / 3628800.0);
+  q    = KDFma(q, r, 1.0 / 362880.0);
+  q    = KDFma(q, r, 1.0 / 40320.0);
+  q    = KDFma(q, r, 1.0 / 5040.0);
+  q    = KDFma(q, r, 1.0 / 720.0);
+  q    = KDFma(q, r, 1.0 / 120.0);
+  q    = KDFma(q, r, 1.0 / 24.0);
+  q    = KDFma(q, r, 1.0 / 6.0);
+  q    = KDFma(q, r, 0.5);
+  q    = KDFma(q * r, r, r);
   bits = (ku << 52) + (UINT64_C(1023) << 52);
   memcpy(&scale, &bits, sizeof(scale));
-  em1 = scale * q + (scale - 1.0);
+  em1 = KDFma(scale, q, scale - 1.0);
   t   = em1 / (em1 + 2.0);
   return copysign(t, x);
 }
