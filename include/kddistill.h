@@ -65,6 +65,8 @@ PETSC_EXTERN PetscErrorCode KDDistillLossSetPhysicsWeight(KDDistillLoss, PetscRe
 PETSC_EXTERN PetscErrorCode KDDistillLossGetSchedule(KDDistillLoss, PetscInt *, PetscInt *);
 PETSC_EXTERN PetscReal KDDistillScheduleWeight(PetscInt, PetscInt, PetscInt, PetscInt);
 PETSC_EXTERN PetscErrorCode KDDistillLossEvaluateLocal(KDDistillLoss, PetscReal[], PetscReal[]);
+PETSC_EXTERN PetscErrorCode KDDistillLossGetResidualSize(KDDistillLoss, PetscInt *);
+PETSC_EXTERN PetscErrorCode KDDistillLossResidualLocal(KDDistillLoss, PetscInt, PetscInt, PetscReal[], PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDDistillLossResample(KDDistillLoss, PetscInt);
 PETSC_EXTERN PetscErrorCode KDDistillLossView(KDDistillLoss, PetscViewer);
 PETSC_EXTERN PetscErrorCode KDTrainerSetDistillLoss(KDTrainer, KDDistillLoss);

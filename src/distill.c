@@ -836,6 +836,162 @@ PetscErrorCode KDDistillLossEvaluateLocal(KDDistillLoss dl, PetscReal terms[], P
   PetscFunctionReturn(0);
 }
 
+/* Gauss-Newton: the loss as least-squares rows. A point of a distillation set contributes, in this order, the rows
+   sqrt(w_out/N) (S_o - T~_o) per output, sqrt(w_grad c_i/N) (d_i S_o - d_i T~_o) per output and input (c_i the squared
+   half-width of input i, as in KDDistillBlock) and sqrt(w_res/N) (N_k[S] - N_k[T~]) per residual component, N the
+   number of distillation points of both sets; terms with weight 0 have no rows. */
+static PetscErrorCode KDDistillRowsPerPoint(KDDistillLoss dl, PetscInt *nr)
+{
+  PetscFunctionBegin;
+  *nr = 0;
+  if (dl->scale <= 0) PetscFunctionReturn(0);
+  if (dl->w[KD_DTERM_OUT] > 0) *nr += dl->nout;
+  if (dl->w[KD_DTERM_GRAD] > 0) *nr += dl->nout * dl->nin;
+  if (dl->w[KD_DTERM_RES] > 0) *nr += dl->nres;
+  PetscFunctionReturn(0);
+}
+
+/* KDJetResidualFunction of a distillation set (dl->current): the rows above and their jet seeds. The output and
+   derivative matches are linear in one jet stream (seed: the row's scale); the residual match is seeded with the PDE
+   adjoint of a unit weight on its component, the linearization of N[S] at the current jets. */
+static PetscErrorCode KDDistillRows(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal r[], PetscReal seed[],
+                                    void *ctx)
+{
+  KDDistillLoss dl      = (KDDistillLoss) ctx;
+  const KDDistillSet *s = dl->current;
+  const PetscInt nin = dl->nin, S = dl->nstreams, nl = s->nlocal, nj = dl->nout * S;
+  const PetscReal co = PetscSqrtReal(dl->w[KD_DTERM_OUT] * dl->scale);
+  const PetscReal cg = PetscSqrtReal(dl->w[KD_DTERM_GRAD] * dl->scale);
+  const PetscReal cr = PetscSqrtReal(dl->w[KD_DTERM_RES] * dl->scale);
+  PetscInt k = 0;
+
+  PetscFunctionBegin;
+  if (co > 0)
+    for (PetscInt o = 0; o < dl->nout; o++, k++) {
+      const PetscReal *u = jet + (o * S) * n, *t = s->target + (o * (1 + nin)) * nl + offset;
+      for (PetscInt p = 0; p < n; p++) r[k * n + p] = co * (u[p] - t[p]);
+      if (seed)
+        for (PetscInt p = 0; p < n; p++) seed[(k * nj + o * S) * n + p] = co;
+    }
+  if (cg > 0)
+    for (PetscInt o = 0; o < dl->nout; o++)
+      for (PetscInt i = 0; i < nin; i++, k++) {
+        const PetscReal *u = jet + (o * S + 1 + i) * n, *t = s->target + (o * (1 + nin) + 1 + i) * nl + offset;
+        const PetscReal c = cg * PetscSqrtReal(dl->dscale2[i]);
+        for (PetscInt p = 0; p < n; p++) r[k * n + p] = c * (u[p] - t[p]);
+        if (seed)
+          for (PetscInt p = 0; p < n; p++) seed[(k * nj + o * S + 1 + i) * n + p] = c;
+      }
+  if (cr > 0) {
+    PetscReal *res, *rbar, *coef = NULL;
+    PetscCall(KDDistillWorkEnsure(dl, n * (2 * dl->nres + dl->ncoef)));
+    res  = dl->work;
+    rbar = dl->work + n * dl->nres;
+    if (dl->ncoef) {
+      coef = dl->work + 2 * n * dl->nres;
+      for (PetscInt c = 0; c < dl->ncoef; c++) PetscCall(PetscArraycpy(coef + c * n, s->coef + c * nl + offset, n));
+    }
+    PetscCall(KDPDEResidual(dl->pde, n, NULL, coef, jet, res));
+    for (PetscInt q = 0; q < dl->nres; q++, k++) {
+      for (PetscInt p = 0; p < n; p++) r[k * n + p] = cr * (res[q * n + p] - s->tres[q * nl + offset + p]);
+      if (seed) {
+        for (PetscInt i = 0; i < n * dl->nres; i++) rbar[i] = i / n == q ? cr : 0.0;
+        PetscCall(KDPDEResidualAdjoint(dl->pde, n, NULL, coef, jet, rbar, seed + k * nj * n));
+      }
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDDistillLossGetResidualSize - Number of least-squares rows of this rank (KDDistillLossResidualLocal()) at the
+  current physics weight.
+
+  Not collective
+
+.seealso: KDDistillLossResidualLocal(), KDLossGetResidualSize()
+@*/
+PetscErrorCode KDDistillLossGetResidualSize(KDDistillLoss dl, PetscInt *m)
+{
+  PetscInt nr;
+
+  PetscFunctionBegin;
+  PetscCheck(dl->setupcalled, dl->comm, PETSC_ERR_ORDER, "call KDDistillLossSetUp() first");
+  PetscCall(KDDistillRowsPerPoint(dl, &nr));
+  *m = nr * (dl->set[0].nlocal + dl->set[1].nlocal);
+  if (dl->nphys && dl->lambda > 0) {
+    PetscInt mp;
+    PetscCall(KDLossGetResidualSize(dl->physics, &mp));
+    *m += mp;
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDDistillLossResidualLocal - This rank's least-squares rows of the distillation loss and their exact Jacobian with
+  respect to the student's parameters: the squares of the rows summed over all ranks are the loss of
+  KDDistillLossEvaluateLocal() (summed over its terms and the ranks) at the current physics weight.
+
+  Not collective
+
+  Input Parameters:
++ dl    - the loss, set up
+. start - first row
+- count - number of rows
+
+  Output Parameters:
++ r - the rows
+- J - NULL, or the Jacobian, row-major count x nparams
+
+  Notes:
+  Rows: the cell set, then the collocation set, point by point, each point with sqrt(w_out/N) (S - T~) per output,
+  sqrt(w_grad c_i/N) (d_i S - d_i T~) per output and input, sqrt(w_res/N) (N_k[S] - N_k[T~]) per residual component
+  (terms of weight 0 have none); then the PINN loss's rows (KDLossResidualLocal()) times the square root of the
+  physics weight, none at weight 0. A Jacobian row is one reverse pass of its point (KDNetResidualJacobian()).
+
+.seealso: KDDistillLossGetResidualSize(), KDTrainerSetDistillLoss(), KDGaussNewtonStep()
+@*/
+PetscErrorCode KDDistillLossResidualLocal(KDDistillLoss dl, PetscInt start, PetscInt count, PetscReal r[],
+                                          PetscReal J[])
+{
+  PetscInt nparams, nr, off = 0;
+
+  PetscFunctionBegin;
+  PetscCheck(dl->setupcalled, dl->comm, PETSC_ERR_ORDER, "call KDDistillLossSetUp() first");
+  PetscCall(KDNetGetSizes(dl->student, NULL, NULL, &nparams));
+  PetscCall(KDDistillRowsPerPoint(dl, &nr));
+  if (nr > 0)
+    for (PetscInt si = 0; si < 2; si++) {
+      KDDistillSet *s = &dl->set[si];
+      const PetscInt lo = PetscMax(start, off), hi = PetscMin(start + count, off + nr * s->nlocal);
+      if (hi > lo) {
+        dl->current = s;
+        PetscCall(KDNetResidualJacobian(dl->student, dl->spec, s->nlocal, s->x, nr, KDDistillRows, dl, lo - off,
+                                        hi - lo, r + (lo - start), J ? J + (lo - start) * nparams : NULL));
+        dl->current = NULL;
+      }
+      off += nr * s->nlocal;
+    }
+  if (dl->nphys && dl->lambda > 0) {
+    PetscInt mp, lo, hi;
+    PetscCall(KDLossGetResidualSize(dl->physics, &mp));
+    lo = PetscMax(start, off);
+    hi = PetscMin(start + count, off + mp);
+    if (hi > lo) {
+      const PetscReal c = PetscSqrtReal(dl->lambda);
+      PetscReal *rq = r + (lo - start), *Jq = J ? J + (lo - start) * nparams : NULL;
+      PetscCall(KDLossResidualLocal(dl->physics, lo - off, hi - lo, rq, Jq));
+      for (PetscInt q = 0; q < hi - lo; q++) rq[q] *= c;
+      if (Jq)
+        for (PetscInt q = 0; q < (hi - lo) * nparams; q++) Jq[q] *= c;
+    }
+    off += mp;
+  }
+  PetscCheck(start >= 0 && start + count <= off, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "rows [%" PetscInt_FMT ", %" PetscInt_FMT ") outside this rank's %" PetscInt_FMT, start, start + count, off);
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDDistillLossResample - Draws collocation epoch k: the PINN loss's interior set (KDLossResample()) and the
   distillation collocation set (stream 5 + 16 k), whose filtered-teacher cache is recomputed. The cell set stays.
@@ -905,6 +1061,34 @@ static PetscErrorCode KDDistillObjective(void *ctx, PetscReal terms[], PetscReal
   PetscFunctionReturn(0);
 }
 
+/* The rows of the Gauss-Newton phase, at the physics weight of the schedule at the trainer's step, exactly as
+   KDDistillObjective() evaluates the loss there. */
+static PetscErrorCode KDDistillResidualSize(void *ctx, PetscInt *m)
+{
+  KDDistillLoss dl = (KDDistillLoss) ctx;
+  PetscInt step, adam;
+
+  PetscFunctionBegin;
+  PetscCall(KDTrainerGetStep(dl->trainer, &step));
+  PetscCall(KDTrainerGetBudget(dl->trainer, &adam, NULL));
+  dl->lambda = dl->w_physics * KDDistillScheduleWeight(dl->distill_steps, dl->ramp_steps, adam, step);
+  PetscCall(KDDistillLossGetResidualSize(dl, m));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDDistillResidual(void *ctx, PetscInt start, PetscInt count, PetscReal r[], PetscReal J[])
+{
+  KDDistillLoss dl = (KDDistillLoss) ctx;
+  PetscInt step, adam;
+
+  PetscFunctionBegin;
+  PetscCall(KDTrainerGetStep(dl->trainer, &step));
+  PetscCall(KDTrainerGetBudget(dl->trainer, &adam, NULL));
+  dl->lambda = dl->w_physics * KDDistillScheduleWeight(dl->distill_steps, dl->ramp_steps, adam, step);
+  PetscCall(KDDistillLossResidualLocal(dl, start, count, r, J));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode KDDistillResample(void *ctx, PetscInt epoch)
 {
   PetscFunctionBegin;
@@ -916,7 +1100,8 @@ static PetscErrorCode KDDistillResample(void *ctx, PetscInt epoch)
   KDTrainerSetDistillLoss - Trains a student on a distillation loss: the objective is KDDistillLossEvaluateLocal() with
   the physics weight of the progressive schedule at the trainer's current step (KDDistillScheduleWeight()), and
   resampling draws new collocation sets for both the PINN and the distillation terms. The trainer's network must be
-  the loss's student (KDTrainerSetNet()).
+  the loss's student (KDTrainerSetNet()). The loss's least-squares rows (KDDistillLossResidualLocal(), at the same
+  schedule weight) are registered with KDTrainerSetResidual(), so that -student_gn_steps can follow L-BFGS.
 
   Logically collective (after KDDistillLossSetUp())
 
@@ -931,6 +1116,7 @@ PetscErrorCode KDTrainerSetDistillLoss(KDTrainer tr, KDDistillLoss dl)
   PetscCall(KDDistillLossGetTerms(dl, &nterms, &names));
   PetscCall(KDTrainerSetObjective(tr, nterms, names, KDDistillObjective, dl));
   PetscCall(KDTrainerSetResample(tr, KDDistillResample, dl));
+  PetscCall(KDTrainerSetResidual(tr, KDDistillResidualSize, KDDistillResidual, dl));
   dl->trainer = tr;
   PetscFunctionReturn(0);
 }

@@ -20,6 +20,17 @@
   Every rank takes the same decisions: F, g, D and delta are identical on all ranks after the reductions. Cost per
   step: the Jacobian O(M S P) (one reverse pass per row, S jet streams), J^T J O(M P^2), the factorization O(P^3/3)
   per trial; memory 2 P^2 / size doubles for C and its factor plus 2 b P for the chunks.
+
+  On one rank the 1 x 1 grid holds C whole, in plain column-major storage: dsyrk on the chunk and LAPACK's
+  dpotrf/dpotrs then do the same arithmetic without pdgemr2d's copy, and OpenBLAS's recursive, blocked dpotrf runs
+  at about three times the rate of pdpotrf's panel loop (docs/benchmarks.md, "Gauss-Newton").
+
+  Moving J through pdgemr2d costs M P doubles of traffic and a synchronization per chunk, while C is only P^2 (a
+  distilled student has ~40 rows per parameter). With -gn_normal_matrix local (chosen by auto when P <= 8192) each
+  rank forms J_r^T J_r of its own rows with dsyrk into a P x P buffer, one MPI_Allreduce sums the buffers, and each
+  rank keeps its block-cyclic part: no synchronization per chunk, and 2.3x faster than the redistribution at 2 ranks
+  even with M ~ P (5081 parameters, 5800 rows). It replicates P^2 doubles per rank (512 MB at P = 8192), hence the
+  bound; beyond it the redistribution keeps memory at 2 P^2 / size.
 */
 #include <kdtrain.h>
 #include <petscblaslapack.h>
@@ -43,6 +54,9 @@ extern void pdpotrs_(const char *, const int *, const int *, const double *, con
                      double *, const int *, const int *, const int *, int *);
 
 typedef enum { KD_GN_DAMPING_MARQUARDT, KD_GN_DAMPING_IDENTITY } KDGaussNewtonDamping;
+typedef enum { KD_GN_NORMAL_AUTO, KD_GN_NORMAL_LOCAL, KD_GN_NORMAL_REDISTRIBUTE } KDGaussNewtonNormal;
+static const char *const KDGaussNewtonNormals[] = {"auto", "local", "redistribute", "KDGaussNewtonNormal",
+                                                   "KD_GN_NORMAL_", NULL};
 static const char *const KDGaussNewtonDampings[] = {"marquardt", "identity", "KDGaussNewtonDamping", "KD_GN_DAMPING_",
                                                     NULL};
 
@@ -59,6 +73,7 @@ struct _p_KDGaussNewton {
   /* options */
   PetscReal lambda0, lambda_min, floor;
   KDGaussNewtonDamping damping;
+  KDGaussNewtonNormal normal;
   PetscInt max_trials, chunk, block, grid_rows;
 
   /* state */
@@ -70,9 +85,11 @@ struct _p_KDGaussNewton {
   int handle, ctxt, ctxt1, nprow, npcol, myrow, mycol;
   int descC[9], descB[9], descS[9], descD[9];
   int lrC, lcC, lrB, lcD;
+  PetscBool serial; /* one rank: C is a plain P x P column-major matrix, BLAS/LAPACK instead of PBLAS/ScaLAPACK */
   PetscReal *C, *W, *B, *Jsrc, *Jdst, *r;
   PetscReal *gdf;   /* [g (n) | diag J^T J (n) | F]: the one allreduce of the formation */
   PetscReal *delta, *xold, *Dsc;
+  PetscReal *Cfull; /* -gn_normal_matrix local: this rank's J^T J, P x P column-major (allocated when first used) */
 };
 
 static PetscLogEvent KD_GN_JACOBIAN, KD_GN_NORMAL, KD_GN_SOLVE, KD_GN_RESIDUAL;
@@ -239,6 +256,7 @@ PetscErrorCode KDGaussNewtonDestroy(KDGaussNewton *gn)
   PetscCall(PetscFree4(g->C, g->W, g->B, g->Jdst));
   PetscCall(PetscFree2(g->Jsrc, g->r));
   PetscCall(PetscFree4(g->gdf, g->delta, g->xold, g->Dsc));
+  PetscCall(PetscFree(g->Cfull));
   PetscCall(PetscFree(g->prefix));
   PetscCall(PetscFree(g));
   *gn = NULL;
@@ -303,7 +321,9 @@ PetscErrorCode KDGaussNewtonSetResidual(KDGaussNewton gn, PetscInt n, PetscReal 
 . -gn_max_trials <10>       - trial solves per step before the step is given up
 . -gn_chunk_rows <256>      - Jacobian rows per rank formed and redistributed at a time (memory 2 chunk P doubles)
 . -gn_block_size <64>       - block size of the block-cyclic distribution
-- -gn_grid_rows <0>         - process rows of the BLACS grid (0: the most square grid)
+. -gn_normal_matrix <auto>  - how J^T J is formed on several ranks: redistribute (pdgemr2d + pdsyrk per chunk), local
+                              (dsyrk of each rank's rows + one allreduce of P^2), auto (local if P <= 8192)
+- -gn_grid_rows <0>         - process rows of the BLACS grid (0: the most square grid with rows >= columns)
 @*/
 PetscErrorCode KDGaussNewtonSetFromOptions(KDGaussNewton gn)
 {
@@ -324,8 +344,12 @@ PetscErrorCode KDGaussNewtonSetFromOptions(KDGaussNewton gn)
                             "KDGaussNewtonStep", gn->chunk, &gn->chunk, NULL));
   PetscCall(PetscOptionsInt("-gn_block_size", "Block size of the block-cyclic distribution", "KDGaussNewtonSetUp",
                             gn->block, &gn->block, NULL));
-  PetscCall(PetscOptionsInt("-gn_grid_rows", "Process rows of the BLACS grid (0: most square)", "KDGaussNewtonSetUp",
-                            gn->grid_rows, &gn->grid_rows, NULL));
+  PetscCall(PetscOptionsEnum("-gn_normal_matrix",
+                             "J^T J on several ranks: redistribute (pdgemr2d + pdsyrk), local (dsyrk + allreduce), auto",
+                             "KDGaussNewtonFormNormalEquations", KDGaussNewtonNormals, (PetscEnum) gn->normal,
+                             (PetscEnum *) &gn->normal, NULL));
+  PetscCall(PetscOptionsInt("-gn_grid_rows", "Process rows of the BLACS grid (0: most square, rows >= columns)",
+                            "KDGaussNewtonSetUp", gn->grid_rows, &gn->grid_rows, NULL));
   PetscOptionsEnd();
   PetscCheck(gn->lambda0 >= 0 && gn->lambda_min > 0, gn->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-%sgn_lambda must be >= 0 and -%sgn_lambda_min > 0", gn->prefix ? gn->prefix : "",
@@ -358,18 +382,25 @@ PetscErrorCode KDGaussNewtonSetUp(KDGaussNewton gn)
   PetscCheck((PetscLogDouble) gn->n * (PetscLogDouble) gn->n < 2147483647.0 * (PetscLogDouble) gn->size, gn->comm,
              PETSC_ERR_SUP, "%" PetscInt_FMT " parameters: the local normal matrix would exceed 32-bit indexing",
              gn->n);
-  if (gn->grid_rows > 0) gn->nprow = (int) gn->grid_rows;
-  else
-    for (gn->nprow = 1; (gn->nprow + 1) * (gn->nprow + 1) <= gn->size; gn->nprow++) { }
-  while (gn->size % gn->nprow) gn->nprow--;
-  gn->npcol  = gn->size / gn->nprow;
+  /* Default: the most square grid with at least as many process rows as columns. pdpotrf("U") factors block rows;
+     on a 1 x 2 grid every panel is split over both processes and its trailing update costs about 4x the time of the
+     2 x 1 grid's (docs/benchmarks.md, "Gauss-Newton"). */
+  if (gn->grid_rows > 0) {
+    gn->nprow = (int) gn->grid_rows;
+    gn->npcol = gn->size / gn->nprow;
+  } else {
+    for (gn->npcol = 1; (gn->npcol + 1) * (gn->npcol + 1) <= gn->size; gn->npcol++) { }
+    while (gn->size % gn->npcol) gn->npcol--;
+    gn->nprow = gn->size / gn->npcol;
+  }
   gn->handle = Csys2blacs_handle(gn->comm);
   gn->ctxt   = gn->handle;
   Cblacs_gridinit(&gn->ctxt, "R", gn->nprow, gn->npcol);
   gn->ctxt1 = gn->handle;
   Cblacs_gridinit(&gn->ctxt1, "R", 1, gn->size);
   Cblacs_gridinfo(gn->ctxt, &gn->nprow, &gn->npcol, &gn->myrow, &gn->mycol);
-  gn->setup = PETSC_TRUE;
+  gn->setup  = PETSC_TRUE;
+  gn->serial = gn->size == 1 ? PETSC_TRUE : PETSC_FALSE;
 
   P  = (int) gn->n;
   b  = (int) gn->chunk;
@@ -396,7 +427,7 @@ PetscErrorCode KDGaussNewtonSetUp(KDGaussNewton gn)
   PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "descinit_ of the redistributed chunk failed: info %d", info);
 
   PetscCall(PetscMalloc4((size_t) gn->lrC * gn->lcC, &gn->C, (size_t) gn->lrC * gn->lcC, &gn->W, PetscMax(1, gn->lrB),
-                         &gn->B, (size_t) gn->lrC * gn->lcD, &gn->Jdst));
+                         &gn->B, gn->serial ? 1 : (size_t) gn->lrC * gn->lcD, &gn->Jdst));
   PetscCall(PetscMalloc2((size_t) P * b, &gn->Jsrc, b, &gn->r));
   PetscCall(PetscMalloc4(2 * gn->n + 1, &gn->gdf, gn->n, &gn->delta, gn->n, &gn->xold, gn->n, &gn->Dsc));
   PetscFunctionReturn(0);
@@ -468,6 +499,7 @@ PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton gn, PetscReal *F)
   const double one = 1.0;
   PetscInt m, mmax, nchunks;
   PetscReal *g, *d;
+  PetscBool local;
   int K = (int) (b * gn->size);
 
   PetscFunctionBegin;
@@ -476,7 +508,18 @@ PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton gn, PetscReal *F)
   d = gn->gdf + n;
   PetscCall((*gn->rsize)(gn->rctx, &m));
   PetscCallMPI(MPI_Allreduce(&m, &mmax, 1, MPIU_INT, MPI_MAX, gn->comm));
-  nchunks = (mmax + b - 1) / b;
+  local = !gn->serial && (gn->normal == KD_GN_NORMAL_LOCAL || (gn->normal == KD_GN_NORMAL_AUTO && n <= 8192))
+            ? PETSC_TRUE
+            : PETSC_FALSE;
+  if (local) {
+    PetscCheck((PetscLogDouble) n * n < 2147483647.0, gn->comm, PETSC_ERR_SUP,
+               "-%sgn_normal_matrix local: %" PetscInt_FMT " parameters exceed one allreduce of P^2 values",
+               gn->prefix ? gn->prefix : "", n);
+    if (!gn->Cfull) PetscCall(PetscMalloc1((size_t) n * n, &gn->Cfull));
+    PetscCall(PetscArrayzero(gn->Cfull, (size_t) n * n));
+  }
+  /* the redistribution is collective per chunk, the local formation is not */
+  nchunks = local ? (m + b - 1) / b : (mmax + b - 1) / b;
   PetscCall(PetscArrayzero(gn->gdf, 2 * n + 1));
   for (PetscInt c = 0; c < nchunks; c++) {
     const PetscInt start = c * b, cnt = PetscMax(0, PetscMin(b, m - start));
@@ -496,12 +539,31 @@ PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton gn, PetscReal *F)
     }
     PetscCall(PetscLogEventEnd(KD_GN_JACOBIAN, 0, 0, 0, 0));
     PetscCall(PetscLogEventBegin(KD_GN_NORMAL, 0, 0, 0, 0));
-    pdgemr2d_(&P, &K, gn->Jsrc, &ione, &ione, gn->descS, gn->Jdst, &ione, &ione, gn->descD, &gn->ctxt);
-    pdsyrk_("U", "N", &P, &K, &one, gn->Jdst, &ione, &ione, gn->descD, &beta, gn->C, &ione, &ione, gn->descC);
-    PetscCall(PetscLogFlops((PetscLogDouble) K * (PetscLogDouble) P * (PetscLogDouble) P / gn->size));
+    if (gn->serial) cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, P, K, one, gn->Jsrc, P, beta, gn->C, P);
+    else if (local) {
+      cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, P, (int) cnt, one, gn->Jsrc, P, one, gn->Cfull, P);
+    } else {
+      pdgemr2d_(&P, &K, gn->Jsrc, &ione, &ione, gn->descS, gn->Jdst, &ione, &ione, gn->descD, &gn->ctxt);
+      pdsyrk_("U", "N", &P, &K, &one, gn->Jdst, &ione, &ione, gn->descD, &beta, gn->C, &ione, &ione, gn->descC);
+    }
+    PetscCall(PetscLogFlops((PetscLogDouble) (local ? cnt : K) * (PetscLogDouble) P * (PetscLogDouble) P /
+                            (local ? 1 : gn->size)));
     PetscCall(PetscLogEventEnd(KD_GN_NORMAL, 0, 0, 0, 0));
   }
-  if (!nchunks) PetscCall(PetscArrayzero(gn->C, (size_t) gn->lrC * gn->lcC));
+  if (local) {
+    const int nb = (int) gn->block, ld = PetscMax(1, gn->lrC);
+    PetscCall(PetscLogEventBegin(KD_GN_NORMAL, 0, 0, 0, 0));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, gn->Cfull, (PetscMPIInt) (n * n), MPIU_REAL, MPI_SUM, gn->comm));
+    /* this rank's blocks of the upper triangle; pdpotrf("U") never reads the strict lower one */
+    for (int lj = 0; lj < gn->lcC; lj++) {
+      const PetscInt j = ((PetscInt) (lj / nb) * gn->npcol + gn->mycol) * nb + lj % nb;
+      for (int li = 0; li < gn->lrC; li++) {
+        const PetscInt i = ((PetscInt) (li / nb) * gn->nprow + gn->myrow) * nb + li % nb;
+        gn->C[li + (size_t) lj * ld] = i <= j ? gn->Cfull[i + (size_t) j * n] : 0.0;
+      }
+    }
+    PetscCall(PetscLogEventEnd(KD_GN_NORMAL, 0, 0, 0, 0));
+  } else if (!nchunks) PetscCall(PetscArrayzero(gn->C, (size_t) gn->lrC * gn->lcC));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, gn->gdf, (PetscMPIInt) (2 * n + 1), MPIU_REAL, MPI_SUM, gn->comm));
   gn->F      = gn->gdf[2 * n];
   gn->formed = PETSC_TRUE;
@@ -549,12 +611,23 @@ PetscErrorCode KDGaussNewtonSolveDamped(KDGaussNewton gn, PetscReal lambda, Pets
       gn->W[li + lj * ld] += lambda * gn->Dsc[i];
     }
   }
-  pdpotrf_("U", &P, gn->W, &ione, &ione, gn->descC, &info);
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &info, 1, MPI_INT, MPI_MAX, gn->comm));
+  if (gn->serial) {
+    PetscBLASInt bP = P, binfo = 0;
+    PetscCallBLAS("LAPACKpotrf", LAPACKpotrf_("U", &bP, gn->W, &bP, &binfo));
+    info = (int) binfo;
+  } else {
+    pdpotrf_("U", &P, gn->W, &ione, &ione, gn->descC, &info);
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &info, 1, MPI_INT, MPI_MAX, gn->comm));
+  }
   PetscCheck(info >= 0, gn->comm, PETSC_ERR_LIB, "pdpotrf_: illegal argument %d", -info);
   PetscCall(PetscLogFlops((PetscLogDouble) P * P * P / 3.0 / gn->size));
   *spd = info == 0 ? PETSC_TRUE : PETSC_FALSE;
-  if (*spd) {
+  if (*spd && gn->serial) {
+    PetscBLASInt bP = P, bone = 1, binfo = 0;
+    for (PetscInt i = 0; i < n; i++) delta[i] = -g[i];
+    PetscCallBLAS("LAPACKpotrs", LAPACKpotrs_("U", &bP, &bone, gn->W, &bP, delta, &bP, &binfo));
+    PetscCheck(binfo == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "dpotrs failed: info %d", (int) binfo);
+  } else if (*spd) {
     if (gn->mycol == 0)
       for (PetscInt li = 0; li < gn->lrB; li++) {
         const PetscInt i = ((li / nb) * gn->nprow + gn->myrow) * nb + li % nb;
@@ -654,6 +727,7 @@ PetscErrorCode KDGaussNewtonView(KDGaussNewton gn, PetscViewer viewer)
                                    "KDGaussNewton: %" PetscInt_FMT " parameters, %d x %d BLACS grid, blocks %" PetscInt_FMT
                                    ", %" PetscInt_FMT " rows per rank per chunk\n",
                                    gn->n, gn->setup ? gn->nprow : 0, gn->setup ? gn->npcol : 0, gn->block, gn->chunk));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  normal matrix: %s\n", KDGaussNewtonNormals[gn->normal]));
   PetscCall(PetscViewerASCIIPrintf(viewer, "  damping %s (floor %g), lambda %g (initial %g, min %g), nu %g, %" PetscInt_FMT
                                            " trials per step\n",
                                    KDGaussNewtonDampings[gn->damping], (double) gn->floor, (double) gn->lambda,
