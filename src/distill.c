@@ -863,7 +863,7 @@ static PetscErrorCode KDDistillRows(PetscInt n, PetscInt offset, const PetscReal
   const PetscReal co = PetscSqrtReal(dl->w[KD_DTERM_OUT] * dl->scale);
   const PetscReal cg = PetscSqrtReal(dl->w[KD_DTERM_GRAD] * dl->scale);
   const PetscReal cr = PetscSqrtReal(dl->w[KD_DTERM_RES] * dl->scale);
-  PetscInt k = 0;
+  PetscInt k         = 0;
 
   PetscFunctionBegin;
   if (co > 0)
@@ -962,7 +962,7 @@ PetscErrorCode KDDistillLossResidualLocal(KDDistillLoss dl, PetscInt start, Pets
   PetscCall(KDDistillRowsPerPoint(dl, &nr));
   if (nr > 0)
     for (PetscInt si = 0; si < 2; si++) {
-      KDDistillSet *s = &dl->set[si];
+      KDDistillSet *s   = &dl->set[si];
       const PetscInt lo = PetscMax(start, off), hi = PetscMin(start + count, off + nr * s->nlocal);
       if (hi > lo) {
         dl->current = s;
@@ -988,7 +988,8 @@ PetscErrorCode KDDistillLossResidualLocal(KDDistillLoss dl, PetscInt start, Pets
     off += mp;
   }
   PetscCheck(start >= 0 && start + count <= off, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
-             "rows [%" PetscInt_FMT ", %" PetscInt_FMT ") outside this rank's %" PetscInt_FMT, start, start + count, off);
+             "rows [%" PetscInt_FMT ", %" PetscInt_FMT ") outside this rank's %" PetscInt_FMT, start, start + count,
+             off);
   PetscFunctionReturn(0);
 }
 
