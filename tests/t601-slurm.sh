@@ -215,7 +215,9 @@ for s in solve train distill validate; do
 done
 ranks=(--sbatch "--ntasks=2 --time=00:10:00" --sbatch-distill "--ntasks=1")
 levels=3
-"$kdpinn" distill -help 2> /dev/null | grep -qE -- '-kd_level <' || die "'kdpinn distill -help' lists no -kd_level"
+# Into a file first: grep -q stops reading at the first match, and under pipefail the writer's SIGPIPE fails the test.
+"$kdpinn" distill -help > distill-help.txt 2> /dev/null || true
+grep -qE -- '-kd_level <' distill-help.txt || die "'kdpinn distill -help' lists no -kd_level"
 
 out=$PWD/pipeline
 rm -rf "$out"
@@ -232,9 +234,9 @@ dry_job distill_scratch | grep -- "--dependency=afterok:\$JOB_train " | grep -- 
   grep -q "KD_DISTILL_MODELS=scratch" || die "the chain's twins are not one array after train: $(dry_job distill_scratch)"
 dry_job distill_L1 | grep -- "--dependency=afterok:\$JOB_train " | grep -- "--array=1 " |
   grep -q "KD_DISTILL_MODELS=student" || die "the chain's level-1 student does not follow train: $(dry_job distill_L1)"
-dry_job distill_L2 | grep -- "--dependency=afterok:\$JOB_distill_L1 " | grep -q -- "--array=2 " ||
+dry_job distill_L2 | grep -- "--dependency=afterok:\$JOB_distill_L1 " | grep -- "--array=2 " > /dev/null ||
   die "the chain's level-2 student does not follow level 1: $(dry_job distill_L2)"
-dry_job validate | grep -q -- "--dependency=afterok:\$JOB_distill_L2:\$JOB_distill_scratch " ||
+dry_job validate | grep -- "--dependency=afterok:\$JOB_distill_L2:\$JOB_distill_scratch " > /dev/null ||
   die "the chain's validate job does not wait for the last student and the twins: $(dry_job validate)"
 "$src/slurm/submit" --stages "$stages" --kdpinn "$kdpinn" "${ranks[@]}" -o "$out" "$case_file" "${tiny[@]}" \
   > submitted.txt || die "slurm/submit failed"
