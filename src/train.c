@@ -778,7 +778,13 @@ static PetscErrorCode KDTrainerCheckpointRestore(KDTrainer tr)
   tr->lbfgs_start          = ck.lbfgs_start;
   tr->lr                   = ck.lr;
   tr->gn_start             = (PetscInt) ck.gn[0];
-  if (tr->gn && ck.gn[0] >= 0) PetscCall(KDGaussNewtonSetDamping(tr->gn, ck.gn[1], ck.gn[2]));
+  /* A run without Gauss-Newton saves no damping (factor 0): the new run's GN then starts from its options. */
+  if (tr->gn && ck.gn[0] >= 0 && ck.gn[2] >= 1) PetscCall(KDGaussNewtonSetDamping(tr->gn, ck.gn[1], ck.gn[2]));
+  /* A finished run restarted with (more) Gauss-Newton steps: the GN phase continues from the last step. */
+  if (tr->phase == KD_PHASE_DONE && tr->gn_steps > 0) {
+    if (tr->gn_start < 0) tr->gn_start = tr->step;
+    if (tr->step < tr->gn_start + tr->gn_steps) tr->phase = KD_PHASE_GN;
+  }
   tr->train_seconds_before = ck.train_seconds;
   tr->last_checkpoint_step = ck.step;
   if (ck.checkpoint_every != tr->checkpoint_every)

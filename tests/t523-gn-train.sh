@@ -4,7 +4,10 @@
 #    damping, and the loss after the GN phase is below the loss at the end of L-BFGS (every accepted LM step lowers
 #    it; a phase that does nothing or takes bad steps fails);
 #  - killed with SIGKILL after a checkpoint inside the GN phase (phase gn, with lambda and nu), -kd_restart finishes
-#    with parameters and loss history bitwise identical to the uninterrupted run (tolerance: none).
+#    with parameters and loss history bitwise identical to the uninterrupted run (tolerance: none);
+#  - a finished run without GN (-teacher_gn_steps 0), restarted with -teacher_gn_steps 10 -kd_restart, adds the GN
+#    phase and ends bitwise where the run with GN from the start ended (its checkpoint holds no damping: the GN
+#    phase starts from the options, as it does in one run).
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 np=2
@@ -67,4 +70,11 @@ hb = h5py.File("run/checkpoint_teacher.h5", "r")["loss_history"][...]
 assert np.array_equal(ha, hb), "loss history"
 print("resumed run: parameters and loss history bitwise identical")
 PY
-echo "PASS (killed after the checkpoint at step $stopped)"
+# A finished run without GN, extended by a restart with GN steps.
+rm -rf ext && mkdir -p ext && cp ref/reference.h5 ext/
+"$MPIEXEC" -n $np "$KDPINN" train -kd_out ext "${opts[@]}" -teacher_gn_steps 0 > ext1.log 2>&1 || { cat ext1.log; fail "run without GN failed"; }
+[ "$(step_of ext/checkpoint_teacher.h5)" = 80 ] || fail "the run without GN did not end at step 80"
+"$MPIEXEC" -n $np "$KDPINN" train -kd_out ext "${opts[@]}" -kd_restart > ext2.log 2>&1 || { cat ext2.log; fail "restart with GN steps failed"; }
+grep -q "restarting from checkpoint ext/checkpoint_teacher.h5 at step 80 (gn)" ext2.log || { cat ext2.log; fail "the finished run was not resumed in the GN phase"; }
+"$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" ref/teacher.h5 ext/teacher.h5 || fail "GN added by a restart differs from GN in one run"
+echo "PASS (killed after the checkpoint at step $stopped; GN added to a finished run by a restart)"
