@@ -63,7 +63,7 @@ PETSC_EXTERN PetscErrorCode KDTrainerGetTrainTime(KDTrainer, PetscReal *);
 PETSC_EXTERN PetscErrorCode KDTrainerGetTerms(KDTrainer, PetscInt *, const char *const **, const PetscReal **);
 PETSC_EXTERN PetscErrorCode KDTrainerGetStep(KDTrainer, PetscInt *);
 /* (tr, &adam_steps, &lbfgs_steps): the configured budget of the two phases */
-PETSC_EXTERN PetscErrorCode KDTrainerGetBudget(KDTrainer, PetscInt *, PetscInt *);
+PETSC_EXTERN PetscErrorCode KDTrainerGetBudget(KDTrainer, PetscInt *, PetscInt *, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDTrainerView(KDTrainer, PetscViewer);
 
 PETSC_EXTERN PetscErrorCode KDStageTrain(MPI_Comm);

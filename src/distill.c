@@ -1056,7 +1056,7 @@ static PetscErrorCode KDDistillObjective(void *ctx, PetscReal terms[], PetscReal
 
   PetscFunctionBegin;
   PetscCall(KDTrainerGetStep(dl->trainer, &step));
-  PetscCall(KDTrainerGetBudget(dl->trainer, &adam, NULL));
+  PetscCall(KDTrainerGetBudget(dl->trainer, &adam, NULL, NULL));
   dl->lambda = dl->w_physics * KDDistillScheduleWeight(dl->distill_steps, dl->ramp_steps, adam, step);
   PetscCall(KDDistillLossEvaluateLocal(dl, terms, grad));
   PetscFunctionReturn(0);
@@ -1071,7 +1071,7 @@ static PetscErrorCode KDDistillResidualSize(void *ctx, PetscInt *m)
 
   PetscFunctionBegin;
   PetscCall(KDTrainerGetStep(dl->trainer, &step));
-  PetscCall(KDTrainerGetBudget(dl->trainer, &adam, NULL));
+  PetscCall(KDTrainerGetBudget(dl->trainer, &adam, NULL, NULL));
   dl->lambda = dl->w_physics * KDDistillScheduleWeight(dl->distill_steps, dl->ramp_steps, adam, step);
   PetscCall(KDDistillLossGetResidualSize(dl, m));
   PetscFunctionReturn(0);
@@ -1084,7 +1084,7 @@ static PetscErrorCode KDDistillResidual(void *ctx, PetscInt start, PetscInt coun
 
   PetscFunctionBegin;
   PetscCall(KDTrainerGetStep(dl->trainer, &step));
-  PetscCall(KDTrainerGetBudget(dl->trainer, &adam, NULL));
+  PetscCall(KDTrainerGetBudget(dl->trainer, &adam, NULL, NULL));
   dl->lambda = dl->w_physics * KDDistillScheduleWeight(dl->distill_steps, dl->ramp_steps, adam, step);
   PetscCall(KDDistillLossResidualLocal(dl, start, count, r, J));
   PetscFunctionReturn(0);

@@ -259,7 +259,7 @@ static PetscErrorCode KDStageDistillStudent(MPI_Comm comm, const KDCommonOptions
   KDLoss sloss;
   KDDistillLoss dl;
   KDTrainer str;
-  PetscInt nparams, fparams, npoints[2], npde, adam, lbfgs, K1, K;
+  PetscInt nparams, fparams, npoints[2], npde, adam, lbfgs, gn, K1, K;
   PetscMPIInt size;
 
   PetscFunctionBegin;
@@ -286,7 +286,7 @@ static PetscErrorCode KDStageDistillStudent(MPI_Comm comm, const KDCommonOptions
   PetscCall(KDNetGetSizes(finer, NULL, NULL, &fparams));
   PetscCall(KDStageDistillWidthsString(*student, widths, sizeof(widths)));
   PetscCall(KDDistillLossGetSchedule(dl, &K1, &K));
-  PetscCall(KDTrainerGetBudget(str, &adam, &lbfgs));
+  PetscCall(KDTrainerGetBudget(str, &adam, &lbfgs, &gn));
   {
     const PetscReal *x;
     PetscCall(KDDistillLossGetPoints(dl, "cell", &npoints[0], &x));
@@ -294,13 +294,14 @@ static PetscErrorCode KDStageDistillStudent(MPI_Comm comm, const KDCommonOptions
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, npoints, 2, MPIU_INT, MPI_SUM, comm));
   }
   PetscCall(KDStageDistillCountPoints(comm, sloss, "pde", &npde));
-  PetscCall(PetscPrintf(
-      comm,
-      "kdpinn distill: %s (level %" PetscInt_FMT ", widths %s, %" PetscInt_FMT " parameters) from %s (%" PetscInt_FMT
-      " parameters), %d ranks: %" PetscInt_FMT " cell + %" PetscInt_FMT
-      " collocation distillation points, %" PetscInt_FMT " PDE points; Adam %" PetscInt_FMT
-      " (distill only %" PetscInt_FMT ", ramp %" PetscInt_FMT "), L-BFGS %" PetscInt_FMT "\n",
-      sname, l, widths, nparams, fname, fparams, size, npoints[0], npoints[1], npde, adam, K1, K, lbfgs));
+  PetscCall(PetscPrintf(comm,
+                        "kdpinn distill: %s (level %" PetscInt_FMT ", widths %s, %" PetscInt_FMT
+                        " parameters) from %s (%" PetscInt_FMT " parameters), %d ranks: %" PetscInt_FMT
+                        " cell + %" PetscInt_FMT " collocation distillation points, %" PetscInt_FMT
+                        " PDE points; Adam %" PetscInt_FMT " (distill only %" PetscInt_FMT ", ramp %" PetscInt_FMT
+                        "), L-BFGS %" PetscInt_FMT ", Gauss-Newton %" PetscInt_FMT "\n",
+                        sname, l, widths, nparams, fname, fparams, size, npoints[0], npoints[1], npde, adam, K1, K,
+                        lbfgs, gn));
   PetscCall(KDStageDistillFinish(comm, str, *student, sname, l, "distill", tinfo, opt->out, tparams));
   PetscCall(KDTrainerDestroy(&str));
   PetscCall(KDDistillLossDestroy(&dl));

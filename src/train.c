@@ -1028,8 +1028,9 @@ PetscErrorCode KDTrainerTrain(KDTrainer tr)
     PetscCallMPI(MPI_Comm_size(tr->comm, &size));
     PetscCall(PetscPrintf(tr->comm,
                           "%s: %" PetscInt_FMT " parameters, %" PetscInt_FMT
-                          " loss terms, %d ranks; Adam %" PetscInt_FMT " steps, then L-BFGS %" PetscInt_FMT " steps\n",
-                          tr->name, tr->n, tr->nterms, size, tr->adam_steps, tr->lbfgs_steps));
+                          " loss terms, %d ranks; Adam %" PetscInt_FMT " steps, then L-BFGS %" PetscInt_FMT
+                          " steps, then Gauss-Newton %" PetscInt_FMT " steps\n",
+                          tr->name, tr->n, tr->nterms, size, tr->adam_steps, tr->lbfgs_steps, tr->gn_steps));
   }
   if (tr->phase == KD_PHASE_ADAM) {
     while (tr->step < tr->adam_steps) {
@@ -1128,20 +1129,22 @@ PetscErrorCode KDTrainerGetTerms(KDTrainer tr, PetscInt *nterms, const char *con
 }
 
 /*@C
-  KDTrainerGetBudget - The configured step counts of the two phases (after KDTrainerSetFromOptions()), e.g. for an
+  KDTrainerGetBudget - The configured step counts of the three phases (after KDTrainerSetFromOptions()), e.g. for an
   objective whose weights follow a schedule over the Adam steps.
 
   Not collective
 
   Output Parameters:
 + adam_steps  - -<prefix>adam_steps (may be NULL)
-- lbfgs_steps - -<prefix>lbfgs_steps (may be NULL)
+. lbfgs_steps - -<prefix>lbfgs_steps (may be NULL)
+- gn_steps    - -<prefix>gn_steps (may be NULL)
 @*/
-PetscErrorCode KDTrainerGetBudget(KDTrainer tr, PetscInt *adam_steps, PetscInt *lbfgs_steps)
+PetscErrorCode KDTrainerGetBudget(KDTrainer tr, PetscInt *adam_steps, PetscInt *lbfgs_steps, PetscInt *gn_steps)
 {
   PetscFunctionBegin;
   if (adam_steps) *adam_steps = tr->adam_steps;
   if (lbfgs_steps) *lbfgs_steps = tr->lbfgs_steps;
+  if (gn_steps) *gn_steps = tr->gn_steps;
   PetscFunctionReturn(0);
 }
 
