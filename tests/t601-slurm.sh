@@ -226,12 +226,13 @@ rm -rf "$out"
 "$src/slurm/submit" --dry-run --stages "$stages" --kdpinn "$kdpinn" "${ranks[@]}" -o "$out" "$case_file" "${tiny[@]}" \
   > dry-run.sh || die "slurm/submit --dry-run failed"
 grep -q "sbatch " dry-run.sh && [ -z "$(squeue -h)" ] || die "--dry-run must print sbatch commands and submit nothing"
-# The default chain: twins as one array after train, students one job per level in turn, validate after both.
+# The default chain: twins as one array after solve (beside train), students one job per level in turn, validate after
+# both.
 "$src/slurm/submit" --dry-run --kdpinn "$kdpinn" "${ranks[@]}" -o "$out" "$case_file" "${tiny[@]}" -kd_chain chain \
   > dry-run-chain.sh || die "slurm/submit --dry-run (chain) failed"
 dry_job() { grep -E "^JOB_$1=" dry-run-chain.sh || die "the chain's dry run has no job $1"; }
-dry_job distill_scratch | grep -- "--dependency=afterok:\$JOB_train " | grep -- "--array=1-$((levels - 1)) " |
-  grep -q "KD_DISTILL_MODELS=scratch" || die "the chain's twins are not one array after train: $(dry_job distill_scratch)"
+dry_job distill_scratch | grep -- "--dependency=afterok:\$JOB_solve " | grep -- "--array=1-$((levels - 1)) " |
+  grep -q "KD_DISTILL_MODELS=scratch" || die "the chain's twins are not one array after solve: $(dry_job distill_scratch)"
 dry_job distill_L1 | grep -- "--dependency=afterok:\$JOB_train " | grep -- "--array=1 " |
   grep -q "KD_DISTILL_MODELS=student" || die "the chain's level-1 student does not follow train: $(dry_job distill_L1)"
 dry_job distill_L2 | grep -- "--dependency=afterok:\$JOB_distill_L1 " | grep -- "--array=2 " > /dev/null ||
