@@ -1049,15 +1049,24 @@ PetscErrorCode KDDistillLossView(KDDistillLoss dl, PetscViewer viewer)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode KDDistillObjective(void *ctx, PetscReal terms[], PetscReal grad[])
+/* The physics factor of the schedule at the trainer's current step: the objective and the Gauss-Newton rows use it. */
+static PetscErrorCode KDDistillLossSetScheduleStep(KDDistillLoss dl)
 {
-  KDDistillLoss dl = (KDDistillLoss) ctx;
   PetscInt step, adam;
 
   PetscFunctionBegin;
   PetscCall(KDTrainerGetStep(dl->trainer, &step));
   PetscCall(KDTrainerGetBudget(dl->trainer, &adam, NULL, NULL));
   dl->lambda = dl->w_physics * KDDistillScheduleWeight(dl->distill_steps, dl->ramp_steps, adam, step);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDDistillObjective(void *ctx, PetscReal terms[], PetscReal grad[])
+{
+  KDDistillLoss dl = (KDDistillLoss) ctx;
+
+  PetscFunctionBegin;
+  PetscCall(KDDistillLossSetScheduleStep(dl));
   PetscCall(KDDistillLossEvaluateLocal(dl, terms, grad));
   PetscFunctionReturn(0);
 }
@@ -1067,12 +1076,9 @@ static PetscErrorCode KDDistillObjective(void *ctx, PetscReal terms[], PetscReal
 static PetscErrorCode KDDistillResidualSize(void *ctx, PetscInt *m)
 {
   KDDistillLoss dl = (KDDistillLoss) ctx;
-  PetscInt step, adam;
 
   PetscFunctionBegin;
-  PetscCall(KDTrainerGetStep(dl->trainer, &step));
-  PetscCall(KDTrainerGetBudget(dl->trainer, &adam, NULL, NULL));
-  dl->lambda = dl->w_physics * KDDistillScheduleWeight(dl->distill_steps, dl->ramp_steps, adam, step);
+  PetscCall(KDDistillLossSetScheduleStep(dl));
   PetscCall(KDDistillLossGetResidualSize(dl, m));
   PetscFunctionReturn(0);
 }
@@ -1080,12 +1086,9 @@ static PetscErrorCode KDDistillResidualSize(void *ctx, PetscInt *m)
 static PetscErrorCode KDDistillResidual(void *ctx, PetscInt start, PetscInt count, PetscReal r[], PetscReal J[])
 {
   KDDistillLoss dl = (KDDistillLoss) ctx;
-  PetscInt step, adam;
 
   PetscFunctionBegin;
-  PetscCall(KDTrainerGetStep(dl->trainer, &step));
-  PetscCall(KDTrainerGetBudget(dl->trainer, &adam, NULL, NULL));
-  dl->lambda = dl->w_physics * KDDistillScheduleWeight(dl->distill_steps, dl->ramp_steps, adam, step);
+  PetscCall(KDDistillLossSetScheduleStep(dl));
   PetscCall(KDDistillLossResidualLocal(dl, start, count, r, J));
   PetscFunctionReturn(0);
 }

@@ -5,8 +5,7 @@ static const char help[] = "KDDistillLoss on small networks for burgers, heat an
                            "and each distillation term alone) against central differences, along directions and entry "
                            "by entry; the schedule.\n";
 
-#include "t410-loss-common.h"
-#include <kddistill.h>
+#include "t70-distill-common.h"
 
 /* Independent evaluation (KDNetEvaluate at explicitly built 3-point Gauss-Legendre nodes instead of the jet kernels and
    KDFilterJets): only the summation order differs, tolerance 1e-12 relative. */
@@ -73,7 +72,6 @@ static PetscErrorCode FilteredTeacher(KDNet teacher, PetscInt nin, PetscInt nout
 /* which: NULL = every term (physics at weight 0.6), or "out", "grad", "res" alone (physics weight 0). */
 static PetscErrorCode RunCase(const char *pde, const char *which)
 {
-  const PetscInt twidths[2] = {9, 6};
   KDReference ref;
   KDLoss phys;
   KDNet student, teacher;
@@ -105,30 +103,7 @@ static PetscErrorCode RunCase(const char *pde, const char *which)
     PetscCall(PetscSNPrintf(v, sizeof(v), "%g", (double) w[2]));
     PetscCall(PetscOptionsSetValue(NULL, "-student_w_res", v));
   }
-  PetscCall(TestReferenceCreate(PETSC_COMM_WORLD, pde, 2, &ref));
-  PetscCall(KDLossCreate(PETSC_COMM_WORLD, &phys));
-  PetscCall(KDLossSetOptionsPrefix(phys, "student_"));
-  PetscCall(KDLossSetReference(phys, ref, 1));
-  PetscCall(KDLossSetSeed(phys, 3));
-  PetscCall(TestNetCreate(PETSC_COMM_WORLD, phys, 5, &student));
-  PetscCall(KDLossSetNet(phys, student));
-  PetscCall(KDLossSetFromOptions(phys));
-  PetscCall(KDLossSetUp(phys));
-  PetscCall(KDNetCreate(PETSC_COMM_WORLD, &teacher));
-  PetscCall(KDNetSetArchitecture(teacher, 1, 2, twidths, 1));
-  PetscCall(KDLossConfigureNet(phys, teacher));
-  PetscCall(KDNetSetBlockSize(teacher, 16));
-  PetscCall(KDNetSetUp(teacher));
-  PetscCall(KDNetInitialize(teacher, 11));
-
-  PetscCall(KDDistillLossCreate(PETSC_COMM_WORLD, &dl));
-  PetscCall(KDDistillLossSetOptionsPrefix(dl, "student_"));
-  PetscCall(KDDistillLossSetNets(dl, student, teacher));
-  PetscCall(KDDistillLossSetPhysics(dl, phys, ref, 1));
-  PetscCall(KDDistillLossSetSeed(dl, 3));
-  PetscCall(KDDistillLossSetFilter(dl, KD_FILTER_BOX, 3));
-  PetscCall(KDDistillLossSetFromOptions(dl));
-  PetscCall(KDDistillLossSetUp(dl));
+  PetscCall(TestDistillLossCreate(pde, &ref, &phys, &student, &teacher, &dl));
   PetscCall(KDDistillLossSetPhysicsWeight(dl, lambda));
   PetscCall(KDDistillLossGetTerms(dl, &nterms, &names));
   PetscCall(KDNetGetSizes(student, &nin, &nout, &np));

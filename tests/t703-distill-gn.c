@@ -3,8 +3,7 @@ static const char help[] =
     "data term at a partial schedule weight): the squares of the rows summed over the ranks equal the loss, 2 J^T R\n"
     "equals its gradient, and every Jacobian entry matches central finite differences of the rows.\n";
 
-#include "t410-loss-common.h"
-#include <kddistill.h>
+#include "t70-distill-common.h"
 
 /* |R|^2 and the sum of the terms are the same squares summed in another order (and, at 2 ranks, reduced in another
    order): 1e-12 relative. 2 J^T R and the reverse-pass gradient are the same exact derivative summed in another
@@ -32,8 +31,7 @@ static PetscErrorCode Rows(KDDistillLoss dl, PetscInt m, PetscInt np, PetscReal 
 /* physics: the schedule weight of the PINN terms; wgrad: weight of the derivative match (0: no such rows) */
 static PetscErrorCode RunCase(const char *pde, PetscReal physics, PetscReal wgrad)
 {
-  const PetscInt twidths[2] = {9, 6};
-  const PetscReal h         = 1e-6;
+  const PetscReal h = 1e-6;
   KDReference ref;
   KDLoss phys;
   KDNet student, teacher;
@@ -46,29 +44,7 @@ static PetscErrorCode RunCase(const char *pde, PetscReal physics, PetscReal wgra
   PetscFunctionBegin;
   PetscCall(PetscSNPrintf(v, sizeof(v), "%g", (double) wgrad));
   PetscCall(PetscOptionsSetValue(NULL, "-student_w_grad", v));
-  PetscCall(TestReferenceCreate(PETSC_COMM_WORLD, pde, 2, &ref));
-  PetscCall(KDLossCreate(PETSC_COMM_WORLD, &phys));
-  PetscCall(KDLossSetOptionsPrefix(phys, "student_"));
-  PetscCall(KDLossSetReference(phys, ref, 1));
-  PetscCall(KDLossSetSeed(phys, 3));
-  PetscCall(TestNetCreate(PETSC_COMM_WORLD, phys, 5, &student));
-  PetscCall(KDLossSetNet(phys, student));
-  PetscCall(KDLossSetFromOptions(phys));
-  PetscCall(KDLossSetUp(phys));
-  PetscCall(KDNetCreate(PETSC_COMM_WORLD, &teacher));
-  PetscCall(KDNetSetArchitecture(teacher, 1, 2, twidths, 1));
-  PetscCall(KDLossConfigureNet(phys, teacher));
-  PetscCall(KDNetSetBlockSize(teacher, 16));
-  PetscCall(KDNetSetUp(teacher));
-  PetscCall(KDNetInitialize(teacher, 11));
-
-  PetscCall(KDDistillLossCreate(PETSC_COMM_WORLD, &dl));
-  PetscCall(KDDistillLossSetOptionsPrefix(dl, "student_"));
-  PetscCall(KDDistillLossSetNets(dl, student, teacher));
-  PetscCall(KDDistillLossSetPhysics(dl, phys, ref, 1));
-  PetscCall(KDDistillLossSetSeed(dl, 3));
-  PetscCall(KDDistillLossSetFromOptions(dl));
-  PetscCall(KDDistillLossSetUp(dl));
+  PetscCall(TestDistillLossCreate(pde, &ref, &phys, &student, &teacher, &dl));
   PetscCall(KDDistillLossSetPhysicsWeight(dl, physics));
   PetscCall(KDDistillLossGetTerms(dl, &nterms, NULL));
   PetscCall(KDNetGetSizes(student, NULL, NULL, &np));
