@@ -49,7 +49,8 @@ PETSC_EXTERN PetscErrorCode KDTrainerSetOptionsPrefix(KDTrainer, const char[]);
 PETSC_EXTERN PetscErrorCode KDTrainerSetName(KDTrainer, const char[]);
 PETSC_EXTERN PetscErrorCode KDTrainerSetNet(KDTrainer, KDNet);
 PETSC_EXTERN PetscErrorCode KDTrainerSetLoss(KDTrainer, KDLoss);
-PETSC_EXTERN PetscErrorCode KDTrainerSetObjective(KDTrainer, PetscInt, const char *const[], KDObjectiveFunction, void *);
+PETSC_EXTERN PetscErrorCode KDTrainerSetObjective(KDTrainer, PetscInt, const char *const[], KDObjectiveFunction,
+                                                  void *);
 /* Raw parameter buffer (length n, replicated on every rank) for a KDTrainerSetObjective() objective without a KDNet. */
 PETSC_EXTERN PetscErrorCode KDTrainerSetParameters(KDTrainer, PetscInt, PetscReal[]);
 /* Draws collocation set `epoch` for a KDTrainerSetObjective() objective (a KDLoss is resampled by KDLossResample). */
@@ -72,7 +73,8 @@ PETSC_EXTERN PetscErrorCode KDStageTrain(MPI_Comm);
 /* Residual rows of a block of points for a least-squares loss: for np points starting at point `offset` of the set,
    nr rows per point r[k * np + p] and, unless seed is NULL, their derivatives with respect to the point's own jet,
    seed[(k * nj + j) * np + p], j = o * nstreams + s, nj = nout * nstreams (zeroed by the caller). */
-typedef PetscErrorCode (*KDJetResidualFunction)(PetscInt, PetscInt, const PetscReal[], PetscReal[], PetscReal[], void *);
+typedef PetscErrorCode (*KDJetResidualFunction)(PetscInt, PetscInt, const PetscReal[], PetscReal[], PetscReal[],
+                                                void *);
 /* (net, spec, n, x, nr, f, ctx, rstart, rcount, r, J): rows rstart.. of the n * nr point-major rows, J row-major */
 PETSC_EXTERN PetscErrorCode KDNetResidualJacobian(KDNet, const KDJetSpec *, PetscInt, const PetscReal[], PetscInt,
                                                   KDJetResidualFunction, void *, PetscInt, PetscInt, PetscReal[],
@@ -91,6 +93,7 @@ PETSC_EXTERN PetscErrorCode KDGaussNewtonDestroy(KDGaussNewton *);
 PETSC_EXTERN PetscErrorCode KDGaussNewtonSetOptionsPrefix(KDGaussNewton, const char[]);
 PETSC_EXTERN PetscErrorCode KDGaussNewtonSetResidual(KDGaussNewton, PetscInt, PetscReal[], KDResidualSizeFunction,
                                                      KDResidualFunction, void *);
+PETSC_EXTERN PetscErrorCode KDGaussNewtonSetLoss(KDGaussNewton, PetscInt, PetscReal[], KDLoss);
 PETSC_EXTERN PetscErrorCode KDGaussNewtonSetFromOptions(KDGaussNewton);
 PETSC_EXTERN PetscErrorCode KDGaussNewtonSetUp(KDGaussNewton);
 PETSC_EXTERN PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton, PetscReal *);

@@ -308,6 +308,40 @@ PetscErrorCode KDGaussNewtonSetResidual(KDGaussNewton gn, PetscInt n, PetscReal 
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode KDGaussNewtonLossResidualSize(void *ctx, PetscInt *m)
+{
+  PetscFunctionBegin;
+  PetscCall(KDLossGetResidualSize((KDLoss) ctx, m));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDGaussNewtonLossResidual(void *ctx, PetscInt start, PetscInt count, PetscReal r[], PetscReal J[])
+{
+  PetscFunctionBegin;
+  PetscCall(KDLossResidualLocal((KDLoss) ctx, start, count, r, J));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGaussNewtonSetLoss - The least-squares objective of a KDLoss: its residual rows (KDLossResidualLocal()).
+
+  Logically collective
+
+  Input Parameters:
++ gn   - the solver
+. n    - number of parameters of the loss's network
+. x    - its parameter buffer (borrowed; updated in place by KDGaussNewtonStep())
+- loss - the loss, set up
+
+.seealso: KDGaussNewtonSetResidual(), KDTrainerSetLoss()
+@*/
+PetscErrorCode KDGaussNewtonSetLoss(KDGaussNewton gn, PetscInt n, PetscReal x[], KDLoss loss)
+{
+  PetscFunctionBegin;
+  PetscCall(KDGaussNewtonSetResidual(gn, n, x, KDGaussNewtonLossResidualSize, KDGaussNewtonLossResidual, loss));
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDGaussNewtonSetFromOptions - Reads the solver's options.
 

@@ -447,20 +447,6 @@ static PetscErrorCode KDTrainerResampleLoss(void *ctx, PetscInt epoch)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode KDTrainerLossResidualSize(void *ctx, PetscInt *m)
-{
-  PetscFunctionBegin;
-  PetscCall(KDLossGetResidualSize((KDLoss) ctx, m));
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode KDTrainerLossResidual(void *ctx, PetscInt start, PetscInt count, PetscReal r[], PetscReal J[])
-{
-  PetscFunctionBegin;
-  PetscCall(KDLossResidualLocal((KDLoss) ctx, start, count, r, J));
-  PetscFunctionReturn(0);
-}
-
 /*@C
   KDTrainerSetResidual - The least-squares rows of a KDTrainerSetObjective() objective, for the Gauss-Newton phase
   (-<prefix>gn_steps): the squares of the rows summed over the ranks must equal the objective's loss. A KDLoss
@@ -521,7 +507,7 @@ PetscErrorCode KDTrainerSetUp(KDTrainer tr)
                tr->prefix);
     PetscCall(KDGaussNewtonCreate(tr->comm, &tr->gn));
     PetscCall(KDGaussNewtonSetOptionsPrefix(tr->gn, tr->prefix));
-    if (tr->loss) PetscCall(KDGaussNewtonSetResidual(tr->gn, tr->n, tr->x, KDTrainerLossResidualSize, KDTrainerLossResidual, tr->loss));
+    if (tr->loss) PetscCall(KDGaussNewtonSetLoss(tr->gn, tr->n, tr->x, tr->loss));
     else PetscCall(KDGaussNewtonSetResidual(tr->gn, tr->n, tr->x, tr->rsize, tr->rfun, tr->rctx));
     PetscCall(KDGaussNewtonSetFromOptions(tr->gn));
   }

@@ -4,6 +4,16 @@
 #include <kdpde.h>
 #include <kdtrain.h>
 
+/* a == b to tol relative to |b|, or an error naming what was compared. */
+static inline PetscErrorCode CheckClose(const char *what, PetscReal a, PetscReal b, PetscReal tol)
+{
+  PetscFunctionBegin;
+  PetscCheck(PetscAbsReal(a - b) <= tol * PetscAbsReal(b), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "%s: %.16e vs %.16e (rel %.2e > %.0e)", what, (double) a, (double) b,
+             (double) (PetscAbsReal(a - b) / PetscAbsReal(b)), (double) tol);
+  PetscFunctionReturn(0);
+}
+
 /* Field values: f(name, t, x, y) in physical coordinates (t unused for cavity). */
 static PetscReal TestField(const char *name, PetscReal t, PetscReal x, PetscReal y)
 {

@@ -24,15 +24,6 @@ static PetscErrorCode LossValue(KDLoss loss, PetscReal terms[], PetscReal grad[]
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode CheckClose(const char *what, PetscReal a, PetscReal b, PetscReal tol)
-{
-  PetscFunctionBegin;
-  PetscCheck(PetscAbsReal(a - b) <= tol * PetscAbsReal(b), PETSC_COMM_SELF, PETSC_ERR_PLIB,
-             "%s: %.16e vs %.16e (rel %.2e > %.0e)", what, (double) a, (double) b,
-             (double) (PetscAbsReal(a - b) / PetscAbsReal(b)), (double) tol);
-  PetscFunctionReturn(0);
-}
-
 /* Independent check of the value terms: misfits from KDNetEvaluate at the term's points. */
 static PetscErrorCode CheckValueTerms(const char *pde, KDLoss loss, KDNet net, const char *const names[],
                                       PetscInt nterms, const PetscReal terms[], const PetscReal w[])

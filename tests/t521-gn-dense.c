@@ -1,7 +1,7 @@
 static const char help[] =
     "Gauss-Newton on ScaLAPACK against dense LAPACK: the damped step (J^T J + lambda D) delta = -J^T R of a Burgers\n"
-    "PINN loss computed on the BLACS grid of all ranks equals dpotrf/dpotrs on rank 0 with the gathered J; three LM steps on\n"
-    "all ranks give the loss of three LM steps on one process (PETSC_COMM_SELF) holding every point.\n";
+    "PINN loss computed on the BLACS grid of all ranks equals dpotrf/dpotrs on rank 0 with the gathered J; three\n"
+    "LM steps on all ranks give the loss of three LM steps on one process (PETSC_COMM_SELF) holding every point.\n";
 
 #include "t410-loss-common.h"
 #include <petscblaslapack.h>
@@ -29,20 +29,6 @@ static PetscErrorCode Build(MPI_Comm comm, KDReference *ref, KDLoss *loss, KDNet
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode RowsSize(void *ctx, PetscInt *m)
-{
-  PetscFunctionBegin;
-  PetscCall(KDLossGetResidualSize((KDLoss) ctx, m));
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode Rows(void *ctx, PetscInt start, PetscInt count, PetscReal r[], PetscReal J[])
-{
-  PetscFunctionBegin;
-  PetscCall(KDLossResidualLocal((KDLoss) ctx, start, count, r, J));
-  PetscFunctionReturn(0);
-}
-
 static PetscErrorCode GNCreate(MPI_Comm comm, KDLoss loss, KDNet net, KDGaussNewton *gn)
 {
   PetscInt np;
@@ -53,7 +39,7 @@ static PetscErrorCode GNCreate(MPI_Comm comm, KDLoss loss, KDNet net, KDGaussNew
   PetscCall(KDNetGetParameters(net, &theta));
   PetscCall(KDGaussNewtonCreate(comm, gn));
   PetscCall(KDGaussNewtonSetOptionsPrefix(*gn, "teacher_"));
-  PetscCall(KDGaussNewtonSetResidual(*gn, np, theta, RowsSize, Rows, loss));
+  PetscCall(KDGaussNewtonSetLoss(*gn, np, theta, loss));
   PetscCall(KDGaussNewtonSetFromOptions(*gn));
   PetscFunctionReturn(0);
 }
@@ -147,8 +133,8 @@ static PetscErrorCode Steps(KDGaussNewton gn, PetscInt k, PetscReal *F)
 int main(int argc, char **argv)
 {
   KDReference ref, ref1 = NULL;
-  KDLoss loss, loss1 = NULL;
-  KDNet net, net1 = NULL;
+  KDLoss loss, loss1    = NULL;
+  KDNet net, net1       = NULL;
   KDGaussNewton gn, gn1 = NULL;
   PetscMPIInt rank, size;
   PetscReal F0, F, F1 = 0;

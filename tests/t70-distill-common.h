@@ -36,3 +36,15 @@ static PetscErrorCode TestDistillLossCreate(const char *pde, KDReference *ref, K
   PetscCall(KDDistillLossSetUp(*dl));
   PetscFunctionReturn(0);
 }
+
+static PetscErrorCode TestDistillLossDestroy(KDReference *ref, KDLoss *phys, KDNet *student, KDNet *teacher,
+                                             KDDistillLoss *dl)
+{
+  PetscFunctionBegin;
+  PetscCall(KDDistillLossDestroy(dl));
+  PetscCall(KDLossDestroy(phys));
+  PetscCall(KDNetDestroy(teacher));
+  PetscCall(KDNetDestroy(student));
+  PetscCall(KDReferenceDestroy(ref));
+  PetscFunctionReturn(0);
+}

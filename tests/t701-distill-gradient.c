@@ -30,15 +30,6 @@ static PetscErrorCode Value(KDDistillLoss dl, PetscReal terms[], PetscReal grad[
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode CheckClose(const char *what, PetscReal a, PetscReal b, PetscReal tol)
-{
-  PetscFunctionBegin;
-  PetscCheck(PetscAbsReal(a - b) <= tol * PetscAbsReal(b), PETSC_COMM_SELF, PETSC_ERR_PLIB,
-             "%s: %.16e vs %.16e (rel %.2e > %.0e)", what, (double) a, (double) b,
-             (double) (PetscAbsReal(a - b) / PetscAbsReal(b)), (double) tol);
-  PetscFunctionReturn(0);
-}
-
 /* T~ values by brute force: the teacher at the 3^nin Gauss-Legendre nodes of the (shrunk) box, weights (5, 8, 5)/18. */
 static PetscErrorCode FilteredTeacher(KDNet teacher, PetscInt nin, PetscInt nout, const PetscReal lo[],
                                       const PetscReal hi[], const PetscReal width[], PetscInt n, const PetscReal x[],
@@ -203,11 +194,7 @@ static PetscErrorCode RunCase(const char *pde, const char *which)
                         " params, loss %.6e, gradient vs central differences: max rel err %.2e\n",
                         pde, which ? which : "all", nterms, np, (double) L, (double) worst));
   PetscCall(PetscFree3(grad, gwork, dir));
-  PetscCall(KDDistillLossDestroy(&dl));
-  PetscCall(KDLossDestroy(&phys));
-  PetscCall(KDNetDestroy(&teacher));
-  PetscCall(KDNetDestroy(&student));
-  PetscCall(KDReferenceDestroy(&ref));
+  PetscCall(TestDistillLossDestroy(&ref, &phys, &student, &teacher, &dl));
   PetscFunctionReturn(0);
 }
 

@@ -107,11 +107,7 @@ static PetscErrorCode RunCase(const char *pde, PetscReal physics, PetscReal wgra
                         (double) (ferr / jmax)));
   PetscCall(PetscFree(g2));
   PetscCall(PetscFree5(grad, r, J, rp, rm));
-  PetscCall(KDDistillLossDestroy(&dl));
-  PetscCall(KDLossDestroy(&phys));
-  PetscCall(KDNetDestroy(&teacher));
-  PetscCall(KDNetDestroy(&student));
-  PetscCall(KDReferenceDestroy(&ref));
+  PetscCall(TestDistillLossDestroy(&ref, &phys, &student, &teacher, &dl));
   PetscFunctionReturn(0);
 }
 
