@@ -1,4 +1,5 @@
 #include "trainimpl.h"
+#include "netimpl.h" /* the weights of a network, for weight decay */
 #include <petsctao.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,6 +46,13 @@ struct _p_KDTrainer {
   void *rctx;
   KDGaussNewton gn;
   PetscInt gn_start;
+  /* Weight decay (-<prefix>weight_decay): one more loss term, alpha sum_{i in D} x_i^2 / |D| over the decayed
+     parameters D, added once (by rank 0) to the local terms and, for Gauss-Newton, as |D| more rows
+     sqrt(alpha / |D|) x_i of rank 0 after the objective's own rows. */
+  PetscReal weight_decay;
+  PetscBool weight_decay_first;
+  PetscInt ndecay, *decay_index; /* D */
+  PetscInt nterms_objective;     /* terms the objective itself fills: nterms without the weight-decay term */
 
   PetscInt n;   /* number of parameters */
   PetscReal *x; /* parameters (borrowed) */
@@ -176,6 +184,7 @@ PetscErrorCode KDTrainerDestroy(KDTrainer *tr)
   PetscCall(PetscFree(t->v));
   PetscCall(PetscFree(t->history));
   PetscCall(PetscFree(t->chunk_x));
+  PetscCall(PetscFree(t->decay_index));
   PetscCall(VecDestroy(&t->xtao));
   PetscCall(KDGaussNewtonDestroy(&t->gn));
   PetscCall(PetscFree(t));
@@ -395,6 +404,15 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
                             "KDTrainerSetFromOptions", tr->lbfgs_steps, &tr->lbfgs_steps, NULL));
   PetscCall(PetscOptionsInt("-gn_steps", "Gauss-Newton (Levenberg-Marquardt) steps after L-BFGS",
                             "KDTrainerSetFromOptions", tr->gn_steps, &tr->gn_steps, NULL));
+  PetscCall(
+      PetscOptionsReal("-weight_decay",
+                       "Weight decay alpha: adds the loss term alpha |w|^2 / dim(w) over the weights w of a network "
+                       "(all parameters of a raw buffer), in every phase, Gauss-Newton included (0: none)",
+                       "KDTrainerSetFromOptions", tr->weight_decay, &tr->weight_decay, NULL));
+  PetscCall(PetscOptionsBool("-weight_decay_first",
+                             "Decay the first layer's weights too (by default a network's decay takes the weights of "
+                             "every layer but the first, which maps the coordinates and stays float32 in every export)",
+                             "KDTrainerSetFromOptions", tr->weight_decay_first, &tr->weight_decay_first, NULL));
   PetscCall(PetscOptionsInt("-resample_every", "Draw a new collocation set every K Adam steps (0: never)",
                             "KDTrainerSetFromOptions", tr->resample_every, &tr->resample_every, NULL));
   PetscCall(PetscOptionsInt("-checkpoint_every",
@@ -423,6 +441,7 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
   PetscCheck(tr->adam_steps >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sadam_steps must be >= 0", tr->prefix);
   PetscCheck(tr->lbfgs_steps >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slbfgs_steps must be >= 0", tr->prefix);
   PetscCheck(tr->gn_steps >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sgn_steps must be >= 0", tr->prefix);
+  PetscCheck(tr->weight_decay >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sweight_decay must be >= 0", tr->prefix);
   PetscCheck(tr->lr0 > 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sadam_lr must be positive", tr->prefix);
   PetscCheck(tr->beta1 >= 0 && tr->beta1 < 1 && tr->beta2 >= 0 && tr->beta2 < 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-%sadam_beta1 and -%sadam_beta2 must be in [0, 1)", tr->prefix, tr->prefix);
@@ -465,6 +484,57 @@ PetscErrorCode KDTrainerSetResidual(KDTrainer tr, KDResidualSizeFunction size, K
   PetscFunctionReturn(0);
 }
 
+/* The Gauss-Newton rows of the trainer's objective: the objective's own rows (a KDLoss's, or KDTrainerSetResidual()'s),
+   then on rank 0 the weight-decay rows sqrt(alpha / |D|) x_i, i in D, each with one Jacobian entry sqrt(alpha / |D|).
+ */
+static PetscErrorCode KDTrainerObjectiveResidualSize(KDTrainer tr, PetscInt *m)
+{
+  PetscFunctionBegin;
+  if (tr->loss)
+    PetscCall(KDLossGetResidualSize(tr->loss, m));
+  else
+    PetscCall((*tr->rsize)(tr->rctx, m));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDTrainerResidualSize(void *ctx, PetscInt *m)
+{
+  KDTrainer tr = (KDTrainer) ctx;
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  PetscCall(KDTrainerObjectiveResidualSize(tr, m));
+  PetscCallMPI(MPI_Comm_rank(tr->comm, &rank));
+  if (!rank && tr->weight_decay > 0) *m += tr->ndecay;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDTrainerResidual(void *ctx, PetscInt start, PetscInt count, PetscReal r[], PetscReal J[])
+{
+  KDTrainer tr = (KDTrainer) ctx;
+  PetscInt mobj, nobj;
+  const PetscReal c = PetscSqrtReal(tr->weight_decay / (PetscReal) tr->ndecay);
+
+  PetscFunctionBegin;
+  PetscCall(KDTrainerObjectiveResidualSize(tr, &mobj));
+  nobj = PetscMax(0, PetscMin(count, mobj - start));
+  if (nobj > 0) {
+    if (tr->loss)
+      PetscCall(KDLossResidualLocal(tr->loss, start, nobj, r, J));
+    else
+      PetscCall((*tr->rfun)(tr->rctx, start, nobj, r, J));
+  }
+  for (PetscInt k = nobj; k < count; k++) {
+    const PetscInt i = tr->decay_index[start + k - mobj]; /* the parameter of this decay row */
+    r[k]             = c * tr->x[i];
+    if (J) {
+      PetscCall(PetscArrayzero(J + k * tr->n, tr->n));
+      J[k * tr->n + i] = c;
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDTrainerSetUp - Sizes the trainer from its net (or raw buffer) and loss; allocates the optimizer state.
 
@@ -493,6 +563,27 @@ PetscErrorCode KDTrainerSetUp(KDTrainer tr)
   }
   PetscCheck(tr->loss || tr->objective, tr->comm, PETSC_ERR_ORDER,
              "KDTrainer %s has no objective: call KDTrainerSetLoss() or KDTrainerSetObjective()", tr->name);
+  tr->nterms_objective = tr->nterms;
+  if (tr->weight_decay > 0) {
+    PetscCheck(tr->nterms < KD_LOSS_MAX_TERMS, tr->comm, PETSC_ERR_ARG_OUTOFRANGE,
+               "-%sweight_decay: the objective already has the most loss terms a trainer takes (%d)", tr->prefix,
+               KD_LOSS_MAX_TERMS);
+    PetscCall(PetscStrallocpy("weight_decay", &tr->term_names[tr->nterms]));
+    tr->nterms++;
+    PetscCall(PetscMalloc1(tr->n, &tr->decay_index));
+    tr->ndecay = 0;
+    if (tr->net) {
+      PetscInt nw;
+      const PetscInt *w;
+      PetscCall(KDNetGetWidths(tr->net, &nw, &w));
+      for (PetscInt k = tr->weight_decay_first ? 0 : 1; k < nw - 1; k++)
+        for (PetscInt e = 0; e < w[k] * w[k + 1]; e++) tr->decay_index[tr->ndecay++] = tr->net->woff[k] + e;
+    } else
+      for (PetscInt i = 0; i < tr->n; i++) tr->decay_index[tr->ndecay++] = i;
+    PetscCheck(tr->ndecay > 0, tr->comm, PETSC_ERR_ARG_WRONG,
+               "-%sweight_decay: a network of one layer has no weights to decay unless -%sweight_decay_first",
+               tr->prefix, tr->prefix);
+  }
   PetscCheck(!tr->resample_every || tr->resample, tr->comm, PETSC_ERR_ARG_WRONG,
              "-%sresample_every needs a loss that can draw new points", tr->prefix);
   PetscCheck(tr->n + tr->nterms + 1 < PETSC_MPI_INT_MAX, tr->comm, PETSC_ERR_ARG_OUTOFRANGE,
@@ -507,8 +598,12 @@ PetscErrorCode KDTrainerSetUp(KDTrainer tr)
                tr->prefix);
     PetscCall(KDGaussNewtonCreate(tr->comm, &tr->gn));
     PetscCall(KDGaussNewtonSetOptionsPrefix(tr->gn, tr->prefix));
-    if (tr->loss) PetscCall(KDGaussNewtonSetLoss(tr->gn, tr->n, tr->x, tr->loss));
-    else PetscCall(KDGaussNewtonSetResidual(tr->gn, tr->n, tr->x, tr->rsize, tr->rfun, tr->rctx));
+    if (tr->weight_decay > 0)
+      PetscCall(KDGaussNewtonSetResidual(tr->gn, tr->n, tr->x, KDTrainerResidualSize, KDTrainerResidual, tr));
+    else if (tr->loss)
+      PetscCall(KDGaussNewtonSetLoss(tr->gn, tr->n, tr->x, tr->loss));
+    else
+      PetscCall(KDGaussNewtonSetResidual(tr->gn, tr->n, tr->x, tr->rsize, tr->rfun, tr->rctx));
     PetscCall(KDGaussNewtonSetFromOptions(tr->gn));
   }
   PetscCall(PetscMalloc1(tr->history_capacity * (1 + tr->nterms), &tr->history));
@@ -557,6 +652,20 @@ static PetscErrorCode KDTrainerEvaluate(KDTrainer tr, PetscReal *f)
     PetscCall(KDLossEvaluateLocal(tr->loss, terms, g));
   else
     PetscCall((*tr->objective)(tr->objective_ctx, terms, g));
+  if (tr->weight_decay > 0) {
+    PetscMPIInt rank;
+    PetscCallMPI(MPI_Comm_rank(tr->comm, &rank));
+    if (!rank) {
+      const PetscReal c = tr->weight_decay / (PetscReal) tr->ndecay;
+      PetscReal s       = 0;
+      for (PetscInt d = 0; d < tr->ndecay; d++) {
+        const PetscInt i = tr->decay_index[d];
+        s += tr->x[i] * tr->x[i];
+        g[i] += 2 * c * tr->x[i];
+      }
+      terms[tr->nterms_objective] = c * s;
+    }
+  }
   PetscCall(PetscLogEventEnd(KD_TRAINER_EVALUATE, 0, 0, 0, 0));
   PetscCall(PetscLogEventBegin(KD_TRAINER_ALLREDUCE, 0, 0, 0, 0));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, tr->buffer, (PetscMPIInt) (n + nt + 1), MPIU_REAL, MPI_SUM, tr->comm));
@@ -701,7 +810,7 @@ static PetscErrorCode KDTrainerCheckpointWrite(KDTrainer tr)
   ck.lr               = tr->lr;
   ck.gn[0]            = (PetscReal) tr->gn_start;
   if (tr->gn) PetscCall(KDGaussNewtonGetDamping(tr->gn, &ck.gn[1], &ck.gn[2]));
-  ck.train_seconds    = tr->train_seconds_before + (PetscReal) (now - tr->time_start);
+  ck.train_seconds = tr->train_seconds_before + (PetscReal) (now - tr->time_start);
   /* The one quantity the ranks do not share bitwise: take rank 0's clock, so that the replicas' checksums agree. */
   PetscCallMPI(MPI_Bcast(&ck.train_seconds, 1, MPIU_REAL, 0, tr->comm));
   ck.params  = tr->x;
@@ -757,13 +866,13 @@ static PetscErrorCode KDTrainerCheckpointRestore(KDTrainer tr)
   tr->step     = 0;
   for (PetscInt s = 0; s < ck.nhistory; s++)
     PetscCall(KDTrainerRecord(tr, ck.history[s * (1 + ck.nterms)], ck.history + s * (1 + ck.nterms) + 1, 0));
-  tr->phase                = (KDTrainerPhase) phase;
-  tr->step                 = ck.step;
-  tr->epoch                = ck.epoch;
-  tr->adam_t               = ck.adam_step;
-  tr->lbfgs_start          = ck.lbfgs_start;
-  tr->lr                   = ck.lr;
-  tr->gn_start             = (PetscInt) ck.gn[0];
+  tr->phase       = (KDTrainerPhase) phase;
+  tr->step        = ck.step;
+  tr->epoch       = ck.epoch;
+  tr->adam_t      = ck.adam_step;
+  tr->lbfgs_start = ck.lbfgs_start;
+  tr->lr          = ck.lr;
+  tr->gn_start    = (PetscInt) ck.gn[0];
   /* A run without Gauss-Newton saves no damping (factor 0): the new run's GN then starts from its options. */
   if (tr->gn && ck.gn[0] >= 0 && ck.gn[2] >= 1) PetscCall(KDGaussNewtonSetDamping(tr->gn, ck.gn[1], ck.gn[2]));
   /* A finished run restarted with (more) Gauss-Newton steps: the GN phase continues from the last step. */
@@ -955,7 +1064,8 @@ static PetscErrorCode KDTrainerGaussNewtonStep(KDTrainer tr)
   PetscCall(KDTrainerRecord(tr, f, tr->buffer + tr->n, PetscSqrtReal(gnorm2)));
   PetscCall(KDTrainerMonitor(tr, PETSC_FALSE));
   if (!accepted) {
-    PetscCall(PetscPrintf(tr->comm, "%s: Gauss-Newton stopped at step %" PetscInt_FMT ": no damping decreased the loss\n",
+    PetscCall(PetscPrintf(tr->comm,
+                          "%s: Gauss-Newton stopped at step %" PetscInt_FMT ": no damping decreased the loss\n",
                           tr->name, tr->step));
     tr->phase = KD_PHASE_DONE;
   }
@@ -1191,6 +1301,10 @@ PetscErrorCode KDTrainerView(KDTrainer tr, PetscViewer viewer)
       "L-BFGS (TAO, options -%stao_*): %" PetscInt_FMT " steps, memory restarted every %" PetscInt_FMT " steps\n",
       tr->prefix, tr->lbfgs_steps, tr->checkpoint_every > 0 ? tr->checkpoint_every : tr->lbfgs_steps));
   PetscCall(PetscViewerASCIIPrintf(viewer, "Gauss-Newton: %" PetscInt_FMT " steps\n", tr->gn_steps));
+  if (tr->weight_decay > 0)
+    PetscCall(PetscViewerASCIIPrintf(
+        viewer, "weight decay %g over %" PetscInt_FMT " parameters (%s)\n", (double) tr->weight_decay, tr->ndecay,
+        !tr->net ? "all" : (tr->weight_decay_first ? "all weights" : "weights after the first layer")));
   if (tr->gn) PetscCall(KDGaussNewtonView(tr->gn, viewer));
   PetscCall(PetscViewerASCIIPrintf(
       viewer, "resample every %" PetscInt_FMT " steps; checkpoint every %" PetscInt_FMT " steps to %s\n",
