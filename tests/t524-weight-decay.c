@@ -6,7 +6,7 @@ static const char help[] =
     "  - by L-BFGS alone: checks the decay term's gradient;\n"
     "and report the two loss terms (objective, weight_decay) that the minimizer gives.\n";
 
-#include <kdtrain.h>
+#include "t52-gn-linear.h"
 #include <petscblaslapack.h>
 #include <string.h>
 
@@ -17,48 +17,6 @@ static const char help[] =
 #define GN_TOL 1e-10
 #define LBFGS_TOL 1e-6
 #define ALPHA 20.0
-
-#define M 300
-#define N 40
-
-typedef struct {
-  MPI_Comm comm;
-  PetscInt start, m; /* this rank's rows */
-  PetscReal *p;      /* parameters (the trainer's buffer) */
-} Problem;
-
-static PetscReal Entry(PetscInt i, PetscInt j)
-{
-  return (KDRandomUniform(3, 1, i * N + j) - 0.5) * (1.0 + 9.0 * j / (N - 1));
-}
-static PetscReal Rhs(PetscInt i)
-{
-  return KDRandomUniform(3, 2, i) - 0.5 + 0.1 * i / M;
-}
-
-static PetscErrorCode RowsSize(void *ctx, PetscInt *m)
-{
-  PetscFunctionBegin;
-  *m = ((Problem *) ctx)->m;
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode Rows(void *ctx, PetscInt start, PetscInt count, PetscReal r[], PetscReal J[])
-{
-  Problem *pb = (Problem *) ctx;
-
-  PetscFunctionBegin;
-  for (PetscInt q = 0; q < count; q++) {
-    const PetscInt i = pb->start + start + q;
-    PetscReal s      = -Rhs(i);
-    for (PetscInt j = 0; j < N; j++) {
-      s += Entry(i, j) * pb->p[j];
-      if (J) J[q * N + j] = Entry(i, j);
-    }
-    r[q] = s;
-  }
-  PetscFunctionReturn(0);
-}
 
 /* This rank's share of |A p - b|^2 and its gradient 2 A^T (A p - b). */
 static PetscErrorCode Objective(void *ctx, PetscReal terms[], PetscReal grad[])
@@ -134,17 +92,11 @@ int main(int argc, char **argv)
 {
   Problem pb;
   PetscReal p[N], terms[2], *A, *b, *work, plain = 0, moved = 0;
-  PetscInt mm = PETSC_DECIDE, Mg = M;
   PetscBLASInt m = M + N, n = N, one = 1, lwork = 64 * (M + N), info;
   char alpha[32];
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
-  PetscCall(PetscSplitOwnership(PETSC_COMM_WORLD, &mm, &Mg));
-  PetscCallMPI(MPI_Scan(&mm, &pb.start, 1, MPIU_INT, MPI_SUM, PETSC_COMM_WORLD));
-  pb.comm = PETSC_COMM_WORLD;
-  pb.start -= mm;
-  pb.m = mm;
-  pb.p = p;
+  PetscCall(ProblemSetUp(PETSC_COMM_WORLD, p, &pb));
 
   /* the ridge solution: dgels of the stacked system, column-major; and the plain least-squares one, to show that the
      decay matters at this alpha */
