@@ -51,7 +51,8 @@ struct _p_KDTrainer {
      sqrt(alpha / |D|) x_i of rank 0 after the objective's own rows. */
   PetscReal weight_decay;
   PetscBool weight_decay_first;
-  PetscInt ndecay, *decay_index; /* D */
+  PetscReal weight_decay_norm;   /* |D|, the same on every rank */
+  PetscInt ndecay, *decay_index; /* D; on rank 0 only (0 elsewhere), so that the term is added once */
   PetscInt nterms_objective;     /* terms the objective itself fills: nterms without the weight-decay term */
 
   PetscInt n;   /* number of parameters */
@@ -500,12 +501,10 @@ static PetscErrorCode KDTrainerObjectiveResidualSize(KDTrainer tr, PetscInt *m)
 static PetscErrorCode KDTrainerResidualSize(void *ctx, PetscInt *m)
 {
   KDTrainer tr = (KDTrainer) ctx;
-  PetscMPIInt rank;
 
   PetscFunctionBegin;
   PetscCall(KDTrainerObjectiveResidualSize(tr, m));
-  PetscCallMPI(MPI_Comm_rank(tr->comm, &rank));
-  if (!rank && tr->weight_decay > 0) *m += tr->ndecay;
+  *m += tr->ndecay;
   PetscFunctionReturn(0);
 }
 
@@ -513,7 +512,6 @@ static PetscErrorCode KDTrainerResidual(void *ctx, PetscInt start, PetscInt coun
 {
   KDTrainer tr = (KDTrainer) ctx;
   PetscInt mobj, nobj;
-  const PetscReal c = PetscSqrtReal(tr->weight_decay / (PetscReal) tr->ndecay);
 
   PetscFunctionBegin;
   PetscCall(KDTrainerObjectiveResidualSize(tr, &mobj));
@@ -525,8 +523,9 @@ static PetscErrorCode KDTrainerResidual(void *ctx, PetscInt start, PetscInt coun
       PetscCall((*tr->rfun)(tr->rctx, start, nobj, r, J));
   }
   for (PetscInt k = nobj; k < count; k++) {
-    const PetscInt i = tr->decay_index[start + k - mobj]; /* the parameter of this decay row */
-    r[k]             = c * tr->x[i];
+    const PetscInt i  = tr->decay_index[start + k - mobj]; /* the parameter of this decay row */
+    const PetscReal c = PetscSqrtReal(tr->weight_decay / tr->weight_decay_norm);
+    r[k]              = c * tr->x[i];
     if (J) {
       PetscCall(PetscArrayzero(J + k * tr->n, tr->n));
       J[k * tr->n + i] = c;
@@ -570,6 +569,8 @@ PetscErrorCode KDTrainerSetUp(KDTrainer tr)
                KD_LOSS_MAX_TERMS);
     PetscCall(PetscStrallocpy("weight_decay", &tr->term_names[tr->nterms]));
     tr->nterms++;
+    PetscMPIInt rank;
+    PetscCallMPI(MPI_Comm_rank(tr->comm, &rank));
     PetscCall(PetscMalloc1(tr->n, &tr->decay_index));
     tr->ndecay = 0;
     if (tr->net) {
@@ -583,6 +584,8 @@ PetscErrorCode KDTrainerSetUp(KDTrainer tr)
     PetscCheck(tr->ndecay > 0, tr->comm, PETSC_ERR_ARG_WRONG,
                "-%sweight_decay: a network of one layer has no weights to decay unless -%sweight_decay_first",
                tr->prefix, tr->prefix);
+    tr->weight_decay_norm = (PetscReal) tr->ndecay;
+    if (rank) tr->ndecay = 0;
   }
   PetscCheck(!tr->resample_every || tr->resample, tr->comm, PETSC_ERR_ARG_WRONG,
              "-%sresample_every needs a loss that can draw new points", tr->prefix);
@@ -598,12 +601,7 @@ PetscErrorCode KDTrainerSetUp(KDTrainer tr)
                tr->prefix);
     PetscCall(KDGaussNewtonCreate(tr->comm, &tr->gn));
     PetscCall(KDGaussNewtonSetOptionsPrefix(tr->gn, tr->prefix));
-    if (tr->weight_decay > 0)
-      PetscCall(KDGaussNewtonSetResidual(tr->gn, tr->n, tr->x, KDTrainerResidualSize, KDTrainerResidual, tr));
-    else if (tr->loss)
-      PetscCall(KDGaussNewtonSetLoss(tr->gn, tr->n, tr->x, tr->loss));
-    else
-      PetscCall(KDGaussNewtonSetResidual(tr->gn, tr->n, tr->x, tr->rsize, tr->rfun, tr->rctx));
+    PetscCall(KDGaussNewtonSetResidual(tr->gn, tr->n, tr->x, KDTrainerResidualSize, KDTrainerResidual, tr));
     PetscCall(KDGaussNewtonSetFromOptions(tr->gn));
   }
   PetscCall(PetscMalloc1(tr->history_capacity * (1 + tr->nterms), &tr->history));
@@ -652,19 +650,15 @@ static PetscErrorCode KDTrainerEvaluate(KDTrainer tr, PetscReal *f)
     PetscCall(KDLossEvaluateLocal(tr->loss, terms, g));
   else
     PetscCall((*tr->objective)(tr->objective_ctx, terms, g));
-  if (tr->weight_decay > 0) {
-    PetscMPIInt rank;
-    PetscCallMPI(MPI_Comm_rank(tr->comm, &rank));
-    if (!rank) {
-      const PetscReal c = tr->weight_decay / (PetscReal) tr->ndecay;
-      PetscReal s       = 0;
-      for (PetscInt d = 0; d < tr->ndecay; d++) {
-        const PetscInt i = tr->decay_index[d];
-        s += tr->x[i] * tr->x[i];
-        g[i] += 2 * c * tr->x[i];
-      }
-      terms[tr->nterms_objective] = c * s;
+  if (tr->ndecay > 0) {
+    const PetscReal c = tr->weight_decay / tr->weight_decay_norm;
+    PetscReal s       = 0;
+    for (PetscInt d = 0; d < tr->ndecay; d++) {
+      const PetscInt i = tr->decay_index[d];
+      s += tr->x[i] * tr->x[i];
+      g[i] += 2 * c * tr->x[i];
     }
+    terms[tr->nterms_objective] = c * s;
   }
   PetscCall(PetscLogEventEnd(KD_TRAINER_EVALUATE, 0, 0, 0, 0));
   PetscCall(PetscLogEventBegin(KD_TRAINER_ALLREDUCE, 0, 0, 0, 0));
@@ -1303,7 +1297,8 @@ PetscErrorCode KDTrainerView(KDTrainer tr, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "Gauss-Newton: %" PetscInt_FMT " steps\n", tr->gn_steps));
   if (tr->weight_decay > 0)
     PetscCall(PetscViewerASCIIPrintf(
-        viewer, "weight decay %g over %" PetscInt_FMT " parameters (%s)\n", (double) tr->weight_decay, tr->ndecay,
+        viewer, "weight decay %g over %" PetscInt_FMT " parameters (%s)\n", (double) tr->weight_decay,
+        (PetscInt) tr->weight_decay_norm,
         !tr->net ? "all" : (tr->weight_decay_first ? "all weights" : "weights after the first layer")));
   if (tr->gn) PetscCall(KDGaussNewtonView(tr->gn, viewer));
   PetscCall(PetscViewerASCIIPrintf(
