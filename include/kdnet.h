@@ -20,7 +20,8 @@ typedef struct _p_KDNet *KDNet;
 
 typedef enum {
   KD_ACTIVATION_TANH,
-  KD_ACTIVATION_SIN
+  KD_ACTIVATION_SIN,
+  KD_ACTIVATION_ISRU
 } KDActivation;
 PETSC_EXTERN const char *const KDActivations[];
 

@@ -228,6 +228,8 @@ static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char pa
     act = KD_ACTIVATION_TANH;
   else if (!strcmp(str, "sin"))
     act = KD_ACTIVATION_SIN;
+  else if (!strcmp(str, "isru"))
+    act = KD_ACTIVATION_ISRU;
   else
     SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: unknown activation '%s'", path, str);
 

@@ -1,7 +1,7 @@
 #include "netimpl.h"
 #include <stdint.h>
 
-const char *const KDActivations[] = {"tanh", "sin", "KDActivation", "KD_ACTIVATION_", NULL};
+const char *const KDActivations[] = {"tanh", "sin", "isru", "KDActivation", "KD_ACTIVATION_", NULL};
 
 static PetscLogEvent KD_NetForward = -1, KD_NetBackward = -1, KD_NetEvaluate = -1;
 
@@ -144,7 +144,7 @@ PetscErrorCode KDNetSetArchitecture(KDNet net, PetscInt nin, PetscInt nhidden, c
   Logically collective
 
   Options Database Key:
-. -<prefix>activation tanh|sin
+. -<prefix>activation tanh|sin|isru
 @*/
 PetscErrorCode KDNetSetActivation(KDNet net, KDActivation act)
 {
@@ -227,7 +227,7 @@ PetscErrorCode KDNetSetBlockSize(KDNet net, PetscInt bs)
 
   Options Database Keys (with the network's prefix):
 + -widths w1,w2,...     - hidden layer widths (default: the current ones, 20,20,20 for a new network)
-. -activation tanh|sin  - hidden-layer activation (default tanh)
+. -activation tanh|sin|isru - hidden-layer activation (default tanh)
 . -net_block_size <n>   - points per block of the kernels (default 128)
 - -net_view             - view the network after KDNetSetUp()
 @*/

@@ -41,3 +41,6 @@ PETSC_INTERN PetscErrorCode KDNetLogEventsGet_Private(PetscLogEvent *, PetscLogE
 PETSC_INTERN PetscLogDouble KDNetFlopsPerPoint_Private(KDNet, PetscInt, PetscBool);
 /* The vectorized tanh of the kernels, y[i] = tanh(x[i]); exported (not public) for its test against libm. */
 PETSC_EXTERN void KDTanhArray(PetscInt, const PetscReal[], PetscReal[]);
+/* The same for the inverse square root unit, y[i] = x[i] / sqrt(1 + x[i]^2): the kernels' path, or (portable) the one
+   of machines without AVX-512. */
+PETSC_EXTERN void KDIsruArray(PetscInt, const PetscReal[], PetscReal[], PetscBool);

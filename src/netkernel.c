@@ -4,6 +4,9 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 /*
   The jet kernels. For a block of nb points and S streams every layer is one GEMM, W (out x in) times the stacked
@@ -14,7 +17,8 @@
   else is stored and nothing is allocated here.
 
   Activation derivatives from the stored values: tanh: s' = 1 - a^2, s'' = -2 a s', s''' = -2 s' (s' - 2 a^2);
-  sin: s' = cos z, s'' = -a, s''' = -s'.
+  sin: s' = cos z, s'' = -a, s''' = -s'; isru (a = z r, r = 1/sqrt(1 + z^2), so r^2 = 1 - a^2): s' = r^3,
+  s'' = -3 a r^4, s''' = (15 a^2 - 3) r^2 s'.
 */
 
 /* Multiply-add, fused where the CPU has FMA: the library is compiled as ISO C (-std=c11), under which GCC does not
@@ -66,9 +70,86 @@ static inline PetscReal KDTanh(PetscReal x)
   return copysign(t, x);
 }
 
+/* 1/sqrt(1 + v^2) for 0 <= v <= 1e8 (the callers clamp |x| to 1e8, where isru is 1 to the last bit): the integer
+   estimate from the bits of a = 1 + v^2 (the exponent halved and negated, relative error below 3.5%), then
+   four Newton steps r <- r (3/2 - a r^2 / 2), each squaring the error (3.5e-2, 1.8e-3, 5e-6, 4e-11, then round-off).
+   No division, no square root, no libm call: the loops that call it vectorize. */
+static inline PetscReal KDIsruRsqrt(PetscReal v)
+{
+  PetscReal a = KDFma(v, v, 1.0), h = 0.5 * a, r;
+  uint64_t bits;
+
+  memcpy(&bits, &a, sizeof(bits));
+  bits = UINT64_C(0x5FE6EB50C7B537A9) - (bits >> 1);
+  memcpy(&r, &bits, sizeof(r));
+  r = r * KDFma(-h * r, r, 1.5);
+  r = r * KDFma(-h * r, r, 1.5);
+  r = r * KDFma(-h * r, r, 1.5);
+  r = r * KDFma(-h * r, r, 1.5);
+  return r;
+}
+
+/* The inverse square root unit, isru(x) = x / sqrt(1 + x^2): tanh's shape (odd, bounded by 1, slope 1 at 0, smooth)
+   at a fraction of its cost (no exponential, no division), and the activation is most of a small network's time
+   (docs/benchmarks.md, "Distillation"). Accurate to a few ulp; NaN stays NaN. */
+static inline PetscReal KDIsru(PetscReal x)
+{
+  PetscReal ax = PetscAbsReal(x);
+  ax           = ax > 1e8 ? 1e8 : ax;
+  return copysign(ax * KDIsruRsqrt(ax), x);
+}
+
+/* isru over a row: z[p] += b, a[p] = isru(z[p]) and, if r is not NULL, r[p] = 1/sqrt(1 + z[p]^2) (|z| clamped as
+   KDIsru does). a may be z. With AVX-512 the start of the Newton steps is the hardware estimate (vrsqrt14pd, relative
+   error below 2^-14), after which two steps reach round-off (5.6e-9, then 5e-17), eight points at a time with a masked
+   tail, so that every point of a row takes the same path; elsewhere KDIsruRsqrt. Both are within a few ulp of
+   x / sqrt(1 + x^2) (t305), not always equal to each other. */
+static void KDIsruRow(PetscInt n, PetscReal b, PetscReal *z, PetscReal *a, PetscReal *r)
+{
+#if defined(__AVX512F__)
+  const __m512d vb = _mm512_set1_pd(b), one = _mm512_set1_pd(1.0), half = _mm512_set1_pd(0.5),
+                three2 = _mm512_set1_pd(1.5), big = _mm512_set1_pd(1e8),
+                sign = _mm512_castsi512_pd(_mm512_set1_epi64((long long) UINT64_C(0x8000000000000000)));
+  for (PetscInt p = 0; p < n; p += 8) {
+    const __mmask8 m = n - p >= 8 ? (__mmask8) 0xff : (__mmask8) ((1u << (n - p)) - 1u);
+    const __m512d zz = _mm512_add_pd(_mm512_maskz_loadu_pd(m, z + p), vb);
+    /* min(1e8, |z|) keeps NaN: the second operand is returned when one is NaN */
+    const __m512d az = _mm512_min_pd(big, _mm512_andnot_pd(sign, zz)), q = _mm512_fmadd_pd(az, az, one),
+                  h = _mm512_mul_pd(half, q);
+    __m512d rr      = _mm512_rsqrt14_pd(q);
+    rr              = _mm512_mul_pd(rr, _mm512_fnmadd_pd(_mm512_mul_pd(h, rr), rr, three2));
+    rr              = _mm512_mul_pd(rr, _mm512_fnmadd_pd(_mm512_mul_pd(h, rr), rr, three2));
+    _mm512_mask_storeu_pd(z + p, m, zz);
+    _mm512_mask_storeu_pd(a + p, m, _mm512_or_pd(_mm512_mul_pd(az, rr), _mm512_and_pd(sign, zz)));
+    if (r) _mm512_mask_storeu_pd(r + p, m, rr);
+  }
+#else
+  /* two loops, so that neither has a conditional store (which GCC does not vectorize) */
+  if (r)
+    for (PetscInt p = 0; p < n; p++) {
+      const PetscReal zz = z[p] + b, az0 = PetscAbsReal(zz), az = az0 > 1e8 ? 1e8 : az0, rr = KDIsruRsqrt(az);
+      z[p] = zz;
+      a[p] = copysign(az * rr, zz);
+      r[p] = rr;
+    }
+  else
+    for (PetscInt p = 0; p < n; p++) a[p] = KDIsru(z[p] + b);
+#endif
+}
+
 void KDTanhArray(PetscInt n, const PetscReal *restrict x, PetscReal *restrict y)
 {
   for (PetscInt i = 0; i < n; i++) y[i] = KDTanh(x[i]);
+}
+
+void KDIsruArray(PetscInt n, const PetscReal x[], PetscReal y[], PetscBool portable)
+{
+  if (portable)
+    for (PetscInt i = 0; i < n; i++) y[i] = KDIsru(x[i]);
+  else {
+    PetscCallVoid(PetscArraycpy(y, x, n));
+    KDIsruRow(n, -0.0, y, y, NULL); /* x + (-0) is x, signed zeros included */
+  }
 }
 
 /* Hidden-layer forward pass over m rows: adds the bias to the value stream, applies the activation and propagates
@@ -90,6 +171,14 @@ static void KDJetActivate(KDActivation act, PetscInt m, PetscInt S, PetscInt nin
         a[p]  = t;
         d[p]  = s1;
         t2[p] = -2.0 * t * s1;
+      }
+    } else if (act == KD_ACTIVATION_ISRU) {
+      KDIsruRow(nb, bo, z, a, d);
+      /* s' = r^3; s'' from a alone (r^2 = 1 - a^2), as the adjoint computes it */
+      for (PetscInt p = 0; p < nb; p++) {
+        const PetscReal q2 = 1.0 - a[p] * a[p];
+        d[p]               = d[p] * d[p] * d[p];
+        t2[p]              = -3.0 * a[p] * q2 * q2;
       }
     } else {
       for (PetscInt p = 0; p < nb; p++) {
@@ -133,6 +222,13 @@ static void KDJetActivateAdjoint(KDActivation act, PetscInt m, PetscInt S, Petsc
       for (PetscInt p = 0; p < nb; p++) {
         t2[p] = -2.0 * a[p] * d[p];
         t3[p] = -2.0 * d[p] * (d[p] - 2.0 * a[p] * a[p]);
+        g0[p] *= d[p];
+      }
+    } else if (act == KD_ACTIVATION_ISRU) {
+      for (PetscInt p = 0; p < nb; p++) {
+        const PetscReal q2 = 1.0 - a[p] * a[p];
+        t2[p]              = -3.0 * a[p] * q2 * q2;
+        t3[p]              = (15.0 * a[p] * a[p] - 3.0) * q2 * d[p];
         g0[p] *= d[p];
       }
     } else {
@@ -282,6 +378,8 @@ PetscErrorCode KDNetEvaluateBlock_Private(KDNet net, PetscInt nb, const PetscRea
         const PetscReal bo    = b[o];
         if (net->activation == KD_ACTIVATION_TANH)
           for (PetscInt p = 0; p < nb; p++) z[p] = KDTanh(z[p] + bo);
+        else if (net->activation == KD_ACTIVATION_ISRU)
+          KDIsruRow(nb, bo, z, z, NULL);
         else
           for (PetscInt p = 0; p < nb; p++) z[p] = sin(z[p] + bo);
       }

@@ -52,7 +52,7 @@ class MLP(torch.nn.Module):
         super().__init__()
         with h5py.File(path, "r") as f:
             a = f.attrs
-            self.act = {"tanh": torch.tanh, "sin": torch.sin}[text(a["activation"])]
+            self.act = {"tanh": torch.tanh, "sin": torch.sin, "isru": lambda z: z * torch.rsqrt(1.0 + z * z)}[text(a["activation"])]
             widths = [int(w) for w in np.atleast_1d(a["widths"])]
             lo, hi = np.atleast_1d(a["input_lo"]), np.atleast_1d(a["input_hi"])
             self.register_buffer("a", torch.tensor(2.0 / (hi - lo), dtype=torch.float64))

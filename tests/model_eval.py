@@ -14,7 +14,8 @@ def evaluate(path, x):
     with h5py.File(path, "r") as f:
         a = f.attrs
         act = a["activation"]
-        act = {"tanh": np.tanh, "sin": np.sin}[act.decode() if isinstance(act, bytes) else str(act)]
+        act = act.decode() if isinstance(act, bytes) else str(act)
+        act = {"tanh": np.tanh, "sin": np.sin, "isru": lambda z: z / np.sqrt(1.0 + z * z)}[act]
         widths = np.atleast_1d(a["widths"])
         lo, hi = np.atleast_1d(a["input_lo"]), np.atleast_1d(a["input_hi"])
         scale, shift = np.atleast_1d(a["output_scale"]), np.atleast_1d(a["output_shift"])

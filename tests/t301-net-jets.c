@@ -1,8 +1,8 @@
 static const char help[] =
     "Every jet component (first and second derivatives, pure and mixed) against finite differences of the value.\n";
 
-/* For tanh and sin, 2 and 3 inputs, 1 and 3 outputs, a 3-hidden-layer network on a box that is not [-1, 1] with an
-   output scaling: the jets of KDNetJetForward (derivatives with respect to the physical inputs) are compared with
+/* For tanh, sin and isru, 2 and 3 inputs, 1 and 3 outputs, a 3-hidden-layer network on a box that is not [-1, 1] with
+   an output scaling: the jets of KDNetJetForward (derivatives with respect to the physical inputs) are compared with
    fourth-order central differences of KDNetEvaluate.
 
    Step and tolerance. The step is h_i = 1e-3 (hi_i - lo_i) (2e-3 in the network's [-1, 1] coordinates). First
@@ -116,10 +116,9 @@ int main(int argc, char **argv)
   PetscReal worst = 0;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
-  for (int a = 0; a < 2; a++)
+  for (int a = 0; a < 3; a++)
     for (PetscInt nin = 2; nin <= 3; nin++)
-      for (PetscInt nout = 1; nout <= 3; nout += 2)
-        PetscCall(CheckJets(a ? KD_ACTIVATION_SIN : KD_ACTIVATION_TANH, nin, nout, &worst));
+      for (PetscInt nout = 1; nout <= 3; nout += 2) PetscCall(CheckJets((KDActivation) a, nin, nout, &worst));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "largest relative difference of a derivative stream: %.2e (tolerance 1e-7)\n",
                         (double) worst));
   PetscCall(PetscFinalize());

@@ -157,8 +157,8 @@ int main(int argc, char **argv)
   const PetscInt w2[2] = {6, 5}, w1[1] = {5};
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
-  for (int a = 0; a < 2; a++) {
-    const KDActivation act = a ? KD_ACTIVATION_SIN : KD_ACTIVATION_TANH;
+  for (int a = 0; a < 3; a++) {
+    const KDActivation act = (KDActivation) a;
     PetscCall(CheckEntries(act, 2, 2, w2, 2));
     PetscCall(CheckEntries(act, 3, 1, w1, 1));
     PetscCall(CheckDirection(act));

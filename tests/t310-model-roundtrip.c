@@ -1,7 +1,8 @@
 static const char help[] = "Model files: write on several ranks, load, and compare everything.\n"
                            "  -dump: also write points.txt and the KDNetEvaluate values for tests/model_eval.py\n";
 
-/* Two models: sin, 2 inputs -> 3 outputs (hidden 9,7), and tanh, 3 inputs -> 1 output (hidden 6,6,5), each with a
+/* Three models: sin, 2 inputs -> 3 outputs (hidden 9,7), tanh, 3 inputs -> 1 output (hidden 6,6,5), and isru, 2 inputs
+   -> 1 output (hidden 6,6,5), each with a
    non-trivial input box, output scaling and PDE parameters. After KDNetWrite and KDNetLoad the loaded network must
    be the same bit for bit: architecture, activation, bounds, scaling, every parameter, the descriptive info, and the
    values at 50 points. No temporary file may remain, and writing over an existing file must work. Exact equality is
@@ -114,6 +115,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-dump", &dump, NULL));
   PetscCall(RoundTrip("model_sin.h5", KD_ACTIVATION_SIN, 2, 2, wa, 3, dump));
   PetscCall(RoundTrip("model_tanh.h5", KD_ACTIVATION_TANH, 3, 3, wb, 1, dump));
+  PetscCall(RoundTrip("model_isru.h5", KD_ACTIVATION_ISRU, 2, 3, wb, 1, dump));
   PetscCall(PetscFinalize());
   return 0;
 }

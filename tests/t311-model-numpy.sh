@@ -7,6 +7,6 @@
 set -euo pipefail
 exe=$1
 "$MPIEXEC" -n 2 --oversubscribe "$exe" -dump
-for m in model_sin.h5 model_tanh.h5; do
+for m in model_sin.h5 model_tanh.h5 model_isru.h5; do
   "${KD_PYTHON:-python3}" "$KD_SOURCE_DIR/tests/model_eval.py" "$m" "$m.points.txt" "$m.values.txt" 1e-12
 done

@@ -2,15 +2,18 @@ static const char help[] =
     "Exported C against the library: f64, f32 and int8 kernels compiled by the system C compiler.\n"
     "  -cc <cc>            C compiler (default cc)\n"
     "  -cflags <flags>     its flags (default -O2)\n"
-    "  -model_out <file>   only write the first test network as a model file and exit\n";
+    "  -model_out <file>   only write the first test network as a model file and exit\n"
+    "  -model_activation <tanh|sin|isru>  its activation (default tanh)\n";
 
 /*
   For networks of several shapes (a cavity-like 2 -> 20,20 -> 3 student, a teacher-like 2 -> 64x4 -> 1, odd widths
-  3 -> 7,5,9 -> 2 that leave an unpaired int8 product, and a sin network; int8 also with per-unit activation scales) the
+  3 -> 7,5,9 -> 2 that leave an unpaired int8 product, a sin network and an isru student; int8 also with per-unit
+  activation scales) the
   exported source is compiled into a shared object, loaded with dlopen, and compared with the library at random points
   of the input box; the batch sizes (1, 15, 16, 64, 1000 + 37) cover the full blocks, the padded tail blocks and both
   together. Tolerances: f64  max |y_c - y_lib| <= 1e-12 max |y_lib|: the same double arithmetic, the same tanh
-  algorithm; only the order of the sums (the library uses BLAS) and FMA contraction differ, a few ulp per layer
+  algorithm (isru: the portable one of the library; with AVX-512 the library's differs by a few ulp); only the order of
+  the sums (the library uses BLAS) and FMA contraction differ, a few ulp per layer
   (~1e-15). f32  max |y_c - y_lib| <= 1e-5 max |y_lib|: float rounding (6e-8) amplified by the dot products of at most
   64 terms over 5 layers stays near 1e-6. int8 (16-bit activation levels, the default, and 8-bit) (a) against
   KDQuantizedNetEvaluate(), the scheme in double: relative L2 <= 1e-3 (bound: the integer sums are exact in both; the
@@ -205,7 +208,9 @@ int main(int argc, char **argv)
   if (flg) {
     KDNet net;
     KDModelInfo info;
-    PetscCall(TestNetCreate(PETSC_COMM_WORLD, 2, 2, student, 3, KD_ACTIVATION_TANH, 10, &net));
+    PetscEnum act = (PetscEnum) KD_ACTIVATION_TANH;
+    PetscCall(PetscOptionsGetEnum(NULL, NULL, "-model_activation", KDActivations, &act, NULL));
+    PetscCall(TestNetCreate(PETSC_COMM_WORLD, 2, 2, student, 3, (KDActivation) act, 10, &net));
     ModelInfo(2, 3, &info);
     PetscCall(KDNetWrite(net, model, &info));
     PetscCall(KDNetDestroy(&net));
@@ -214,6 +219,8 @@ int main(int argc, char **argv)
     PetscCall(CheckNet(cc, cflags, "teacher", 2, 4, teacher, 1, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 16));
     PetscCall(CheckNet(cc, cflags, "odd", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 16));
     PetscCall(CheckNet(cc, cflags, "sine", 2, 2, sinw, 1, KD_ACTIVATION_SIN, KD_INT8_SCALE_LAYER, 16));
+    PetscCall(CheckNet(cc, cflags, "isru", 2, 2, student, 3, KD_ACTIVATION_ISRU, KD_INT8_SCALE_LAYER, 16));
+    PetscCall(CheckNet(cc, cflags, "isru_unit", 2, 2, student, 3, KD_ACTIVATION_ISRU, KD_INT8_SCALE_CHANNEL, 16));
     PetscCall(CheckNet(cc, cflags, "student_unit", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_CHANNEL, 16));
     PetscCall(CheckNet(cc, cflags, "odd_unit", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_CHANNEL, 16));
     PetscCall(CheckNet(cc, cflags, "student_a8", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 8));

@@ -1,23 +1,27 @@
 #!/bin/bash
 # The exported kernels vectorize: GCC's vectorization report (-fopt-info-vec-optimized) must list every loop over the
-# points of a layer (the lines "for (p = 0; p < 64; p++) {" of the 64-point block and "< 8" of the tail block):
+# points of a layer (the lines "for (p = 0; p < 64; p++) {" of the 64-point block and "< 8" of the tail block), for a
+# tanh and an isru student:
 #  - at -O3 -march=native for f64, f32 and int8;
-#  - at plain -O2 (baseline x86-64) for f32 and int8, and at -O2 -march=x86-64-v2 for f64 (its tanh compares 64-bit
-#    integers, which baseline SSE2 lacks; docs/export.md).
+#  - at plain -O2 (baseline x86-64) for f32 and int8, and at -O2 -march=x86-64-v2 for f64 (its tanh and isru compare
+#    64-bit integers, which baseline SSE2 lacks; docs/export.md).
 # The report format is GCC's; with another compiler the test is skipped (exit 77).
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 cc=${CC:-cc}
 macros=$($cc -dM -E - < /dev/null 2>/dev/null)
 grep -q __GNUC__ <<< "$macros" && ! grep -q __clang__ <<< "$macros" || { echo "SKIP: $cc is not GCC"; exit 77; }
-rm -rf exp model.h5 *.log
-"$1" -model_out model.h5 > model.log 2>&1 || { cat model.log; fail "writing the model"; }
-for prec in f64 f32 int8; do
-  "$KDPINN" export -kd_model model.h5 -kd_precision $prec -o exp -kd_export_name s_$prec > export-$prec.log 2>&1 || { cat export-$prec.log; fail "export $prec"; }
+rm -rf exp model-*.h5 *.log
+for act in tanh isru; do
+  "$1" -model_out model-$act.h5 -model_activation $act > model-$act.log 2>&1 || { cat model-$act.log; fail "writing the $act model"; }
+  for prec in f64 f32 int8; do
+    "$KDPINN" export -kd_model model-$act.h5 -kd_precision $prec -o exp -kd_export_name ${act}_$prec > export-$act-$prec.log 2>&1 ||
+      { cat export-$act-$prec.log; fail "export $act $prec"; }
+  done
 done
-check() { # precision flags...
+check() { # activation_precision flags...
   local prec=$1; shift
-  local src=exp/s_$prec.c lines n=0
+  local src=exp/$prec.c lines n=0
   lines=$(grep -nE '^    for \(p = 0; p < [0-9]+; p\+\+\) \{$' "$src" | cut -d: -f1)
   [ -n "$lines" ] || fail "$prec: no layer loops found in $src"
   $cc "$@" -std=c99 -fopt-info-vec-optimized -c "$src" -o /dev/null > vec.log 2>&1 || { cat vec.log; fail "$prec: compile with $*"; }
@@ -27,8 +31,10 @@ check() { # precision flags...
   done
   echo "$prec ($*): all $n layer loops vectorized"
 }
-for prec in f64 f32 int8; do check $prec -O3 -march=native; done
-check f32 -O2
-check int8 -O2
-check f64 -O2 -march=x86-64-v2
+for act in tanh isru; do
+  for prec in f64 f32 int8; do check ${act}_$prec -O3 -march=native; done
+  check ${act}_f32 -O2
+  check ${act}_int8 -O2
+  check ${act}_f64 -O2 -march=x86-64-v2
+done
 echo PASS
