@@ -80,6 +80,13 @@ static inline PetscReal KDActivate(KDActivation act, PetscReal z)
   }
 }
 
+/* Whether the int8 kernel clamps the pre-activation (tanh and isru: monotone and bounded by 1), so that the level
+   needs no clamp of its own. */
+static inline PetscBool KDActivationClamped(KDActivation act)
+{
+  return act == KD_ACTIVATION_TANH || act == KD_ACTIVATION_ISRU ? PETSC_TRUE : PETSC_FALSE;
+}
+
 /* The activation's derivative at pre-activation z with value a: tanh 1 - a^2, isru (1 - a^2)^(3/2), sin cos z. */
 static inline PetscReal KDActivateDerivative(KDActivation act, PetscReal z, PetscReal a)
 {
@@ -668,6 +675,30 @@ static void KDEmitInt8Array(KDEmitter *e, const char *label, PetscInt n, const i
   KDEmit(e, "};\n");
 }
 
+/* int8: the pre-activation clamp of tanh and isru, whose bound per unit (the zlim arrays) is also the clamp of the
+   activation level. */
+static void KDEmitClamp(KDEmitter *e, const char *act, const char *range)
+{
+  KDEmit(e,
+         "/* The pre-activation z with |z| clamped to lim (bits of a positive float, per unit): an integer minimum of "
+         "the bits of\n"
+         "   |z| (no branch, no floating-point select, so the loops vectorize at -O2). lim is at most %s, the range of "
+         "the %s\n"
+         "   above, and small enough that %s(lim) is within a quarter level of the largest level: this one clamp is "
+         "also the\n"
+         "   clamp of the activation level. */\n"
+         "static inline float %s_clamp(float z, uint32_t lim)\n{\n"
+         "  uint32_t zb, sb;\n"
+         "  memcpy(&zb, &z, sizeof(zb));\n"
+         "  sb = zb & 0x80000000u;\n"
+         "  zb ^= sb;\n"
+         "  zb = zb < lim ? zb : lim;\n"
+         "  zb |= sb;\n"
+         "  memcpy(&z, &zb, sizeof(z));\n"
+         "  return z;\n}\n\n",
+         range, act, act, e->name);
+}
+
 /* The activation as a static inline function of the kernel's type. tanh is computed as libkdpinn computes it (the
    expm1 form, vectorizable: no libm call), in double for f64 and with float constants for f32/int8:
      tanh|x| = em1 / (em1 + 2),  em1 = expm1(2|x|) = 2^k (1 + q) - 1,  q = expm1(r) by its Taylor polynomial,
@@ -686,7 +717,7 @@ static void KDEmitActivation(KDEmitter *e, KDActivation act, PetscReal lmaxr)
       KDEmit(e, "static inline float %s_act(float x) { return sinf(x); }\n\n", N);
   } else if (act == KD_ACTIVATION_ISRU) {
     /* 1/sqrt(1 + v^2) from the integer estimate of its bits and Newton steps, as libkdpinn computes it without
-       AVX-512 (four steps in double, three in float: the estimate's 3.5% error squared each step, 3e-11 after three);
+       AVX-512 (four steps in double, three in f32: the estimate's 3.5% error squared each step, 3e-11 after three);
        |x| clamped by an integer minimum of its bits (1e8 in double, 1e4 in float: isru is 1 there to the last bit
        and v^2 does not overflow), NaN passed through by a bit mask. */
     if (e->prec == KD_PRECISION_F64)
@@ -716,7 +747,26 @@ static void KDEmitActivation(KDEmitter *e, KDActivation act, PetscReal lmaxr)
              "  memcpy(&t, &tb, sizeof(t));\n"
              "  return t;\n}\n\n",
              N);
-    else
+    else if (e->prec == KD_PRECISION_INT8) {
+      /* int8: z is clamped first (KDEmitClamp), so neither the clamp to 1e4 nor NaN's mask is needed here, nor |z|
+         (1 + z^2 is even in z); and two Newton steps (relative error below 5e-6 = 1.5 (1.75e-3)^2, a sixth of a 16-bit
+         level) instead of three: the level is all int8 keeps, and the clamp bound's lmax + 1/4 still rounds to lmax.
+         The activation is most of the kernel's time (three steps: 760 fps, two: 920, cavity student 2 x 16). */
+      KDEmit(e,
+             "/* isru(z) = z / sqrt(1 + z^2) in float for the clamped pre-activation; no libm call, no branch. */\n"
+             "static inline float %s_isru(float z)\n{\n"
+             "  const float a = z * z + 1.0f, h = 0.5f * a;\n"
+             "  uint32_t rb;\n"
+             "  float r;\n"
+             "  memcpy(&rb, &a, sizeof(rb));\n"
+             "  rb = 0x5f375a86u - (rb >> 1);\n"
+             "  memcpy(&r, &rb, sizeof(r));\n"
+             "  r = r * (1.5f - (h * r) * r);\n"
+             "  r = r * (1.5f - (h * r) * r);\n"
+             "  return z * r;\n}\n\n",
+             N);
+      KDEmitClamp(e, "isru", "1e4");
+    } else
       KDEmit(e,
              "/* isru(x) = x / sqrt(1 + x^2) in float; no libm call, no branch. */\n"
              "static inline float %s_act(float x)\n{\n"
@@ -738,6 +788,7 @@ static void KDEmitActivation(KDEmitter *e, KDActivation act, PetscReal lmaxr)
              "  r = r * (1.5f - (h * r) * r);\n"
              "  t = v * r;\n"
              "  memcpy(&tb, &t, sizeof(tb));\n"
+             "  tb = tb < 0x3f800000u ? tb : 0x3f800000u; /* min(t, 1): near 1 the rounding can exceed it */\n"
              "  tb = (xb & nan) | ((tb | sb) & ~nan);\n"
              "  memcpy(&t, &tb, sizeof(t));\n"
              "  return t;\n}\n\n",
@@ -824,24 +875,7 @@ static void KDEmitActivation(KDEmitter *e, KDActivation act, PetscReal lmaxr)
              "  return t;\n}\n\n",
              N, N);
     else
-      KDEmit(e,
-             "/* The pre-activation z with |z| clamped to lim (bits of a positive float, per unit): an integer minimum "
-             "of the bits of\n"
-             "   |z| (no branch, no floating-point select, so the loops vectorize at -O2). lim is at most 7.9, the "
-             "range of the tanh\n"
-             "   above, and small enough that tanh(lim) is within a quarter level of the largest level: this one clamp "
-             "is also the\n"
-             "   clamp of the activation level. */\n"
-             "static inline float %s_clamp(float z, uint32_t lim)\n{\n"
-             "  uint32_t zb, sb;\n"
-             "  memcpy(&zb, &z, sizeof(zb));\n"
-             "  sb = zb & 0x80000000u;\n"
-             "  zb ^= sb;\n"
-             "  zb = zb < lim ? zb : lim;\n"
-             "  zb |= sb;\n"
-             "  memcpy(&z, &zb, sizeof(z));\n"
-             "  return z;\n}\n\n",
-             N);
+      KDEmitClamp(e, "tanh", "7.9");
   }
   if (e->prec == KD_PRECISION_INT8) {
     const float lmax = (float) lmaxr;
@@ -856,10 +890,10 @@ static void KDEmitActivation(KDEmitter *e, KDActivation act, PetscReal lmaxr)
            "nearest, ties to\n"
            "   even, by the float addition of 1.5 * 2^23 (the unit in the last place of the sum is 1)%s */\n"
            "static inline float %s_level(float v)\n{\n",
-           act == KD_ACTIVATION_TANH ? "; |v| <= lmax + 1/4 by the clamp\n   of the pre-activation"
-                                     : ", after clamping |v| to lmax\n   by an integer minimum of its bits",
+           KDActivationClamped(act) ? "; |v| <= lmax + 1/4 by the clamp\n   of the pre-activation"
+                                    : ", after clamping |v| to lmax\n   by an integer minimum of its bits",
            N);
-    if (act != KD_ACTIVATION_TANH)
+    if (!KDActivationClamped(act))
       KDEmit(e,
              "  uint32_t vb, sb;\n"
              "  memcpy(&vb, &v, sizeof(vb));\n"
@@ -917,7 +951,7 @@ static PetscErrorCode KDEmitBlock(KDEmitter *e, KDNet net, KDQuantizedNet q, Pet
   const PetscInt L = net->nlayers, nin = net->widths[0];
   const char *N = e->name, *T = e->prec == KD_PRECISION_F64 ? "double" : "float",
              *one         = e->prec == KD_PRECISION_F64 ? "" : "f";
-  const PetscBool tanhact = net->activation == KD_ACTIVATION_TANH ? PETSC_TRUE : PETSC_FALSE;
+  const PetscBool clamped = KDActivationClamped(net->activation);
   PetscInt wmax           = 0, *start;
 
   PetscFunctionBegin;
@@ -959,7 +993,7 @@ static PetscErrorCode KDEmitBlock(KDEmitter *e, KDNet net, KDQuantizedNet q, Pet
       KDEmit(e, "    const %s c = %s_b%d[o];\n", T, N, (int) k);
     if (level) {
       KDEmit(e, "    const float inv = %s_inv%d[o];\n", N, (int) (k + 1));
-      if (tanhact) KDEmit(e, "    const uint32_t lim = %s_zlim%d[o];\n", N, (int) (k + 1));
+      if (clamped) KDEmit(e, "    const uint32_t lim = %s_zlim%d[o];\n", N, (int) (k + 1));
     }
     if (last) KDEmit(e, "    %s *restrict yo = y + o * ldy;\n", T);
     if (nb < KD_EXPORT_BLOCK) KDEmit(e, "    %s_LOOP\n", e->macro);
@@ -995,8 +1029,9 @@ static PetscErrorCode KDEmitBlock(KDEmitter *e, KDNet net, KDQuantizedNet q, Pet
     }
     if (level) {
       /* the activation, then the level for the next layer */
-      if (tanhact)
-        KDEmit(e, "      %s[o * %d + p] = %s_level(%s_tanh79(%s_clamp(z, lim)) * inv);\n", dst, (int) nb, N, N, N);
+      if (clamped)
+        KDEmit(e, "      %s[o * %d + p] = %s_level(%s_%s(%s_clamp(z, lim)) * inv);\n", dst, (int) nb, N, N,
+               net->activation == KD_ACTIVATION_TANH ? "tanh79" : "isru", N);
       else
         KDEmit(e, "      %s[o * %d + p] = %s_level(%s_act(z) * inv);\n", dst, (int) nb, N, N);
     }
@@ -1208,22 +1243,26 @@ PetscErrorCode KDExportWrite(KDNet net, const KDModelInfo *info, KDPrecision pre
              q->mode == KD_INT8_SCALE_LAYER ? "one per layer" : "one per unit");
       (void) PetscSNPrintf(label, sizeof(label), "inv%d", (int) k);
       KDEmitRealArray(&e, label, net->widths[k], inv);
-      if (net->activation == KD_ACTIVATION_TANH) {
-        /* The clamp of the pre-activation of each unit (bits of a positive float): 7.9, the range of the float tanh,
-           or less where tanh(z) inv reaches lmax + 1/4 first, so that the level needs no clamp of its own: up to the
-           bound the level is round(tanh(z) inv) <= lmax, the scheme's; beyond it the scheme clips to lmax, and the
-           kernel's tanh(bound) inv = lmax + 1/4 (to 4e-7 relative) rounds to lmax too. */
+      if (KDActivationClamped(net->activation)) {
+        /* The clamp of the pre-activation of each unit (bits of a positive float): the range of the float activation
+           (tanh 7.9, isru 1e4), or less where act(z) inv reaches lmax + 1/4 first, so that the level needs no clamp of
+           its own: up to the bound the level is round(act(z) inv) <= lmax, the scheme's; beyond it the scheme clips to
+           lmax, and the kernel's act(bound) inv = lmax + 1/4 (to 4e-7 relative) rounds to lmax too. The bound is the
+           inverse: atanh(r), or r / sqrt(1 - r^2) for isru. */
+        const PetscBool tanhact = net->activation == KD_ACTIVATION_TANH ? PETSC_TRUE : PETSC_FALSE;
+        const double range      = tanhact ? 7.9 : 1e4;
         KDEmit(&e,
-               "/* clamp of the pre-activation of each input unit of layer %d (float bits): tanh(bound) / scale <= %d "
+               "/* clamp of the pre-activation of each input unit of layer %d (float bits): %s(bound) / scale <= %d "
                "+ 1/4 */\n",
-               (int) k, (int) q->lmax);
+               (int) k, tanhact ? "tanh" : "isru", (int) q->lmax);
         KDEmit(&e, "static const uint32_t %s_zlim%d[%d] = {", name, (int) k, (int) net->widths[k]);
         for (PetscInt i = 0; i < net->widths[k]; i++) {
-          const float invf = (float) inv[i];
-          const double r   = (q->lmax + 0.25) / (double) invf;
-          float zl         = 7.9f;
+          const float invf   = (float) inv[i];
+          const double r     = (q->lmax + 0.25) / (double) invf,
+                       bound = r < 1.0 ? (tanhact ? atanh(r) : r / sqrt(1.0 - r * r)) : range;
+          float zl           = (float) range;
           uint32_t zb;
-          if (r < 1.0 && atanh(r) < 7.9) zl = (float) atanh(r);
+          if (bound < range) zl = (float) bound;
           memcpy(&zb, &zl, sizeof(zb));
           KDEmit(&e, "%s0x%08xu", i % 6 ? ", " : (i ? ",\n  " : "\n  "), (unsigned) zb);
         }
