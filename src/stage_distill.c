@@ -261,6 +261,7 @@ static PetscErrorCode KDStageDistillStudent(MPI_Comm comm, const KDCommonOptions
   KDTrainer str;
   PetscInt nparams, fparams, npoints[2], npde, adam, lbfgs, gn, K1, K;
   PetscMPIInt size;
+  KDActivation act;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_size(comm, &size));
@@ -285,6 +286,7 @@ static PetscErrorCode KDStageDistillStudent(MPI_Comm comm, const KDCommonOptions
   PetscCall(KDNetGetSizes(*student, NULL, NULL, &nparams));
   PetscCall(KDNetGetSizes(finer, NULL, NULL, &fparams));
   PetscCall(KDStageDistillWidthsString(*student, widths, sizeof(widths)));
+  PetscCall(KDNetGetActivation(*student, &act));
   PetscCall(KDDistillLossGetSchedule(dl, &K1, &K));
   PetscCall(KDTrainerGetBudget(str, &adam, &lbfgs, &gn));
   {
@@ -295,13 +297,13 @@ static PetscErrorCode KDStageDistillStudent(MPI_Comm comm, const KDCommonOptions
   }
   PetscCall(KDStageDistillCountPoints(comm, sloss, "pde", &npde));
   PetscCall(PetscPrintf(comm,
-                        "kdpinn distill: %s (level %" PetscInt_FMT ", widths %s, %" PetscInt_FMT
+                        "kdpinn distill: %s (level %" PetscInt_FMT ", widths %s, %s, %" PetscInt_FMT
                         " parameters) from %s (%" PetscInt_FMT " parameters), %d ranks: %" PetscInt_FMT
                         " cell + %" PetscInt_FMT " collocation distillation points, %" PetscInt_FMT
                         " PDE points; Adam %" PetscInt_FMT " (distill only %" PetscInt_FMT ", ramp %" PetscInt_FMT
                         "), L-BFGS %" PetscInt_FMT ", Gauss-Newton %" PetscInt_FMT "\n",
-                        sname, l, widths, nparams, fname, fparams, size, npoints[0], npoints[1], npde, adam, K1, K,
-                        lbfgs, gn));
+                        sname, l, widths, KDActivations[act], nparams, fname, fparams, size, npoints[0], npoints[1],
+                        npde, adam, K1, K, lbfgs, gn));
   PetscCall(KDStageDistillFinish(comm, str, *student, sname, l, "distill", tinfo, opt->out, tparams));
   PetscCall(KDTrainerDestroy(&str));
   PetscCall(KDDistillLossDestroy(&dl));
@@ -319,6 +321,7 @@ static PetscErrorCode KDStageDistillScratch(MPI_Comm comm, const KDCommonOptions
   KDNet twin;
   KDTrainer ttr;
   PetscInt nparams, npde;
+  KDActivation act;
 
   PetscFunctionBegin;
   PetscCall(PetscSNPrintf(tname, sizeof(tname), "scratch_L%" PetscInt_FMT, l));
@@ -328,11 +331,12 @@ static PetscErrorCode KDStageDistillScratch(MPI_Comm comm, const KDCommonOptions
   PetscCall(KDTrainerSetFromOptions(ttr));
   PetscCall(KDNetGetSizes(twin, NULL, NULL, &nparams));
   PetscCall(KDStageDistillWidthsString(twin, widths, sizeof(widths)));
+  PetscCall(KDNetGetActivation(twin, &act));
   PetscCall(KDStageDistillCountPoints(comm, tloss, "pde", &npde));
   PetscCall(PetscPrintf(comm,
-                        "kdpinn distill: %s (level %" PetscInt_FMT ", widths %s, %" PetscInt_FMT
+                        "kdpinn distill: %s (level %" PetscInt_FMT ", widths %s, %s, %" PetscInt_FMT
                         " parameters), no teacher: PINN loss only, %" PetscInt_FMT " PDE points, the same budget\n",
-                        tname, l, widths, nparams, npde));
+                        tname, l, widths, KDActivations[act], nparams, npde));
   PetscCall(KDStageDistillFinish(comm, ttr, twin, tname, l, "scratch", tinfo, opt->out, tparams));
   PetscCall(KDTrainerDestroy(&ttr));
   PetscCall(KDLossDestroy(&tloss));
