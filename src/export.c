@@ -1254,7 +1254,7 @@ PetscErrorCode KDExportWrite(KDNet net, const KDModelInfo *info, KDPrecision pre
         KDEmit(&e,
                "/* clamp of the pre-activation of each input unit of layer %d (float bits): %s(bound) / scale <= %d "
                "+ 1/4 */\n",
-               (int) k, tanhact ? "tanh" : "isru", (int) q->lmax);
+               (int) k, KDActivations[net->activation], (int) q->lmax);
         KDEmit(&e, "static const uint32_t %s_zlim%d[%d] = {", name, (int) k, (int) net->widths[k]);
         for (PetscInt i = 0; i < net->widths[k]; i++) {
           const float invf   = (float) inv[i];

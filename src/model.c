@@ -224,14 +224,14 @@ static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char pa
 
   PetscCall(KDModelAttrCheck(file, path, "activation", H5T_STRING, 1, 1, NULL));
   PetscCall(KDH5ReadAttrString(file, "activation", str, sizeof(str)));
-  if (!strcmp(str, "tanh"))
-    act = KD_ACTIVATION_TANH;
-  else if (!strcmp(str, "sin"))
-    act = KD_ACTIVATION_SIN;
-  else if (!strcmp(str, "isru"))
-    act = KD_ACTIVATION_ISRU;
-  else
-    SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: unknown activation '%s'", path, str);
+  /* the names of KDActivations (the list ends with the type name, the prefix and NULL), compared exactly */
+  {
+    PetscInt found = -1;
+    for (PetscInt a = 0; KDActivations[a + 2]; a++)
+      if (!strcmp(str, KDActivations[a])) found = a;
+    PetscCheck(found >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: unknown activation '%s'", path, str);
+    act = (KDActivation) found;
+  }
 
   PetscCall(KDModelAttrCheck(file, path, "widths", H5T_INTEGER, 3, KD_NET_MAX_LAYERS + 1, &nw));
   PetscCall(KDH5ReadAttrInts(file, "widths", KD_NET_MAX_LAYERS + 1, widths, NULL));
