@@ -27,7 +27,7 @@ PETSC_EXTERN PetscErrorCode KDOptionsDigest(PetscInt, const char *const[], char[
 PETSC_EXTERN PetscClassId  KD_CLASSID;
 PETSC_EXTERN PetscErrorCode KDRegisterAll(void);
 
-/* Stop and resume on a signal (src/signal.c): SIGUSR1/SIGTERM -> checkpoint -> exit KD_EXIT_REQUEUE -> requeue. */
+/* Stop and resume on a signal (src/sys/signal.c): SIGUSR1/SIGTERM -> checkpoint -> exit KD_EXIT_REQUEUE -> requeue. */
 #define KD_EXIT_REQUEUE 3 /* exit status of a run stopped by a signal after writing its checkpoint */
 PETSC_EXTERN PetscErrorCode KDSignalInstall(void);
 PETSC_EXTERN PetscErrorCode KDSignalPendingLocal(PetscBool *);

@@ -1,6 +1,6 @@
 static const char help[] = "The vectorized activations of the network kernels against libm.\n";
 
-/* KDTanhArray and KDIsruArray (src/netkernel.c) replace libm in the hot loops; isru twice, the kernels' path (with
+/* KDTanhArray and KDIsruArray (src/net/kernel.c) replace libm in the hot loops; isru twice, the kernels' path (with
    AVX-512 the hardware estimate and two Newton steps) and the portable one (four steps). Each is checked on 2 million
    arguments: uniform on [-25, 25], log-uniform magnitudes from 1e-300 to 1e2 of both signs (where tanh's expm1 form
    must keep full relative accuracy near 0), and the special values +-0, +-inf, NaN. The references: libm's tanh
@@ -8,7 +8,7 @@ static const char help[] = "The vectorized activations of the network kernels ag
    relative to the reference: tanh's polynomial and its division add about 2, isru's four Newton steps about 1.5
    (the round-off of each step; the starting error is squared away). Then the exact signed zero, +-1 at infinity and
    NaN for both. */
-#include "netimpl.h"
+#include "net/netimpl.h"
 
 typedef void (*ActivationArray)(PetscInt, const PetscReal[], PetscReal[]);
 

@@ -5,7 +5,7 @@ static const char help[] =
    that names the file and the problem (a keyword), and to return no network. A write into a directory that does not
    exist must fail and leave no temporary file. */
 #include "t30-netutil.h"
-#include "kdio.h" /* PetscCallH5 */
+#include "sys/kdio.h" /* PetscCallH5 */
 #include <string.h>
 
 static char lastmsg[4096];

@@ -2,7 +2,7 @@ static const char help[] =
     "Test fixture of the validate stage (t801-t810).\n"
     "  -case burgers|cavity -out DIR: writes DIR/reference.h5 (a known field, 3 levels), teacher.h5,\n"
     "    student_L1.h5, scratch_L1.h5 (random networks) and DIR/expected.json: what `kdpinn validate` must\n"
-    "    report, computed here on rank 0 from the gathered fields, independently of src/validate.c.\n"
+    "    report, computed here on rank 0 from the gathered fields, independently of src/validate/validate.c.\n"
     "  -relabel IN -relabel_out OUT -level l -trained_with w: rewrites model IN as a level-l model.\n";
 
 #include <kdpinn.h>

@@ -1,4 +1,4 @@
-#include "kdio.h"
+#include "sys/kdio.h"
 #include <string.h>
 
 /*

@@ -1,5 +1,5 @@
-#include "trainimpl.h"
-#include "kdio.h"
+#include "train/trainimpl.h"
+#include "sys/kdio.h"
 #include <string.h>
 
 /*

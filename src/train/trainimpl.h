@@ -1,5 +1,5 @@
 #pragma once
-/* Private to the trainer (src/train.c) and its checkpoint file (src/checkpoint.c). */
+/* Private to the trainer (src/train/train.c) and its checkpoint file (src/train/checkpoint.c). */
 #include <kdtrain.h>
 
 /* Everything a restarted run needs to continue bitwise as if it had not stopped. Arrays are borrowed from the

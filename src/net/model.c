@@ -1,5 +1,5 @@
-#include "netimpl.h"
-#include "kdio.h"
+#include "net/netimpl.h"
+#include "sys/kdio.h"
 #include <string.h>
 
 /*

@@ -1,5 +1,5 @@
 #include <kdvalidate.h>
-#include "kdio.h"
+#include "sys/kdio.h"
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>

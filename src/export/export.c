@@ -1,5 +1,5 @@
 #include <kdexport.h>
-#include "netimpl.h"
+#include "net/netimpl.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>

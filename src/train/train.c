@@ -1,5 +1,5 @@
-#include "trainimpl.h"
-#include "netimpl.h" /* the weights of a network, for weight decay */
+#include "train/trainimpl.h"
+#include "net/netimpl.h" /* the weights of a network, for weight decay */
 #include <petsctao.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,7 +40,7 @@ struct _p_KDTrainer {
   void *objective_ctx;
   PetscErrorCode (*resample)(void *, PetscInt);
   void *resample_ctx;
-  /* Gauss-Newton (src/gn.c): the least-squares rows of the objective, the solver, and the step its phase began at */
+  /* Gauss-Newton (src/train/gn.c): the least-squares rows of the objective, the solver, and the step its phase began at */
   KDResidualSizeFunction rsize;
   KDResidualFunction rfun;
   void *rctx;
@@ -1044,7 +1044,7 @@ static PetscErrorCode KDTrainerLBFGSChunk(KDTrainer tr, PetscInt steps, PetscBoo
   PetscFunctionReturn(0);
 }
 
-/* One Levenberg-Marquardt step (src/gn.c), then one evaluation for the history row (terms, gradient norm, the stop
+/* One Levenberg-Marquardt step (src/train/gn.c), then one evaluation for the history row (terms, gradient norm, the stop
    flag). A step that no damping could make decrease the loss ends the phase. */
 static PetscErrorCode KDTrainerGaussNewtonStep(KDTrainer tr)
 {

@@ -1,4 +1,4 @@
-#include "netimpl.h"
+#include "net/netimpl.h"
 #include <stdint.h>
 
 const char *const KDActivations[] = {"tanh", "sin", "isru", "KDActivation", "KD_ACTIVATION_", NULL};

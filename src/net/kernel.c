@@ -1,4 +1,4 @@
-#include "netimpl.h"
+#include "net/netimpl.h"
 #include <petscblaslapack.h>
 #include <cblas.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 #include <kdpde.h>
-#include "kdio.h"
+#include "sys/kdio.h"
 #include <string.h>
 
 /* Default hidden widths of the teacher (DESIGN.md): -teacher_widths overrides them. */

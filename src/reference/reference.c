@@ -8,7 +8,7 @@
   summed in a fixed order, so every level (and the file) is bitwise the same for any number of ranks.
 */
 #include <kdreference.h>
-#include "../src/kdio.h"
+#include "sys/kdio.h"
 #include <string.h>
 
 #define KD_MAX_PARAMS 32
