@@ -71,5 +71,3 @@ PETSC_EXTERN PetscErrorCode KDDistillLossResample(KDDistillLoss, PetscInt);
 PETSC_EXTERN PetscErrorCode KDDistillLossView(KDDistillLoss, PetscViewer);
 PETSC_EXTERN PetscErrorCode KDTrainerSetDistillLoss(KDTrainer, KDDistillLoss);
 
-PETSC_EXTERN PetscErrorCode KDStageDistill(MPI_Comm);
-PETSC_EXTERN PetscErrorCode KDStageDistillIsPartial(MPI_Comm, PetscBool *);

@@ -55,5 +55,3 @@ PETSC_EXTERN PetscErrorCode KDExportBoxPoints(KDNet, PetscInt, PetscInt *, Petsc
 PETSC_EXTERN PetscErrorCode KDExportLevelPoints(KDNet, const KDModelInfo *, KDReference, PetscInt, PetscInt *,
                                                 PetscReal **);
 
-PETSC_EXTERN PetscErrorCode KDStageExport(MPI_Comm);
-PETSC_EXTERN PetscErrorCode KDStageBench(MPI_Comm);

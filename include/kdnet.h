@@ -70,6 +70,18 @@ PETSC_EXTERN PetscErrorCode KDNetEvaluate(KDNet, PetscInt, const PetscReal[], Pe
 PETSC_EXTERN PetscErrorCode KDJetSpecGetNumStreams(const KDJetSpec *, PetscInt, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDNetJetForward(KDNet, const KDJetSpec *, PetscInt, const PetscReal[], PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDNetLossGradient(KDNet, const KDJetSpec *, PetscInt, const PetscReal[], KDJetLossFunction, void *, PetscReal *, PetscReal[]);
+/* (net, spec, n, x, adj, grad): grad += d/dparams of sum adj . jet, one reverse pass with a given jet adjoint */
+PETSC_EXTERN PetscErrorCode KDNetJetGradient(KDNet, const KDJetSpec *, PetscInt, const PetscReal[], const PetscReal[],
+                                             PetscReal[]);
+/* Residual rows of a block of points for a least-squares loss: for np points starting at point `offset` of the set,
+   nr rows per point r[k * np + p] and, unless seed is NULL, their derivatives with respect to the point's own jet,
+   seed[(k * nj + j) * np + p], j = o * nstreams + s, nj = nout * nstreams (zeroed by the caller). */
+typedef PetscErrorCode (*KDJetResidualFunction)(PetscInt, PetscInt, const PetscReal[], PetscReal[], PetscReal[],
+                                                void *);
+/* (net, spec, n, x, nr, f, ctx, rstart, rcount, r, J): rows rstart.. of the n * nr point-major rows, J row-major */
+PETSC_EXTERN PetscErrorCode KDNetResidualJacobian(KDNet, const KDJetSpec *, PetscInt, const PetscReal[], PetscInt,
+                                                  KDJetResidualFunction, void *, PetscInt, PetscInt, PetscReal[],
+                                                  PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDNetView(KDNet, PetscViewer);
 PETSC_EXTERN PetscErrorCode KDNetWrite(KDNet, const char[], const KDModelInfo *);
 PETSC_EXTERN PetscErrorCode KDNetLoad(MPI_Comm, const char[], KDNet *, KDModelInfo *);

@@ -9,3 +9,4 @@
 #include <kddistill.h>
 #include <kdvalidate.h>
 #include <kdexport.h>
+#include <kdstages.h>

@@ -36,6 +36,14 @@ PETSC_EXTERN PetscErrorCode KDReferenceGetNumFields(KDReference, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDReferenceGetFieldName(KDReference, PetscInt, const char **);
 PETSC_EXTERN PetscErrorCode KDReferenceGetField(KDReference, PetscInt, const char[], Vec *);
 PETSC_EXTERN PetscErrorCode KDReferenceGetCoordinates(KDReference, PetscInt, PetscInt, PetscReal **);
+PETSC_EXTERN PetscErrorCode KDReferenceGetNumParameters(KDReference, PetscInt *);
+PETSC_EXTERN PetscErrorCode KDReferenceGetParameterName(KDReference, PetscInt, const char **, PetscReal *);
+/* (ref, inputs, map): map[i] = the axis named like input i of the comma-separated list inputs */
+PETSC_EXTERN PetscErrorCode KDReferenceGetAxisMap(KDReference, const char[], PetscInt[]);
+/* (ref, level, nin, map, off, n, cells, x): the centres of n cells (natural indices), each moved by off[d] cell widths
+   along axis d (off may be NULL), in input order, x[p * nin + i] */
+PETSC_EXTERN PetscErrorCode KDReferenceGetCellCentres(KDReference, PetscInt, PetscInt, const PetscInt[],
+                                                      const PetscReal[], PetscInt, const PetscInt64[], PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDReferenceWrite(KDReference, const char[]);
 PETSC_EXTERN PetscErrorCode KDReferenceWriteXDMF(KDReference, const char[], const char[]);
 PETSC_EXTERN PetscErrorCode KDReferenceLoad(MPI_Comm, const char[], KDReference *);

@@ -6,13 +6,14 @@
 /* Options shared by every stage (prefix -kd_). */
 typedef struct {
   char      out[PETSC_MAX_PATH_LEN]; /* -kd_out: output directory of the experiment */
-  char      pde[64];                 /* -kd_pde: burgers | heat | cavity */
+  char      pde[64];                 /* -kd_pde: a registered PDE type */
   PetscInt  levels;                  /* -kd_levels: number of levels of the scale hierarchy */
   PetscInt  seed;                    /* -kd_seed: seed of every random stream */
   PetscBool force;                   /* -kd_force: rerun a stage whose output exists */
 } KDCommonOptions;
 
 PETSC_EXTERN PetscErrorCode KDGetCommonOptions(MPI_Comm, KDCommonOptions *);
+PETSC_EXTERN PetscErrorCode KDCommonOptionsSetPDETypes(PetscFunctionList *, const char[]);
 PETSC_EXTERN PetscErrorCode KDPushErrorHandler(PetscBool);
 PETSC_EXTERN PetscErrorCode KDOutputDirCheck(MPI_Comm, const char[]);
 PETSC_EXTERN PetscErrorCode KDOutputPath(const char[], const char[], char[], size_t);
@@ -22,6 +23,14 @@ PETSC_EXTERN PetscErrorCode KDFileDiscard(MPI_Comm, const char[]);
 PETSC_EXTERN PetscErrorCode KDLogStageGet(const char[], PetscLogStage *);
 PETSC_EXTERN PetscErrorCode KDHelpRequested(PetscBool *);
 PETSC_EXTERN PetscErrorCode KDOptionsDigest(PetscInt, const char *const[], char[]);
+
+/* Counter-based random numbers: a pure function of (seed, stream, index), uniform in [0, 1) (src/sys/random.c). */
+PETSC_EXTERN PetscReal KDRandomUniform(PetscInt64, PetscInt64, PetscInt64);
+/* The contiguous block [start, start + n) of [0, N) this rank owns (PetscSplitOwnership()). */
+PETSC_EXTERN PetscErrorCode KDSplitOwnership(MPI_Comm, PetscInt, PetscInt *, PetscInt *);
+
+/* The n-node Gauss-Legendre rule on [-1, 1], weights summing to 1 (src/sys/quadrature.c). */
+PETSC_EXTERN PetscErrorCode KDGaussLegendre(PetscInt, PetscReal[], PetscReal[]);
 
 /* Log classes and events of the hot kernels; registered once by KDRegisterAll(). */
 PETSC_EXTERN PetscClassId  KD_CLASSID;

@@ -8,11 +8,9 @@
    the global point set, and hence the trained model, does not depend on the number of ranks. */
 #include <kdnet.h>
 #include <kdreference.h>
+#include <kdpde.h>
 
 #define KD_LOSS_MAX_TERMS 16
-
-/* Counter-based random numbers: a pure function of (seed, stream, index), uniform in [0, 1). */
-PETSC_EXTERN PetscReal KDRandomUniform(PetscInt64, PetscInt64, PetscInt64);
 
 typedef struct _p_KDLoss *KDLoss;
 
@@ -21,6 +19,8 @@ PETSC_EXTERN PetscErrorCode KDLossDestroy(KDLoss *);
 PETSC_EXTERN PetscErrorCode KDLossSetOptionsPrefix(KDLoss, const char[]);
 PETSC_EXTERN PetscErrorCode KDLossSetNet(KDLoss, KDNet);
 PETSC_EXTERN PetscErrorCode KDLossSetReference(KDLoss, KDReference, PetscInt);
+PETSC_EXTERN PetscErrorCode KDLossSetPDEType(KDLoss, const char[]);
+PETSC_EXTERN PetscErrorCode KDLossGetPDE(KDLoss, KDPDE *);
 PETSC_EXTERN PetscErrorCode KDLossSetSeed(KDLoss, PetscInt);
 PETSC_EXTERN PetscErrorCode KDLossSetFromOptions(KDLoss);
 PETSC_EXTERN PetscErrorCode KDLossSetUp(KDLoss);
@@ -33,7 +33,7 @@ PETSC_EXTERN PetscErrorCode KDLossResample(KDLoss, PetscInt);
 PETSC_EXTERN PetscErrorCode KDLossView(KDLoss, PetscViewer);
 /* Fits a network to the loss's PDE (nin, nout, input box from the reference's level-0 domain). */
 PETSC_EXTERN PetscErrorCode KDLossConfigureNet(KDLoss, KDNet);
-/* This rank's points of a term ("pde", "ic", "bc", "gauge", "data"), x[p * nin + i]. */
+/* This rank's points of a term ("pde", a condition of the PDE such as "ic" or "bc", "gauge", "data"), x[p * nin + i]. */
 PETSC_EXTERN PetscErrorCode KDLossGetPoints(KDLoss, const char[], PetscInt *, const PetscReal **);
 /* Global RMS of the PDE residual of the loss's network on given local points (NULL: the interior collocation set). */
 PETSC_EXTERN PetscErrorCode KDLossResidualRMS(KDLoss, PetscInt, const PetscReal[], PetscReal *);
@@ -67,18 +67,7 @@ PETSC_EXTERN PetscErrorCode KDTrainerGetStep(KDTrainer, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDTrainerGetBudget(KDTrainer, PetscInt *, PetscInt *, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDTrainerView(KDTrainer, PetscViewer);
 
-PETSC_EXTERN PetscErrorCode KDStageTrain(MPI_Comm);
-
 /* Gauss-Newton */
-/* Residual rows of a block of points for a least-squares loss: for np points starting at point `offset` of the set,
-   nr rows per point r[k * np + p] and, unless seed is NULL, their derivatives with respect to the point's own jet,
-   seed[(k * nj + j) * np + p], j = o * nstreams + s, nj = nout * nstreams (zeroed by the caller). */
-typedef PetscErrorCode (*KDJetResidualFunction)(PetscInt, PetscInt, const PetscReal[], PetscReal[], PetscReal[],
-                                                void *);
-/* (net, spec, n, x, nr, f, ctx, rstart, rcount, r, J): rows rstart.. of the n * nr point-major rows, J row-major */
-PETSC_EXTERN PetscErrorCode KDNetResidualJacobian(KDNet, const KDJetSpec *, PetscInt, const PetscReal[], PetscInt,
-                                                  KDJetResidualFunction, void *, PetscInt, PetscInt, PetscReal[],
-                                                  PetscReal[]);
 /* A least-squares objective, loss = sum over ranks of |r|^2: the number of rows on this rank, and rows
    start .. start + count - 1 with their Jacobian (row-major count x nparams; J may be NULL). */
 typedef PetscErrorCode (*KDResidualSizeFunction)(void *, PetscInt *);

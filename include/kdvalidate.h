@@ -29,10 +29,12 @@ typedef struct {
 
 PETSC_EXTERN PetscErrorCode KDValidateLevelPoints(KDReference, KDPDE, PetscInt, PetscBool, PetscInt *, PetscInt *,
                                                   PetscReal **);
+/* (comm, nfields, n, N, ref, pred, err): errors of distributed fields, gauge-pinned ones up to a constant */
+PETSC_EXTERN PetscErrorCode KDValidateFieldErrors(MPI_Comm, PetscInt, PetscInt, PetscInt, const PetscReal *[],
+                                                  PetscReal[], KDValidateErrors *);
 PETSC_EXTERN PetscErrorCode KDValidateCompare(KDReference, KDPDE, KDNet, PetscInt, KDValidateSampling, PetscInt,
                                               PetscReal **, KDValidateErrors *);
 PETSC_EXTERN PetscErrorCode KDValidateResidualRMS(KDReference, KDPDE, KDNet, PetscInt, PetscInt, PetscReal *,
                                                   PetscInt *);
 PETSC_EXTERN PetscErrorCode KDValidateInferenceTime(KDReference, KDPDE, KDNet, PetscInt, PetscInt, PetscReal *);
 
-PETSC_EXTERN PetscErrorCode KDStageValidate(MPI_Comm);

@@ -294,7 +294,8 @@ static PetscErrorCode KDBurgersRHSJacobian(TS ts, PetscReal t, Vec U, Mat A, Mat
   PetscFunctionReturn(0);
 }
 
-/* KDBurgersOptionsSetFromOptions - Reads the -burgers_ options (and -kd_monitor) and checks them. Collective. */
+/* KDBurgersOptionsSetFromOptions - Reads the -burgers_ options of the discretization (and -kd_monitor) and checks them;
+   nu is the PDE's parameter (KDSolveBurgers() sets it; 0.01/pi here). Collective. */
 PetscErrorCode KDBurgersOptionsSetFromOptions(MPI_Comm comm, KDBurgersOptions *opt)
 {
   PetscFunctionBegin;
@@ -306,8 +307,6 @@ PetscErrorCode KDBurgersOptionsSetFromOptions(MPI_Comm comm, KDBurgersOptions *o
   opt->order   = 4;
   opt->monitor = PETSC_FALSE;
   PetscOptionsBegin(comm, NULL, "Burgers reference solver", "KDSolveBurgers");
-  PetscCall(PetscOptionsReal("-burgers_nu", "Viscosity nu of u_t + u u_x = nu u_xx (default 0.01/pi)", "KDSolveBurgers",
-                             opt->nu, &opt->nu, NULL));
   PetscCall(
       PetscOptionsInt("-burgers_nx", "Cells in x on [-1, 1] (level 0)", "KDSolveBurgers", opt->nx, &opt->nx, NULL));
   PetscCall(PetscOptionsInt("-burgers_nt", "Stored snapshots in t, at t_k = (k + 1/2) tfinal/nt (level 0)",
@@ -537,18 +536,23 @@ PetscErrorCode KDBurgersRelativeError(const KDBurgersOptions *opt, Vec U, PetscR
 
 .seealso: KDBurgersExact(), KDReferenceSetGrid(), KDReferenceAddField()
 @*/
-PetscErrorCode KDSolveBurgers(KDReference ref)
+PetscErrorCode KDSolveBurgers(KDPDE pde, KDReference ref)
 {
   MPI_Comm comm;
   KDBurgersOptions opt;
   KDCommonOptions common;
   Vec U;
   PetscInt n[2], blocks;
+  PetscBool help;
   PetscReal lo[2] = {0.0, -1.0}, hi[2];
 
   PetscFunctionBegin;
   PetscCall(KDReferenceGetComm(ref, &comm));
   PetscCall(KDBurgersOptionsSetFromOptions(comm, &opt));
+  PetscCall(KDHelpRequested(&help));
+  if (help) PetscFunctionReturn(0); /* -help: the options are listed, nothing is solved */
+  PetscCall(KDPDEGetParameter(pde, "nu", &opt.nu));
+  PetscCheck(opt.nu > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-burgers_nu must be positive, got %g", (double) opt.nu);
   PetscCall(KDGetCommonOptions(comm, &common));
   blocks = (PetscInt) 1 << (common.levels - 1);
   PetscCheck(opt.nx % blocks == 0, comm, PETSC_ERR_ARG_INCOMP,
@@ -559,8 +563,6 @@ PetscErrorCode KDSolveBurgers(KDReference ref)
   n[1]  = opt.nx;
   hi[0] = opt.tfinal;
   hi[1] = 1.0;
-  PetscCall(KDReferenceSetPDE(ref, "burgers"));
-  PetscCall(KDReferenceSetParameter(ref, "nu", opt.nu));
   PetscCall(KDReferenceSetGrid(ref, 2, "t,x", n, lo, hi));
   PetscCall(KDReferenceCreateLevelVec(ref, 0, &U));
   PetscCall(KDBurgersSolveGrid(comm, &opt, U));

@@ -241,13 +241,13 @@ static PetscErrorCode KDCavityMonitor(SNES snes, PetscInt it, PetscReal fnorm, v
 }
 
 /*
-  KDCavityOptionsSetFromOptions - Reads the options of the cavity solver.
+  KDCavityOptionsSetFromOptions - Reads the options of the cavity solver. The Reynolds number is the PDE's parameter Re
+  (-cavity_Re; KDSolveCavity() sets it, 100 here).
 
   Collective
 
   Options Database Keys:
-+ -cavity_re <100>        - Reynolds number (lid speed, cavity side and viscosity); must be positive
-. -cavity_n <128>         - cells per side of the output grid (the solver has n+1 nodes per side)
++ -cavity_n <128>         - cells per side of the output grid (the solver has n+1 nodes per side)
 . -cavity_wall <thom>     - wall vorticity formula: thom or jensen (second order at the wall)
 . -cavity_re_start <100>  - Reynolds number of the first solve of the continuation in Re (from rest)
 . -cavity_re_factor <2.5> - largest ratio of two successive Reynolds numbers of the continuation
@@ -266,8 +266,6 @@ PetscErrorCode KDCavityOptionsSetFromOptions(MPI_Comm comm, KDCavityOptions *opt
   opt->mms       = PETSC_FALSE;
   opt->monitor   = PETSC_FALSE;
   PetscOptionsBegin(comm, NULL, "Lid-driven cavity reference solver", NULL);
-  PetscCall(
-      PetscOptionsReal("-cavity_re", "Reynolds number (lid speed x side / viscosity)", NULL, opt->re, &opt->re, NULL));
   PetscCall(PetscOptionsInt("-cavity_n", "Cells per side of the output grid (the solver uses n+1 nodes per side)", NULL,
                             opt->n, &opt->n, NULL));
   PetscCall(PetscOptionsEnum("-cavity_wall", "Wall vorticity formula", NULL, KDCavityWalls, (PetscEnum) opt->wall,
@@ -281,7 +279,6 @@ PetscErrorCode KDCavityOptionsSetFromOptions(MPI_Comm comm, KDCavityOptions *opt
                              NULL));
   PetscCall(PetscOptionsBool("-kd_monitor", "Print solver progress", NULL, opt->monitor, &opt->monitor, NULL));
   PetscOptionsEnd();
-  PetscCheck(opt->re > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-cavity_re must be positive, got %.6g", (double) opt->re);
   PetscCheck(opt->n >= 4, comm, PETSC_ERR_ARG_OUTOFRANGE, "-cavity_n must be at least 4, got %" PetscInt_FMT, opt->n);
   PetscCheck(opt->re_start > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-cavity_re_start must be positive, got %.6g",
              (double) opt->re_start);
@@ -762,25 +759,28 @@ PetscErrorCode KDCavitySolveCells(MPI_Comm comm, const KDCavityOptions *opt, Vec
 
 .seealso: KDSolveBurgers(), KDSolveHeat(), KDReferenceAddField()
 @*/
-PetscErrorCode KDSolveCavity(KDReference ref)
+PetscErrorCode KDSolveCavity(KDPDE pde, KDReference ref)
 {
   MPI_Comm comm;
   KDCavityOptions opt;
   KDCommonOptions common;
   Vec U, V, P;
   PetscInt n[2];
+  PetscBool help;
   const PetscReal lo[2] = {0, 0}, hi[2] = {1, 1};
 
   PetscFunctionBegin;
   PetscCall(KDReferenceGetComm(ref, &comm));
   PetscCall(KDCavityOptionsSetFromOptions(comm, &opt));
+  PetscCall(KDHelpRequested(&help));
+  if (help) PetscFunctionReturn(0); /* -help: the options are listed, nothing is solved */
+  PetscCall(KDPDEGetParameter(pde, "Re", &opt.re));
+  PetscCheck(opt.re > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-cavity_re must be positive, got %.6g", (double) opt.re);
   PetscCall(KDGetCommonOptions(comm, &common));
   PetscCheck(opt.n % (1 << (common.levels - 1)) == 0, comm, PETSC_ERR_ARG_INCOMP,
              "-cavity_n %" PetscInt_FMT " must be divisible by 2^(kd_levels - 1) = %d", opt.n,
              1 << (common.levels - 1));
   n[0] = n[1] = opt.n;
-  PetscCall(KDReferenceSetPDE(ref, "cavity"));
-  PetscCall(KDReferenceSetParameter(ref, "Re", opt.re));
   PetscCall(KDReferenceSetParameter(ref, "manufactured", opt.mms ? 1.0 : 0.0));
   PetscCall(KDReferenceSetGrid(ref, 2, "y,x", n, lo, hi));
   PetscCall(KDReferenceCreateLevelVec(ref, 0, &U));

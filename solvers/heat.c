@@ -28,226 +28,6 @@ static PetscErrorCode KDHeatRegisterEvents(void)
   PetscFunctionReturn(0);
 }
 
-/* Names of the source parameters, in the order of KDHeatProblem.source[]: options -heat_<name>, reference
-   attributes <name>. */
-static const char *const KDHeatSourceNames[KD_HEAT_NSOURCE] = {"source_amplitude", "source_x", "source_y",
-                                                               "source_width"};
-
-/*@C
-  KDHeatProblemSetFromOptions - Defines the heat problem from the options database.
-
-  Collective (the microstructure file is read on rank 0 and broadcast)
-
-  Options Database Keys:
-+ -heat_microstructure <file> - microstructure description (default: meshes/inclusions.txt, relative to the working
-                                directory)
-. -heat_tfinal <T>            - end time (default: 0.1)
-. -heat_mms                   - manufactured-solution mode (default: false)
-. -heat_source_amplitude <a>  - amplitude of the Gaussian source (default: 100)
-. -heat_source_x <x>          - centre of the source, x (default: 0.65)
-. -heat_source_y <y>          - centre of the source, y (default: 0.45)
-- -heat_source_width <w>      - width of the source, f ~ exp(-r^2 / w^2) (default: 0.08)
-
-.seealso: KDHeatProblemToReference(), KDHeatProblemFromReference()
-@*/
-PetscErrorCode KDHeatProblemSetFromOptions(MPI_Comm comm, KDHeatProblem *prob)
-{
-  char file[PETSC_MAX_PATH_LEN]  = "meshes/inclusions.txt";
-  PetscReal src[KD_HEAT_NSOURCE] = {100.0, 0.65, 0.45, 0.08};
-  PetscBool mms                  = PETSC_FALSE;
-  PetscReal tfinal               = 0.1;
-
-  PetscFunctionBegin;
-  PetscCall(PetscMemzero(prob, sizeof(*prob)));
-  PetscOptionsBegin(comm, NULL, "Heat problem", NULL);
-  PetscCall(PetscOptionsString("-heat_microstructure", "Microstructure description of the conductivity k(x,y)", NULL,
-                               file, file, sizeof(file), NULL));
-  PetscCall(PetscOptionsReal("-heat_tfinal", "End time", NULL, tfinal, &tfinal, NULL));
-  PetscCall(PetscOptionsBool("-heat_mms", "Manufactured-solution mode (exact u known, for convergence tests)", NULL,
-                             mms, &mms, NULL));
-  PetscCall(PetscOptionsReal("-heat_source_amplitude",
-                             "Amplitude a of the source f = a exp(-|(x,y) - (sx,sy)|^2 / w^2)", NULL, src[0], &src[0],
-                             NULL));
-  PetscCall(PetscOptionsReal("-heat_source_x", "Centre sx of the source", NULL, src[1], &src[1], NULL));
-  PetscCall(PetscOptionsReal("-heat_source_y", "Centre sy of the source", NULL, src[2], &src[2], NULL));
-  PetscCall(PetscOptionsReal("-heat_source_width", "Width w of the source", NULL, src[3], &src[3], NULL));
-  PetscOptionsEnd();
-  PetscCheck(tfinal > 0 && PetscIsNormalReal(tfinal), comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-heat_tfinal must be positive, got %g", (double) tfinal);
-  PetscCheck(PetscIsNormalReal(src[0]) || src[0] == 0, comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-heat_source_amplitude must be finite");
-  PetscCheck(src[1] >= 0 && src[1] <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-heat_source_x must be in [0, 1], got %g",
-             (double) src[1]);
-  PetscCheck(src[2] >= 0 && src[2] <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-heat_source_y must be in [0, 1], got %g",
-             (double) src[2]);
-  PetscCheck(src[3] > 0 && PetscIsNormalReal(src[3]), comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-heat_source_width must be positive, got %g", (double) src[3]);
-  PetscCall(KDMicrostructureLoad(comm, file, &prob->ms));
-  prob->manufactured = mms;
-  prob->tfinal       = tfinal;
-  for (PetscInt i = 0; i < KD_HEAT_NSOURCE; i++) prob->source[i] = src[i];
-  PetscFunctionReturn(0);
-}
-
-/*@C
-  KDHeatProblemView - Prints the heat problem.
-
-  Collective on the viewer
-@*/
-PetscErrorCode KDHeatProblemView(const KDHeatProblem *prob, PetscViewer viewer)
-{
-  PetscFunctionBegin;
-  PetscCall(PetscViewerASCIIPrintf(viewer, "Heat problem u_t = div(k grad u) + f on [0,1]^2, t in [0, %g]\n",
-                                   (double) prob->tfinal));
-  PetscCall(PetscViewerASCIIPushTab(viewer));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "k = %g (1 + sum of %" PetscInt_FMT " Gaussian inclusions)\n",
-                                   (double) prob->ms.k0, prob->ms.n));
-  for (PetscInt i = 0; i < prob->ms.n; i++)
-    PetscCall(PetscViewerASCIIPrintf(viewer, "  inclusion %" PetscInt_FMT ": centre (%g, %g), radius %g, contrast %g\n",
-                                     i, (double) prob->ms.x[i], (double) prob->ms.y[i], (double) prob->ms.r[i],
-                                     (double) prob->ms.c[i]));
-  if (prob->manufactured)
-    PetscCall(PetscViewerASCIIPrintf(viewer,
-                                     "manufactured: u = exp(-t) sin(pi x) sin(pi y) + cos(t) sin(2x + y + 1/2) / 2\n"));
-  else
-    PetscCall(PetscViewerASCIIPrintf(
-        viewer, "u0 = sin(pi x) sin(pi y), g = 0, f = %g exp(-|(x,y) - (%g, %g)|^2 / %g^2)\n", (double) prob->source[0],
-        (double) prob->source[1], (double) prob->source[2], (double) prob->source[3]));
-  PetscCall(PetscViewerASCIIPopTab(viewer));
-  PetscFunctionReturn(0);
-}
-
-/*@C
-  KDHeatProblemToReference - Records the heat problem in a reference: parameters k0, tfinal, manufactured (0 or 1),
-  source_amplitude, source_x, source_y, source_width, and the string attribute "microstructure" (the description in
-  the file format), so that KDHeatProblemFromReference() rebuilds the same problem without the meshes/ file.
-
-  Collective
-@*/
-PetscErrorCode KDHeatProblemToReference(const KDHeatProblem *prob, KDReference ref)
-{
-  char *text;
-  size_t len = 64 + (size_t) prob->ms.n * 104; /* enough for 4 numbers of at most 25 characters per inclusion */
-
-  PetscFunctionBegin;
-  PetscCall(PetscMalloc1(len, &text));
-  PetscCall(KDMicrostructureToString(&prob->ms, text, len));
-  PetscCall(KDReferenceSetString(ref, "microstructure", text));
-  PetscCall(PetscFree(text));
-  PetscCall(KDReferenceSetParameter(ref, "k0", prob->ms.k0));
-  PetscCall(KDReferenceSetParameter(ref, "tfinal", prob->tfinal));
-  PetscCall(KDReferenceSetParameter(ref, "manufactured", prob->manufactured ? 1.0 : 0.0));
-  for (PetscInt i = 0; i < KD_HEAT_NSOURCE; i++)
-    PetscCall(KDReferenceSetParameter(ref, KDHeatSourceNames[i], prob->source[i]));
-  PetscFunctionReturn(0);
-}
-
-/*@C
-  KDHeatProblemFromReference - Rebuilds the heat problem from a reference written by the heat solver (e.g. one read
-  from reference.h5 by KDReferenceLoad()).
-
-  Not collective
-
-.seealso: KDHeatProblemToReference()
-@*/
-PetscErrorCode KDHeatProblemFromReference(KDReference ref, KDHeatProblem *prob)
-{
-  const char *text;
-  PetscReal v;
-  PetscBool found;
-  MPI_Comm comm;
-
-  PetscFunctionBegin;
-  PetscCall(KDReferenceGetComm(ref, &comm));
-  PetscCall(PetscMemzero(prob, sizeof(*prob)));
-  PetscCall(KDReferenceGetString(ref, "microstructure", &text));
-  PetscCheck(text, comm, PETSC_ERR_ARG_WRONG,
-             "the reference has no 'microstructure' attribute: not written by the heat solver");
-  PetscCall(KDMicrostructureFromString(text, &prob->ms));
-  PetscCall(KDReferenceGetParameter(ref, "tfinal", &prob->tfinal, &found));
-  PetscCheck(found && prob->tfinal > 0, comm, PETSC_ERR_ARG_WRONG, "the reference has no valid 'tfinal' parameter");
-  PetscCall(KDReferenceGetParameter(ref, "manufactured", &v, &found));
-  PetscCheck(found, comm, PETSC_ERR_ARG_WRONG, "the reference has no 'manufactured' parameter");
-  prob->manufactured = v != 0 ? PETSC_TRUE : PETSC_FALSE;
-  for (PetscInt i = 0; i < KD_HEAT_NSOURCE; i++) {
-    PetscCall(KDReferenceGetParameter(ref, KDHeatSourceNames[i], &prob->source[i], &found));
-    PetscCheck(found, comm, PETSC_ERR_ARG_WRONG, "the reference has no '%s' parameter", KDHeatSourceNames[i]);
-  }
-  PetscFunctionReturn(0);
-}
-
-/* Manufactured solution: exp(-t) sin(pi x) sin(pi y) vanishes on the boundary and is symmetric; the second term
-   breaks the symmetry and gives nonzero, time-dependent boundary data. Returns u, u_t, grad u, laplacian u. */
-static void KDHeatExact(PetscReal t, PetscReal x, PetscReal y, PetscReal *u, PetscReal *ut, PetscReal gu[2],
-                        PetscReal *lap)
-{
-  const PetscReal et = PetscExpReal(-t), ct = PetscCosReal(t), st = PetscSinReal(t);
-  const PetscReal sx = PetscSinReal(PETSC_PI * x), cx = PetscCosReal(PETSC_PI * x);
-  const PetscReal sy = PetscSinReal(PETSC_PI * y), cy = PetscCosReal(PETSC_PI * y);
-  const PetscReal w = PetscSinReal(2 * x + y + 0.5), cw = PetscCosReal(2 * x + y + 0.5);
-
-  *u = et * sx * sy + 0.5 * ct * w;
-  if (ut) *ut = -et * sx * sy - 0.5 * st * w;
-  if (gu) {
-    gu[0] = et * PETSC_PI * cx * sy + ct * cw;
-    gu[1] = et * PETSC_PI * sx * cy + 0.5 * ct * cw;
-  }
-  if (lap) *lap = -2 * PETSC_PI * PETSC_PI * et * sx * sy - 2.5 * ct * w;
-}
-
-/*@C
-  KDHeatProblemCoefficients - Pointwise data of the heat equation at (t, x, y).
-
-  Not collective
-
-  Output Parameters:
-+ k     - conductivity
-. gradk - its gradient (dk/dx, dk/dy), may be NULL
-- f     - source term, may be NULL; in manufactured mode f = u_t - k lap u - grad k . grad u of the exact u
-
-.seealso: KDHeatProblemBoundary(), KDMicrostructureEvaluate()
-@*/
-void KDHeatProblemCoefficients(const KDHeatProblem *prob, PetscReal t, PetscReal x, PetscReal y, PetscReal *k,
-                               PetscReal gradk[2], PetscReal *f)
-{
-  PetscReal gk[2];
-
-  KDMicrostructureEvaluate(&prob->ms, x, y, k, gk);
-  if (gradk) {
-    gradk[0] = gk[0];
-    gradk[1] = gk[1];
-  }
-  if (!f) return;
-  if (prob->manufactured) {
-    PetscReal u, ut, gu[2], lap;
-    KDHeatExact(t, x, y, &u, &ut, gu, &lap);
-    *f = ut - *k * lap - gk[0] * gu[0] - gk[1] * gu[1];
-  } else {
-    const PetscReal dx = x - prob->source[1], dy = y - prob->source[2], w = prob->source[3];
-    *f = prob->source[0] * PetscExpReal(-(dx * dx + dy * dy) / (w * w));
-  }
-}
-
-/*@C
-  KDHeatProblemBoundary - Dirichlet value g(t, x, y) for (x, y) on the boundary of the unit square, and the initial
-  value u0(x, y) = g(0, x, y) for (x, y) inside. In manufactured mode: the exact solution at any (t, x, y). In the
-  default mode: sin(pi x) sin(pi y) (so g = 0), which is not the solution for t > 0.
-
-  Not collective
-
-.seealso: KDHeatProblemCoefficients()
-@*/
-PetscReal KDHeatProblemBoundary(const KDHeatProblem *prob, PetscReal t, PetscReal x, PetscReal y)
-{
-  PetscReal u;
-
-  if (prob->manufactured)
-    KDHeatExact(t, x, y, &u, NULL, NULL, NULL);
-  else
-    u = PetscSinReal(PETSC_PI * x) * PetscSinReal(PETSC_PI * y);
-  return u;
-}
-
 /* ---------------------------------------------------------------------------------------------------------------
    The solver
    --------------------------------------------------------------------------------------------------------------- */
@@ -581,13 +361,13 @@ PetscErrorCode KDHeatSolutionDestroy(KDHeatSolution *sol)
 }
 
 /*@C
-  KDSolveHeat - Solves the heat problem and hands its solution to a reference: pde "heat", the problem parameters
-  (KDHeatProblemToReference()), the grid "t,y,x" of nt x n x n cells on [0, tfinal] x [0,1] x [0,1], and the field u
+  KDSolveHeat - Solves the heat problem of a heat PDE (KDPDEHeatGetProblem()) and hands its solution to a reference:
+  the manufactured mode's errors (parameters mms_error_max, mms_error_l2), the grid "t,y,x" of nt x n x n cells on [0, tfinal] x [0,1] x [0,1], and the field u
   at the cell centres (i + 1/2)/n, (j + 1/2)/n and the snapshot times (k + 1/2) tfinal / nt.
 
   Collective
 
-  Options Database Keys: those of KDHeatProblemSetFromOptions(), and
+  Options Database Keys (the problem's are the PDE's, KDHeatProblemSetFromOptions()):
 + -heat_n <n>    - cells per axis (default: 128)
 . -heat_nt <nt>  - stored snapshots (default: 64)
 . -heat_dt <dt>  - largest time step (default: tfinal / (4 nt)); shrunk so that the steps land on every snapshot
@@ -598,32 +378,39 @@ PetscErrorCode KDHeatSolutionDestroy(KDHeatSolution *sol)
 
 .seealso: KDHeatProblemFromReference(), KDHeatProblemCoefficients()
 @*/
-PetscErrorCode KDSolveHeat(KDReference ref)
+PetscErrorCode KDSolveHeat(KDPDE pde, KDReference ref)
 {
   MPI_Comm comm;
-  KDHeatProblem prob;
+  const KDHeatProblem *prob;
   KDHeatOptions opt;
   KDHeatSolution sol;
   Vec U;
   PetscInt n[3], *idx;
   PetscReal lo[3] = {0, 0, 0}, hi[3];
+  PetscBool help;
 
   PetscFunctionBegin;
   PetscCall(KDReferenceGetComm(ref, &comm));
-  PetscCall(KDHeatProblemSetFromOptions(comm, &prob));
-  PetscCall(KDHeatOptionsSetFromOptions(comm, &prob, &opt));
-  PetscCall(KDHeatSolveGrid(comm, &prob, &opt, &sol));
+  PetscCall(KDHelpRequested(&help));
+  if (help) { /* list the options, solve nothing: the problem (its microstructure file) is not read under -help */
+    KDHeatProblem none;
+    PetscCall(PetscMemzero(&none, sizeof(none)));
+    none.tfinal = 1.0;
+    PetscCall(KDHeatOptionsSetFromOptions(comm, &none, &opt));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(KDPDEHeatGetProblem(pde, &prob));
+  PetscCall(KDHeatOptionsSetFromOptions(comm, prob, &opt));
+  PetscCall(KDHeatSolveGrid(comm, prob, &opt, &sol));
 
-  PetscCall(KDReferenceSetPDE(ref, "heat"));
-  PetscCall(KDHeatProblemToReference(&prob, ref));
-  if (prob.manufactured) {
+  if (prob->manufactured) {
     PetscCall(KDReferenceSetParameter(ref, "mms_error_max", sol.errmax));
     PetscCall(KDReferenceSetParameter(ref, "mms_error_l2", sol.errl2));
   }
   n[0]  = opt.nt;
   n[1]  = opt.n;
   n[2]  = opt.n;
-  hi[0] = prob.tfinal;
+  hi[0] = prob->tfinal;
   hi[1] = 1;
   hi[2] = 1;
   PetscCall(KDReferenceSetGrid(ref, 3, "t,y,x", n, lo, hi));

@@ -3,10 +3,18 @@
    KDReference so that the solvers' tests can drive them directly. Not installed, not part of the public API.
    Declared PETSC_EXTERN, not PETSC_INTERN: libkdpinn is a shared library by default and the tests link against it. */
 #include <kdsolver.h>
+#include "pde/heat.h"
+
+/* The solvers of the built-in PDEs (KDSolverRegister() in src/stages/solve.c). */
+PETSC_EXTERN PetscErrorCode KDSolveBurgers(KDPDE, KDReference);
+PETSC_EXTERN PetscErrorCode KDSolveHeat(KDPDE, KDReference);
+PETSC_EXTERN PetscErrorCode KDSolveCavity(KDPDE, KDReference);
+/* The Cole-Hopf solution of Burgers' equation with u0 = -sin(pi x), for the solver's tests. */
+PETSC_EXTERN PetscErrorCode KDBurgersExact(PetscReal, PetscReal, PetscReal, PetscReal *);
 
 /* ---- Burgers (solvers/burgers.c) ---------------------------------------------------------------------------- */
 typedef struct {
-  PetscReal nu;      /* -burgers_nu: viscosity */
+  PetscReal nu;      /* viscosity, the PDE's parameter nu (-burgers_nu) */
   PetscReal tfinal;  /* -burgers_tfinal: final time */
   PetscReal cfl;     /* -burgers_cfl: fraction of the explicit stability limit used as the default time step */
   PetscInt nx;       /* -burgers_nx: cells in x */
@@ -54,7 +62,7 @@ typedef enum {
 PETSC_EXTERN const char *const KDCavityWalls[];
 
 typedef struct {
-  PetscReal re;        /* -cavity_re: Reynolds number */
+  PetscReal re;        /* Reynolds number, the PDE's parameter Re (-cavity_Re) */
   PetscInt n;          /* -cavity_n: cells per side of the output grid (n + 1 solver nodes per side) */
   KDCavityWall wall;   /* -cavity_wall: wall vorticity formula */
   PetscReal re_start;  /* -cavity_re_start: first Reynolds number of the continuation */

@@ -3,7 +3,7 @@ static const char help[] =
     "u(+-1,t) = 0, evaluated by Gauss-Hermite quadrature, against brute-force trapezoid sums of the\n"
     "same integrals, against its symmetries, and against the published maximal slope at x = 0.\n";
 
-#include <kdsolver.h>
+#include "../solvers/kdsolverimpl.h"
 
 /* The Cole-Hopf ratio with eta = sqrt(4 nu t) z, summed by the trapezoid rule on z in [-L, L] with n intervals. The
    integrand is analytic and decays like exp(-z^2 + 1/(pi nu)), so the rule converges exponentially in dz; L = 40 and

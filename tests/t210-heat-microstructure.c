@@ -3,6 +3,7 @@ static const char help[] =
     "string, k and grad k against the formula and finite differences, and one-line errors that name\n"
     "the file and the line for missing and malformed files.\n";
 #include <kdsolver.h>
+#include "pde/heat.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

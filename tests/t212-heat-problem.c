@@ -3,6 +3,7 @@ static const char help[] =
     "of the exact solution in flux form, the default-mode boundary and initial data, and the round trip\n"
     "of the problem through reference.h5 (KDHeatProblemToReference / KDHeatProblemFromReference).\n";
 #include <kdsolver.h>
+#include "../solvers/kdsolverimpl.h"
 #include <stdlib.h>
 
 #ifndef KD_SOURCE_DIR
@@ -86,7 +87,15 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsSetValue(NULL, "-heat_n", "16"));
   PetscCall(PetscOptionsSetValue(NULL, "-heat_nt", "4"));
   PetscCall(KDReferenceCreate(PETSC_COMM_WORLD, &ref));
-  PetscCall(KDSolveHeat(ref));
+  {
+    KDPDE heat; /* the solve stage's sequence: the problem from the options, recorded in the reference, solved */
+    PetscCall(KDPDECreate(PETSC_COMM_WORLD, &heat));
+    PetscCall(KDPDESetType(heat, "heat"));
+    PetscCall(KDPDESetProblemFromOptions(heat));
+    PetscCall(KDPDEWriteReference(heat, ref));
+    PetscCall(KDSolveHeat(heat, ref));
+    PetscCall(KDPDEDestroy(&heat));
+  }
   PetscCall(KDReferenceWrite(ref, "reference.h5"));
   PetscCall(KDReferenceDestroy(&ref));
   PetscCall(PetscOptionsSetValue(NULL, "-heat_microstructure", "no-such-file.txt"));

@@ -58,7 +58,15 @@ int main(int argc, char **argv)
 
   /* 2. the field KDSolveHeat hands to the reference: natural index (k n + j) n + i */
   PetscCall(KDReferenceCreate(PETSC_COMM_WORLD, &ref));
-  PetscCall(KDSolveHeat(ref));
+  {
+    KDPDE heat; /* the solve stage's sequence: the problem from the options, recorded in the reference, solved */
+    PetscCall(KDPDECreate(PETSC_COMM_WORLD, &heat));
+    PetscCall(KDPDESetType(heat, "heat"));
+    PetscCall(KDPDESetProblemFromOptions(heat));
+    PetscCall(KDPDEWriteReference(heat, ref));
+    PetscCall(KDSolveHeat(heat, ref));
+    PetscCall(KDPDEDestroy(&heat));
+  }
   PetscCall(KDReferenceGetField(ref, 0, "u", &U));
   PetscCall(VecGetOwnershipRange(U, &rstart, &rend));
   PetscCall(VecGetLocalSize(U, &nloc));

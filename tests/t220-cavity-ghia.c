@@ -79,6 +79,14 @@ int main(int argc, char **argv)
      ours. A sign, wall-formula or interpolation error moves several points by 0.03 or more. */
   PetscCall(PetscOptionsGetReal(NULL, NULL, "-ghia_tol", &tol, NULL));
   PetscCall(KDCavityOptionsSetFromOptions(PETSC_COMM_WORLD, &opt));
+  {
+    KDPDE cavity; /* the Reynolds number is the PDE's parameter Re (-cavity_re), checked as the solve stage does */
+    PetscCall(KDPDECreate(PETSC_COMM_WORLD, &cavity));
+    PetscCall(KDPDESetType(cavity, "cavity"));
+    PetscCall(KDPDESetProblemFromOptions(cavity));
+    PetscCall(KDPDEGetParameter(cavity, "Re", &opt.re));
+    PetscCall(KDPDEDestroy(&cavity));
+  }
   PetscCheck(!opt.mms, PETSC_COMM_WORLD, PETSC_ERR_ARG_INCOMP, "-cavity_mms makes no sense against the Ghia table");
   n = opt.n;
   PetscCheck(n % 2 == 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE,

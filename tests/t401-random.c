@@ -81,9 +81,9 @@ int main(int argc, char **argv)
       PetscCall(PetscMalloc2(n * nin, &xa, n * nin, &xb));
       for (KDPDEPointKind kind = KD_PDE_POINTS_INTERIOR; kind <= KD_PDE_POINTS_BOUNDARY; kind++) {
         if (kind == KD_PDE_POINTS_INITIAL && !timedep) continue;
-        PetscCall(KDPDESamplePoints(pde, kind, seed, 5, 0, n, xa));
+        PetscCall(KDPDESamplePoints(pde, kind, KD_FACES_ALL, seed, 5, 0, n, xa, NULL));
         for (PetscInt c = 0; c < 4; c++)
-          PetscCall(KDPDESamplePoints(pde, kind, seed, 5, cuts[c], cuts[c + 1] - cuts[c], xb + cuts[c] * nin));
+          PetscCall(KDPDESamplePoints(pde, kind, KD_FACES_ALL, seed, 5, cuts[c], cuts[c + 1] - cuts[c], xb + cuts[c] * nin, NULL));
         for (PetscInt i = 0; i < n * nin; i++)
           PetscCheck(xa[i] == xb[i], PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s %s points depend on the split", types[t],
                      KDPDEPointKinds[kind]);

@@ -3,6 +3,7 @@
    gather shows in a data term. */
 #include <kdpde.h>
 #include <kdtrain.h>
+#include "pde/heat.h"
 
 /* a == b to tol relative to |b|, or an error naming what was compared. */
 static inline PetscErrorCode CheckClose(const char *what, PetscReal a, PetscReal b, PetscReal tol)

@@ -97,10 +97,9 @@ centres)
 . rule - nodes in [-1, 1] relative to the half-width of the box, weights summing to 1
 
   Notes:
-  The Gauss-Legendre nodes are the roots of P_q found by Newton's method from Chebyshev guesses, to round-off; the
-  q-node rule integrates polynomials of degree <= 2q - 1 exactly.
+  The box rule is KDGaussLegendre()'s: it integrates polynomials of degree <= 2q - 1 exactly.
 
-.seealso: KDFilterJets(), docs/distillation.md
+.seealso: KDFilterJets(), KDGaussLegendre(), docs/distillation.md
 @*/
 PetscErrorCode KDFilterRuleSetUp(KDFilterRule *rule, KDFilterType type, PetscInt nnodes)
 {
@@ -119,35 +118,7 @@ PetscErrorCode KDFilterRuleSetUp(KDFilterRule *rule, KDFilterType type, PetscInt
   PetscCheck(nnodes >= 1 && nnodes <= KD_FILTER_MAX_NODES, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
              "-filter_nodes %" PetscInt_FMT " not in [1, %d]", nnodes, KD_FILTER_MAX_NODES);
   rule->nnodes = nnodes;
-  for (PetscInt k = 0; k < nnodes; k++) {
-    PetscReal z = PetscCosReal(PETSC_PI * ((PetscReal) k + 0.75) / ((PetscReal) nnodes + 0.5)), dp = 1.0;
-    for (PetscInt it = 0; it < 100; it++) {
-      PetscReal p0 = 1.0, p1 = z, dz;
-      for (PetscInt j = 2; j <= nnodes; j++) {
-        PetscReal p2 = ((2.0 * j - 1.0) * z * p1 - (j - 1.0) * p0) / (PetscReal) j;
-        p0           = p1;
-        p1           = p2;
-      }
-      dp = (PetscReal) nnodes * (z * p1 - p0) / (z * z - 1.0);
-      dz = p1 / dp;
-      z -= dz;
-      if (PetscAbsReal(dz) < 1e-16) break;
-    }
-    /* Newton's last derivative belongs to the converged root up to O(dz): recompute it there. */
-    {
-      PetscReal p0 = 1.0, p1 = z;
-      for (PetscInt j = 2; j <= nnodes; j++) {
-        PetscReal p2 = ((2.0 * j - 1.0) * z * p1 - (j - 1.0) * p0) / (PetscReal) j;
-        p0           = p1;
-        p1           = p2;
-      }
-      dp = (PetscReal) nnodes * (z * p1 - p0) / (z * z - 1.0);
-    }
-    rule->node[nnodes - 1 - k] = z;
-    /* Gauss weights sum to 2 on [-1, 1]; halve them for an average. */
-    rule->weight[nnodes - 1 - k] = 1.0 / ((1.0 - z * z) * dp * dp);
-  }
-  if (nnodes % 2) rule->node[nnodes / 2] = 0.0;
+  PetscCall(KDGaussLegendre(nnodes, rule->node, rule->weight));
   PetscFunctionReturn(0);
 }
 
@@ -463,24 +434,12 @@ PetscErrorCode KDDistillLossSetFromOptions(KDDistillLoss dl)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode KDDistillSplit(MPI_Comm comm, PetscInt N, PetscInt *nlocal, PetscInt *start)
-{
-  PetscInt n = PETSC_DECIDE;
-
-  PetscFunctionBegin;
-  PetscCall(PetscSplitOwnership(comm, &n, &N));
-  PetscCallMPI(MPI_Scan(&n, start, 1, MPIU_INT, MPI_SUM, comm));
-  *start -= n;
-  *nlocal = n;
-  PetscFunctionReturn(0);
-}
-
 static PetscErrorCode KDDistillSetAllocate(KDDistillLoss dl, KDDistillSet *s, const char name[], PetscInt N)
 {
   PetscFunctionBegin;
   PetscCall(PetscStrncpy(s->name, name, sizeof(s->name)));
   s->nglobal = N;
-  PetscCall(KDDistillSplit(dl->comm, N, &s->nlocal, &s->gstart));
+  PetscCall(KDSplitOwnership(dl->comm, N, &s->nlocal, &s->gstart));
   PetscCall(PetscMalloc4(s->nlocal * dl->nin, &s->x, s->nlocal * dl->nout * (1 + dl->nin), &s->target,
                          s->nlocal * dl->nres, &s->tres, s->nlocal * dl->ncoef, &s->coef));
   PetscFunctionReturn(0);
@@ -513,8 +472,9 @@ static PetscErrorCode KDDistillDrawCollocation(KDDistillLoss dl)
 
   PetscFunctionBegin;
   if (!s->nglobal) PetscFunctionReturn(0);
-  PetscCall(KDPDESamplePoints(dl->pde, KD_PDE_POINTS_INTERIOR, dl->seed,
-                              KD_DSTREAM_COL + (PetscInt64) KD_DSTREAM_EPOCH * dl->epoch, s->gstart, s->nlocal, s->x));
+  PetscCall(KDPDESamplePoints(dl->pde, KD_PDE_POINTS_INTERIOR, 0, dl->seed,
+                              KD_DSTREAM_COL + (PetscInt64) KD_DSTREAM_EPOCH * dl->epoch, s->gstart, s->nlocal, s->x,
+                              NULL));
   PetscCall(KDDistillSetCache(dl, s));
   PetscFunctionReturn(0);
 }
@@ -535,6 +495,7 @@ PetscErrorCode KDDistillLossSetUp(KDDistillLoss dl)
   PetscInt dim, n[KD_MAX_DIM], map[KD_NET_MAX_IN], ncells = 1, N, snin, snout, tnin, tnout, nparams, nphys;
   PetscReal rlo[KD_MAX_DIM], rhi[KD_MAX_DIM];
   const char *const *pnames;
+  PetscInt64 *cells;
   KDDistillSet *s;
   PetscBool flg;
   PetscViewer viewer;
@@ -571,22 +532,14 @@ PetscErrorCode KDDistillLossSetUp(KDDistillLoss dl)
   N = PetscMin(dl->ncell, ncells);
   PetscCall(KDDistillSetAllocate(dl, &dl->set[0], "cell", N));
   s = &dl->set[0];
+  PetscCall(PetscMalloc1(s->nlocal, &cells));
   for (PetscInt p = 0; p < s->nlocal; p++) {
     const PetscInt64 j = s->gstart + p;
-    PetscInt64 c, rem;
-    PetscReal ax[KD_MAX_DIM];
-    if (N == ncells)
-      c = j;
-    else
-      c = PetscMin((PetscInt64) (KDRandomUniform(dl->seed, KD_DSTREAM_CELL, j) * (PetscReal) ncells), ncells - 1);
-    rem = c;
-    for (PetscInt d = dim - 1; d >= 0; d--) {
-      const PetscInt64 idx = rem % n[d];
-      rem /= n[d];
-      ax[d] = rlo[d] + ((PetscReal) idx + 0.5) * (rhi[d] - rlo[d]) / (PetscReal) n[d];
-    }
-    for (PetscInt i = 0; i < dl->nin; i++) s->x[p * dl->nin + i] = ax[map[i]];
+    if (N == ncells) cells[p] = j;
+    else cells[p] = PetscMin((PetscInt64) (KDRandomUniform(dl->seed, KD_DSTREAM_CELL, j) * (PetscReal) ncells), ncells - 1);
   }
+  PetscCall(KDReferenceGetCellCentres(dl->ref, dl->level, dl->nin, map, NULL, s->nlocal, cells, s->x));
+  PetscCall(PetscFree(cells));
   PetscCall(KDDistillSetCache(dl, s));
 
   /* Collocation set of the current epoch. */

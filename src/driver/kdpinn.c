@@ -3,6 +3,7 @@ static const char help[] = "kdpinn: knowledge distillation of physics-informed n
                            "  mpiexec -n 2 kdpinn solve -options_file jobs/burgers.opts -kd_out out\n\n"
                            "Stages:\n"
                            "  solve     PETSc finite-difference reference solution and its scale hierarchy -> reference.h5\n"
+                           "  import    another solver's gridded output as reference.h5, with the hierarchy -> reference.h5\n"
                            "  train     teacher PINN on level 0, data-parallel over the ranks -> teacher.h5\n"
                            "  distill   students of levels 1..L-1 from the model one level finer, and scratch twins -> student_L<l>.h5\n"
                            "  validate  every model vs the reference of its level -> results.json, report.md, figures/\n"
@@ -14,7 +15,6 @@ static const char help[] = "kdpinn: knowledge distillation of physics-informed n
 
 #include <kdpinn.h>
 #include <cblas.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +28,9 @@ typedef struct {
   KDStageFunction run;
 } KDStage;
 
-static PetscErrorCode KDStageRun(MPI_Comm);
-
 static const KDStage KDStages[] = {
   {"solve",    KDStageSolve   },
+  {"import",   KDStageImport  },
   {"train",    KDStageTrain   },
   {"distill",  KDStageDistill },
   {"validate", KDStageValidate},
@@ -39,181 +38,6 @@ static const KDStage KDStages[] = {
   {"export",   KDStageExport  },
   {"bench",    KDStageBench   },
 };
-
-/* What `kdpinn run` needs to know of a pipeline stage: the file that shows it ran, and the option prefixes that
-   change its result. A stage's digest covers its own prefixes and those of every stage before it, so a change
-   upstream reruns everything downstream. */
-typedef struct {
-  const char *name;
-  const char *output;
-  const char *prefixes[6];
-} KDPipelineStage;
-
-static const KDPipelineStage KDPipeline[] = {
-  {"solve",    "reference.h5",  {"-kd_pde", "-kd_levels", "-burgers_", "-heat_", "-cavity_", NULL}},
-  {"train",    "teacher.h5",    {"-kd_seed", "-teacher_", NULL}                                     },
-  {"distill",  "student_L1.h5", {"-student_", "-kd_chain", NULL}                                    },
-  {"validate", "results.json",  {"-kd_validate_", NULL}                                             },
-};
-#define KD_PIPELINE_LENGTH ((PetscInt)(sizeof(KDPipeline) / sizeof(KDPipeline[0])))
-
-static const KDStage *KDStageFind(const char *name)
-{
-  for (size_t i = 0; i < sizeof(KDStages) / sizeof(KDStages[0]); i++)
-    if (!strcmp(name, KDStages[i].name)) return &KDStages[i];
-  return NULL;
-}
-
-/* Digest of the options that decide the result of pipeline stage k (and of the stages before it). */
-static PetscErrorCode KDPipelineDigest(PetscInt k, char digest[])
-{
-  const char *prefixes[6 * KD_PIPELINE_LENGTH];
-  PetscInt    n = 0;
-
-  PetscFunctionBegin;
-  for (PetscInt j = 0; j <= k; j++)
-    for (PetscInt i = 0; KDPipeline[j].prefixes[i]; i++) prefixes[n++] = KDPipeline[j].prefixes[i];
-  PetscCall(KDOptionsDigest(n, prefixes, digest));
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode KDStampPath(const char out[], const char stage[], char path[], size_t len)
-{
-  char name[64];
-
-  PetscFunctionBegin;
-  PetscCall(PetscSNPrintf(name, sizeof(name), ".kdpinn-%s.stamp", stage));
-  PetscCall(KDOutputPath(out, name, path, len));
-  PetscFunctionReturn(0);
-}
-
-/* What a run of a stage does to its stamp: nothing under -help; a run that makes only part of the stage's outputs
-   (one level of `kdpinn distill -kd_level l`, one kind of model) removes it and writes none, since it must not mark
-   the stage as done and the files it replaces may come from other options than those an earlier stamp records;
-   any other run writes it once it succeeded. */
-typedef enum { KD_STAMP_NONE, KD_STAMP_REMOVE, KD_STAMP_WRITE } KDStampAction;
-
-static PetscErrorCode KDStampActionGet(MPI_Comm comm, const char stage[], KDStampAction *action)
-{
-  PetscBool help, partial = PETSC_FALSE;
-
-  PetscFunctionBegin;
-  PetscCall(KDHelpRequested(&help));
-  if (!help && !strcmp(stage, "distill")) PetscCall(KDStageDistillIsPartial(comm, &partial));
-  *action = help ? KD_STAMP_NONE : (partial ? KD_STAMP_REMOVE : KD_STAMP_WRITE);
-  PetscFunctionReturn(0);
-}
-
-/* Before a stage runs: a partial run removes the stage's stamp (rank 0; a missing stamp is fine). */
-static PetscErrorCode KDStampRemoveIfPartial(MPI_Comm comm, const char stage[])
-{
-  KDCommonOptions opt;
-  KDStampAction   action;
-  PetscMPIInt     rank;
-  char            path[PETSC_MAX_PATH_LEN];
-  int             err = 0;
-
-  PetscFunctionBegin;
-  PetscCall(KDStampActionGet(comm, stage, &action));
-  if (action != KD_STAMP_REMOVE) PetscFunctionReturn(0);
-  PetscCall(KDGetCommonOptions(comm, &opt));
-  PetscCall(KDStampPath(opt.out, stage, path, sizeof(path)));
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (!rank && remove(path) && errno != ENOENT) err = 1;
-  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
-  PetscCheck(!err, comm, PETSC_ERR_FILE_WRITE, "cannot remove %s", path);
-  PetscFunctionReturn(0);
-}
-
-/* After a pipeline stage succeeded: record the digest of the options it ran with (atomically, by rank 0), unless
-   the run was partial. */
-static PetscErrorCode KDStampWrite(MPI_Comm comm, const char stage[])
-{
-  KDCommonOptions opt;
-  KDStampAction   action;
-  PetscMPIInt     rank;
-  char            path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN], digest[17];
-  int             err = 0;
-
-  PetscFunctionBegin;
-  PetscCall(KDStampActionGet(comm, stage, &action));
-  if (action != KD_STAMP_WRITE) PetscFunctionReturn(0);
-  for (PetscInt k = 0; k < KD_PIPELINE_LENGTH; k++) {
-    if (strcmp(KDPipeline[k].name, stage)) continue;
-    PetscCall(KDGetCommonOptions(comm, &opt));
-    PetscCall(KDPipelineDigest(k, digest));
-    PetscCall(KDStampPath(opt.out, stage, path, sizeof(path)));
-    PetscCall(KDFileTemporaryName(path, tmp, sizeof(tmp)));
-    PetscCallMPI(MPI_Comm_rank(comm, &rank));
-    if (!rank) {
-      FILE *fp = fopen(tmp, "w");
-      if (!fp || fprintf(fp, "%s\n", digest) < 0) err = 1;
-      if (fp && fclose(fp)) err = 1;
-    }
-    PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
-    PetscCheck(!err, comm, PETSC_ERR_FILE_WRITE, "cannot write %s", path);
-    PetscCall(KDFileCommit(comm, tmp, path));
-  }
-  PetscFunctionReturn(0);
-}
-
-/* Whether pipeline stage k is up to date: its output exists and its stamp holds the current digest. */
-static PetscErrorCode KDStampIsCurrent(MPI_Comm comm, const char out[], PetscInt k, PetscBool *current)
-{
-  char      path[PETSC_MAX_PATH_LEN], digest[17], stamp[32] = "";
-  PetscBool exists;
-
-  PetscFunctionBegin;
-  *current = PETSC_FALSE;
-  PetscCall(KDOutputPath(out, KDPipeline[k].output, path, sizeof(path)));
-  PetscCall(PetscTestFile(path, 'r', &exists));
-  if (!exists) PetscFunctionReturn(0);
-  PetscCall(KDStampPath(out, KDPipeline[k].name, path, sizeof(path)));
-  PetscCall(PetscTestFile(path, 'r', &exists));
-  if (!exists) PetscFunctionReturn(0);
-  {
-    FILE *fp = fopen(path, "r");
-    if (fp) {
-      if (!fgets(stamp, sizeof(stamp), fp)) stamp[0] = 0;
-      (void)fclose(fp);
-    }
-  }
-  PetscCall(KDPipelineDigest(k, digest));
-  *current = !strncmp(stamp, digest, 16) ? PETSC_TRUE : PETSC_FALSE;
-  /* every rank must take the same decision */
-  PetscCallMPI(MPI_Bcast(current, 1, MPIU_BOOL, 0, comm));
-  PetscFunctionReturn(0);
-}
-
-/* The whole pipeline, in order. A stage whose output exists and was made with the current options is skipped
-   (-kd_force reruns everything); once a stage runs, every later stage runs too. */
-static PetscErrorCode KDStageRun(MPI_Comm comm)
-{
-  KDCommonOptions opt;
-  PetscBool       help, upstream_ran = PETSC_FALSE;
-
-  PetscFunctionBegin;
-  PetscCall(KDHelpRequested(&help));
-  PetscCall(KDGetCommonOptions(comm, &opt));
-  for (PetscInt k = 0; k < KD_PIPELINE_LENGTH; k++) {
-    const KDStage *stage = KDStageFind(KDPipeline[k].name);
-    PetscBool      current;
-
-    if (!stage) continue; /* not in this version */
-    if (!help && !opt.force && !upstream_ran) {
-      PetscCall(KDStampIsCurrent(comm, opt.out, k, &current));
-      if (current) {
-        PetscCall(PetscPrintf(comm, "kdpinn run: %s is up to date (%s/%s), skipped; -kd_force reruns it\n", stage->name, opt.out, KDPipeline[k].output));
-        continue;
-      }
-    }
-    PetscCall(KDStampRemoveIfPartial(comm, stage->name));
-    PetscCall(stage->run(comm));
-    PetscCall(KDStampWrite(comm, stage->name));
-    upstream_ran = PETSC_TRUE;
-  }
-  PetscFunctionReturn(0);
-}
 
 static void KDPrintUsage(FILE *fp)
 {
@@ -275,6 +99,8 @@ int main(int argc, char **argv)
   if (KDPushErrorHandler(traceback)) return 1;
   if (PetscInitialize(&argc, &argv, NULL, help)) return 1; /* the handler has said why, in one line */
   ierr = KDRegisterAll();
+  if (!ierr) ierr = KDSolverInitializePackage(); /* the built-in PDEs and their solvers */
+  if (!ierr) ierr = KDPluginLoadFromOptions(PETSC_COMM_WORLD); /* user PDEs and solvers, before any stage reads -kd_pde */
   if (!ierr) ierr = PetscOptionsHasName(NULL, NULL, "-help", &helpflag);
   if (!ierr && !stage && !helpflag) {
     PetscMPIInt rank;
@@ -287,9 +113,9 @@ int main(int argc, char **argv)
     return 2;
   }
   if (!ierr) ierr = KDSignalInstall(); /* SIGUSR1/SIGTERM: a training stage checkpoints and exits with KD_EXIT_REQUEUE */
-  if (!ierr && stage && stage->run != KDStageRun) ierr = KDStampRemoveIfPartial(PETSC_COMM_WORLD, stage->name);
+  if (!ierr && stage && stage->run != KDStageRun) ierr = KDStageStampBegin(PETSC_COMM_WORLD, stage->name);
   if (!ierr && stage) ierr = stage->run(PETSC_COMM_WORLD);
-  if (!ierr && stage && stage->run != KDStageRun) ierr = KDStampWrite(PETSC_COMM_WORLD, stage->name);
+  if (!ierr && stage && stage->run != KDStageRun) ierr = KDStageStampEnd(PETSC_COMM_WORLD, stage->name);
   if (PetscFinalize()) return 1;
   return KDSignalExitCode(ierr);
 }

@@ -68,36 +68,21 @@ struct _p_KDQuantizedNet {
   PetscReal predicted, measured; /* relative L2 error vs f64 on the calibration points */
 };
 
+/* The pointwise activation, its derivative, and whether the int8 kernel clamps the pre-activation (a bounded, monotone
+   activation: its level needs no clamp of its own), from the activation table. */
 static inline PetscReal KDActivate(KDActivation act, PetscReal z)
 {
-  switch (act) {
-  case KD_ACTIVATION_TANH:
-    return tanh(z);
-  case KD_ACTIVATION_ISRU:
-    return z / PetscSqrtReal(1.0 + z * z);
-  default:
-    return sin(z);
-  }
+  return KDActivationTable[act].scalar(z);
 }
 
-/* Whether the int8 kernel clamps the pre-activation (tanh and isru: monotone and bounded by 1), so that the level
-   needs no clamp of its own. */
-static inline PetscBool KDActivationClamped(KDActivation act)
-{
-  return act == KD_ACTIVATION_TANH || act == KD_ACTIVATION_ISRU ? PETSC_TRUE : PETSC_FALSE;
-}
-
-/* The activation's derivative at pre-activation z with value a: tanh 1 - a^2, isru (1 - a^2)^(3/2), sin cos z. */
 static inline PetscReal KDActivateDerivative(KDActivation act, PetscReal z, PetscReal a)
 {
-  switch (act) {
-  case KD_ACTIVATION_TANH:
-    return 1.0 - a * a;
-  case KD_ACTIVATION_ISRU:
-    return (1.0 - a * a) * PetscSqrtReal(1.0 - a * a);
-  default:
-    return PetscCosReal(z);
-  }
+  return KDActivationTable[act].derivative(z, a);
+}
+
+static inline PetscBool KDActivationClamped(KDActivation act)
+{
+  return KDActivationTable[act].inverse ? PETSC_TRUE : PETSC_FALSE;
 }
 
 /* The activation level of h at scale sa: h / sa clamped to [-lmax, lmax], rounded to nearest with ties to even, as
@@ -699,184 +684,24 @@ static void KDEmitClamp(KDEmitter *e, const char *act, const char *range)
          range, act, act, e->name);
 }
 
-/* The activation as a static inline function of the kernel's type. tanh is computed as libkdpinn computes it (the
-   expm1 form, vectorizable: no libm call), in double for f64 and with float constants for f32/int8:
-     tanh|x| = em1 / (em1 + 2),  em1 = expm1(2|x|) = 2^k (1 + q) - 1,  q = expm1(r) by its Taylor polynomial,
-   2|x| = k ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2, 2^k from k's bits).
-   The code has no branch and no floating-point select: GCC at -O2 (and with -ftrapping-math, the default) vectorizes
-   only loops without control flow, and keeps a select of floating-point values as a branch. So 2|x| is clamped to 40
-   by an integer minimum of its bits (non-negative floats order as their bits do), and NaN is passed through by a bit
-   mask. */
+/* A template of the activation table's exported C, with $ replaced by the kernel's name. */
+static void KDEmitTemplate(KDEmitter *e, const char *text)
+{
+  for (const char *c = text; *c; c++) {
+    if (*c == '$') KDEmit(e, "%s", e->name);
+    else if (!e->err && e->fp && fputc(*c, e->fp) == EOF) e->err = 1;
+  }
+}
+
+/* The activation as static inline functions of the kernel's type: the table's code for the precision; for int8 and
+   a bounded activation, the clamp of the pre-activation; for int8, the rounding to a level. */
 static void KDEmitActivation(KDEmitter *e, KDActivation act, PetscReal lmaxr)
 {
-  const char *N = e->name;
-  if (act == KD_ACTIVATION_SIN) {
-    if (e->prec == KD_PRECISION_F64)
-      KDEmit(e, "static inline double %s_act(double x) { return sin(x); }\n\n", N);
-    else
-      KDEmit(e, "static inline float %s_act(float x) { return sinf(x); }\n\n", N);
-  } else if (act == KD_ACTIVATION_ISRU) {
-    /* 1/sqrt(1 + v^2) from the integer estimate of its bits and Newton steps, as libkdpinn computes it without
-       AVX-512 (four steps in double, three in f32: the estimate's 3.5% error squared each step, 3e-11 after three);
-       |x| clamped by an integer minimum of its bits (1e8 in double, 1e4 in float: isru is 1 there to the last bit
-       and v^2 does not overflow), NaN passed through by a bit mask. */
-    if (e->prec == KD_PRECISION_F64)
-      KDEmit(e,
-             "/* isru(x) = x / sqrt(1 + x^2); a few ulp, no libm call, no branch. */\n"
-             "static inline double %s_act(double x)\n{\n"
-             "  uint64_t xb, sb, ab, nan, rb, tb;\n"
-             "  double v, a, h, r, t;\n"
-             "  memcpy(&xb, &x, sizeof(xb));\n"
-             "  sb = xb & UINT64_C(0x8000000000000000);\n"
-             "  ab = xb ^ sb;\n"
-             "  nan = UINT64_C(0) - (uint64_t)(ab > UINT64_C(0x7ff0000000000000)); /* all ones for NaN */\n"
-             "  ab = ab < UINT64_C(0x4197d78400000000) ? ab : UINT64_C(0x4197d78400000000); /* min(|x|, 1e8) */\n"
-             "  memcpy(&v, &ab, sizeof(v));\n"
-             "  a = v * v + 1.0;\n"
-             "  h = 0.5 * a;\n"
-             "  memcpy(&rb, &a, sizeof(rb));\n"
-             "  rb = UINT64_C(0x5fe6eb50c7b537a9) - (rb >> 1);\n"
-             "  memcpy(&r, &rb, sizeof(r));\n"
-             "  r = r * (1.5 - (h * r) * r);\n"
-             "  r = r * (1.5 - (h * r) * r);\n"
-             "  r = r * (1.5 - (h * r) * r);\n"
-             "  r = r * (1.5 - (h * r) * r);\n"
-             "  t = v * r;\n"
-             "  memcpy(&tb, &t, sizeof(tb));\n"
-             "  tb = (xb & nan) | ((tb | sb) & ~nan);\n"
-             "  memcpy(&t, &tb, sizeof(t));\n"
-             "  return t;\n}\n\n",
-             N);
-    else if (e->prec == KD_PRECISION_INT8) {
-      /* int8: z is clamped first (KDEmitClamp), so neither the clamp to 1e4 nor NaN's mask is needed here, nor |z|
-         (1 + z^2 is even in z); and two Newton steps (relative error below 5e-6 = 1.5 (1.75e-3)^2, a sixth of a 16-bit
-         level) instead of three: the level is all int8 keeps, and the clamp bound's lmax + 1/4 still rounds to lmax.
-         The activation is most of the kernel's time (three steps: 760 fps, two: 920, cavity student 2 x 16). */
-      KDEmit(e,
-             "/* isru(z) = z / sqrt(1 + z^2) in float for the clamped pre-activation; no libm call, no branch. */\n"
-             "static inline float %s_isru(float z)\n{\n"
-             "  const float a = z * z + 1.0f, h = 0.5f * a;\n"
-             "  uint32_t rb;\n"
-             "  float r;\n"
-             "  memcpy(&rb, &a, sizeof(rb));\n"
-             "  rb = 0x5f375a86u - (rb >> 1);\n"
-             "  memcpy(&r, &rb, sizeof(r));\n"
-             "  r = r * (1.5f - (h * r) * r);\n"
-             "  r = r * (1.5f - (h * r) * r);\n"
-             "  return z * r;\n}\n\n",
-             N);
-      KDEmitClamp(e, "isru", "1e4");
-    } else
-      KDEmit(e,
-             "/* isru(x) = x / sqrt(1 + x^2) in float; no libm call, no branch. */\n"
-             "static inline float %s_act(float x)\n{\n"
-             "  uint32_t xb, sb, ab, nan, rb, tb;\n"
-             "  float v, a, h, r, t;\n"
-             "  memcpy(&xb, &x, sizeof(xb));\n"
-             "  sb = xb & 0x80000000u;\n"
-             "  ab = xb ^ sb;\n"
-             "  nan = 0u - (uint32_t)(ab > 0x7f800000u); /* all ones for NaN */\n"
-             "  ab = ab < 0x461c4000u ? ab : 0x461c4000u; /* min(|x|, 1e4) */\n"
-             "  memcpy(&v, &ab, sizeof(v));\n"
-             "  a = v * v + 1.0f;\n"
-             "  h = 0.5f * a;\n"
-             "  memcpy(&rb, &a, sizeof(rb));\n"
-             "  rb = 0x5f375a86u - (rb >> 1);\n"
-             "  memcpy(&r, &rb, sizeof(r));\n"
-             "  r = r * (1.5f - (h * r) * r);\n"
-             "  r = r * (1.5f - (h * r) * r);\n"
-             "  r = r * (1.5f - (h * r) * r);\n"
-             "  t = v * r;\n"
-             "  memcpy(&tb, &t, sizeof(tb));\n"
-             "  tb = tb < 0x3f800000u ? tb : 0x3f800000u; /* min(t, 1): near 1 the rounding can exceed it */\n"
-             "  tb = (xb & nan) | ((tb | sb) & ~nan);\n"
-             "  memcpy(&t, &tb, sizeof(t));\n"
-             "  return t;\n}\n\n",
-             N);
-  } else if (e->prec == KD_PRECISION_F64) {
-    KDEmit(e,
-           "/* tanh: em1 = expm1(2|x|) = 2^k (1 + q) - 1, tanh|x| = em1 / (em1 + 2); a few ulp, no libm call, no "
-           "branch. */\n"
-           "static inline double %s_act(double x)\n{\n"
-           "  const double shifter = 0x1.8p52, ln2hi = 0x1.62e42fee00000p-1, ln2lo = 0x1.a39ef35793c76p-33, log2e = "
-           "0x1.71547652b82fep0;\n"
-           "  double y = 2.0 * fabs(x), kd, r, q, scale, em1, t;\n"
-           "  uint64_t ku, bits, yb, xb, tb, nan;\n"
-           "  memcpy(&yb, &y, sizeof(yb));\n"
-           "  yb = yb < UINT64_C(0x4044000000000000) ? yb : UINT64_C(0x4044000000000000); /* min(2|x|, 40) */\n"
-           "  memcpy(&y, &yb, sizeof(y));\n"
-           "  kd = y * log2e + shifter;\n"
-           "  memcpy(&ku, &kd, sizeof(ku));\n"
-           "  kd -= shifter;\n"
-           "  r = (y - kd * ln2hi) - kd * ln2lo;\n"
-           "  q = 1.0 / 6227020800.0;\n"
-           "  q = q * r + 1.0 / 479001600.0;\n"
-           "  q = q * r + 1.0 / 39916800.0;\n"
-           "  q = q * r + 1.0 / 3628800.0;\n"
-           "  q = q * r + 1.0 / 362880.0;\n"
-           "  q = q * r + 1.0 / 40320.0;\n"
-           "  q = q * r + 1.0 / 5040.0;\n"
-           "  q = q * r + 1.0 / 720.0;\n"
-           "  q = q * r + 1.0 / 120.0;\n"
-           "  q = q * r + 1.0 / 24.0;\n"
-           "  q = q * r + 1.0 / 6.0;\n"
-           "  q = q * r + 0.5;\n"
-           "  q = (q * r) * r + r;\n"
-           "  bits = (ku << 52) + (UINT64_C(1023) << 52);\n"
-           "  memcpy(&scale, &bits, sizeof(scale));\n"
-           "  em1 = scale * q + (scale - 1.0);\n"
-           "  t = copysign(em1 / (em1 + 2.0), x);\n"
-           "  memcpy(&xb, &x, sizeof(xb));\n"
-           "  memcpy(&tb, &t, sizeof(tb));\n"
-           "  nan = UINT64_C(0) - (uint64_t)((xb & UINT64_C(0x7fffffffffffffff)) > UINT64_C(0x7ff0000000000000)); /* "
-           "all ones for NaN */\n"
-           "  tb = (xb & nan) | (tb & ~nan);\n"
-           "  memcpy(&t, &tb, sizeof(t));\n"
-           "  return t;\n}\n\n",
-           N);
-  } else {
-    /* float: a rational function instead of the expm1 form, half the operations (the activations are most of the
-       kernel's time). tanh(x) ~ x P(x^2) / Q(x^2), P and Q of degree 4 in x^2 with P(0) = Q(0) = 1, a minimax fit of
-       the relative error on [0, 7.9] (1.2e-8 in exact arithmetic; with the coefficients rounded to float and float
-       arithmetic, with or without FMA, 3.6e-7 relative at most over every float: the documented bound
-       KD_EXPORT_TANH_ERROR is 4e-7, which t905 checks against libm over the whole float line). |x| is clamped to 7.9,
-       where 1 - tanh is 2.7e-7, so the result is never above 1 in magnitude. */
-    KDEmit(e,
-           "/* tanh on [-7.9, 7.9]: x P(x^2) / Q(x^2), a minimax fit of the relative error (with float arithmetic at "
-           "most %.1e\n"
-           "   relative; docs/export.md). */\n"
-           "static inline float %s_tanh79(float x)\n{\n"
-           "  const float u = x * x;\n"
-           "  const float p = (((1.51138018e-08f * u + 2.18041387e-05f) * u + 0.00356584112f) * u + 0.134395689f) * u "
-           "+ 1.0f;\n"
-           "  const float q = (((8.47279011e-07f * u + 0.000340205472f) * u + 0.0261422861f) * u + 0.467728943f) * u "
-           "+ 1.0f;\n"
-           "  return x * p / q;\n}\n\n",
-           KD_EXPORT_TANH_ERROR, N);
-    if (e->prec == KD_PRECISION_F32)
-      KDEmit(e,
-             "/* tanh: |x| clamped to 7.9 by an integer minimum of its bits (non-negative floats order as their bits "
-             "do; no branch,\n"
-             "   no floating-point select, so the loops vectorize at -O2); NaN is passed through by a bit mask. */\n"
-             "static inline float %s_act(float x)\n{\n"
-             "  uint32_t xb, ab, tb, nan;\n"
-             "  float t;\n"
-             "  memcpy(&xb, &x, sizeof(xb));\n"
-             "  ab = xb & 0x7fffffffu;\n"
-             "  nan = 0u - (uint32_t)(ab > 0x7f800000u); /* all ones for NaN */\n"
-             "  ab = ab < 0x40fccccdu ? ab : 0x40fccccdu; /* min(|x|, 7.9) */\n"
-             "  xb = ab | (xb & 0x80000000u);\n"
-             "  memcpy(&t, &xb, sizeof(t));\n"
-             "  t = %s_tanh79(t);\n"
-             "  memcpy(&tb, &t, sizeof(tb));\n"
-             "  memcpy(&xb, &x, sizeof(xb));\n"
-             "  tb = (xb & nan) | (tb & ~nan);\n"
-             "  memcpy(&t, &tb, sizeof(t));\n"
-             "  return t;\n}\n\n",
-             N, N);
-    else
-      KDEmitClamp(e, "tanh", "7.9");
-  }
+  const KDActivationOps *ops = &KDActivationTable[act];
+  const char            *N   = e->name;
+
+  KDEmitTemplate(e, ops->code[e->prec]);
+  if (e->prec == KD_PRECISION_INT8 && ops->inverse) KDEmitClamp(e, ops->name, ops->range_text);
   if (e->prec == KD_PRECISION_INT8) {
     const float lmax = (float) lmaxr;
     uint32_t lbits;
@@ -1031,7 +856,7 @@ static PetscErrorCode KDEmitBlock(KDEmitter *e, KDNet net, KDQuantizedNet q, Pet
       /* the activation, then the level for the next layer */
       if (clamped)
         KDEmit(e, "      %s[o * %d + p] = %s_level(%s_%s(%s_clamp(z, lim)) * inv);\n", dst, (int) nb, N, N,
-               net->activation == KD_ACTIVATION_TANH ? "tanh79" : "isru", N);
+               KDActivationTable[net->activation].int8_core, N);
       else
         KDEmit(e, "      %s[o * %d + p] = %s_level(%s_act(z) * inv);\n", dst, (int) nb, N, N);
     }
@@ -1249,8 +1074,8 @@ PetscErrorCode KDExportWrite(KDNet net, const KDModelInfo *info, KDPrecision pre
            its own: up to the bound the level is round(act(z) inv) <= lmax, the scheme's; beyond it the scheme clips to
            lmax, and the kernel's act(bound) inv = lmax + 1/4 (to 4e-7 relative) rounds to lmax too. The bound is the
            inverse: atanh(r), or r / sqrt(1 - r^2) for isru. */
-        const PetscBool tanhact = net->activation == KD_ACTIVATION_TANH ? PETSC_TRUE : PETSC_FALSE;
-        const double range      = tanhact ? 7.9 : 1e4;
+        const KDActivationOps *ops   = &KDActivationTable[net->activation];
+        const double           range = ops->range;
         KDEmit(&e,
                "/* clamp of the pre-activation of each input unit of layer %d (float bits): %s(bound) / scale <= %d "
                "+ 1/4 */\n",
@@ -1259,7 +1084,7 @@ PetscErrorCode KDExportWrite(KDNet net, const KDModelInfo *info, KDPrecision pre
         for (PetscInt i = 0; i < net->widths[k]; i++) {
           const float invf   = (float) inv[i];
           const double r     = (q->lmax + 0.25) / (double) invf,
-                       bound = r < 1.0 ? (tanhact ? atanh(r) : r / sqrt(1.0 - r * r)) : range;
+                       bound = r < 1.0 ? (double) ops->inverse(r) : range;
           float zl           = (float) range;
           uint32_t zb;
           if (bound < range) zl = (float) bound;
@@ -1368,47 +1193,22 @@ PetscErrorCode KDExportLevelPoints(KDNet net, const KDModelInfo *info, KDReferen
                                    PetscReal **x)
 {
   const PetscInt nin = net->widths[0];
-  PetscInt dim, cells[KD_MAX_DIM], map[KD_NET_MAX_IN], total = 1, nlevels;
-  PetscReal lo[KD_MAX_DIM], hi[KD_MAX_DIM];
-  const char *axes;
-  char **an, **in;
-  int nan, nn;
+  PetscInt       dim, cells[KD_MAX_DIM], map[KD_NET_MAX_IN], total = 1, nlevels;
+  PetscInt64    *idx;
 
   PetscFunctionBegin;
   PetscCall(KDReferenceGetNumLevels(ref, &nlevels));
   PetscCheck(level >= 0 && level < nlevels, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
              "level %" PetscInt_FMT " is not a level of the reference (it has %" PetscInt_FMT ")", level, nlevels);
-  PetscCall(KDReferenceGetLevelGrid(ref, level, &dim, cells, lo, hi));
-  PetscCall(KDReferenceGetAxes(ref, &axes));
-  PetscCall(PetscStrToArray(axes, ',', &nan, &an));
-  PetscCall(PetscStrToArray(info->inputs, ',', &nn, &in));
-  PetscCheck(nn == nin && nan == dim && dim == nin, PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP,
-             "the reference axes (%s) do not match the model inputs (%s)", axes, info->inputs);
-  for (PetscInt i = 0; i < nin; i++) {
-    map[i] = -1;
-    for (PetscInt d = 0; d < dim; d++) {
-      PetscBool same;
-      PetscCall(PetscStrcmp(in[i], an[d], &same));
-      if (same) map[i] = d;
-    }
-    PetscCheck(map[i] >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP,
-               "model input %s is not an axis of the reference (%s)", in[i], axes);
-  }
-  PetscCall(PetscStrToArrayDestroy(nan, an));
-  PetscCall(PetscStrToArrayDestroy(nn, in));
+  PetscCall(KDReferenceGetLevelGrid(ref, level, &dim, cells, NULL, NULL));
+  PetscCheck(dim == nin, PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "the reference has %" PetscInt_FMT " axes, the model %" PetscInt_FMT " inputs (%s)", dim, nin, info->inputs);
+  PetscCall(KDReferenceGetAxisMap(ref, info->inputs, map));
   for (PetscInt d = 0; d < dim; d++) total *= cells[d];
   PetscCall(PetscMalloc1(total * nin, x));
-  for (PetscInt c = 0; c < total; c++) {
-    PetscInt idx[KD_MAX_DIM], r = c;
-    for (PetscInt d = dim - 1; d >= 0; d--) {
-      idx[d] = r % cells[d];
-      r /= cells[d];
-    }
-    for (PetscInt i = 0; i < nin; i++) {
-      const PetscInt d  = map[i];
-      (*x)[c * nin + i] = lo[d] + ((PetscReal) idx[d] + 0.5) * (hi[d] - lo[d]) / (PetscReal) cells[d];
-    }
-  }
+  PetscCall(PetscMalloc1(total, &idx));
+  for (PetscInt c = 0; c < total; c++) idx[c] = c;
+  PetscCall(KDReferenceGetCellCentres(ref, level, nin, map, NULL, total, idx, *x));
+  PetscCall(PetscFree(idx));
   *n = total;
   PetscFunctionReturn(0);
 }

@@ -2,65 +2,30 @@
   KDLoss: the PINN loss of a network on its PDE, evaluated on this rank's share of global point sets.
 
       L = w_pde   / N_col   sum_{interior}  sum_r N_r[u](x)^2
-        + w_ic    / N_ic    sum_{t = t_lo}  |u - u_0|^2
-        + w_bc    / N_bc    sum_{boundary}  |u - g|^2             (prescribed outputs only)
-        + w_gauge             |p(x_g)|^2                           (cavity: pins the pressure constant)
+        + sum over the PDE's conditions (KDPDEAddCondition(): dirichlet, neumann, periodic, initial)
+              w_c / N_c sum_{its points} |misfit|^2                 (src/loss/terms.c)
+        + w_gauge             |p(x_g)|^2                           (a gauge-pinned output, e.g. the cavity pressure)
         + w_data  / N_data  sum_{data}      |u - u_ref|^2          (reference values at level cells)
 
   Every point set has a global size N and global indices 0..N-1; point j is a pure function of (seed, stream, j)
-  (KDRandomUniform), and each rank holds the contiguous index range PetscSplitOwnership() gives it. The terms are
+  (KDRandomUniform), and each rank holds the contiguous index range KDSplitOwnership() gives it. The terms are
   normalized by the global N, so the global loss is the plain sum over ranks of the local terms, for any rank count.
 */
-#include <kdpde.h>
-#include <kdtrain.h>
-
-/* Streams of the point sets; the interior set of epoch k uses KD_STREAM_INTERIOR + KD_STREAM_EPOCH * k. */
-#define KD_STREAM_INTERIOR 1
-#define KD_STREAM_INITIAL 2
-#define KD_STREAM_BOUNDARY 3
-#define KD_STREAM_DATA 4
-#define KD_STREAM_EPOCH 16
-
-typedef enum { KD_SET_PDE, KD_SET_VALUE } KDPointSetType;
-
-typedef struct _KDPointSet {
-  char name[16];
-  KDPointSetType type;
-  KDPDEPointKind kind;     /* for sets drawn by KDPDESamplePoints() */
-  PetscReal weight, scale; /* scale = weight / nglobal */
-  PetscInt nglobal, nlocal, gstart;
-  PetscReal *x;      /* x[p * nin + i] */
-  PetscReal *target; /* target[o * nlocal + p] (value sets) */
-  PetscBool mask[KD_NET_MAX_OUT];
-  PetscReal *coef; /* coef[c * nlocal + p] (PDE set) */
-  const KDJetSpec *spec;
-  KDLoss loss;
-} KDPointSet;
-
-struct _p_KDLoss {
-  MPI_Comm comm;
-  char *prefix;
-  KDNet net;
-  KDReference ref;
-  KDPDE pde;
-  PetscInt level; /* the model's level: default data level */
-  PetscInt64 seed;
-  PetscInt epoch;
-  PetscInt ncol, nic, nbc, ndata, data_level; /* data_level < 0: the model's level */
-  PetscInt dlevel;                            /* the data level in use, fixed by KDLossSetUp() */
-  PetscReal w_pde, w_ic, w_bc, w_gauge, w_data;
-  char data_fields[128];
-  PetscInt nsets;
-  KDPointSet set[KD_LOSS_MAX_TERMS];
-  const char *names[KD_LOSS_MAX_TERMS];
-  KDJetSpec valuespec;
-  PetscReal *work;
-  PetscInt nwork;
-  PetscBool setupcalled;
-  PetscBool optionsread; /* KDLossSetFromOptions() was called: a PDE set later reads its options too */
-};
+#include "loss/lossimpl.h"
 
 static PetscLogEvent KD_LossSetUp, KD_LossEvaluate;
+
+/* How the loss draws and evaluates each type of condition: the term type, where its points lie, its stream. */
+static const struct {
+  const KDTermOps *ops;
+  KDPDEPointKind   kind;
+  PetscInt64       stream;
+} KDConditionTerms[] = {
+  [KD_CONDITION_DIRICHLET] = {&KDTermValue,    KD_PDE_POINTS_BOUNDARY, KD_STREAM_BOUNDARY},
+  [KD_CONDITION_NEUMANN]   = {&KDTermNeumann,  KD_PDE_POINTS_BOUNDARY, KD_STREAM_BOUNDARY},
+  [KD_CONDITION_PERIODIC]  = {&KDTermPeriodic, KD_PDE_POINTS_BOUNDARY, KD_STREAM_BOUNDARY},
+  [KD_CONDITION_INITIAL]   = {&KDTermValue,    KD_PDE_POINTS_INITIAL,  KD_STREAM_INITIAL },
+};
 
 static PetscErrorCode KDLossRegisterEvents(void)
 {
@@ -92,13 +57,9 @@ PetscErrorCode KDLossCreate(MPI_Comm comm, KDLoss *loss)
   PetscCall(PetscNew(&l));
   l->comm       = comm;
   l->ncol       = 10000;
-  l->nic        = 400;
-  l->nbc        = 400;
   l->ndata      = 0;
   l->data_level = -1;
   l->w_pde      = 1.0;
-  l->w_ic       = 1.0;
-  l->w_bc       = 1.0;
   l->w_gauge    = 1.0;
   l->w_data     = 1.0;
   *loss         = l;
@@ -108,8 +69,11 @@ PetscErrorCode KDLossCreate(MPI_Comm comm, KDLoss *loss)
 static PetscErrorCode KDLossReset(KDLoss loss)
 {
   PetscFunctionBegin;
-  for (PetscInt s = 0; s < loss->nsets; s++)
-    PetscCall(PetscFree3(loss->set[s].x, loss->set[s].target, loss->set[s].coef));
+  for (PetscInt s = 0; s < loss->nsets; s++) {
+    KDPointSet *set = &loss->set[s];
+    PetscCall(PetscFree3(set->x, set->target, set->coef));
+    PetscCall(PetscFree3(set->x2, set->face, set->flux));
+  }
   loss->nsets = 0;
   PetscCall(PetscFree(loss->work));
   loss->nwork       = 0;
@@ -159,6 +123,53 @@ PetscErrorCode KDLossSetNet(KDLoss loss, KDNet net)
   PetscFunctionReturn(0);
 }
 
+/* Point counts and weights of the conditions: the PDE's defaults, then (once options are read) the options
+   -<prefix>n<name> and -<prefix>w_<name> of each. */
+static PetscErrorCode KDLossConditionsSetFromOptions(KDLoss loss, PetscBool read)
+{
+  PetscInt    ncond;
+  const char *p = loss->prefix ? loss->prefix : "";
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetNumConditions(loss->pde, &ncond));
+  PetscCheck(ncond + 3 <= KD_LOSS_MAX_TERMS, loss->comm, PETSC_ERR_ARG_SIZ, "too many conditions (%" PetscInt_FMT ")",
+             ncond);
+  for (PetscInt k = 0; k < ncond; k++) {
+    const KDCondition *c;
+    PetscCall(KDPDEGetCondition(loss->pde, k, &c));
+    loss->ncond[k] = c->npoints;
+    loss->wcond[k] = c->weight;
+  }
+  if (!read || !ncond) PetscFunctionReturn(0);
+  PetscOptionsBegin(loss->comm, loss->prefix, "KDLoss: initial and boundary conditions of the PDE", "KDLoss");
+  for (PetscInt k = 0; k < ncond; k++) {
+    const KDCondition *c;
+    char               opt[32], help[128];
+    PetscCall(KDPDEGetCondition(loss->pde, k, &c));
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-n%s", c->name));
+    PetscCall(PetscSNPrintf(help, sizeof(help), "Global points of the %s condition %s", KDConditionTypes[c->type],
+                            c->name));
+    PetscCall(PetscOptionsInt(opt, help, "KDLossSetUp", loss->ncond[k], &loss->ncond[k], NULL));
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-w_%s", c->name));
+    PetscCall(PetscSNPrintf(help, sizeof(help), "Weight of the %s condition %s", KDConditionTypes[c->type], c->name));
+    PetscCall(PetscOptionsReal(opt, help, "KDLossSetUp", loss->wcond[k], &loss->wcond[k], NULL));
+    PetscCheck(loss->ncond[k] >= 0, loss->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sn%s must be non-negative", p, c->name);
+    PetscCheck(loss->wcond[k] >= 0, loss->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sw_%s must be non-negative", p, c->name);
+  }
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+/* A new PDE for the loss: the prefix, the condition defaults and, if the options were read, its options. */
+static PetscErrorCode KDLossAdoptPDE(KDLoss loss)
+{
+  PetscFunctionBegin;
+  PetscCall(KDPDESetOptionsPrefix(loss->pde, loss->prefix));
+  PetscCall(KDLossConditionsSetFromOptions(loss, loss->optionsread));
+  if (loss->optionsread) PetscCall(KDPDESetFromOptions(loss->pde));
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDLossSetReference - The reference that defines the PDE, its parameters and domain (level-0 grid) and, for the data
   term, its fields; level is the model's level, the default data level (-<prefix>data_level). Borrowed.
@@ -180,7 +191,28 @@ PetscErrorCode KDLossSetReference(KDLoss loss, KDReference ref, PetscInt level)
   PetscCall(KDPDECreate(loss->comm, &loss->pde));
   PetscCall(KDPDESetOptionsPrefix(loss->pde, loss->prefix));
   PetscCall(KDPDESetFromReference(loss->pde, ref));
-  if (loss->optionsread) PetscCall(KDPDESetFromOptions(loss->pde));
+  PetscCall(KDLossAdoptPDE(loss));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDLossSetPDEType - Gives the loss a PDE of a registered type without a reference (its default domain and
+  parameters): enough to list the options of its terms (-help) and to evaluate it on drawn points; a data term still
+  needs a reference.
+
+  Collective
+
+.seealso: KDLossSetReference(), KDPDESetType()
+@*/
+PetscErrorCode KDLossSetPDEType(KDLoss loss, const char type[])
+{
+  PetscFunctionBegin;
+  PetscCall(KDLossReset(loss));
+  loss->ref = NULL;
+  PetscCall(KDPDEDestroy(&loss->pde));
+  PetscCall(KDPDECreate(loss->comm, &loss->pde));
+  PetscCall(KDPDESetType(loss->pde, type));
+  PetscCall(KDLossAdoptPDE(loss));
   PetscFunctionReturn(0);
 }
 
@@ -199,7 +231,7 @@ PetscErrorCode KDLossSetSeed(KDLoss loss, PetscInt seed)
 }
 
 /*@C
-  KDLossGetPDE - The loss's PDE operator (borrowed), available after KDLossSetReference().
+  KDLossGetPDE - The loss's PDE operator (borrowed), available after KDLossSetReference() or KDLossSetPDEType().
 
   Not collective
 @*/
@@ -218,32 +250,29 @@ PetscErrorCode KDLossGetPDE(KDLoss loss, KDPDE *pde)
 
   Options Database Keys (with the loss's prefix, e.g. -teacher_):
 + -ncol <N>            - global interior collocation points (default 10000)
-. -nic <N>             - global initial-condition points, time-dependent PDEs (default 400)
-. -nbc <N>             - global boundary points (default 400)
+. -n<name> <N>         - global points of the PDE's condition <name>, e.g. -nic, -nbc (default 400)
+. -w_<name> <w>        - weight of the condition <name>, e.g. -w_ic, -w_bc (default 1)
 . -ndata <N>           - global reference data points (default 0: no data term)
 . -data_level <l>      - reference level the data come from (default: the model's level)
 . -data_fields <u,v>   - outputs fitted to data (default: every output the reference has, except a gauge-pinned one)
 . -w_pde <w>           - weight of the PDE residual term (default 1)
-. -w_ic <w>            - weight of the initial-condition term (default 1)
-. -w_bc <w>            - weight of the boundary term (default 1)
-. -w_gauge <w>         - weight of the pressure gauge term, cavity (default 1)
+. -w_gauge <w>         - weight of the gauge term of a PDE with a gauge (default 1)
 . -w_data <w>          - weight of the data term (default 1)
-. -cavity_lid, -cavity_gauge_point - see KDPDESetFromOptions()
+. -cavity_lid, ...     - the PDE's own options, KDPDESetFromOptions()
 - -loss_view           - view the loss after KDLossSetUp()
 
   A term with zero points or zero weight is left out (KDLossGetTerms()).
 @*/
 PetscErrorCode KDLossSetFromOptions(KDLoss loss)
 {
-  PetscInt dl = loss->data_level >= 0 ? loss->data_level : loss->level;
-  PetscBool dlset;
+  PetscInt    dl = loss->data_level >= 0 ? loss->data_level : loss->level;
+  PetscBool   dlset;
+  const char *p = loss->prefix ? loss->prefix : "";
 
   PetscFunctionBegin;
   PetscOptionsBegin(loss->comm, loss->prefix, "KDLoss: PINN loss terms and collocation points", NULL);
   PetscCall(
       PetscOptionsInt("-ncol", "Global interior collocation points", "KDLossSetUp", loss->ncol, &loss->ncol, NULL));
-  PetscCall(PetscOptionsInt("-nic", "Global initial-condition points", "KDLossSetUp", loss->nic, &loss->nic, NULL));
-  PetscCall(PetscOptionsInt("-nbc", "Global boundary points", "KDLossSetUp", loss->nbc, &loss->nbc, NULL));
   PetscCall(PetscOptionsInt("-ndata", "Global reference data points (0: no data term)", "KDLossSetUp", loss->ndata,
                             &loss->ndata, NULL));
   PetscCall(PetscOptionsInt("-data_level", "Reference level of the data points", "KDLossSetUp", dl, &dl, &dlset));
@@ -252,48 +281,33 @@ PetscErrorCode KDLossSetFromOptions(KDLoss loss)
       "KDLossSetUp", loss->data_fields, loss->data_fields, sizeof(loss->data_fields), NULL));
   PetscCall(
       PetscOptionsReal("-w_pde", "Weight of the PDE residual term", "KDLossSetUp", loss->w_pde, &loss->w_pde, NULL));
-  PetscCall(
-      PetscOptionsReal("-w_ic", "Weight of the initial-condition term", "KDLossSetUp", loss->w_ic, &loss->w_ic, NULL));
-  PetscCall(
-      PetscOptionsReal("-w_bc", "Weight of the boundary-condition term", "KDLossSetUp", loss->w_bc, &loss->w_bc, NULL));
-  PetscCall(PetscOptionsReal("-w_gauge", "Weight of the pressure gauge term (cavity)", "KDLossSetUp", loss->w_gauge,
-                             &loss->w_gauge, NULL));
+  PetscCall(PetscOptionsReal("-w_gauge", "Weight of the gauge term (an output defined up to a constant)",
+                             "KDLossSetUp", loss->w_gauge, &loss->w_gauge, NULL));
   PetscCall(PetscOptionsReal("-w_data", "Weight of the reference data term", "KDLossSetUp", loss->w_data, &loss->w_data,
                              NULL));
   PetscCall(PetscOptionsName("-loss_view", "View the loss after setup", "KDLossView", NULL));
   PetscOptionsEnd();
   if (dlset) loss->data_level = dl;
-  PetscCheck(loss->ncol >= 0 && loss->nic >= 0 && loss->nbc >= 0 && loss->ndata >= 0, loss->comm,
-             PETSC_ERR_ARG_OUTOFRANGE, "point counts -%sncol, -%snic, -%snbc, -%sndata must be non-negative",
-             loss->prefix ? loss->prefix : "", loss->prefix ? loss->prefix : "", loss->prefix ? loss->prefix : "",
-             loss->prefix ? loss->prefix : "");
-  PetscCheck(loss->w_pde >= 0 && loss->w_ic >= 0 && loss->w_bc >= 0 && loss->w_gauge >= 0 && loss->w_data >= 0,
-             loss->comm, PETSC_ERR_ARG_OUTOFRANGE, "loss weights -%sw_* must be non-negative",
-             loss->prefix ? loss->prefix : "");
-  if (loss->pde) PetscCall(KDPDESetFromOptions(loss->pde));
+  PetscCheck(loss->ncol >= 0 && loss->ndata >= 0, loss->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "point counts -%sncol and -%sndata must be non-negative", p, p);
+  PetscCheck(loss->w_pde >= 0 && loss->w_gauge >= 0 && loss->w_data >= 0, loss->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "loss weights -%sw_* must be non-negative", p);
   loss->optionsread = PETSC_TRUE;
+  if (loss->pde) {
+    PetscCall(KDLossConditionsSetFromOptions(loss, PETSC_TRUE));
+    PetscCall(KDPDESetFromOptions(loss->pde));
+  }
   if (loss->setupcalled) PetscCall(KDLossReset(loss));
   PetscFunctionReturn(0);
 }
 
-/* The contiguous block of [0, N) this rank owns. */
-static PetscErrorCode KDLossSplit(MPI_Comm comm, PetscInt N, PetscInt *nlocal, PetscInt *start)
-{
-  PetscInt n = PETSC_DECIDE;
-
-  PetscFunctionBegin;
-  PetscCall(PetscSplitOwnership(comm, &n, &N));
-  PetscCallMPI(MPI_Scan(&n, start, 1, MPIU_INT, MPI_SUM, comm));
-  *start -= n;
-  *nlocal = n;
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode KDLossAddSet(KDLoss loss, const char name[], KDPointSetType type, KDPDEPointKind kind, PetscInt N,
-                                   PetscReal w, KDPointSet **set)
+/* Adds a set of N global points with weight w (none if either is zero): this rank's share, its arrays. */
+static PetscErrorCode KDLossAddSet(KDLoss loss, const char name[], const KDTermOps *ops, PetscInt condition,
+                                   PetscInt N, PetscReal w, KDPointSet **set)
 {
   KDPointSet *s;
-  PetscInt nin, nout, ncoef;
+  PetscInt    nin, nout, ncoef, ntarget, ncoefs, nx2, nface, nflux;
+  PetscBool   faces, paired;
 
   PetscFunctionBegin;
   *set = NULL;
@@ -304,19 +318,24 @@ static PetscErrorCode KDLossAddSet(KDLoss loss, const char name[], KDPointSetTyp
   s = &loss->set[loss->nsets];
   PetscCall(PetscMemzero(s, sizeof(*s)));
   PetscCall(PetscStrncpy(s->name, name, sizeof(s->name)));
-  s->type    = type;
-  s->kind    = kind;
-  s->weight  = w;
-  s->nglobal = N;
-  s->scale   = w / (PetscReal) N;
-  s->loss    = loss;
-  PetscCall(KDLossSplit(loss->comm, N, &s->nlocal, &s->gstart));
-  PetscCall(PetscMalloc3(s->nlocal * nin, &s->x, type == KD_SET_VALUE ? s->nlocal * nout : 0, &s->target,
-                         type == KD_SET_PDE ? s->nlocal * ncoef : 0, &s->coef));
-  if (type == KD_SET_PDE)
-    PetscCall(KDPDEGetJetSpec(loss->pde, &s->spec));
-  else
-    s->spec = &loss->valuespec;
+  s->ops       = ops;
+  s->condition = condition;
+  s->weight    = w;
+  s->nglobal   = N;
+  s->scale     = w / (PetscReal) N;
+  s->loss      = loss;
+  PetscCall(KDSplitOwnership(loss->comm, N, &s->nlocal, &s->gstart));
+  paired = ops == &KDTermPeriodic ? PETSC_TRUE : PETSC_FALSE;
+  faces  = (ops == &KDTermNeumann || paired) ? PETSC_TRUE : PETSC_FALSE;
+  ntarget = ops == &KDTermResidual ? 0 : s->nlocal * nout;
+  ncoefs  = ops == &KDTermResidual ? s->nlocal * ncoef : 0;
+  nx2     = paired ? s->nlocal * nin : 0;
+  nface   = faces ? s->nlocal : 0;
+  nflux   = ops == &KDTermNeumann ? s->nlocal * nout : 0;
+  PetscCall(PetscMalloc3(s->nlocal * nin, &s->x, ntarget, &s->target, ncoefs, &s->coef));
+  PetscCall(PetscMalloc3(nx2, &s->x2, nface, &s->face, nflux, &s->flux));
+  if (ops == &KDTermResidual) PetscCall(KDPDEGetJetSpec(loss->pde, &s->spec));
+  else s->spec = &loss->valuespec;
   loss->names[loss->nsets] = s->name;
   loss->nsets++;
   *set = s;
@@ -325,15 +344,42 @@ static PetscErrorCode KDLossAddSet(KDLoss loss, const char name[], KDPointSetTyp
 
 static PetscErrorCode KDLossDrawInterior(KDLoss loss, KDPointSet *s)
 {
-  PetscInt nin, ncoef;
+  PetscInt ncoef;
 
   PetscFunctionBegin;
-  PetscCall(KDPDEGetSizes(loss->pde, &nin, NULL, NULL));
   PetscCall(KDPDEGetNumCoefficients(loss->pde, &ncoef));
-  PetscCall(KDPDESamplePoints(loss->pde, KD_PDE_POINTS_INTERIOR, loss->seed,
+  PetscCall(KDPDESamplePoints(loss->pde, KD_PDE_POINTS_INTERIOR, 0, loss->seed,
                               KD_STREAM_INTERIOR + (PetscInt64) KD_STREAM_EPOCH * loss->epoch, s->gstart, s->nlocal,
-                              s->x));
+                              s->x, NULL));
   if (ncoef) PetscCall(KDPDEComputeCoefficients(loss->pde, s->nlocal, s->x, s->coef));
+  PetscFunctionReturn(0);
+}
+
+/* The points of condition k and its data: on its faces (a periodic condition: on the low faces, with the images on the
+   high ones) or on the initial slice; the k-th condition of its kind uses its kind's stream + 16 k. */
+static PetscErrorCode KDLossDrawCondition(KDLoss loss, KDPointSet *s, PetscInt64 stream)
+{
+  const KDCondition *c;
+  PetscInt           nin, nout, faces;
+  PetscReal          lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetCondition(loss->pde, s->condition, &c));
+  PetscCall(KDPDEGetSizes(loss->pde, &nin, &nout, NULL));
+  PetscCall(KDPDEGetDomain(loss->pde, lo, hi));
+  faces = c->faces;
+  if (c->type == KD_CONDITION_PERIODIC)
+    for (PetscInt i = 0; i < nin; i++) faces &= ~KD_FACE(i, 1);
+  PetscCall(KDPDESamplePoints(loss->pde, KDConditionTerms[c->type].kind, faces, loss->seed, stream, s->gstart, s->nlocal,
+                              s->x, s->face));
+  for (PetscInt o = 0; o < nout; o++) s->mask[o] = c->outputs[o];
+  if (c->type == KD_CONDITION_PERIODIC) {
+    for (PetscInt p = 0; p < s->nlocal; p++) {
+      const PetscInt i = s->face[p] / 2;
+      for (PetscInt d = 0; d < nin; d++) s->x2[p * nin + d] = s->x[p * nin + d];
+      s->x2[p * nin + i] = hi[i];
+    }
+  } else PetscCall(KDPDEConditionValues(loss->pde, s->condition, s->nlocal, s->x, s->face, s->target, s->flux));
   PetscFunctionReturn(0);
 }
 
@@ -341,19 +387,19 @@ static PetscErrorCode KDLossDrawInterior(KDLoss loss, KDPointSet *s)
    are gathered from the distributed reference fields with one scatter per field. */
 static PetscErrorCode KDLossSetUpData(KDLoss loss, KDPointSet *s)
 {
-  PetscInt nin, nout, dim, n[KD_MAX_DIM], map[KD_NET_MAX_IN], nfields, ncells = 1, *cells, nnames = 0;
-  PetscReal lo[KD_MAX_DIM], hi[KD_MAX_DIM];
+  PetscInt    nin, nout, dim, n[KD_MAX_DIM], map[KD_NET_MAX_IN], nfields, ncells = 1, *cells, nnames = 0;
+  PetscInt64 *gcells;
   const char *outputs;
-  char **onames, **dnames = NULL;
-  int no, nd              = 0;
-  PetscBool hasgauge;
-  PetscInt gaugeout = -1;
+  char      **onames, **dnames = NULL;
+  int         no, nd = 0;
+  PetscBool   hasgauge;
+  PetscInt    gaugeout = -1;
 
   PetscFunctionBegin;
   PetscCall(KDPDEGetSizes(loss->pde, &nin, &nout, NULL));
   PetscCall(KDPDEGetNames(loss->pde, NULL, &outputs));
   PetscCall(KDPDEGetGauge(loss->pde, &hasgauge, NULL, &gaugeout));
-  PetscCall(KDReferenceGetLevelGrid(loss->ref, loss->dlevel, &dim, n, lo, hi));
+  PetscCall(KDReferenceGetLevelGrid(loss->ref, loss->dlevel, &dim, n, NULL, NULL));
   PetscCall(KDPDEGetReferenceAxisMap(loss->pde, loss->ref, map));
   PetscCall(KDReferenceGetNumFields(loss->ref, &nfields));
   for (PetscInt d = 0; d < dim; d++) ncells *= n[d];
@@ -374,8 +420,7 @@ static PetscErrorCode KDLossSetUpData(KDLoss loss, KDPointSet *s)
       }
       PetscCheck(!wanted || inref, loss->comm, PETSC_ERR_ARG_WRONG, "-%sdata_fields: the reference has no field '%s'",
                  loss->prefix ? loss->prefix : "", onames[o]);
-    } else
-      wanted = (PetscBool) (inref && !(hasgauge && o == gaugeout));
+    } else wanted = (PetscBool) (inref && !(hasgauge && o == gaugeout));
     s->mask[o] = wanted;
     nnames += wanted;
   }
@@ -391,25 +436,18 @@ static PetscErrorCode KDLossSetUpData(KDLoss loss, KDPointSet *s)
   PetscCheck(nnames > 0, loss->comm, PETSC_ERR_ARG_WRONG,
              "data term: no output of the network (%s) is a field of the reference", outputs);
 
-  PetscCall(PetscMalloc1(s->nlocal, &cells));
+  PetscCall(PetscMalloc2(s->nlocal, &cells, s->nlocal, &gcells));
   for (PetscInt p = 0; p < s->nlocal; p++) {
     const PetscInt64 j = s->gstart + p;
-    PetscInt c = (PetscInt) (KDRandomUniform(loss->seed, KD_STREAM_DATA, j) * (PetscReal) ncells), rem, idx[KD_MAX_DIM];
-    PetscReal ax[KD_MAX_DIM];
-    c        = PetscMin(c, ncells - 1);
-    cells[p] = c;
-    rem      = c;
-    for (PetscInt d = dim - 1; d >= 0; d--) {
-      idx[d] = rem % n[d];
-      rem /= n[d];
-      ax[d] = lo[d] + ((PetscReal) idx[d] + 0.5) * (hi[d] - lo[d]) / (PetscReal) n[d];
-    }
-    for (PetscInt i = 0; i < nin; i++) s->x[p * nin + i] = ax[map[i]];
+    PetscInt         c = (PetscInt) (KDRandomUniform(loss->seed, KD_STREAM_DATA, j) * (PetscReal) ncells);
+    cells[p]           = PetscMin(c, ncells - 1);
+    gcells[p]          = cells[p];
   }
+  PetscCall(KDReferenceGetCellCentres(loss->ref, loss->dlevel, nin, map, NULL, s->nlocal, gcells, s->x));
   for (PetscInt o = 0; o < nout; o++) {
-    Vec field, local;
-    IS is;
-    VecScatter scatter;
+    Vec                field, local;
+    IS                 is;
+    VecScatter         scatter;
     const PetscScalar *a;
     if (!s->mask[o]) {
       for (PetscInt p = 0; p < s->nlocal; p++) s->target[o * s->nlocal + p] = 0.0;
@@ -428,15 +466,15 @@ static PetscErrorCode KDLossSetUpData(KDLoss loss, KDPointSet *s)
     PetscCall(VecDestroy(&local));
     PetscCall(ISDestroy(&is));
   }
-  PetscCall(PetscFree(cells));
+  PetscCall(PetscFree2(cells, gcells));
   PetscCall(PetscStrToArrayDestroy(no, onames));
   if (dnames) PetscCall(PetscStrToArrayDestroy(nd, dnames));
   PetscFunctionReturn(0);
 }
 
 /*@C
-  KDLossSetUp - Draws the point sets (interior of epoch 0, initial, boundary, gauge, data) and evaluates their fixed
-  data (coefficients, Dirichlet values, reference values).
+  KDLossSetUp - Draws the point sets (interior of epoch 0, one per condition of the PDE, gauge, data) and evaluates
+  their fixed data (coefficients, condition data, reference values).
 
   Collective (the data term gathers reference values from other ranks)
 
@@ -447,10 +485,10 @@ static PetscErrorCode KDLossSetUpData(KDLoss loss, KDPointSet *s)
 @*/
 PetscErrorCode KDLossSetUp(KDLoss loss)
 {
-  KDPointSet *s;
-  PetscBool timedep, hasgauge, flg;
-  PetscInt nin, nout;
-  PetscViewer viewer;
+  KDPointSet       *s;
+  PetscBool         hasgauge, flg;
+  PetscInt          nin, nout, ncond, count[2] = {0, 0};
+  PetscViewer       viewer;
   PetscViewerFormat format;
 
   PetscFunctionBegin;
@@ -459,8 +497,8 @@ PetscErrorCode KDLossSetUp(KDLoss loss)
   PetscCall(PetscLogEventBegin(KD_LossSetUp, 0, 0, 0, 0));
   loss->dlevel = loss->data_level >= 0 ? loss->data_level : loss->level;
   PetscCall(KDPDEGetSizes(loss->pde, &nin, &nout, NULL));
-  PetscCall(KDPDEIsTimeDependent(loss->pde, &timedep));
   PetscCall(KDPDEGetGauge(loss->pde, &hasgauge, NULL, NULL));
+  PetscCall(KDPDEGetNumConditions(loss->pde, &ncond));
   if (loss->net) {
     PetscInt netin, netout;
     PetscCall(KDNetGetSizes(loss->net, &netin, &netout, NULL));
@@ -471,34 +509,32 @@ PetscErrorCode KDLossSetUp(KDLoss loss)
   }
   PetscCall(PetscMemzero(&loss->valuespec, sizeof(loss->valuespec)));
 
-  PetscCall(KDLossAddSet(loss, "pde", KD_SET_PDE, KD_PDE_POINTS_INTERIOR, loss->ncol, loss->w_pde, &s));
+  PetscCall(KDLossAddSet(loss, "pde", &KDTermResidual, -1, loss->ncol, loss->w_pde, &s));
   if (s) PetscCall(KDLossDrawInterior(loss, s));
-  if (timedep) {
-    PetscCall(KDLossAddSet(loss, "ic", KD_SET_VALUE, KD_PDE_POINTS_INITIAL, loss->nic, loss->w_ic, &s));
-    if (s) {
-      PetscCall(KDPDESamplePoints(loss->pde, KD_PDE_POINTS_INITIAL, loss->seed, KD_STREAM_INITIAL, s->gstart, s->nlocal,
-                                  s->x));
-      PetscCall(KDPDEConditionValues(loss->pde, KD_PDE_POINTS_INITIAL, s->nlocal, s->x, s->target, s->mask));
-    }
-  }
-  PetscCall(KDLossAddSet(loss, "bc", KD_SET_VALUE, KD_PDE_POINTS_BOUNDARY, loss->nbc, loss->w_bc, &s));
-  if (s) {
-    PetscCall(KDPDESamplePoints(loss->pde, KD_PDE_POINTS_BOUNDARY, loss->seed, KD_STREAM_BOUNDARY, s->gstart, s->nlocal,
-                                s->x));
-    PetscCall(KDPDEConditionValues(loss->pde, KD_PDE_POINTS_BOUNDARY, s->nlocal, s->x, s->target, s->mask));
+  for (PetscInt k = 0; k < ncond; k++) {
+    const KDCondition *c;
+    PetscInt64         stream;
+    PetscCall(KDPDEGetCondition(loss->pde, k, &c));
+    /* initial conditions and conditions on faces count separately: the first of each keeps the stream of the
+       original ic and bc terms */
+    stream = KDConditionTerms[c->type].stream +
+             KD_STREAM_EPOCH * (PetscInt64) count[KDConditionTerms[c->type].kind == KD_PDE_POINTS_INITIAL ? 1 : 0]++;
+    PetscCall(KDLossAddSet(loss, c->name, KDConditionTerms[c->type].ops, k, loss->ncond[k], loss->wcond[k], &s));
+    if (s) PetscCall(KDLossDrawCondition(loss, s, stream));
   }
   if (hasgauge) {
     PetscInt gout;
-    PetscCall(KDLossAddSet(loss, "gauge", KD_SET_VALUE, KD_PDE_POINTS_BOUNDARY, 1, loss->w_gauge, &s));
+    PetscCall(KDLossAddSet(loss, "gauge", &KDTermValue, -1, 1, loss->w_gauge, &s));
     if (s) {
       PetscCall(KDPDEGetGauge(loss->pde, &hasgauge, s->nlocal ? s->x : NULL, &gout));
       for (PetscInt o = 0; o < nout; o++) s->mask[o] = (PetscBool) (o == gout);
       for (PetscInt i = 0; i < s->nlocal * nout; i++) s->target[i] = 0.0;
     }
   }
-  PetscCall(KDLossAddSet(loss, "data", KD_SET_VALUE, KD_PDE_POINTS_INTERIOR, loss->ndata, loss->w_data, &s));
+  PetscCall(KDLossAddSet(loss, "data", &KDTermValue, -1, loss->ndata, loss->w_data, &s));
   if (s) {
     PetscInt nlevels;
+    PetscCheck(loss->ref, loss->comm, PETSC_ERR_ORDER, "the data term needs a reference (KDLossSetReference())");
     PetscCall(KDReferenceGetNumLevels(loss->ref, &nlevels));
     PetscCheck(loss->dlevel >= 0 && loss->dlevel < nlevels, loss->comm, PETSC_ERR_ARG_OUTOFRANGE,
                "-%sdata_level %" PetscInt_FMT " not in the reference's levels [0, %" PetscInt_FMT ")",
@@ -517,67 +553,13 @@ PetscErrorCode KDLossSetUp(KDLoss loss)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode KDLossWorkEnsure(KDLoss loss, PetscInt size)
+PetscErrorCode KDLossWorkEnsure(KDLoss loss, PetscInt size)
 {
   PetscFunctionBegin;
   if (size <= loss->nwork) PetscFunctionReturn(0);
   PetscCall(PetscFree(loss->work));
   PetscCall(PetscMalloc1(size, &loss->work));
   loss->nwork = size;
-  PetscFunctionReturn(0);
-}
-
-/* KDJetLossFunction of the interior set: scale * sum_{p,r} res^2 and its adjoint 2 scale res through the PDE. */
-static PetscErrorCode KDLossBlockPDE(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal adj[],
-                                     PetscReal *value, void *ctx)
-{
-  KDPointSet *s = (KDPointSet *) ctx;
-  KDLoss loss   = s->loss;
-  PetscInt nres, ncoef;
-  PetscReal *res, *coef = NULL, sum = 0.0;
-
-  PetscFunctionBegin;
-  PetscCall(KDPDEGetSizes(loss->pde, NULL, NULL, &nres));
-  PetscCall(KDPDEGetNumCoefficients(loss->pde, &ncoef));
-  PetscCall(KDLossWorkEnsure(loss, n * (nres + ncoef)));
-  res = loss->work;
-  if (ncoef) {
-    coef = loss->work + n * nres;
-    for (PetscInt c = 0; c < ncoef; c++) PetscCall(PetscArraycpy(coef + c * n, s->coef + c * s->nlocal + offset, n));
-  }
-  PetscCall(KDPDEResidual(loss->pde, n, NULL, coef, jet, res));
-  for (PetscInt i = 0; i < n * nres; i++) {
-    sum += res[i] * res[i];
-    res[i] *= 2.0 * s->scale;
-  }
-  *value += s->scale * sum;
-  PetscCall(KDPDEResidualAdjoint(loss->pde, n, NULL, coef, jet, res, adj));
-  PetscFunctionReturn(0);
-}
-
-/* KDJetLossFunction of a value set (initial, boundary, gauge, data): scale * sum over prescribed outputs of the squared
-   misfit of the value stream (stream 0 of each output). */
-static PetscErrorCode KDLossBlockValue(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal adj[],
-                                       PetscReal *value, void *ctx)
-{
-  KDPointSet *s = (KDPointSet *) ctx;
-  PetscInt nin, nout, ns;
-  PetscReal sum = 0.0;
-
-  PetscFunctionBegin;
-  PetscCall(KDPDEGetSizes(s->loss->pde, &nin, &nout, NULL));
-  ns = 1 + nin + s->spec->nsecond;
-  for (PetscInt o = 0; o < nout; o++) {
-    const PetscReal *u = jet + o * ns * n, *g = s->target + o * s->nlocal + offset;
-    PetscReal *a = adj + o * ns * n;
-    if (!s->mask[o]) continue;
-    for (PetscInt p = 0; p < n; p++) {
-      const PetscReal d = u[p] - g[p];
-      sum += d * d;
-      a[p] += 2.0 * s->scale * d;
-    }
-  }
-  *value += s->scale * sum;
   PetscFunctionReturn(0);
 }
 
@@ -608,8 +590,7 @@ PetscErrorCode KDLossEvaluateLocal(KDLoss loss, PetscReal terms[], PetscReal gra
     KDPointSet *s = &loss->set[t];
     terms[t]      = 0.0;
     if (!s->nlocal) continue;
-    PetscCall(KDNetLossGradient(loss->net, s->spec, s->nlocal, s->x,
-                                s->type == KD_SET_PDE ? KDLossBlockPDE : KDLossBlockValue, s, &terms[t], grad));
+    PetscCall((*s->ops->evaluate)(s, &terms[t], grad));
   }
   PetscCall(PetscLogEventEnd(KD_LossEvaluate, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -617,7 +598,8 @@ PetscErrorCode KDLossEvaluateLocal(KDLoss loss, PetscReal terms[], PetscReal gra
 
 /*@C
   KDLossGetTerms - The names of the loss terms, in the order KDLossEvaluateLocal() returns them: a subset of
-  pde, ic, bc, gauge, data (terms with zero points or zero weight are left out).
+  pde, the PDE's conditions (e.g. ic, bc) in their order, gauge, data (terms with zero points or zero weight are left
+  out).
 
   Not collective (after KDLossSetUp())
 @*/
@@ -632,7 +614,7 @@ PetscErrorCode KDLossGetTerms(KDLoss loss, PetscInt *nterms, const char *const *
 
 /*@C
   KDLossResample - Replaces the interior collocation points by those of epoch k: stream 1 + 16 k of the generator,
-  the same global indices. Boundary, initial and data points stay fixed. Epoch 0 is the set KDLossSetUp() draws.
+  the same global indices. Condition, gauge and data points stay fixed. Epoch 0 is the set KDLossSetUp() draws.
 
   Not collective (each rank redraws its own index range)
 
@@ -645,7 +627,7 @@ PetscErrorCode KDLossResample(KDLoss loss, PetscInt k)
   loss->epoch = k;
   if (!loss->setupcalled) PetscFunctionReturn(0);
   for (PetscInt t = 0; t < loss->nsets; t++)
-    if (loss->set[t].type == KD_SET_PDE) PetscCall(KDLossDrawInterior(loss, &loss->set[t]));
+    if (loss->set[t].ops == &KDTermResidual) PetscCall(KDLossDrawInterior(loss, &loss->set[t]));
   PetscFunctionReturn(0);
 }
 
@@ -692,7 +674,7 @@ PetscErrorCode KDLossGetPoints(KDLoss loss, const char name[], PetscInt *n, cons
 @*/
 PetscErrorCode KDLossResidualRMS(KDLoss loss, PetscInt n, const PetscReal x[], PetscReal *rms)
 {
-  PetscInt nres;
+  PetscInt   nres;
   PetscReal *res, sums[2] = {0.0, 0.0};
 
   PetscFunctionBegin;
@@ -720,9 +702,9 @@ PetscErrorCode KDLossResidualRMS(KDLoss loss, PetscInt n, const PetscReal x[], P
 @*/
 PetscErrorCode KDLossConfigureNet(KDLoss loss, KDNet net)
 {
-  PetscInt nin, nout, netin, netout, nw, hidden[KD_NET_MAX_LAYERS];
+  PetscInt        nin, nout, netin, netout, nw, hidden[KD_NET_MAX_LAYERS];
   const PetscInt *widths;
-  PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
+  PetscReal       lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
 
   PetscFunctionBegin;
   PetscCheck(loss->pde, loss->comm, PETSC_ERR_ORDER, "call KDLossSetReference() before KDLossConfigureNet()");
@@ -756,82 +738,12 @@ PetscErrorCode KDLossView(KDLoss loss, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPushTab(viewer));
   if (loss->pde) PetscCall(KDPDEView(loss->pde, viewer));
   for (PetscInt t = 0; t < loss->nsets; t++)
-    PetscCall(PetscViewerASCIIPrintf(viewer, "term %-6s weight %g, %" PetscInt_FMT " points\n", loss->set[t].name,
-                                     (double) loss->set[t].weight, loss->set[t].nglobal));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "term %-6s %-8s weight %g, %" PetscInt_FMT " points\n",
+                                     loss->set[t].name, loss->set[t].ops->name, (double) loss->set[t].weight,
+                                     loss->set[t].nglobal));
   if (loss->ndata > 0 && loss->w_data > 0)
     PetscCall(PetscViewerASCIIPrintf(viewer, "data from reference level %" PetscInt_FMT "\n", loss->dlevel));
   PetscCall(PetscViewerASCIIPopTab(viewer));
-  PetscFunctionReturn(0);
-}
-
-/* Gauss-Newton: the loss as residual rows (KDLossResidualLocal). A set contributes nr rows per point: the PDE
-   components, or the prescribed outputs of a value set. */
-static PetscErrorCode KDLossSetRowsPerPoint(KDLoss loss, const KDPointSet *s, PetscInt *nr)
-{
-  PetscInt nout, nres;
-
-  PetscFunctionBegin;
-  PetscCall(KDPDEGetSizes(loss->pde, NULL, &nout, &nres));
-  if (s->type == KD_SET_PDE) *nr = nres;
-  else {
-    *nr = 0;
-    for (PetscInt o = 0; o < nout; o++) *nr += s->mask[o] ? 1 : 0;
-  }
-  PetscFunctionReturn(0);
-}
-
-/* KDJetResidualFunction of the interior set: sqrt(scale) N_k and, per component, its linearization in the jets (the
-   PDE adjoint with a unit seed on that component). */
-static PetscErrorCode KDLossRowsPDE(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal r[], PetscReal seed[],
-                                    void *ctx)
-{
-  KDPointSet *s = (KDPointSet *) ctx;
-  KDLoss loss   = s->loss;
-  const PetscReal c = PetscSqrtReal(s->scale);
-  PetscInt nin, nout, nres, ncoef, S;
-  PetscReal *res, *rbar, *coef = NULL;
-
-  PetscFunctionBegin;
-  PetscCall(KDPDEGetSizes(loss->pde, &nin, &nout, &nres));
-  PetscCall(KDPDEGetNumCoefficients(loss->pde, &ncoef));
-  PetscCall(KDJetSpecGetNumStreams(s->spec, nin, &S));
-  PetscCall(KDLossWorkEnsure(loss, n * (2 * nres + ncoef)));
-  res  = loss->work;
-  rbar = loss->work + n * nres;
-  if (ncoef) {
-    coef = loss->work + 2 * n * nres;
-    for (PetscInt k = 0; k < ncoef; k++) PetscCall(PetscArraycpy(coef + k * n, s->coef + k * s->nlocal + offset, n));
-  }
-  PetscCall(KDPDEResidual(loss->pde, n, NULL, coef, jet, res));
-  for (PetscInt i = 0; i < n * nres; i++) r[i] = c * res[i];
-  if (seed)
-    for (PetscInt k = 0; k < nres; k++) {
-      PetscCall(PetscArrayzero(rbar, n * nres));
-      for (PetscInt p = 0; p < n; p++) rbar[k * n + p] = c;
-      PetscCall(KDPDEResidualAdjoint(loss->pde, n, NULL, coef, jet, rbar, seed + k * nout * S * n));
-    }
-  PetscFunctionReturn(0);
-}
-
-/* KDJetResidualFunction of a value set: sqrt(scale) (u_o - g_o) for each prescribed output o. */
-static PetscErrorCode KDLossRowsValue(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal r[],
-                                      PetscReal seed[], void *ctx)
-{
-  KDPointSet *s     = (KDPointSet *) ctx;
-  const PetscReal c = PetscSqrtReal(s->scale);
-  PetscInt nin, nout, S, k = 0;
-
-  PetscFunctionBegin;
-  PetscCall(KDPDEGetSizes(s->loss->pde, &nin, &nout, NULL));
-  S = 1 + nin + s->spec->nsecond;
-  for (PetscInt o = 0; o < nout; o++) {
-    const PetscReal *u = jet + o * S * n, *g = s->target + o * s->nlocal + offset;
-    if (!s->mask[o]) continue;
-    for (PetscInt p = 0; p < n; p++) r[k * n + p] = c * (u[p] - g[p]);
-    if (seed)
-      for (PetscInt p = 0; p < n; p++) seed[(k * nout * S + o * S) * n + p] = c;
-    k++;
-  }
   PetscFunctionReturn(0);
 }
 
@@ -847,7 +759,7 @@ PetscErrorCode KDLossGetResidualSize(KDLoss loss, PetscInt *m)
   *m = 0;
   for (PetscInt t = 0; t < loss->nsets; t++) {
     PetscInt nr = 0;
-    PetscCall(KDLossSetRowsPerPoint(loss, &loss->set[t], &nr));
+    PetscCall((*loss->set[t].ops->rowsperpoint)(&loss->set[t], &nr));
     *m += nr * loss->set[t].nlocal;
   }
   PetscFunctionReturn(0);
@@ -881,15 +793,13 @@ PetscErrorCode KDLossResidualLocal(KDLoss loss, PetscInt start, PetscInt count, 
              "KDLossResidualLocal needs a set-up loss with a network");
   PetscCall(KDNetGetSizes(loss->net, NULL, NULL, &nparams));
   for (PetscInt t = 0; t < loss->nsets; t++) {
-    KDPointSet *s = &loss->set[t];
-    PetscInt nr = 0, lo, hi;
-    PetscCall(KDLossSetRowsPerPoint(loss, s, &nr));
+    KDPointSet *s  = &loss->set[t];
+    PetscInt    nr = 0, lo, hi;
+    PetscCall((*s->ops->rowsperpoint)(s, &nr));
     lo = PetscMax(start, off);
     hi = PetscMin(start + count, off + nr * s->nlocal);
     if (hi > lo)
-      PetscCall(KDNetResidualJacobian(loss->net, s->spec, s->nlocal, s->x, nr,
-                                      s->type == KD_SET_PDE ? KDLossRowsPDE : KDLossRowsValue, s, lo - off, hi - lo,
-                                      r + (lo - start), J ? J + (lo - start) * nparams : NULL));
+      PetscCall((*s->ops->rows)(s, lo - off, hi - lo, r + (lo - start), J ? J + (lo - start) * nparams : NULL));
     off += nr * s->nlocal;
   }
   PetscCheck(start >= 0 && start + count <= off, loss->comm, PETSC_ERR_ARG_OUTOFRANGE,

@@ -224,11 +224,11 @@ static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char pa
 
   PetscCall(KDModelAttrCheck(file, path, "activation", H5T_STRING, 1, 1, NULL));
   PetscCall(KDH5ReadAttrString(file, "activation", str, sizeof(str)));
-  /* the names of KDActivations (the list ends with the type name, the prefix and NULL), compared exactly */
+  /* the names of the activation table, compared exactly */
   {
     PetscInt found = -1;
-    for (PetscInt a = 0; KDActivations[a + 2]; a++)
-      if (!strcmp(str, KDActivations[a])) found = a;
+    for (PetscInt a = 0; a < KD_ACTIVATION_COUNT; a++)
+      if (!strcmp(str, KDActivationTable[a].name)) found = a;
     PetscCheck(found >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: unknown activation '%s'", path, str);
     act = (KDActivation) found;
   }

@@ -1,7 +1,6 @@
 #include "net/netimpl.h"
 #include <stdint.h>
 
-const char *const KDActivations[] = {"tanh", "sin", "isru", "KDActivation", "KD_ACTIVATION_", NULL};
 
 static PetscLogEvent KD_NetForward = -1, KD_NetBackward = -1, KD_NetEvaluate = -1;
 
@@ -148,7 +147,10 @@ PetscErrorCode KDNetSetArchitecture(KDNet net, PetscInt nin, PetscInt nhidden, c
 @*/
 PetscErrorCode KDNetSetActivation(KDNet net, KDActivation act)
 {
+  const KDActivationOps *ops;
+
   PetscFunctionBegin;
+  PetscCall(KDActivationGet(act, &ops));
   net->activation = act;
   PetscFunctionReturn(0);
 }

@@ -44,3 +44,30 @@ PETSC_EXTERN void KDTanhArray(PetscInt, const PetscReal[], PetscReal[]);
 /* The same for the inverse square root unit, y[i] = x[i] / sqrt(1 + x[i]^2): the kernels' path, or (portable) the one
    of machines without AVX-512. */
 PETSC_EXTERN void KDIsruArray(PetscInt, const PetscReal[], PetscReal[], PetscBool);
+
+/* The activations, one row each (src/net/activation.c), indexed by KDActivation. Rows of n pre-activations:
+     value(n, b, z)             z <- s(z + b)
+     jet(n, b, z, a, d, t2)     z <- z + b; a = s(z), d = s'(z), t2 = s''(z)
+     adjoint(n, z, a, d, t2, t3) t2 = s''(z), t3 = s'''(z) from the stored z, a = s(z), d = s'(z)
+   scalar and derivative (from z and a = s(z)) serve the int8 scheme's double-precision reference; an activation with
+   an inverse is monotone and bounded by 1, so that the int8 kernel clamps its pre-activation at range (the float
+   activation's own range, printed as range_text) or where s reaches a level bound (inverse). code[] is the C of the
+   exported kernels per KDPrecision (f64, f32, int8), with $ for the kernel's name; int8_core names the float function
+   the int8 kernel of a bounded activation applies to the clamped pre-activation. */
+#define KD_ACTIVATION_COUNT 3
+typedef struct {
+  const char *name;
+  void (*value)(PetscInt, PetscReal, PetscReal *);
+  void (*jet)(PetscInt, PetscReal, PetscReal *restrict, PetscReal *restrict, PetscReal *restrict, PetscReal *restrict);
+  void (*adjoint)(PetscInt, const PetscReal *restrict, const PetscReal *restrict, const PetscReal *restrict,
+                  PetscReal *restrict, PetscReal *restrict);
+  PetscReal (*scalar)(PetscReal);
+  PetscReal (*derivative)(PetscReal, PetscReal);
+  PetscReal (*inverse)(PetscReal);
+  PetscReal   range;
+  const char *range_text;
+  const char *int8_core;
+  const char *code[3];
+} KDActivationOps;
+PETSC_INTERN const KDActivationOps KDActivationTable[];
+PETSC_INTERN PetscErrorCode KDActivationGet(KDActivation, const KDActivationOps **);

@@ -1,6 +1,6 @@
 /* Microstructure descriptions: the smooth inclusion conductivity k(x,y) of the heat problem, read from a small text
    file (meshes/) or from the string a reference file stores, so that later stages need no meshes/ file. */
-#include <kdsolver.h>
+#include "pde/heat.h"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -117,7 +117,7 @@ static PetscErrorCode KDMicrostructureParse(MPI_Comm comm, const char text[], co
 }
 
 /*@C
-  KDMicrostructureLoad - Reads a microstructure description file (format: include/kdsolver.h, docs/solvers.md).
+  KDMicrostructureLoad - Reads a microstructure description file (format: src/pde/heat.h, docs/solvers.md).
 
   Collective: rank 0 reads the file and broadcasts its text; every rank parses it.
 

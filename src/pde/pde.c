@@ -1,61 +1,155 @@
-#include <kdpde.h>
-#include <kdtrain.h>
+/*
+  KDPDE: the interface of the PDE types and their registry (include/kdpde.h, include/kdpdeimpl.h).
 
-const char *const KDPDEPointKinds[] = {"interior", "initial", "boundary", "KDPDEPointKind", "KD_PDE_POINTS_", NULL};
-const char *const KDCavityLids[]    = {"exact", "smooth", "KDCavityLid", "KD_CAVITY_LID_", NULL};
+  A type is a create function in KDPDEList; KDPDESetType() resets the object and calls it, and the type declares its
+  variables, jet streams, parameters, coefficients, conditions and gauge through the calls of kdpdeimpl.h. Everything
+  here is generic: point sampling in the box, parameters by name, the reference round trip, dispatch to the ops.
+*/
+#include <kdpdeimpl.h>
 
-typedef enum { KD_PDE_UNSET, KD_PDE_BURGERS, KD_PDE_HEAT, KD_PDE_CAVITY } KDPDEKind;
+const char *const KDPDEPointKinds[]  = {"interior", "initial", "boundary", "KDPDEPointKind", "KD_PDE_POINTS_", NULL};
+const char *const KDConditionTypes[] = {"dirichlet", "neumann", "periodic", "initial", "KDConditionType",
+                                        "KD_CONDITION_", NULL};
 
-#define KD_PDE_MAX_PARAMS 16
+PetscFunctionList KDPDEList                 = NULL;
+static PetscBool  KDPDEPackageInitialized   = PETSC_FALSE;
 
-struct _p_KDPDE {
-  MPI_Comm comm;
-  char *prefix;
-  char type[64];
-  KDPDEKind kind;
-  PetscInt nin, nout, nres, ncoef, nstreams;
-  char inputs[64], outputs[64];
-  KDJetSpec spec;
-  PetscInt tinput; /* index of the time input, -1 for steady PDEs */
-  PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
-  PetscInt nparams;
-  char param_names[KD_PDE_MAX_PARAMS][32];
-  PetscReal param_values[KD_PDE_MAX_PARAMS];
-  KDHeatProblem heat;
-  PetscBool heatset;
-  KDCavityLid lid;
-  PetscReal gauge[KD_NET_MAX_IN];
-  PetscBool gaugeset;
-};
-
-/* Jet stream numbers (kdnet.h layout: value, first derivatives in input order, then the spec's second derivatives). */
-enum { BURGERS_U, BURGERS_T, BURGERS_X, BURGERS_XX, BURGERS_NSTREAMS };
-enum { HEAT_U, HEAT_T, HEAT_X, HEAT_Y, HEAT_XX, HEAT_YY, HEAT_NSTREAMS };
-enum { CAVITY_V, CAVITY_X, CAVITY_Y, CAVITY_XX, CAVITY_YY, CAVITY_NSTREAMS };
-enum { HEAT_K, HEAT_KX, HEAT_KY, HEAT_F, HEAT_NCOEF };
+PETSC_EXTERN PetscErrorCode KDPDECreate_Burgers(KDPDE);
+PETSC_EXTERN PetscErrorCode KDPDECreate_Heat(KDPDE);
+PETSC_EXTERN PetscErrorCode KDPDECreate_Cavity(KDPDE);
 
 /*@C
-  KDPDECreate - Creates a PDE operator; set its type with KDPDESetType() or KDPDESetFromReference().
+  KDPDEInitializePackage - Registers the built-in PDE types; called on first use of KDPDE, safe to call again.
+
+  Not collective
+
+.seealso: KDPDERegister()
+@*/
+PetscErrorCode KDPDEInitializePackage(void)
+{
+  PetscFunctionBegin;
+  if (KDPDEPackageInitialized) PetscFunctionReturn(0);
+  KDPDEPackageInitialized = PETSC_TRUE;
+  PetscCall(KDRegisterAll());
+  PetscCall(KDPDERegister("burgers", KDPDECreate_Burgers));
+  PetscCall(KDPDERegister("heat", KDPDECreate_Heat));
+  PetscCall(KDPDERegister("cavity", KDPDECreate_Cavity));
+  PetscCall(KDCommonOptionsSetPDETypes(&KDPDEList, "burgers"));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDERegister - Adds a PDE type: -kd_pde name selects it, KDPDESetType(pde, name) calls create(pde).
+
+  Not collective
+
+  Input Parameters:
++ name   - the type's name (letters, digits, underscore; it is also the prefix of its problem options, -<name>_)
+- create - declares the PDE on a fresh object (include/kdpdeimpl.h)
+
+  Notes:
+  Call it from the program, or from the function KDPluginRegister() of a plugin loaded with -kd_plugin. Registering
+  a name again replaces its create function.
+
+.seealso: KDPDESetType(), KDSolverRegister(), docs/extending.md
+@*/
+PetscErrorCode KDPDERegister(const char name[], PetscErrorCode (*create)(KDPDE))
+{
+  size_t len;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEInitializePackage());
+  PetscCall(PetscStrlen(name, &len));
+  PetscCheck(len > 0 && len < KD_PDE_NAME_LEN, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
+             "PDE type name '%s' must have 1 to %d characters", name, KD_PDE_NAME_LEN - 1);
+  for (size_t i = 0; i < len; i++) {
+    const char c = name[i];
+    PetscCheck((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_',
+               PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "PDE type name '%s': letters, digits and underscores only", name);
+  }
+  PetscCall(PetscFunctionListAdd(&KDPDEList, name, create));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEGetTypeNames - The names of the registered PDE types (borrowed, valid until the next KDPDERegister()).
+
+  Not collective
+@*/
+PetscErrorCode KDPDEGetTypeNames(PetscInt *n, const char *const **names)
+{
+  static const char **list = NULL;
+  int                 count = 0, k = 0;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEInitializePackage());
+  PetscCall(PetscFree(list));
+  PetscCall(PetscFunctionListGet(KDPDEList, (const char ***) &list, &count));
+  for (int i = 0; i < count; i++) /* the list's array may hold empty slots */
+    if (list[i] && list[i][0]) list[k++] = list[i];
+  *n     = k;
+  *names = list;
+  PetscFunctionReturn(0);
+}
+
+/* The registered types, comma separated, for error messages */
+static PetscErrorCode KDPDETypeList(char buf[], size_t len)
+{
+  PetscInt           n;
+  const char *const *names;
+
+  PetscFunctionBegin;
+  buf[0] = 0;
+  PetscCall(KDPDEGetTypeNames(&n, &names));
+  for (PetscInt i = 0; i < n; i++) {
+    if (i) PetscCall(PetscStrlcat(buf, ", ", len));
+    PetscCall(PetscStrlcat(buf, names[i], len));
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDECreate - Creates a PDE; give it a type with KDPDESetType() or KDPDESetFromReference().
 
   Collective (the communicator is kept for errors and viewers; the operators themselves are local)
 
-.seealso: KDPDEDestroy(), KDPDEResidual()
+.seealso: KDPDEDestroy(), KDPDESetType(), KDPDEResidual()
 @*/
 PetscErrorCode KDPDECreate(MPI_Comm comm, KDPDE *pde)
 {
   KDPDE p;
 
   PetscFunctionBegin;
+  PetscCall(KDPDEInitializePackage());
   PetscCall(PetscNew(&p));
-  p->comm   = comm;
-  p->tinput = -1;
-  p->lid    = KD_CAVITY_LID_EXACT;
-  *pde      = p;
+  p->comm         = comm;
+  p->tinput       = -1;
+  p->gauge_output = -1;
+  *pde            = p;
+  PetscFunctionReturn(0);
+}
+
+/* Back to a typeless object: the implementation's data is destroyed and every declaration forgotten. */
+static PetscErrorCode KDPDEReset_Private(KDPDE pde)
+{
+  PetscFunctionBegin;
+  if (pde->ops->destroy) PetscCall((*pde->ops->destroy)(pde));
+  PetscCall(PetscMemzero(pde->ops, sizeof(pde->ops)));
+  pde->data = NULL;
+  pde->type[0] = 0;
+  pde->nin = pde->nout = pde->nres = pde->ncoef = pde->nstreams = 0;
+  pde->inputs[0] = pde->outputs[0] = 0;
+  PetscCall(PetscMemzero(&pde->spec, sizeof(pde->spec)));
+  pde->tinput      = -1;
+  pde->nparams     = 0;
+  pde->nconditions = 0;
+  pde->gauge_output = -1;
+  pde->gaugeset    = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
 /*@C
-  KDPDEDestroy - Destroys a PDE operator and clears the handle; safe on NULL.
+  KDPDEDestroy - Destroys a PDE and clears the handle; safe on NULL.
 
   Collective
 @*/
@@ -63,87 +157,52 @@ PetscErrorCode KDPDEDestroy(KDPDE *pde)
 {
   PetscFunctionBegin;
   if (!pde || !*pde) PetscFunctionReturn(0);
+  PetscCall(KDPDEReset_Private(*pde));
   PetscCall(PetscFree((*pde)->prefix));
   PetscCall(PetscFree(*pde));
   PetscFunctionReturn(0);
 }
 
 /*@C
-  KDPDESetType - Selects the PDE: burgers, heat or cavity. Sets its inputs, outputs, jet spec and a default domain
-  (burgers: t in [0,1], x in [-1,1]; heat: t, x, y in [0,1]; cavity: x, y in [0,1]) and default parameters
-  (burgers nu = 0.01/pi; cavity Re = 100), which KDPDESetFromReference() replaces by the reference's.
+  KDPDESetType - Makes the PDE one of the registered types (burgers, heat, cavity, or one added by KDPDERegister()):
+  its declarations, default domain and default parameters. KDPDESetFromReference() replaces domain and parameters by
+  a reference's.
 
   Logically collective
+
+.seealso: KDPDERegister(), KDPDEGetType()
 @*/
 PetscErrorCode KDPDESetType(KDPDE pde, const char type[])
 {
-  PetscBool match;
+  PetscErrorCode (*create)(KDPDE) = NULL;
+  PetscBool same;
 
   PetscFunctionBegin;
+  PetscCall(PetscStrcmp(pde->type, type, &same));
+  if (same && pde->type[0]) PetscFunctionReturn(0);
+  PetscCall(PetscFunctionListFind(KDPDEList, type, &create));
+  if (!create) {
+    char list[512];
+    PetscCall(KDPDETypeList(list, sizeof(list)));
+    SETERRQ(pde->comm, PETSC_ERR_ARG_UNKNOWN_TYPE,
+            "unknown PDE '%s' for -kd_pde: expected %s (or a type a -kd_plugin registers)", type, list);
+  }
+  PetscCall(KDPDEReset_Private(pde));
   PetscCall(PetscStrncpy(pde->type, type, sizeof(pde->type)));
-  PetscCall(PetscMemzero(&pde->spec, sizeof(pde->spec)));
-  pde->nparams = 0;
-  pde->kind    = KD_PDE_UNSET;
-  PetscCall(PetscStrcmp(type, "burgers", &match));
-  if (match) {
-    pde->kind  = KD_PDE_BURGERS;
-    pde->nin   = 2;
-    pde->nout  = 1;
-    pde->nres  = 1;
-    pde->ncoef = 0;
-    PetscCall(PetscStrncpy(pde->inputs, "t,x", sizeof(pde->inputs)));
-    PetscCall(PetscStrncpy(pde->outputs, "u", sizeof(pde->outputs)));
-    pde->spec.nsecond      = 1;
-    pde->spec.second[0][0] = 1;
-    pde->spec.second[0][1] = 1;
-    pde->tinput            = 0;
-    pde->lo[0] = 0.0, pde->hi[0] = 1.0;
-    pde->lo[1] = -1.0, pde->hi[1] = 1.0;
-    PetscCall(KDPDESetParameter(pde, "nu", 0.01 / PETSC_PI));
-  }
-  PetscCall(PetscStrcmp(type, "heat", &match));
-  if (match) {
-    pde->kind  = KD_PDE_HEAT;
-    pde->nin   = 3;
-    pde->nout  = 1;
-    pde->nres  = 1;
-    pde->ncoef = HEAT_NCOEF;
-    PetscCall(PetscStrncpy(pde->inputs, "t,x,y", sizeof(pde->inputs)));
-    PetscCall(PetscStrncpy(pde->outputs, "u", sizeof(pde->outputs)));
-    pde->spec.nsecond      = 2;
-    pde->spec.second[0][0] = 1;
-    pde->spec.second[0][1] = 1;
-    pde->spec.second[1][0] = 2;
-    pde->spec.second[1][1] = 2;
-    pde->tinput            = 0;
-    for (PetscInt i = 0; i < 3; i++) pde->lo[i] = 0.0, pde->hi[i] = 1.0;
-  }
-  PetscCall(PetscStrcmp(type, "cavity", &match));
-  if (match) {
-    pde->kind  = KD_PDE_CAVITY;
-    pde->nin   = 2;
-    pde->nout  = 3;
-    pde->nres  = 3;
-    pde->ncoef = 0;
-    PetscCall(PetscStrncpy(pde->inputs, "x,y", sizeof(pde->inputs)));
-    PetscCall(PetscStrncpy(pde->outputs, "u,v,p", sizeof(pde->outputs)));
-    pde->spec.nsecond      = 2;
-    pde->spec.second[0][0] = 0;
-    pde->spec.second[0][1] = 0;
-    pde->spec.second[1][0] = 1;
-    pde->spec.second[1][1] = 1;
-    pde->tinput            = -1;
-    for (PetscInt i = 0; i < 2; i++) pde->lo[i] = 0.0, pde->hi[i] = 1.0;
-    PetscCall(KDPDESetParameter(pde, "Re", 100.0));
-  }
-  PetscCheck(pde->kind != KD_PDE_UNSET, pde->comm, PETSC_ERR_ARG_UNKNOWN_TYPE,
-             "unknown PDE '%s' (-kd_pde): burgers, heat or cavity", type);
+  for (PetscInt i = 0; i < KD_NET_MAX_IN; i++) pde->lo[i] = 0.0, pde->hi[i] = 1.0;
+  PetscCall((*create)(pde));
+  PetscCheck(pde->nin >= 1 && pde->nout >= 1 && pde->nres >= 1, pde->comm, PETSC_ERR_PLIB,
+             "PDE %s: its create function must call KDPDESetVariables()", type);
+  PetscCheck(pde->ops->residual && pde->ops->residualadjoint, pde->comm, PETSC_ERR_PLIB,
+             "PDE %s: its create function must set ops->residual and ops->residualadjoint", type);
+  PetscCheck(!pde->ncoef || pde->ops->coefficients, pde->comm, PETSC_ERR_PLIB,
+             "PDE %s: %" PetscInt_FMT " coefficients but no ops->coefficients", type, pde->ncoef);
   pde->nstreams = 1 + pde->nin + pde->spec.nsecond;
   PetscFunctionReturn(0);
 }
 
 /*@C
-  KDPDEGetType - The PDE's name, or an empty string before KDPDESetType().
+  KDPDEGetType - The PDE's type name, or an empty string before KDPDESetType().
 
   Not collective
 @*/
@@ -154,60 +213,431 @@ PetscErrorCode KDPDEGetType(KDPDE pde, const char **type)
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode KDPDECheckType(KDPDE pde)
+{
+  PetscFunctionBegin;
+  PetscCheck(pde->type[0], pde->comm, PETSC_ERR_ORDER, "the PDE has no type: call KDPDESetType() first");
+  PetscFunctionReturn(0);
+}
+
+/* Splits "t,x" into names; their number must be between 1 and max. */
+static PetscErrorCode KDPDESplitNames(KDPDE pde, const char list[], PetscInt max, char names[][16], PetscInt *n)
+{
+  char **parts;
+  int    np;
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrToArray(list, ',', &np, &parts));
+  PetscCheck(np >= 1 && np <= max, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "PDE %s: '%s' has %d names, expected 1 to %" PetscInt_FMT, pde->type, list, np, max);
+  for (int i = 0; i < np; i++) {
+    size_t len;
+    PetscCall(PetscStrlen(parts[i], &len));
+    PetscCheck(len > 0 && len < 16, pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s: bad name '%s' in '%s'", pde->type,
+               parts[i], list);
+    PetscCall(PetscStrncpy(names[i], parts[i], 16));
+  }
+  *n = np;
+  PetscCall(PetscStrToArrayDestroy(np, parts));
+  PetscFunctionReturn(0);
+}
+
+/* Index of a name in a list of names, -1 if absent. */
+static PetscErrorCode KDPDENameIndex(PetscInt n, char names[][16], const char name[], PetscInt *index)
+{
+  PetscFunctionBegin;
+  *index = -1;
+  for (PetscInt i = 0; i < n; i++) {
+    PetscBool same;
+    PetscCall(PetscStrcmp(names[i], name, &same));
+    if (same) *index = i;
+  }
+  PetscFunctionReturn(0);
+}
+
 /*@C
-  KDPDESetParameter - Sets a named PDE parameter (burgers: nu; cavity: Re).
+  KDPDESetVariables - Declares the network inputs and outputs by name (comma separated, in network order: the names
+  are matched to the axes and fields of reference.h5) and the number of residual components. For a type's create
+  function.
+
+  Logically collective
+
+  Input Parameters:
++ pde     - the PDE
+. inputs  - e.g. "t,x" (at most 3)
+. outputs - e.g. "u,v,p" (at most 4)
+- nres    - residual components
+@*/
+PetscErrorCode KDPDESetVariables(KDPDE pde, const char inputs[], const char outputs[], PetscInt nres)
+{
+  PetscFunctionBegin;
+  PetscCall(KDPDESplitNames(pde, inputs, KD_NET_MAX_IN, pde->inputname, &pde->nin));
+  PetscCall(KDPDESplitNames(pde, outputs, KD_NET_MAX_OUT, pde->outputname, &pde->nout));
+  PetscCheck(nres >= 1, pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "PDE %s: at least one residual component", pde->type);
+  PetscCall(PetscStrncpy(pde->inputs, inputs, sizeof(pde->inputs)));
+  PetscCall(PetscStrncpy(pde->outputs, outputs, sizeof(pde->outputs)));
+  pde->nres     = nres;
+  pde->nstreams = 1 + pde->nin + pde->spec.nsecond;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDESetTimeInput - Declares input i to be time: the PDE is time dependent, an initial condition lives on
+  t = t_lo, and the spatial boundary is every face of the other inputs. For a type's create function.
+
+  Logically collective
+@*/
+PetscErrorCode KDPDESetTimeInput(KDPDE pde, PetscInt i)
+{
+  PetscFunctionBegin;
+  PetscCheck(i >= -1 && i < pde->nin, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "PDE %s: time input %" PetscInt_FMT " is not an input", pde->type, i);
+  pde->tinput = i;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEAddSecondDerivative - Declares that the residual reads d2u/(dx_i dx_j) for the inputs named a and b, and gives
+  its jet stream (1 + nin + q for the q-th declared pair; the value is stream 0, d/dx_i stream 1 + i). For a type's
+  create function, after KDPDESetVariables().
+
+  Logically collective
+@*/
+PetscErrorCode KDPDEAddSecondDerivative(KDPDE pde, const char a[], const char b[], PetscInt *stream)
+{
+  PetscInt i, j, q = pde->spec.nsecond;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDENameIndex(pde->nin, pde->inputname, a, &i));
+  PetscCall(KDPDENameIndex(pde->nin, pde->inputname, b, &j));
+  PetscCheck(i >= 0 && j >= 0, pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s: '%s' and '%s' must be inputs (%s)",
+             pde->type, a, b, pde->inputs);
+  PetscCheck(q < KD_JET_MAX_SECOND, pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "PDE %s: at most %d second derivatives",
+             pde->type, KD_JET_MAX_SECOND);
+  pde->spec.second[q][0] = PetscMin(i, j);
+  pde->spec.second[q][1] = PetscMax(i, j);
+  pde->spec.nsecond++;
+  pde->nstreams = 1 + pde->nin + pde->spec.nsecond;
+  if (stream) *stream = 1 + pde->nin + q;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEAddParameter - Declares a named scalar parameter with its default and a help string: read from the option
+  -<type>_<name> by KDPDESetProblemFromOptions(), written to and read from reference.h5 as the root attribute <name>,
+  carried into model files, get/set by name. The residual reads it as pde->param_values[index]. For a type's create
+  function.
+
+  Logically collective
+@*/
+PetscErrorCode KDPDEAddParameter(KDPDE pde, const char name[], PetscReal value, const char help[], PetscInt *index)
+{
+  size_t len;
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrlen(name, &len));
+  PetscCheck(len > 0 && len < KD_PDE_NAME_LEN, pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s: bad parameter name '%s'",
+             pde->type, name);
+  for (PetscInt i = 0; i < pde->nparams; i++) {
+    PetscBool same;
+    PetscCall(PetscStrcmp(pde->param_names[i], name, &same));
+    PetscCheck(!same, pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s: parameter '%s' declared twice", pde->type, name);
+  }
+  PetscCheck(pde->nparams < KD_PDE_MAX_PARAMS, pde->comm, PETSC_ERR_ARG_SIZ, "PDE %s: at most %d parameters",
+             pde->type, KD_PDE_MAX_PARAMS);
+  PetscCall(PetscStrncpy(pde->param_names[pde->nparams], name, sizeof(pde->param_names[0])));
+  PetscCall(PetscStrncpy(pde->param_help[pde->nparams], help ? help : name, sizeof(pde->param_help[0])));
+  pde->param_values[pde->nparams] = value;
+  if (index) *index = pde->nparams;
+  pde->nparams++;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDPDEParameterIndex(KDPDE pde, const char name[], PetscInt *index)
+{
+  PetscFunctionBegin;
+  PetscCall(KDPDECheckType(pde));
+  *index = -1;
+  for (PetscInt i = 0; i < pde->nparams; i++) {
+    PetscBool same;
+    PetscCall(PetscStrcmp(pde->param_names[i], name, &same));
+    if (same) *index = i;
+  }
+  if (*index < 0) {
+    char list[KD_PDE_MAX_PARAMS * (KD_PDE_NAME_LEN + 2)] = "";
+    for (PetscInt i = 0; i < pde->nparams; i++) {
+      if (i) PetscCall(PetscStrlcat(list, ", ", sizeof(list)));
+      PetscCall(PetscStrlcat(list, pde->param_names[i], sizeof(list)));
+    }
+    SETERRQ(pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s has no parameter '%s' (its parameters: %s)", pde->type, name,
+            pde->nparams ? list : "none");
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDESetParameter - Sets a named parameter (burgers: nu; heat: source_amplitude, source_x, source_y, source_width;
+  cavity: Re); an error if the PDE has no such parameter.
 
   Logically collective
 @*/
 PetscErrorCode KDPDESetParameter(KDPDE pde, const char name[], PetscReal value)
 {
-  PetscBool match;
+  PetscInt i;
 
   PetscFunctionBegin;
-  for (PetscInt i = 0; i < pde->nparams; i++) {
-    PetscCall(PetscStrcmp(pde->param_names[i], name, &match));
-    if (match) {
-      pde->param_values[i] = value;
-      PetscFunctionReturn(0);
-    }
-  }
-  PetscCheck(pde->nparams < KD_PDE_MAX_PARAMS, pde->comm, PETSC_ERR_ARG_SIZ, "too many PDE parameters (at most %d)",
-             KD_PDE_MAX_PARAMS);
-  PetscCall(PetscStrncpy(pde->param_names[pde->nparams], name, sizeof(pde->param_names[0])));
-  pde->param_values[pde->nparams++] = value;
+  PetscCall(KDPDEParameterIndex(pde, name, &i));
+  pde->param_values[i] = value;
   PetscFunctionReturn(0);
 }
 
 /*@C
-  KDPDEGetParameter - Gets a named PDE parameter; an error if the PDE has no such parameter.
+  KDPDEGetParameter - Gets a named parameter; an error if the PDE has no such parameter.
 
   Not collective
 @*/
 PetscErrorCode KDPDEGetParameter(KDPDE pde, const char name[], PetscReal *value)
 {
-  PetscBool match;
+  PetscInt i;
 
   PetscFunctionBegin;
-  for (PetscInt i = 0; i < pde->nparams; i++) {
-    PetscCall(PetscStrcmp(pde->param_names[i], name, &match));
-    if (match) {
-      *value = pde->param_values[i];
-      PetscFunctionReturn(0);
-    }
-  }
-  SETERRQ(pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s has no parameter '%s'", pde->type, name);
+  PetscCall(KDPDEParameterIndex(pde, name, &i));
+  *value = pde->param_values[i];
+  PetscFunctionReturn(0);
 }
 
 /*@C
-  KDPDESetHeatProblem - Gives the heat PDE its conductivity, source and boundary data.
+  KDPDEGetNumParameters - The number of named parameters.
+
+  Not collective
+@*/
+PetscErrorCode KDPDEGetNumParameters(KDPDE pde, PetscInt *n)
+{
+  PetscFunctionBegin;
+  *n = pde->nparams;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEGetParameterName - The name of parameter i (0 <= i < KDPDEGetNumParameters()).
+
+  Not collective
+@*/
+PetscErrorCode KDPDEGetParameterName(KDPDE pde, PetscInt i, const char **name)
+{
+  PetscFunctionBegin;
+  PetscCheck(i >= 0 && i < pde->nparams, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "parameter %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", i, pde->nparams);
+  *name = pde->param_names[i];
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDESetNumCoefficients - Declares ncoef pointwise coefficients (ops->coefficients computes them). For a type's
+  create function.
 
   Logically collective
 @*/
-PetscErrorCode KDPDESetHeatProblem(KDPDE pde, const KDHeatProblem *prob)
+PetscErrorCode KDPDESetNumCoefficients(KDPDE pde, PetscInt ncoef)
 {
   PetscFunctionBegin;
-  pde->heat    = *prob;
-  pde->heatset = PETSC_TRUE;
+  PetscCheck(ncoef >= 0, pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "PDE %s: negative coefficient count", pde->type);
+  pde->ncoef = ncoef;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEAddCondition - Declares initial or boundary data as a loss term. For a type's create function, after
+  KDPDESetVariables() (and KDPDESetTimeInput() for an initial condition).
+
+  Logically collective
+
+  Input Parameters:
++ pde     - the PDE
+. name    - the loss term's name (e.g. ic, bc, flux; 1 to 15 letters, digits or underscores): the loss reads
+            -<prefix>n<name> (global points, default 400) and -<prefix>w_<name> (weight, default 1)
+. type    - dirichlet, neumann, periodic or initial (KDConditionType)
+. faces   - the faces it lives on, a mask of KD_FACE(i, side) bits of spatial inputs, or KD_FACES_ALL; periodic
+            conditions need both sides of each input; initial conditions ignore it
+. outputs - the outputs it prescribes, comma separated ("u", "u,v")
+. data    - g (and for neumann the flux coefficient) at points, or NULL for g = 0 (KDConditionFunction)
+- ctx     - passed to data
+
+  Notes:
+  The loss draws the condition's points on its faces (uniformly, a face chosen with probability proportional to its
+  measure), in the order of declaration: the k-th condition of its kind (initial, or on faces) uses the random stream
+  2 + 16 k (initial) or 3 + 16 k (faces), docs/losses.md.
+
+.seealso: KDPDEConditionValues(), KDConditionType
+@*/
+PetscErrorCode KDPDEAddCondition(KDPDE pde, const char name[], KDConditionType type, PetscInt faces,
+                                 const char outputs[], KDConditionFunction data, void *ctx)
+{
+  KDCondition *c;
+  char         onames[KD_NET_MAX_OUT][16];
+  PetscInt     no, spatial = 0;
+  size_t       len;
+
+  PetscFunctionBegin;
+  PetscCheck(pde->nin > 0, pde->comm, PETSC_ERR_ORDER, "PDE %s: KDPDESetVariables() before KDPDEAddCondition()",
+             pde->type);
+  PetscCheck(pde->nconditions < KD_PDE_MAX_CONDITIONS, pde->comm, PETSC_ERR_ARG_SIZ, "PDE %s: at most %d conditions",
+             pde->type, KD_PDE_MAX_CONDITIONS);
+  PetscCheck(type >= KD_CONDITION_DIRICHLET && type <= KD_CONDITION_INITIAL, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "PDE %s: unknown condition type %d", pde->type, (int) type);
+  PetscCall(PetscStrlen(name, &len));
+  PetscCheck(len > 0 && len < sizeof(c->name), pde->comm, PETSC_ERR_ARG_WRONG,
+             "PDE %s: condition name '%s' must have 1 to 15 characters", pde->type, name);
+  for (size_t i = 0; i < len; i++) {
+    const char ch = name[i];
+    PetscCheck((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_',
+               pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s: condition name '%s': letters, digits, underscores", pde->type,
+               name);
+  }
+  for (PetscInt k = 0; k < pde->nconditions; k++) {
+    PetscBool same;
+    PetscCall(PetscStrcmp(pde->condition[k].name, name, &same));
+    PetscCheck(!same, pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s: condition '%s' declared twice", pde->type, name);
+  }
+  PetscCheck(type != KD_CONDITION_INITIAL || pde->tinput >= 0, pde->comm, PETSC_ERR_ARG_WRONG,
+             "PDE %s is steady: condition '%s' cannot be an initial condition", pde->type, name);
+  for (PetscInt i = 0; i < pde->nin; i++)
+    if (i != pde->tinput) spatial |= KD_FACE(i, 0) | KD_FACE(i, 1);
+  if (faces == KD_FACES_ALL || type == KD_CONDITION_INITIAL) faces = spatial;
+  PetscCheck(faces && !(faces & ~spatial), pde->comm, PETSC_ERR_ARG_WRONG,
+             "PDE %s: condition '%s' must name faces of spatial inputs", pde->type, name);
+  if (type == KD_CONDITION_PERIODIC)
+    for (PetscInt i = 0; i < pde->nin; i++)
+      PetscCheck(!(faces & KD_FACE(i, 0)) == !(faces & KD_FACE(i, 1)), pde->comm, PETSC_ERR_ARG_WRONG,
+                 "PDE %s: periodic condition '%s' needs both faces of input %s", pde->type, name, pde->inputname[i]);
+  c = &pde->condition[pde->nconditions];
+  PetscCall(PetscMemzero(c, sizeof(*c)));
+  PetscCall(PetscStrncpy(c->name, name, sizeof(c->name)));
+  c->type    = type;
+  c->faces   = faces;
+  c->npoints = 400;
+  c->weight  = 1.0;
+  c->data    = data;
+  c->ctx     = ctx;
+  PetscCall(KDPDESplitNames(pde, outputs, KD_NET_MAX_OUT, onames, &no));
+  for (PetscInt k = 0; k < no; k++) {
+    PetscInt o;
+    PetscCall(KDPDENameIndex(pde->nout, pde->outputname, onames[k], &o));
+    PetscCheck(o >= 0, pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s: condition '%s' names '%s', not an output (%s)",
+               pde->type, name, onames[k], pde->outputs);
+    c->outputs[o] = PETSC_TRUE;
+  }
+  pde->nconditions++;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEGetNumConditions - The number of initial and boundary conditions (loss terms) the PDE declares.
+
+  Not collective
+@*/
+PetscErrorCode KDPDEGetNumConditions(KDPDE pde, PetscInt *n)
+{
+  PetscFunctionBegin;
+  *n = pde->nconditions;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEGetCondition - Condition k, in the order of declaration (borrowed).
+
+  Not collective
+@*/
+PetscErrorCode KDPDEGetCondition(KDPDE pde, PetscInt k, const KDCondition **c)
+{
+  PetscFunctionBegin;
+  PetscCheck(k >= 0 && k < pde->nconditions, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "condition %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", k, pde->nconditions);
+  *c = &pde->condition[k];
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEConditionValues - The data of condition k at n points: g[o * n + p] for its outputs (0 elsewhere) and, for a
+  neumann condition, the flux coefficient c[o * n + p] (1 unless the PDE gives one; c may be NULL for other types).
+
+  Not collective
+
+  Input Parameters:
++ pde  - the PDE
+. k    - the condition
+. n    - number of points
+. x    - the points, x[p * nin + i]
+- face - the face of each point (bit index 2 i + s, see KDPDESamplePoints()), or NULL for initial conditions
+
+.seealso: KDPDEAddCondition(), KDPDESamplePoints()
+@*/
+PetscErrorCode KDPDEConditionValues(KDPDE pde, PetscInt k, PetscInt n, const PetscReal x[], const PetscInt face[],
+                                    PetscReal g[], PetscReal c[])
+{
+  const KDCondition *cond;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetCondition(pde, k, &cond));
+  for (PetscInt i = 0; i < pde->nout * n; i++) g[i] = 0.0;
+  if (c)
+    for (PetscInt i = 0; i < pde->nout * n; i++) c[i] = 1.0;
+  if (cond->data) PetscCall((*cond->data)(pde, n, x, face, g, c, cond->ctx));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDESetGauge - Declares that an output is only defined up to a constant (the cavity pressure): a loss pins it to 0
+  at the gauge point (the centre of the domain unless KDPDESetGaugePoint() says otherwise), and validation compares it
+  with both means removed. For a type's create function.
+
+  Logically collective
+@*/
+PetscErrorCode KDPDESetGauge(KDPDE pde, const char output[])
+{
+  PetscInt o;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDENameIndex(pde->nout, pde->outputname, output, &o));
+  PetscCheck(o >= 0, pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s: gauge '%s' is not an output (%s)", pde->type, output,
+             pde->outputs);
+  pde->gauge_output = o;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDESetGaugePoint - The point (nin values, network input order) where the gauge pins its output to 0.
+
+  Logically collective
+@*/
+PetscErrorCode KDPDESetGaugePoint(KDPDE pde, const PetscReal x[])
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < pde->nin; i++) pde->gauge[i] = x[i];
+  pde->gaugeset = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEGetGauge - Whether an output is only defined up to a constant, and where the loss pins it to 0.
+
+  Not collective
+
+  Output Parameters:
++ has    - whether the PDE has a gauge
+. x      - the gauge point (nin values), may be NULL
+- output - index of the pinned output, may be NULL
+@*/
+PetscErrorCode KDPDEGetGauge(KDPDE pde, PetscBool *has, PetscReal x[], PetscInt *output)
+{
+  PetscFunctionBegin;
+  *has = pde->gauge_output >= 0 ? PETSC_TRUE : PETSC_FALSE;
+  if (!*has) PetscFunctionReturn(0);
+  for (PetscInt i = 0; i < pde->nin; i++) {
+    const PetscReal g = pde->gaugeset ? pde->gauge[i] : 0.5 * (pde->lo[i] + pde->hi[i]);
+    if (x) x[i] = g;
+  }
+  if (output) *output = pde->gauge_output;
   PetscFunctionReturn(0);
 }
 
@@ -219,7 +649,7 @@ PetscErrorCode KDPDESetHeatProblem(KDPDE pde, const KDHeatProblem *prob)
 PetscErrorCode KDPDESetDomain(KDPDE pde, const PetscReal lo[], const PetscReal hi[])
 {
   PetscFunctionBegin;
-  PetscCheck(pde->kind != KD_PDE_UNSET, pde->comm, PETSC_ERR_ORDER, "KDPDESetType() must come before KDPDESetDomain()");
+  PetscCheck(pde->nin > 0, pde->comm, PETSC_ERR_ORDER, "KDPDESetType() must come before KDPDESetDomain()");
   for (PetscInt i = 0; i < pde->nin; i++) {
     PetscCheck(hi[i] > lo[i], pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "empty domain on input %" PetscInt_FMT ": [%g, %g]",
                i, (double) lo[i], (double) hi[i]);
@@ -248,49 +678,31 @@ PetscErrorCode KDPDEGetDomain(KDPDE pde, PetscReal lo[], PetscReal hi[])
   KDPDEGetReferenceAxisMap - For each network input i, the axis map[i] of the reference grid with the same name
   (heat: inputs t,x,y on axes t,y,x give map = {0, 2, 1}).
 
-  Not collective
+  Collective on the reference (an error is raised there)
+
+.seealso: KDReferenceGetAxisMap()
 @*/
 PetscErrorCode KDPDEGetReferenceAxisMap(KDPDE pde, KDReference ref, PetscInt map[])
 {
-  const char *axes;
-  char **anames, **inames;
-  int na, ni;
-
   PetscFunctionBegin;
-  PetscCall(KDReferenceGetAxes(ref, &axes));
-  PetscCall(PetscStrToArray(axes, ',', &na, &anames));
-  PetscCall(PetscStrToArray(pde->inputs, ',', &ni, &inames));
-  PetscCheck(ni == pde->nin, pde->comm, PETSC_ERR_PLIB, "PDE %s: inputs '%s' do not match nin %" PetscInt_FMT,
-             pde->type, pde->inputs, pde->nin);
-  for (int i = 0; i < ni; i++) {
-    map[i] = -1;
-    for (int a = 0; a < na; a++) {
-      PetscBool match;
-      PetscCall(PetscStrcmp(inames[i], anames[a], &match));
-      if (match) map[i] = a;
-    }
-    PetscCheck(map[i] >= 0, pde->comm, PETSC_ERR_FILE_UNEXPECTED, "reference axes '%s' lack the input '%s' of PDE %s",
-               axes, inames[i], pde->type);
-  }
-  PetscCheck(na == ni, pde->comm, PETSC_ERR_FILE_UNEXPECTED,
-             "reference axes '%s' do not match the inputs '%s' of PDE %s", axes, pde->inputs, pde->type);
-  PetscCall(PetscStrToArrayDestroy(na, anames));
-  PetscCall(PetscStrToArrayDestroy(ni, inames));
+  PetscCall(KDPDECheckType(pde));
+  PetscCall(KDReferenceGetAxisMap(ref, pde->inputs, map));
   PetscFunctionReturn(0);
 }
 
 /*@C
-  KDPDESetFromReference - Takes the PDE type, its parameters (burgers: nu; cavity: Re; heat: the whole problem through
-  KDHeatProblemFromReference()) and the domain (the level-0 grid's [lo, hi], reordered to network input order) from a
-  reference.
+  KDPDESetFromReference - Takes the PDE type, its named parameters, its problem data (ops->setfromreference) and the
+  domain (the level-0 grid's [lo, hi], reordered to network input order) from a reference.
 
   Collective on the reference
+
+.seealso: KDPDEWriteReference()
 @*/
 PetscErrorCode KDPDESetFromReference(KDPDE pde, KDReference ref)
 {
   const char *type;
-  PetscInt dim, n[KD_MAX_DIM], map[KD_NET_MAX_IN];
-  PetscReal rlo[KD_MAX_DIM], rhi[KD_MAX_DIM], lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
+  PetscInt    dim, n[KD_MAX_DIM], map[KD_NET_MAX_IN];
+  PetscReal   rlo[KD_MAX_DIM], rhi[KD_MAX_DIM], lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
 
   PetscFunctionBegin;
   PetscCall(KDReferenceGetPDE(ref, &type));
@@ -310,16 +722,31 @@ PetscErrorCode KDPDESetFromReference(KDPDE pde, KDReference ref)
                pde->param_names[i], pde->type);
     pde->param_values[i] = v;
   }
-  if (pde->kind == KD_PDE_HEAT) {
-    KDHeatProblem prob;
-    PetscCall(KDHeatProblemFromReference(ref, &prob));
-    PetscCall(KDPDESetHeatProblem(pde, &prob));
-  }
+  if (pde->ops->setfromreference) PetscCall((*pde->ops->setfromreference)(pde, ref));
   PetscFunctionReturn(0);
 }
 
 /*@C
-  KDPDESetOptionsPrefix - Sets the prefix of the PDE's options (a loss passes its own, e.g. teacher_).
+  KDPDEWriteReference - Records the PDE in a reference: its type, its named parameters (root attributes by name) and
+  its problem data (ops->writereference), so that KDPDESetFromReference() rebuilds the same PDE from reference.h5.
+
+  Collective
+
+.seealso: KDPDESetFromReference(), KDPDESetProblemFromOptions()
+@*/
+PetscErrorCode KDPDEWriteReference(KDPDE pde, KDReference ref)
+{
+  PetscFunctionBegin;
+  PetscCall(KDPDECheckType(pde));
+  PetscCall(KDReferenceSetPDE(ref, pde->type));
+  for (PetscInt i = 0; i < pde->nparams; i++)
+    PetscCall(KDReferenceSetParameter(ref, pde->param_names[i], pde->param_values[i]));
+  if (pde->ops->writereference) PetscCall((*pde->ops->writereference)(pde, ref));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDESetOptionsPrefix - Sets the prefix of the PDE's formulation options (a loss passes its own, e.g. teacher_).
 
   Logically collective
 @*/
@@ -332,45 +759,60 @@ PetscErrorCode KDPDESetOptionsPrefix(KDPDE pde, const char prefix[])
 }
 
 /*@C
-  KDPDESetFromOptions - Reads the PDE's options. Call after the type is set.
+  KDPDESetFromOptions - Reads the options of the PDE's formulation in a PINN loss, with the object's prefix (cavity:
+  -<prefix>cavity_gauge_point). Call after the type is set.
 
   Collective
 
-  Options Database Keys:
-+ -<prefix>cavity_lid <exact|smooth>  - lid profile: exact u = 1 (as the reference solver) or 1 - s^16 (default: exact)
-- -<prefix>cavity_gauge_point <x,y>   - point where the cavity pressure is pinned to 0 (default: domain centre)
+.seealso: KDPDESetProblemFromOptions()
 @*/
 PetscErrorCode KDPDESetFromOptions(KDPDE pde)
 {
+  char title[128];
+
   PetscFunctionBegin;
-  PetscCheck(pde->kind != KD_PDE_UNSET, pde->comm, PETSC_ERR_ORDER, "set the PDE type before KDPDESetFromOptions()");
-  if (pde->kind == KD_PDE_CAVITY) {
-    PetscInt n = 2;
-    PetscReal g[2];
-    PetscBool set;
-    if (!pde->gaugeset) {
-      for (PetscInt i = 0; i < 2; i++) pde->gauge[i] = 0.5 * (pde->lo[i] + pde->hi[i]);
-    }
-    g[0] = pde->gauge[0], g[1] = pde->gauge[1];
-    PetscOptionsBegin(pde->comm, pde->prefix, "Cavity PDE options", NULL);
-    PetscCall(PetscOptionsEnum("-cavity_lid",
-                               "Lid velocity profile: exact u=1 (as the reference solver) or smooth 1-s^16", NULL,
-                               KDCavityLids, (PetscEnum) pde->lid, (PetscEnum *) &pde->lid, NULL));
-    PetscCall(PetscOptionsRealArray("-cavity_gauge_point", "Point x,y where the cavity pressure is pinned to 0", NULL,
-                                    g, &n, &set));
-    PetscOptionsEnd();
-    if (set) {
-      PetscCheck(n == 2, pde->comm, PETSC_ERR_ARG_SIZ, "-%scavity_gauge_point needs 2 values, got %" PetscInt_FMT,
-                 pde->prefix ? pde->prefix : "", n);
-      pde->gauge[0] = g[0], pde->gauge[1] = g[1];
-      pde->gaugeset = PETSC_TRUE;
-    }
-  }
+  PetscCall(KDPDECheckType(pde));
+  if (!pde->ops->setfromoptions) PetscFunctionReturn(0);
+  PetscCall(PetscSNPrintf(title, sizeof(title), "PDE %s: options of its PINN loss", pde->type));
+  PetscOptionsBegin(pde->comm, pde->prefix, title, "KDPDE");
+  PetscCall((*pde->ops->setfromoptions)(pde, PetscOptionsObject));
+  PetscOptionsEnd();
   PetscFunctionReturn(0);
 }
 
 /*@C
-  KDPDEView - Prints the PDE, its parameters and domain.
+  KDPDESetProblemFromOptions - Reads the problem the PDE poses: each named parameter from -<type>_<name>, then the
+  type's own problem options (prefix <type>_, e.g. -heat_microstructure). The solve and import stages call it; the
+  later stages take the problem from reference.h5 instead (KDPDESetFromReference()).
+
+  Collective
+
+.seealso: KDPDEWriteReference(), KDPDEAddParameter()
+@*/
+PetscErrorCode KDPDESetProblemFromOptions(KDPDE pde)
+{
+  char prefix[KD_PDE_NAME_LEN + 1], title[128];
+
+  PetscFunctionBegin;
+  PetscCall(KDPDECheckType(pde));
+  PetscCall(PetscSNPrintf(prefix, sizeof(prefix), "%s_", pde->type));
+  PetscCall(PetscSNPrintf(title, sizeof(title), "PDE %s: the problem", pde->type));
+  PetscOptionsBegin(pde->comm, prefix, title, "KDPDE");
+  for (PetscInt i = 0; i < pde->nparams; i++) {
+    char opt[KD_PDE_NAME_LEN + 1];
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s", pde->param_names[i]));
+    PetscCall(PetscOptionsReal(opt, pde->param_help[i], "KDPDESetProblemFromOptions", pde->param_values[i],
+                               &pde->param_values[i], NULL));
+    PetscCheck(!PetscIsInfOrNanReal(pde->param_values[i]), pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+               "-%s%s must be finite", prefix, pde->param_names[i]);
+  }
+  if (pde->ops->setproblemfromoptions) PetscCall((*pde->ops->setproblemfromoptions)(pde, PetscOptionsObject));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEView - Prints the PDE, its parameters, domain and conditions.
 
   Collective
 @*/
@@ -388,18 +830,37 @@ PetscErrorCode KDPDEView(KDPDE pde, PetscViewer viewer)
   for (PetscInt i = 0; i < pde->nparams; i++)
     PetscCall(PetscViewerASCIIPrintf(viewer, "%s = %g\n", pde->param_names[i], (double) pde->param_values[i]));
   for (PetscInt i = 0; i < pde->nin; i++)
-    PetscCall(PetscViewerASCIIPrintf(viewer, "input %" PetscInt_FMT " in [%g, %g]\n", i, (double) pde->lo[i],
-                                     (double) pde->hi[i]));
-  if (pde->kind == KD_PDE_HEAT && pde->heatset) {
-    PetscCall(PetscViewerASCIIPrintf(
-        viewer, "conductivity k0 = %g with %" PetscInt_FMT " inclusion(s), %s source, tfinal = %g\n",
-        (double) pde->heat.ms.k0, pde->heat.ms.n, pde->heat.manufactured ? "manufactured" : "Gaussian",
-        (double) pde->heat.tfinal));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "input %s in [%g, %g]%s\n", pde->inputname[i], (double) pde->lo[i],
+                                     (double) pde->hi[i], i == pde->tinput ? " (time)" : ""));
+  for (PetscInt k = 0; k < pde->nconditions; k++) {
+    const KDCondition *c = &pde->condition[k];
+    PetscCall(PetscViewerASCIIPrintf(viewer, "condition %s: %s on", c->name, KDConditionTypes[c->type]));
+    PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
+    if (c->type == KD_CONDITION_INITIAL)
+      PetscCall(PetscViewerASCIIPrintf(viewer, " %s = %g", pde->inputname[pde->tinput], (double) pde->lo[pde->tinput]));
+    else
+      for (PetscInt i = 0; i < pde->nin; i++)
+        for (PetscInt s = 0; s < 2; s++)
+          if (c->faces & KD_FACE(i, s))
+            PetscCall(PetscViewerASCIIPrintf(viewer, " %s = %g", pde->inputname[i],
+                                             (double) (s ? pde->hi[i] : pde->lo[i])));
+    PetscCall(PetscViewerASCIIPrintf(viewer, ", outputs"));
+    for (PetscInt o = 0; o < pde->nout; o++)
+      if (c->outputs[o]) PetscCall(PetscViewerASCIIPrintf(viewer, " %s", pde->outputname[o]));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+    PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
   }
-  if (pde->kind == KD_PDE_CAVITY) {
-    PetscCall(PetscViewerASCIIPrintf(viewer, "lid profile %s, pressure pinned to 0 at (%g, %g)\n",
-                                     KDCavityLids[pde->lid], (double) pde->gauge[0], (double) pde->gauge[1]));
+  if (pde->gauge_output >= 0) {
+    PetscReal g[KD_NET_MAX_IN];
+    PetscBool has;
+    PetscCall(KDPDEGetGauge(pde, &has, g, NULL));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "gauge: %s pinned to 0 at (", pde->outputname[pde->gauge_output]));
+    PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
+    for (PetscInt i = 0; i < pde->nin; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "%s%g", i ? ", " : "", (double) g[i]));
+    PetscCall(PetscViewerASCIIPrintf(viewer, ")\n"));
+    PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
   }
+  if (pde->ops->view) PetscCall((*pde->ops->view)(pde, viewer));
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(0);
 }
@@ -444,7 +905,7 @@ PetscErrorCode KDPDEGetJetSpec(KDPDE pde, const KDJetSpec **spec)
 }
 
 /*@C
-  KDPDEIsTimeDependent - Whether input 0 is time t (burgers, heat), so that the loss has an initial condition.
+  KDPDEIsTimeDependent - Whether one input is time (KDPDESetTimeInput()), so that the PDE has an initial slice.
 
   Not collective
 @*/
@@ -456,7 +917,19 @@ PetscErrorCode KDPDEIsTimeDependent(KDPDE pde, PetscBool *flg)
 }
 
 /*@C
-  KDPDEGetNumCoefficients - Number of pointwise coefficients the residual reads (heat: 4, others: 0).
+  KDPDEGetTimeInput - The index of the time input, -1 for a steady PDE.
+
+  Not collective
+@*/
+PetscErrorCode KDPDEGetTimeInput(KDPDE pde, PetscInt *t)
+{
+  PetscFunctionBegin;
+  *t = pde->tinput;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEGetNumCoefficients - Number of pointwise coefficients the residual reads (heat: 4; 0 for a PDE without).
 
   Not collective
 @*/
@@ -468,8 +941,8 @@ PetscErrorCode KDPDEGetNumCoefficients(KDPDE pde, PetscInt *ncoef)
 }
 
 /*@C
-  KDPDEComputeCoefficients - Evaluates the pointwise coefficients at n points, coef[c * n + p] (heat: k, k_x, k_y, f).
-  Coefficients do not depend on the network, so a loss computes them once per point set.
+  KDPDEComputeCoefficients - Evaluates the pointwise coefficients at n points, coef[c * n + p]. Coefficients do not
+  depend on the network, so a loss computes them once per point set.
 
   Not collective
 
@@ -480,119 +953,10 @@ PetscErrorCode KDPDEGetNumCoefficients(KDPDE pde, PetscInt *ncoef)
 PetscErrorCode KDPDEComputeCoefficients(KDPDE pde, PetscInt n, const PetscReal x[], PetscReal coef[])
 {
   PetscFunctionBegin;
-  if (pde->kind != KD_PDE_HEAT) PetscFunctionReturn(0);
-  PetscCheck(pde->heatset, PETSC_COMM_SELF, PETSC_ERR_ORDER,
-             "heat PDE has no problem data: call KDPDESetFromReference() or KDPDESetHeatProblem()");
-  for (PetscInt p = 0; p < n; p++) {
-    const PetscReal *xp = x + p * 3;
-    PetscReal k, gk[2], f;
-    KDHeatProblemCoefficients(&pde->heat, xp[0], xp[1], xp[2], &k, gk, &f);
-    coef[HEAT_K * n + p]  = k;
-    coef[HEAT_KX * n + p] = gk[0];
-    coef[HEAT_KY * n + p] = gk[1];
-    coef[HEAT_F * n + p]  = f;
-  }
+  PetscCall(KDPDECheckType(pde));
+  if (!pde->ncoef) PetscFunctionReturn(0);
+  PetscCall((*pde->ops->coefficients)(pde, n, x, coef));
   PetscFunctionReturn(0);
-}
-
-#define JET(o, s) (jet + ((o) *ns + (s)) * n)
-#define ADJ(o, s) (adj + ((o) *ns + (s)) * n)
-
-static void KDResidualBurgers(PetscInt n, PetscReal nu, const PetscReal *jet, PetscReal *res)
-{
-  const PetscInt ns  = BURGERS_NSTREAMS;
-  const PetscReal *u = JET(0, BURGERS_U), *ut = JET(0, BURGERS_T), *ux = JET(0, BURGERS_X), *uxx = JET(0, BURGERS_XX);
-
-  for (PetscInt p = 0; p < n; p++) res[p] = ut[p] + u[p] * ux[p] - nu * uxx[p];
-}
-
-static void KDResidualAdjointBurgers(PetscInt n, PetscReal nu, const PetscReal *jet, const PetscReal *rbar,
-                                     PetscReal *adj)
-{
-  const PetscInt ns  = BURGERS_NSTREAMS;
-  const PetscReal *u = JET(0, BURGERS_U), *ux = JET(0, BURGERS_X);
-  PetscReal *au = ADJ(0, BURGERS_U), *aut = ADJ(0, BURGERS_T), *aux = ADJ(0, BURGERS_X), *auxx = ADJ(0, BURGERS_XX);
-
-  for (PetscInt p = 0; p < n; p++) {
-    au[p] += rbar[p] * ux[p];
-    aut[p] += rbar[p];
-    aux[p] += rbar[p] * u[p];
-    auxx[p] -= nu * rbar[p];
-  }
-}
-
-static void KDResidualHeat(PetscInt n, const PetscReal *coef, const PetscReal *jet, PetscReal *res)
-{
-  const PetscInt ns   = HEAT_NSTREAMS;
-  const PetscReal *ut = JET(0, HEAT_T), *ux = JET(0, HEAT_X), *uy = JET(0, HEAT_Y), *uxx = JET(0, HEAT_XX),
-                  *uyy = JET(0, HEAT_YY);
-  const PetscReal *k = coef + HEAT_K * n, *kx = coef + HEAT_KX * n, *ky = coef + HEAT_KY * n, *f = coef + HEAT_F * n;
-
-  for (PetscInt p = 0; p < n; p++) res[p] = ut[p] - k[p] * (uxx[p] + uyy[p]) - (kx[p] * ux[p] + ky[p] * uy[p]) - f[p];
-}
-
-static void KDResidualAdjointHeat(PetscInt n, const PetscReal *coef, const PetscReal *rbar, PetscReal *adj)
-{
-  const PetscInt ns  = HEAT_NSTREAMS;
-  const PetscReal *k = coef + HEAT_K * n, *kx = coef + HEAT_KX * n, *ky = coef + HEAT_KY * n;
-  PetscReal *aut = ADJ(0, HEAT_T), *aux = ADJ(0, HEAT_X), *auy = ADJ(0, HEAT_Y), *auxx = ADJ(0, HEAT_XX),
-            *auyy = ADJ(0, HEAT_YY);
-
-  for (PetscInt p = 0; p < n; p++) {
-    aut[p] += rbar[p];
-    aux[p] -= kx[p] * rbar[p];
-    auy[p] -= ky[p] * rbar[p];
-    auxx[p] -= k[p] * rbar[p];
-    auyy[p] -= k[p] * rbar[p];
-  }
-}
-
-static void KDResidualCavity(PetscInt n, PetscReal Re, const PetscReal *jet, PetscReal *res)
-{
-  const PetscInt ns   = CAVITY_NSTREAMS;
-  const PetscReal ire = 1.0 / Re;
-  const PetscReal *u = JET(0, CAVITY_V), *ux = JET(0, CAVITY_X), *uy = JET(0, CAVITY_Y), *uxx = JET(0, CAVITY_XX),
-                  *uyy = JET(0, CAVITY_YY);
-  const PetscReal *v = JET(1, CAVITY_V), *vx = JET(1, CAVITY_X), *vy = JET(1, CAVITY_Y), *vxx = JET(1, CAVITY_XX),
-                  *vyy = JET(1, CAVITY_YY);
-  const PetscReal *px = JET(2, CAVITY_X), *py = JET(2, CAVITY_Y);
-  PetscReal *r1 = res, *r2 = res + n, *r3 = res + 2 * n;
-
-  for (PetscInt p = 0; p < n; p++) {
-    r1[p] = u[p] * ux[p] + v[p] * uy[p] + px[p] - ire * (uxx[p] + uyy[p]);
-    r2[p] = u[p] * vx[p] + v[p] * vy[p] + py[p] - ire * (vxx[p] + vyy[p]);
-    r3[p] = ux[p] + vy[p];
-  }
-}
-
-static void KDResidualAdjointCavity(PetscInt n, PetscReal Re, const PetscReal *jet, const PetscReal *rbar,
-                                    PetscReal *adj)
-{
-  const PetscInt ns   = CAVITY_NSTREAMS;
-  const PetscReal ire = 1.0 / Re;
-  const PetscReal *u = JET(0, CAVITY_V), *ux = JET(0, CAVITY_X), *uy = JET(0, CAVITY_Y);
-  const PetscReal *v = JET(1, CAVITY_V), *vx = JET(1, CAVITY_X), *vy = JET(1, CAVITY_Y);
-  const PetscReal *b1 = rbar, *b2 = rbar + n, *b3 = rbar + 2 * n;
-  PetscReal *au = ADJ(0, CAVITY_V), *aux = ADJ(0, CAVITY_X), *auy = ADJ(0, CAVITY_Y), *auxx = ADJ(0, CAVITY_XX),
-            *auyy = ADJ(0, CAVITY_YY);
-  PetscReal *av = ADJ(1, CAVITY_V), *avx = ADJ(1, CAVITY_X), *avy = ADJ(1, CAVITY_Y), *avxx = ADJ(1, CAVITY_XX),
-            *avyy = ADJ(1, CAVITY_YY);
-  PetscReal *apx = ADJ(2, CAVITY_X), *apy = ADJ(2, CAVITY_Y);
-
-  for (PetscInt p = 0; p < n; p++) {
-    au[p] += b1[p] * ux[p] + b2[p] * vx[p];
-    av[p] += b1[p] * uy[p] + b2[p] * vy[p];
-    aux[p] += b1[p] * u[p] + b3[p];
-    auy[p] += b1[p] * v[p];
-    avx[p] += b2[p] * u[p];
-    avy[p] += b2[p] * v[p] + b3[p];
-    apx[p] += b1[p];
-    apy[p] += b2[p];
-    auxx[p] -= ire * b1[p];
-    auyy[p] -= ire * b1[p];
-    avxx[p] -= ire * b2[p];
-    avyy[p] -= ire * b2[p];
-  }
 }
 
 /* Coefficients given by the caller, or computed here when coef is NULL (then the caller frees *work). */
@@ -632,24 +996,13 @@ PetscErrorCode KDPDEResidual(KDPDE pde, PetscInt n, const PetscReal x[], const P
                              PetscReal res[])
 {
   const PetscReal *c;
-  PetscReal *work;
+  PetscReal       *work;
 
   PetscFunctionBegin;
-  switch (pde->kind) {
-  case KD_PDE_BURGERS:
-    KDResidualBurgers(n, pde->param_values[0], jet, res);
-    break;
-  case KD_PDE_HEAT:
-    PetscCall(KDPDEGetCoefficients(pde, n, x, coef, &c, &work));
-    KDResidualHeat(n, c, jet, res);
-    PetscCall(PetscFree(work));
-    break;
-  case KD_PDE_CAVITY:
-    KDResidualCavity(n, pde->param_values[0], jet, res);
-    break;
-  default:
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ORDER, "PDE type not set");
-  }
+  PetscCall(KDPDECheckType(pde));
+  PetscCall(KDPDEGetCoefficients(pde, n, x, coef, &c, &work));
+  PetscCall((*pde->ops->residual)(pde, n, c, jet, res));
+  PetscCall(PetscFree(work));
   PetscFunctionReturn(0);
 }
 
@@ -676,24 +1029,13 @@ PetscErrorCode KDPDEResidualAdjoint(KDPDE pde, PetscInt n, const PetscReal x[], 
                                     const PetscReal jet[], const PetscReal rbar[], PetscReal adj[])
 {
   const PetscReal *c;
-  PetscReal *work;
+  PetscReal       *work;
 
   PetscFunctionBegin;
-  switch (pde->kind) {
-  case KD_PDE_BURGERS:
-    KDResidualAdjointBurgers(n, pde->param_values[0], jet, rbar, adj);
-    break;
-  case KD_PDE_HEAT:
-    PetscCall(KDPDEGetCoefficients(pde, n, x, coef, &c, &work));
-    KDResidualAdjointHeat(n, c, rbar, adj);
-    PetscCall(PetscFree(work));
-    break;
-  case KD_PDE_CAVITY:
-    KDResidualAdjointCavity(n, pde->param_values[0], jet, rbar, adj);
-    break;
-  default:
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ORDER, "PDE type not set");
-  }
+  PetscCall(KDPDECheckType(pde));
+  PetscCall(KDPDEGetCoefficients(pde, n, x, coef, &c, &work));
+  PetscCall((*pde->ops->residualadjoint)(pde, n, c, jet, rbar, adj));
+  PetscCall(PetscFree(work));
   PetscFunctionReturn(0);
 }
 
@@ -710,10 +1052,11 @@ PetscErrorCode KDPDEResidualAdjoint(KDPDE pde, PetscInt n, const PetscReal x[], 
 PetscErrorCode KDPDEResidualNet(KDPDE pde, KDNet net, PetscInt n, const PetscReal x[], PetscReal res[])
 {
   const PetscInt bs = 1024;
-  PetscInt nin, nout, nparams;
-  PetscReal *jet, *rb, *coef = NULL;
+  PetscInt       nin, nout, nparams;
+  PetscReal     *jet, *rb, *coef = NULL;
 
   PetscFunctionBegin;
+  PetscCall(KDPDECheckType(pde));
   PetscCall(KDNetGetSizes(net, &nin, &nout, &nparams));
   PetscCheck(nin == pde->nin && nout == pde->nout, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ,
              "network has %" PetscInt_FMT " inputs and %" PetscInt_FMT " outputs, PDE %s needs %" PetscInt_FMT
@@ -741,134 +1084,66 @@ PetscErrorCode KDPDEResidualNet(KDPDE pde, KDNet net, PetscInt n, const PetscRea
 
   Input Parameters:
 + pde    - the PDE (its domain and inputs)
-. kind   - interior: uniform in the box; initial: t = t_lo, space uniform; boundary: a spatial face chosen with
-           probability proportional to its measure, uniform on it (and uniform in t for time-dependent PDEs)
+. kind   - interior: uniform in the box; initial: t = t_lo, space uniform; boundary: one of the given faces chosen
+           with probability proportional to its measure, uniform on it (and uniform in t for time-dependent PDEs)
+. faces  - the faces of a boundary set (mask of KD_FACE bits, or KD_FACES_ALL); ignored by the other kinds
 . seed   - the seed
 . stream - the stream of this point set
 . gstart - global index of the first point
 - n      - number of points
 
-  Output Parameter:
-. x - x[p * nin + i]
+  Output Parameters:
++ x    - x[p * nin + i]
+- face - (may be NULL) boundary: the face of each point, bit index 2 i + s; other kinds: -1
 
   Notes:
   Point j uses the numbers KDRandomUniform(seed, stream, 4 j + d), d = 0..3: one per input and one to choose a face.
+  Faces are listed input by input, low side first; face f is chosen for u in [W_{f-1}, W_f) of the running sums W of
+  the face measures scaled to u * W_total.
 @*/
-PetscErrorCode KDPDESamplePoints(KDPDE pde, KDPDEPointKind kind, PetscInt64 seed, PetscInt64 stream, PetscInt64 gstart,
-                                 PetscInt n, PetscReal x[])
+PetscErrorCode KDPDESamplePoints(KDPDE pde, KDPDEPointKind kind, PetscInt faces, PetscInt64 seed, PetscInt64 stream,
+                                 PetscInt64 gstart, PetscInt n, PetscReal x[], PetscInt face[])
 {
   const PetscInt nin = pde->nin;
-  PetscInt nspace    = 0, space[KD_NET_MAX_IN];
-  PetscReal wface[2 * KD_NET_MAX_IN], wsum = 0.0;
+  PetscInt       nspace = 0, space[KD_NET_MAX_IN], nf = 0, fbit[2 * KD_NET_MAX_IN];
+  PetscReal      wface[2 * KD_NET_MAX_IN], wsum = 0.0;
 
   PetscFunctionBegin;
-  PetscCheck(pde->kind != KD_PDE_UNSET, PETSC_COMM_SELF, PETSC_ERR_ORDER, "PDE type not set");
+  PetscCall(KDPDECheckType(pde));
   PetscCheck(kind != KD_PDE_POINTS_INITIAL || pde->tinput >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
              "PDE %s is steady: it has no initial points", pde->type);
   for (PetscInt i = 0; i < nin; i++)
     if (i != pde->tinput) space[nspace++] = i;
   /* A face of spatial input space[f/2] (low side for even f) has the measure of the other spatial extents. */
   for (PetscInt f = 0; f < 2 * nspace; f++) {
-    wface[f] = 1.0;
+    const PetscInt bit = 2 * space[f / 2] + f % 2;
+    if (!(faces & ((PetscInt) 1 << bit))) continue;
+    fbit[nf]  = bit;
+    wface[nf] = 1.0;
     for (PetscInt k = 0; k < nspace; k++)
-      if (k != f / 2) wface[f] *= pde->hi[space[k]] - pde->lo[space[k]];
-    wsum += wface[f];
+      if (k != f / 2) wface[nf] *= pde->hi[space[k]] - pde->lo[space[k]];
+    wsum += wface[nf++];
   }
+  PetscCheck(kind != KD_PDE_POINTS_BOUNDARY || nf > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
+             "PDE %s: a boundary point set needs faces of spatial inputs", pde->type);
   for (PetscInt p = 0; p < n; p++) {
-    const PetscInt64 j = gstart + p;
-    PetscReal *xp      = x + p * nin;
+    const PetscInt64 j  = gstart + p;
+    PetscReal       *xp = x + p * nin;
     for (PetscInt i = 0; i < nin; i++)
       xp[i] = pde->lo[i] + KDRandomUniform(seed, stream, 4 * j + i) * (pde->hi[i] - pde->lo[i]);
+    if (face) face[p] = -1;
     if (kind == KD_PDE_POINTS_INITIAL) xp[pde->tinput] = pde->lo[pde->tinput];
     if (kind == KD_PDE_POINTS_BOUNDARY) {
       PetscReal s = KDRandomUniform(seed, stream, 4 * j + 3) * wsum, acc = 0.0;
-      PetscInt f = 0;
-      for (f = 0; f < 2 * nspace - 1; f++) {
+      PetscInt  f = 0, i;
+      for (f = 0; f < nf - 1; f++) {
         acc += wface[f];
         if (s < acc) break;
       }
-      xp[space[f / 2]] = (f % 2) ? pde->hi[space[f / 2]] : pde->lo[space[f / 2]];
+      i     = fbit[f] / 2;
+      xp[i] = (fbit[f] % 2) ? pde->hi[i] : pde->lo[i];
+      if (face) face[p] = fbit[f];
     }
   }
-  PetscFunctionReturn(0);
-}
-
-/*@C
-  KDPDEConditionValues - Dirichlet data on initial or boundary points: values[o * n + p] for the outputs with
-  mask[o] = PETSC_TRUE (the others are free there, e.g. the cavity pressure).
-
-  Not collective
-
-  Notes:
-  burgers: u(0,x) = -sin(pi x), u = 0 on x = lo, hi. heat: KDHeatProblemBoundary() on both. cavity: u = v = 0 on the
-  walls and v = 0, u = lid(x) on y = y_hi, where the lid is 1 (exact: points on the lid, which the sampling places at
-  y = y_hi exactly, take the lid value up to the corners, as the reference solver does) or 1 - s^16 (smooth).
-@*/
-PetscErrorCode KDPDEConditionValues(KDPDE pde, KDPDEPointKind kind, PetscInt n, const PetscReal x[], PetscReal values[],
-                                    PetscBool mask[])
-{
-  PetscFunctionBegin;
-  PetscCheck(kind != KD_PDE_POINTS_INTERIOR, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
-             "interior points carry no condition");
-  for (PetscInt o = 0; o < pde->nout; o++) mask[o] = PETSC_TRUE;
-  switch (pde->kind) {
-  case KD_PDE_BURGERS:
-    for (PetscInt p = 0; p < n; p++)
-      values[p] = (kind == KD_PDE_POINTS_INITIAL) ? -PetscSinReal(PETSC_PI * x[2 * p + 1]) : 0.0;
-    break;
-  case KD_PDE_HEAT:
-    PetscCheck(pde->heatset, PETSC_COMM_SELF, PETSC_ERR_ORDER,
-               "heat PDE has no problem data: call KDPDESetFromReference() or KDPDESetHeatProblem()");
-    for (PetscInt p = 0; p < n; p++)
-      values[p] = KDHeatProblemBoundary(&pde->heat, x[3 * p], x[3 * p + 1], x[3 * p + 2]);
-    break;
-  case KD_PDE_CAVITY:
-    PetscCheck(kind == KD_PDE_POINTS_BOUNDARY, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
-               "the cavity is steady: no initial condition");
-    mask[2] = PETSC_FALSE;
-    for (PetscInt p = 0; p < n; p++) {
-      const PetscReal xx = x[2 * p], yy = x[2 * p + 1];
-      PetscReal u = 0.0;
-      if (yy >= pde->hi[1]) {
-        if (pde->lid == KD_CAVITY_LID_EXACT)
-          u = 1.0;
-        else {
-          const PetscReal s = 2.0 * (xx - pde->lo[0]) / (pde->hi[0] - pde->lo[0]) - 1.0, s2 = s * s, s4 = s2 * s2,
-                          s8 = s4 * s4;
-          u                  = 1.0 - s8 * s8;
-        }
-      }
-      values[p]         = u;
-      values[n + p]     = 0.0;
-      values[2 * n + p] = 0.0;
-    }
-    break;
-  default:
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ORDER, "PDE type not set");
-  }
-  PetscFunctionReturn(0);
-}
-
-/*@C
-  KDPDEGetGauge - Whether an output is only defined up to a constant (the cavity pressure), and where the loss pins
-  it to 0 (-<prefix>cavity_gauge_point).
-
-  Not collective
-
-  Output Parameters:
-+ has    - PETSC_TRUE for the cavity
-. x      - the gauge point (nin values), may be NULL
-- output - index of the pinned output, may be NULL
-@*/
-PetscErrorCode KDPDEGetGauge(KDPDE pde, PetscBool *has, PetscReal x[], PetscInt *output)
-{
-  PetscFunctionBegin;
-  *has = pde->kind == KD_PDE_CAVITY ? PETSC_TRUE : PETSC_FALSE;
-  if (!*has) PetscFunctionReturn(0);
-  for (PetscInt i = 0; i < pde->nin; i++) {
-    const PetscReal g = pde->gaugeset ? pde->gauge[i] : 0.5 * (pde->lo[i] + pde->hi[i]);
-    if (x) x[i] = g;
-  }
-  if (output) *output = 2;
   PetscFunctionReturn(0);
 }

@@ -545,14 +545,112 @@ PetscErrorCode KDReferenceGetField(KDReference ref, PetscInt l, const char name[
 PetscErrorCode KDReferenceGetCoordinates(KDReference ref, PetscInt l, PetscInt d, PetscReal **x)
 {
   const KDLevel *lev = &ref->level[l];
-  PetscReal      h;
 
   PetscFunctionBegin;
   PetscCheck(l >= 0 && l < ref->nlevels, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "level %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", l, ref->nlevels);
   PetscCheck(d >= 0 && d < ref->dim, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "axis %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", d, ref->dim);
-  h = (lev->hi[d] - lev->lo[d]) / (PetscReal)lev->n[d];
   PetscCall(PetscMalloc1(lev->n[d], x));
-  for (PetscInt i = 0; i < lev->n[d]; i++) (*x)[i] = lev->lo[d] + ((PetscReal)i + 0.5) * h;
+  for (PetscInt i = 0; i < lev->n[d]; i++) (*x)[i] = lev->lo[d] + ((PetscReal)i + 0.5) * (lev->hi[d] - lev->lo[d]) / (PetscReal)lev->n[d];
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetNumParameters - The number of named scalar parameters the reference carries (a PDE's parameters and
+  whatever else its solver recorded), in the order KDReferenceGetParameterName() enumerates them: the order of the
+  file's attributes by name for a loaded reference, of KDReferenceSetParameter() otherwise.
+
+  Not collective
+@*/
+PetscErrorCode KDReferenceGetNumParameters(KDReference ref, PetscInt *n)
+{
+  PetscFunctionBegin;
+  *n = ref->nparams;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetParameterName - The name and value of parameter i.
+
+  Not collective
+@*/
+PetscErrorCode KDReferenceGetParameterName(KDReference ref, PetscInt i, const char **name, PetscReal *value)
+{
+  PetscFunctionBegin;
+  PetscCheck(i >= 0 && i < ref->nparams, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "parameter %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", i, ref->nparams);
+  if (name) *name = ref->paramname[i];
+  if (value) *value = ref->paramvalue[i];
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetAxisMap - For each name of a comma-separated list of inputs (a network's, e.g. "t,x,y"), the axis of
+  the reference with that name: axes "t,y,x" and inputs "t,x,y" give map = {0, 2, 1}. The names must be the axes, in
+  any order.
+
+  Collective (an error is raised on the reference's communicator)
+@*/
+PetscErrorCode KDReferenceGetAxisMap(KDReference ref, const char inputs[], PetscInt map[])
+{
+  char **anames, **inames;
+  int    na, ni;
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrToArray(ref->axes, ',', &na, &anames));
+  PetscCall(PetscStrToArray(inputs, ',', &ni, &inames));
+  PetscCheck(ni <= KD_MAX_DIM, ref->comm, PETSC_ERR_ARG_SIZ, "too many inputs '%s'", inputs);
+  for (int i = 0; i < ni; i++) {
+    map[i] = -1;
+    for (int a = 0; a < na; a++) {
+      PetscBool match;
+      PetscCall(PetscStrcmp(inames[i], anames[a], &match));
+      if (match) map[i] = a;
+    }
+    PetscCheck(map[i] >= 0, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "reference axes '%s' lack the input '%s' (inputs %s)", ref->axes, inames[i], inputs);
+  }
+  PetscCheck(na == ni, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "reference axes '%s' do not match the inputs '%s'", ref->axes, inputs);
+  PetscCall(PetscStrToArrayDestroy(na, anames));
+  PetscCall(PetscStrToArrayDestroy(ni, inames));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetCellCentres - The centres of cells of a level, in a network's input order: cell c (natural, row-major
+  index) has axis-d index i_d and centre lo_d + (i_d + 1/2) (hi_d - lo_d) / n_d, the one formula of kdreference.h
+  that every stage uses for cell centres; with offsets, lo_d + (i_d + 1/2 + off_d) (hi_d - lo_d) / n_d (quadrature
+  nodes inside the cell).
+
+  Not collective
+
+  Input Parameters:
++ ref   - the reference
+. level - the level
+. nin   - number of inputs
+. map   - map[i]: the axis of input i (KDReferenceGetAxisMap())
+. off   - NULL, or an offset per axis in cell widths
+. n     - number of cells
+- cells - their natural indices
+
+  Output Parameter:
+. x - x[p * nin + i]
+@*/
+PetscErrorCode KDReferenceGetCellCentres(KDReference ref, PetscInt level, PetscInt nin, const PetscInt map[], const PetscReal off[], PetscInt n, const PetscInt64 cells[], PetscReal x[])
+{
+  const KDLevel *lev;
+
+  PetscFunctionBegin;
+  PetscCheck(level >= 0 && level < ref->nlevels, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "level %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", level, ref->nlevels);
+  PetscCheck(nin == ref->dim, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "%" PetscInt_FMT " inputs for %" PetscInt_FMT " axes", nin, ref->dim);
+  lev = &ref->level[level];
+  for (PetscInt p = 0; p < n; p++) {
+    PetscInt64 rem = cells[p];
+    PetscReal  ax[KD_MAX_DIM];
+    for (PetscInt d = ref->dim - 1; d >= 0; d--) {
+      const PetscInt64 idx = rem % lev->n[d];
+      rem /= lev->n[d];
+      ax[d] = lev->lo[d] + ((PetscReal)idx + 0.5 + (off ? off[d] : 0.0)) * (lev->hi[d] - lev->lo[d]) / (PetscReal)lev->n[d];
+    }
+    for (PetscInt i = 0; i < nin; i++) x[p * nin + i] = ax[map[i]];
+  }
   PetscFunctionReturn(0);
 }
 

@@ -1,3 +1,4 @@
+#include <kdstages.h>
 #include <kddistill.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,7 +122,7 @@ static PetscErrorCode KDStageDistillTrainer(MPI_Comm comm, const char name[], co
 }
 
 /* -help: list the options of the student network, trainer, PINN loss and distillation loss; run nothing. */
-static PetscErrorCode KDStageDistillHelp(MPI_Comm comm)
+static PetscErrorCode KDStageDistillHelp(MPI_Comm comm, const char pde[])
 {
   KDNet net;
   KDTrainer tr;
@@ -145,6 +146,7 @@ static PetscErrorCode KDStageDistillHelp(MPI_Comm comm)
   /* the loss reads its options without a reference, so they are listed even before `kdpinn solve` ran */
   PetscCall(KDLossCreate(comm, &loss));
   PetscCall(KDLossSetOptionsPrefix(loss, "student_"));
+  PetscCall(KDLossSetPDEType(loss, pde));
   PetscCall(KDLossSetFromOptions(loss));
   PetscCall(KDLossDestroy(&loss));
   PetscCall(KDDistillLossDestroy(&dl));
@@ -396,7 +398,7 @@ PetscErrorCode KDStageDistill(MPI_Comm comm)
   PetscCall(KDHelpRequested(&help));
   PetscCall(KDStageDistillGetSelection(comm, &sel));
   if (help) {
-    PetscCall(KDStageDistillHelp(comm));
+    PetscCall(KDStageDistillHelp(comm, opt.pde));
     PetscFunctionReturn(0);
   }
   PetscCall(PetscTestFile(refpath, 'r', &exists));

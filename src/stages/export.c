@@ -1,5 +1,6 @@
+#include <kdstages.h>
 #include <kdexport.h>
-#include <kdpde.h>
+#include <kdvalidate.h>
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -353,29 +354,22 @@ static PetscErrorCode KDBenchBuild(const KDBenchOptions *bo, KDNet net, const KD
   PetscFunctionReturn(0);
 }
 
-/* ||a - b|| / ||b|| over n values; for the gauge output (index gauge, -1 for none) both have their means removed
-   first. Values are y[o * n + p]. */
-static PetscReal KDBenchRelL2(PetscInt nout, PetscInt n, const PetscReal a[], const PetscReal b[], PetscInt gauge)
+/* ||a - b|| / ||b|| over the n values of nout outputs, y[o * n + p] (KDValidateFieldErrors() on one rank). */
+static PetscErrorCode KDBenchRelL2(PetscInt nout, PetscInt n, const PetscReal a[], const PetscReal b[], PetscReal *e)
 {
-  PetscReal num = 0, den = 0;
+  KDValidateErrors err;
+  const PetscReal *r[KD_NET_MAX_OUT];
+  PetscReal       *pred;
 
-  for (PetscInt o = 0; o < nout; o++) {
-    PetscReal ma = 0, mb = 0;
-    if (o == gauge) {
-      for (PetscInt p = 0; p < n; p++) {
-        ma += a[o * n + p];
-        mb += b[o * n + p];
-      }
-      ma /= (PetscReal) n;
-      mb /= (PetscReal) n;
-    }
-    for (PetscInt p = 0; p < n; p++) {
-      const PetscReal d = (a[o * n + p] - ma) - (b[o * n + p] - mb);
-      num += d * d;
-      den += (b[o * n + p] - mb) * (b[o * n + p] - mb);
-    }
-  }
-  return den > 0 ? PetscSqrtReal(num / den) : (PetscReal) NAN;
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(&err, sizeof(err)));
+  for (PetscInt o = 0; o < nout; o++) r[o] = b + o * n;
+  PetscCall(PetscMalloc1(nout * n, &pred));
+  PetscCall(PetscArraycpy(pred, a, nout * n));
+  PetscCall(KDValidateFieldErrors(PETSC_COMM_SELF, nout, n, n, r, pred, &err));
+  PetscCall(PetscFree(pred));
+  *e = err.rel_l2;
+  PetscFunctionReturn(0);
 }
 
 /* Evaluates every variant at n points; y[v] (nout * n values each) in double. */
@@ -443,12 +437,17 @@ static PetscErrorCode KDBenchReferenceErrors(KDReference ref, const KDModelInfo 
     }
   }
   if (nmatch) {
-    PetscInt g = -1;
-    for (PetscInt j = 0; j < nmatch; j++)
-      if (has && out[j] == gauge) g = j;
+    KDValidateErrors err;
+    const PetscReal *r[KD_NET_MAX_OUT];
+    PetscCall(PetscMemzero(&err, sizeof(err)));
+    for (PetscInt j = 0; j < nmatch; j++) {
+      r[j]                = yr + j * n;
+      err.mean_removed[j] = (has && out[j] == gauge) ? PETSC_TRUE : PETSC_FALSE;
+    }
     for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) {
       for (PetscInt j = 0; j < nmatch; j++) PetscCall(PetscArraycpy(ym + j * n, y[v] + out[j] * n, n));
-      bm->fig[v].err_vs_ref = KDBenchRelL2(nmatch, n, ym, yr, g);
+      PetscCall(KDValidateFieldErrors(PETSC_COMM_SELF, nmatch, n, n, r, ym, &err));
+      bm->fig[v].err_vs_ref = err.rel_l2;
     }
     bm->ref_points = n;
   }
@@ -459,22 +458,25 @@ static PetscErrorCode KDBenchReferenceErrors(KDReference ref, const KDModelInfo 
   PetscFunctionReturn(0);
 }
 
-/* The full field of a model: 2-D spatial models (no input named t) a field x field grid over the box; space-time models
-   the level grid of the reference (without one, the box grid of about field^2 points). */
+/* The full field of a model: steady models (a PDE without a time input) a field x field grid over the box; space-time
+   models the level grid of the reference (without one, the box grid of about field^2 points). */
 static PetscErrorCode KDBenchFieldPoints(const KDBenchOptions *bo, KDNet net, const KDModelInfo *info, KDReference ref,
                                          KDBenchModel *bm, PetscInt *n, PetscReal **x)
 {
-  char **names;
-  int nnames;
   PetscBool spacetime = PETSC_FALSE;
   PetscInt nin, nlevels = 0;
 
   PetscFunctionBegin;
   PetscCall(KDNetGetSizes(net, &nin, NULL, NULL));
-  PetscCall(PetscStrToArray(info->inputs, ',', &nnames, &names));
-  for (int i = 0; i < nnames; i++)
-    if (!strcmp(names[i], "t")) spacetime = PETSC_TRUE;
-  PetscCall(PetscStrToArrayDestroy(nnames, names));
+  {
+    KDPDE    pde;
+    PetscInt tin;
+    PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));
+    PetscCall(KDPDESetType(pde, info->pde));
+    PetscCall(KDPDEGetTimeInput(pde, &tin));
+    spacetime = tin >= 0 ? PETSC_TRUE : PETSC_FALSE;
+    PetscCall(KDPDEDestroy(&pde));
+  }
   if (ref) PetscCall(KDReferenceGetNumLevels(ref, &nlevels));
   if (spacetime && ref && info->level < nlevels) {
     PetscReal lo[KD_MAX_DIM], hi[KD_MAX_DIM];
@@ -553,7 +555,7 @@ static PetscErrorCode KDBenchModelRun(const KDBenchOptions *bo, const KDCalibrat
   /* accuracy on the field: every variant against the library */
   for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) PetscCall(PetscMalloc1(nf * nout, &y[v]));
   PetscCall(KDBenchEvaluateAll(&k, nin, nout, nf, xf, y));
-  for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) bm->fig[v].loss_vs_f64 = KDBenchRelL2(nout, nf, y[v], y[0], -1);
+  for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) PetscCall(KDBenchRelL2(nout, nf, y[v], y[0], &bm->fig[v].loss_vs_f64));
   for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) PetscCall(PetscFree(y[v]));
   PetscCall(KDBenchReferenceErrors(ref, &info, &k, net, bm));
 

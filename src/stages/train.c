@@ -1,65 +1,37 @@
-#include <kdpde.h>
-#include "sys/kdio.h"
+#include <kdstages.h>
+#include <kdtrain.h>
 #include <string.h>
 
 /* Default hidden widths of the teacher (DESIGN.md): -teacher_widths overrides them. */
 static const PetscInt KDTeacherWidths[] = {64, 64, 64, 64};
 
-typedef struct {
-  KDModelInfo *info;
-  int err;
-} KDParamIterContext;
-
-/* Collects the scalar floating-point root attributes of reference.h5: the PDE parameters by name (the reference's
-   other root attributes are strings and integers). */
-static herr_t KDStageTrainParamIterate(hid_t loc, const char *name, const H5A_info_t *ainfo, void *data)
+/* The model file carries the reference's named parameters (the PDE's, and what its solver recorded), in the order of
+   the reference (its attributes by name). */
+static PetscErrorCode KDStageTrainReferenceParameters(MPI_Comm comm, KDReference ref, KDModelInfo *info)
 {
-  KDParamIterContext *ctx = (KDParamIterContext *) data;
-  hid_t attr, type, space;
-  H5T_class_t cls;
-  hssize_t npoints;
-
-  (void) ainfo;
-  attr = H5Aopen(loc, name, H5P_DEFAULT);
-  if (attr < 0) return -1;
-  type    = H5Aget_type(attr);
-  space   = H5Aget_space(attr);
-  cls     = H5Tget_class(type);
-  npoints = H5Sget_simple_extent_npoints(space);
-  (void) H5Sclose(space);
-  (void) H5Tclose(type);
-  if (cls == H5T_FLOAT && npoints == 1) {
-    KDModelInfo *info = ctx->info;
-    double v;
-    if (info->nparams >= 16 || strlen(name) >= sizeof(info->param_names[0]) || H5Aread(attr, H5T_NATIVE_DOUBLE, &v) < 0)
-      ctx->err = 1;
-    else {
-      (void) snprintf(info->param_names[info->nparams], sizeof(info->param_names[0]), "%s", name);
-      info->param_values[info->nparams++] = (PetscReal) v;
-    }
-  }
-  (void) H5Aclose(attr);
-  return ctx->err ? -1 : 0;
-}
-
-static PetscErrorCode KDStageTrainReferenceParameters(MPI_Comm comm, const char path[], KDModelInfo *info)
-{
-  KDParamIterContext ctx = {info, 0};
-  hid_t file;
-  herr_t status;
+  PetscInt n;
 
   PetscFunctionBegin;
-  info->nparams = 0;
-  PetscCall(KDH5Open(comm, path, &file));
-  status = H5Aiterate2(file, H5_INDEX_NAME, H5_ITER_INC, NULL, KDStageTrainParamIterate, &ctx);
-  PetscCall(KDH5Close(&file));
-  PetscCheck(status >= 0 && !ctx.err, comm, PETSC_ERR_FILE_UNEXPECTED,
-             "%s: cannot read its PDE parameters (at most 16, names shorter than 32 characters)", path);
+  PetscCall(KDReferenceGetNumParameters(ref, &n));
+  PetscCheck(n <= (PetscInt) (sizeof(info->param_values) / sizeof(info->param_values[0])), comm,
+             PETSC_ERR_FILE_UNEXPECTED, "the reference has %" PetscInt_FMT " parameters, a model file holds at most %d",
+             n, (int) (sizeof(info->param_values) / sizeof(info->param_values[0])));
+  info->nparams = n;
+  for (PetscInt i = 0; i < n; i++) {
+    const char *name;
+    size_t      len;
+    PetscCall(KDReferenceGetParameterName(ref, i, &name, &info->param_values[i]));
+    PetscCall(PetscStrlen(name, &len));
+    PetscCheck(len < sizeof(info->param_names[0]), comm, PETSC_ERR_FILE_UNEXPECTED,
+               "reference parameter name '%s' is longer than %d characters", name,
+               (int) sizeof(info->param_names[0]) - 1);
+    PetscCall(PetscStrncpy(info->param_names[i], name, sizeof(info->param_names[0])));
+  }
   PetscFunctionReturn(0);
 }
 
 /* -help: list the options of the network, the trainer and the loss; run nothing. */
-static PetscErrorCode KDStageTrainHelp(MPI_Comm comm)
+static PetscErrorCode KDStageTrainHelp(MPI_Comm comm, const char pde[])
 {
   KDNet net;
   KDTrainer tr;
@@ -73,9 +45,11 @@ static PetscErrorCode KDStageTrainHelp(MPI_Comm comm)
   PetscCall(KDTrainerCreate(comm, &tr));
   PetscCall(KDTrainerSetOptionsPrefix(tr, "teacher_"));
   PetscCall(KDTrainerSetFromOptions(tr));
-  /* the loss reads its options without a reference, so they are listed even before `kdpinn solve` ran */
+  /* the loss reads its options with the PDE of -kd_pde and no reference, so they are listed even before `kdpinn
+     solve` ran */
   PetscCall(KDLossCreate(comm, &loss));
   PetscCall(KDLossSetOptionsPrefix(loss, "teacher_"));
+  PetscCall(KDLossSetPDEType(loss, pde));
   PetscCall(KDLossSetFromOptions(loss));
   PetscCall(KDLossDestroy(&loss));
   PetscCall(KDTrainerDestroy(&tr));
@@ -126,7 +100,7 @@ PetscErrorCode KDStageTrain(MPI_Comm comm)
   PetscCall(KDOutputPath(opt.out, "reference.h5", refpath, sizeof(refpath)));
   PetscCall(KDHelpRequested(&help));
   if (help) {
-    PetscCall(KDStageTrainHelp(comm));
+    PetscCall(KDStageTrainHelp(comm, opt.pde));
     PetscFunctionReturn(0);
   }
   PetscCall(PetscTestFile(refpath, 'r', &exists));
@@ -176,7 +150,7 @@ PetscErrorCode KDStageTrain(MPI_Comm comm)
   PetscCall(PetscStrncpy(info.outputs, outputs, sizeof(info.outputs)));
   PetscCall(PetscStrncpy(info.trained_with, "pinn", sizeof(info.trained_with)));
   info.level = 0;
-  PetscCall(KDStageTrainReferenceParameters(comm, refpath, &info));
+  PetscCall(KDStageTrainReferenceParameters(comm, ref, &info));
   PetscCall(KDOutputPath(opt.out, "teacher.h5", modelpath, sizeof(modelpath)));
   PetscCall(KDNetWrite(net, modelpath, &info));
 

@@ -1,5 +1,7 @@
+#include <kdstages.h>
 #include <kdvalidate.h>
 #include "sys/kdio.h"
+#include "train/trainimpl.h"
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,33 +85,19 @@ static int KDCompareNames(const void *a, const void *b)
   return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* Whether checkpoint file `path` holds exactly the parameters `params` (its final state); if so its train_seconds. */
+/* Whether checkpoint file `path` (verified as a restart verifies it: KDCheckpointLoad()) ended with exactly the
+   parameters `params`; if so its training time. */
 static PetscErrorCode KDValidateCheckpointMatch(const char path[], PetscInt nparams, const PetscReal params[],
                                                 PetscBool *match, PetscReal *seconds)
 {
-  hid_t file = -1;
-  char kind[32];
-  PetscInt n, dims[1];
-  PetscBool has;
-  PetscReal *p;
+  KDCheckpoint ck;
 
   PetscFunctionBegin;
   *match = PETSC_FALSE;
-  PetscCall(KDH5Open(PETSC_COMM_SELF, path, &file));
-  PetscCall(KDH5HasAttr(file, "kind", &has));
-  if (has) PetscCall(KDH5ReadAttrString(file, "kind", kind, sizeof(kind)));
-  if (has && !strcmp(kind, "checkpoint")) {
-    PetscCall(KDH5ReadAttrInts(file, "nparams", 1, &n, NULL));
-    if (n == nparams) {
-      dims[0] = n;
-      PetscCall(PetscMalloc1(n, &p));
-      PetscCall(KDH5ReadRows(file, "parameters", 1, dims, 0, n, p));
-      PetscCall(PetscArraycmp(p, params, n, match));
-      PetscCall(PetscFree(p));
-      if (*match) PetscCall(KDH5ReadAttrReals(file, "train_seconds", 1, seconds, NULL));
-    }
-  }
-  PetscCall(KDH5Close(&file));
+  PetscCall(KDCheckpointLoad(PETSC_COMM_SELF, path, &ck));
+  if (ck.nparams == nparams) PetscCall(PetscArraycmp(ck.params, params, nparams, match));
+  if (*match) *seconds = ck.train_seconds;
+  PetscCall(KDCheckpointReset(&ck));
   PetscFunctionReturn(0);
 }
 
@@ -465,6 +453,111 @@ static void KDValidateWriteErrorsJSON(FILE *fp, const KDValidateErrors *e, const
   fprintf(fp, "},\n");
 }
 
+/* One entry of "models": a row with its comparisons on its level. */
+static void KDValidateWriteModelJSON(FILE *fp, const KDValidateOptions *vo, const KDValidateRow rows[], PetscInt nrows,
+                                     const KDValidateRow *r)
+{
+  KDValidateComparison c;
+
+  KDValidateCompareRow(rows, nrows, r, &c);
+  fprintf(fp, "    {\n      \"name\": ");
+  KDJSONString(fp, r->name);
+  fprintf(fp, ",\n      \"level\": %d,\n      \"params\": %d,\n      \"rel_l2\": ", (int) r->level, (int) r->params);
+  KDJSONReal(fp, r->err.rel_l2);
+  fprintf(fp, ",\n      \"max_err\": ");
+  KDJSONReal(fp, r->err.max_err);
+  fprintf(fp, ",\n      \"residual_rms\": ");
+  KDJSONReal(fp, r->residual_rms);
+  fprintf(fp, ",\n      \"infer_ms\": ");
+  KDJSONReal(fp, r->infer_ms);
+  fprintf(fp, ",\n      \"train_s\": ");
+  KDJSONReal(fp, r->train_s);
+  fprintf(fp, ",\n      \"trained_with\": ");
+  KDJSONString(fp, r->trained_with);
+  fprintf(fp, ",\n      \"model\": ");
+  KDJSONString(fp, r->model);
+  fprintf(fp, ",\n      \"file\": \"%s.h5\",\n      \"model_level\": %d,\n      \"widths\": [", r->model,
+          (int) r->model_level);
+  for (PetscInt k = 0; k < r->nwidths; k++) fprintf(fp, "%s%d", k ? ", " : "", (int) r->widths[k]);
+  fprintf(fp, "],\n      \"evaluation\": \"%s\",\n", KDValidateSamplings[r->sampling]);
+  if (r->sampling == KD_VALIDATE_CELL_AVERAGE) {
+    fprintf(fp, "      \"quadrature_nodes\": %d,\n      \"point_rel_l2\": ", (int) vo->quad);
+    KDJSONReal(fp, r->point.rel_l2);
+    fprintf(fp, ",\n      \"point_max_err\": ");
+    KDJSONReal(fp, r->point.max_err);
+    fprintf(fp, ",\n");
+  }
+  fprintf(fp, "      \"points\": %d,\n      \"residual_points\": %d,\n", (int) r->err.npoints,
+          (int) r->residual_points);
+  KDValidateWriteErrorsJSON(fp, &r->err, "      ");
+  fprintf(fp, "      \"checkpoint\": ");
+  if (r->checkpoint[0])
+    KDJSONString(fp, r->checkpoint);
+  else
+    fprintf(fp, "null");
+  fprintf(fp, ",\n      \"predictions\": \"/level_%d/%s\",\n      \"xmf\": \"prediction_%s.xmf\",\n", (int) r->level,
+          r->model, r->key);
+  fprintf(fp, "      \"figure\": \"figures/%s.png\",\n      \"loss_figure\": ", r->key);
+  if (r->checkpoint[0] && r->sampling == KD_VALIDATE_POINT)
+    fprintf(fp, "\"figures/loss_%s.png\"", r->model);
+  else
+    fprintf(fp, "null");
+  if (r->level > 0 && r->sampling == KD_VALIDATE_POINT) {
+    fprintf(fp, ",\n      \"teacher_rel_l2\": ");
+    KDJSONReal(fp, c.teacher ? c.teacher->err.rel_l2 : (PetscReal) NAN);
+    fprintf(fp, ",\n      \"error_ratio_vs_teacher\": ");
+    KDJSONReal(fp, c.error_vs_teacher);
+    fprintf(fp, ",\n      \"param_ratio_vs_teacher\": ");
+    KDJSONReal(fp, c.params_vs_teacher);
+    fprintf(fp, ",\n      \"speedup_vs_teacher\": ");
+    KDJSONReal(fp, c.speedup);
+    if (c.scratch) {
+      fprintf(fp, ",\n      \"gain_vs_scratch\": ");
+      KDJSONReal(fp, c.gain);
+    }
+  }
+}
+
+/* One entry of "distillation": a student against its scratch twin and the teacher on its level. */
+static void KDValidateWriteDistillationJSON(FILE *fp, const KDValidateRow rows[], PetscInt nrows,
+                                            const KDValidateRow *r, PetscBool first)
+{
+  KDValidateComparison c;
+
+  KDValidateCompareRow(rows, nrows, r, &c);
+  fprintf(fp, "%s\n    {\"level\": %d, \"student\": ", first ? "" : ",", (int) r->level);
+  KDJSONString(fp, r->name);
+  fprintf(fp, ", \"scratch\": ");
+  if (c.scratch)
+    KDJSONString(fp, c.scratch->name);
+  else
+    fprintf(fp, "null");
+  fprintf(fp, ", \"teacher\": ");
+  if (c.teacher)
+    KDJSONString(fp, c.teacher->name);
+  else
+    fprintf(fp, "null");
+  fprintf(fp, ",\n     \"student_rel_l2\": ");
+  KDJSONReal(fp, r->err.rel_l2);
+  fprintf(fp, ", \"scratch_rel_l2\": ");
+  KDJSONReal(fp, c.scratch ? c.scratch->err.rel_l2 : (PetscReal) NAN);
+  fprintf(fp, ", \"teacher_rel_l2\": ");
+  KDJSONReal(fp, c.teacher ? c.teacher->err.rel_l2 : (PetscReal) NAN);
+  fprintf(fp, ",\n     \"error_ratio_vs_scratch\": ");
+  KDJSONReal(fp, c.scratch ? KDRatio(r->err.rel_l2, c.scratch->err.rel_l2) : (PetscReal) NAN);
+  fprintf(fp, ", \"gain\": ");
+  KDJSONReal(fp, c.gain);
+  fprintf(fp, ", \"gain_target_met\": %s",
+          PetscIsInfOrNanReal(c.gain) ? "null" : (c.gain >= KD_GAIN_TARGET ? "true" : "false"));
+  fprintf(fp, ",\n     \"error_ratio_vs_teacher\": ");
+  KDJSONReal(fp, c.error_vs_teacher);
+  fprintf(fp, ", \"param_ratio_vs_teacher\": ");
+  KDJSONReal(fp, c.params_vs_teacher);
+  fprintf(fp, ", \"speedup_vs_teacher\": ");
+  KDJSONReal(fp, c.speedup);
+  fprintf(fp, "}");
+}
+
 static void KDValidateWriteJSON(FILE *fp, KDReference ref, const KDValidateOptions *vo, PetscMPIInt size,
                                 const KDValidateRow rows[], PetscInt nrows)
 {
@@ -496,104 +589,13 @@ static void KDValidateWriteJSON(FILE *fp, KDReference ref, const KDValidateOptio
           (int) vo->repeats, (int) vo->quad, (int) vo->residual_points, KD_GAIN_TARGET);
   fprintf(fp, "  \"models\": [\n");
   for (PetscInt i = 0; i < nrows; i++) {
-    const KDValidateRow *r = &rows[i];
-    KDValidateComparison c;
-    KDValidateCompareRow(rows, nrows, r, &c);
-    fprintf(fp, "    {\n      \"name\": ");
-    KDJSONString(fp, r->name);
-    fprintf(fp, ",\n      \"level\": %d,\n      \"params\": %d,\n      \"rel_l2\": ", (int) r->level, (int) r->params);
-    KDJSONReal(fp, r->err.rel_l2);
-    fprintf(fp, ",\n      \"max_err\": ");
-    KDJSONReal(fp, r->err.max_err);
-    fprintf(fp, ",\n      \"residual_rms\": ");
-    KDJSONReal(fp, r->residual_rms);
-    fprintf(fp, ",\n      \"infer_ms\": ");
-    KDJSONReal(fp, r->infer_ms);
-    fprintf(fp, ",\n      \"train_s\": ");
-    KDJSONReal(fp, r->train_s);
-    fprintf(fp, ",\n      \"trained_with\": ");
-    KDJSONString(fp, r->trained_with);
-    fprintf(fp, ",\n      \"model\": ");
-    KDJSONString(fp, r->model);
-    fprintf(fp, ",\n      \"file\": \"%s.h5\",\n      \"model_level\": %d,\n      \"widths\": [", r->model,
-            (int) r->model_level);
-    for (PetscInt k = 0; k < r->nwidths; k++) fprintf(fp, "%s%d", k ? ", " : "", (int) r->widths[k]);
-    fprintf(fp, "],\n      \"evaluation\": \"%s\",\n", KDValidateSamplings[r->sampling]);
-    if (r->sampling == KD_VALIDATE_CELL_AVERAGE) {
-      fprintf(fp, "      \"quadrature_nodes\": %d,\n      \"point_rel_l2\": ", (int) vo->quad);
-      KDJSONReal(fp, r->point.rel_l2);
-      fprintf(fp, ",\n      \"point_max_err\": ");
-      KDJSONReal(fp, r->point.max_err);
-      fprintf(fp, ",\n");
-    }
-    fprintf(fp, "      \"points\": %d,\n      \"residual_points\": %d,\n", (int) r->err.npoints,
-            (int) r->residual_points);
-    KDValidateWriteErrorsJSON(fp, &r->err, "      ");
-    fprintf(fp, "      \"checkpoint\": ");
-    if (r->checkpoint[0])
-      KDJSONString(fp, r->checkpoint);
-    else
-      fprintf(fp, "null");
-    fprintf(fp, ",\n      \"predictions\": \"/level_%d/%s\",\n      \"xmf\": \"prediction_%s.xmf\",\n", (int) r->level,
-            r->model, r->key);
-    fprintf(fp, "      \"figure\": \"figures/%s.png\",\n      \"loss_figure\": ", r->key);
-    if (r->checkpoint[0] && r->sampling == KD_VALIDATE_POINT)
-      fprintf(fp, "\"figures/loss_%s.png\"", r->model);
-    else
-      fprintf(fp, "null");
-    if (r->level > 0 && r->sampling == KD_VALIDATE_POINT) {
-      fprintf(fp, ",\n      \"teacher_rel_l2\": ");
-      KDJSONReal(fp, c.teacher ? c.teacher->err.rel_l2 : (PetscReal) NAN);
-      fprintf(fp, ",\n      \"error_ratio_vs_teacher\": ");
-      KDJSONReal(fp, c.error_vs_teacher);
-      fprintf(fp, ",\n      \"param_ratio_vs_teacher\": ");
-      KDJSONReal(fp, c.params_vs_teacher);
-      fprintf(fp, ",\n      \"speedup_vs_teacher\": ");
-      KDJSONReal(fp, c.speedup);
-      if (c.scratch) {
-        fprintf(fp, ",\n      \"gain_vs_scratch\": ");
-        KDJSONReal(fp, c.gain);
-      }
-    }
+    KDValidateWriteModelJSON(fp, vo, rows, nrows, &rows[i]);
     fprintf(fp, "\n    }%s\n", i + 1 < nrows ? "," : "");
   }
   fprintf(fp, "  ],\n  \"distillation\": [");
   for (PetscInt i = 0; i < nrows; i++) {
-    const KDValidateRow *r = &rows[i];
-    KDValidateComparison c;
-    if (strncmp(r->name, "student_L", 9)) continue;
-    KDValidateCompareRow(rows, nrows, r, &c);
-    fprintf(fp, "%s\n    {\"level\": %d, \"student\": ", nout++ ? "," : "", (int) r->level);
-    KDJSONString(fp, r->name);
-    fprintf(fp, ", \"scratch\": ");
-    if (c.scratch)
-      KDJSONString(fp, c.scratch->name);
-    else
-      fprintf(fp, "null");
-    fprintf(fp, ", \"teacher\": ");
-    if (c.teacher)
-      KDJSONString(fp, c.teacher->name);
-    else
-      fprintf(fp, "null");
-    fprintf(fp, ",\n     \"student_rel_l2\": ");
-    KDJSONReal(fp, r->err.rel_l2);
-    fprintf(fp, ", \"scratch_rel_l2\": ");
-    KDJSONReal(fp, c.scratch ? c.scratch->err.rel_l2 : (PetscReal) NAN);
-    fprintf(fp, ", \"teacher_rel_l2\": ");
-    KDJSONReal(fp, c.teacher ? c.teacher->err.rel_l2 : (PetscReal) NAN);
-    fprintf(fp, ",\n     \"error_ratio_vs_scratch\": ");
-    KDJSONReal(fp, c.scratch ? KDRatio(r->err.rel_l2, c.scratch->err.rel_l2) : (PetscReal) NAN);
-    fprintf(fp, ", \"gain\": ");
-    KDJSONReal(fp, c.gain);
-    fprintf(fp, ", \"gain_target_met\": %s",
-            PetscIsInfOrNanReal(c.gain) ? "null" : (c.gain >= KD_GAIN_TARGET ? "true" : "false"));
-    fprintf(fp, ",\n     \"error_ratio_vs_teacher\": ");
-    KDJSONReal(fp, c.error_vs_teacher);
-    fprintf(fp, ", \"param_ratio_vs_teacher\": ");
-    KDJSONReal(fp, c.params_vs_teacher);
-    fprintf(fp, ", \"speedup_vs_teacher\": ");
-    KDJSONReal(fp, c.speedup);
-    fprintf(fp, "}");
+    if (strncmp(rows[i].name, "student_L", 9)) continue;
+    KDValidateWriteDistillationJSON(fp, rows, nrows, &rows[i], nout++ ? PETSC_FALSE : PETSC_TRUE);
   }
   fprintf(fp, "%s]\n}\n", nout ? "\n  " : "");
 }
@@ -623,17 +625,39 @@ static PetscBool KDFileExists(const char dir[], const char name[])
   return exists;
 }
 
-static void KDValidateWriteReport(FILE *fp, const char dir[], KDReference ref, const KDValidateOptions *vo,
-                                  PetscMPIInt size, const KDValidateRow rows[], PetscInt nrows,
-                                  const char figures_note[])
+/* The fields some row compared up to a constant (a gauge-pinned output), as " (p compared up to a constant: both means
+   removed)", or "" when there are none. */
+static void KDValidateGaugeNote(const KDValidateRow rows[], PetscInt nrows, char note[], size_t len)
+{
+  char fields[128] = "";
+
+  for (PetscInt i = 0; i < nrows; i++)
+    for (PetscInt f = 0; f < rows[i].err.nfields; f++) {
+      char quoted[40];
+      if (!rows[i].err.mean_removed[f]) continue;
+      (void) snprintf(quoted, sizeof(quoted), ",%s,", rows[i].err.field[f]);
+      if (strstr(fields, quoted)) continue;
+      (void) strncat(fields, quoted + (fields[0] ? 1 : 0), sizeof(fields) - strlen(fields) - 1);
+    }
+  note[0] = 0;
+  if (fields[0]) {
+    fields[strlen(fields) - 1] = 0; /* the trailing comma */
+    (void) snprintf(note, len, " (%s compared up to a constant: both means removed)", fields + (fields[0] == ','));
+  }
+}
+
+static void KDValidateWriteReportHeader(FILE *fp, KDReference ref, const KDValidateOptions *vo, PetscMPIInt size,
+                                        const KDValidateRow rows[], PetscInt nrows)
 {
   const char *pde, *axes;
-  PetscInt nlevels, dim, n[KD_MAX_DIM], nstudents = 0;
+  PetscInt    nlevels, dim, n[KD_MAX_DIM];
+  char        gauge[200];
 
   (void) KDReferenceGetPDE(ref, &pde);
   (void) KDReferenceGetAxes(ref, &axes);
   (void) KDReferenceGetNumLevels(ref, &nlevels);
   (void) KDReferenceGetLevelGrid(ref, 0, &dim, n, NULL, NULL);
+  KDValidateGaugeNote(rows, nrows, gauge, sizeof(gauge));
   fprintf(fp, "# kdpinn validation: %s\n\n", pde);
   fprintf(fp, "Reference `reference.h5`: axes `%s`, %d levels, level 0 has ", axes, (int) nlevels);
   for (PetscInt d = 0; d < dim; d++) fprintf(fp, "%s%d", d ? " x " : "", (int) n[d]);
@@ -651,14 +675,17 @@ static void KDValidateWriteReport(FILE *fp, const char dir[], KDReference ref, c
           "the row's level. Inference: one rank evaluates the whole level grid, median of %d runs after a warm-up. "
           "Training time: "
           "from the checkpoint that ended with the model's parameters (`-` if there is none).\n\n",
-          (int) vo->quad, strcmp(pde, "cavity") ? "" : " (pressure compared up to a constant: both means removed)",
-          (int) vo->residual_points, (int) vo->repeats);
+          (int) vo->quad, gauge, (int) vo->residual_points, (int) vo->repeats);
+}
+
+static void KDValidateWriteReportModels(FILE *fp, const char dir[], const KDValidateRow rows[], PetscInt nrows)
+{
   fprintf(fp, "## Models\n\n| model | level | trained with | params | rel. L2 error | max error | residual RMS | "
               "inference ms | training s | "
               "figure | ParaView |\n| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
   for (PetscInt i = 0; i < nrows; i++) {
     const KDValidateRow *r = &rows[i];
-    char fig[128];
+    char                 fig[128];
     fprintf(fp, "| %s | %d | %s | %d |", r->name, (int) r->level, r->trained_with, (int) r->params);
     KDMDReal(fp, "%.3e", r->err.rel_l2);
     KDMDReal(fp, "%.3e", r->err.max_err);
@@ -666,12 +693,9 @@ static void KDValidateWriteReport(FILE *fp, const char dir[], KDReference ref, c
     KDMDReal(fp, "%.3f", r->infer_ms);
     KDMDReal(fp, "%.2f", r->train_s);
     (void) snprintf(fig, sizeof(fig), "figures/%s.png", r->key);
-    if (KDFileExists(dir, fig))
-      fprintf(fp, " [png](%s) |", fig);
-    else
-      fprintf(fp, " - |");
+    if (KDFileExists(dir, fig)) fprintf(fp, " [png](%s) |", fig);
+    else fprintf(fp, " - |");
     fprintf(fp, " `prediction_%s.xmf` |\n", r->key);
-    if (!strncmp(r->name, "student_L", 9)) nstudents++;
   }
   fprintf(fp, "\nFor `teacher@L<l>` rows the point values of the teacher at the level's cell centres give:\n\n| row | "
               "rel. L2 error (points) | max error (points) |\n| --- | ---: | ---: |\n");
@@ -682,46 +706,54 @@ static void KDValidateWriteReport(FILE *fp, const char dir[], KDReference ref, c
     KDMDReal(fp, "%.3e", rows[i].point.max_err);
     fprintf(fp, "\n");
   }
+}
 
+static void KDValidateWriteReportDistillation(FILE *fp, const KDValidateRow rows[], PetscInt nrows)
+{
+  PetscInt nstudents = 0;
+
+  for (PetscInt i = 0; i < nrows; i++)
+    if (!strncmp(rows[i].name, "student_L", 9)) nstudents++;
   fprintf(fp, "\n## Distillation per level\n\n");
-  if (!nstudents)
+  if (!nstudents) {
     fprintf(fp, "No student models (`student_L<l>.h5`) in the output directory: run `kdpinn distill`.\n");
-  else {
-    fprintf(fp,
-            "Gain = 1 - (student error) / (scratch twin error); target: >= %.0f%%. Error vs teacher: student error / "
-            "teacher@L<l> error "
-            "(target: within 2x). Params and speedup: teacher / student, inference on the same points.\n\n",
-            100 * KD_GAIN_TARGET);
-    fprintf(fp,
-            "| level | student rel. L2 | scratch rel. L2 | student / scratch | gain | >= %.0f%% | teacher@L rel. L2 | "
-            "student / teacher | "
-            "params teacher / student | speedup |\n| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | "
-            "---: |\n",
-            100 * KD_GAIN_TARGET);
-    for (PetscInt i = 0; i < nrows; i++) {
-      const KDValidateRow *r = &rows[i];
-      KDValidateComparison c;
-      if (strncmp(r->name, "student_L", 9)) continue;
-      KDValidateCompareRow(rows, nrows, r, &c);
-      fprintf(fp, "| %d |", (int) r->level);
-      KDMDReal(fp, "%.3e", r->err.rel_l2);
-      KDMDReal(fp, "%.3e", c.scratch ? c.scratch->err.rel_l2 : (PetscReal) NAN);
-      KDMDReal(fp, "%.3f", c.scratch ? KDRatio(r->err.rel_l2, c.scratch->err.rel_l2) : (PetscReal) NAN);
-      if (PetscIsInfOrNanReal(c.gain))
-        fprintf(fp, " - | - |");
-      else
-        fprintf(fp, " %.1f%% | %s |", 100 * (double) c.gain, c.gain >= KD_GAIN_TARGET ? "yes" : "**no**");
-      KDMDReal(fp, "%.3e", c.teacher ? c.teacher->err.rel_l2 : (PetscReal) NAN);
-      KDMDReal(fp, "%.2f", c.error_vs_teacher);
-      KDMDReal(fp, "%.1f", c.params_vs_teacher);
-      KDMDReal(fp, "%.1f", c.speedup);
-      fprintf(fp, "\n");
-    }
+    return;
   }
+  fprintf(fp,
+          "Gain = 1 - (student error) / (scratch twin error); target: >= %.0f%%. Error vs teacher: student error / "
+          "teacher@L<l> error "
+          "(target: within 2x). Params and speedup: teacher / student, inference on the same points.\n\n",
+          100 * KD_GAIN_TARGET);
+  fprintf(fp,
+          "| level | student rel. L2 | scratch rel. L2 | student / scratch | gain | >= %.0f%% | teacher@L rel. L2 | "
+          "student / teacher | "
+          "params teacher / student | speedup |\n| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | "
+          "---: |\n",
+          100 * KD_GAIN_TARGET);
+  for (PetscInt i = 0; i < nrows; i++) {
+    const KDValidateRow *r = &rows[i];
+    KDValidateComparison c;
+    if (strncmp(r->name, "student_L", 9)) continue;
+    KDValidateCompareRow(rows, nrows, r, &c);
+    fprintf(fp, "| %d |", (int) r->level);
+    KDMDReal(fp, "%.3e", r->err.rel_l2);
+    KDMDReal(fp, "%.3e", c.scratch ? c.scratch->err.rel_l2 : (PetscReal) NAN);
+    KDMDReal(fp, "%.3f", c.scratch ? KDRatio(r->err.rel_l2, c.scratch->err.rel_l2) : (PetscReal) NAN);
+    if (PetscIsInfOrNanReal(c.gain)) fprintf(fp, " - | - |");
+    else fprintf(fp, " %.1f%% | %s |", 100 * (double) c.gain, c.gain >= KD_GAIN_TARGET ? "yes" : "**no**");
+    KDMDReal(fp, "%.3e", c.teacher ? c.teacher->err.rel_l2 : (PetscReal) NAN);
+    KDMDReal(fp, "%.2f", c.error_vs_teacher);
+    KDMDReal(fp, "%.1f", c.params_vs_teacher);
+    KDMDReal(fp, "%.1f", c.speedup);
+    fprintf(fp, "\n");
+  }
+}
 
+static void KDValidateWriteReportFigures(FILE *fp, const char dir[], const KDValidateRow rows[], PetscInt nrows,
+                                         const char figures_note[])
+{
   fprintf(fp, "\n## Figures\n\n");
-  if (figures_note[0])
-    fprintf(fp, "Figures were not made: %s.\n", figures_note);
+  if (figures_note[0]) fprintf(fp, "Figures were not made: %s.\n", figures_note);
   else {
     if (KDFileExists(dir, "figures/error_vs_params.png"))
       fprintf(fp, "![error vs parameters](figures/error_vs_params.png)\n\n");
@@ -738,6 +770,16 @@ static void KDValidateWriteReport(FILE *fp, const char dir[], KDReference ref, c
   fprintf(fp, "\nParaView: open `prediction_<row>.xmf` (prediction, `_error` and `_ref` fields on the level's cell "
               "centres) next to "
               "`reference_L<l>.xmf`.\n");
+}
+
+static void KDValidateWriteReport(FILE *fp, const char dir[], KDReference ref, const KDValidateOptions *vo,
+                                  PetscMPIInt size, const KDValidateRow rows[], PetscInt nrows,
+                                  const char figures_note[])
+{
+  KDValidateWriteReportHeader(fp, ref, vo, size, rows, nrows);
+  KDValidateWriteReportModels(fp, dir, rows, nrows);
+  KDValidateWriteReportDistillation(fp, rows, nrows);
+  KDValidateWriteReportFigures(fp, dir, rows, nrows, figures_note);
 }
 
 /* Rank 0 writes a text file with writer() under a temporary name, then it is renamed into place. */
@@ -960,6 +1002,66 @@ static PetscErrorCode KDValidatePrintRow(MPI_Comm comm, const KDValidateRow *r)
   PetscFunctionReturn(0);
 }
 
+/* Every model file of -kd_out, as rows: teacher.h5 first (its own level and every coarser one), then the students and
+   scratch twins of each level; each row evaluated and its predictions written to pfile. */
+static PetscErrorCode KDValidateModels(MPI_Comm comm, const KDValidateOptions *vo, const char out[], KDReference ref,
+                                       KDPDE pde, hid_t pfile, KDValidateRow rows[], PetscInt *nrowsout)
+{
+  const char *refpde;
+  PetscInt    nrows = 0, nlevels;
+  char        path[PETSC_MAX_PATH_LEN];
+  PetscBool   exists;
+
+  PetscFunctionBegin;
+  PetscCall(KDReferenceGetPDE(ref, &refpde));
+  PetscCall(KDReferenceGetNumLevels(ref, &nlevels));
+  for (PetscInt l = 0; l < KD_MAX_LEVELS; l++) {
+    const char *kinds[2] = {"student", "scratch"};
+    for (PetscInt k = 0; k < (l ? 2 : 1); k++) {
+      char model[64], fname[80];
+      KDNet net;
+      KDModelInfo info;
+
+      if (l)
+        PetscCall(PetscSNPrintf(model, sizeof(model), "%s_L%" PetscInt_FMT, kinds[k], l));
+      else
+        PetscCall(PetscStrncpy(model, "teacher", sizeof(model)));
+      PetscCall(PetscSNPrintf(fname, sizeof(fname), "%s.h5", model));
+      PetscCall(KDOutputPath(out, fname, path, sizeof(path)));
+      PetscCall(PetscTestFile(path, 'r', &exists));
+      if (!exists) continue;
+      PetscCheck(l < nlevels, comm, PETSC_ERR_FILE_UNEXPECTED,
+                 "%s is a level-%" PetscInt_FMT " model but reference.h5 has %" PetscInt_FMT " levels", path, l,
+                 nlevels);
+      PetscCall(KDNetLoad(comm, path, &net, &info));
+      PetscCall(KDValidateModelCheck(comm, path, pde, refpde, &info, l));
+      for (PetscInt lv = l; lv < (l ? l + 1 : nlevels); lv++) {
+        KDValidateRow *row = &rows[nrows++];
+        char name[64], key[64];
+        if (lv == l) {
+          PetscCall(PetscStrncpy(name, model, sizeof(name)));
+          PetscCall(PetscStrncpy(key, model, sizeof(key)));
+        } else {
+          PetscCall(PetscSNPrintf(name, sizeof(name), "%s@L%" PetscInt_FMT, model, lv));
+          PetscCall(PetscSNPrintf(key, sizeof(key), "%s_L%" PetscInt_FMT, model, lv));
+        }
+        PetscCall(KDValidateRowInit(row, name, key, model, lv, net, &info));
+        if (lv == l)
+          PetscCall(KDValidateTrainTime(comm, out, net, &info, row));
+        else {
+          row->train_s = rows[nrows - 1 - (lv - l)].train_s;
+          PetscCall(PetscStrncpy(row->checkpoint, rows[nrows - 1 - (lv - l)].checkpoint, sizeof(row->checkpoint)));
+        }
+        PetscCall(KDValidateEvaluate(comm, vo, ref, pde, net, pfile, model, row));
+        PetscCall(KDValidatePrintRow(comm, row));
+      }
+      PetscCall(KDNetDestroy(&net));
+    }
+  }
+  *nrowsout = nrows;
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDStageValidate - The validate stage: every model in -kd_out against the reference of its level; writes results.json,
   report.md, predictions.h5, prediction_<row>.xmf and the figures (figures/<row>.png ...).
@@ -997,6 +1099,7 @@ PetscErrorCode KDStageValidate(MPI_Comm comm)
   PetscInt nrows = 0, nlevels, nfigures = 0;
   const char *refpde;
   hid_t pfile = -1;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   PetscCall(KDGetCommonOptions(comm, &opt));
@@ -1029,49 +1132,11 @@ PetscErrorCode KDStageValidate(MPI_Comm comm)
   PetscCall(KDValidateCreatePredictions(comm, ref, ptmp, &pfile));
   PetscCall(PetscPrintf(comm, "kdpinn validate: %s, %" PetscInt_FMT " levels\n", refpde, nlevels));
 
-  /* teacher.h5 first (its own level and every coarser one), then the students and scratch twins of each level */
-  for (PetscInt l = 0; l < KD_MAX_LEVELS; l++) {
-    const char *kinds[2] = {"student", "scratch"};
-    for (PetscInt k = 0; k < (l ? 2 : 1); k++) {
-      char model[64], fname[80];
-      KDNet net;
-      KDModelInfo info;
-
-      if (l)
-        PetscCall(PetscSNPrintf(model, sizeof(model), "%s_L%" PetscInt_FMT, kinds[k], l));
-      else
-        PetscCall(PetscStrncpy(model, "teacher", sizeof(model)));
-      PetscCall(PetscSNPrintf(fname, sizeof(fname), "%s.h5", model));
-      PetscCall(KDOutputPath(opt.out, fname, path, sizeof(path)));
-      PetscCall(PetscTestFile(path, 'r', &exists));
-      if (!exists) continue;
-      PetscCheck(l < nlevels, comm, PETSC_ERR_FILE_UNEXPECTED,
-                 "%s is a level-%" PetscInt_FMT " model but %s has %" PetscInt_FMT " levels", path, l, refpath,
-                 nlevels);
-      PetscCall(KDNetLoad(comm, path, &net, &info));
-      PetscCall(KDValidateModelCheck(comm, path, pde, refpde, &info, l));
-      for (PetscInt lv = l; lv < (l ? l + 1 : nlevels); lv++) {
-        KDValidateRow *row = &rows[nrows++];
-        char name[64], key[64];
-        if (lv == l) {
-          PetscCall(PetscStrncpy(name, model, sizeof(name)));
-          PetscCall(PetscStrncpy(key, model, sizeof(key)));
-        } else {
-          PetscCall(PetscSNPrintf(name, sizeof(name), "%s@L%" PetscInt_FMT, model, lv));
-          PetscCall(PetscSNPrintf(key, sizeof(key), "%s_L%" PetscInt_FMT, model, lv));
-        }
-        PetscCall(KDValidateRowInit(row, name, key, model, lv, net, &info));
-        if (lv == l)
-          PetscCall(KDValidateTrainTime(comm, opt.out, net, &info, row));
-        else {
-          row->train_s = rows[nrows - 1 - (lv - l)].train_s;
-          PetscCall(PetscStrncpy(row->checkpoint, rows[nrows - 1 - (lv - l)].checkpoint, sizeof(row->checkpoint)));
-        }
-        PetscCall(KDValidateEvaluate(comm, &vo, ref, pde, net, pfile, model, row));
-        PetscCall(KDValidatePrintRow(comm, row));
-      }
-      PetscCall(KDNetDestroy(&net));
-    }
+  ierr = KDValidateModels(comm, &vo, opt.out, ref, pde, pfile, rows, &nrows);
+  if (ierr) { /* no predictions.h5.part left behind */
+    (void) H5Fclose(pfile);
+    PetscCall(KDFileDiscard(comm, ptmp));
+    PetscCall(ierr);
   }
   PetscCall(KDH5Close(&pfile));
   PetscCall(KDFileCommit(comm, ptmp, ppath));

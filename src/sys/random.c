@@ -1,4 +1,4 @@
-#include <kdtrain.h>
+#include <kdsys.h>
 #include <stdint.h>
 
 /* splitmix64's output function (Steele, Lea & Flood 2014): a bijective 64-bit mixer whose every output bit depends on
@@ -34,4 +34,25 @@ PetscReal KDRandomUniform(PetscInt64 seed, PetscInt64 stream, PetscInt64 index)
   uint64_t h = KDMix64(KDMix64(KDMix64((uint64_t) seed) ^ (uint64_t) stream) ^ (uint64_t) index);
 
   return (PetscReal) (h >> 11) * 0x1.0p-53;
+}
+
+/*@C
+  KDSplitOwnership - The contiguous block of global indices [start, start + n) of [0, N) this rank owns, as
+  PetscSplitOwnership() divides them: every point set of a loss is split this way, so that the union of the blocks is
+  the same set for any number of ranks.
+
+  Collective
+
+.seealso: KDRandomUniform()
+@*/
+PetscErrorCode KDSplitOwnership(MPI_Comm comm, PetscInt N, PetscInt *n, PetscInt *start)
+{
+  PetscInt nl = PETSC_DECIDE;
+
+  PetscFunctionBegin;
+  PetscCall(PetscSplitOwnership(comm, &nl, &N));
+  PetscCallMPI(MPI_Scan(&nl, start, 1, MPIU_INT, MPI_SUM, comm));
+  *start -= nl;
+  *n = nl;
+  PetscFunctionReturn(0);
 }

@@ -66,6 +66,23 @@ PetscErrorCode KDPushErrorHandler(PetscBool traceback)
   PetscFunctionReturn(0);
 }
 
+static PetscFunctionList *KDPDETypes = NULL;
+static char               KDPDEDefault[64] = "";
+
+/*@C
+  KDCommonOptionsSetPDETypes - Tells the common options the registry of PDE types (-kd_pde lists them) and the default
+  type; the PDE package does this when it registers its types.
+
+  Not collective
+@*/
+PetscErrorCode KDCommonOptionsSetPDETypes(PetscFunctionList *list, const char def[])
+{
+  PetscFunctionBegin;
+  KDPDETypes = list;
+  PetscCall(PetscStrncpy(KDPDEDefault, def, sizeof(KDPDEDefault)));
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDGetCommonOptions - Reads the options every stage shares.
 
@@ -73,7 +90,7 @@ PetscErrorCode KDPushErrorHandler(PetscBool traceback)
 
   Options Database Keys:
 + -kd_out <dir>      - output directory of the experiment (default: kdpinn-out)
-. -kd_pde <name>     - PDE: burgers, heat, cavity (default: burgers)
+. -kd_pde <name>     - PDE type, one of the registered ones (-help lists them; default: the first registered)
 . -kd_levels <L>     - levels of the scale hierarchy, level 0 finest (default: 3)
 . -kd_seed <n>       - seed of every random stream (default: 0)
 - -kd_force          - rerun a stage even if its output exists
@@ -83,13 +100,14 @@ PetscErrorCode KDGetCommonOptions(MPI_Comm comm, KDCommonOptions *opt)
   PetscFunctionBegin;
   PetscCall(PetscMemzero(opt, sizeof(*opt)));
   PetscCall(PetscStrncpy(opt->out, "kdpinn-out", sizeof(opt->out)));
-  PetscCall(PetscStrncpy(opt->pde, "burgers", sizeof(opt->pde)));
+  PetscCall(PetscStrncpy(opt->pde, KDPDEDefault, sizeof(opt->pde)));
   opt->levels = 3;
   opt->seed   = 0;
   opt->force  = PETSC_FALSE;
   PetscOptionsBegin(comm, NULL, "kdpinn common options", NULL);
   PetscCall(PetscOptionsString("-kd_out", "Output directory of the experiment", NULL, opt->out, opt->out, sizeof(opt->out), NULL));
-  PetscCall(PetscOptionsString("-kd_pde", "PDE: burgers, heat, cavity", NULL, opt->pde, opt->pde, sizeof(opt->pde), NULL));
+  if (KDPDETypes) PetscCall(PetscOptionsFList("-kd_pde", "PDE type", "KDPDESetType", *KDPDETypes, opt->pde, opt->pde, sizeof(opt->pde), NULL));
+  else PetscCall(PetscOptionsString("-kd_pde", "PDE type", "KDPDESetType", opt->pde, opt->pde, sizeof(opt->pde), NULL));
   PetscCall(PetscOptionsInt("-kd_levels", "Levels of the scale hierarchy (level 0 = finest)", NULL, opt->levels, &opt->levels, NULL));
   PetscCall(PetscOptionsInt("-kd_seed", "Seed of every random stream", NULL, opt->seed, &opt->seed, NULL));
   PetscCall(PetscOptionsBool("-kd_force", "Rerun a stage even if its output exists", NULL, opt->force, &opt->force, NULL));
@@ -264,7 +282,7 @@ static int KDCompareStrings(const void *a, const void *b)
 
   Input Parameters:
 + nprefix  - number of prefixes
-- prefixes - option name prefixes, with the dash, e.g. "-kd_pde", "-burgers_"
+- prefixes - option name prefixes, with the dash, e.g. "-kd_pde", "-teacher_"
 
   Output Parameter:
 . digest - 17 characters: 16 hex digits and the terminator

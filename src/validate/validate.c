@@ -28,7 +28,7 @@ static PetscErrorCode KDValidateRegisterEvents(void)
 /* The level's grid, the axis of each network input, this rank's first cell and cell count (whole rows of axis 0). */
 typedef struct {
   PetscInt dim, n[KD_MAX_DIM], map[KD_NET_MAX_IN], ncells;
-  PetscReal lo[KD_MAX_DIM], hi[KD_MAX_DIM], h[KD_MAX_DIM];
+  PetscReal lo[KD_MAX_DIM], hi[KD_MAX_DIM];
   PetscInt first, nlocal; /* natural index of this rank's first cell, number of local cells */
 } KDValidateGrid;
 
@@ -50,34 +50,13 @@ static PetscErrorCode KDValidateGridGet(KDReference ref, KDPDE pde, PetscInt lev
              "the reference has %" PetscInt_FMT " axes, the PDE %" PetscInt_FMT " inputs", g->dim, nin);
   PetscCall(KDPDEGetReferenceAxisMap(pde, ref, g->map));
   g->ncells = 1;
-  for (PetscInt d = 0; d < g->dim; d++) {
-    g->h[d] = (g->hi[d] - g->lo[d]) / (PetscReal) g->n[d];
-    g->ncells *= g->n[d];
-  }
+  for (PetscInt d = 0; d < g->dim; d++) g->ncells *= g->n[d];
   PetscCall(KDReferenceGetFieldName(ref, 0, &name));
   PetscCall(KDReferenceGetField(ref, level, name, &v));
   PetscCall(VecGetOwnershipRange(v, &lo, &hi));
   g->first  = lo;
   g->nlocal = hi - lo;
   PetscFunctionReturn(0);
-}
-
-/* Splits a natural (row-major) cell index into per-axis indices. */
-static inline void KDValidateCellIndex(const KDValidateGrid *g, PetscInt c, PetscInt idx[])
-{
-  for (PetscInt d = g->dim - 1; d >= 0; d--) {
-    idx[d] = c % g->n[d];
-    c /= g->n[d];
-  }
-}
-
-/* Point in network input order at cell idx, offset by off[d] cell widths from the centre along reference axis d. */
-static inline void KDValidatePoint(const KDValidateGrid *g, const PetscInt idx[], const PetscReal off[], PetscReal x[])
-{
-  for (PetscInt i = 0; i < g->dim; i++) {
-    const PetscInt d = g->map[i];
-    x[i]             = g->lo[d] + ((PetscReal) idx[d] + 0.5 + (off ? off[d] : 0.0)) * g->h[d];
-  }
 }
 
 /*@C
@@ -103,17 +82,18 @@ PetscErrorCode KDValidateLevelPoints(KDReference ref, KDPDE pde, PetscInt level,
                                      PetscInt *n, PetscReal **x)
 {
   KDValidateGrid g;
-  PetscInt c0, nc, idx[KD_MAX_DIM];
+  PetscInt c0, nc;
+  PetscInt64 *cells;
 
   PetscFunctionBegin;
   PetscCall(KDValidateGridGet(ref, pde, level, &g));
   c0 = all ? 0 : g.first;
   nc = all ? g.ncells : g.nlocal;
   PetscCall(PetscMalloc1(nc * g.dim + 1, x));
-  for (PetscInt p = 0; p < nc; p++) {
-    KDValidateCellIndex(&g, c0 + p, idx);
-    KDValidatePoint(&g, idx, NULL, *x + p * g.dim);
-  }
+  PetscCall(PetscMalloc1(nc + 1, &cells));
+  for (PetscInt p = 0; p < nc; p++) cells[p] = c0 + p;
+  PetscCall(KDReferenceGetCellCentres(ref, level, g.dim, g.map, NULL, nc, cells, *x));
+  PetscCall(PetscFree(cells));
   if (first) *first = c0;
   *n = nc;
   PetscFunctionReturn(0);
@@ -159,6 +139,164 @@ static PetscErrorCode KDValidateMatchFields(KDReference ref, KDPDE pde, PetscInt
   PetscFunctionReturn(0);
 }
 
+/* The cell rule of a sampling: nq nodes, node q at offset off[q * dim + d] cell widths from the centre along axis d,
+   weight w[q] (summing to 1); point sampling is the centre with weight 1. Tensor Gauss-Legendre (KDGaussLegendre())
+   with axis 0 slowest. */
+static PetscErrorCode KDValidateCellRule(MPI_Comm comm, PetscInt dim, KDValidateSampling sampling, PetscInt nquad,
+                                         PetscInt *nq, PetscReal **off, PetscReal **w)
+{
+  PetscReal node[16], weight[16];
+
+  PetscFunctionBegin;
+  *nq = 1;
+  if (sampling == KD_VALIDATE_CELL_AVERAGE) {
+    PetscCheck(nquad >= 1 && nquad <= 16, comm, PETSC_ERR_ARG_OUTOFRANGE,
+               "cell-average rule with %" PetscInt_FMT " nodes per axis: use 1 to 16", nquad);
+    PetscCall(KDGaussLegendre(nquad, node, weight));
+    for (PetscInt d = 0; d < dim; d++) *nq *= nquad;
+  } else {
+    nquad     = 1;
+    node[0]   = 0.0;
+    weight[0] = 1.0;
+  }
+  PetscCall(PetscMalloc2(*nq * dim, off, *nq, w));
+  for (PetscInt q = 0; q < *nq; q++) {
+    PetscInt rem = q;
+    (*w)[q]      = 1.0;
+    for (PetscInt d = dim - 1; d >= 0; d--) {
+      (*off)[q * dim + d] = 0.5 * node[rem % nquad];
+      (*w)[q] *= weight[rem % nquad];
+      rem /= nquad;
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The network's values on this rank's cells by a cell rule: val[j * nlocal + p] for output out[j], j < nval. */
+static PetscErrorCode KDValidateEvaluateCells(KDReference ref, KDNet net, PetscInt level, const KDValidateGrid *g,
+                                              PetscInt nq, const PetscReal off[], const PetscReal w[], PetscInt nval,
+                                              const PetscInt out[], PetscReal val[])
+{
+  const PetscInt chunk = PetscMax(1, 16384 / nq);
+  PetscInt       nout;
+  PetscInt64    *cells;
+  PetscReal     *x, *xq, *y;
+
+  PetscFunctionBegin;
+  PetscCall(KDNetGetSizes(net, NULL, &nout, NULL));
+  PetscCall(PetscMalloc4(chunk * nq * g->dim, &x, chunk * g->dim, &xq, chunk * nq * nout, &y, chunk, &cells));
+  for (PetscInt c0 = 0; c0 < g->nlocal; c0 += chunk) {
+    const PetscInt m = PetscMin(chunk, g->nlocal - c0);
+    for (PetscInt p = 0; p < m; p++) cells[p] = g->first + c0 + p;
+    /* node q of every cell: the points are cell-major, node-minor */
+    for (PetscInt q = 0; q < nq; q++) {
+      PetscCall(KDReferenceGetCellCentres(ref, level, g->dim, g->map, nq > 1 ? off + q * g->dim : NULL, m, cells, xq));
+      for (PetscInt p = 0; p < m; p++)
+        for (PetscInt i = 0; i < g->dim; i++) x[(p * nq + q) * g->dim + i] = xq[p * g->dim + i];
+    }
+    PetscCall(KDNetEvaluate(net, m * nq, x, y));
+    for (PetscInt j = 0; j < nval; j++) {
+      const PetscReal *yo = y + out[j] * m * nq;
+      for (PetscInt p = 0; p < m; p++) {
+        PetscReal v = 0;
+        if (nq > 1)
+          for (PetscInt q = 0; q < nq; q++) v += w[q] * yo[p * nq + q];
+        else v = yo[p];
+        val[j * g->nlocal + c0 + p] = v;
+      }
+    }
+  }
+  PetscCall(PetscFree4(x, xq, y, cells));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDValidateFieldErrors - The errors of predicted fields against reference fields distributed over the ranks: relative
+  L2 per field and over all fields together, maximum absolute error; a field whose mean_removed flag is set (a
+  gauge-pinned output, e.g. the cavity pressure) is compared up to a constant: both have their global mean removed.
+
+  Collective (three reductions at most)
+
+  Input Parameters:
++ comm    - the communicator the fields are distributed over
+. nfields - number of fields (err->nfields is set to it; err->field[] and err->mean_removed[] are the caller's)
+. n       - values of each field on this rank
+. N       - values of each field on all ranks (for the means)
+. ref     - ref[f]: this rank's reference values of field f
+- pred    - pred[f * n + p]: this rank's predicted values; on exit, a mean-removed field is shifted so that its mean
+            equals the reference's (the field as it is compared)
+
+  Output Parameter:
+. err - rel_l2, max_err, field_rel_l2, field_max_err, field_ref_l2
+
+  Notes:
+  A NaN in the prediction is not dropped silently: it makes the sums, and so the errors, NaN.
+
+.seealso: KDValidateCompare()
+@*/
+PetscErrorCode KDValidateFieldErrors(MPI_Comm comm, PetscInt nfields, PetscInt n, PetscInt N, const PetscReal *ref[],
+                                     PetscReal pred[], KDValidateErrors *err)
+{
+  PetscReal sums[2 * KD_NET_MAX_OUT], gsums[2 * KD_NET_MAX_OUT], mx[KD_NET_MAX_OUT], gmx[KD_NET_MAX_OUT];
+  PetscReal mean_pred[KD_NET_MAX_OUT], mean_ref[KD_NET_MAX_OUT], num = 0, den = 0;
+  PetscBool anymean = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCheck(nfields >= 1 && nfields <= KD_NET_MAX_OUT, comm, PETSC_ERR_ARG_OUTOFRANGE, "%" PetscInt_FMT " fields",
+             nfields);
+  err->nfields = nfields;
+  /* Means of the gauge-pinned fields (one reduction, only when there are any). */
+  for (PetscInt f = 0; f < nfields; f++) {
+    mean_pred[f] = mean_ref[f] = 0;
+    sums[2 * f] = sums[2 * f + 1] = 0;
+    if (!err->mean_removed[f]) continue;
+    anymean = PETSC_TRUE;
+    for (PetscInt p = 0; p < n; p++) {
+      sums[2 * f] += pred[f * n + p];
+      sums[2 * f + 1] += ref[f][p];
+    }
+  }
+  if (anymean) {
+    PetscCallMPI(MPI_Allreduce(sums, gsums, (PetscMPIInt) (2 * nfields), MPIU_REAL, MPIU_SUM, comm));
+    for (PetscInt f = 0; f < nfields; f++) {
+      if (!err->mean_removed[f]) continue;
+      mean_pred[f] = gsums[2 * f] / (PetscReal) N;
+      mean_ref[f]  = gsums[2 * f + 1] / (PetscReal) N;
+    }
+  }
+  /* Sums of squared errors and of squared reference values per field; maxima of the errors. */
+  for (PetscInt f = 0; f < nfields; f++) {
+    PetscReal e2 = 0, r2 = 0, emax = 0;
+    for (PetscInt p = 0; p < n; p++) {
+      const PetscReal rv = ref[f][p] - mean_ref[f], pv = pred[f * n + p] - mean_pred[f], e = PetscAbsReal(pv - rv);
+      e2 += e * e;
+      r2 += rv * rv;
+      if (e > emax) emax = e;
+      pred[f * n + p] = pv + mean_ref[f];
+    }
+    sums[2 * f]     = e2;
+    sums[2 * f + 1] = r2;
+    mx[f]           = emax;
+  }
+  PetscCallMPI(MPI_Allreduce(sums, gsums, (PetscMPIInt) (2 * nfields), MPIU_REAL, MPIU_SUM, comm));
+  PetscCallMPI(MPI_Allreduce(mx, gmx, (PetscMPIInt) nfields, MPIU_REAL, MPIU_MAX, comm));
+  err->max_err = 0;
+  for (PetscInt f = 0; f < nfields; f++) {
+    err->field_ref_l2[f]  = PetscSqrtReal(gsums[2 * f + 1]);
+    err->field_rel_l2[f]  = PetscSqrtReal(gsums[2 * f]) / err->field_ref_l2[f];
+    err->field_max_err[f] = gmx[f];
+    /* MPI_MAX of a NaN is implementation-defined: the sums carry NaNs reliably, so take the NaN from there */
+    if (PetscIsNanReal(gsums[2 * f])) err->field_max_err[f] = gsums[2 * f];
+    num += gsums[2 * f];
+    den += gsums[2 * f + 1];
+    err->max_err = (PetscIsNanReal(err->field_max_err[f]) || err->field_max_err[f] > err->max_err)
+                     ? err->field_max_err[f]
+                     : err->max_err;
+  }
+  err->rel_l2 = PetscSqrtReal(num) / PetscSqrtReal(den);
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDValidateCompare - Compares a network with the reference fields of one level.
 
@@ -166,7 +304,7 @@ static PetscErrorCode KDValidateMatchFields(KDReference ref, KDPDE pde, PetscInt
 
   Input Parameters:
 + ref      - the reference
-. pde      - the PDE (input and output names, the pressure gauge)
+. pde      - the PDE (input and output names, the gauge)
 . net      - the network
 . level    - the level
 . sampling - KD_VALIDATE_POINT: the network's values at the cell centres; KD_VALIDATE_CELL_AVERAGE: its average over
@@ -180,22 +318,19 @@ static PetscErrorCode KDValidateMatchFields(KDReference ref, KDPDE pde, PetscInt
 
   Notes:
   Outputs are matched to reference fields by name. An output the PDE pins by a gauge (the cavity pressure) is
-  compared up to a constant: pred and ref both lose their mean over the level's cells first.
+  compared up to a constant: pred and ref both lose their mean over the level's cells first (KDValidateFieldErrors()).
 
-.seealso: KDValidateResidualRMS(), KDValidateInferenceTime()
+.seealso: KDValidateResidualRMS(), KDValidateInferenceTime(), KDValidateFieldErrors()
 @*/
 PetscErrorCode KDValidateCompare(KDReference ref, KDPDE pde, KDNet net, PetscInt level, KDValidateSampling sampling,
                                  PetscInt nquad, PetscReal **pred, KDValidateErrors *err)
 {
-  KDValidateGrid g;
-  PetscInt out[KD_NET_MAX_OUT], nin, nout, nq = 1, chunk;
-  Vec vec[KD_NET_MAX_OUT];
+  KDValidateGrid   g;
+  PetscInt         out[KD_NET_MAX_OUT], nin, nout, nq;
+  Vec              vec[KD_NET_MAX_OUT];
   const PetscReal *r[KD_NET_MAX_OUT];
-  PetscReal *val, *x, *y, *qoff = NULL, *qw = NULL, *qx = NULL, *qwt = NULL;
-  PetscReal sums[4 * KD_NET_MAX_OUT], gsums[4 * KD_NET_MAX_OUT], mx[KD_NET_MAX_OUT + 1], gmx[KD_NET_MAX_OUT + 1];
-  PetscReal mean_pred[KD_NET_MAX_OUT], mean_ref[KD_NET_MAX_OUT], num = 0, den = 0;
-  PetscBool anymean = PETSC_FALSE;
-  MPI_Comm comm;
+  PetscReal       *val, *off, *w;
+  MPI_Comm         comm;
 
   PetscFunctionBegin;
   PetscCall(KDValidateRegisterEvents());
@@ -207,116 +342,21 @@ PetscErrorCode KDValidateCompare(KDReference ref, KDPDE pde, KDNet net, PetscInt
   PetscCheck(nin == g.dim, comm, PETSC_ERR_ARG_INCOMP,
              "the network has %" PetscInt_FMT " inputs, the reference %" PetscInt_FMT " axes", nin, g.dim);
   PetscCall(KDValidateMatchFields(ref, pde, level, err, out, vec));
-  for (PetscInt f = 0; f < err->nfields; f++) {
+  for (PetscInt f = 0; f < err->nfields; f++)
     PetscCheck(out[f] < nout, comm, PETSC_ERR_ARG_INCOMP,
                "the network has %" PetscInt_FMT " outputs, field %s is output %" PetscInt_FMT, nout, err->field[f],
                out[f]);
-    if (err->mean_removed[f]) anymean = PETSC_TRUE;
-  }
   err->level   = level;
   err->npoints = g.ncells;
-
-  /* Quadrature: nodes per axis on [-1/2, 1/2] cell widths from the centre, weights summing to 1; the tensor rule's
-     nodes are enumerated with axis 0 slowest. */
-  if (sampling == KD_VALIDATE_CELL_AVERAGE) {
-    PetscCheck(nquad >= 1 && nquad <= 16, comm, PETSC_ERR_ARG_OUTOFRANGE,
-               "cell-average rule with %" PetscInt_FMT " nodes per axis: use 1 to 16", nquad);
-    for (PetscInt d = 0; d < g.dim; d++) nq *= nquad;
-    PetscCall(PetscMalloc4(nquad, &qx, nquad, &qw, nq * g.dim, &qoff, nq, &qwt));
-    PetscCall(PetscDTGaussQuadrature(nquad, -0.5, 0.5, qx, qw));
-    for (PetscInt q = 0; q < nq; q++) {
-      PetscInt rem = q;
-      qwt[q]       = 1.0;
-      for (PetscInt d = g.dim - 1; d >= 0; d--) {
-        qoff[q * g.dim + d] = qx[rem % nquad];
-        qwt[q] *= qw[rem % nquad];
-        rem /= nquad;
-      }
-    }
-  }
-  chunk = PetscMax(1, 16384 / nq);
+  PetscCall(KDValidateCellRule(comm, g.dim, sampling, nquad, &nq, &off, &w));
   PetscCall(PetscMalloc1(err->nfields * g.nlocal + 1, &val));
-  PetscCall(PetscMalloc2(chunk * nq * g.dim, &x, chunk * nq * nout, &y));
-  for (PetscInt c0 = 0; c0 < g.nlocal; c0 += chunk) {
-    const PetscInt m = PetscMin(chunk, g.nlocal - c0);
-    PetscInt idx[KD_MAX_DIM];
-    for (PetscInt p = 0; p < m; p++) {
-      KDValidateCellIndex(&g, g.first + c0 + p, idx);
-      for (PetscInt q = 0; q < nq; q++)
-        KDValidatePoint(&g, idx, qoff ? qoff + q * g.dim : NULL, x + (p * nq + q) * g.dim);
-    }
-    PetscCall(KDNetEvaluate(net, m * nq, x, y));
-    for (PetscInt f = 0; f < err->nfields; f++) {
-      const PetscReal *yo = y + out[f] * m * nq;
-      for (PetscInt p = 0; p < m; p++) {
-        PetscReal s = 0;
-        if (qwt)
-          for (PetscInt q = 0; q < nq; q++) s += qwt[q] * yo[p * nq + q];
-        else
-          s = yo[p];
-        val[f * g.nlocal + c0 + p] = s;
-      }
-    }
-  }
+  PetscCall(KDValidateEvaluateCells(ref, net, level, &g, nq, off, w, err->nfields, out, val));
   for (PetscInt f = 0; f < err->nfields; f++) PetscCall(VecGetArrayRead(vec[f], &r[f]));
-
-  /* Means of the gauge-pinned fields (one reduction, only when there are any). */
-  for (PetscInt f = 0; f < err->nfields; f++) {
-    mean_pred[f] = mean_ref[f] = 0;
-    if (!err->mean_removed[f]) continue;
-    sums[2 * f] = sums[2 * f + 1] = 0;
-    for (PetscInt p = 0; p < g.nlocal; p++) {
-      sums[2 * f] += val[f * g.nlocal + p];
-      sums[2 * f + 1] += r[f][p];
-    }
-  }
-  if (anymean) {
-    for (PetscInt f = 0; f < err->nfields; f++)
-      if (!err->mean_removed[f]) sums[2 * f] = sums[2 * f + 1] = 0;
-    PetscCallMPI(MPI_Allreduce(sums, gsums, (PetscMPIInt) (2 * err->nfields), MPIU_REAL, MPIU_SUM, comm));
-    for (PetscInt f = 0; f < err->nfields; f++) {
-      mean_pred[f] = gsums[2 * f] / (PetscReal) g.ncells;
-      mean_ref[f]  = gsums[2 * f + 1] / (PetscReal) g.ncells;
-    }
-  }
-
-  /* Sums of squared errors and of squared reference values per field; maxima of the errors. */
-  for (PetscInt f = 0; f < err->nfields; f++) {
-    PetscReal e2 = 0, r2 = 0, emax = 0;
-    for (PetscInt p = 0; p < g.nlocal; p++) {
-      const PetscReal rv = r[f][p] - mean_ref[f], pv = val[f * g.nlocal + p] - mean_pred[f], e = PetscAbsReal(pv - rv);
-      e2 += e * e;
-      r2 += rv * rv;
-      if (e > emax) emax = e; /* a NaN is not dropped silently: it makes the sum NaN, see below */
-      val[f * g.nlocal + p] = pv + mean_ref[f];
-    }
-    sums[2 * f]     = e2;
-    sums[2 * f + 1] = r2;
-    mx[f]           = emax;
-  }
-  PetscCallMPI(MPI_Allreduce(sums, gsums, (PetscMPIInt) (2 * err->nfields), MPIU_REAL, MPIU_SUM, comm));
-  PetscCallMPI(MPI_Allreduce(mx, gmx, (PetscMPIInt) err->nfields, MPIU_REAL, MPIU_MAX, comm));
-  err->max_err = 0;
-  for (PetscInt f = 0; f < err->nfields; f++) {
-    err->field_ref_l2[f]  = PetscSqrtReal(gsums[2 * f + 1]);
-    err->field_rel_l2[f]  = PetscSqrtReal(gsums[2 * f]) / err->field_ref_l2[f];
-    err->field_max_err[f] = gmx[f];
-    /* MPI_MAX of a NaN is implementation-defined: the sums carry NaNs reliably, so take the NaN from there */
-    if (PetscIsNanReal(gsums[2 * f])) err->field_max_err[f] = gsums[2 * f];
-    num += gsums[2 * f];
-    den += gsums[2 * f + 1];
-    err->max_err = (PetscIsNanReal(err->field_max_err[f]) || err->field_max_err[f] > err->max_err)
-                       ? err->field_max_err[f]
-                       : err->max_err;
-  }
-  err->rel_l2 = PetscSqrtReal(num) / PetscSqrtReal(den);
+  PetscCall(KDValidateFieldErrors(comm, err->nfields, g.nlocal, g.ncells, r, val, err));
   for (PetscInt f = 0; f < err->nfields; f++) PetscCall(VecRestoreArrayRead(vec[f], &r[f]));
-  PetscCall(PetscFree2(x, y));
-  if (pred)
-    *pred = val;
-  else
-    PetscCall(PetscFree(val));
-  if (qx) PetscCall(PetscFree4(qx, qw, qoff, qwt));
+  if (pred) *pred = val;
+  else PetscCall(PetscFree(val));
+  PetscCall(PetscFree2(off, w));
   PetscCall(PetscLogEventEnd(KD_ValidateCompare, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -348,7 +388,8 @@ PetscErrorCode KDValidateResidualRMS(KDReference ref, KDPDE pde, KDNet net, Pets
                                      PetscReal *rms, PetscInt *npoints)
 {
   KDValidateGrid g;
-  PetscInt s = 1, nres, n = 0, ntotal = 1, idx[KD_MAX_DIM];
+  PetscInt s = 1, nres, n = 0, ntotal = 1;
+  PetscInt64 *cells;
   PetscReal *x, *res, sum[2] = {0, 0}, gsum[2];
   MPI_Comm comm;
 
@@ -369,14 +410,17 @@ PetscErrorCode KDValidateResidualRMS(KDReference ref, KDPDE pde, KDNet net, Pets
     }
     s++;
   }
-  PetscCall(PetscMalloc1(g.nlocal * g.dim + 1, &x));
+  PetscCall(PetscMalloc2(g.nlocal * g.dim + 1, &x, g.nlocal + 1, &cells));
   for (PetscInt p = 0; p < g.nlocal; p++) {
     PetscBool keep = PETSC_TRUE;
-    KDValidateCellIndex(&g, g.first + p, idx);
-    for (PetscInt d = 0; d < g.dim; d++)
-      if (idx[d] % s) keep = PETSC_FALSE;
-    if (keep) KDValidatePoint(&g, idx, NULL, x + (n++) * g.dim);
+    PetscInt  c    = g.first + p;
+    for (PetscInt d = g.dim - 1; d >= 0; d--) {
+      if ((c % g.n[d]) % s) keep = PETSC_FALSE;
+      c /= g.n[d];
+    }
+    if (keep) cells[n++] = g.first + p;
   }
+  PetscCall(KDReferenceGetCellCentres(ref, level, g.dim, g.map, NULL, n, cells, x));
   PetscCall(PetscMalloc1(n * nres + 1, &res));
   PetscCall(KDPDEResidualNet(pde, net, n, x, res));
   for (PetscInt k = 0; k < n * nres; k++) sum[0] += res[k] * res[k];
@@ -387,7 +431,7 @@ PetscErrorCode KDValidateResidualRMS(KDReference ref, KDPDE pde, KDNet net, Pets
   *rms = PetscSqrtReal(gsum[0] / (gsum[1] * (PetscReal) nres));
   if (npoints) *npoints = ntotal;
   PetscCall(PetscFree(res));
-  PetscCall(PetscFree(x));
+  PetscCall(PetscFree2(x, cells));
   PetscCall(PetscLogEventEnd(KD_ValidateResidual, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

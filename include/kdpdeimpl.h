@@ -1,0 +1,83 @@
+#pragma once
+/* The implementation side of KDPDE: what a PDE type's create function fills in. Installed, so that a PDE can be
+   defined outside the library (docs/extending.md walks through jobs/darcy/darcy.c); kdpde.h is the calling side.
+
+   A type's create function, registered with KDPDERegister(name, create), declares the PDE on a fresh object:
+     KDPDESetVariables(pde, "t,x", "u", nres)        inputs and outputs by name, residual components
+     KDPDESetTimeInput(pde, 0)                       the input that is time (time-dependent PDEs)
+     KDPDEAddSecondDerivative(pde, "x", "x", &s)     a second-derivative jet stream the residual reads
+     KDPDEAddParameter(pde, "nu", v0, help, &k)      a named scalar parameter (option -<type>_nu, reference attribute nu)
+     KDPDESetNumCoefficients(pde, ncoef)             pointwise coefficients (ops->coefficients)
+     KDPDEAddCondition(pde, "bc", type, faces, "u", data, ctx)   initial and boundary data as loss terms
+     KDPDESetGauge(pde, "p")                         an output defined up to a constant, pinned at a point
+     KDPDESetDomain(pde, lo, hi)                     the default box (a reference's level 0 replaces it)
+   and sets pde->ops (residual and adjoint are required) and pde->data. Everything else about the PDE comes through
+   the object: nothing outside the type's own file branches on its name. */
+#include <kdpde.h>
+
+#define KD_PDE_MAX_PARAMS     16
+#define KD_PDE_MAX_CONDITIONS 8
+#define KD_PDE_NAME_LEN       32
+
+typedef struct _KDPDEOps *KDPDEOps;
+struct _KDPDEOps {
+  /* Options of the PINN formulation, with the object's prefix (a loss passes teacher_, student_). */
+  PetscErrorCode (*setfromoptions)(KDPDE, PetscOptionItems *);
+  /* Problem options beyond the named parameters, prefix <type>_ (solve and import stages). */
+  PetscErrorCode (*setproblemfromoptions)(KDPDE, PetscOptionItems *);
+  /* Problem data beyond the named parameters, to and from reference.h5 (attributes the type chooses). */
+  PetscErrorCode (*writereference)(KDPDE, KDReference);
+  PetscErrorCode (*setfromreference)(KDPDE, KDReference);
+  /* coef[c * n + p] at the points x[p * nin + i]; required if ncoef > 0. */
+  PetscErrorCode (*coefficients)(KDPDE, PetscInt, const PetscReal[], PetscReal[]);
+  /* res[r * n + p] from the jets (coef as computed by coefficients, NULL without). */
+  PetscErrorCode (*residual)(KDPDE, PetscInt, const PetscReal[], const PetscReal[], PetscReal[]);
+  /* adj += (d res / d jet)^T rbar, the layout of the jets; not zeroed. */
+  PetscErrorCode (*residualadjoint)(KDPDE, PetscInt, const PetscReal[], const PetscReal[], const PetscReal[],
+                                    PetscReal[]);
+  PetscErrorCode (*view)(KDPDE, PetscViewer);
+  PetscErrorCode (*destroy)(KDPDE);
+};
+
+struct _p_KDPDE {
+  MPI_Comm             comm;
+  char                *prefix;
+  char                 type[KD_PDE_NAME_LEN];
+  struct _KDPDEOps     ops[1];
+  void                *data;
+  PetscInt             nin, nout, nres, ncoef, nstreams;
+  char                 inputs[64], outputs[64];
+  char                 inputname[KD_NET_MAX_IN][16], outputname[KD_NET_MAX_OUT][16];
+  KDJetSpec            spec;
+  PetscInt             tinput; /* index of the time input, -1 for steady PDEs */
+  PetscReal            lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
+  PetscInt             nparams;
+  char                 param_names[KD_PDE_MAX_PARAMS][KD_PDE_NAME_LEN];
+  char                 param_help[KD_PDE_MAX_PARAMS][128];
+  PetscReal            param_values[KD_PDE_MAX_PARAMS];
+  PetscInt             nconditions;
+  KDCondition          condition[KD_PDE_MAX_CONDITIONS];
+  PetscInt             gauge_output; /* -1: none */
+  PetscReal            gauge[KD_NET_MAX_IN];
+  PetscBool            gaugeset; /* gauge[] given; otherwise the centre of the domain */
+};
+
+PETSC_EXTERN PetscErrorCode KDPDESetVariables(KDPDE, const char[], const char[], PetscInt);
+PETSC_EXTERN PetscErrorCode KDPDESetTimeInput(KDPDE, PetscInt);
+PETSC_EXTERN PetscErrorCode KDPDEAddSecondDerivative(KDPDE, const char[], const char[], PetscInt *);
+PETSC_EXTERN PetscErrorCode KDPDEAddParameter(KDPDE, const char[], PetscReal, const char[], PetscInt *);
+PETSC_EXTERN PetscErrorCode KDPDESetNumCoefficients(KDPDE, PetscInt);
+PETSC_EXTERN PetscErrorCode KDPDEAddCondition(KDPDE, const char[], KDConditionType, PetscInt, const char[],
+                                              KDConditionFunction, void *);
+PETSC_EXTERN PetscErrorCode KDPDESetGauge(KDPDE, const char[]);
+PETSC_EXTERN PetscErrorCode KDPDESetGaugePoint(KDPDE, const PetscReal[]);
+
+/* The run of jet values of output o, stream s (kdnet.h layout) for a block of n points. */
+static inline const PetscReal *KDPDEJet(KDPDE pde, const PetscReal jet[], PetscInt n, PetscInt o, PetscInt s)
+{
+  return jet + (o * pde->nstreams + s) * n;
+}
+static inline PetscReal *KDPDEJetAdjoint(KDPDE pde, PetscReal adj[], PetscInt n, PetscInt o, PetscInt s)
+{
+  return adj + (o * pde->nstreams + s) * n;
+}

@@ -1,0 +1,90 @@
+/*
+  PDE burgers: viscous Burgers' equation on (t, x), the classic PINN benchmark (Raissi et al. 2019),
+
+      u_t + u u_x - nu u_xx = 0,   u(0, x) = -sin(pi x),   u = 0 at x = lo, hi,
+
+  by default on t in [0, 1], x in [-1, 1] with nu = 0.01/pi (reference axes t,x; solvers/burgers.c).
+*/
+#include <kdpdeimpl.h>
+
+typedef struct {
+  PetscInt nu;                       /* index of the parameter nu */
+  PetscInt su, st, sx, sxx;          /* jet streams */
+} KDPDE_Burgers;
+
+static PetscErrorCode KDPDEResidual_Burgers(KDPDE pde, PetscInt n, const PetscReal coef[], const PetscReal jet[],
+                                            PetscReal res[])
+{
+  const KDPDE_Burgers *b  = (const KDPDE_Burgers *) pde->data;
+  const PetscReal      nu = pde->param_values[b->nu];
+  const PetscReal *u = KDPDEJet(pde, jet, n, 0, b->su), *ut = KDPDEJet(pde, jet, n, 0, b->st),
+                  *ux = KDPDEJet(pde, jet, n, 0, b->sx), *uxx = KDPDEJet(pde, jet, n, 0, b->sxx);
+
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < n; p++) res[p] = ut[p] + u[p] * ux[p] - nu * uxx[p];
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDPDEResidualAdjoint_Burgers(KDPDE pde, PetscInt n, const PetscReal coef[],
+                                                   const PetscReal jet[], const PetscReal rbar[], PetscReal adj[])
+{
+  const KDPDE_Burgers *b  = (const KDPDE_Burgers *) pde->data;
+  const PetscReal      nu = pde->param_values[b->nu];
+  const PetscReal     *u = KDPDEJet(pde, jet, n, 0, b->su), *ux = KDPDEJet(pde, jet, n, 0, b->sx);
+  PetscReal *au = KDPDEJetAdjoint(pde, adj, n, 0, b->su), *aut = KDPDEJetAdjoint(pde, adj, n, 0, b->st),
+            *aux = KDPDEJetAdjoint(pde, adj, n, 0, b->sx), *auxx = KDPDEJetAdjoint(pde, adj, n, 0, b->sxx);
+
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < n; p++) {
+    au[p] += rbar[p] * ux[p];
+    aut[p] += rbar[p];
+    aux[p] += rbar[p] * u[p];
+    auxx[p] -= nu * rbar[p];
+  }
+  PetscFunctionReturn(0);
+}
+
+/* u(0, x) = -sin(pi x) */
+static PetscErrorCode KDPDEInitial_Burgers(KDPDE pde, PetscInt n, const PetscReal x[], const PetscInt face[],
+                                           PetscReal g[], PetscReal c[], void *ctx)
+{
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < n; p++) g[p] = -PetscSinReal(PETSC_PI * x[2 * p + 1]);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDPDEDestroy_Burgers(KDPDE pde)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(pde->data));
+  PetscFunctionReturn(0);
+}
+
+/*
+  KDPDECreate_Burgers - inputs t,x, output u, one residual; parameter nu (-burgers_nu, default 0.01/pi); conditions
+  ic (initial, -sin(pi x)) and bc (dirichlet, u = 0 on both x faces).
+*/
+PETSC_EXTERN PetscErrorCode KDPDECreate_Burgers(KDPDE pde)
+{
+  KDPDE_Burgers  *b;
+  const PetscReal lo[2] = {0.0, -1.0}, hi[2] = {1.0, 1.0};
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&b));
+  pde->data = b;
+  PetscCall(KDPDESetVariables(pde, "t,x", "u", 1));
+  PetscCall(KDPDESetTimeInput(pde, 0));
+  b->su = 0;
+  b->st = 1;
+  b->sx = 2;
+  PetscCall(KDPDEAddSecondDerivative(pde, "x", "x", &b->sxx));
+  PetscCall(KDPDEAddParameter(pde, "nu", 0.01 / PETSC_PI, "Viscosity nu of u_t + u u_x = nu u_xx (default 0.01/pi)",
+                              &b->nu));
+  PetscCall(KDPDESetDomain(pde, lo, hi));
+  PetscCall(KDPDEAddCondition(pde, "ic", KD_CONDITION_INITIAL, 0, "u", KDPDEInitial_Burgers, NULL));
+  PetscCall(KDPDEAddCondition(pde, "bc", KD_CONDITION_DIRICHLET, KD_FACES_ALL, "u", NULL, NULL));
+  pde->ops->residual        = KDPDEResidual_Burgers;
+  pde->ops->residualadjoint = KDPDEResidualAdjoint_Burgers;
+  pde->ops->destroy         = KDPDEDestroy_Burgers;
+  PetscFunctionReturn(0);
+}

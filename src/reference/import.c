@@ -1,0 +1,272 @@
+/*
+  Import of reference data: another solver's gridded output, in the layout of one level of reference.h5
+  (docs/reference-format.md, "Importing"), becomes a reference with its whole hierarchy, as `kdpinn solve` makes one.
+
+  The group (the file's root, or FILE:/group) holds the string attribute axes ("t,x"), one 1-D dataset per axis with
+  the cell-centre coordinates of a uniform grid, and one dataset per output of the PDE, dims in the order of axes.
+  Everything is checked before a value is used, every check on every rank alike (the metadata is read by all), so
+  that an error is one line and collective.
+*/
+#include <kdsolver.h>
+#include "sys/kdio.h"
+#include <string.h>
+
+#define KD_IMPORT_MAX_OBJECTS 64
+
+/* Coordinates deviating from the uniform grid by more than this fraction of a cell are refused. */
+#define KD_IMPORT_UNIFORM_TOL 1e-6
+
+typedef struct {
+  int  n;
+  char name[KD_IMPORT_MAX_OBJECTS][64];
+  int  toolong;
+} KDImportNames;
+
+static herr_t KDImportCollectName(hid_t group, const char *name, const H5L_info_t *info, void *data)
+{
+  KDImportNames *c = (KDImportNames *) data;
+
+  (void) group;
+  (void) info;
+  if (c->n >= KD_IMPORT_MAX_OBJECTS || strlen(name) >= sizeof(c->name[0])) {
+    c->toolong = 1;
+    return 1;
+  }
+  (void) snprintf(c->name[c->n++], sizeof(c->name[0]), "%s", name);
+  return 0;
+}
+
+/* Splits FILE[:/group] at the last ":/" (a file name may contain colons, a group starts with a slash). */
+static PetscErrorCode KDImportSplitSpec(const char spec[], char file[], size_t flen, char group[], size_t glen)
+{
+  const char *colon = NULL;
+
+  PetscFunctionBegin;
+  for (const char *c = spec; (c = strstr(c, ":/")); c++) colon = c;
+  if (colon) {
+    PetscCheck((size_t) (colon - spec) < flen, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "-kd_import_file %s: path too long",
+               spec);
+    memcpy(file, spec, (size_t) (colon - spec));
+    file[colon - spec] = 0;
+    PetscCall(PetscStrncpy(group, colon + 1, glen));
+  } else {
+    PetscCall(PetscStrncpy(file, spec, flen));
+    PetscCall(PetscStrncpy(group, "/", glen));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The type class and the dims of a dataset of the group, or dim = 0 if the object is not a dataset. */
+static PetscErrorCode KDImportDataset(hid_t g, const char name[], H5T_class_t *cls, PetscInt *dim, PetscInt dims[])
+{
+  hid_t   dset, space, type;
+  hsize_t hdims[KD_H5_MAX_DIM];
+  int     nd;
+
+  PetscFunctionBegin;
+  *dim = 0;
+  dset = H5Dopen2(g, name, H5P_DEFAULT);
+  if (dset < 0) PetscFunctionReturn(0);
+  type = H5Dget_type(dset);
+  PetscCallH5(type);
+  *cls = H5Tget_class(type);
+  PetscCallH5(H5Tclose(type));
+  space = H5Dget_space(dset);
+  PetscCallH5(space);
+  nd = H5Sget_simple_extent_ndims(space);
+  if (nd >= 1 && nd <= KD_H5_MAX_DIM) {
+    PetscCallH5(H5Sget_simple_extent_dims(space, hdims, NULL));
+    for (int d = 0; d < nd; d++) dims[d] = (PetscInt) hdims[d];
+    *dim = nd;
+  } else *dim = -1;
+  PetscCallH5(H5Sclose(space));
+  PetscCallH5(H5Dclose(dset));
+  PetscFunctionReturn(0);
+}
+
+/* Axis d: a 1-D float dataset of n >= 2 increasing, uniformly spaced cell centres; its box [lo, hi]. */
+static PetscErrorCode KDImportAxis(MPI_Comm comm, hid_t g, const char where[], const char name[], PetscInt *n,
+                                   PetscReal *lo, PetscReal *hi)
+{
+  H5T_class_t cls = H5T_NO_CLASS;
+  PetscInt    dim, dims[KD_H5_MAX_DIM];
+  PetscReal  *x, h, worst = 0;
+  PetscInt    iworst = 0;
+
+  PetscFunctionBegin;
+  PetscCheck(H5Lexists(g, name, H5P_DEFAULT) > 0, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: no coordinate dataset for the axis '%s'", where, name);
+  PetscCall(KDImportDataset(g, name, &cls, &dim, dims));
+  PetscCheck(dim == 1 && (cls == H5T_FLOAT || cls == H5T_INTEGER), comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: the coordinates of axis '%s' must be a 1-D numeric dataset", where, name);
+  PetscCheck(dims[0] >= 2, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: axis '%s' has %" PetscInt_FMT " cell(s); at least 2 are needed to know its spacing", where, name,
+             dims[0]);
+  PetscCall(PetscMalloc1(dims[0], &x));
+  {
+    hid_t dset = H5Dopen2(g, name, H5P_DEFAULT);
+    PetscCallH5(dset);
+    PetscCallH5(H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x));
+    PetscCallH5(H5Dclose(dset));
+  }
+  h = (x[dims[0] - 1] - x[0]) / (PetscReal) (dims[0] - 1);
+  for (PetscInt i = 0; i < dims[0]; i++) {
+    const PetscReal dev = PetscAbsReal(x[i] - (x[0] + (PetscReal) i * h));
+    PetscCheck(PetscIsNormalReal(x[i]) || x[i] == 0, comm, PETSC_ERR_FILE_UNEXPECTED,
+               "%s: coordinate %" PetscInt_FMT " of axis '%s' is not finite", where, i, name);
+    if (dev > worst) worst = dev, iworst = i;
+  }
+  PetscCheck(h > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: the coordinates of axis '%s' must increase", where, name);
+  PetscCheck(worst <= KD_IMPORT_UNIFORM_TOL * h, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: axis '%s' is not uniform: coordinate %" PetscInt_FMT " is %.3g cells off the uniform grid (at most "
+             "%g)",
+             where, name, iworst, (double) (worst / h), KD_IMPORT_UNIFORM_TOL);
+  *n  = dims[0];
+  *lo = x[0] - 0.5 * h;
+  *hi = x[dims[0] - 1] + 0.5 * h;
+  PetscCall(PetscFree(x));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceImport - Reads one level of reference data written by another solver and builds the reference: the
+  PDE's record (KDPDEWriteReference(): type and parameters), the level-0 grid and fields, the hierarchy of levels
+  levels by cell averaging, and the string attribute source = "import <spec>".
+
+  Collective
+
+  Input Parameters:
++ comm   - the communicator (every rank reads its rows of the fields)
+. spec   - FILE or FILE:/group
+. pde    - the PDE the data solve (its inputs name the axes, its outputs the fields)
+- levels - levels of the hierarchy
+
+  Output Parameter:
+. ref - the reference, ready for KDReferenceWrite()
+
+  Notes:
+  One-line errors for a missing file or group, a missing axes attribute, axes that are not the PDE's inputs, a
+  missing, non-numeric, non-uniform or decreasing coordinate array, a missing field or a dataset that is neither an
+  axis nor an output, a field whose shape is not that of the axes, a NaN or infinity in a field, and a number of cells
+  not divisible by 2^(levels-1) on some axis.
+
+.seealso: KDStageImport(), KDReferenceBuildHierarchy()
+@*/
+PetscErrorCode KDReferenceImport(MPI_Comm comm, const char spec[], KDPDE pde, PetscInt levels, KDReference *ref)
+{
+  char          file[PETSC_MAX_PATH_LEN], gname[256], where[PETSC_MAX_PATH_LEN + 256], axes[256], source[PETSC_MAX_PATH_LEN + 300];
+  char        **axis, **outputs;
+  int           naxes, nout;
+  const char   *inputs, *outnames, *type;
+  hid_t         fid = -1, g;
+  PetscInt      nin, n[KD_MAX_DIM], blocks = (PetscInt) 1 << (levels - 1);
+  PetscReal     lo[KD_MAX_DIM], hi[KD_MAX_DIM];
+  KDImportNames names;
+  KDReference   r;
+
+  PetscFunctionBegin;
+  PetscCall(KDImportSplitSpec(spec, file, sizeof(file), gname, sizeof(gname)));
+  PetscCall(PetscSNPrintf(where, sizeof(where), "%s:%s", file, gname));
+  PetscCall(KDPDEGetType(pde, &type));
+  PetscCall(KDPDEGetNames(pde, &inputs, &outnames));
+  PetscCall(KDPDEGetSizes(pde, &nin, NULL, NULL));
+  PetscCall(KDH5Open(comm, file, &fid));
+  PetscCheck(H5Lexists(fid, gname, H5P_DEFAULT) > 0 || !strcmp(gname, "/"), comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: no such group", where);
+  g = H5Gopen2(fid, gname, H5P_DEFAULT);
+  PetscCheck(g >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: not a group", where);
+  PetscCheck(H5Aexists(g, "axes") > 0, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: no string attribute 'axes' naming the axes of the fields (e.g. \"%s\")", where, inputs);
+  PetscCall(KDH5ReadAttrString(g, "axes", axes, sizeof(axes)));
+
+  /* the axes are the PDE's inputs, in any order */
+  PetscCall(PetscStrToArray(axes, ',', &naxes, &axis));
+  PetscCheck(naxes == nin, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: axes '%s' do not match the inputs '%s' of PDE %s",
+             where, axes, inputs, type);
+  PetscCall(KDReferenceCreate(comm, &r));
+  PetscCall(KDReferenceSetNumLevels(r, levels));
+  PetscCall(PetscStrToArray(outnames, ',', &nout, &outputs));
+  for (int d = 0; d < naxes; d++) {
+    PetscBool isinput = PETSC_FALSE;
+    char      **in;
+    int         ni;
+    PetscCall(PetscStrToArray(inputs, ',', &ni, &in));
+    for (int i = 0; i < ni; i++) {
+      PetscBool same;
+      PetscCall(PetscStrcmp(axis[d], in[i], &same));
+      isinput = (PetscBool) (isinput || same);
+    }
+    PetscCall(PetscStrToArrayDestroy(ni, in));
+    PetscCheck(isinput, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: axes '%s' do not match the inputs '%s' of PDE %s", where,
+               axes, inputs, type);
+    PetscCall(KDImportAxis(comm, g, where, axis[d], &n[d], &lo[d], &hi[d]));
+    PetscCheck(n[d] % blocks == 0, comm, PETSC_ERR_ARG_INCOMP,
+               "%s: axis '%s' has %" PetscInt_FMT " cells, not divisible by 2^(kd_levels-1) = %" PetscInt_FMT
+               " (each coarser level halves every axis)",
+               where, axis[d], n[d], blocks);
+  }
+  PetscCall(KDReferenceSetGrid(r, naxes, axes, n, lo, hi));
+
+  /* every dataset is an axis or an output; every output is there, with the shape of the axes */
+  PetscCall(PetscMemzero(&names, sizeof(names)));
+  PetscCallH5(H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, KDImportCollectName, &names));
+  PetscCheck(!names.toolong, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: more than %d objects, or a name too long", where,
+             KD_IMPORT_MAX_OBJECTS);
+  for (int k = 0; k < names.n; k++) {
+    PetscBool known = PETSC_FALSE, same;
+    for (int d = 0; d < naxes; d++) {
+      PetscCall(PetscStrcmp(names.name[k], axis[d], &same));
+      known = (PetscBool) (known || same);
+    }
+    for (int o = 0; o < nout; o++) {
+      PetscCall(PetscStrcmp(names.name[k], outputs[o], &same));
+      known = (PetscBool) (known || same);
+    }
+    PetscCheck(known, comm, PETSC_ERR_FILE_UNEXPECTED,
+               "%s: '%s' is neither an axis (%s) nor an output of PDE %s (%s)", where, names.name[k], axes, type,
+               outnames);
+  }
+  for (int o = 0; o < nout; o++) {
+    H5T_class_t        cls = H5T_NO_CLASS;
+    PetscInt           dim, dims[KD_H5_MAX_DIM], rstart, rlen = 1, lo0, hi0, bad = -1;
+    Vec                v;
+    PetscScalar       *a;
+    PetscCheck(H5Lexists(g, outputs[o], H5P_DEFAULT) > 0, comm, PETSC_ERR_FILE_UNEXPECTED,
+               "%s: no field '%s' (PDE %s has the outputs %s)", where, outputs[o], type, outnames);
+    PetscCall(KDImportDataset(g, outputs[o], &cls, &dim, dims));
+    PetscCheck(dim > 0 && (cls == H5T_FLOAT || cls == H5T_INTEGER), comm, PETSC_ERR_FILE_UNEXPECTED,
+               "%s: field '%s' is not a numeric dataset", where, outputs[o]);
+    PetscCheck(dim == naxes, comm, PETSC_ERR_FILE_UNEXPECTED,
+               "%s: field '%s' has %" PetscInt_FMT " dimensions, the axes '%s' %d", where, outputs[o], dim, axes, naxes);
+    for (int d = 0; d < naxes; d++)
+      PetscCheck(dims[d] == n[d], comm, PETSC_ERR_FILE_UNEXPECTED,
+                 "%s: field '%s' has %" PetscInt_FMT " entries along axis '%s', its coordinates %" PetscInt_FMT, where,
+                 outputs[o], dims[d], axis[d], n[d]);
+    for (int d = 1; d < naxes; d++) rlen *= n[d];
+    PetscCall(KDReferenceCreateLevelVec(r, 0, &v));
+    PetscCall(VecGetOwnershipRange(v, &lo0, &hi0));
+    rstart = lo0 / rlen;
+    PetscCall(VecGetArray(v, &a));
+    PetscCall(KDH5ReadRows(g, outputs[o], dim, dims, rstart, (hi0 - lo0) / rlen, a));
+    for (PetscInt i = 0; i < hi0 - lo0 && bad < 0; i++)
+      if (PetscIsInfOrNanReal(PetscRealPart(a[i]))) bad = lo0 + i;
+    PetscCall(VecRestoreArray(v, &a));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPIU_INT, MPI_MAX, comm));
+    PetscCheck(bad < 0, comm, PETSC_ERR_FILE_UNEXPECTED,
+               "%s: field '%s' is not finite (NaN or infinity) at entry %" PetscInt_FMT " (row-major)", where,
+               outputs[o], bad);
+    PetscCall(KDReferenceAddField(r, outputs[o], v));
+    PetscCall(VecDestroy(&v));
+  }
+  PetscCallH5(H5Gclose(g));
+  PetscCall(KDH5Close(&fid));
+  PetscCall(PetscStrToArrayDestroy(naxes, axis));
+  PetscCall(PetscStrToArrayDestroy(nout, outputs));
+
+  PetscCall(KDPDEWriteReference(pde, r));
+  PetscCall(PetscSNPrintf(source, sizeof(source), "import %s", where));
+  PetscCall(KDReferenceSetString(r, "source", source));
+  PetscCall(KDReferenceBuildHierarchy(r, levels));
+  *ref = r;
+  PetscFunctionReturn(0);
+}
