@@ -155,7 +155,25 @@ PetscErrorCode KDH5ReadAttrString(hid_t obj, const char name[], char value[], si
   type = H5Aget_type(attr);
   PetscCallH5(type);
   PetscCheck(H5Tget_class(type) == H5T_STRING, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' is not a string", name);
-  PetscCheck(!H5Tis_variable_str(type), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' is a variable-length string", name);
+  if (H5Tis_variable_str(type) > 0) { /* as h5py and many tools write strings */
+    char *vs = NULL;
+    memtype  = H5Tcopy(H5T_C_S1);
+    PetscCallH5(memtype);
+    PetscCallH5(H5Tset_size(memtype, H5T_VARIABLE));
+    PetscCallH5(H5Tset_cset(memtype, H5Tget_cset(type)));
+    PetscCallH5(H5Aread(attr, memtype, &vs));
+    size = vs ? strlen(vs) : 0;
+    if (size + 1 <= len) {
+      PetscCall(PetscMemzero(value, len));
+      if (vs) memcpy(value, vs, size);
+    }
+    if (vs) PetscCallH5(H5free_memory(vs));
+    PetscCallH5(H5Tclose(memtype));
+    PetscCallH5(H5Tclose(type));
+    PetscCallH5(H5Aclose(attr));
+    PetscCheck(size + 1 <= len, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' too long (%zu)", name, size);
+    PetscFunctionReturn(0);
+  }
   size = H5Tget_size(type);
   PetscCheck(size + 1 <= len, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' too long (%zu)", name, size);
   memtype = H5Tcopy(H5T_C_S1);
