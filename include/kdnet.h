@@ -31,7 +31,7 @@ typedef struct {
   PetscInt second[KD_JET_MAX_SECOND][2];
 } KDJetSpec;
 
-/* Descriptive attributes of a model file (DESIGN.md: model files). */
+/* Descriptive attributes of a model file (docs/model-format.md). */
 typedef struct {
   char      pde[64];
   char      inputs[64];       /* e.g. "t,x" */

@@ -1,6 +1,6 @@
 #pragma once
 /* The pipeline stages of the driver, `kdpinn <stage> [PETSc options]` (docs/options.md): each reads its options from
-   the database and the files of -kd_out, and writes its own (DESIGN of the files: docs/reference-format.md,
+   the database and the files of -kd_out, and writes its own (the files: docs/reference-format.md,
    docs/model-format.md, docs/validation.md). KDStageRun() runs solve, train, distill and validate in order and
    skips a stage whose output is up to date (a digest of the options that decide it, kept in a stamp file). */
 #include <kdsys.h>

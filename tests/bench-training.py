@@ -35,7 +35,7 @@ CONFIGS = {
     "4x128": ([128] * 4, 3, 5, 2),
     "8x128": ([128] * 8, 2, 4, 1),
 }
-TARGETS = {"8x20": 4.0, "8x128": 2.0}  # torch (2 threads) / kdpinn (2 ranks), from DESIGN.md and the training issue
+TARGETS = {"8x20": 4.0, "8x128": 2.0}  # torch (2 threads) / kdpinn (2 ranks), the training targets of docs/benchmarks.md
 EFFICIENCY_TARGET = 0.85
 
 

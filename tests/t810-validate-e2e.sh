@@ -2,7 +2,7 @@
 # The pipeline up to validation at 2 ranks on a small Burgers case: solve (128 x 32 cells, 2 levels), train a teacher
 # (a few steps), then stand-ins for the distilled student and its scratch twin (small networks trained the same way,
 # relabelled as level-1 models by t800-validate-setup -relabel; the student's checkpoint is copied next to it, the
-# scratch twin's is not), then `kdpinn validate`. Checks that results.json has the four rows with every DESIGN field,
+# scratch twin's is not), then `kdpinn validate`. Checks that results.json has the four rows with every field of docs/validation.md,
 # that the training time comes from the checkpoint holding the model's parameters (student: its copied checkpoint's
 # train_seconds exactly; scratch twin: none, so null), and that report.md, figures/*.png (one per row, the loss curves,
 # error vs parameters), predictions.h5 and the prediction_*.xmf sidecars exist.

@@ -2,7 +2,7 @@
 #include <kdtrain.h>
 #include <string.h>
 
-/* Default hidden widths of the teacher (DESIGN.md): -teacher_widths overrides them. */
+/* Default hidden widths of the teacher (docs/options.md): -teacher_widths overrides them. */
 static const PetscInt KDTeacherWidths[] = {64, 64, 64, 64};
 
 /* The model file carries the reference's named parameters (the PDE's, and what its solver recorded), in the order of
