@@ -202,67 +202,93 @@ static herr_t KDModelCollectParamNames(hid_t loc, const char *name, const H5A_in
   return 0;
 }
 
-static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char path[], KDNet *netout, KDModelInfo *info)
+/* The header: the version, the kind (which must be "model") and the PDE. */
+static PetscErrorCode KDModelReadKind(MPI_Comm comm, hid_t file, const char path[], KDModelInfo *mi)
 {
   char str[256];
-  PetscInt widths[KD_NET_MAX_LAYERS + 1], nw, nin, nout, L, np, cnt, level;
-  PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN], scale[KD_NET_MAX_OUT], shift[KD_NET_MAX_OUT];
-  KDActivation act;
-  KDModelAttrNames an;
-  KDModelInfo mi;
-  KDNet net;
 
   PetscFunctionBegin;
-  PetscCall(PetscMemzero(&mi, sizeof(mi)));
   PetscCall(KDModelAttrCheck(file, path, "kdpinn_version", H5T_STRING, 1, 1, NULL));
   PetscCall(KDModelAttrCheck(file, path, "kind", H5T_STRING, 1, 1, NULL));
   PetscCall(KDH5ReadAttrString(file, "kind", str, sizeof(str)));
   PetscCheck(!strcmp(str, "model"), comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: kind is '%s', expected 'model'",
              path, str);
   PetscCall(KDModelAttrCheck(file, path, "pde", H5T_STRING, 1, 1, NULL));
-  PetscCall(KDH5ReadAttrString(file, "pde", mi.pde, sizeof(mi.pde)));
+  PetscCall(KDH5ReadAttrString(file, "pde", mi->pde, sizeof(mi->pde)));
+  PetscFunctionReturn(0);
+}
 
+/* The activation, by its name in the activation table. */
+static PetscErrorCode KDModelReadActivation(MPI_Comm comm, hid_t file, const char path[], KDActivation *act)
+{
+  char str[256];
+  PetscInt found = -1;
+
+  PetscFunctionBegin;
   PetscCall(KDModelAttrCheck(file, path, "activation", H5T_STRING, 1, 1, NULL));
   PetscCall(KDH5ReadAttrString(file, "activation", str, sizeof(str)));
   /* the names of the activation table, compared exactly */
-  {
-    PetscInt found = -1;
-    for (PetscInt a = 0; a < KD_ACTIVATION_COUNT; a++)
-      if (!strcmp(str, KDActivationTable[a].name)) found = a;
-    PetscCheck(found >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: unknown activation '%s'", path, str);
-    act = (KDActivation) found;
-  }
+  for (PetscInt a = 0; a < KD_ACTIVATION_COUNT; a++)
+    if (!strcmp(str, KDActivationTable[a].name)) found = a;
+  PetscCheck(found >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: unknown activation '%s'", path, str);
+  *act = (KDActivation) found;
+  PetscFunctionReturn(0);
+}
 
+/* The widths (L + 1 of them, inputs and outputs within the network's limits) and the number of parameters np they
+   give. */
+static PetscErrorCode KDModelReadWidths(MPI_Comm comm, hid_t file, const char path[], PetscInt widths[], PetscInt *L,
+                                        PetscInt *np)
+{
+  PetscInt nw, nin, nout;
+
+  PetscFunctionBegin;
   PetscCall(KDModelAttrCheck(file, path, "widths", H5T_INTEGER, 3, KD_NET_MAX_LAYERS + 1, &nw));
   PetscCall(KDH5ReadAttrInts(file, "widths", KD_NET_MAX_LAYERS + 1, widths, NULL));
-  L    = nw - 1;
+  *L   = nw - 1;
   nin  = widths[0];
-  nout = widths[L];
+  nout = widths[*L];
   PetscCheck(nin >= 1 && nin <= KD_NET_MAX_IN, comm, PETSC_ERR_FILE_UNEXPECTED,
              "model file %s: %" PetscInt_FMT " inputs, expected 1 to %d", path, nin, KD_NET_MAX_IN);
   PetscCheck(nout >= 1 && nout <= KD_NET_MAX_OUT, comm, PETSC_ERR_FILE_UNEXPECTED,
              "model file %s: %" PetscInt_FMT " outputs, expected 1 to %d", path, nout, KD_NET_MAX_OUT);
-  np = 0;
-  for (PetscInt k = 0; k < L; k++) {
+  *np = 0;
+  for (PetscInt k = 0; k < *L; k++) {
     PetscCheck(widths[k + 1] >= 1 && widths[k + 1] <= 1 << 16, comm, PETSC_ERR_FILE_UNEXPECTED,
                "model file %s: width %" PetscInt_FMT " out of range", path, widths[k + 1]);
-    np += (widths[k] + 1) * widths[k + 1];
+    *np += (widths[k] + 1) * widths[k + 1];
   }
+  PetscFunctionReturn(0);
+}
 
+/* The level, the names of the nin inputs and nout outputs, and how the model was trained. */
+static PetscErrorCode KDModelReadNames(MPI_Comm comm, hid_t file, const char path[], PetscInt nin, PetscInt nout,
+                                       KDModelInfo *mi)
+{
+  PetscInt level;
+
+  PetscFunctionBegin;
   PetscCall(KDModelAttrCheck(file, path, "level", H5T_INTEGER, 1, 1, NULL));
   PetscCall(KDH5ReadAttrInts(file, "level", 1, &level, NULL));
-  mi.level = level;
+  mi->level = level;
   PetscCall(KDModelAttrCheck(file, path, "inputs", H5T_STRING, 1, 1, NULL));
-  PetscCall(KDH5ReadAttrString(file, "inputs", mi.inputs, sizeof(mi.inputs)));
-  PetscCheck(KDModelCountNames(mi.inputs) == nin, comm, PETSC_ERR_FILE_UNEXPECTED,
-             "model file %s: inputs '%s' do not name %" PetscInt_FMT " inputs", path, mi.inputs, nin);
+  PetscCall(KDH5ReadAttrString(file, "inputs", mi->inputs, sizeof(mi->inputs)));
+  PetscCheck(KDModelCountNames(mi->inputs) == nin, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: inputs '%s' do not name %" PetscInt_FMT " inputs", path, mi->inputs, nin);
   PetscCall(KDModelAttrCheck(file, path, "outputs", H5T_STRING, 1, 1, NULL));
-  PetscCall(KDH5ReadAttrString(file, "outputs", mi.outputs, sizeof(mi.outputs)));
-  PetscCheck(KDModelCountNames(mi.outputs) == nout, comm, PETSC_ERR_FILE_UNEXPECTED,
-             "model file %s: outputs '%s' do not name %" PetscInt_FMT " outputs", path, mi.outputs, nout);
+  PetscCall(KDH5ReadAttrString(file, "outputs", mi->outputs, sizeof(mi->outputs)));
+  PetscCheck(KDModelCountNames(mi->outputs) == nout, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: outputs '%s' do not name %" PetscInt_FMT " outputs", path, mi->outputs, nout);
   PetscCall(KDModelAttrCheck(file, path, "trained_with", H5T_STRING, 1, 1, NULL));
-  PetscCall(KDH5ReadAttrString(file, "trained_with", mi.trained_with, sizeof(mi.trained_with)));
+  PetscCall(KDH5ReadAttrString(file, "trained_with", mi->trained_with, sizeof(mi->trained_with)));
+  PetscFunctionReturn(0);
+}
 
+/* The input box (every range non-empty) and the output scaling (finite). */
+static PetscErrorCode KDModelReadScaling(MPI_Comm comm, hid_t file, const char path[], PetscInt nin, PetscInt nout,
+                                         PetscReal lo[], PetscReal hi[], PetscReal scale[], PetscReal shift[])
+{
+  PetscFunctionBegin;
   PetscCall(KDModelAttrCheck(file, path, "input_lo", H5T_FLOAT, nin, nin, NULL));
   PetscCall(KDModelAttrCheck(file, path, "input_hi", H5T_FLOAT, nin, nin, NULL));
   PetscCall(KDModelAttrCheck(file, path, "output_scale", H5T_FLOAT, nout, nout, NULL));
@@ -278,24 +304,33 @@ static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char pa
   for (PetscInt o = 0; o < nout; o++)
     PetscCheck(!PetscIsInfOrNanReal(scale[o]) && !PetscIsInfOrNanReal(shift[o]), comm, PETSC_ERR_FILE_UNEXPECTED,
                "model file %s: output scaling of output %" PetscInt_FMT " is not finite", path, o);
+  PetscFunctionReturn(0);
+}
 
-  PetscCall(KDModelAttrCheck(file, path, "params", H5T_INTEGER, 1, 1, NULL));
-  PetscCall(KDH5ReadAttrInts(file, "params", 1, &cnt, NULL));
-  PetscCheck(cnt == np, comm, PETSC_ERR_FILE_UNEXPECTED,
-             "model file %s: params is %" PetscInt_FMT ", the widths give %" PetscInt_FMT, path, cnt, np);
+/* Every root attribute that is not reserved is a PDE parameter: at most 16, each one float. */
+static PetscErrorCode KDModelReadPDEParameters(MPI_Comm comm, hid_t file, const char path[], KDModelInfo *mi)
+{
+  KDModelAttrNames an;
 
-  /* every other root attribute is a PDE parameter */
+  PetscFunctionBegin;
   PetscCall(PetscMemzero(&an, sizeof(an)));
   PetscCallH5(H5Aiterate2(file, H5_INDEX_NAME, H5_ITER_INC, NULL, KDModelCollectParamNames, &an));
   PetscCheck(!an.overflow, comm, PETSC_ERR_FILE_UNEXPECTED,
              "model file %s: more than 16 PDE parameters, or a name longer than 31 characters", path);
-  mi.nparams = an.n;
+  mi->nparams = an.n;
   for (PetscInt i = 0; i < an.n; i++) {
     PetscCall(KDModelAttrCheck(file, path, an.names[i], H5T_FLOAT, 1, 1, NULL));
-    PetscCall(KDH5ReadAttrReals(file, an.names[i], 1, &mi.param_values[i], NULL));
-    PetscCall(PetscStrncpy(mi.param_names[i], an.names[i], sizeof(mi.param_names[i])));
+    PetscCall(KDH5ReadAttrReals(file, an.names[i], 1, &mi->param_values[i], NULL));
+    PetscCall(PetscStrncpy(mi->param_names[i], an.names[i], sizeof(mi->param_names[i])));
   }
+  PetscFunctionReturn(0);
+}
 
+/* The groups layer_0 .. layer_<L-1>, each with W and b of the shapes the widths give, and no group beyond them. */
+static PetscErrorCode KDModelCheckLayers(MPI_Comm comm, hid_t file, const char path[], PetscInt L,
+                                         const PetscInt widths[])
+{
+  PetscFunctionBegin;
   for (PetscInt k = 0; k < L; k++) {
     char name[32];
     htri_t exists;
@@ -317,13 +352,13 @@ static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char pa
     PetscCheck(H5Lexists(file, extra, H5P_DEFAULT) <= 0, comm, PETSC_ERR_FILE_UNEXPECTED,
                "model file %s: group '%s' beyond the %" PetscInt_FMT " layers of widths", path, extra, L);
   }
+  PetscFunctionReturn(0);
+}
 
-  PetscCall(KDNetCreate(comm, &net));
-  PetscCall(KDNetSetArchitecture(net, nin, L - 1, widths + 1, nout));
-  PetscCall(KDNetSetActivation(net, act));
-  PetscCall(KDNetSetInputBounds(net, lo, hi));
-  PetscCall(KDNetSetOutputScaling(net, scale, shift));
-  PetscCall(KDNetSetUp(net));
+/* The parameters of the set-up network from the layers' datasets (shapes checked by KDModelCheckLayers()). */
+static PetscErrorCode KDModelReadLayers(hid_t file, PetscInt L, const PetscInt widths[], KDNet net)
+{
+  PetscFunctionBegin;
   for (PetscInt k = 0; k < L; k++) {
     char wname[48], bname[48];
     PetscInt wdims[2] = {widths[k + 1], widths[k]}, bdims[1] = {widths[k + 1]};
@@ -332,6 +367,43 @@ static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char pa
     PetscCall(KDH5ReadRows(file, wname, 2, wdims, 0, wdims[0], net->params + net->woff[k]));
     PetscCall(KDH5ReadRows(file, bname, 1, bdims, 0, bdims[0], net->params + net->boff[k]));
   }
+  PetscFunctionReturn(0);
+}
+
+/* The checks run in a fixed order, so that a broken file always fails with the same message; the network is created
+   only once every attribute and every dataset's shape has passed. */
+static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char path[], KDNet *netout, KDModelInfo *info)
+{
+  PetscInt widths[KD_NET_MAX_LAYERS + 1], nin, nout, L = 0, np, cnt;
+  PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN], scale[KD_NET_MAX_OUT], shift[KD_NET_MAX_OUT];
+  KDActivation act = KD_ACTIVATION_TANH; /* act and L are set by the readers; GCC cannot see it (false warning) */
+  KDModelInfo mi;
+  KDNet net;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(&mi, sizeof(mi)));
+  PetscCall(KDModelReadKind(comm, file, path, &mi));
+  PetscCall(KDModelReadActivation(comm, file, path, &act));
+  PetscCall(KDModelReadWidths(comm, file, path, widths, &L, &np));
+  nin  = widths[0];
+  nout = widths[L];
+  PetscCall(KDModelReadNames(comm, file, path, nin, nout, &mi));
+  PetscCall(KDModelReadScaling(comm, file, path, nin, nout, lo, hi, scale, shift));
+
+  PetscCall(KDModelAttrCheck(file, path, "params", H5T_INTEGER, 1, 1, NULL));
+  PetscCall(KDH5ReadAttrInts(file, "params", 1, &cnt, NULL));
+  PetscCheck(cnt == np, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: params is %" PetscInt_FMT ", the widths give %" PetscInt_FMT, path, cnt, np);
+  PetscCall(KDModelReadPDEParameters(comm, file, path, &mi));
+  PetscCall(KDModelCheckLayers(comm, file, path, L, widths));
+
+  PetscCall(KDNetCreate(comm, &net));
+  PetscCall(KDNetSetArchitecture(net, nin, L - 1, widths + 1, nout));
+  PetscCall(KDNetSetActivation(net, act));
+  PetscCall(KDNetSetInputBounds(net, lo, hi));
+  PetscCall(KDNetSetOutputScaling(net, scale, shift));
+  PetscCall(KDNetSetUp(net));
+  PetscCall(KDModelReadLayers(file, L, widths, net));
   for (PetscInt e = 0; e < net->nparams; e++)
     if (PetscIsInfOrNanReal(net->params[e])) {
       PetscCall(KDNetDestroy(&net));

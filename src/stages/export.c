@@ -359,7 +359,7 @@ static PetscErrorCode KDBenchRelL2(PetscInt nout, PetscInt n, const PetscReal a[
 {
   KDValidateErrors err;
   const PetscReal *r[KD_NET_MAX_OUT];
-  PetscReal       *pred;
+  PetscReal *pred;
 
   PetscFunctionBegin;
   PetscCall(PetscMemzero(&err, sizeof(err)));
@@ -469,7 +469,7 @@ static PetscErrorCode KDBenchFieldPoints(const KDBenchOptions *bo, KDNet net, co
   PetscFunctionBegin;
   PetscCall(KDNetGetSizes(net, &nin, NULL, NULL));
   {
-    KDPDE    pde;
+    KDPDE pde;
     PetscInt tin;
     PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));
     PetscCall(KDPDESetType(pde, info->pde));
@@ -555,7 +555,8 @@ static PetscErrorCode KDBenchModelRun(const KDBenchOptions *bo, const KDCalibrat
   /* accuracy on the field: every variant against the library */
   for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) PetscCall(PetscMalloc1(nf * nout, &y[v]));
   PetscCall(KDBenchEvaluateAll(&k, nin, nout, nf, xf, y));
-  for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) PetscCall(KDBenchRelL2(nout, nf, y[v], y[0], &bm->fig[v].loss_vs_f64));
+  for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++)
+    PetscCall(KDBenchRelL2(nout, nf, y[v], y[0], &bm->fig[v].loss_vs_f64));
   for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) PetscCall(PetscFree(y[v]));
   PetscCall(KDBenchReferenceErrors(ref, &info, &k, net, bm));
 
@@ -786,6 +787,149 @@ static PetscErrorCode KDBenchMarkdown(const KDBenchOptions *bo, PetscInt nm, con
   PetscFunctionReturn(0);
 }
 
+/* The bench options with their defaults, and the int8 calibration options shared with export. */
+static PetscErrorCode KDBenchGetOptions(MPI_Comm comm, const KDCommonOptions *opt, KDBenchOptions *bo,
+                                        KDCalibrationOptions *co)
+{
+  PetscBool set;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(bo, sizeof(*bo)));
+  bo->repeats   = 21;
+  bo->warmup    = 3;
+  bo->field     = 256;
+  bo->sample_ms = 2;
+  PetscCall(PetscStrncpy(bo->cc, "cc", sizeof(bo->cc)));
+  PetscCall(PetscStrncpy(bo->cflags, "-O3 -march=native", sizeof(bo->cflags)));
+  PetscCall(KDOutputPath(opt->out, "bench", bo->dir, sizeof(bo->dir)));
+  bo->nmodels = KD_BENCH_MAX_MODELS;
+  PetscOptionsBegin(comm, NULL, "kdpinn bench options", NULL);
+  PetscCall(PetscOptionsStringArray("-kd_bench_models",
+                                    "Model files to benchmark (default: teacher.h5 and student_L<l>.h5 in -kd_out)",
+                                    "KDStageBench", bo->models, &bo->nmodels, &set));
+  if (!set) bo->nmodels = 0;
+  PetscCall(PetscOptionsInt("-kd_bench_repeats", "Timed samples per figure (the median is reported)", "KDStageBench",
+                            bo->repeats, &bo->repeats, NULL));
+  PetscCall(PetscOptionsInt("-kd_bench_warmup", "Untimed calls before the samples", "KDStageBench", bo->warmup,
+                            &bo->warmup, NULL));
+  PetscCall(PetscOptionsReal("-kd_bench_sample_ms", "A sample repeats a fast call until it lasts about this long",
+                             "KDStageBench", bo->sample_ms, &bo->sample_ms, NULL));
+  PetscCall(PetscOptionsInt("-kd_bench_field", "Points per axis of the full field of 2-D models", "KDStageBench",
+                            bo->field, &bo->field, NULL));
+  PetscCall(PetscOptionsString("-kd_bench_cc", "C compiler of the exported code", "KDStageBench", bo->cc, bo->cc,
+                               sizeof(bo->cc), NULL));
+  PetscCall(PetscOptionsString("-kd_bench_cflags", "Flags of the C compiler", "KDStageBench", bo->cflags, bo->cflags,
+                               sizeof(bo->cflags), NULL));
+  PetscCall(PetscOptionsString("-kd_bench_dir",
+                               "Directory of the exported sources and shared objects (default <kd_out>/bench)",
+                               "KDStageBench", bo->dir, bo->dir, sizeof(bo->dir), NULL));
+  PetscCall(KDCalibrationGetOptions(PetscOptionsObject, comm, opt, co));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+/* The checks that need no model: one rank, option ranges, and a working C compiler. */
+static PetscErrorCode KDBenchCheckSetup(MPI_Comm comm, const KDBenchOptions *bo)
+{
+  PetscMPIInt size;
+  char cmd[2 * PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCheck(size == 1, comm, PETSC_ERR_ARG_WRONG, "kdpinn bench measures one core: run it on one rank, not %d",
+             (int) size);
+  PetscCheck(bo->repeats >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_bench_repeats must be >= 1, got %" PetscInt_FMT,
+             bo->repeats);
+  PetscCheck(bo->warmup >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_bench_warmup must be >= 0, got %" PetscInt_FMT,
+             bo->warmup);
+  PetscCheck(bo->field >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_bench_field must be >= 1, got %" PetscInt_FMT,
+             bo->field);
+  PetscCheck(bo->sample_ms >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_bench_sample_ms must be >= 0");
+  /* the compiler first: without one nothing can be measured */
+  PetscCall(PetscSNPrintf(cmd, sizeof(cmd), "%s --version > /dev/null 2>&1", bo->cc));
+  PetscCheck(system(cmd) == 0, comm, PETSC_ERR_SYS, "no C compiler: '%s --version' failed (set -kd_bench_cc)", bo->cc);
+  PetscFunctionReturn(0);
+}
+
+/* Without -kd_bench_models: teacher.h5 and student_L<l>.h5 of -kd_out, those that exist (at least one). */
+static PetscErrorCode KDBenchDefaultModels(MPI_Comm comm, const KDCommonOptions *opt, KDBenchOptions *bo)
+{
+  const char *names[1 + KD_MAX_LEVELS];
+  PetscInt nn = 0;
+  char buf[1 + KD_MAX_LEVELS][32], path[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  names[nn++] = "teacher.h5";
+  for (PetscInt l = 1; l < opt->levels && nn < KD_BENCH_MAX_MODELS; l++) {
+    PetscCall(PetscSNPrintf(buf[l], sizeof(buf[l]), "student_L%" PetscInt_FMT ".h5", l));
+    names[nn++] = buf[l];
+  }
+  for (PetscInt i = 0; i < nn; i++) {
+    PetscBool exists;
+    PetscCall(KDOutputPath(opt->out, names[i], path, sizeof(path)));
+    PetscCall(PetscTestFile(path, 'r', &exists));
+    if (exists) PetscCall(PetscStrallocpy(path, &bo->models[bo->nmodels++]));
+  }
+  PetscCheck(bo->nmodels, comm, PETSC_ERR_FILE_OPEN,
+             "no model to benchmark: neither %s/teacher.h5 nor %s/student_L<l>.h5 exists (or give -kd_bench_models)",
+             opt->out, opt->out);
+  PetscFunctionReturn(0);
+}
+
+/* One line per variant of a model on stdout. */
+static PetscErrorCode KDBenchPrintModel(MPI_Comm comm, const KDBenchModel *b)
+{
+  PetscFunctionBegin;
+  for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) {
+    const KDBenchFigures *f = &b->fig[v];
+    PetscCall(PetscPrintf(comm,
+                          "kdpinn bench: %-12s %-11s 1 point %8.3f us, 1024 points %8.4f ms, field (%" PetscInt_FMT
+                          " points) %9.3f ms = %8.1f fps, loss vs f64 %.2e, vs reference %.3e\n",
+                          b->name, KDBenchVariants[v], (double) f->latency_us, (double) f->batch_ms, b->field_points,
+                          (double) f->field_ms, (double) f->fps, (double) f->loss_vs_f64, (double) f->err_vs_ref));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* bench.json, the member "bench" of results.json, and bench.md. */
+static PetscErrorCode KDBenchWriteResults(MPI_Comm comm, const KDCommonOptions *opt, const KDBenchOptions *bo,
+                                          const KDBenchModel bm[])
+{
+  char path[PETSC_MAX_PATH_LEN];
+  KDText json = {NULL, 0, 0}, merged = {NULL, 0, 0}, md = {NULL, 0, 0};
+  char *old;
+  size_t oldlen;
+  PetscBool ok;
+
+  PetscFunctionBegin;
+  PetscCall(KDBenchJSON(bo, bo->nmodels, bm, &json));
+  PetscCall(KDOutputPath(opt->out, "bench.json", path, sizeof(path)));
+  PetscCall(KDTextAppend(&merged, "{\n  \"kdpinn_version\": \"%s\",\n  \"kind\": \"bench\",\n  \"bench\": %s\n}\n",
+                         KDPINN_VERSION, json.s));
+  PetscCall(KDBenchWriteFile(path, merged.s, merged.len));
+  merged.len = 0;
+  /* results.json belongs to kdpinn validate: keep all of it, set only the member "bench" */
+  PetscCall(KDOutputPath(opt->out, "results.json", path, sizeof(path)));
+  PetscCall(KDBenchReadFile(path, &old, &oldlen));
+  PetscCall(KDJSONMergeMember(old, oldlen, "bench", json.s, &merged, &ok));
+  PetscCall(PetscFree(old));
+  if (ok)
+    PetscCall(KDBenchWriteFile(path, merged.s, merged.len));
+  else
+    PetscCall(PetscPrintf(
+        comm, "kdpinn bench: %s is not a JSON object, left unchanged; the results are in bench.json\n", path));
+  PetscCall(KDBenchMarkdown(bo, bo->nmodels, bm, &md));
+  PetscCall(KDOutputPath(opt->out, "bench.md", path, sizeof(path)));
+  PetscCall(KDBenchWriteFile(path, md.s, md.len));
+  PetscCall(PetscPrintf(
+      comm, "kdpinn bench: %" PetscInt_FMT " models; wrote %s/results.json (\"bench\"), bench.json, bench.md\n",
+      bo->nmodels, opt->out));
+  PetscCall(PetscFree(json.s));
+  PetscCall(PetscFree(merged.s));
+  PetscCall(PetscFree(md.s));
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDStageBench - The bench stage: for the teacher and every student in -kd_out, the library (f64) and the exported
   f64, f32 and int8 kernels: latency of 1 point, of a 1024-point batch and of the full field, frames per second of
@@ -811,85 +955,19 @@ PetscErrorCode KDStageBench(MPI_Comm comm)
   KDBenchOptions bo;
   KDBenchModel *bm;
   KDReference ref = NULL;
-  PetscBool help, set;
-  PetscMPIInt size;
+  PetscBool help;
   PetscLogStage stage;
-  char path[PETSC_MAX_PATH_LEN], cmd[2 * PETSC_MAX_PATH_LEN];
-  KDText json = {NULL, 0, 0}, merged = {NULL, 0, 0}, md = {NULL, 0, 0};
-  char *old;
-  size_t oldlen;
-  PetscBool ok;
 
   PetscFunctionBegin;
   PetscCall(KDHelpRequested(&help));
   PetscCall(KDGetCommonOptions(comm, &opt));
-  PetscCall(PetscMemzero(&bo, sizeof(bo)));
-  bo.repeats   = 21;
-  bo.warmup    = 3;
-  bo.field     = 256;
-  bo.sample_ms = 2;
-  PetscCall(PetscStrncpy(bo.cc, "cc", sizeof(bo.cc)));
-  PetscCall(PetscStrncpy(bo.cflags, "-O3 -march=native", sizeof(bo.cflags)));
-  PetscCall(KDOutputPath(opt.out, "bench", bo.dir, sizeof(bo.dir)));
-  bo.nmodels = KD_BENCH_MAX_MODELS;
-  PetscOptionsBegin(comm, NULL, "kdpinn bench options", NULL);
-  PetscCall(PetscOptionsStringArray("-kd_bench_models",
-                                    "Model files to benchmark (default: teacher.h5 and student_L<l>.h5 in -kd_out)",
-                                    "KDStageBench", bo.models, &bo.nmodels, &set));
-  if (!set) bo.nmodels = 0;
-  PetscCall(PetscOptionsInt("-kd_bench_repeats", "Timed samples per figure (the median is reported)", "KDStageBench",
-                            bo.repeats, &bo.repeats, NULL));
-  PetscCall(PetscOptionsInt("-kd_bench_warmup", "Untimed calls before the samples", "KDStageBench", bo.warmup,
-                            &bo.warmup, NULL));
-  PetscCall(PetscOptionsReal("-kd_bench_sample_ms", "A sample repeats a fast call until it lasts about this long",
-                             "KDStageBench", bo.sample_ms, &bo.sample_ms, NULL));
-  PetscCall(PetscOptionsInt("-kd_bench_field", "Points per axis of the full field of 2-D models", "KDStageBench",
-                            bo.field, &bo.field, NULL));
-  PetscCall(PetscOptionsString("-kd_bench_cc", "C compiler of the exported code", "KDStageBench", bo.cc, bo.cc,
-                               sizeof(bo.cc), NULL));
-  PetscCall(PetscOptionsString("-kd_bench_cflags", "Flags of the C compiler", "KDStageBench", bo.cflags, bo.cflags,
-                               sizeof(bo.cflags), NULL));
-  PetscCall(PetscOptionsString("-kd_bench_dir",
-                               "Directory of the exported sources and shared objects (default <kd_out>/bench)",
-                               "KDStageBench", bo.dir, bo.dir, sizeof(bo.dir), NULL));
-  PetscCall(KDCalibrationGetOptions(PetscOptionsObject, comm, &opt, &co));
-  PetscOptionsEnd();
+  PetscCall(KDBenchGetOptions(comm, &opt, &bo, &co));
   if (help) {
     for (PetscInt i = 0; i < bo.nmodels; i++) PetscCall(PetscFree(bo.models[i]));
     PetscFunctionReturn(0);
   }
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCheck(size == 1, comm, PETSC_ERR_ARG_WRONG, "kdpinn bench measures one core: run it on one rank, not %d",
-             (int) size);
-  PetscCheck(bo.repeats >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_bench_repeats must be >= 1, got %" PetscInt_FMT,
-             bo.repeats);
-  PetscCheck(bo.warmup >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_bench_warmup must be >= 0, got %" PetscInt_FMT,
-             bo.warmup);
-  PetscCheck(bo.field >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_bench_field must be >= 1, got %" PetscInt_FMT,
-             bo.field);
-  PetscCheck(bo.sample_ms >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_bench_sample_ms must be >= 0");
-  /* the compiler first: without one nothing can be measured */
-  PetscCall(PetscSNPrintf(cmd, sizeof(cmd), "%s --version > /dev/null 2>&1", bo.cc));
-  PetscCheck(system(cmd) == 0, comm, PETSC_ERR_SYS, "no C compiler: '%s --version' failed (set -kd_bench_cc)", bo.cc);
-  if (!bo.nmodels) {
-    const char *names[1 + KD_MAX_LEVELS];
-    PetscInt nn = 0;
-    char buf[1 + KD_MAX_LEVELS][32];
-    names[nn++] = "teacher.h5";
-    for (PetscInt l = 1; l < opt.levels && nn < KD_BENCH_MAX_MODELS; l++) {
-      PetscCall(PetscSNPrintf(buf[l], sizeof(buf[l]), "student_L%" PetscInt_FMT ".h5", l));
-      names[nn++] = buf[l];
-    }
-    for (PetscInt i = 0; i < nn; i++) {
-      PetscBool exists;
-      PetscCall(KDOutputPath(opt.out, names[i], path, sizeof(path)));
-      PetscCall(PetscTestFile(path, 'r', &exists));
-      if (exists) PetscCall(PetscStrallocpy(path, &bo.models[bo.nmodels++]));
-    }
-    PetscCheck(bo.nmodels, comm, PETSC_ERR_FILE_OPEN,
-               "no model to benchmark: neither %s/teacher.h5 nor %s/student_L<l>.h5 exists (or give -kd_bench_models)",
-               opt.out, opt.out);
-  }
+  PetscCall(KDBenchCheckSetup(comm, &bo));
+  if (!bo.nmodels) PetscCall(KDBenchDefaultModels(comm, &opt, &bo));
 
   PetscCall(KDLogStageGet("Bench", &stage));
   PetscCall(PetscLogStagePush(stage));
@@ -899,44 +977,10 @@ PetscErrorCode KDStageBench(MPI_Comm comm)
   PetscCall(PetscCalloc1(bo.nmodels, &bm));
   for (PetscInt m = 0; m < bo.nmodels; m++) {
     PetscCall(KDBenchModelRun(&bo, &co, ref, bo.models[m], &bm[m]));
-    for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) {
-      const KDBenchFigures *f = &bm[m].fig[v];
-      PetscCall(PetscPrintf(comm,
-                            "kdpinn bench: %-12s %-11s 1 point %8.3f us, 1024 points %8.4f ms, field (%" PetscInt_FMT
-                            " points) %9.3f ms = %8.1f fps, loss vs f64 %.2e, vs reference %.3e\n",
-                            bm[m].name, KDBenchVariants[v], (double) f->latency_us, (double) f->batch_ms,
-                            bm[m].field_points, (double) f->field_ms, (double) f->fps, (double) f->loss_vs_f64,
-                            (double) f->err_vs_ref));
-    }
+    PetscCall(KDBenchPrintModel(comm, &bm[m]));
   }
   PetscCall(KDReferenceDestroy(&ref));
-
-  PetscCall(KDBenchJSON(&bo, bo.nmodels, bm, &json));
-  PetscCall(KDOutputPath(opt.out, "bench.json", path, sizeof(path)));
-  PetscCall(KDTextAppend(&merged, "{\n  \"kdpinn_version\": \"%s\",\n  \"kind\": \"bench\",\n  \"bench\": %s\n}\n",
-                         KDPINN_VERSION, json.s));
-  PetscCall(KDBenchWriteFile(path, merged.s, merged.len));
-  merged.len = 0;
-  /* results.json belongs to kdpinn validate: keep all of it, set only the member "bench" */
-  PetscCall(KDOutputPath(opt.out, "results.json", path, sizeof(path)));
-  PetscCall(KDBenchReadFile(path, &old, &oldlen));
-  PetscCall(KDJSONMergeMember(old, oldlen, "bench", json.s, &merged, &ok));
-  PetscCall(PetscFree(old));
-  if (ok)
-    PetscCall(KDBenchWriteFile(path, merged.s, merged.len));
-  else
-    PetscCall(PetscPrintf(
-        comm, "kdpinn bench: %s is not a JSON object, left unchanged; the results are in bench.json\n", path));
-  PetscCall(KDBenchMarkdown(&bo, bo.nmodels, bm, &md));
-  PetscCall(KDOutputPath(opt.out, "bench.md", path, sizeof(path)));
-  PetscCall(KDBenchWriteFile(path, md.s, md.len));
-  PetscCall(PetscPrintf(
-      comm, "kdpinn bench: %" PetscInt_FMT " models; wrote %s/results.json (\"bench\"), bench.json, bench.md\n",
-      bo.nmodels, opt.out));
-
-  PetscCall(PetscFree(json.s));
-  PetscCall(PetscFree(merged.s));
-  PetscCall(PetscFree(md.s));
+  PetscCall(KDBenchWriteResults(comm, &opt, &bo, bm));
   PetscCall(PetscFree(bm));
   for (PetscInt i = 0; i < bo.nmodels; i++) PetscCall(PetscFree(bo.models[i]));
   PetscCall(PetscLogStagePop());

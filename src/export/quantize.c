@@ -1,0 +1,603 @@
+#include "export/exportimpl.h"
+
+/*
+  The int8 scheme in double precision (KDQuantizedNet): calibration of the activation scales, rounding of the weights,
+  evaluation and error estimate; the scheme itself is described in export/exportimpl.h, the generated code that runs it
+  in float32 in emit.c (docs/export.md).
+*/
+
+const char *const KDInt8Scales[] = {"layer", "channel", "KDInt8Scale", "KD_INT8_SCALE_", NULL};
+
+static PetscLogEvent KD_QuantizedNetCreate, KD_ExportWrite;
+
+/* Both events at the first use of either, so that they are registered in the same order whichever comes first. */
+PetscErrorCode KDExportLogEventsGet_Private(PetscLogEvent *create, PetscLogEvent *write)
+{
+  static PetscBool done = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  if (!done) {
+    done = PETSC_TRUE;
+    PetscCall(KDRegisterAll());
+    PetscCall(PetscLogEventRegister("KDQuantizedNetCreate", KD_CLASSID, &KD_QuantizedNetCreate));
+    PetscCall(PetscLogEventRegister("KDExportWrite", KD_CLASSID, &KD_ExportWrite));
+  }
+  if (create) *create = KD_QuantizedNetCreate;
+  if (write) *write = KD_ExportWrite;
+  PetscFunctionReturn(0);
+}
+
+/* f64 forward of one point keeping every layer's activations: h + hoff[k] is the input of layer k (h_0 the mapped
+   point) and z + hoff[k] its pre-activation (k >= 1), y the outputs. */
+static void KDQuantizedNetForwardPoint(KDQuantizedNet q, const PetscReal x[], PetscReal h[], PetscReal z[],
+                                       const PetscInt hoff[], PetscReal y[])
+{
+  const PetscInt L = q->nlayers;
+
+  for (PetscInt i = 0; i < q->widths[0]; i++) h[i] = 2.0 * (x[i] - q->lo[i]) / (q->hi[i] - q->lo[i]) - 1.0;
+  for (PetscInt k = 0; k < L; k++) {
+    const PetscInt in = q->widths[k], out = q->widths[k + 1];
+    const PetscReal *W = q->params + q->woff[k], *b = q->params + q->boff[k], *a = h + hoff[k];
+    for (PetscInt o = 0; o < out; o++) {
+      PetscReal s = 0;
+      for (PetscInt i = 0; i < in; i++) s += W[o * in + i] * a[i];
+      if (k < L - 1) {
+        z[hoff[k + 1] + o] = s + b[o];
+        h[hoff[k + 1] + o] = KDActivate(q->activation, s + b[o]);
+      } else
+        y[o] = q->scale[o] * (s + b[o]) + q->shift[o];
+    }
+  }
+}
+
+/* Adjusts the integer weights of one output channel: e_p is the channel's pre-activation error at calibration point p
+   for the current weights (the int8 network's input levels ql, the f64 network's pre-activation as target); a step of
+   +-1 in weight i changes e by +-S ql_i, and is taken when it lowers var(e), the error left once the bias takes its
+   mean. Greedy sweeps over the inputs until none helps (at most 8). Returns the mean of the final error. */
+static PetscReal KDQuantizedNetRoundChannel(PetscInt in, PetscInt n, const PetscReal ql[], const PetscReal mean[],
+                                            const PetscReal var[], PetscReal S, int8_t wq[], PetscReal e[])
+{
+  PetscReal emean = 0;
+
+  for (PetscInt sweep = 0; sweep < 8; sweep++) {
+    PetscBool changed = PETSC_FALSE;
+    for (PetscInt i = 0; i < in; i++) {
+      const PetscReal *a = ql + i * n;
+      PetscReal em = 0, cov = 0;
+      for (PetscInt p = 0; p < n; p++) em += e[p];
+      em /= (PetscReal) n;
+      for (PetscInt p = 0; p < n; p++) cov += (e[p] - em) * (a[p] - mean[i]);
+      cov /= (PetscReal) n;
+      for (int d = -1; d <= 1; d += 2) {
+        /* var(e + d S a) - var(e) = 2 d S cov + S^2 var(a); a relative margin keeps round-off from cycling */
+        if (wq[i] + d > 127 || wq[i] + d < -127 || 2.0 * d * S * cov + S * S * var[i] >= -1e-12 * S * S * var[i])
+          continue;
+        wq[i] = (int8_t) (wq[i] + d);
+        for (PetscInt p = 0; p < n; p++) e[p] += d * S * a[p];
+        changed = PETSC_TRUE;
+        break;
+      }
+    }
+    if (!changed) break;
+  }
+  for (PetscInt p = 0; p < n; p++) emean += e[p];
+  return emean / (PetscReal) n;
+}
+
+/* In-place Cholesky factor of a symmetric positive definite m x m matrix (lower triangle, row-major); the strict upper
+   triangle is zeroed. Returns PETSC_FALSE if a pivot is not positive. */
+static PetscBool KDCholesky(PetscInt m, PetscReal A[])
+{
+  for (PetscInt j = 0; j < m; j++) {
+    PetscReal d = A[j * m + j];
+    for (PetscInt k = 0; k < j; k++) d -= A[j * m + k] * A[j * m + k];
+    if (!(d > 0)) return PETSC_FALSE;
+    A[j * m + j] = PetscSqrtReal(d);
+    for (PetscInt i = j + 1; i < m; i++) {
+      PetscReal s = A[i * m + j];
+      for (PetscInt k = 0; k < j; k++) s -= A[i * m + k] * A[j * m + k];
+      A[i * m + j] = s / A[j * m + j];
+    }
+    for (PetscInt i = 0; i < j; i++) A[i * m + j] = 0;
+  }
+  return PETSC_TRUE;
+}
+
+/* The rounding of one layer (GPTQ-like): H = Cov(ql) over the calibration points (plus a damping of 1e-8 of its mean
+   diagonal, which keeps it positive definite when a unit is constant), and U, the upper Cholesky factor of H^-1
+   (H^-1 = U^T U). For an output channel, wf = H^-1 Cov(ql, z) / S are the least-squares weights in level units given
+   the int8 network's own inputs (they absorb what the earlier layers' roundings changed); the weights are then rounded
+   one at a time, each rounding error pushed onto the weights not yet rounded along the row of U, the step that keeps
+   the error of the pre-activation over the calibration points smallest (optimal brain surgeon). */
+static PetscErrorCode KDQuantizedNetLayerFactor(PetscInt in, PetscInt n, const PetscReal ql[], const PetscReal mean[],
+                                                PetscReal H[], PetscReal U[], PetscBool *ok)
+{
+  PetscReal tr = 0;
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < in; i++)
+    for (PetscInt j = 0; j <= i; j++) {
+      PetscReal s = 0;
+      for (PetscInt p = 0; p < n; p++) s += (ql[i * n + p] - mean[i]) * (ql[j * n + p] - mean[j]);
+      H[i * in + j] = H[j * in + i] = s / (PetscReal) n;
+    }
+  for (PetscInt i = 0; i < in; i++) tr += H[i * in + i];
+  for (PetscInt i = 0; i < in; i++) H[i * in + i] += tr > 0 ? 1e-8 * tr / (PetscReal) in : 1.0;
+  *ok = KDCholesky(in, H);
+  if (!*ok) PetscFunctionReturn(0);
+  /* H^-1 = L^-T L^-1 column by column into U, then its Cholesky factor, transposed */
+  for (PetscInt c = 0; c < in; c++) {
+    PetscReal *v = U + c * in; /* row c of U as scratch: solves L L^T v = e_c */
+    for (PetscInt i = 0; i < in; i++) {
+      PetscReal s = i == c ? 1.0 : 0.0;
+      for (PetscInt k = 0; k < i; k++) s -= H[i * in + k] * v[k];
+      v[i] = s / H[i * in + i];
+    }
+    for (PetscInt i = in - 1; i >= 0; i--) {
+      PetscReal s = v[i];
+      for (PetscInt k = i + 1; k < in; k++) s -= H[k * in + i] * v[k];
+      v[i] = s / H[i * in + i];
+    }
+  }
+  /* U now holds H^-1 (symmetric); keep L in H for the least-squares solves */
+  *ok = KDCholesky(in, U);
+  if (!*ok) PetscFunctionReturn(0);
+  for (PetscInt i = 0; i < in; i++)
+    for (PetscInt j = i + 1; j < in; j++) {
+      U[i * in + j] = U[j * in + i];
+      U[j * in + i] = 0;
+    }
+  PetscFunctionReturn(0);
+}
+
+/* Least-squares weights of one output channel in level units (r = Cov(ql, z), L the Cholesky factor of H), then the
+   rounding with error feedback (see KDQuantizedNetLayerFactor()). wf is scratch. */
+static void KDQuantizedNetRoundFeedback(PetscInt in, const PetscReal L[], const PetscReal U[], const PetscReal r[],
+                                        PetscReal S, PetscReal wf[], int8_t wq[])
+{
+  for (PetscInt i = 0; i < in; i++) {
+    PetscReal s = r[i];
+    for (PetscInt k = 0; k < i; k++) s -= L[i * in + k] * wf[k];
+    wf[i] = s / L[i * in + i];
+  }
+  for (PetscInt i = in - 1; i >= 0; i--) {
+    PetscReal s = wf[i];
+    for (PetscInt k = i + 1; k < in; k++) s -= L[k * in + i] * wf[k];
+    wf[i] = s / L[i * in + i];
+  }
+  for (PetscInt i = 0; i < in; i++) wf[i] /= S;
+  for (PetscInt i = 0; i < in; i++) {
+    PetscReal v = wf[i] > 127 ? 127 : (wf[i] < -127 ? -127 : wf[i]), err;
+    v           = v >= 0 ? PetscFloorReal(v + 0.5) : -PetscFloorReal(-v + 0.5);
+    wq[i]       = (int8_t) v;
+    err         = (wf[i] - v) / U[i * in + i];
+    for (PetscInt j = i + 1; j < in; j++) wf[j] -= err * U[i * in + j];
+  }
+}
+
+/* Weight rounding and bias correction of layers 1 .. L-1, in order, on at most 8192 of the calibration points (a
+   regular subset): layer k is fitted to the f64 network's pre-activations given the int8 network's input levels, which
+   already carry the errors of layers < k, so later layers also compensate what earlier ones could not. */
+static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, PetscInt ncal, const PetscReal xcal[])
+{
+  const PetscInt L = q->nlayers, nin = q->widths[0], stride = (ncal + 8191) / 8192, n = (ncal + stride - 1) / stride;
+  PetscInt wmax = 0;
+  PetscReal *ql, *an, *ql2, *an2, *z, *e, *mean, *var, *H, *U, *r, *wf;
+  PetscBool ok;
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k <= L; k++) wmax = PetscMax(wmax, q->widths[k]);
+  /* separate allocations: ql/ql2 and an/an2 swap roles from layer to layer */
+  PetscCall(PetscMalloc1(wmax * n, &ql));
+  PetscCall(PetscMalloc1(wmax * n, &an));
+  PetscCall(PetscMalloc1(wmax * n, &ql2));
+  PetscCall(PetscMalloc1(wmax * n, &an2));
+  PetscCall(PetscMalloc4(wmax * n, &z, n, &e, wmax, &mean, wmax, &var));
+  PetscCall(PetscMalloc4(wmax * wmax, &H, wmax * wmax, &U, wmax, &r, wmax, &wf));
+  /* layer 0 in double (the kernel computes it in float): the f64 activations an and the levels ql entering layer 1 */
+  for (PetscInt p = 0; p < n; p++) {
+    const PetscReal *x = xcal + p * stride * nin, *W = q->params + q->woff[0], *b = q->params + q->boff[0];
+    for (PetscInt o = 0; o < q->widths[1]; o++) {
+      PetscReal s = b[o];
+      for (PetscInt i = 0; i < nin; i++) s += W[o * nin + i] * (2.0 * (x[i] - q->lo[i]) / (q->hi[i] - q->lo[i]) - 1.0);
+      an[o * n + p] = KDActivate(q->activation, s);
+      ql[o * n + p] = KDQuantizeLevel(an[o * n + p], q->sa[q->aoff[1] + o], q->lmax);
+    }
+  }
+  for (PetscInt k = 1; k < L; k++) {
+    const PetscInt in = q->widths[k], out = q->widths[k + 1];
+    const PetscReal *W = q->params + q->woff[k], *b = q->params + q->boff[k];
+    /* targets: the f64 network's pre-activations without bias */
+    for (PetscInt o = 0; o < out; o++)
+      for (PetscInt p = 0; p < n; p++) {
+        PetscReal s = 0;
+        for (PetscInt i = 0; i < in; i++) s += W[o * in + i] * an[i * n + p];
+        z[o * n + p] = s;
+      }
+    for (PetscInt i = 0; i < in; i++) {
+      PetscReal m = 0, v = 0;
+      for (PetscInt p = 0; p < n; p++) m += ql[i * n + p];
+      m /= (PetscReal) n;
+      for (PetscInt p = 0; p < n; p++) v += (ql[i * n + p] - m) * (ql[i * n + p] - m);
+      mean[i] = m;
+      var[i]  = v / (PetscReal) n;
+    }
+    PetscCall(KDQuantizedNetLayerFactor(in, n, ql, mean, H, U, &ok));
+    for (PetscInt o = 0; o < out; o++) {
+      const PetscReal S = q->S[q->soff[k] + o];
+      int8_t *wq        = q->wq + q->qoff[k] + o * in;
+      /* without a factor (a degenerate layer) the round-to-nearest weights stay, and the sweeps below improve them */
+      if (ok) {
+        PetscReal zm = 0;
+        for (PetscInt p = 0; p < n; p++) zm += z[o * n + p];
+        zm /= (PetscReal) n;
+        for (PetscInt i = 0; i < in; i++) {
+          PetscReal s = 0;
+          for (PetscInt p = 0; p < n; p++) s += (ql[i * n + p] - mean[i]) * (z[o * n + p] - zm);
+          r[i] = s / (PetscReal) n;
+        }
+        KDQuantizedNetRoundFeedback(in, H, U, r, S, wf, wq);
+      }
+      for (PetscInt p = 0; p < n; p++) {
+        PetscReal s = 0;
+        for (PetscInt i = 0; i < in; i++) s += (PetscReal) wq[i] * ql[i * n + p];
+        e[p] = S * s - z[o * n + p];
+      }
+      q->bq[q->soff[k] + o] = b[o] - KDQuantizedNetRoundChannel(in, n, ql, mean, var, S, wq, e);
+    }
+    if (k == L - 1) break;
+    /* inputs of layer k + 1: the int8 network's levels, from its adjusted weights and biases, and the f64 activations
+     */
+    for (PetscInt o = 0; o < out; o++) {
+      const int8_t *wq = q->wq + q->qoff[k] + o * in;
+      for (PetscInt p = 0; p < n; p++) {
+        PetscReal s = 0;
+        for (PetscInt i = 0; i < in; i++) s += (PetscReal) wq[i] * ql[i * n + p];
+        s              = s * q->S[q->soff[k] + o] + q->bq[q->soff[k] + o];
+        ql2[o * n + p] = KDQuantizeLevel(KDActivate(q->activation, s), q->sa[q->aoff[k + 1] + o], q->lmax);
+        an2[o * n + p] = KDActivate(q->activation, z[o * n + p] + b[o]);
+      }
+    }
+    {
+      PetscReal *t = ql;
+      ql = ql2, ql2 = t;
+      t = an, an = an2, an2 = t;
+    }
+  }
+  PetscCall(PetscFree4(z, e, mean, var));
+  PetscCall(PetscFree4(H, U, r, wf));
+  PetscCall(PetscFree(ql));
+  PetscCall(PetscFree(an));
+  PetscCall(PetscFree(ql2));
+  PetscCall(PetscFree(an2));
+  PetscFunctionReturn(0);
+}
+
+/* Offsets of the layers in the per-point buffers of KDQuantizedNetForwardPoint(): hoff[k] for k = 0 .. L; returns
+   their total length, and in wmax (if not NULL) the largest width. */
+static PetscInt KDQuantizedNetPointLayout(KDQuantizedNet q, PetscInt hoff[], PetscInt *wmax)
+{
+  PetscInt htot = 0;
+
+  if (wmax) *wmax = 0;
+  for (PetscInt k = 0; k <= q->nlayers; k++) {
+    hoff[k] = htot;
+    if (k < q->nlayers) htot += q->widths[k];
+    if (wmax) *wmax = PetscMax(*wmax, q->widths[k]);
+  }
+  return htot;
+}
+
+/* A copy of the network's architecture, scaling and f64 parameters, with room for the int8 scheme of layers 1 .. L-1.
+ */
+static PetscErrorCode KDQuantizedNetAllocate(KDNet net, KDInt8Scale mode, PetscInt abits, KDQuantizedNet *qnet)
+{
+  KDQuantizedNet q;
+  const PetscInt L = net->nlayers, nin = net->widths[0], nout = net->widths[L];
+  PetscInt nq = 0, ns = 0, na = 0;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&q));
+  q->nlayers    = L;
+  q->activation = net->activation;
+  q->mode       = mode;
+  q->abits      = abits;
+  q->lmax       = (PetscReal) ((1 << (abits - 1)) - 1);
+  PetscCall(PetscArraycpy(q->widths, net->widths, L + 1));
+  PetscCall(PetscArraycpy(q->lo, net->lo, nin));
+  PetscCall(PetscArraycpy(q->hi, net->hi, nin));
+  PetscCall(PetscArraycpy(q->scale, net->scale, nout));
+  PetscCall(PetscArraycpy(q->shift, net->shift, nout));
+  PetscCall(PetscArraycpy(q->woff, net->woff, L));
+  PetscCall(PetscArraycpy(q->boff, net->boff, L));
+  PetscCall(PetscMalloc1(net->nparams, &q->params));
+  PetscCall(PetscArraycpy(q->params, net->params, net->nparams));
+  for (PetscInt k = 1; k < L; k++) {
+    q->qoff[k] = nq;
+    q->soff[k] = ns;
+    q->aoff[k] = na;
+    nq += q->widths[k] * q->widths[k + 1];
+    ns += q->widths[k + 1];
+    na += q->widths[k];
+  }
+  PetscCall(PetscMalloc1(nq + 1, &q->wq));
+  PetscCall(PetscMalloc3(ns + 1, &q->S, ns + 1, &q->bq, na + 1, &q->sa));
+  *qnet = q;
+  PetscFunctionReturn(0);
+}
+
+/* Calibration: the largest |activation| of each unit entering a quantized layer, then the layer's or the unit's
+   activation scale. */
+static PetscErrorCode KDQuantizedNetCalibrate(KDQuantizedNet q, PetscInt ncal, const PetscReal xcal[])
+{
+  const PetscInt L = q->nlayers, nin = q->widths[0], nout = q->widths[L];
+  PetscInt hoff[KD_NET_MAX_LAYERS + 1], htot;
+  PetscReal *h, *z, *y, *amax;
+
+  PetscFunctionBegin;
+  htot = KDQuantizedNetPointLayout(q, hoff, NULL);
+  PetscCall(PetscMalloc4(htot, &h, htot, &z, nout, &y, htot, &amax));
+  for (PetscInt i = 0; i < htot; i++) amax[i] = 0;
+  for (PetscInt p = 0; p < ncal; p++) {
+    KDQuantizedNetForwardPoint(q, xcal + p * nin, h, z, hoff, y);
+    for (PetscInt i = hoff[1]; i < htot; i++) amax[i] = PetscMax(amax[i], PetscAbsReal(h[i]));
+  }
+  for (PetscInt k = 1; k < L; k++) {
+    PetscReal m = 0;
+    for (PetscInt i = 0; i < q->widths[k]; i++) m = PetscMax(m, amax[hoff[k] + i]);
+    for (PetscInt i = 0; i < q->widths[k]; i++) {
+      const PetscReal a = q->mode == KD_INT8_SCALE_LAYER ? m : amax[hoff[k] + i];
+      /* a unit that is zero on every calibration point keeps a step of 1/lmax */
+      q->sa[q->aoff[k] + i] = a > 0 ? a / q->lmax : 1.0 / q->lmax;
+    }
+  }
+  PetscCall(PetscFree4(h, z, y, amax));
+  PetscFunctionReturn(0);
+}
+
+/* Weights: activation scales folded in, then per output channel round-to-nearest (KDQuantizedNetRound() starts from
+   these). */
+static void KDQuantizedNetRoundToNearest(KDQuantizedNet q)
+{
+  const PetscInt L = q->nlayers;
+
+  for (PetscInt k = 1; k < L; k++) {
+    const PetscInt in = q->widths[k], out = q->widths[k + 1];
+    const PetscReal *W = q->params + q->woff[k], *sa = q->sa + q->aoff[k];
+    for (PetscInt o = 0; o < out; o++) {
+      PetscReal m = 0, S;
+      for (PetscInt i = 0; i < in; i++) m = PetscMax(m, PetscAbsReal(W[o * in + i] * sa[i]));
+      /* an all-zero row keeps scale 1 and zero weights */
+      S                     = m > 0 ? m / 127.0 : 1.0;
+      q->S[q->soff[k] + o]  = S;
+      q->bq[q->soff[k] + o] = q->params[q->boff[k] + o];
+      for (PetscInt i = 0; i < in; i++)
+        q->wq[q->qoff[k] + o * in + i] = (int8_t) KDQuantizeLevel(W[o * in + i] * sa[i], S, 127.0);
+    }
+  }
+}
+
+/* Error model: an activation rounding is uniform over [-sa/2, sa/2] (variance sa^2/12) and enters the outputs
+   through dy/dh; a weight rounding is uniform over [-S/2, S/2] in units of the levels and changes z_j by
+   variance S_j^2/12 sum_i (h_i/sa_i)^2, entering through dy/dz_j. All independent: the variances add.
+   The result, relative to the f64 outputs, is q->predicted. */
+static PetscErrorCode KDQuantizedNetPredictError(KDQuantizedNet q, PetscInt ncal, const PetscReal xcal[])
+{
+  const PetscInt L = q->nlayers, nin = q->widths[0], nout = q->widths[L];
+  PetscInt hoff[KD_NET_MAX_LAYERS + 1], wmax, htot;
+  PetscReal *h, *z, *g, *gz, *y, var = 0, den = 0;
+
+  PetscFunctionBegin;
+  htot = KDQuantizedNetPointLayout(q, hoff, &wmax);
+  PetscCall(PetscMalloc5(htot, &h, htot, &z, wmax, &g, wmax, &gz, nout, &y));
+  for (PetscInt p = 0; p < ncal; p++) {
+    KDQuantizedNetForwardPoint(q, xcal + p * nin, h, z, hoff, y);
+    for (PetscInt o = 0; o < nout; o++) {
+      /* gz = dy_o/dz_k for the layer k being processed, starting with the output layer */
+      for (PetscInt j = 0; j < nout; j++) gz[j] = j == o ? q->scale[o] : 0.0;
+      for (PetscInt k = L - 1; k >= 1; k--) {
+        const PetscInt in = q->widths[k], out = q->widths[k + 1];
+        const PetscReal *W = q->params + q->woff[k], *a = h + hoff[k], *sa = q->sa + q->aoff[k];
+        PetscReal ll = 0;
+        for (PetscInt i = 0; i < in; i++) ll += (a[i] / sa[i]) * (a[i] / sa[i]);
+        for (PetscInt j = 0; j < out; j++) {
+          const PetscReal S = q->S[q->soff[k] + j];
+          var += gz[j] * gz[j] * S * S / 12.0 * ll;
+        }
+        /* g = dy_o/dh_k = W^T gz; then through the activation to dy_o/dz_{k-1} */
+        for (PetscInt i = 0; i < in; i++) {
+          PetscReal s = 0;
+          for (PetscInt j = 0; j < out; j++) s += W[j * in + i] * gz[j];
+          g[i] = s;
+          var += s * s * sa[i] * sa[i] / 12.0;
+        }
+        for (PetscInt i = 0; i < in; i++) gz[i] = g[i] * KDActivateDerivative(q->activation, z[hoff[k] + i], a[i]);
+      }
+      den += y[o] * y[o];
+    }
+  }
+  q->predicted = den > 0 ? PetscSqrtReal(var / den) : 0.0;
+  PetscCall(PetscFree5(h, z, g, gz, y));
+  PetscFunctionReturn(0);
+}
+
+/* Measured: the scheme against f64 on the calibration points (at most 2^20 of them), into q->measured. */
+static PetscErrorCode KDQuantizedNetMeasureError(KDNet net, KDQuantizedNet q, PetscInt ncal, const PetscReal xcal[])
+{
+  const PetscInt nout = q->widths[q->nlayers], n = PetscMin(ncal, 1 << 20);
+  PetscReal *y, *yq, num = 0, den = 0;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc2(n * nout, &y, n * nout, &yq));
+  PetscCall(KDNetEvaluate(net, n, xcal, y));
+  PetscCall(KDQuantizedNetEvaluate(q, n, xcal, yq));
+  for (PetscInt i = 0; i < n * nout; i++) {
+    num += (yq[i] - y[i]) * (yq[i] - y[i]);
+    den += y[i] * y[i];
+  }
+  q->measured = den > 0 ? PetscSqrtReal(num / den) : 0.0;
+  PetscCall(PetscFree2(y, yq));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDQuantizedNetCreate - The int8 scheme of a network: per-output-channel symmetric int8 weights for layers 1 .. L-1,
+  activation scales calibrated on given points, weight rounding and biases fitted on them, and an estimate of the
+  error the scheme makes.
+
+  Not collective (every rank computes the same from the same points)
+
+  Input Parameters:
++ net  - the network, set up
+. mode  - KD_INT8_SCALE_LAYER (one activation scale per layer) or KD_INT8_SCALE_CHANNEL (one per unit)
+. abits - bits of an activation level, sign included (8 to 16; 16 is the default of kdpinn export)
+. ncal  - number of calibration points (>= 1)
+- xcal - calibration points, xcal[p * nin + i], physical units
+
+  Output Parameter:
+. q - the quantized network
+
+  Notes:
+  An activation scale is the largest |activation| over the calibration points divided by lmax = 2^(abits-1) - 1, so
+  values beyond the calibration range are clipped. The weights of each layer are the least-squares weights given the
+  int8 network's own inputs, rounded with error feedback and then adjusted by +-1 steps (KDQuantizedNetRound()); the
+  biases absorb the mean error. The error estimate models every rounding (of a weight, of an activation) as an
+  independent error uniform over one quantization step and propagates it to the outputs with the f64 network's
+  Jacobian at each calibration point (docs/export.md gives the formula); it describes round-to-nearest weights, so it
+  overestimates once the rounding is fitted. The measured error is that of KDQuantizedNetEvaluate() on the same points.
+
+.seealso: KDQuantizedNetEvaluate(), KDQuantizedNetGetErrorEstimate(), KDExportWrite()
+@*/
+PetscErrorCode KDQuantizedNetCreate(KDNet net, KDInt8Scale mode, PetscInt abits, PetscInt ncal, const PetscReal xcal[],
+                                    KDQuantizedNet *qnet)
+{
+  const PetscInt L = net->nlayers;
+  KDQuantizedNet q = NULL; /* set by KDQuantizedNetAllocate(); NULL keeps GCC from a false warning */
+  PetscLogEvent event;
+
+  PetscFunctionBegin;
+  PetscCheck(net->setupcalled, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE,
+             "KDQuantizedNetCreate() needs a set-up network");
+  PetscCheck(ncal >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "int8 calibration needs at least one point, got %" PetscInt_FMT, ncal);
+  PetscCheck(abits >= 8 && abits <= 16, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "-kd_int8_activation_bits must be 8 to 16, got %" PetscInt_FMT, abits);
+  /* the int32 sum of a layer: in products of at most 127 * lmax each */
+  for (PetscInt k = 1; k < L; k++)
+    PetscCheck((PetscReal) net->widths[k] * 127.0 * (PetscReal) ((1 << (abits - 1)) - 1) < 2147483648.0,
+               PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+               "int8 export: a layer of %" PetscInt_FMT " inputs can overflow the int32 sum with %" PetscInt_FMT
+               "-bit activations (lower -kd_int8_activation_bits)",
+               net->widths[k], abits);
+  PetscCall(KDExportLogEventsGet_Private(&event, NULL));
+  PetscCall(PetscLogEventBegin(event, 0, 0, 0, 0));
+  PetscCall(KDQuantizedNetAllocate(net, mode, abits, &q));
+  PetscCall(KDQuantizedNetCalibrate(q, ncal, xcal));
+  KDQuantizedNetRoundToNearest(q);
+  PetscCall(KDQuantizedNetPredictError(q, ncal, xcal));
+  PetscCall(KDQuantizedNetRound(q, ncal, xcal));
+  PetscCall(KDQuantizedNetMeasureError(net, q, ncal, xcal));
+  *qnet = q;
+  PetscCall(PetscLogEventEnd(event, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDQuantizedNetDestroy - Destroys a quantized network.
+
+  Not collective
+@*/
+PetscErrorCode KDQuantizedNetDestroy(KDQuantizedNet *q)
+{
+  PetscFunctionBegin;
+  if (!*q) PetscFunctionReturn(0);
+  PetscCall(PetscFree((*q)->params));
+  PetscCall(PetscFree((*q)->wq));
+  PetscCall(PetscFree3((*q)->S, (*q)->bq, (*q)->sa));
+  PetscCall(PetscFree(*q));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDQuantizedNetEvaluate - The int8 scheme in double precision: the reference of the generated int8 kernel, which
+  differs from it only where its float32 arithmetic moves an activation across a rounding boundary.
+
+  Not collective
+
+  Input Parameters:
++ q - the quantized network
+. n - number of points
+- x - points, x[p * nin + i]
+
+  Output Parameter:
+. y - values, y[o * n + p]
+@*/
+PetscErrorCode KDQuantizedNetEvaluate(KDQuantizedNet q, PetscInt n, const PetscReal x[], PetscReal y[])
+{
+  const PetscInt L = q->nlayers, nin = q->widths[0], nout = q->widths[L];
+  PetscInt wmax = 0;
+  PetscReal *a, *c, h0[KD_NET_MAX_IN];
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k <= L; k++) wmax = PetscMax(wmax, q->widths[k]);
+  PetscCall(PetscMalloc2(wmax, &a, wmax, &c));
+  for (PetscInt p = 0; p < n; p++) {
+    for (PetscInt i = 0; i < nin; i++) h0[i] = 2.0 * (x[p * nin + i] - q->lo[i]) / (q->hi[i] - q->lo[i]) - 1.0;
+    {
+      const PetscInt out = q->widths[1];
+      const PetscReal *W = q->params + q->woff[0], *b = q->params + q->boff[0];
+      for (PetscInt o = 0; o < out; o++) {
+        PetscReal s = b[o];
+        for (PetscInt i = 0; i < nin; i++) s += W[o * nin + i] * h0[i];
+        a[o] = KDQuantizeLevel(KDActivate(q->activation, s), q->sa[q->aoff[1] + o], q->lmax);
+      }
+    }
+    for (PetscInt k = 1; k < L; k++) {
+      const PetscInt in = q->widths[k], out = q->widths[k + 1];
+      const int8_t *Wq   = q->wq + q->qoff[k];
+      const PetscReal *b = q->bq + q->soff[k], *S = q->S + q->soff[k];
+      for (PetscInt o = 0; o < out; o++) {
+        int32_t acc = 0;
+        for (PetscInt i = 0; i < in; i++) acc += (int32_t) Wq[o * in + i] * (int32_t) a[i];
+        c[o] = (PetscReal) acc * S[o] + b[o];
+      }
+      if (k < L - 1)
+        for (PetscInt o = 0; o < out; o++)
+          a[o] = KDQuantizeLevel(KDActivate(q->activation, c[o]), q->sa[q->aoff[k + 1] + o], q->lmax);
+      else
+        for (PetscInt o = 0; o < nout; o++) y[o * n + p] = q->scale[o] * c[o] + q->shift[o];
+    }
+  }
+  PetscCall(PetscFree2(a, c));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDQuantizedNetGetErrorEstimate - Relative L2 error of the int8 scheme against the f64 network on the calibration
+  points (all outputs together): predicted by the rounding-noise model, and measured.
+
+  Not collective
+@*/
+PetscErrorCode KDQuantizedNetGetErrorEstimate(KDQuantizedNet q, PetscReal *predicted, PetscReal *measured)
+{
+  PetscFunctionBegin;
+  if (predicted) *predicted = q->predicted;
+  if (measured) *measured = q->measured;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDQuantizedNetGetScales - The scales of quantized layer k (1 <= k < nlayers): the activation scale of each of its
+  input units and the per-output-channel scale S of its integer sums (z = S acc + b').
+
+  Not collective
+@*/
+PetscErrorCode KDQuantizedNetGetScales(KDQuantizedNet q, PetscInt k, const PetscReal **sa, const PetscReal **S)
+{
+  PetscFunctionBegin;
+  PetscCheck(k >= 1 && k < q->nlayers, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "layer %" PetscInt_FMT " is not quantized", k);
+  if (sa) *sa = q->sa + q->aoff[k];
+  if (S) *S = q->S + q->soff[k];
+  PetscFunctionReturn(0);
+}
