@@ -17,9 +17,9 @@
 #define KD_IMPORT_UNIFORM_TOL 1e-6
 
 typedef struct {
-  int  n;
+  int n;
   char name[KD_IMPORT_MAX_OBJECTS][64];
-  int  toolong;
+  int toolong;
 } KDImportNames;
 
 static herr_t KDImportCollectName(hid_t group, const char *name, const H5L_info_t *info, void *data)
@@ -59,9 +59,9 @@ static PetscErrorCode KDImportSplitSpec(const char spec[], char file[], size_t f
 /* The type class and the dims of a dataset of the group, or dim = 0 if the object is not a dataset. */
 static PetscErrorCode KDImportDataset(hid_t g, const char name[], H5T_class_t *cls, PetscInt *dim, PetscInt dims[])
 {
-  hid_t   dset, space, type;
+  hid_t dset, space, type;
   hsize_t hdims[KD_H5_MAX_DIM];
-  int     nd;
+  int nd;
 
   PetscFunctionBegin;
   *dim = 0;
@@ -78,7 +78,8 @@ static PetscErrorCode KDImportDataset(hid_t g, const char name[], H5T_class_t *c
     PetscCallH5(H5Sget_simple_extent_dims(space, hdims, NULL));
     for (int d = 0; d < nd; d++) dims[d] = (PetscInt) hdims[d];
     *dim = nd;
-  } else *dim = -1;
+  } else
+    *dim = -1;
   PetscCallH5(H5Sclose(space));
   PetscCallH5(H5Dclose(dset));
   PetscFunctionReturn(0);
@@ -89,9 +90,9 @@ static PetscErrorCode KDImportAxis(MPI_Comm comm, hid_t g, const char where[], c
                                    PetscReal *lo, PetscReal *hi)
 {
   H5T_class_t cls = H5T_NO_CLASS;
-  PetscInt    dim, dims[KD_H5_MAX_DIM];
-  PetscReal  *x, h, worst = 0;
-  PetscInt    iworst = 0;
+  PetscInt dim, dims[KD_H5_MAX_DIM];
+  PetscReal *x, h, worst = 0;
+  PetscInt iworst = 0;
 
   PetscFunctionBegin;
   PetscCheck(H5Lexists(g, name, H5P_DEFAULT) > 0, comm, PETSC_ERR_FILE_UNEXPECTED,
@@ -128,6 +129,117 @@ static PetscErrorCode KDImportAxis(MPI_Comm comm, hid_t g, const char where[], c
   PetscFunctionReturn(0);
 }
 
+/* The axes (the PDE's inputs, in any order) and their coordinates: the reference's level-0 grid. */
+static PetscErrorCode KDImportGrid(MPI_Comm comm, hid_t g, const char where[], KDPDE pde, const char axes[],
+                                   PetscInt levels, KDReference r)
+{
+  const PetscInt blocks = (PetscInt) 1 << (levels - 1);
+  const char *inputs, *type;
+  char **axis, **in;
+  int naxes, ni;
+  PetscInt n[KD_MAX_DIM];
+  PetscReal lo[KD_MAX_DIM], hi[KD_MAX_DIM];
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetType(pde, &type));
+  PetscCall(KDPDEGetNames(pde, &inputs, NULL));
+  PetscCall(PetscStrToArray(axes, ',', &naxes, &axis));
+  PetscCall(PetscStrToArray(inputs, ',', &ni, &in));
+  PetscCheck(naxes == ni, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: axes '%s' do not match the inputs '%s' of PDE %s",
+             where, axes, inputs, type);
+  for (int d = 0; d < naxes; d++) {
+    PetscBool isinput = PETSC_FALSE;
+    for (int i = 0; i < ni; i++) {
+      PetscBool same;
+      PetscCall(PetscStrcmp(axis[d], in[i], &same));
+      isinput = (PetscBool) (isinput || same);
+    }
+    PetscCheck(isinput, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: axes '%s' do not match the inputs '%s' of PDE %s", where,
+               axes, inputs, type);
+    PetscCall(KDImportAxis(comm, g, where, axis[d], &n[d], &lo[d], &hi[d]));
+    PetscCheck(n[d] % blocks == 0, comm, PETSC_ERR_ARG_INCOMP,
+               "%s: axis '%s' has %" PetscInt_FMT " cells, not divisible by 2^(kd_levels-1) = %" PetscInt_FMT
+               " (each coarser level halves every axis)",
+               where, axis[d], n[d], blocks);
+  }
+  PetscCall(KDReferenceSetGrid(r, naxes, axes, n, lo, hi));
+  PetscCall(PetscStrToArrayDestroy(naxes, axis));
+  PetscCall(PetscStrToArrayDestroy(ni, in));
+  PetscFunctionReturn(0);
+}
+
+/* Every object of the group is an axis or an output of the PDE. */
+static PetscErrorCode KDImportCheckObjects(MPI_Comm comm, hid_t g, const char where[], KDPDE pde, const char axes[])
+{
+  const char *outnames, *type;
+  KDImportNames names;
+  char list[512];
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetType(pde, &type));
+  PetscCall(KDPDEGetNames(pde, NULL, &outnames));
+  PetscCall(PetscMemzero(&names, sizeof(names)));
+  PetscCallH5(H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, KDImportCollectName, &names));
+  PetscCheck(!names.toolong, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: more than %d objects, or a name too long", where,
+             KD_IMPORT_MAX_OBJECTS);
+  PetscCall(PetscSNPrintf(list, sizeof(list), ",%s,%s,", axes, outnames));
+  for (int k = 0; k < names.n; k++) {
+    char key[80];
+    PetscCall(PetscSNPrintf(key, sizeof(key), ",%s,", names.name[k]));
+    PetscCheck(strstr(list, key), comm, PETSC_ERR_FILE_UNEXPECTED,
+               "%s: '%s' is neither an axis (%s) nor an output of PDE %s (%s)", where, names.name[k], axes, type,
+               outnames);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Output `name`: a numeric dataset with the shape of the grid, finite; this rank's rows of level 0. */
+static PetscErrorCode KDImportField(MPI_Comm comm, hid_t g, const char where[], KDPDE pde, KDReference r,
+                                    const char name[])
+{
+  H5T_class_t cls = H5T_NO_CLASS;
+  PetscInt dim, dims[KD_H5_MAX_DIM], n[KD_MAX_DIM], gdim, rlen = 1, lo0, hi0, bad = -1;
+  const char *axes, *outnames, *type;
+  char **axis;
+  int naxes;
+  Vec v;
+  PetscScalar *a;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetType(pde, &type));
+  PetscCall(KDPDEGetNames(pde, NULL, &outnames));
+  PetscCall(KDReferenceGetAxes(r, &axes));
+  PetscCall(KDReferenceGetLevelGrid(r, 0, &gdim, n, NULL, NULL));
+  PetscCheck(H5Lexists(g, name, H5P_DEFAULT) > 0, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: no field '%s' (PDE %s has the outputs %s)", where, name, type, outnames);
+  PetscCall(KDImportDataset(g, name, &cls, &dim, dims));
+  PetscCheck(dim > 0 && (cls == H5T_FLOAT || cls == H5T_INTEGER), comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: field '%s' is not a numeric dataset", where, name);
+  PetscCheck(dim == gdim, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: field '%s' has %" PetscInt_FMT " dimensions, the axes '%s' %" PetscInt_FMT, where, name, dim, axes,
+             gdim);
+  PetscCall(PetscStrToArray(axes, ',', &naxes, &axis));
+  for (int d = 0; d < naxes; d++)
+    PetscCheck(dims[d] == n[d], comm, PETSC_ERR_FILE_UNEXPECTED,
+               "%s: field '%s' has %" PetscInt_FMT " entries along axis '%s', its coordinates %" PetscInt_FMT, where,
+               name, dims[d], axis[d], n[d]);
+  PetscCall(PetscStrToArrayDestroy(naxes, axis));
+  for (PetscInt d = 1; d < gdim; d++) rlen *= n[d];
+  PetscCall(KDReferenceCreateLevelVec(r, 0, &v));
+  PetscCall(VecGetOwnershipRange(v, &lo0, &hi0));
+  PetscCall(VecGetArray(v, &a));
+  PetscCall(KDH5ReadRows(g, name, dim, dims, lo0 / rlen, (hi0 - lo0) / rlen, a));
+  for (PetscInt i = 0; i < hi0 - lo0 && bad < 0; i++)
+    if (PetscIsInfOrNanReal(PetscRealPart(a[i]))) bad = lo0 + i;
+  PetscCall(VecRestoreArray(v, &a));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPIU_INT, MPI_MAX, comm));
+  PetscCheck(bad < 0, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: field '%s' is not finite (NaN or infinity) at entry %" PetscInt_FMT " (row-major)", where, name, bad);
+  PetscCall(KDReferenceAddField(r, name, v));
+  PetscCall(VecDestroy(&v));
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDReferenceImport - Reads one level of reference data written by another solver and builds the reference: the
   PDE's record (KDPDEWriteReference(): type and parameters), the level-0 grid and fields, the hierarchy of levels
@@ -154,22 +266,17 @@ static PetscErrorCode KDImportAxis(MPI_Comm comm, hid_t g, const char where[], c
 @*/
 PetscErrorCode KDReferenceImport(MPI_Comm comm, const char spec[], KDPDE pde, PetscInt levels, KDReference *ref)
 {
-  char          file[PETSC_MAX_PATH_LEN], gname[256], where[PETSC_MAX_PATH_LEN + 256], axes[256], source[PETSC_MAX_PATH_LEN + 300];
-  char        **axis, **outputs;
-  int           naxes, nout;
-  const char   *inputs, *outnames, *type;
-  hid_t         fid = -1, g;
-  PetscInt      nin, n[KD_MAX_DIM], blocks = (PetscInt) 1 << (levels - 1);
-  PetscReal     lo[KD_MAX_DIM], hi[KD_MAX_DIM];
-  KDImportNames names;
-  KDReference   r;
+  char file[PETSC_MAX_PATH_LEN], gname[256], where[PETSC_MAX_PATH_LEN + 256], axes[256];
+  char source[PETSC_MAX_PATH_LEN + 300], **outputs;
+  int nout;
+  const char *inputs, *outnames;
+  hid_t fid = -1, g;
+  KDReference r;
 
   PetscFunctionBegin;
   PetscCall(KDImportSplitSpec(spec, file, sizeof(file), gname, sizeof(gname)));
   PetscCall(PetscSNPrintf(where, sizeof(where), "%s:%s", file, gname));
-  PetscCall(KDPDEGetType(pde, &type));
   PetscCall(KDPDEGetNames(pde, &inputs, &outnames));
-  PetscCall(KDPDEGetSizes(pde, &nin, NULL, NULL));
   PetscCall(KDH5Open(comm, file, &fid));
   PetscCheck(H5Lexists(fid, gname, H5P_DEFAULT) > 0 || !strcmp(gname, "/"), comm, PETSC_ERR_FILE_UNEXPECTED,
              "%s: no such group", where);
@@ -178,90 +285,15 @@ PetscErrorCode KDReferenceImport(MPI_Comm comm, const char spec[], KDPDE pde, Pe
   PetscCheck(H5Aexists(g, "axes") > 0, comm, PETSC_ERR_FILE_UNEXPECTED,
              "%s: no string attribute 'axes' naming the axes of the fields (e.g. \"%s\")", where, inputs);
   PetscCall(KDH5ReadAttrString(g, "axes", axes, sizeof(axes)));
-
-  /* the axes are the PDE's inputs, in any order */
-  PetscCall(PetscStrToArray(axes, ',', &naxes, &axis));
-  PetscCheck(naxes == nin, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: axes '%s' do not match the inputs '%s' of PDE %s",
-             where, axes, inputs, type);
   PetscCall(KDReferenceCreate(comm, &r));
   PetscCall(KDReferenceSetNumLevels(r, levels));
+  PetscCall(KDImportGrid(comm, g, where, pde, axes, levels, r));
+  PetscCall(KDImportCheckObjects(comm, g, where, pde, axes));
   PetscCall(PetscStrToArray(outnames, ',', &nout, &outputs));
-  for (int d = 0; d < naxes; d++) {
-    PetscBool isinput = PETSC_FALSE;
-    char      **in;
-    int         ni;
-    PetscCall(PetscStrToArray(inputs, ',', &ni, &in));
-    for (int i = 0; i < ni; i++) {
-      PetscBool same;
-      PetscCall(PetscStrcmp(axis[d], in[i], &same));
-      isinput = (PetscBool) (isinput || same);
-    }
-    PetscCall(PetscStrToArrayDestroy(ni, in));
-    PetscCheck(isinput, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: axes '%s' do not match the inputs '%s' of PDE %s", where,
-               axes, inputs, type);
-    PetscCall(KDImportAxis(comm, g, where, axis[d], &n[d], &lo[d], &hi[d]));
-    PetscCheck(n[d] % blocks == 0, comm, PETSC_ERR_ARG_INCOMP,
-               "%s: axis '%s' has %" PetscInt_FMT " cells, not divisible by 2^(kd_levels-1) = %" PetscInt_FMT
-               " (each coarser level halves every axis)",
-               where, axis[d], n[d], blocks);
-  }
-  PetscCall(KDReferenceSetGrid(r, naxes, axes, n, lo, hi));
-
-  /* every dataset is an axis or an output; every output is there, with the shape of the axes */
-  PetscCall(PetscMemzero(&names, sizeof(names)));
-  PetscCallH5(H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, KDImportCollectName, &names));
-  PetscCheck(!names.toolong, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: more than %d objects, or a name too long", where,
-             KD_IMPORT_MAX_OBJECTS);
-  for (int k = 0; k < names.n; k++) {
-    PetscBool known = PETSC_FALSE, same;
-    for (int d = 0; d < naxes; d++) {
-      PetscCall(PetscStrcmp(names.name[k], axis[d], &same));
-      known = (PetscBool) (known || same);
-    }
-    for (int o = 0; o < nout; o++) {
-      PetscCall(PetscStrcmp(names.name[k], outputs[o], &same));
-      known = (PetscBool) (known || same);
-    }
-    PetscCheck(known, comm, PETSC_ERR_FILE_UNEXPECTED,
-               "%s: '%s' is neither an axis (%s) nor an output of PDE %s (%s)", where, names.name[k], axes, type,
-               outnames);
-  }
-  for (int o = 0; o < nout; o++) {
-    H5T_class_t        cls = H5T_NO_CLASS;
-    PetscInt           dim, dims[KD_H5_MAX_DIM], rstart, rlen = 1, lo0, hi0, bad = -1;
-    Vec                v;
-    PetscScalar       *a;
-    PetscCheck(H5Lexists(g, outputs[o], H5P_DEFAULT) > 0, comm, PETSC_ERR_FILE_UNEXPECTED,
-               "%s: no field '%s' (PDE %s has the outputs %s)", where, outputs[o], type, outnames);
-    PetscCall(KDImportDataset(g, outputs[o], &cls, &dim, dims));
-    PetscCheck(dim > 0 && (cls == H5T_FLOAT || cls == H5T_INTEGER), comm, PETSC_ERR_FILE_UNEXPECTED,
-               "%s: field '%s' is not a numeric dataset", where, outputs[o]);
-    PetscCheck(dim == naxes, comm, PETSC_ERR_FILE_UNEXPECTED,
-               "%s: field '%s' has %" PetscInt_FMT " dimensions, the axes '%s' %d", where, outputs[o], dim, axes, naxes);
-    for (int d = 0; d < naxes; d++)
-      PetscCheck(dims[d] == n[d], comm, PETSC_ERR_FILE_UNEXPECTED,
-                 "%s: field '%s' has %" PetscInt_FMT " entries along axis '%s', its coordinates %" PetscInt_FMT, where,
-                 outputs[o], dims[d], axis[d], n[d]);
-    for (int d = 1; d < naxes; d++) rlen *= n[d];
-    PetscCall(KDReferenceCreateLevelVec(r, 0, &v));
-    PetscCall(VecGetOwnershipRange(v, &lo0, &hi0));
-    rstart = lo0 / rlen;
-    PetscCall(VecGetArray(v, &a));
-    PetscCall(KDH5ReadRows(g, outputs[o], dim, dims, rstart, (hi0 - lo0) / rlen, a));
-    for (PetscInt i = 0; i < hi0 - lo0 && bad < 0; i++)
-      if (PetscIsInfOrNanReal(PetscRealPart(a[i]))) bad = lo0 + i;
-    PetscCall(VecRestoreArray(v, &a));
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPIU_INT, MPI_MAX, comm));
-    PetscCheck(bad < 0, comm, PETSC_ERR_FILE_UNEXPECTED,
-               "%s: field '%s' is not finite (NaN or infinity) at entry %" PetscInt_FMT " (row-major)", where,
-               outputs[o], bad);
-    PetscCall(KDReferenceAddField(r, outputs[o], v));
-    PetscCall(VecDestroy(&v));
-  }
+  for (int o = 0; o < nout; o++) PetscCall(KDImportField(comm, g, where, pde, r, outputs[o]));
+  PetscCall(PetscStrToArrayDestroy(nout, outputs));
   PetscCallH5(H5Gclose(g));
   PetscCall(KDH5Close(&fid));
-  PetscCall(PetscStrToArrayDestroy(naxes, axis));
-  PetscCall(PetscStrToArrayDestroy(nout, outputs));
 
   PetscCall(KDPDEWriteReference(pde, r));
   PetscCall(PetscSNPrintf(source, sizeof(source), "import %s", where));
