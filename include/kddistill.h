@@ -70,4 +70,3 @@ PETSC_EXTERN PetscErrorCode KDDistillLossResidualLocal(KDDistillLoss, PetscInt, 
 PETSC_EXTERN PetscErrorCode KDDistillLossResample(KDDistillLoss, PetscInt);
 PETSC_EXTERN PetscErrorCode KDDistillLossView(KDDistillLoss, PetscViewer);
 PETSC_EXTERN PetscErrorCode KDTrainerSetDistillLoss(KDTrainer, KDDistillLoss);
-

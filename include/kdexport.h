@@ -54,4 +54,3 @@ PETSC_EXTERN PetscErrorCode KDExportBoxPoints(KDNet, PetscInt, PetscInt *, Petsc
 #include <kdreference.h>
 PETSC_EXTERN PetscErrorCode KDExportLevelPoints(KDNet, const KDModelInfo *, KDReference, PetscInt, PetscInt *,
                                                 PetscReal **);
-

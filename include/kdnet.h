@@ -18,11 +18,7 @@
 
 typedef struct _p_KDNet *KDNet;
 
-typedef enum {
-  KD_ACTIVATION_TANH,
-  KD_ACTIVATION_SIN,
-  KD_ACTIVATION_ISRU
-} KDActivation;
+typedef enum { KD_ACTIVATION_TANH, KD_ACTIVATION_SIN, KD_ACTIVATION_ISRU } KDActivation;
 PETSC_EXTERN const char *const KDActivations[];
 
 /* Which second derivatives a jet carries: pairs (i, j), i <= j; pure ones are (i, i). */
@@ -33,20 +29,21 @@ typedef struct {
 
 /* Descriptive attributes of a model file (docs/model-format.md). */
 typedef struct {
-  char      pde[64];
-  char      inputs[64];       /* e.g. "t,x" */
-  char      outputs[64];      /* e.g. "u" or "u,v,p" */
-  char      trained_with[16]; /* pinn | distill | scratch */
-  PetscInt  level;
-  PetscInt  nparams;          /* PDE parameters written as root attributes by name */
-  char      param_names[16][32];
+  char pde[64];
+  char inputs[64];       /* e.g. "t,x" */
+  char outputs[64];      /* e.g. "u" or "u,v,p" */
+  char trained_with[16]; /* pinn | distill | scratch */
+  PetscInt level;
+  PetscInt nparams; /* PDE parameters written as root attributes by name */
+  char param_names[16][32];
   PetscReal param_values[16];
 } KDModelInfo;
 
 /* Loss on a block of points: given the jets of the block (layout above, n = block size, offset = index of the
    block's first point in the batch), add the block's loss to *loss and write dLoss/djet into adj (same layout;
    the caller zeroes it). Called once per block, in order; may be called with different block sizes. */
-typedef PetscErrorCode (*KDJetLossFunction)(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal adj[], PetscReal *loss, void *ctx);
+typedef PetscErrorCode (*KDJetLossFunction)(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal adj[],
+                                            PetscReal *loss, void *ctx);
 
 PETSC_EXTERN PetscErrorCode KDNetCreate(MPI_Comm, KDNet *);
 PETSC_EXTERN PetscErrorCode KDNetDestroy(KDNet *);
@@ -69,7 +66,8 @@ PETSC_EXTERN PetscErrorCode KDNetGetParameters(KDNet, PetscReal **);
 PETSC_EXTERN PetscErrorCode KDNetEvaluate(KDNet, PetscInt, const PetscReal[], PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDJetSpecGetNumStreams(const KDJetSpec *, PetscInt, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDNetJetForward(KDNet, const KDJetSpec *, PetscInt, const PetscReal[], PetscReal[]);
-PETSC_EXTERN PetscErrorCode KDNetLossGradient(KDNet, const KDJetSpec *, PetscInt, const PetscReal[], KDJetLossFunction, void *, PetscReal *, PetscReal[]);
+PETSC_EXTERN PetscErrorCode KDNetLossGradient(KDNet, const KDJetSpec *, PetscInt, const PetscReal[], KDJetLossFunction,
+                                              void *, PetscReal *, PetscReal[]);
 /* (net, spec, n, x, adj, grad): grad += d/dparams of sum adj . jet, one reverse pass with a given jet adjoint */
 PETSC_EXTERN PetscErrorCode KDNetJetGradient(KDNet, const KDJetSpec *, PetscInt, const PetscReal[], const PetscReal[],
                                              PetscReal[]);

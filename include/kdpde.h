@@ -21,9 +21,9 @@ typedef struct _p_KDPDE *KDPDE;
 
 /* The registered PDE types, name -> create function (-kd_pde). */
 PETSC_EXTERN PetscFunctionList KDPDEList;
-PETSC_EXTERN PetscErrorCode    KDPDERegister(const char[], PetscErrorCode (*)(KDPDE));
-PETSC_EXTERN PetscErrorCode    KDPDEInitializePackage(void);
-PETSC_EXTERN PetscErrorCode    KDPDEGetTypeNames(PetscInt *, const char *const **);
+PETSC_EXTERN PetscErrorCode KDPDERegister(const char[], PetscErrorCode (*)(KDPDE));
+PETSC_EXTERN PetscErrorCode KDPDEInitializePackage(void);
+PETSC_EXTERN PetscErrorCode KDPDEGetTypeNames(PetscInt *, const char *const **);
 
 /* Point sets a loss draws: interior collocation points, the initial slice t = t_lo (time-dependent PDEs only), points
    on a set of spatial faces (all of t for time-dependent PDEs). */
@@ -40,7 +40,12 @@ PETSC_EXTERN const char *const KDPDEPointKinds[];
      periodic   (u_o(a) - u_o(b))^2 + (h_i (d_i u_o(a) - d_i u_o(b)))^2 for a on the low face of input i, b its image on
                 the high face, h_i the half-width of input i
      initial    (u_o - g_o)^2 on t = t_lo */
-typedef enum { KD_CONDITION_DIRICHLET, KD_CONDITION_NEUMANN, KD_CONDITION_PERIODIC, KD_CONDITION_INITIAL } KDConditionType;
+typedef enum {
+  KD_CONDITION_DIRICHLET,
+  KD_CONDITION_NEUMANN,
+  KD_CONDITION_PERIODIC,
+  KD_CONDITION_INITIAL
+} KDConditionType;
 PETSC_EXTERN const char *const KDConditionTypes[];
 
 /* Data of a condition at n points x[p * nin + i]: g[o * n + p] (values, or prescribed fluxes) and, for neumann, the
@@ -50,14 +55,14 @@ typedef PetscErrorCode (*KDConditionFunction)(KDPDE, PetscInt, const PetscReal[]
                                               PetscReal[], void *);
 
 typedef struct {
-  char                name[16];                /* loss term name; options -<prefix>n<name>, -<prefix>w_<name> */
-  KDConditionType     type;
-  PetscInt            faces;                   /* face mask (KD_FACE); ignored by initial conditions */
-  PetscBool           outputs[KD_NET_MAX_OUT]; /* the outputs the condition prescribes */
-  PetscInt            npoints;                 /* default number of global points */
-  PetscReal           weight;                  /* default weight */
-  KDConditionFunction data;                    /* NULL: homogeneous (g = 0) */
-  void               *ctx;
+  char name[16]; /* loss term name; options -<prefix>n<name>, -<prefix>w_<name> */
+  KDConditionType type;
+  PetscInt faces;                    /* face mask (KD_FACE); ignored by initial conditions */
+  PetscBool outputs[KD_NET_MAX_OUT]; /* the outputs the condition prescribes */
+  PetscInt npoints;                  /* default number of global points */
+  PetscReal weight;                  /* default weight */
+  KDConditionFunction data;          /* NULL: homogeneous (g = 0) */
+  void *ctx;
 } KDCondition;
 
 PETSC_EXTERN PetscErrorCode KDPDECreate(MPI_Comm, KDPDE *);

@@ -6,18 +6,17 @@
      KDPDESetVariables(pde, "t,x", "u", nres)        inputs and outputs by name, residual components
      KDPDESetTimeInput(pde, 0)                       the input that is time (time-dependent PDEs)
      KDPDEAddSecondDerivative(pde, "x", "x", &s)     a second-derivative jet stream the residual reads
-     KDPDEAddParameter(pde, "nu", v0, help, &k)      a named scalar parameter (option -<type>_nu, reference attribute nu)
-     KDPDESetNumCoefficients(pde, ncoef)             pointwise coefficients (ops->coefficients)
-     KDPDEAddCondition(pde, "bc", type, faces, "u", data, ctx)   initial and boundary data as loss terms
-     KDPDESetGauge(pde, "p")                         an output defined up to a constant, pinned at a point
-     KDPDESetDomain(pde, lo, hi)                     the default box (a reference's level 0 replaces it)
-   and sets pde->ops (residual and adjoint are required) and pde->data. Everything else about the PDE comes through
-   the object: nothing outside the type's own file branches on its name. */
+     KDPDEAddParameter(pde, "nu", v0, help, &k)      a named scalar parameter (option -<type>_nu, reference attribute
+   nu) KDPDESetNumCoefficients(pde, ncoef)             pointwise coefficients (ops->coefficients) KDPDEAddCondition(pde,
+   "bc", type, faces, "u", data, ctx)   initial and boundary data as loss terms KDPDESetGauge(pde, "p") an output
+   defined up to a constant, pinned at a point KDPDESetDomain(pde, lo, hi)                     the default box (a
+   reference's level 0 replaces it) and sets pde->ops (residual and adjoint are required) and pde->data. Everything else
+   about the PDE comes through the object: nothing outside the type's own file branches on its name. */
 #include <kdpde.h>
 
-#define KD_PDE_MAX_PARAMS     16
+#define KD_PDE_MAX_PARAMS 16
 #define KD_PDE_MAX_CONDITIONS 8
-#define KD_PDE_NAME_LEN       32
+#define KD_PDE_NAME_LEN 32
 
 typedef struct _KDPDEOps *KDPDEOps;
 struct _KDPDEOps {
@@ -40,26 +39,26 @@ struct _KDPDEOps {
 };
 
 struct _p_KDPDE {
-  MPI_Comm             comm;
-  char                *prefix;
-  char                 type[KD_PDE_NAME_LEN];
-  struct _KDPDEOps     ops[1];
-  void                *data;
-  PetscInt             nin, nout, nres, ncoef, nstreams;
-  char                 inputs[64], outputs[64];
-  char                 inputname[KD_NET_MAX_IN][16], outputname[KD_NET_MAX_OUT][16];
-  KDJetSpec            spec;
-  PetscInt             tinput; /* index of the time input, -1 for steady PDEs */
-  PetscReal            lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
-  PetscInt             nparams;
-  char                 param_names[KD_PDE_MAX_PARAMS][KD_PDE_NAME_LEN];
-  char                 param_help[KD_PDE_MAX_PARAMS][128];
-  PetscReal            param_values[KD_PDE_MAX_PARAMS];
-  PetscInt             nconditions;
-  KDCondition          condition[KD_PDE_MAX_CONDITIONS];
-  PetscInt             gauge_output; /* -1: none */
-  PetscReal            gauge[KD_NET_MAX_IN];
-  PetscBool            gaugeset; /* gauge[] given; otherwise the centre of the domain */
+  MPI_Comm comm;
+  char *prefix;
+  char type[KD_PDE_NAME_LEN];
+  struct _KDPDEOps ops[1];
+  void *data;
+  PetscInt nin, nout, nres, ncoef, nstreams;
+  char inputs[64], outputs[64];
+  char inputname[KD_NET_MAX_IN][16], outputname[KD_NET_MAX_OUT][16];
+  KDJetSpec spec;
+  PetscInt tinput; /* index of the time input, -1 for steady PDEs */
+  PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
+  PetscInt nparams;
+  char param_names[KD_PDE_MAX_PARAMS][KD_PDE_NAME_LEN];
+  char param_help[KD_PDE_MAX_PARAMS][128];
+  PetscReal param_values[KD_PDE_MAX_PARAMS];
+  PetscInt nconditions;
+  KDCondition condition[KD_PDE_MAX_CONDITIONS];
+  PetscInt gauge_output; /* -1: none */
+  PetscReal gauge[KD_NET_MAX_IN];
+  PetscBool gaugeset; /* gauge[] given; otherwise the centre of the domain */
 };
 
 PETSC_EXTERN PetscErrorCode KDPDESetVariables(KDPDE, const char[], const char[], PetscInt);

@@ -30,7 +30,8 @@ PETSC_EXTERN PetscErrorCode KDReferenceAddField(KDReference, const char[], Vec);
 PETSC_EXTERN PetscErrorCode KDReferenceSetNumLevels(KDReference, PetscInt);
 PETSC_EXTERN PetscErrorCode KDReferenceBuildHierarchy(KDReference, PetscInt);
 PETSC_EXTERN PetscErrorCode KDReferenceGetNumLevels(KDReference, PetscInt *);
-PETSC_EXTERN PetscErrorCode KDReferenceGetLevelGrid(KDReference, PetscInt, PetscInt *, PetscInt[], PetscReal[], PetscReal[]);
+PETSC_EXTERN PetscErrorCode KDReferenceGetLevelGrid(KDReference, PetscInt, PetscInt *, PetscInt[], PetscReal[],
+                                                    PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDReferenceGetAxes(KDReference, const char **);
 PETSC_EXTERN PetscErrorCode KDReferenceGetNumFields(KDReference, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDReferenceGetFieldName(KDReference, PetscInt, const char **);

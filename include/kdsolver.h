@@ -18,4 +18,3 @@ PETSC_EXTERN PetscErrorCode KDSolverInitializePackage(void);
 PETSC_EXTERN PetscErrorCode KDSolverFind(MPI_Comm, const char[], KDSolverFunction *, const char **);
 /* (comm, file[:/group], pde, levels, &ref): another solver's level 0 as a reference with its hierarchy */
 PETSC_EXTERN PetscErrorCode KDReferenceImport(MPI_Comm, const char[], KDPDE, PetscInt, KDReference *);
-

@@ -5,11 +5,11 @@
 
 /* Options shared by every stage (prefix -kd_). */
 typedef struct {
-  char      out[PETSC_MAX_PATH_LEN]; /* -kd_out: output directory of the experiment */
-  char      pde[64];                 /* -kd_pde: a registered PDE type */
-  PetscInt  levels;                  /* -kd_levels: number of levels of the scale hierarchy */
-  PetscInt  seed;                    /* -kd_seed: seed of every random stream */
-  PetscBool force;                   /* -kd_force: rerun a stage whose output exists */
+  char out[PETSC_MAX_PATH_LEN]; /* -kd_out: output directory of the experiment */
+  char pde[64];                 /* -kd_pde: a registered PDE type */
+  PetscInt levels;              /* -kd_levels: number of levels of the scale hierarchy */
+  PetscInt seed;                /* -kd_seed: seed of every random stream */
+  PetscBool force;              /* -kd_force: rerun a stage whose output exists */
 } KDCommonOptions;
 
 PETSC_EXTERN PetscErrorCode KDGetCommonOptions(MPI_Comm, KDCommonOptions *);
@@ -33,7 +33,7 @@ PETSC_EXTERN PetscErrorCode KDSplitOwnership(MPI_Comm, PetscInt, PetscInt *, Pet
 PETSC_EXTERN PetscErrorCode KDGaussLegendre(PetscInt, PetscReal[], PetscReal[]);
 
 /* Log classes and events of the hot kernels; registered once by KDRegisterAll(). */
-PETSC_EXTERN PetscClassId  KD_CLASSID;
+PETSC_EXTERN PetscClassId KD_CLASSID;
 PETSC_EXTERN PetscErrorCode KDRegisterAll(void);
 
 /* Stop and resume on a signal (src/sys/signal.c): SIGUSR1/SIGTERM -> checkpoint -> exit KD_EXIT_REQUEUE -> requeue. */
@@ -41,4 +41,4 @@ PETSC_EXTERN PetscErrorCode KDRegisterAll(void);
 PETSC_EXTERN PetscErrorCode KDSignalInstall(void);
 PETSC_EXTERN PetscErrorCode KDSignalPendingLocal(PetscBool *);
 PETSC_EXTERN PetscErrorCode KDSignalPending(MPI_Comm, PetscBool *);
-PETSC_EXTERN int            KDSignalExitCode(PetscErrorCode);
+PETSC_EXTERN int KDSignalExitCode(PetscErrorCode);

@@ -33,7 +33,8 @@ PETSC_EXTERN PetscErrorCode KDLossResample(KDLoss, PetscInt);
 PETSC_EXTERN PetscErrorCode KDLossView(KDLoss, PetscViewer);
 /* Fits a network to the loss's PDE (nin, nout, input box from the reference's level-0 domain). */
 PETSC_EXTERN PetscErrorCode KDLossConfigureNet(KDLoss, KDNet);
-/* This rank's points of a term ("pde", a condition of the PDE such as "ic" or "bc", "gauge", "data"), x[p * nin + i]. */
+/* This rank's points of a term ("pde", a condition of the PDE such as "ic" or "bc", "gauge", "data"), x[p * nin + i].
+ */
 PETSC_EXTERN PetscErrorCode KDLossGetPoints(KDLoss, const char[], PetscInt *, const PetscReal **);
 /* Global RMS of the PDE residual of the loss's network on given local points (NULL: the interior collocation set). */
 PETSC_EXTERN PetscErrorCode KDLossResidualRMS(KDLoss, PetscInt, const PetscReal[], PetscReal *);

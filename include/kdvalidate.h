@@ -37,4 +37,3 @@ PETSC_EXTERN PetscErrorCode KDValidateCompare(KDReference, KDPDE, KDNet, PetscIn
 PETSC_EXTERN PetscErrorCode KDValidateResidualRMS(KDReference, KDPDE, KDNet, PetscInt, PetscInt, PetscReal *,
                                                   PetscInt *);
 PETSC_EXTERN PetscErrorCode KDValidateInferenceTime(KDReference, KDPDE, KDNet, PetscInt, PetscInt, PetscReal *);
-

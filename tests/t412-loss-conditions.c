@@ -15,11 +15,12 @@ static const char help[] =
    leaves four orders of margin while a wrong sign, normal, coefficient or partner point gives O(1) errors. Ranks: the
    same terms summed in another order, 1e-12. */
 #define VALUE_TOL 1e-7
-#define SUM_TOL   1e-12
-#define GRAD_TOL  1e-11
-#define FD_TOL    1e-6
+#define SUM_TOL 1e-12
+#define GRAD_TOL 1e-11
+#define FD_TOL 1e-6
 
-/* ---- the PDE: u_t = k lap u, v_t = lap v + u on (t, x, y) in [0, 0.5] x [0, 1] x [-1, 2], k = 1 + 0.3 x + 0.2 y^2 ---- */
+/* ---- the PDE: u_t = k lap u, v_t = lap v + u on (t, x, y) in [0, 0.5] x [0, 1] x [-1, 2], k = 1 + 0.3 x + 0.2 y^2
+ * ---- */
 
 static PetscReal K(PetscReal x, PetscReal y)
 {
@@ -40,9 +41,9 @@ static PetscErrorCode Residual(KDPDE pde, PetscInt n, const PetscReal coef[], co
   PetscFunctionBegin;
   for (PetscInt p = 0; p < n; p++) {
     const PetscReal *J = jet;
-    const PetscInt   S = pde->nstreams;
-    res[p]     = J[(0 * S + S_T) * n + p] - coef[p] * (J[(0 * S + S_XX) * n + p] + J[(0 * S + S_YY) * n + p]);
-    res[n + p] = J[(1 * S + S_T) * n + p] - (J[(1 * S + S_XX) * n + p] + J[(1 * S + S_YY) * n + p]) - J[p];
+    const PetscInt S   = pde->nstreams;
+    res[p]             = J[(0 * S + S_T) * n + p] - coef[p] * (J[(0 * S + S_XX) * n + p] + J[(0 * S + S_YY) * n + p]);
+    res[n + p]         = J[(1 * S + S_T) * n + p] - (J[(1 * S + S_XX) * n + p] + J[(1 * S + S_YY) * n + p]) - J[p];
   }
   PetscFunctionReturn(0);
 }
@@ -121,11 +122,12 @@ static PetscErrorCode CreateConditions(KDPDE pde)
   PetscFunctionReturn(0);
 }
 
-/* ---- the checks ---------------------------------------------------------------------------------------------------- */
+/* ---- the checks ----------------------------------------------------------------------------------------------------
+ */
 
 static PetscErrorCode LossCreate(MPI_Comm comm, KDLoss *loss, KDNet *net)
 {
-  const PetscInt  widths[2] = {7, 5};
+  const PetscInt widths[2] = {7, 5};
   const PetscReal scale[2] = {1.5, 0.7}, shift[2] = {0.1, -0.2};
 
   PetscFunctionBegin;
@@ -150,7 +152,7 @@ static PetscErrorCode LossCreate(MPI_Comm comm, KDLoss *loss, KDNet *net)
 static PetscErrorCode Derivative(KDNet net, const PetscReal x[], PetscInt i, PetscInt o, PetscReal *d)
 {
   const PetscReal h = 1e-5;
-  PetscReal       xp[3], yp[2], ym[2];
+  PetscReal xp[3], yp[2], ym[2];
 
   PetscFunctionBegin;
   for (PetscInt k = 0; k < 3; k++) xp[k] = x[k];
@@ -167,9 +169,9 @@ static PetscErrorCode Derivative(KDNet net, const PetscReal x[], PetscInt i, Pet
 static PetscErrorCode CheckTerms(KDLoss loss, KDNet net, PetscInt N, PetscReal w)
 {
   const char *const *names;
-  PetscInt           nterms;
-  PetscReal         *terms, *grad;
-  PetscInt           np;
+  PetscInt nterms;
+  PetscReal *terms, *grad;
+  PetscInt np;
 
   PetscFunctionBegin;
   PetscCall(KDLossGetTerms(loss, &nterms, &names));
@@ -178,9 +180,9 @@ static PetscErrorCode CheckTerms(KDLoss loss, KDNet net, PetscInt N, PetscReal w
   PetscCall(KDLossEvaluateLocal(loss, terms, grad));
   for (PetscInt t = 0; t < nterms; t++) {
     const PetscReal *x;
-    PetscInt         n;
-    PetscReal        sum = 0, s;
-    PetscBool        ic, left, flux, per;
+    PetscInt n;
+    PetscReal sum = 0, s;
+    PetscBool ic, left, flux, per;
     PetscCall(PetscStrcmp(names[t], "ic", &ic));
     PetscCall(PetscStrcmp(names[t], "left", &left));
     PetscCall(PetscStrcmp(names[t], "flux", &flux));
@@ -190,7 +192,7 @@ static PetscErrorCode CheckTerms(KDLoss loss, KDNet net, PetscInt N, PetscReal w
     PetscCall(KDLossGetPoints(loss, names[t], &n, &x));
     for (PetscInt p = 0; p < n; p++) {
       const PetscReal *xp = x + 3 * p;
-      PetscReal        y[2], g[2] = {0, 0}, c = 1;
+      PetscReal y[2], g[2] = {0, 0}, c = 1;
       PetscCall(KDNetEvaluate(net, 1, xp, y));
       if (ic) {
         PetscCheck(xp[0] == 0.0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "initial point at t = %g", (double) xp[0]);
@@ -219,8 +221,8 @@ static PetscErrorCode CheckTerms(KDLoss loss, KDNet net, PetscInt N, PetscReal w
         }
       }
     }
-    PetscCheck(PetscAbsReal(s * sum - terms[t]) <= VALUE_TOL * PetscAbsReal(terms[t]), PETSC_COMM_SELF,
-               PETSC_ERR_PLIB, "term %s is %.16e, computed here %.16e", names[t], (double) terms[t], (double) (s * sum));
+    PetscCheck(PetscAbsReal(s * sum - terms[t]) <= VALUE_TOL * PetscAbsReal(terms[t]), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "term %s is %.16e, computed here %.16e", names[t], (double) terms[t], (double) (s * sum));
   }
   PetscCall(PetscFree2(terms, grad));
   PetscFunctionReturn(0);
@@ -230,8 +232,8 @@ static PetscErrorCode CheckTerms(KDLoss loss, KDNet net, PetscInt N, PetscReal w
 static PetscErrorCode CheckDerivatives(KDLoss loss, KDNet net, PetscReal *total)
 {
   const PetscReal h = 1e-6;
-  PetscInt        nterms, np, m;
-  PetscReal      *terms, *grad, *r, *J, *rp, *rm, *tp, *gt, *theta, rr = 0, gmax = 0, gerr = 0, jmax = 0, fd = 0;
+  PetscInt nterms, np, m;
+  PetscReal *terms, *grad, *r, *J, *rp, *rm, *tp, *gt, *theta, rr = 0, gmax = 0, gerr = 0, jmax = 0, fd = 0;
 
   PetscFunctionBegin;
   PetscCall(KDLossGetTerms(loss, &nterms, NULL));
@@ -260,8 +262,8 @@ static PetscErrorCode CheckDerivatives(KDLoss loss, KDNet net, PetscReal *total)
   for (PetscInt q = 0; q < m * np; q++) jmax = PetscMax(jmax, PetscAbsReal(J[q]));
   for (PetscInt i = 0; i < np; i++) {
     const PetscReal t0 = theta[i];
-    PetscReal       lp = 0, lm = 0;
-    theta[i]           = t0 + h;
+    PetscReal lp = 0, lm = 0;
+    theta[i] = t0 + h;
     PetscCall(KDLossResidualLocal(loss, 0, m, rp, NULL));
     PetscCall(KDLossEvaluateLocal(loss, tp, gt));
     for (PetscInt t = 0; t < nterms; t++) lp += tp[t];
@@ -293,9 +295,9 @@ static PetscErrorCode CheckDerivatives(KDLoss loss, KDNet net, PetscReal *total)
 
 int main(int argc, char **argv)
 {
-  KDLoss      loss, whole;
-  KDNet       net, wnet;
-  PetscReal   local, global, single;
+  KDLoss loss, whole;
+  KDNet net, wnet;
+  PetscReal local, global, single;
   PetscMPIInt rank, size;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
@@ -317,7 +319,7 @@ int main(int argc, char **argv)
   /* every point on one rank */
   PetscCall(LossCreate(PETSC_COMM_SELF, &whole, &wnet));
   {
-    PetscInt   nterms, np;
+    PetscInt nterms, np;
     PetscReal *terms, *grad;
     PetscCall(KDLossGetTerms(whole, &nterms, NULL));
     PetscCall(KDNetGetSizes(wnet, NULL, NULL, &np));

@@ -73,8 +73,8 @@ static PetscErrorCode ResidualAdjoint(KDPDE pde, PetscInt n, const PetscReal coe
                                       const PetscReal rbar[], PetscReal adj[])
 {
   const PetscReal *K = coef + C_K * n, *Kx = coef + C_KX * n, *Ky = coef + C_KY * n;
-  PetscReal       *ax = KDPDEJetAdjoint(pde, adj, n, 0, S_X), *ay = KDPDEJetAdjoint(pde, adj, n, 0, S_Y);
-  PetscReal       *axx = KDPDEJetAdjoint(pde, adj, n, 0, S_XX), *ayy = KDPDEJetAdjoint(pde, adj, n, 0, S_YY);
+  PetscReal *ax = KDPDEJetAdjoint(pde, adj, n, 0, S_X), *ay = KDPDEJetAdjoint(pde, adj, n, 0, S_Y);
+  PetscReal *axx = KDPDEJetAdjoint(pde, adj, n, 0, S_XX), *ayy = KDPDEJetAdjoint(pde, adj, n, 0, S_YY);
 
   PetscFunctionBegin;
   for (PetscInt p = 0; p < n; p++) {
@@ -113,8 +113,8 @@ static PetscErrorCode Flux(KDPDE pde, PetscInt n, const PetscReal x[], const Pet
 static PetscErrorCode SetProblemFromOptions(KDPDE pde, PetscOptionItems *PetscOptionsObject)
 {
   PetscFunctionBegin;
-  PetscCheck(Contrast(pde) > -1, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-darcy_contrast must be > -1 (K > 0), got %g", (double) Contrast(pde));
+  PetscCheck(Contrast(pde) > -1, pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "-darcy_contrast must be > -1 (K > 0), got %g",
+             (double) Contrast(pde));
   PetscFunctionReturn(0);
 }
 
@@ -155,16 +155,16 @@ static PetscErrorCode KDPDECreate_Darcy(KDPDE pde)
 */
 static PetscErrorCode KDSolveDarcy(KDPDE pde, KDReference ref)
 {
-  MPI_Comm        comm;
-  DM              da;
-  Mat             A;
-  Vec             b, u, U;
-  PetscScalar   **barr;
-  KSP             ksp;
-  PetscInt        n = 64, xs, ys, xm, ym, nn[2], levels = 1;
-  PetscReal       h, c = Contrast(pde);
+  MPI_Comm comm;
+  DM da;
+  Mat A;
+  Vec b, u, U;
+  PetscScalar **barr;
+  KSP ksp;
+  PetscInt n = 64, xs, ys, xm, ym, nn[2], levels = 1;
+  PetscReal h, c = Contrast(pde);
   const PetscReal lo[2] = {0, 0}, hi[2] = {1, 1};
-  PetscBool       help;
+  PetscBool help;
 
   PetscFunctionBegin;
   PetscCall(KDReferenceGetComm(ref, &comm));
@@ -188,22 +188,22 @@ static PetscErrorCode KDSolveDarcy(KDPDE pde, KDReference ref)
   for (PetscInt j = ys; j < ys + ym; j++)
     for (PetscInt i = xs; i < xs + xm; i++) {
       const PetscReal x = (i + 0.5) * h, y = (j + 0.5) * h;
-      MatStencil      row = {.i = i, .j = j}, col[5];
-      PetscScalar     v[5], diag = 0, rhs;
-      PetscInt        nc = 0;
-      PetscReal       K, Kx, Ky, f;
+      MatStencil row = {.i = i, .j = j}, col[5];
+      PetscScalar v[5], diag = 0, rhs;
+      PetscInt nc = 0;
+      PetscReal K, Kx, Ky, f;
       /* faces: west, east, south, north with their centres and outward normals */
       const PetscReal fx[4] = {x - h / 2, x + h / 2, x, x}, fy[4] = {y, y, y - h / 2, y + h / 2};
-      const PetscInt  ni[4] = {i - 1, i + 1, i, i}, nj[4] = {j, j, j - 1, j + 1};
+      const PetscInt ni[4] = {i - 1, i + 1, i, i}, nj[4] = {j, j, j - 1, j + 1};
       Data(c, x, y, &K, &Kx, &Ky, &f);
       rhs = f * h * h;
       for (PetscInt k = 0; k < 4; k++) {
         PetscReal Kf, dummy, g;
         Data(c, fx[k], fy[k], &Kf, &dummy, &dummy, &dummy);
         if (ni[k] >= 0 && ni[k] < n && nj[k] >= 0 && nj[k] < n) {
-          col[nc].i   = ni[k];
-          col[nc].j   = nj[k];
-          v[nc++]     = -Kf;
+          col[nc].i = ni[k];
+          col[nc].j = nj[k];
+          v[nc++]   = -Kf;
           diag += Kf;
         } else if (k < 2) { /* dirichlet on x = 0, 1 */
           Exact(fx[k], fy[k], &g, NULL, NULL, NULL);

@@ -535,8 +535,11 @@ PetscErrorCode KDDistillLossSetUp(KDDistillLoss dl)
   PetscCall(PetscMalloc1(s->nlocal, &cells));
   for (PetscInt p = 0; p < s->nlocal; p++) {
     const PetscInt64 j = s->gstart + p;
-    if (N == ncells) cells[p] = j;
-    else cells[p] = PetscMin((PetscInt64) (KDRandomUniform(dl->seed, KD_DSTREAM_CELL, j) * (PetscReal) ncells), ncells - 1);
+    if (N == ncells)
+      cells[p] = j;
+    else
+      cells[p] =
+          PetscMin((PetscInt64) (KDRandomUniform(dl->seed, KD_DSTREAM_CELL, j) * (PetscReal) ncells), ncells - 1);
   }
   PetscCall(KDReferenceGetCellCentres(dl->ref, dl->level, dl->nin, map, NULL, s->nlocal, cells, s->x));
   PetscCall(PetscFree(cells));

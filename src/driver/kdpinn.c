@@ -1,17 +1,18 @@
-static const char help[] = "kdpinn: knowledge distillation of physics-informed neural networks across scales.\n\n"
-                           "Usage: kdpinn <stage> [PETSc options], e.g.\n"
-                           "  mpiexec -n 2 kdpinn solve -options_file jobs/burgers.opts -kd_out out\n\n"
-                           "Stages:\n"
-                           "  solve     PETSc finite-difference reference solution and its scale hierarchy -> reference.h5\n"
-                           "  import    another solver's gridded output as reference.h5, with the hierarchy -> reference.h5\n"
-                           "  train     teacher PINN on level 0, data-parallel over the ranks -> teacher.h5\n"
-                           "  distill   students of levels 1..L-1 from the model one level finer, and scratch twins -> student_L<l>.h5\n"
-                           "  validate  every model vs the reference of its level -> results.json, report.md, figures/\n"
-                           "  run       solve, train, distill, validate in order, skipping stages that are up to date\n"
-                           "  export    a model as standalone C (f64, f32 or int8) -> <name>.h, <name>.c, <name>_main.c\n"
-                           "  bench     latency, fps and accuracy loss of every model: library f64, exported f64/f32/int8 -> bench.md\n\n"
-                           "All configuration is through the PETSc options database (-options_file FILE, any option on the command\n"
-                           "line); -help lists the options of a stage with their defaults, -version prints the version.\n\n";
+static const char help[] =
+    "kdpinn: knowledge distillation of physics-informed neural networks across scales.\n\n"
+    "Usage: kdpinn <stage> [PETSc options], e.g.\n"
+    "  mpiexec -n 2 kdpinn solve -options_file jobs/burgers.opts -kd_out out\n\n"
+    "Stages:\n"
+    "  solve     PETSc finite-difference reference solution and its scale hierarchy -> reference.h5\n"
+    "  import    another solver's gridded output as reference.h5, with the hierarchy -> reference.h5\n"
+    "  train     teacher PINN on level 0, data-parallel over the ranks -> teacher.h5\n"
+    "  distill   students of levels 1..L-1 from the model one level finer, and scratch twins -> student_L<l>.h5\n"
+    "  validate  every model vs the reference of its level -> results.json, report.md, figures/\n"
+    "  run       solve, train, distill, validate in order, skipping stages that are up to date\n"
+    "  export    a model as standalone C (f64, f32 or int8) -> <name>.h, <name>.c, <name>_main.c\n"
+    "  bench     latency, fps and accuracy loss of every model: library f64, exported f64/f32/int8 -> bench.md\n\n"
+    "All configuration is through the PETSc options database (-options_file FILE, any option on the command\n"
+    "line); -help lists the options of a stage with their defaults, -version prints the version.\n\n";
 
 #include <kdpinn.h>
 #include <cblas.h>
@@ -24,19 +25,13 @@ static const char help[] = "kdpinn: knowledge distillation of physics-informed n
 typedef PetscErrorCode (*KDStageFunction)(MPI_Comm);
 
 typedef struct {
-  const char     *name;
+  const char *name;
   KDStageFunction run;
 } KDStage;
 
 static const KDStage KDStages[] = {
-  {"solve",    KDStageSolve   },
-  {"import",   KDStageImport  },
-  {"train",    KDStageTrain   },
-  {"distill",  KDStageDistill },
-  {"validate", KDStageValidate},
-  {"run",      KDStageRun     },
-  {"export",   KDStageExport  },
-  {"bench",    KDStageBench   },
+    {"solve", KDStageSolve},       {"import", KDStageImport}, {"train", KDStageTrain},   {"distill", KDStageDistill},
+    {"validate", KDStageValidate}, {"run", KDStageRun},       {"export", KDStageExport}, {"bench", KDStageBench},
 };
 
 static void KDPrintUsage(FILE *fp)
@@ -54,13 +49,16 @@ static void KDSelectBLASKernels(char **argv)
 
   if (getenv("OPENBLAS_CORETYPE") || (opt && !strcmp(opt, "0"))) return;
   core = openblas_get_corename();
-  if (!core || (strcasecmp(core, "prescott") && strcasecmp(core, "core2") && strcasecmp(core, "nehalem") && strcasecmp(core, "katmai") &&
-                strcasecmp(core, "northwood")))
+  if (!core || (strcasecmp(core, "prescott") && strcasecmp(core, "core2") && strcasecmp(core, "nehalem") &&
+                strcasecmp(core, "katmai") && strcasecmp(core, "northwood")))
     return;
 #if defined(__x86_64__) && defined(__GNUC__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) choice = "SkylakeX";
-  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) choice = "Haswell";
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl"))
+    choice = "SkylakeX";
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    choice = "Haswell";
 #endif
   if (!choice) return;
   if (setenv("OPENBLAS_CORETYPE", choice, 1)) return;
@@ -70,15 +68,16 @@ static void KDSelectBLASKernels(char **argv)
 
 int main(int argc, char **argv)
 {
-  const KDStage *stage     = NULL;
-  PetscBool      traceback = PETSC_FALSE, helpflag = PETSC_FALSE;
+  const KDStage *stage = NULL;
+  PetscBool traceback = PETSC_FALSE, helpflag = PETSC_FALSE;
   PetscErrorCode ierr;
 
   KDSelectBLASKernels(argv);
   /* -version and -kd_traceback act before PETSc starts (PETSc would answer -version with its own banner). */
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-version") || !strcmp(argv[i], "--version")) {
-      printf("kdpinn %s (PETSc %d.%d.%d)\n", KDPINN_VERSION, PETSC_VERSION_MAJOR, PETSC_VERSION_MINOR, PETSC_VERSION_SUBMINOR);
+      printf("kdpinn %s (PETSc %d.%d.%d)\n", KDPINN_VERSION, PETSC_VERSION_MAJOR, PETSC_VERSION_MINOR,
+             PETSC_VERSION_SUBMINOR);
       return 0;
     }
     if (!strcmp(argv[i], "-kd_traceback")) traceback = PETSC_TRUE;
@@ -100,7 +99,8 @@ int main(int argc, char **argv)
   if (PetscInitialize(&argc, &argv, NULL, help)) return 1; /* the handler has said why, in one line */
   ierr = KDRegisterAll();
   if (!ierr) ierr = KDSolverInitializePackage(); /* the built-in PDEs and their solvers */
-  if (!ierr) ierr = KDPluginLoadFromOptions(PETSC_COMM_WORLD); /* user PDEs and solvers, before any stage reads -kd_pde */
+  if (!ierr)
+    ierr = KDPluginLoadFromOptions(PETSC_COMM_WORLD); /* user PDEs and solvers, before any stage reads -kd_pde */
   if (!ierr) ierr = PetscOptionsHasName(NULL, NULL, "-help", &helpflag);
   if (!ierr && !stage && !helpflag) {
     PetscMPIInt rank;
@@ -109,10 +109,11 @@ int main(int argc, char **argv)
       fprintf(stderr, "kdpinn: error: no stage given\n\n");
       KDPrintUsage(stderr);
     }
-    (void)PetscFinalize();
+    (void) PetscFinalize();
     return 2;
   }
-  if (!ierr) ierr = KDSignalInstall(); /* SIGUSR1/SIGTERM: a training stage checkpoints and exits with KD_EXIT_REQUEUE */
+  if (!ierr)
+    ierr = KDSignalInstall(); /* SIGUSR1/SIGTERM: a training stage checkpoints and exits with KD_EXIT_REQUEUE */
   if (!ierr && stage && stage->run != KDStageRun) ierr = KDStageStampBegin(PETSC_COMM_WORLD, stage->name);
   if (!ierr && stage) ierr = stage->run(PETSC_COMM_WORLD);
   if (!ierr && stage && stage->run != KDStageRun) ierr = KDStageStampEnd(PETSC_COMM_WORLD, stage->name);

@@ -18,13 +18,13 @@ static PetscLogEvent KD_LossSetUp, KD_LossEvaluate;
 /* How the loss draws and evaluates each type of condition: the term type, where its points lie, its stream. */
 static const struct {
   const KDTermOps *ops;
-  KDPDEPointKind   kind;
-  PetscInt64       stream;
+  KDPDEPointKind kind;
+  PetscInt64 stream;
 } KDConditionTerms[] = {
-  [KD_CONDITION_DIRICHLET] = {&KDTermValue,    KD_PDE_POINTS_BOUNDARY, KD_STREAM_BOUNDARY},
-  [KD_CONDITION_NEUMANN]   = {&KDTermNeumann,  KD_PDE_POINTS_BOUNDARY, KD_STREAM_BOUNDARY},
-  [KD_CONDITION_PERIODIC]  = {&KDTermPeriodic, KD_PDE_POINTS_BOUNDARY, KD_STREAM_BOUNDARY},
-  [KD_CONDITION_INITIAL]   = {&KDTermValue,    KD_PDE_POINTS_INITIAL,  KD_STREAM_INITIAL },
+    [KD_CONDITION_DIRICHLET] = {&KDTermValue, KD_PDE_POINTS_BOUNDARY, KD_STREAM_BOUNDARY},
+    [KD_CONDITION_NEUMANN]   = {&KDTermNeumann, KD_PDE_POINTS_BOUNDARY, KD_STREAM_BOUNDARY},
+    [KD_CONDITION_PERIODIC]  = {&KDTermPeriodic, KD_PDE_POINTS_BOUNDARY, KD_STREAM_BOUNDARY},
+    [KD_CONDITION_INITIAL]   = {&KDTermValue, KD_PDE_POINTS_INITIAL, KD_STREAM_INITIAL},
 };
 
 static PetscErrorCode KDLossRegisterEvents(void)
@@ -127,7 +127,7 @@ PetscErrorCode KDLossSetNet(KDLoss loss, KDNet net)
    -<prefix>n<name> and -<prefix>w_<name> of each. */
 static PetscErrorCode KDLossConditionsSetFromOptions(KDLoss loss, PetscBool read)
 {
-  PetscInt    ncond;
+  PetscInt ncond;
   const char *p = loss->prefix ? loss->prefix : "";
 
   PetscFunctionBegin;
@@ -144,11 +144,11 @@ static PetscErrorCode KDLossConditionsSetFromOptions(KDLoss loss, PetscBool read
   PetscOptionsBegin(loss->comm, loss->prefix, "KDLoss: initial and boundary conditions of the PDE", "KDLoss");
   for (PetscInt k = 0; k < ncond; k++) {
     const KDCondition *c;
-    char               opt[32], help[128];
+    char opt[32], help[128];
     PetscCall(KDPDEGetCondition(loss->pde, k, &c));
     PetscCall(PetscSNPrintf(opt, sizeof(opt), "-n%s", c->name));
-    PetscCall(PetscSNPrintf(help, sizeof(help), "Global points of the %s condition %s", KDConditionTypes[c->type],
-                            c->name));
+    PetscCall(
+        PetscSNPrintf(help, sizeof(help), "Global points of the %s condition %s", KDConditionTypes[c->type], c->name));
     PetscCall(PetscOptionsInt(opt, help, "KDLossSetUp", loss->ncond[k], &loss->ncond[k], NULL));
     PetscCall(PetscSNPrintf(opt, sizeof(opt), "-w_%s", c->name));
     PetscCall(PetscSNPrintf(help, sizeof(help), "Weight of the %s condition %s", KDConditionTypes[c->type], c->name));
@@ -265,8 +265,8 @@ PetscErrorCode KDLossGetPDE(KDLoss loss, KDPDE *pde)
 @*/
 PetscErrorCode KDLossSetFromOptions(KDLoss loss)
 {
-  PetscInt    dl = loss->data_level >= 0 ? loss->data_level : loss->level;
-  PetscBool   dlset;
+  PetscInt dl = loss->data_level >= 0 ? loss->data_level : loss->level;
+  PetscBool dlset;
   const char *p = loss->prefix ? loss->prefix : "";
 
   PetscFunctionBegin;
@@ -281,8 +281,8 @@ PetscErrorCode KDLossSetFromOptions(KDLoss loss)
       "KDLossSetUp", loss->data_fields, loss->data_fields, sizeof(loss->data_fields), NULL));
   PetscCall(
       PetscOptionsReal("-w_pde", "Weight of the PDE residual term", "KDLossSetUp", loss->w_pde, &loss->w_pde, NULL));
-  PetscCall(PetscOptionsReal("-w_gauge", "Weight of the gauge term (an output defined up to a constant)",
-                             "KDLossSetUp", loss->w_gauge, &loss->w_gauge, NULL));
+  PetscCall(PetscOptionsReal("-w_gauge", "Weight of the gauge term (an output defined up to a constant)", "KDLossSetUp",
+                             loss->w_gauge, &loss->w_gauge, NULL));
   PetscCall(PetscOptionsReal("-w_data", "Weight of the reference data term", "KDLossSetUp", loss->w_data, &loss->w_data,
                              NULL));
   PetscCall(PetscOptionsName("-loss_view", "View the loss after setup", "KDLossView", NULL));
@@ -302,12 +302,12 @@ PetscErrorCode KDLossSetFromOptions(KDLoss loss)
 }
 
 /* Adds a set of N global points with weight w (none if either is zero): this rank's share, its arrays. */
-static PetscErrorCode KDLossAddSet(KDLoss loss, const char name[], const KDTermOps *ops, PetscInt condition,
-                                   PetscInt N, PetscReal w, KDPointSet **set)
+static PetscErrorCode KDLossAddSet(KDLoss loss, const char name[], const KDTermOps *ops, PetscInt condition, PetscInt N,
+                                   PetscReal w, KDPointSet **set)
 {
   KDPointSet *s;
-  PetscInt    nin, nout, ncoef, ntarget, ncoefs, nx2, nface, nflux;
-  PetscBool   faces, paired;
+  PetscInt nin, nout, ncoef, ntarget, ncoefs, nx2, nface, nflux;
+  PetscBool faces, paired;
 
   PetscFunctionBegin;
   *set = NULL;
@@ -325,8 +325,8 @@ static PetscErrorCode KDLossAddSet(KDLoss loss, const char name[], const KDTermO
   s->scale     = w / (PetscReal) N;
   s->loss      = loss;
   PetscCall(KDSplitOwnership(loss->comm, N, &s->nlocal, &s->gstart));
-  paired = ops == &KDTermPeriodic ? PETSC_TRUE : PETSC_FALSE;
-  faces  = (ops == &KDTermNeumann || paired) ? PETSC_TRUE : PETSC_FALSE;
+  paired  = ops == &KDTermPeriodic ? PETSC_TRUE : PETSC_FALSE;
+  faces   = (ops == &KDTermNeumann || paired) ? PETSC_TRUE : PETSC_FALSE;
   ntarget = ops == &KDTermResidual ? 0 : s->nlocal * nout;
   ncoefs  = ops == &KDTermResidual ? s->nlocal * ncoef : 0;
   nx2     = paired ? s->nlocal * nin : 0;
@@ -334,8 +334,10 @@ static PetscErrorCode KDLossAddSet(KDLoss loss, const char name[], const KDTermO
   nflux   = ops == &KDTermNeumann ? s->nlocal * nout : 0;
   PetscCall(PetscMalloc3(s->nlocal * nin, &s->x, ntarget, &s->target, ncoefs, &s->coef));
   PetscCall(PetscMalloc3(nx2, &s->x2, nface, &s->face, nflux, &s->flux));
-  if (ops == &KDTermResidual) PetscCall(KDPDEGetJetSpec(loss->pde, &s->spec));
-  else s->spec = &loss->valuespec;
+  if (ops == &KDTermResidual)
+    PetscCall(KDPDEGetJetSpec(loss->pde, &s->spec));
+  else
+    s->spec = &loss->valuespec;
   loss->names[loss->nsets] = s->name;
   loss->nsets++;
   *set = s;
@@ -360,8 +362,8 @@ static PetscErrorCode KDLossDrawInterior(KDLoss loss, KDPointSet *s)
 static PetscErrorCode KDLossDrawCondition(KDLoss loss, KDPointSet *s, PetscInt64 stream)
 {
   const KDCondition *c;
-  PetscInt           nin, nout, faces;
-  PetscReal          lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
+  PetscInt nin, nout, faces;
+  PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
 
   PetscFunctionBegin;
   PetscCall(KDPDEGetCondition(loss->pde, s->condition, &c));
@@ -370,8 +372,8 @@ static PetscErrorCode KDLossDrawCondition(KDLoss loss, KDPointSet *s, PetscInt64
   faces = c->faces;
   if (c->type == KD_CONDITION_PERIODIC)
     for (PetscInt i = 0; i < nin; i++) faces &= ~KD_FACE(i, 1);
-  PetscCall(KDPDESamplePoints(loss->pde, KDConditionTerms[c->type].kind, faces, loss->seed, stream, s->gstart, s->nlocal,
-                              s->x, s->face));
+  PetscCall(KDPDESamplePoints(loss->pde, KDConditionTerms[c->type].kind, faces, loss->seed, stream, s->gstart,
+                              s->nlocal, s->x, s->face));
   for (PetscInt o = 0; o < nout; o++) s->mask[o] = c->outputs[o];
   if (c->type == KD_CONDITION_PERIODIC) {
     for (PetscInt p = 0; p < s->nlocal; p++) {
@@ -379,7 +381,8 @@ static PetscErrorCode KDLossDrawCondition(KDLoss loss, KDPointSet *s, PetscInt64
       for (PetscInt d = 0; d < nin; d++) s->x2[p * nin + d] = s->x[p * nin + d];
       s->x2[p * nin + i] = hi[i];
     }
-  } else PetscCall(KDPDEConditionValues(loss->pde, s->condition, s->nlocal, s->x, s->face, s->target, s->flux));
+  } else
+    PetscCall(KDPDEConditionValues(loss->pde, s->condition, s->nlocal, s->x, s->face, s->target, s->flux));
   PetscFunctionReturn(0);
 }
 
@@ -387,13 +390,13 @@ static PetscErrorCode KDLossDrawCondition(KDLoss loss, KDPointSet *s, PetscInt64
    are gathered from the distributed reference fields with one scatter per field. */
 static PetscErrorCode KDLossSetUpData(KDLoss loss, KDPointSet *s)
 {
-  PetscInt    nin, nout, dim, n[KD_MAX_DIM], map[KD_NET_MAX_IN], nfields, ncells = 1, *cells, nnames = 0;
+  PetscInt nin, nout, dim, n[KD_MAX_DIM], map[KD_NET_MAX_IN], nfields, ncells = 1, *cells, nnames = 0;
   PetscInt64 *gcells;
   const char *outputs;
-  char      **onames, **dnames = NULL;
-  int         no, nd = 0;
-  PetscBool   hasgauge;
-  PetscInt    gaugeout = -1;
+  char **onames, **dnames = NULL;
+  int no, nd              = 0;
+  PetscBool hasgauge;
+  PetscInt gaugeout = -1;
 
   PetscFunctionBegin;
   PetscCall(KDPDEGetSizes(loss->pde, &nin, &nout, NULL));
@@ -420,7 +423,8 @@ static PetscErrorCode KDLossSetUpData(KDLoss loss, KDPointSet *s)
       }
       PetscCheck(!wanted || inref, loss->comm, PETSC_ERR_ARG_WRONG, "-%sdata_fields: the reference has no field '%s'",
                  loss->prefix ? loss->prefix : "", onames[o]);
-    } else wanted = (PetscBool) (inref && !(hasgauge && o == gaugeout));
+    } else
+      wanted = (PetscBool) (inref && !(hasgauge && o == gaugeout));
     s->mask[o] = wanted;
     nnames += wanted;
   }
@@ -439,15 +443,15 @@ static PetscErrorCode KDLossSetUpData(KDLoss loss, KDPointSet *s)
   PetscCall(PetscMalloc2(s->nlocal, &cells, s->nlocal, &gcells));
   for (PetscInt p = 0; p < s->nlocal; p++) {
     const PetscInt64 j = s->gstart + p;
-    PetscInt         c = (PetscInt) (KDRandomUniform(loss->seed, KD_STREAM_DATA, j) * (PetscReal) ncells);
+    PetscInt c         = (PetscInt) (KDRandomUniform(loss->seed, KD_STREAM_DATA, j) * (PetscReal) ncells);
     cells[p]           = PetscMin(c, ncells - 1);
     gcells[p]          = cells[p];
   }
   PetscCall(KDReferenceGetCellCentres(loss->ref, loss->dlevel, nin, map, NULL, s->nlocal, gcells, s->x));
   for (PetscInt o = 0; o < nout; o++) {
-    Vec                field, local;
-    IS                 is;
-    VecScatter         scatter;
+    Vec field, local;
+    IS is;
+    VecScatter scatter;
     const PetscScalar *a;
     if (!s->mask[o]) {
       for (PetscInt p = 0; p < s->nlocal; p++) s->target[o * s->nlocal + p] = 0.0;
@@ -485,10 +489,10 @@ static PetscErrorCode KDLossSetUpData(KDLoss loss, KDPointSet *s)
 @*/
 PetscErrorCode KDLossSetUp(KDLoss loss)
 {
-  KDPointSet       *s;
-  PetscBool         hasgauge, flg;
-  PetscInt          nin, nout, ncond, count[2] = {0, 0};
-  PetscViewer       viewer;
+  KDPointSet *s;
+  PetscBool hasgauge, flg;
+  PetscInt nin, nout, ncond, count[2] = {0, 0};
+  PetscViewer viewer;
   PetscViewerFormat format;
 
   PetscFunctionBegin;
@@ -513,7 +517,7 @@ PetscErrorCode KDLossSetUp(KDLoss loss)
   if (s) PetscCall(KDLossDrawInterior(loss, s));
   for (PetscInt k = 0; k < ncond; k++) {
     const KDCondition *c;
-    PetscInt64         stream;
+    PetscInt64 stream;
     PetscCall(KDPDEGetCondition(loss->pde, k, &c));
     /* initial conditions and conditions on faces count separately: the first of each keeps the stream of the
        original ic and bc terms */
@@ -674,7 +678,7 @@ PetscErrorCode KDLossGetPoints(KDLoss loss, const char name[], PetscInt *n, cons
 @*/
 PetscErrorCode KDLossResidualRMS(KDLoss loss, PetscInt n, const PetscReal x[], PetscReal *rms)
 {
-  PetscInt   nres;
+  PetscInt nres;
   PetscReal *res, sums[2] = {0.0, 0.0};
 
   PetscFunctionBegin;
@@ -702,9 +706,9 @@ PetscErrorCode KDLossResidualRMS(KDLoss loss, PetscInt n, const PetscReal x[], P
 @*/
 PetscErrorCode KDLossConfigureNet(KDLoss loss, KDNet net)
 {
-  PetscInt        nin, nout, netin, netout, nw, hidden[KD_NET_MAX_LAYERS];
+  PetscInt nin, nout, netin, netout, nw, hidden[KD_NET_MAX_LAYERS];
   const PetscInt *widths;
-  PetscReal       lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
+  PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
 
   PetscFunctionBegin;
   PetscCheck(loss->pde, loss->comm, PETSC_ERR_ORDER, "call KDLossSetReference() before KDLossConfigureNet()");
@@ -738,9 +742,8 @@ PetscErrorCode KDLossView(KDLoss loss, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPushTab(viewer));
   if (loss->pde) PetscCall(KDPDEView(loss->pde, viewer));
   for (PetscInt t = 0; t < loss->nsets; t++)
-    PetscCall(PetscViewerASCIIPrintf(viewer, "term %-6s %-8s weight %g, %" PetscInt_FMT " points\n",
-                                     loss->set[t].name, loss->set[t].ops->name, (double) loss->set[t].weight,
-                                     loss->set[t].nglobal));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "term %-6s %-8s weight %g, %" PetscInt_FMT " points\n", loss->set[t].name,
+                                     loss->set[t].ops->name, (double) loss->set[t].weight, loss->set[t].nglobal));
   if (loss->ndata > 0 && loss->w_data > 0)
     PetscCall(PetscViewerASCIIPrintf(viewer, "data from reference level %" PetscInt_FMT "\n", loss->dlevel));
   PetscCall(PetscViewerASCIIPopTab(viewer));
@@ -793,8 +796,8 @@ PetscErrorCode KDLossResidualLocal(KDLoss loss, PetscInt start, PetscInt count, 
              "KDLossResidualLocal needs a set-up loss with a network");
   PetscCall(KDNetGetSizes(loss->net, NULL, NULL, &nparams));
   for (PetscInt t = 0; t < loss->nsets; t++) {
-    KDPointSet *s  = &loss->set[t];
-    PetscInt    nr = 0, lo, hi;
+    KDPointSet *s = &loss->set[t];
+    PetscInt nr   = 0, lo, hi;
     PetscCall((*s->ops->rowsperpoint)(s, &nr));
     lo = PetscMax(start, off);
     hi = PetscMin(start + count, off + nr * s->nlocal);

@@ -21,10 +21,10 @@
 static PetscErrorCode KDLossBlockPDE(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal adj[],
                                      PetscReal *value, void *ctx)
 {
-  KDPointSet *s    = (KDPointSet *) ctx;
-  KDLoss      loss = s->loss;
-  PetscInt    nres, ncoef;
-  PetscReal  *res, *coef = NULL, sum = 0.0;
+  KDPointSet *s = (KDPointSet *) ctx;
+  KDLoss loss   = s->loss;
+  PetscInt nres, ncoef;
+  PetscReal *res, *coef = NULL, sum = 0.0;
 
   PetscFunctionBegin;
   PetscCall(KDPDEGetSizes(loss->pde, NULL, NULL, &nres));
@@ -64,11 +64,11 @@ static PetscErrorCode KDTermRowsPerPoint_Residual(const KDPointSet *s, PetscInt 
 static PetscErrorCode KDLossRowsPDE(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal r[], PetscReal seed[],
                                     void *ctx)
 {
-  KDPointSet     *s    = (KDPointSet *) ctx;
-  KDLoss          loss = s->loss;
-  const PetscReal c    = PetscSqrtReal(s->scale);
-  PetscInt        nin, nout, nres, ncoef, S;
-  PetscReal      *res, *rbar, *coef = NULL;
+  KDPointSet *s     = (KDPointSet *) ctx;
+  KDLoss loss       = s->loss;
+  const PetscReal c = PetscSqrtReal(s->scale);
+  PetscInt nin, nout, nres, ncoef, S;
+  PetscReal *res, *rbar, *coef = NULL;
 
   PetscFunctionBegin;
   PetscCall(KDPDEGetSizes(loss->pde, &nin, &nout, &nres));
@@ -112,15 +112,15 @@ static PetscErrorCode KDLossBlockValue(PetscInt n, PetscInt offset, const PetscR
                                        PetscReal *value, void *ctx)
 {
   KDPointSet *s = (KDPointSet *) ctx;
-  PetscInt    nin, nout, ns;
-  PetscReal   sum = 0.0;
+  PetscInt nin, nout, ns;
+  PetscReal sum = 0.0;
 
   PetscFunctionBegin;
   PetscCall(KDPDEGetSizes(s->loss->pde, &nin, &nout, NULL));
   ns = 1 + nin + s->spec->nsecond;
   for (PetscInt o = 0; o < nout; o++) {
     const PetscReal *u = jet + o * ns * n, *g = s->target + o * s->nlocal + offset;
-    PetscReal       *a = adj + o * ns * n;
+    PetscReal *a = adj + o * ns * n;
     if (!s->mask[o]) continue;
     for (PetscInt p = 0; p < n; p++) {
       const PetscReal d = u[p] - g[p];
@@ -155,9 +155,9 @@ static PetscErrorCode KDTermRowsPerPoint_Value(const KDPointSet *s, PetscInt *nr
 static PetscErrorCode KDLossRowsValue(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal r[],
                                       PetscReal seed[], void *ctx)
 {
-  KDPointSet     *s = (KDPointSet *) ctx;
+  KDPointSet *s     = (KDPointSet *) ctx;
   const PetscReal c = PetscSqrtReal(s->scale);
-  PetscInt        nin, nout, S, k = 0;
+  PetscInt nin, nout, S, k = 0;
 
   PetscFunctionBegin;
   PetscCall(KDPDEGetSizes(s->loss->pde, &nin, &nout, NULL));
@@ -198,8 +198,8 @@ static PetscErrorCode KDLossBlockNeumann(PetscInt n, PetscInt offset, const Pets
                                          PetscReal *value, void *ctx)
 {
   KDPointSet *s = (KDPointSet *) ctx;
-  PetscInt    nin, nout, ns;
-  PetscReal   sum = 0.0;
+  PetscInt nin, nout, ns;
+  PetscReal sum = 0.0;
 
   PetscFunctionBegin;
   PetscCall(KDPDEGetSizes(s->loss->pde, &nin, &nout, NULL));
@@ -208,7 +208,7 @@ static PetscErrorCode KDLossBlockNeumann(PetscInt n, PetscInt offset, const Pets
     const PetscReal *g = s->target + o * s->nlocal + offset, *c = s->flux + o * s->nlocal + offset;
     if (!s->mask[o]) continue;
     for (PetscInt p = 0; p < n; p++) {
-      PetscInt  st;
+      PetscInt st;
       PetscReal sign, d, cs;
       KDFaceNormal(s->face[offset + p], &st, &sign);
       cs = c[p] * sign;
@@ -231,9 +231,9 @@ static PetscErrorCode KDTermEvaluate_Neumann(KDPointSet *s, PetscReal *value, Pe
 static PetscErrorCode KDLossRowsNeumann(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal r[],
                                         PetscReal seed[], void *ctx)
 {
-  KDPointSet     *s = (KDPointSet *) ctx;
+  KDPointSet *s     = (KDPointSet *) ctx;
   const PetscReal q = PetscSqrtReal(s->scale);
-  PetscInt        nin, nout, S, k = 0;
+  PetscInt nin, nout, S, k = 0;
 
   PetscFunctionBegin;
   PetscCall(KDPDEGetSizes(s->loss->pde, &nin, &nout, NULL));
@@ -242,7 +242,7 @@ static PetscErrorCode KDLossRowsNeumann(PetscInt n, PetscInt offset, const Petsc
     const PetscReal *g = s->target + o * s->nlocal + offset, *c = s->flux + o * s->nlocal + offset;
     if (!s->mask[o]) continue;
     for (PetscInt p = 0; p < n; p++) {
-      PetscInt  st;
+      PetscInt st;
       PetscReal sign;
       KDFaceNormal(s->face[offset + p], &st, &sign);
       r[k * n + p] = q * (c[p] * sign * jet[(o * S + st) * n + p] - g[p]);
@@ -259,8 +259,8 @@ static PetscErrorCode KDTermRows_Neumann(KDPointSet *s, PetscInt start, PetscInt
 
   PetscFunctionBegin;
   PetscCall(KDTermRowsPerPoint_Value(s, &nr));
-  PetscCall(KDNetResidualJacobian(s->loss->net, s->spec, s->nlocal, s->x, nr, KDLossRowsNeumann, s, start, count, r,
-                                  J));
+  PetscCall(
+      KDNetResidualJacobian(s->loss->net, s->spec, s->nlocal, s->x, nr, KDLossRowsNeumann, s, start, count, r, J));
   PetscFunctionReturn(0);
 }
 
@@ -281,10 +281,10 @@ static PetscErrorCode KDTermRowsPerPoint_Periodic(const KDPointSet *s, PetscInt 
 
 /* For points p0 .. p0 + np - 1: the rows r (point-major, as KDNetResidualJacobian() orders them) and, unless sa is
    NULL, the jet seeds of every row on side a and side b: sa[(q * nj + j)], nj = nout * S, one point per row. */
-static PetscErrorCode KDPeriodicRows(KDPointSet *s, PetscInt p0, PetscInt np, const PetscReal ja[], const PetscReal jb[],
-                                     PetscReal r[], PetscReal sa[], PetscReal sb[])
+static PetscErrorCode KDPeriodicRows(KDPointSet *s, PetscInt p0, PetscInt np, const PetscReal ja[],
+                                     const PetscReal jb[], PetscReal r[], PetscReal sa[], PetscReal sb[])
 {
-  PetscInt  nin, nout, S, nr = 0, q = 0;
+  PetscInt nin, nout, S, nr = 0, q = 0;
   PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
 
   PetscFunctionBegin;
@@ -295,14 +295,14 @@ static PetscErrorCode KDPeriodicRows(KDPointSet *s, PetscInt p0, PetscInt np, co
   if (sa) PetscCall(PetscArrayzero(sa, np * nr * nout * S));
   if (sb) PetscCall(PetscArrayzero(sb, np * nr * nout * S));
   for (PetscInt p = 0; p < np; p++) {
-    const PetscInt  i = s->face[p0 + p] / 2;
+    const PetscInt i  = s->face[p0 + p] / 2;
     const PetscReal h = 0.5 * (hi[i] - lo[i]), c = PetscSqrtReal(s->scale);
     for (PetscInt o = 0; o < nout; o++) {
       if (!s->mask[o]) continue;
       for (PetscInt k = 0; k < 2; k++, q++) {
-        const PetscInt  st = k ? 1 + i : 0;
-        const PetscReal f  = k ? c * h : c;
-        r[q]               = f * (ja[(o * S + st) * np + p] - jb[(o * S + st) * np + p]);
+        const PetscInt st = k ? 1 + i : 0;
+        const PetscReal f = k ? c * h : c;
+        r[q]              = f * (ja[(o * S + st) * np + p] - jb[(o * S + st) * np + p]);
         if (sa) sa[q * nout * S + o * S + st] = f;
         if (sb) sb[q * nout * S + o * S + st] = -f;
       }
@@ -313,8 +313,8 @@ static PetscErrorCode KDPeriodicRows(KDPointSet *s, PetscInt p0, PetscInt np, co
 
 static PetscErrorCode KDTermEvaluate_Periodic(KDPointSet *s, PetscReal *value, PetscReal grad[])
 {
-  KDNet      net = s->loss->net;
-  PetscInt   n   = s->nlocal, nin, nout, S, nr = 0;
+  KDNet net  = s->loss->net;
+  PetscInt n = s->nlocal, nin, nout, S, nr = 0;
   PetscReal *ja, *jb, *r, *aa, *ab, sum = 0.0;
 
   PetscFunctionBegin;
@@ -329,17 +329,17 @@ static PetscErrorCode KDTermEvaluate_Periodic(KDPointSet *s, PetscReal *value, P
   PetscCall(PetscArrayzero(aa, nout * S * n));
   PetscCall(PetscArrayzero(ab, nout * S * n));
   {
-    PetscInt  q = 0;
+    PetscInt q = 0;
     PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
     PetscCall(KDPDEGetDomain(s->loss->pde, lo, hi));
     for (PetscInt p = 0; p < n; p++) {
-      const PetscInt  i = s->face[p] / 2;
+      const PetscInt i  = s->face[p] / 2;
       const PetscReal h = 0.5 * (hi[i] - lo[i]), c = PetscSqrtReal(s->scale);
       for (PetscInt o = 0; o < nout; o++) {
         if (!s->mask[o]) continue;
         for (PetscInt k = 0; k < 2; k++, q++) {
-          const PetscInt  st = k ? 1 + i : 0;
-          const PetscReal f  = k ? c * h : c;
+          const PetscInt st = k ? 1 + i : 0;
+          const PetscReal f = k ? c * h : c;
           sum += r[q] * r[q];
           aa[(o * S + st) * n + p] += 2.0 * r[q] * f;
           ab[(o * S + st) * n + p] -= 2.0 * r[q] * f;
@@ -356,8 +356,8 @@ static PetscErrorCode KDTermEvaluate_Periodic(KDPointSet *s, PetscReal *value, P
 
 static PetscErrorCode KDTermRows_Periodic(KDPointSet *s, PetscInt start, PetscInt count, PetscReal r[], PetscReal J[])
 {
-  KDNet      net = s->loss->net;
-  PetscInt   nin, nout, S, nr = 0, nparams, p0, p1, np;
+  KDNet net = s->loss->net;
+  PetscInt nin, nout, S, nr    = 0, nparams, p0, p1, np;
   PetscReal *ja, *jb, *rr, *sa = NULL, *sb = NULL;
 
   PetscFunctionBegin;

@@ -150,7 +150,6 @@ void KDIsruArray(PetscInt n, const PetscReal x[], PetscReal y[], PetscBool porta
   }
 }
 
-
 /* --- tanh ------------------------------------------------------------------------------------------------------- */
 
 static void KDTanhValue(PetscInt n, PetscReal b, PetscReal *restrict z)
@@ -286,44 +285,44 @@ static PetscReal KDIsruInverse(PetscReal r)
    by an integer minimum of its bits (non-negative floats order as their bits do), and NaN is passed through by a bit
    mask. */
 static const char KDTanhF64[] =
-  "/* tanh: em1 = expm1(2|x|) = 2^k (1 + q) - 1, tanh|x| = em1 / (em1 + 2); a few ulp, no libm call, no "
-  "branch. */\n"
-  "static inline double $_act(double x)\n{\n"
-  "  const double shifter = 0x1.8p52, ln2hi = 0x1.62e42fee00000p-1, ln2lo = 0x1.a39ef35793c76p-33, log2e = "
-  "0x1.71547652b82fep0;\n"
-  "  double y = 2.0 * fabs(x), kd, r, q, scale, em1, t;\n"
-  "  uint64_t ku, bits, yb, xb, tb, nan;\n"
-  "  memcpy(&yb, &y, sizeof(yb));\n"
-  "  yb = yb < UINT64_C(0x4044000000000000) ? yb : UINT64_C(0x4044000000000000); /* min(2|x|, 40) */\n"
-  "  memcpy(&y, &yb, sizeof(y));\n"
-  "  kd = y * log2e + shifter;\n"
-  "  memcpy(&ku, &kd, sizeof(ku));\n"
-  "  kd -= shifter;\n"
-  "  r = (y - kd * ln2hi) - kd * ln2lo;\n"
-  "  q = 1.0 / 6227020800.0;\n"
-  "  q = q * r + 1.0 / 479001600.0;\n"
-  "  q = q * r + 1.0 / 39916800.0;\n"
-  "  q = q * r + 1.0 / 3628800.0;\n"
-  "  q = q * r + 1.0 / 362880.0;\n"
-  "  q = q * r + 1.0 / 40320.0;\n"
-  "  q = q * r + 1.0 / 5040.0;\n"
-  "  q = q * r + 1.0 / 720.0;\n"
-  "  q = q * r + 1.0 / 120.0;\n"
-  "  q = q * r + 1.0 / 24.0;\n"
-  "  q = q * r + 1.0 / 6.0;\n"
-  "  q = q * r + 0.5;\n"
-  "  q = (q * r) * r + r;\n"
-  "  bits = (ku << 52) + (UINT64_C(1023) << 52);\n"
-  "  memcpy(&scale, &bits, sizeof(scale));\n"
-  "  em1 = scale * q + (scale - 1.0);\n"
-  "  t = copysign(em1 / (em1 + 2.0), x);\n"
-  "  memcpy(&xb, &x, sizeof(xb));\n"
-  "  memcpy(&tb, &t, sizeof(tb));\n"
-  "  nan = UINT64_C(0) - (uint64_t)((xb & UINT64_C(0x7fffffffffffffff)) > UINT64_C(0x7ff0000000000000)); /* "
-  "all ones for NaN */\n"
-  "  tb = (xb & nan) | (tb & ~nan);\n"
-  "  memcpy(&t, &tb, sizeof(t));\n"
-  "  return t;\n}\n\n";
+    "/* tanh: em1 = expm1(2|x|) = 2^k (1 + q) - 1, tanh|x| = em1 / (em1 + 2); a few ulp, no libm call, no "
+    "branch. */\n"
+    "static inline double $_act(double x)\n{\n"
+    "  const double shifter = 0x1.8p52, ln2hi = 0x1.62e42fee00000p-1, ln2lo = 0x1.a39ef35793c76p-33, log2e = "
+    "0x1.71547652b82fep0;\n"
+    "  double y = 2.0 * fabs(x), kd, r, q, scale, em1, t;\n"
+    "  uint64_t ku, bits, yb, xb, tb, nan;\n"
+    "  memcpy(&yb, &y, sizeof(yb));\n"
+    "  yb = yb < UINT64_C(0x4044000000000000) ? yb : UINT64_C(0x4044000000000000); /* min(2|x|, 40) */\n"
+    "  memcpy(&y, &yb, sizeof(y));\n"
+    "  kd = y * log2e + shifter;\n"
+    "  memcpy(&ku, &kd, sizeof(ku));\n"
+    "  kd -= shifter;\n"
+    "  r = (y - kd * ln2hi) - kd * ln2lo;\n"
+    "  q = 1.0 / 6227020800.0;\n"
+    "  q = q * r + 1.0 / 479001600.0;\n"
+    "  q = q * r + 1.0 / 39916800.0;\n"
+    "  q = q * r + 1.0 / 3628800.0;\n"
+    "  q = q * r + 1.0 / 362880.0;\n"
+    "  q = q * r + 1.0 / 40320.0;\n"
+    "  q = q * r + 1.0 / 5040.0;\n"
+    "  q = q * r + 1.0 / 720.0;\n"
+    "  q = q * r + 1.0 / 120.0;\n"
+    "  q = q * r + 1.0 / 24.0;\n"
+    "  q = q * r + 1.0 / 6.0;\n"
+    "  q = q * r + 0.5;\n"
+    "  q = (q * r) * r + r;\n"
+    "  bits = (ku << 52) + (UINT64_C(1023) << 52);\n"
+    "  memcpy(&scale, &bits, sizeof(scale));\n"
+    "  em1 = scale * q + (scale - 1.0);\n"
+    "  t = copysign(em1 / (em1 + 2.0), x);\n"
+    "  memcpy(&xb, &x, sizeof(xb));\n"
+    "  memcpy(&tb, &t, sizeof(tb));\n"
+    "  nan = UINT64_C(0) - (uint64_t)((xb & UINT64_C(0x7fffffffffffffff)) > UINT64_C(0x7ff0000000000000)); /* "
+    "all ones for NaN */\n"
+    "  tb = (xb & nan) | (tb & ~nan);\n"
+    "  memcpy(&t, &tb, sizeof(t));\n"
+    "  return t;\n}\n\n";
 
 /* float: a rational function instead of the expm1 form, half the operations (the activations are most of the kernel's
    time). tanh(x) ~ x P(x^2) / Q(x^2), P and Q of degree 4 in x^2 with P(0) = Q(0) = 1, a minimax fit of the relative
@@ -331,36 +330,36 @@ static const char KDTanhF64[] =
    without FMA, 3.6e-7 relative at most over every float: the documented bound KD_EXPORT_TANH_ERROR is 4e-7, which
    t905 checks against libm over the whole float line). |x| is clamped to 7.9, where 1 - tanh is 2.7e-7, so the
    result is never above 1 in magnitude. int8 applies it to the clamped pre-activation (the clamp is the exporter's). */
-#define KD_TANH79 \
-  "/* tanh on [-7.9, 7.9]: x P(x^2) / Q(x^2), a minimax fit of the relative error (with float arithmetic at " \
-  "most 4.0e-07\n" \
-  "   relative; docs/export.md). */\n" \
-  "static inline float $_tanh79(float x)\n{\n" \
-  "  const float u = x * x;\n" \
-  "  const float p = (((1.51138018e-08f * u + 2.18041387e-05f) * u + 0.00356584112f) * u + 0.134395689f) * u " \
-  "+ 1.0f;\n" \
-  "  const float q = (((8.47279011e-07f * u + 0.000340205472f) * u + 0.0261422861f) * u + 0.467728943f) * u " \
-  "+ 1.0f;\n" \
+#define KD_TANH79                                                                                                      \
+  "/* tanh on [-7.9, 7.9]: x P(x^2) / Q(x^2), a minimax fit of the relative error (with float arithmetic at "          \
+  "most 4.0e-07\n"                                                                                                     \
+  "   relative; docs/export.md). */\n"                                                                                 \
+  "static inline float $_tanh79(float x)\n{\n"                                                                         \
+  "  const float u = x * x;\n"                                                                                         \
+  "  const float p = (((1.51138018e-08f * u + 2.18041387e-05f) * u + 0.00356584112f) * u + 0.134395689f) * u "         \
+  "+ 1.0f;\n"                                                                                                          \
+  "  const float q = (((8.47279011e-07f * u + 0.000340205472f) * u + 0.0261422861f) * u + 0.467728943f) * u "          \
+  "+ 1.0f;\n"                                                                                                          \
   "  return x * p / q;\n}\n\n"
-static const char KDTanhF32[] = KD_TANH79
-  "/* tanh: |x| clamped to 7.9 by an integer minimum of its bits (non-negative floats order as their bits "
-  "do; no branch,\n"
-  "   no floating-point select, so the loops vectorize at -O2); NaN is passed through by a bit mask. */\n"
-  "static inline float $_act(float x)\n{\n"
-  "  uint32_t xb, ab, tb, nan;\n"
-  "  float t;\n"
-  "  memcpy(&xb, &x, sizeof(xb));\n"
-  "  ab = xb & 0x7fffffffu;\n"
-  "  nan = 0u - (uint32_t)(ab > 0x7f800000u); /* all ones for NaN */\n"
-  "  ab = ab < 0x40fccccdu ? ab : 0x40fccccdu; /* min(|x|, 7.9) */\n"
-  "  xb = ab | (xb & 0x80000000u);\n"
-  "  memcpy(&t, &xb, sizeof(t));\n"
-  "  t = $_tanh79(t);\n"
-  "  memcpy(&tb, &t, sizeof(tb));\n"
-  "  memcpy(&xb, &x, sizeof(xb));\n"
-  "  tb = (xb & nan) | (tb & ~nan);\n"
-  "  memcpy(&t, &tb, sizeof(t));\n"
-  "  return t;\n}\n\n";
+static const char KDTanhF32[] =
+    KD_TANH79 "/* tanh: |x| clamped to 7.9 by an integer minimum of its bits (non-negative floats order as their bits "
+              "do; no branch,\n"
+              "   no floating-point select, so the loops vectorize at -O2); NaN is passed through by a bit mask. */\n"
+              "static inline float $_act(float x)\n{\n"
+              "  uint32_t xb, ab, tb, nan;\n"
+              "  float t;\n"
+              "  memcpy(&xb, &x, sizeof(xb));\n"
+              "  ab = xb & 0x7fffffffu;\n"
+              "  nan = 0u - (uint32_t)(ab > 0x7f800000u); /* all ones for NaN */\n"
+              "  ab = ab < 0x40fccccdu ? ab : 0x40fccccdu; /* min(|x|, 7.9) */\n"
+              "  xb = ab | (xb & 0x80000000u);\n"
+              "  memcpy(&t, &xb, sizeof(t));\n"
+              "  t = $_tanh79(t);\n"
+              "  memcpy(&tb, &t, sizeof(tb));\n"
+              "  memcpy(&xb, &x, sizeof(xb));\n"
+              "  tb = (xb & nan) | (tb & ~nan);\n"
+              "  memcpy(&t, &tb, sizeof(t));\n"
+              "  return t;\n}\n\n";
 static const char KDTanhInt8[] = KD_TANH79;
 
 static const char KDSinF64[] = "static inline double $_act(double x) { return sin(x); }\n\n";
@@ -371,80 +370,107 @@ static const char KDSinF32[] = "static inline float $_act(float x) { return sinf
    by an integer minimum of its bits (1e8 in double, 1e4 in float: isru is 1 there to the last bit and v^2 does not
    overflow), NaN passed through by a bit mask. */
 static const char KDIsruF64[] =
-  "/* isru(x) = x / sqrt(1 + x^2); a few ulp, no libm call, no branch. */\n"
-  "static inline double $_act(double x)\n{\n"
-  "  uint64_t xb, sb, ab, nan, rb, tb;\n"
-  "  double v, a, h, r, t;\n"
-  "  memcpy(&xb, &x, sizeof(xb));\n"
-  "  sb = xb & UINT64_C(0x8000000000000000);\n"
-  "  ab = xb ^ sb;\n"
-  "  nan = UINT64_C(0) - (uint64_t)(ab > UINT64_C(0x7ff0000000000000)); /* all ones for NaN */\n"
-  "  ab = ab < UINT64_C(0x4197d78400000000) ? ab : UINT64_C(0x4197d78400000000); /* min(|x|, 1e8) */\n"
-  "  memcpy(&v, &ab, sizeof(v));\n"
-  "  a = v * v + 1.0;\n"
-  "  h = 0.5 * a;\n"
-  "  memcpy(&rb, &a, sizeof(rb));\n"
-  "  rb = UINT64_C(0x5fe6eb50c7b537a9) - (rb >> 1);\n"
-  "  memcpy(&r, &rb, sizeof(r));\n"
-  "  r = r * (1.5 - (h * r) * r);\n"
-  "  r = r * (1.5 - (h * r) * r);\n"
-  "  r = r * (1.5 - (h * r) * r);\n"
-  "  r = r * (1.5 - (h * r) * r);\n"
-  "  t = v * r;\n"
-  "  memcpy(&tb, &t, sizeof(tb));\n"
-  "  tb = (xb & nan) | ((tb | sb) & ~nan);\n"
-  "  memcpy(&t, &tb, sizeof(t));\n"
-  "  return t;\n}\n\n";
+    "/* isru(x) = x / sqrt(1 + x^2); a few ulp, no libm call, no branch. */\n"
+    "static inline double $_act(double x)\n{\n"
+    "  uint64_t xb, sb, ab, nan, rb, tb;\n"
+    "  double v, a, h, r, t;\n"
+    "  memcpy(&xb, &x, sizeof(xb));\n"
+    "  sb = xb & UINT64_C(0x8000000000000000);\n"
+    "  ab = xb ^ sb;\n"
+    "  nan = UINT64_C(0) - (uint64_t)(ab > UINT64_C(0x7ff0000000000000)); /* all ones for NaN */\n"
+    "  ab = ab < UINT64_C(0x4197d78400000000) ? ab : UINT64_C(0x4197d78400000000); /* min(|x|, 1e8) */\n"
+    "  memcpy(&v, &ab, sizeof(v));\n"
+    "  a = v * v + 1.0;\n"
+    "  h = 0.5 * a;\n"
+    "  memcpy(&rb, &a, sizeof(rb));\n"
+    "  rb = UINT64_C(0x5fe6eb50c7b537a9) - (rb >> 1);\n"
+    "  memcpy(&r, &rb, sizeof(r));\n"
+    "  r = r * (1.5 - (h * r) * r);\n"
+    "  r = r * (1.5 - (h * r) * r);\n"
+    "  r = r * (1.5 - (h * r) * r);\n"
+    "  r = r * (1.5 - (h * r) * r);\n"
+    "  t = v * r;\n"
+    "  memcpy(&tb, &t, sizeof(tb));\n"
+    "  tb = (xb & nan) | ((tb | sb) & ~nan);\n"
+    "  memcpy(&t, &tb, sizeof(t));\n"
+    "  return t;\n}\n\n";
 static const char KDIsruF32[] =
-  "/* isru(x) = x / sqrt(1 + x^2) in float; no libm call, no branch. */\n"
-  "static inline float $_act(float x)\n{\n"
-  "  uint32_t xb, sb, ab, nan, rb, tb;\n"
-  "  float v, a, h, r, t;\n"
-  "  memcpy(&xb, &x, sizeof(xb));\n"
-  "  sb = xb & 0x80000000u;\n"
-  "  ab = xb ^ sb;\n"
-  "  nan = 0u - (uint32_t)(ab > 0x7f800000u); /* all ones for NaN */\n"
-  "  ab = ab < 0x461c4000u ? ab : 0x461c4000u; /* min(|x|, 1e4) */\n"
-  "  memcpy(&v, &ab, sizeof(v));\n"
-  "  a = v * v + 1.0f;\n"
-  "  h = 0.5f * a;\n"
-  "  memcpy(&rb, &a, sizeof(rb));\n"
-  "  rb = 0x5f375a86u - (rb >> 1);\n"
-  "  memcpy(&r, &rb, sizeof(r));\n"
-  "  r = r * (1.5f - (h * r) * r);\n"
-  "  r = r * (1.5f - (h * r) * r);\n"
-  "  r = r * (1.5f - (h * r) * r);\n"
-  "  t = v * r;\n"
-  "  memcpy(&tb, &t, sizeof(tb));\n"
-  "  tb = tb < 0x3f800000u ? tb : 0x3f800000u; /* min(t, 1): near 1 the rounding can exceed it */\n"
-  "  tb = (xb & nan) | ((tb | sb) & ~nan);\n"
-  "  memcpy(&t, &tb, sizeof(t));\n"
-  "  return t;\n}\n\n";
+    "/* isru(x) = x / sqrt(1 + x^2) in float; no libm call, no branch. */\n"
+    "static inline float $_act(float x)\n{\n"
+    "  uint32_t xb, sb, ab, nan, rb, tb;\n"
+    "  float v, a, h, r, t;\n"
+    "  memcpy(&xb, &x, sizeof(xb));\n"
+    "  sb = xb & 0x80000000u;\n"
+    "  ab = xb ^ sb;\n"
+    "  nan = 0u - (uint32_t)(ab > 0x7f800000u); /* all ones for NaN */\n"
+    "  ab = ab < 0x461c4000u ? ab : 0x461c4000u; /* min(|x|, 1e4) */\n"
+    "  memcpy(&v, &ab, sizeof(v));\n"
+    "  a = v * v + 1.0f;\n"
+    "  h = 0.5f * a;\n"
+    "  memcpy(&rb, &a, sizeof(rb));\n"
+    "  rb = 0x5f375a86u - (rb >> 1);\n"
+    "  memcpy(&r, &rb, sizeof(r));\n"
+    "  r = r * (1.5f - (h * r) * r);\n"
+    "  r = r * (1.5f - (h * r) * r);\n"
+    "  r = r * (1.5f - (h * r) * r);\n"
+    "  t = v * r;\n"
+    "  memcpy(&tb, &t, sizeof(tb));\n"
+    "  tb = tb < 0x3f800000u ? tb : 0x3f800000u; /* min(t, 1): near 1 the rounding can exceed it */\n"
+    "  tb = (xb & nan) | ((tb | sb) & ~nan);\n"
+    "  memcpy(&t, &tb, sizeof(t));\n"
+    "  return t;\n}\n\n";
 /* int8: z is clamped first, so neither the clamp to 1e4 nor NaN's mask is needed here, nor |z| (1 + z^2 is even in z);
    and two Newton steps (relative error below 5e-6 = 1.5 (1.75e-3)^2, a sixth of a 16-bit level) instead of three: the
    level is all int8 keeps, and the clamp bound's lmax + 1/4 still rounds to lmax. The activation is most of the
    kernel's time (three steps: 760 fps, two: 920, cavity student 2 x 16). */
 static const char KDIsruInt8[] =
-  "/* isru(z) = z / sqrt(1 + z^2) in float for the clamped pre-activation; no libm call, no branch. */\n"
-  "static inline float $_isru(float z)\n{\n"
-  "  const float a = z * z + 1.0f, h = 0.5f * a;\n"
-  "  uint32_t rb;\n"
-  "  float r;\n"
-  "  memcpy(&rb, &a, sizeof(rb));\n"
-  "  rb = 0x5f375a86u - (rb >> 1);\n"
-  "  memcpy(&r, &rb, sizeof(r));\n"
-  "  r = r * (1.5f - (h * r) * r);\n"
-  "  r = r * (1.5f - (h * r) * r);\n"
-  "  return z * r;\n}\n\n";
+    "/* isru(z) = z / sqrt(1 + z^2) in float for the clamped pre-activation; no libm call, no branch. */\n"
+    "static inline float $_isru(float z)\n{\n"
+    "  const float a = z * z + 1.0f, h = 0.5f * a;\n"
+    "  uint32_t rb;\n"
+    "  float r;\n"
+    "  memcpy(&rb, &a, sizeof(rb));\n"
+    "  rb = 0x5f375a86u - (rb >> 1);\n"
+    "  memcpy(&r, &rb, sizeof(r));\n"
+    "  r = r * (1.5f - (h * r) * r);\n"
+    "  r = r * (1.5f - (h * r) * r);\n"
+    "  return z * r;\n}\n\n";
 
 /* The table, in the order of KDActivation and KDActivations[]. */
 const KDActivationOps KDActivationTable[] = {
-  [KD_ACTIVATION_TANH] = {"tanh", KDTanhValue, KDTanhJet, KDTanhAdjoint, KDTanhScalar, KDTanhDerivative, KDTanhInverse,
-                          7.9, "7.9", "tanh79", {KDTanhF64, KDTanhF32, KDTanhInt8}},
-  [KD_ACTIVATION_SIN]  = {"sin", KDSinValue, KDSinJet, KDSinAdjoint, KDSinScalar, KDSinDerivative, NULL, 0, NULL, NULL,
-                          {KDSinF64, KDSinF32, KDSinF32}},
-  [KD_ACTIVATION_ISRU] = {"isru", KDIsruValue, KDIsruJet, KDIsruAdjoint, KDIsruScalar, KDIsruDerivative, KDIsruInverse,
-                          1e4, "1e4", "isru", {KDIsruF64, KDIsruF32, KDIsruInt8}},
+    [KD_ACTIVATION_TANH] = {"tanh",
+                            KDTanhValue,
+                            KDTanhJet,
+                            KDTanhAdjoint,
+                            KDTanhScalar,
+                            KDTanhDerivative,
+                            KDTanhInverse,
+                            7.9,
+                            "7.9",
+                            "tanh79",
+                            {KDTanhF64, KDTanhF32, KDTanhInt8}},
+    [KD_ACTIVATION_SIN]  = {"sin",
+                            KDSinValue,
+                            KDSinJet,
+                            KDSinAdjoint,
+                            KDSinScalar,
+                            KDSinDerivative,
+                            NULL,
+                            0,
+                            NULL,
+                            NULL,
+                            {KDSinF64, KDSinF32, KDSinF32}},
+    [KD_ACTIVATION_ISRU] = {"isru",
+                            KDIsruValue,
+                            KDIsruJet,
+                            KDIsruAdjoint,
+                            KDIsruScalar,
+                            KDIsruDerivative,
+                            KDIsruInverse,
+                            1e4,
+                            "1e4",
+                            "isru",
+                            {KDIsruF64, KDIsruF32, KDIsruInt8}},
 };
 
 _Static_assert(sizeof(KDActivationTable) / sizeof(KDActivationTable[0]) == KD_ACTIVATION_COUNT,

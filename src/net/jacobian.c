@@ -7,12 +7,12 @@
 
 typedef struct {
   const PetscReal *adj;
-  PetscInt         n, nj;
+  PetscInt n, nj;
 } KDAdjointContext;
 
 /* A "loss" whose jet adjoint is given: a block copies its part. */
-static PetscErrorCode KDGivenAdjoint(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal adj[], PetscReal *loss,
-                                     void *ctx)
+static PetscErrorCode KDGivenAdjoint(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal adj[],
+                                     PetscReal *loss, void *ctx)
 {
   const KDAdjointContext *c = (const KDAdjointContext *) ctx;
 
@@ -40,12 +40,12 @@ static PetscErrorCode KDGivenAdjoint(PetscInt n, PetscInt offset, const PetscRea
 
 .seealso: KDNetLossGradient(), KDNetResidualJacobian()
 @*/
-PetscErrorCode KDNetJetGradient(KDNet net, const KDJetSpec *spec, PetscInt n, const PetscReal x[], const PetscReal adj[],
-                                PetscReal grad[])
+PetscErrorCode KDNetJetGradient(KDNet net, const KDJetSpec *spec, PetscInt n, const PetscReal x[],
+                                const PetscReal adj[], PetscReal grad[])
 {
   KDAdjointContext c;
-  PetscInt         nin, nout, S;
-  PetscReal        dummy = 0.0;
+  PetscInt nin, nout, S;
+  PetscReal dummy = 0.0;
 
   PetscFunctionBegin;
   if (n <= 0) PetscFunctionReturn(0);
@@ -130,18 +130,17 @@ PetscErrorCode KDNetResidualJacobian(KDNet net, const KDJetSpec *spec, PetscInt 
   if (J) {
     KDSeedContext sc;
     PetscReal dummy = 0.0;
-    sc.seed = seed;
-    sc.np   = np;
-    sc.nj   = nj;
+    sc.seed         = seed;
+    sc.np           = np;
+    sc.nj           = nj;
     PetscCall(PetscArrayzero(J, rcount * nparams));
     for (PetscInt q = rstart; q < rstart + rcount; q++) {
       sc.p = q / nr - p0;
       sc.k = q % nr;
-      PetscCall(KDNetLossGradient(net, spec, 1, x + (p0 + sc.p) * nin, KDSeedLoss, &sc, &dummy,
-                                  J + (q - rstart) * nparams));
+      PetscCall(
+          KDNetLossGradient(net, spec, 1, x + (p0 + sc.p) * nin, KDSeedLoss, &sc, &dummy, J + (q - rstart) * nparams));
     }
   }
   PetscCall(PetscFree3(jet, rr, seed));
   PetscFunctionReturn(0);
 }
-

@@ -123,8 +123,8 @@ PetscErrorCode KDNetForwardBlock_Private(KDNet net, const KDJetSpec *spec, Petsc
     PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) out, (int) ld, (int) in,
                                              1.0, W, (int) in, net->A[k], (int) ld, 0.0, net->Z[k], (int) ld));
     if (k < L - 1)
-      KDJetActivate(&KDActivationTable[net->activation], out, S, nin, nsecond, (const PetscInt(*)[2]) spec->second, nb, b, net->Z[k],
-                    net->A[k + 1], net->D[k], net->tmp);
+      KDJetActivate(&KDActivationTable[net->activation], out, S, nin, nsecond, (const PetscInt(*)[2]) spec->second, nb,
+                    b, net->Z[k], net->A[k + 1], net->D[k], net->tmp);
     else {
       for (PetscInt o = 0; o < out; o++) {
         PetscReal *restrict y = net->Z[k] + o * ld;
@@ -166,8 +166,9 @@ PetscErrorCode KDNetBackwardBlock_Private(KDNet net, const KDJetSpec *spec, Pets
     if (k == 0) break;
     PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int) in, (int) ld, (int) out,
                                              1.0, W, (int) in, G, (int) ld, 0.0, Gprev, (int) ld));
-    KDJetActivateAdjoint(&KDActivationTable[net->activation], in, S, nin, spec->nsecond, (const PetscInt(*)[2]) spec->second, nb,
-                         net->Z[k - 1], net->A[k], net->D[k - 1], Gprev, net->tmp, net->tmp + net->blocksize);
+    KDJetActivateAdjoint(&KDActivationTable[net->activation], in, S, nin, spec->nsecond,
+                         (const PetscInt(*)[2]) spec->second, nb, net->Z[k - 1], net->A[k], net->D[k - 1], Gprev,
+                         net->tmp, net->tmp + net->blocksize);
     {
       PetscReal *t = G;
       G            = Gprev;

@@ -1,7 +1,6 @@
 #include "net/netimpl.h"
 #include <stdint.h>
 
-
 static PetscLogEvent KD_NetForward = -1, KD_NetBackward = -1, KD_NetEvaluate = -1;
 
 /* Events are registered on first use so that a program that never builds a network does not list them. */
@@ -237,7 +236,7 @@ PetscErrorCode KDNetSetFromOptions(KDNet net)
 {
   PetscInt nhidden = net->nlayers - 1, widths[KD_NET_MAX_LAYERS], nmax = KD_NET_MAX_LAYERS - 1, bs = net->blocksize;
   PetscBool flg;
-  KDActivation act = net->activation;
+  KDActivation act     = net->activation;
   char helpwidths[256] = "Hidden layer widths (default ", item[16];
 
   PetscFunctionBegin;

@@ -64,7 +64,7 @@ typedef struct {
   PetscReal (*scalar)(PetscReal);
   PetscReal (*derivative)(PetscReal, PetscReal);
   PetscReal (*inverse)(PetscReal);
-  PetscReal   range;
+  PetscReal range;
   const char *range_text;
   const char *int8_core;
   const char *code[3];

@@ -8,15 +8,15 @@
 #include <kdpdeimpl.h>
 
 typedef struct {
-  PetscInt nu;                       /* index of the parameter nu */
-  PetscInt su, st, sx, sxx;          /* jet streams */
+  PetscInt nu;              /* index of the parameter nu */
+  PetscInt su, st, sx, sxx; /* jet streams */
 } KDPDE_Burgers;
 
 static PetscErrorCode KDPDEResidual_Burgers(KDPDE pde, PetscInt n, const PetscReal coef[], const PetscReal jet[],
                                             PetscReal res[])
 {
-  const KDPDE_Burgers *b  = (const KDPDE_Burgers *) pde->data;
-  const PetscReal      nu = pde->param_values[b->nu];
+  const KDPDE_Burgers *b = (const KDPDE_Burgers *) pde->data;
+  const PetscReal nu     = pde->param_values[b->nu];
   const PetscReal *u = KDPDEJet(pde, jet, n, 0, b->su), *ut = KDPDEJet(pde, jet, n, 0, b->st),
                   *ux = KDPDEJet(pde, jet, n, 0, b->sx), *uxx = KDPDEJet(pde, jet, n, 0, b->sxx);
 
@@ -25,12 +25,12 @@ static PetscErrorCode KDPDEResidual_Burgers(KDPDE pde, PetscInt n, const PetscRe
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode KDPDEResidualAdjoint_Burgers(KDPDE pde, PetscInt n, const PetscReal coef[],
-                                                   const PetscReal jet[], const PetscReal rbar[], PetscReal adj[])
+static PetscErrorCode KDPDEResidualAdjoint_Burgers(KDPDE pde, PetscInt n, const PetscReal coef[], const PetscReal jet[],
+                                                   const PetscReal rbar[], PetscReal adj[])
 {
-  const KDPDE_Burgers *b  = (const KDPDE_Burgers *) pde->data;
-  const PetscReal      nu = pde->param_values[b->nu];
-  const PetscReal     *u = KDPDEJet(pde, jet, n, 0, b->su), *ux = KDPDEJet(pde, jet, n, 0, b->sx);
+  const KDPDE_Burgers *b = (const KDPDE_Burgers *) pde->data;
+  const PetscReal nu     = pde->param_values[b->nu];
+  const PetscReal *u = KDPDEJet(pde, jet, n, 0, b->su), *ux = KDPDEJet(pde, jet, n, 0, b->sx);
   PetscReal *au = KDPDEJetAdjoint(pde, adj, n, 0, b->su), *aut = KDPDEJetAdjoint(pde, adj, n, 0, b->st),
             *aux = KDPDEJetAdjoint(pde, adj, n, 0, b->sx), *auxx = KDPDEJetAdjoint(pde, adj, n, 0, b->sxx);
 
@@ -66,7 +66,7 @@ static PetscErrorCode KDPDEDestroy_Burgers(KDPDE pde)
 */
 PETSC_EXTERN PetscErrorCode KDPDECreate_Burgers(KDPDE pde)
 {
-  KDPDE_Burgers  *b;
+  KDPDE_Burgers *b;
   const PetscReal lo[2] = {0.0, -1.0}, hi[2] = {1.0, 1.0};
 
   PetscFunctionBegin;
@@ -78,8 +78,8 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Burgers(KDPDE pde)
   b->st = 1;
   b->sx = 2;
   PetscCall(KDPDEAddSecondDerivative(pde, "x", "x", &b->sxx));
-  PetscCall(KDPDEAddParameter(pde, "nu", 0.01 / PETSC_PI, "Viscosity nu of u_t + u u_x = nu u_xx (default 0.01/pi)",
-                              &b->nu));
+  PetscCall(
+      KDPDEAddParameter(pde, "nu", 0.01 / PETSC_PI, "Viscosity nu of u_t + u u_x = nu u_xx (default 0.01/pi)", &b->nu));
   PetscCall(KDPDESetDomain(pde, lo, hi));
   PetscCall(KDPDEAddCondition(pde, "ic", KD_CONDITION_INITIAL, 0, "u", KDPDEInitial_Burgers, NULL));
   PetscCall(KDPDEAddCondition(pde, "bc", KD_CONDITION_DIRICHLET, KD_FACES_ALL, "u", NULL, NULL));

@@ -18,15 +18,15 @@ static const char *const KDCavityLids[] = {"exact", "smooth", "KDCavityLid", "KD
 enum { CAVITY_V, CAVITY_X, CAVITY_Y, CAVITY_XX, CAVITY_YY };
 
 typedef struct {
-  PetscInt    re; /* index of the parameter Re */
+  PetscInt re; /* index of the parameter Re */
   KDCavityLid lid;
 } KDPDE_Cavity;
 
 static PetscErrorCode KDPDEResidual_Cavity(KDPDE pde, PetscInt n, const PetscReal coef[], const PetscReal jet[],
                                            PetscReal res[])
 {
-  const KDPDE_Cavity *c   = (const KDPDE_Cavity *) pde->data;
-  const PetscReal     ire = 1.0 / pde->param_values[c->re];
+  const KDPDE_Cavity *c = (const KDPDE_Cavity *) pde->data;
+  const PetscReal ire   = 1.0 / pde->param_values[c->re];
   const PetscReal *u = KDPDEJet(pde, jet, n, 0, CAVITY_V), *ux = KDPDEJet(pde, jet, n, 0, CAVITY_X),
                   *uy = KDPDEJet(pde, jet, n, 0, CAVITY_Y), *uxx = KDPDEJet(pde, jet, n, 0, CAVITY_XX),
                   *uyy = KDPDEJet(pde, jet, n, 0, CAVITY_YY);
@@ -34,7 +34,7 @@ static PetscErrorCode KDPDEResidual_Cavity(KDPDE pde, PetscInt n, const PetscRea
                   *vy = KDPDEJet(pde, jet, n, 1, CAVITY_Y), *vxx = KDPDEJet(pde, jet, n, 1, CAVITY_XX),
                   *vyy = KDPDEJet(pde, jet, n, 1, CAVITY_YY);
   const PetscReal *px = KDPDEJet(pde, jet, n, 2, CAVITY_X), *py = KDPDEJet(pde, jet, n, 2, CAVITY_Y);
-  PetscReal       *r1 = res, *r2 = res + n, *r3 = res + 2 * n;
+  PetscReal *r1 = res, *r2 = res + n, *r3 = res + 2 * n;
 
   PetscFunctionBegin;
   for (PetscInt p = 0; p < n; p++) {
@@ -45,11 +45,11 @@ static PetscErrorCode KDPDEResidual_Cavity(KDPDE pde, PetscInt n, const PetscRea
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode KDPDEResidualAdjoint_Cavity(KDPDE pde, PetscInt n, const PetscReal coef[],
-                                                  const PetscReal jet[], const PetscReal rbar[], PetscReal adj[])
+static PetscErrorCode KDPDEResidualAdjoint_Cavity(KDPDE pde, PetscInt n, const PetscReal coef[], const PetscReal jet[],
+                                                  const PetscReal rbar[], PetscReal adj[])
 {
-  const KDPDE_Cavity *c   = (const KDPDE_Cavity *) pde->data;
-  const PetscReal     ire = 1.0 / pde->param_values[c->re];
+  const KDPDE_Cavity *c = (const KDPDE_Cavity *) pde->data;
+  const PetscReal ire   = 1.0 / pde->param_values[c->re];
   const PetscReal *u = KDPDEJet(pde, jet, n, 0, CAVITY_V), *ux = KDPDEJet(pde, jet, n, 0, CAVITY_X),
                   *uy = KDPDEJet(pde, jet, n, 0, CAVITY_Y);
   const PetscReal *v = KDPDEJet(pde, jet, n, 1, CAVITY_V), *vx = KDPDEJet(pde, jet, n, 1, CAVITY_X),
@@ -91,13 +91,14 @@ static PetscErrorCode KDPDEWalls_Cavity(KDPDE pde, PetscInt n, const PetscReal x
   PetscFunctionBegin;
   for (PetscInt p = 0; p < n; p++) {
     const PetscReal xx = x[2 * p], yy = x[2 * p + 1];
-    PetscReal       u  = 0.0;
+    PetscReal u = 0.0;
     if (yy >= pde->hi[1]) {
-      if (cv->lid == KD_CAVITY_LID_EXACT) u = 1.0;
+      if (cv->lid == KD_CAVITY_LID_EXACT)
+        u = 1.0;
       else {
         const PetscReal s = 2.0 * (xx - pde->lo[0]) / (pde->hi[0] - pde->lo[0]) - 1.0, s2 = s * s, s4 = s2 * s2,
                         s8 = s4 * s4;
-        u = 1.0 - s8 * s8;
+        u                  = 1.0 - s8 * s8;
       }
     }
     g[p]     = u;
@@ -109,13 +110,14 @@ static PetscErrorCode KDPDEWalls_Cavity(KDPDE pde, PetscInt n, const PetscReal x
 static PetscErrorCode KDPDESetFromOptions_Cavity(KDPDE pde, PetscOptionItems *PetscOptionsObject)
 {
   KDPDE_Cavity *c = (KDPDE_Cavity *) pde->data;
-  PetscInt      n = 2;
-  PetscReal     g[2];
-  PetscBool     has, set;
+  PetscInt n      = 2;
+  PetscReal g[2];
+  PetscBool has, set;
 
   PetscFunctionBegin;
   PetscCall(KDPDEGetGauge(pde, &has, g, NULL));
-  PetscCall(PetscOptionsEnum("-cavity_lid", "Lid velocity profile: exact u=1 (as the reference solver) or smooth 1-s^16",
+  PetscCall(PetscOptionsEnum("-cavity_lid",
+                             "Lid velocity profile: exact u=1 (as the reference solver) or smooth 1-s^16",
                              "KDPDESetFromOptions", KDCavityLids, (PetscEnum) c->lid, (PetscEnum *) &c->lid, NULL));
   PetscCall(PetscOptionsRealArray("-cavity_gauge_point", "Point x,y where the cavity pressure is pinned to 0",
                                   "KDPDESetGaugePoint", g, &n, &set));

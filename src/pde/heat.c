@@ -13,8 +13,8 @@
 
 typedef struct {
   KDHeatProblem prob;
-  PetscInt      source[KD_HEAT_NSOURCE]; /* indices of the parameters source_amplitude, source_x, ... */
-  PetscBool     probset;                 /* the problem was defined (options or a reference) */
+  PetscInt source[KD_HEAT_NSOURCE]; /* indices of the parameters source_amplitude, source_x, ... */
+  PetscBool probset;                /* the problem was defined (options or a reference) */
 } KDPDE_Heat;
 
 enum { HEAT_U, HEAT_T, HEAT_X, HEAT_Y };
@@ -47,7 +47,7 @@ static PetscErrorCode KDPDEResidual_Heat(KDPDE, PetscInt, const PetscReal[], con
 @*/
 PetscErrorCode KDHeatProblemSetFromOptions(MPI_Comm comm, KDHeatProblem *prob)
 {
-  KDPDE                pde;
+  KDPDE pde;
   const KDHeatProblem *p;
 
   PetscFunctionBegin;
@@ -219,7 +219,6 @@ PetscReal KDHeatProblemBoundary(const KDHeatProblem *prob, PetscReal t, PetscRea
   return u;
 }
 
-
 /* ---------------------------------------------------------------------------------------------------------------
    The PDE
    --------------------------------------------------------------------------------------------------------------- */
@@ -253,11 +252,11 @@ PetscErrorCode KDPDEHeatGetProblem(KDPDE pde, const KDHeatProblem **prob)
 
 static PetscErrorCode KDPDESetProblemFromOptions_Heat(KDPDE pde, PetscOptionItems *PetscOptionsObject)
 {
-  KDPDE_Heat *h                    = (KDPDE_Heat *) pde->data;
-  char        file[PETSC_MAX_PATH_LEN] = "meshes/inclusions.txt";
-  PetscBool   mms                  = PETSC_FALSE;
-  PetscReal   tfinal               = 0.1, src[KD_HEAT_NSOURCE];
-  MPI_Comm    comm                 = pde->comm;
+  KDPDE_Heat *h                 = (KDPDE_Heat *) pde->data;
+  char file[PETSC_MAX_PATH_LEN] = "meshes/inclusions.txt";
+  PetscBool mms                 = PETSC_FALSE;
+  PetscReal tfinal              = 0.1, src[KD_HEAT_NSOURCE];
+  MPI_Comm comm                 = pde->comm;
 
   PetscFunctionBegin;
   PetscCall(PetscOptionsString("-microstructure", "Microstructure description of the conductivity k(x,y)",
@@ -321,7 +320,7 @@ static PetscErrorCode KDPDECoefficients_Heat(KDPDE pde, PetscInt n, const PetscR
   PetscCall(KDPDEHeatGetProblem(pde, &prob));
   for (PetscInt p = 0; p < n; p++) {
     const PetscReal *xp = x + p * 3;
-    PetscReal        k, gk[2], f;
+    PetscReal k, gk[2], f;
     KDHeatProblemCoefficients(prob, xp[0], xp[1], xp[2], &k, gk, &f);
     coef[HEAT_K * n + p]  = k;
     coef[HEAT_KX * n + p] = gk[0];
@@ -334,7 +333,7 @@ static PetscErrorCode KDPDECoefficients_Heat(KDPDE pde, PetscInt n, const PetscR
 static PetscErrorCode KDPDEResidual_Heat(KDPDE pde, PetscInt n, const PetscReal coef[], const PetscReal jet[],
                                          PetscReal res[])
 {
-  const PetscInt   sxx = 1 + pde->nin, syy = sxx + 1;
+  const PetscInt sxx = 1 + pde->nin, syy = sxx + 1;
   const PetscReal *ut = KDPDEJet(pde, jet, n, 0, HEAT_T), *ux = KDPDEJet(pde, jet, n, 0, HEAT_X),
                   *uy = KDPDEJet(pde, jet, n, 0, HEAT_Y), *uxx = KDPDEJet(pde, jet, n, 0, sxx),
                   *uyy = KDPDEJet(pde, jet, n, 0, syy);
@@ -348,7 +347,7 @@ static PetscErrorCode KDPDEResidual_Heat(KDPDE pde, PetscInt n, const PetscReal 
 static PetscErrorCode KDPDEResidualAdjoint_Heat(KDPDE pde, PetscInt n, const PetscReal coef[], const PetscReal jet[],
                                                 const PetscReal rbar[], PetscReal adj[])
 {
-  const PetscInt   sxx = 1 + pde->nin, syy = sxx + 1;
+  const PetscInt sxx = 1 + pde->nin, syy = sxx + 1;
   const PetscReal *k = coef + HEAT_K * n, *kx = coef + HEAT_KX * n, *ky = coef + HEAT_KY * n;
   PetscReal *aut = KDPDEJetAdjoint(pde, adj, n, 0, HEAT_T), *aux = KDPDEJetAdjoint(pde, adj, n, 0, HEAT_X),
             *auy = KDPDEJetAdjoint(pde, adj, n, 0, HEAT_Y), *auxx = KDPDEJetAdjoint(pde, adj, n, 0, sxx),
@@ -383,9 +382,10 @@ static PetscErrorCode KDPDEView_Heat(KDPDE pde, PetscViewer viewer)
 
   PetscFunctionBegin;
   if (!h->probset) PetscFunctionReturn(0);
-  PetscCall(PetscViewerASCIIPrintf(viewer, "conductivity k0 = %g with %" PetscInt_FMT " inclusion(s), %s source, tfinal = %g\n",
-                                   (double) h->prob.ms.k0, h->prob.ms.n, h->prob.manufactured ? "manufactured" : "Gaussian",
-                                   (double) h->prob.tfinal));
+  PetscCall(PetscViewerASCIIPrintf(viewer,
+                                   "conductivity k0 = %g with %" PetscInt_FMT " inclusion(s), %s source, tfinal = %g\n",
+                                   (double) h->prob.ms.k0, h->prob.ms.n,
+                                   h->prob.manufactured ? "manufactured" : "Gaussian", (double) h->prob.tfinal));
   PetscFunctionReturn(0);
 }
 
@@ -403,11 +403,10 @@ static PetscErrorCode KDPDEDestroy_Heat(KDPDE pde)
 */
 PETSC_EXTERN PetscErrorCode KDPDECreate_Heat(KDPDE pde)
 {
-  KDPDE_Heat     *h;
+  KDPDE_Heat *h;
   const PetscReal defaults[KD_HEAT_NSOURCE] = {100.0, 0.65, 0.45, 0.08};
-  const char     *help[KD_HEAT_NSOURCE]     = {"Amplitude a of the source f = a exp(-|(x,y) - (sx,sy)|^2 / w^2)",
-                                               "Centre sx of the source", "Centre sy of the source",
-                                               "Width w of the source"};
+  const char *help[KD_HEAT_NSOURCE]         = {"Amplitude a of the source f = a exp(-|(x,y) - (sx,sy)|^2 / w^2)",
+                                               "Centre sx of the source", "Centre sy of the source", "Width w of the source"};
 
   PetscFunctionBegin;
   PetscCall(PetscNew(&h));

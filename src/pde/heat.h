@@ -13,7 +13,7 @@
 #define KD_MICROSTRUCTURE_MAX 64
 typedef struct {
   PetscReal k0;
-  PetscInt  n; /* number of inclusions */
+  PetscInt n; /* number of inclusions */
   PetscReal x[KD_MICROSTRUCTURE_MAX], y[KD_MICROSTRUCTURE_MAX], r[KD_MICROSTRUCTURE_MAX], c[KD_MICROSTRUCTURE_MAX];
 } KDMicrostructure;
 PETSC_EXTERN PetscErrorCode KDMicrostructureLoad(MPI_Comm, const char[], KDMicrostructure *);
@@ -30,10 +30,10 @@ PETSC_EXTERN void KDMicrostructureEvaluate(const KDMicrostructure *, PetscReal, 
    u) computed analytically with grad k; g and u0 from u. */
 #define KD_HEAT_NSOURCE 4
 typedef struct {
-  KDMicrostructure ms;                      /* conductivity k(x,y) */
-  PetscBool        manufactured;            /* manufactured-solution mode (convergence tests) */
-  PetscReal        tfinal;                  /* end time; the problem lives on [0, tfinal] x [0,1]^2 */
-  PetscReal        source[KD_HEAT_NSOURCE]; /* amplitude, centre x, centre y, width of the source (default mode) */
+  KDMicrostructure ms;               /* conductivity k(x,y) */
+  PetscBool manufactured;            /* manufactured-solution mode (convergence tests) */
+  PetscReal tfinal;                  /* end time; the problem lives on [0, tfinal] x [0,1]^2 */
+  PetscReal source[KD_HEAT_NSOURCE]; /* amplitude, centre x, centre y, width of the source (default mode) */
 } KDHeatProblem;
 PETSC_EXTERN PetscErrorCode KDHeatProblemSetFromOptions(MPI_Comm, KDHeatProblem *);
 PETSC_EXTERN PetscErrorCode KDHeatProblemView(const KDHeatProblem *, PetscViewer);

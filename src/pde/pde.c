@@ -8,11 +8,11 @@
 #include <kdpdeimpl.h>
 
 const char *const KDPDEPointKinds[]  = {"interior", "initial", "boundary", "KDPDEPointKind", "KD_PDE_POINTS_", NULL};
-const char *const KDConditionTypes[] = {"dirichlet", "neumann", "periodic", "initial", "KDConditionType",
-                                        "KD_CONDITION_", NULL};
+const char *const KDConditionTypes[] = {"dirichlet",       "neumann",       "periodic", "initial",
+                                        "KDConditionType", "KD_CONDITION_", NULL};
 
-PetscFunctionList KDPDEList                 = NULL;
-static PetscBool  KDPDEPackageInitialized   = PETSC_FALSE;
+PetscFunctionList KDPDEList              = NULL;
+static PetscBool KDPDEPackageInitialized = PETSC_FALSE;
 
 PETSC_EXTERN PetscErrorCode KDPDECreate_Burgers(KDPDE);
 PETSC_EXTERN PetscErrorCode KDPDECreate_Heat(KDPDE);
@@ -64,8 +64,8 @@ PetscErrorCode KDPDERegister(const char name[], PetscErrorCode (*create)(KDPDE))
              "PDE type name '%s' must have 1 to %d characters", name, KD_PDE_NAME_LEN - 1);
   for (size_t i = 0; i < len; i++) {
     const char c = name[i];
-    PetscCheck((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_',
-               PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "PDE type name '%s': letters, digits and underscores only", name);
+    PetscCheck((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_', PETSC_COMM_SELF,
+               PETSC_ERR_ARG_WRONG, "PDE type name '%s': letters, digits and underscores only", name);
   }
   PetscCall(PetscFunctionListAdd(&KDPDEList, name, create));
   PetscFunctionReturn(0);
@@ -79,7 +79,7 @@ PetscErrorCode KDPDERegister(const char name[], PetscErrorCode (*create)(KDPDE))
 PetscErrorCode KDPDEGetTypeNames(PetscInt *n, const char *const **names)
 {
   static const char **list = NULL;
-  int                 count = 0, k = 0;
+  int count = 0, k = 0;
 
   PetscFunctionBegin;
   PetscCall(KDPDEInitializePackage());
@@ -95,7 +95,7 @@ PetscErrorCode KDPDEGetTypeNames(PetscInt *n, const char *const **names)
 /* The registered types, comma separated, for error messages */
 static PetscErrorCode KDPDETypeList(char buf[], size_t len)
 {
-  PetscInt           n;
+  PetscInt n;
   const char *const *names;
 
   PetscFunctionBegin;
@@ -135,16 +135,16 @@ static PetscErrorCode KDPDEReset_Private(KDPDE pde)
   PetscFunctionBegin;
   if (pde->ops->destroy) PetscCall((*pde->ops->destroy)(pde));
   PetscCall(PetscMemzero(pde->ops, sizeof(pde->ops)));
-  pde->data = NULL;
+  pde->data    = NULL;
   pde->type[0] = 0;
   pde->nin = pde->nout = pde->nres = pde->ncoef = pde->nstreams = 0;
   pde->inputs[0] = pde->outputs[0] = 0;
   PetscCall(PetscMemzero(&pde->spec, sizeof(pde->spec)));
-  pde->tinput      = -1;
-  pde->nparams     = 0;
-  pde->nconditions = 0;
+  pde->tinput       = -1;
+  pde->nparams      = 0;
+  pde->nconditions  = 0;
   pde->gauge_output = -1;
-  pde->gaugeset    = PETSC_FALSE;
+  pde->gaugeset     = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
@@ -224,7 +224,7 @@ static PetscErrorCode KDPDECheckType(KDPDE pde)
 static PetscErrorCode KDPDESplitNames(KDPDE pde, const char list[], PetscInt max, char names[][16], PetscInt *n)
 {
   char **parts;
-  int    np;
+  int np;
 
   PetscFunctionBegin;
   PetscCall(PetscStrToArray(list, ',', &np, &parts));
@@ -310,8 +310,8 @@ PetscErrorCode KDPDEAddSecondDerivative(KDPDE pde, const char a[], const char b[
   PetscFunctionBegin;
   PetscCall(KDPDENameIndex(pde->nin, pde->inputname, a, &i));
   PetscCall(KDPDENameIndex(pde->nin, pde->inputname, b, &j));
-  PetscCheck(i >= 0 && j >= 0, pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s: '%s' and '%s' must be inputs (%s)",
-             pde->type, a, b, pde->inputs);
+  PetscCheck(i >= 0 && j >= 0, pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s: '%s' and '%s' must be inputs (%s)", pde->type,
+             a, b, pde->inputs);
   PetscCheck(q < KD_JET_MAX_SECOND, pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "PDE %s: at most %d second derivatives",
              pde->type, KD_JET_MAX_SECOND);
   pde->spec.second[q][0] = PetscMin(i, j);
@@ -343,8 +343,8 @@ PetscErrorCode KDPDEAddParameter(KDPDE pde, const char name[], PetscReal value, 
     PetscCall(PetscStrcmp(pde->param_names[i], name, &same));
     PetscCheck(!same, pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s: parameter '%s' declared twice", pde->type, name);
   }
-  PetscCheck(pde->nparams < KD_PDE_MAX_PARAMS, pde->comm, PETSC_ERR_ARG_SIZ, "PDE %s: at most %d parameters",
-             pde->type, KD_PDE_MAX_PARAMS);
+  PetscCheck(pde->nparams < KD_PDE_MAX_PARAMS, pde->comm, PETSC_ERR_ARG_SIZ, "PDE %s: at most %d parameters", pde->type,
+             KD_PDE_MAX_PARAMS);
   PetscCall(PetscStrncpy(pde->param_names[pde->nparams], name, sizeof(pde->param_names[0])));
   PetscCall(PetscStrncpy(pde->param_help[pde->nparams], help ? help : name, sizeof(pde->param_help[0])));
   pde->param_values[pde->nparams] = value;
@@ -474,9 +474,9 @@ PetscErrorCode KDPDEAddCondition(KDPDE pde, const char name[], KDConditionType t
                                  const char outputs[], KDConditionFunction data, void *ctx)
 {
   KDCondition *c;
-  char         onames[KD_NET_MAX_OUT][16];
-  PetscInt     no, spatial = 0;
-  size_t       len;
+  char onames[KD_NET_MAX_OUT][16];
+  PetscInt no, spatial = 0;
+  size_t len;
 
   PetscFunctionBegin;
   PetscCheck(pde->nin > 0, pde->comm, PETSC_ERR_ORDER, "PDE %s: KDPDESetVariables() before KDPDEAddCondition()",
@@ -490,9 +490,8 @@ PetscErrorCode KDPDEAddCondition(KDPDE pde, const char name[], KDConditionType t
              "PDE %s: condition name '%s' must have 1 to 15 characters", pde->type, name);
   for (size_t i = 0; i < len; i++) {
     const char ch = name[i];
-    PetscCheck((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_',
-               pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s: condition name '%s': letters, digits, underscores", pde->type,
-               name);
+    PetscCheck((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_', pde->comm,
+               PETSC_ERR_ARG_WRONG, "PDE %s: condition name '%s': letters, digits, underscores", pde->type, name);
   }
   for (PetscInt k = 0; k < pde->nconditions; k++) {
     PetscBool same;
@@ -701,8 +700,8 @@ PetscErrorCode KDPDEGetReferenceAxisMap(KDPDE pde, KDReference ref, PetscInt map
 PetscErrorCode KDPDESetFromReference(KDPDE pde, KDReference ref)
 {
   const char *type;
-  PetscInt    dim, n[KD_MAX_DIM], map[KD_NET_MAX_IN];
-  PetscReal   rlo[KD_MAX_DIM], rhi[KD_MAX_DIM], lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
+  PetscInt dim, n[KD_MAX_DIM], map[KD_NET_MAX_IN];
+  PetscReal rlo[KD_MAX_DIM], rhi[KD_MAX_DIM], lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
 
   PetscFunctionBegin;
   PetscCall(KDReferenceGetPDE(ref, &type));
@@ -803,8 +802,8 @@ PetscErrorCode KDPDESetProblemFromOptions(KDPDE pde)
     PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s", pde->param_names[i]));
     PetscCall(PetscOptionsReal(opt, pde->param_help[i], "KDPDESetProblemFromOptions", pde->param_values[i],
                                &pde->param_values[i], NULL));
-    PetscCheck(!PetscIsInfOrNanReal(pde->param_values[i]), pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
-               "-%s%s must be finite", prefix, pde->param_names[i]);
+    PetscCheck(!PetscIsInfOrNanReal(pde->param_values[i]), pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%s%s must be finite",
+               prefix, pde->param_names[i]);
   }
   if (pde->ops->setproblemfromoptions) PetscCall((*pde->ops->setproblemfromoptions)(pde, PetscOptionsObject));
   PetscOptionsEnd();
@@ -842,8 +841,8 @@ PetscErrorCode KDPDEView(KDPDE pde, PetscViewer viewer)
       for (PetscInt i = 0; i < pde->nin; i++)
         for (PetscInt s = 0; s < 2; s++)
           if (c->faces & KD_FACE(i, s))
-            PetscCall(PetscViewerASCIIPrintf(viewer, " %s = %g", pde->inputname[i],
-                                             (double) (s ? pde->hi[i] : pde->lo[i])));
+            PetscCall(
+                PetscViewerASCIIPrintf(viewer, " %s = %g", pde->inputname[i], (double) (s ? pde->hi[i] : pde->lo[i])));
     PetscCall(PetscViewerASCIIPrintf(viewer, ", outputs"));
     for (PetscInt o = 0; o < pde->nout; o++)
       if (c->outputs[o]) PetscCall(PetscViewerASCIIPrintf(viewer, " %s", pde->outputname[o]));
@@ -856,7 +855,8 @@ PetscErrorCode KDPDEView(KDPDE pde, PetscViewer viewer)
     PetscCall(KDPDEGetGauge(pde, &has, g, NULL));
     PetscCall(PetscViewerASCIIPrintf(viewer, "gauge: %s pinned to 0 at (", pde->outputname[pde->gauge_output]));
     PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
-    for (PetscInt i = 0; i < pde->nin; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "%s%g", i ? ", " : "", (double) g[i]));
+    for (PetscInt i = 0; i < pde->nin; i++)
+      PetscCall(PetscViewerASCIIPrintf(viewer, "%s%g", i ? ", " : "", (double) g[i]));
     PetscCall(PetscViewerASCIIPrintf(viewer, ")\n"));
     PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
   }
@@ -996,7 +996,7 @@ PetscErrorCode KDPDEResidual(KDPDE pde, PetscInt n, const PetscReal x[], const P
                              PetscReal res[])
 {
   const PetscReal *c;
-  PetscReal       *work;
+  PetscReal *work;
 
   PetscFunctionBegin;
   PetscCall(KDPDECheckType(pde));
@@ -1029,7 +1029,7 @@ PetscErrorCode KDPDEResidualAdjoint(KDPDE pde, PetscInt n, const PetscReal x[], 
                                     const PetscReal jet[], const PetscReal rbar[], PetscReal adj[])
 {
   const PetscReal *c;
-  PetscReal       *work;
+  PetscReal *work;
 
   PetscFunctionBegin;
   PetscCall(KDPDECheckType(pde));
@@ -1052,8 +1052,8 @@ PetscErrorCode KDPDEResidualAdjoint(KDPDE pde, PetscInt n, const PetscReal x[], 
 PetscErrorCode KDPDEResidualNet(KDPDE pde, KDNet net, PetscInt n, const PetscReal x[], PetscReal res[])
 {
   const PetscInt bs = 1024;
-  PetscInt       nin, nout, nparams;
-  PetscReal     *jet, *rb, *coef = NULL;
+  PetscInt nin, nout, nparams;
+  PetscReal *jet, *rb, *coef = NULL;
 
   PetscFunctionBegin;
   PetscCall(KDPDECheckType(pde));
@@ -1105,8 +1105,8 @@ PetscErrorCode KDPDESamplePoints(KDPDE pde, KDPDEPointKind kind, PetscInt faces,
                                  PetscInt64 gstart, PetscInt n, PetscReal x[], PetscInt face[])
 {
   const PetscInt nin = pde->nin;
-  PetscInt       nspace = 0, space[KD_NET_MAX_IN], nf = 0, fbit[2 * KD_NET_MAX_IN];
-  PetscReal      wface[2 * KD_NET_MAX_IN], wsum = 0.0;
+  PetscInt nspace = 0, space[KD_NET_MAX_IN], nf = 0, fbit[2 * KD_NET_MAX_IN];
+  PetscReal wface[2 * KD_NET_MAX_IN], wsum = 0.0;
 
   PetscFunctionBegin;
   PetscCall(KDPDECheckType(pde));
@@ -1127,15 +1127,15 @@ PetscErrorCode KDPDESamplePoints(KDPDE pde, KDPDEPointKind kind, PetscInt faces,
   PetscCheck(kind != KD_PDE_POINTS_BOUNDARY || nf > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
              "PDE %s: a boundary point set needs faces of spatial inputs", pde->type);
   for (PetscInt p = 0; p < n; p++) {
-    const PetscInt64 j  = gstart + p;
-    PetscReal       *xp = x + p * nin;
+    const PetscInt64 j = gstart + p;
+    PetscReal *xp      = x + p * nin;
     for (PetscInt i = 0; i < nin; i++)
       xp[i] = pde->lo[i] + KDRandomUniform(seed, stream, 4 * j + i) * (pde->hi[i] - pde->lo[i]);
     if (face) face[p] = -1;
     if (kind == KD_PDE_POINTS_INITIAL) xp[pde->tinput] = pde->lo[pde->tinput];
     if (kind == KD_PDE_POINTS_BOUNDARY) {
       PetscReal s = KDRandomUniform(seed, stream, 4 * j + 3) * wsum, acc = 0.0;
-      PetscInt  f = 0, i;
+      PetscInt f = 0, i;
       for (f = 0; f < nf - 1; f++) {
         acc += wface[f];
         if (s < acc) break;

@@ -16,26 +16,26 @@
 #define KD_NAME_LEN 64
 
 typedef struct {
-  PetscInt  n[KD_MAX_DIM];
+  PetscInt n[KD_MAX_DIM];
   PetscReal lo[KD_MAX_DIM], hi[KD_MAX_DIM];
-  Vec       field[KD_MAX_FIELDS];
+  Vec field[KD_MAX_FIELDS];
 } KDLevel;
 
 struct _p_KDReference {
-  MPI_Comm  comm;
-  char      pde[KD_NAME_LEN];
-  char      axes[KD_NAME_LEN];
-  PetscInt  dim, nlevels, nlevels_requested;
+  MPI_Comm comm;
+  char pde[KD_NAME_LEN];
+  char axes[KD_NAME_LEN];
+  PetscInt dim, nlevels, nlevels_requested;
   PetscBool gridset;
-  KDLevel   level[KD_MAX_LEVELS];
-  PetscInt  nfields;
-  char      fieldname[KD_MAX_FIELDS][KD_NAME_LEN];
-  PetscInt  nparams;
-  char      paramname[KD_MAX_PARAMS][KD_NAME_LEN];
+  KDLevel level[KD_MAX_LEVELS];
+  PetscInt nfields;
+  char fieldname[KD_MAX_FIELDS][KD_NAME_LEN];
+  PetscInt nparams;
+  char paramname[KD_MAX_PARAMS][KD_NAME_LEN];
   PetscReal paramvalue[KD_MAX_PARAMS];
-  PetscInt  nstrings;
-  char      stringname[KD_MAX_STRINGS][KD_NAME_LEN];
-  char     *stringvalue[KD_MAX_STRINGS];
+  PetscInt nstrings;
+  char stringname[KD_MAX_STRINGS][KD_NAME_LEN];
+  char *stringvalue[KD_MAX_STRINGS];
 };
 
 static PetscLogEvent KD_Restrict, KD_ReferenceIO;
@@ -63,7 +63,8 @@ static PetscErrorCode KDReferenceRegisterEvents(void)
   Output Parameter:
 . ref - the new reference
 
-.seealso: KDReferenceSetGrid(), KDReferenceAddField(), KDReferenceBuildHierarchy(), KDReferenceWrite(), KDReferenceLoad()
+.seealso: KDReferenceSetGrid(), KDReferenceAddField(), KDReferenceBuildHierarchy(), KDReferenceWrite(),
+KDReferenceLoad()
 @*/
 PetscErrorCode KDReferenceCreate(MPI_Comm comm, KDReference *ref)
 {
@@ -143,20 +144,24 @@ PetscErrorCode KDReferenceGetPDE(KDReference ref, const char **pde)
   Notes:
   Value i of axis d sits at lo[d] + (i + 1/2) (hi[d] - lo[d]) / n[d].
 @*/
-PetscErrorCode KDReferenceSetGrid(KDReference ref, PetscInt dim, const char axes[], const PetscInt n[], const PetscReal lo[], const PetscReal hi[])
+PetscErrorCode KDReferenceSetGrid(KDReference ref, PetscInt dim, const char axes[], const PetscInt n[],
+                                  const PetscReal lo[], const PetscReal hi[])
 {
   PetscInt naxes = 1;
 
   PetscFunctionBegin;
   PetscCheck(!ref->nfields, ref->comm, PETSC_ERR_ORDER, "set the grid before adding fields");
-  PetscCheck(dim >= 1 && dim <= KD_MAX_DIM, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "grid dimension %" PetscInt_FMT " not in [1, %d]", dim, KD_MAX_DIM);
+  PetscCheck(dim >= 1 && dim <= KD_MAX_DIM, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "grid dimension %" PetscInt_FMT " not in [1, %d]", dim, KD_MAX_DIM);
   for (const char *c = axes; *c; c++) naxes += (*c == ',');
   PetscCheck(naxes == dim, ref->comm, PETSC_ERR_ARG_WRONG, "axes '%s' do not name %" PetscInt_FMT " axes", axes, dim);
   PetscCall(PetscStrncpy(ref->axes, axes, sizeof(ref->axes)));
   ref->dim = dim;
   for (PetscInt d = 0; d < dim; d++) {
-    PetscCheck(n[d] >= 1, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "axis %" PetscInt_FMT " has %" PetscInt_FMT " cells", d, n[d]);
-    PetscCheck(hi[d] > lo[d], ref->comm, PETSC_ERR_ARG_WRONG, "axis %" PetscInt_FMT " has an empty interval [%g, %g]", d, (double)lo[d], (double)hi[d]);
+    PetscCheck(n[d] >= 1, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "axis %" PetscInt_FMT " has %" PetscInt_FMT " cells", d,
+               n[d]);
+    PetscCheck(hi[d] > lo[d], ref->comm, PETSC_ERR_ARG_WRONG, "axis %" PetscInt_FMT " has an empty interval [%g, %g]",
+               d, (double) lo[d], (double) hi[d]);
     ref->level[0].n[d]  = n[d];
     ref->level[0].lo[d] = lo[d];
     ref->level[0].hi[d] = hi[d];
@@ -176,7 +181,8 @@ PetscErrorCode KDReferenceSetGrid(KDReference ref, PetscInt dim, const char axes
 PetscErrorCode KDReferenceSetNumLevels(KDReference ref, PetscInt L)
 {
   PetscFunctionBegin;
-  PetscCheck(L >= 1 && L <= KD_MAX_LEVELS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_levels %" PetscInt_FMT " not in [1, %d]", L, KD_MAX_LEVELS);
+  PetscCheck(L >= 1 && L <= KD_MAX_LEVELS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-kd_levels %" PetscInt_FMT " not in [1, %d]", L, KD_MAX_LEVELS);
   ref->nlevels_requested = L;
   if (ref->gridset) PetscCall(KDReferenceCheckLevels(ref, L));
   PetscFunctionReturn(0);
@@ -198,7 +204,8 @@ PetscErrorCode KDReferenceSetParameter(KDReference ref, const char name[], Petsc
     if (same) break;
   }
   if (i == ref->nparams) {
-    PetscCheck(ref->nparams < KD_MAX_PARAMS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "too many parameters (at most %d)", KD_MAX_PARAMS);
+    PetscCheck(ref->nparams < KD_MAX_PARAMS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "too many parameters (at most %d)",
+               KD_MAX_PARAMS);
     PetscCall(PetscStrncpy(ref->paramname[i], name, KD_NAME_LEN));
     ref->nparams++;
   }
@@ -243,7 +250,8 @@ PetscErrorCode KDReferenceSetString(KDReference ref, const char name[], const ch
     if (same) break;
   }
   if (i == ref->nstrings) {
-    PetscCheck(ref->nstrings < KD_MAX_STRINGS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "too many string attributes (at most %d)", KD_MAX_STRINGS);
+    PetscCheck(ref->nstrings < KD_MAX_STRINGS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
+               "too many string attributes (at most %d)", KD_MAX_STRINGS);
     PetscCall(PetscStrncpy(ref->stringname[i], name, KD_NAME_LEN));
     ref->nstrings++;
   }
@@ -273,10 +281,11 @@ PetscErrorCode KDReferenceGetString(KDReference ref, const char name[], const ch
 static PetscErrorCode KDReferenceCheckLevels(KDReference ref, PetscInt L)
 {
   PetscInt factor = 1;
-  char     axes[KD_NAME_LEN], *axis[KD_MAX_DIM] = {NULL, NULL, NULL}, *save = NULL;
+  char axes[KD_NAME_LEN], *axis[KD_MAX_DIM] = {NULL, NULL, NULL}, *save = NULL;
 
   PetscFunctionBegin;
-  PetscCheck(L >= 1 && L <= KD_MAX_LEVELS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_levels %" PetscInt_FMT " not in [1, %d]", L, KD_MAX_LEVELS);
+  PetscCheck(L >= 1 && L <= KD_MAX_LEVELS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-kd_levels %" PetscInt_FMT " not in [1, %d]", L, KD_MAX_LEVELS);
   PetscCall(PetscStrncpy(axes, ref->axes, sizeof(axes)));
   axis[0] = strtok_r(axes, ",", &save);
   for (PetscInt d = 1; d < ref->dim; d++) axis[d] = strtok_r(NULL, ",", &save);
@@ -284,8 +293,9 @@ static PetscErrorCode KDReferenceCheckLevels(KDReference ref, PetscInt L)
   for (PetscInt d = 0; d < ref->dim; d++) {
     const PetscInt n = ref->level[0].n[d];
     PetscCheck(n % factor == 0 && n / factor >= 2, ref->comm, PETSC_ERR_ARG_INCOMP,
-               "grid too small for -kd_levels %" PetscInt_FMT ": axis %s has %" PetscInt_FMT " cells, needs a multiple of %" PetscInt_FMT " and at least %" PetscInt_FMT, L,
-               axis[d] ? axis[d] : "?", n, factor, 2 * factor);
+               "grid too small for -kd_levels %" PetscInt_FMT ": axis %s has %" PetscInt_FMT
+               " cells, needs a multiple of %" PetscInt_FMT " and at least %" PetscInt_FMT,
+               L, axis[d] ? axis[d] : "?", n, factor, 2 * factor);
   }
   PetscFunctionReturn(0);
 }
@@ -322,7 +332,8 @@ PetscErrorCode KDReferenceCreateLevelVec(KDReference ref, PetscInt l, Vec *v)
 
   PetscFunctionBegin;
   PetscCheck(ref->gridset, ref->comm, PETSC_ERR_ORDER, "the reference has no grid: call KDReferenceSetGrid() first");
-  PetscCheck(l >= 0 && l < ref->nlevels, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "level %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", l, ref->nlevels);
+  PetscCheck(l >= 0 && l < ref->nlevels, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "level %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", l, ref->nlevels);
   PetscCall(KDLevelGetRows(ref, l, &rstart, &nrows));
   PetscCall(VecCreateMPI(ref->comm, nrows * KDLevelRowLength(ref, l), PETSC_DETERMINE, v));
   PetscFunctionReturn(0);
@@ -342,9 +353,9 @@ PetscErrorCode KDReferenceCreateLevelVec(KDReference ref, PetscInt l, Vec *v)
 @*/
 PetscErrorCode KDReferenceAddField(KDReference ref, const char name[], Vec v)
 {
-  PetscInt   N, Nexpect = 1, f = ref->nfields, lo, hi;
-  Vec        dst;
-  IS         is;
+  PetscInt N, Nexpect = 1, f = ref->nfields, lo, hi;
+  Vec dst;
+  IS is;
   VecScatter scatter;
 
   PetscFunctionBegin;
@@ -353,7 +364,8 @@ PetscErrorCode KDReferenceAddField(KDReference ref, const char name[], Vec v)
   PetscCheck(f < KD_MAX_FIELDS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "too many fields (at most %d)", KD_MAX_FIELDS);
   for (PetscInt d = 0; d < ref->dim; d++) Nexpect *= ref->level[0].n[d];
   PetscCall(VecGetSize(v, &N));
-  PetscCheck(N == Nexpect, ref->comm, PETSC_ERR_ARG_SIZ, "field %s has %" PetscInt_FMT " values, the grid %" PetscInt_FMT, name, N, Nexpect);
+  PetscCheck(N == Nexpect, ref->comm, PETSC_ERR_ARG_SIZ,
+             "field %s has %" PetscInt_FMT " values, the grid %" PetscInt_FMT, name, N, Nexpect);
   PetscCall(KDReferenceCreateLevelVec(ref, 0, &dst));
   PetscCall(VecGetOwnershipRange(dst, &lo, &hi));
   PetscCall(ISCreateStride(ref->comm, hi - lo, lo, 1, &is));
@@ -373,9 +385,9 @@ PetscErrorCode KDReferenceAddField(KDReference ref, const char name[], Vec v)
 static PetscErrorCode KDReferenceRestrict(KDReference ref, PetscInt l)
 {
   const KDLevel *fine = &ref->level[l - 1];
-  KDLevel       *crs  = &ref->level[l];
-  PetscInt       nf[3] = {1, 1, 1}, nc[3] = {1, 1, 1}, pair[3] = {1, 1, 1}, rstart, nrows, fine_row;
-  PetscReal      scale;
+  KDLevel *crs        = &ref->level[l];
+  PetscInt nf[3] = {1, 1, 1}, nc[3] = {1, 1, 1}, pair[3] = {1, 1, 1}, rstart, nrows, fine_row;
+  PetscReal scale;
 
   PetscFunctionBegin;
   for (PetscInt d = 0; d < ref->dim; d++) {
@@ -383,15 +395,15 @@ static PetscErrorCode KDReferenceRestrict(KDReference ref, PetscInt l)
     nc[d]   = crs->n[d];
     pair[d] = 2;
   }
-  scale    = 1.0 / (PetscReal)(pair[0] * pair[1] * pair[2]);
+  scale    = 1.0 / (PetscReal) (pair[0] * pair[1] * pair[2]);
   fine_row = nf[1] * nf[2];
   PetscCall(KDLevelGetRows(ref, l, &rstart, &nrows));
   for (PetscInt f = 0; f < ref->nfields; f++) {
-    Vec                local;
-    IS                 is;
-    VecScatter         scatter;
+    Vec local;
+    IS is;
+    VecScatter scatter;
     const PetscScalar *a;
-    PetscScalar       *c;
+    PetscScalar *c;
 
     PetscCall(KDReferenceCreateLevelVec(ref, l, &crs->field[f]));
     PetscCall(ISCreateStride(PETSC_COMM_SELF, 2 * nrows * fine_row, 2 * rstart * fine_row, 1, &is));
@@ -407,7 +419,8 @@ static PetscErrorCode KDReferenceRestrict(KDReference ref, PetscInt l)
           PetscReal sum = 0;
           for (PetscInt a0 = 0; a0 < pair[0]; a0++)
             for (PetscInt a1 = 0; a1 < pair[1]; a1++)
-              for (PetscInt a2 = 0; a2 < pair[2]; a2++) sum += a[((2 * i0 + a0) * nf[1] + pair[1] * i1 + a1) * nf[2] + pair[2] * i2 + a2];
+              for (PetscInt a2 = 0; a2 < pair[2]; a2++)
+                sum += a[((2 * i0 + a0) * nf[1] + pair[1] * i1 + a1) * nf[2] + pair[2] * i2 + a2];
           c[(i0 * nc[1] + i1) * nc[2] + i2] = sum * scale;
         }
     PetscCall(VecRestoreArray(crs->field[f], &c));
@@ -468,10 +481,12 @@ PetscErrorCode KDReferenceGetNumLevels(KDReference ref, PetscInt *L)
 
   Not collective
 @*/
-PetscErrorCode KDReferenceGetLevelGrid(KDReference ref, PetscInt l, PetscInt *dim, PetscInt n[], PetscReal lo[], PetscReal hi[])
+PetscErrorCode KDReferenceGetLevelGrid(KDReference ref, PetscInt l, PetscInt *dim, PetscInt n[], PetscReal lo[],
+                                       PetscReal hi[])
 {
   PetscFunctionBegin;
-  PetscCheck(l >= 0 && l < ref->nlevels, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "level %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", l, ref->nlevels);
+  PetscCheck(l >= 0 && l < ref->nlevels, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "level %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", l, ref->nlevels);
   if (dim) *dim = ref->dim;
   for (PetscInt d = 0; d < ref->dim; d++) {
     if (n) n[d] = ref->level[l].n[d];
@@ -513,7 +528,8 @@ PetscErrorCode KDReferenceGetNumFields(KDReference ref, PetscInt *nfields)
 PetscErrorCode KDReferenceGetFieldName(KDReference ref, PetscInt f, const char **name)
 {
   PetscFunctionBegin;
-  PetscCheck(f >= 0 && f < ref->nfields, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "field %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", f, ref->nfields);
+  PetscCheck(f >= 0 && f < ref->nfields, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "field %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", f, ref->nfields);
   *name = ref->fieldname[f];
   PetscFunctionReturn(0);
 }
@@ -526,7 +542,8 @@ PetscErrorCode KDReferenceGetFieldName(KDReference ref, PetscInt f, const char *
 PetscErrorCode KDReferenceGetField(KDReference ref, PetscInt l, const char name[], Vec *v)
 {
   PetscFunctionBegin;
-  PetscCheck(l >= 0 && l < ref->nlevels, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "level %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", l, ref->nlevels);
+  PetscCheck(l >= 0 && l < ref->nlevels, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "level %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", l, ref->nlevels);
   *v = NULL;
   for (PetscInt f = 0; f < ref->nfields; f++) {
     PetscBool same;
@@ -547,10 +564,13 @@ PetscErrorCode KDReferenceGetCoordinates(KDReference ref, PetscInt l, PetscInt d
   const KDLevel *lev = &ref->level[l];
 
   PetscFunctionBegin;
-  PetscCheck(l >= 0 && l < ref->nlevels, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "level %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", l, ref->nlevels);
-  PetscCheck(d >= 0 && d < ref->dim, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "axis %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", d, ref->dim);
+  PetscCheck(l >= 0 && l < ref->nlevels, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "level %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", l, ref->nlevels);
+  PetscCheck(d >= 0 && d < ref->dim, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "axis %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", d, ref->dim);
   PetscCall(PetscMalloc1(lev->n[d], x));
-  for (PetscInt i = 0; i < lev->n[d]; i++) (*x)[i] = lev->lo[d] + ((PetscReal)i + 0.5) * (lev->hi[d] - lev->lo[d]) / (PetscReal)lev->n[d];
+  for (PetscInt i = 0; i < lev->n[d]; i++)
+    (*x)[i] = lev->lo[d] + ((PetscReal) i + 0.5) * (lev->hi[d] - lev->lo[d]) / (PetscReal) lev->n[d];
   PetscFunctionReturn(0);
 }
 
@@ -576,7 +596,8 @@ PetscErrorCode KDReferenceGetNumParameters(KDReference ref, PetscInt *n)
 PetscErrorCode KDReferenceGetParameterName(KDReference ref, PetscInt i, const char **name, PetscReal *value)
 {
   PetscFunctionBegin;
-  PetscCheck(i >= 0 && i < ref->nparams, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "parameter %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", i, ref->nparams);
+  PetscCheck(i >= 0 && i < ref->nparams, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "parameter %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", i, ref->nparams);
   if (name) *name = ref->paramname[i];
   if (value) *value = ref->paramvalue[i];
   PetscFunctionReturn(0);
@@ -592,7 +613,7 @@ PetscErrorCode KDReferenceGetParameterName(KDReference ref, PetscInt i, const ch
 PetscErrorCode KDReferenceGetAxisMap(KDReference ref, const char inputs[], PetscInt map[])
 {
   char **anames, **inames;
-  int    na, ni;
+  int na, ni;
 
   PetscFunctionBegin;
   PetscCall(PetscStrToArray(ref->axes, ',', &na, &anames));
@@ -605,9 +626,11 @@ PetscErrorCode KDReferenceGetAxisMap(KDReference ref, const char inputs[], Petsc
       PetscCall(PetscStrcmp(inames[i], anames[a], &match));
       if (match) map[i] = a;
     }
-    PetscCheck(map[i] >= 0, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "reference axes '%s' lack the input '%s' (inputs %s)", ref->axes, inames[i], inputs);
+    PetscCheck(map[i] >= 0, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "reference axes '%s' lack the input '%s' (inputs %s)",
+               ref->axes, inames[i], inputs);
   }
-  PetscCheck(na == ni, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "reference axes '%s' do not match the inputs '%s'", ref->axes, inputs);
+  PetscCheck(na == ni, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "reference axes '%s' do not match the inputs '%s'",
+             ref->axes, inputs);
   PetscCall(PetscStrToArrayDestroy(na, anames));
   PetscCall(PetscStrToArrayDestroy(ni, inames));
   PetscFunctionReturn(0);
@@ -633,21 +656,25 @@ PetscErrorCode KDReferenceGetAxisMap(KDReference ref, const char inputs[], Petsc
   Output Parameter:
 . x - x[p * nin + i]
 @*/
-PetscErrorCode KDReferenceGetCellCentres(KDReference ref, PetscInt level, PetscInt nin, const PetscInt map[], const PetscReal off[], PetscInt n, const PetscInt64 cells[], PetscReal x[])
+PetscErrorCode KDReferenceGetCellCentres(KDReference ref, PetscInt level, PetscInt nin, const PetscInt map[],
+                                         const PetscReal off[], PetscInt n, const PetscInt64 cells[], PetscReal x[])
 {
   const KDLevel *lev;
 
   PetscFunctionBegin;
-  PetscCheck(level >= 0 && level < ref->nlevels, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "level %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", level, ref->nlevels);
-  PetscCheck(nin == ref->dim, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "%" PetscInt_FMT " inputs for %" PetscInt_FMT " axes", nin, ref->dim);
+  PetscCheck(level >= 0 && level < ref->nlevels, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "level %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", level, ref->nlevels);
+  PetscCheck(nin == ref->dim, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "%" PetscInt_FMT " inputs for %" PetscInt_FMT " axes",
+             nin, ref->dim);
   lev = &ref->level[level];
   for (PetscInt p = 0; p < n; p++) {
     PetscInt64 rem = cells[p];
-    PetscReal  ax[KD_MAX_DIM];
+    PetscReal ax[KD_MAX_DIM];
     for (PetscInt d = ref->dim - 1; d >= 0; d--) {
       const PetscInt64 idx = rem % lev->n[d];
       rem /= lev->n[d];
-      ax[d] = lev->lo[d] + ((PetscReal)idx + 0.5 + (off ? off[d] : 0.0)) * (lev->hi[d] - lev->lo[d]) / (PetscReal)lev->n[d];
+      ax[d] = lev->lo[d] +
+              ((PetscReal) idx + 0.5 + (off ? off[d] : 0.0)) * (lev->hi[d] - lev->lo[d]) / (PetscReal) lev->n[d];
     }
     for (PetscInt i = 0; i < nin; i++) x[p * nin + i] = ax[map[i]];
   }
@@ -656,16 +683,18 @@ PetscErrorCode KDReferenceGetCellCentres(KDReference ref, PetscInt level, PetscI
 
 static PetscErrorCode KDReferenceWriteFile(KDReference ref, const char path[])
 {
-  hid_t       file = -1;
+  hid_t file = -1;
   PetscMPIInt rank;
-  char        fields[KD_MAX_FIELDS * KD_NAME_LEN] = "";
+  char fields[KD_MAX_FIELDS * KD_NAME_LEN] = "";
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(ref->comm, &rank));
   PetscCall(KDH5Create(ref->comm, path, &file));
   PetscCall(KDH5WriteCommonAttributes(file, "reference", ref->pde));
-  for (PetscInt i = 0; i < ref->nparams; i++) PetscCall(KDH5WriteAttrReals(file, ref->paramname[i], 1, &ref->paramvalue[i]));
-  for (PetscInt i = 0; i < ref->nstrings; i++) PetscCall(KDH5WriteAttrString(file, ref->stringname[i], ref->stringvalue[i]));
+  for (PetscInt i = 0; i < ref->nparams; i++)
+    PetscCall(KDH5WriteAttrReals(file, ref->paramname[i], 1, &ref->paramvalue[i]));
+  for (PetscInt i = 0; i < ref->nstrings; i++)
+    PetscCall(KDH5WriteAttrString(file, ref->stringname[i], ref->stringvalue[i]));
   for (PetscInt f = 0; f < ref->nfields; f++) {
     if (f) PetscCall(PetscStrlcat(fields, ",", sizeof(fields)));
     PetscCall(PetscStrlcat(fields, ref->fieldname[f], sizeof(fields)));
@@ -676,14 +705,14 @@ static PetscErrorCode KDReferenceWriteFile(KDReference ref, const char path[])
   PetscCall(KDH5WriteAttrInts(file, "levels", 1, &ref->nlevels));
   for (PetscInt l = 0; l < ref->nlevels; l++) {
     const KDLevel *lev = &ref->level[l];
-    char           gname[32], axes[KD_NAME_LEN], *axis, *save = NULL;
-    PetscReal      spacing[KD_MAX_DIM];
-    PetscInt       rstart, nrows;
-    hid_t          group;
+    char gname[32], axes[KD_NAME_LEN], *axis, *save = NULL;
+    PetscReal spacing[KD_MAX_DIM];
+    PetscInt rstart, nrows;
+    hid_t group;
 
     PetscCall(PetscSNPrintf(gname, sizeof(gname), "level_%" PetscInt_FMT, l));
     PetscCall(KDH5CreateGroup(file, gname, &group));
-    for (PetscInt d = 0; d < ref->dim; d++) spacing[d] = (lev->hi[d] - lev->lo[d]) / (PetscReal)lev->n[d];
+    for (PetscInt d = 0; d < ref->dim; d++) spacing[d] = (lev->hi[d] - lev->lo[d]) / (PetscReal) lev->n[d];
     PetscCall(KDH5WriteAttrInts(group, "level", 1, &l));
     PetscCall(KDH5WriteAttrInts(group, "shape", ref->dim, lev->n));
     PetscCall(KDH5WriteAttrReals(group, "spacing", ref->dim, spacing));
@@ -719,7 +748,7 @@ static PetscErrorCode KDReferenceWriteFile(KDReference ref, const char path[])
 @*/
 PetscErrorCode KDReferenceWrite(KDReference ref, const char path[])
 {
-  char           tmp[PETSC_MAX_PATH_LEN];
+  char tmp[PETSC_MAX_PATH_LEN];
   PetscErrorCode ierr;
 
   PetscFunctionBegin;
@@ -750,44 +779,57 @@ PetscErrorCode KDReferenceWriteXDMF(KDReference ref, const char dir[], const cha
   PetscCallMPI(MPI_Comm_rank(ref->comm, &rank));
   for (PetscInt l = 0; l < ref->nlevels; l++) {
     const KDLevel *lev = &ref->level[l];
-    char           path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN], name[64], dims[64] = "", origin[128] = "", spacing[128] = "";
-    PetscInt       dim3 = ref->dim == 1 ? 2 : ref->dim; /* XDMF has no 1-D CoRectMesh: a 1-D level is shown as 1 x n */
-    int            err  = 0;
+    char path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN], name[64], dims[64] = "", origin[128] = "",
+                                                                      spacing[128] = "";
+    PetscInt dim3 = ref->dim == 1 ? 2 : ref->dim; /* XDMF has no 1-D CoRectMesh: a 1-D level is shown as 1 x n */
+    int err       = 0;
 
     PetscCall(PetscSNPrintf(name, sizeof(name), "reference_L%" PetscInt_FMT ".xmf", l));
     PetscCall(KDOutputPath(dir, name, path, sizeof(path)));
     PetscCall(KDFileTemporaryName(path, tmp, sizeof(tmp)));
     if (ref->dim == 1) {
       PetscCall(PetscSNPrintf(dims, sizeof(dims), "1 %" PetscInt_FMT, lev->n[0]));
-      PetscCall(PetscSNPrintf(origin, sizeof(origin), "0 %.17g", (double)(lev->lo[0] + 0.5 * (lev->hi[0] - lev->lo[0]) / lev->n[0])));
-      PetscCall(PetscSNPrintf(spacing, sizeof(spacing), "1 %.17g", (double)((lev->hi[0] - lev->lo[0]) / lev->n[0])));
+      PetscCall(PetscSNPrintf(origin, sizeof(origin), "0 %.17g",
+                              (double) (lev->lo[0] + 0.5 * (lev->hi[0] - lev->lo[0]) / lev->n[0])));
+      PetscCall(PetscSNPrintf(spacing, sizeof(spacing), "1 %.17g", (double) ((lev->hi[0] - lev->lo[0]) / lev->n[0])));
     } else {
       for (PetscInt d = 0; d < ref->dim; d++) {
-        char      buf[64];
-        PetscReal h = (lev->hi[d] - lev->lo[d]) / (PetscReal)lev->n[d];
+        char buf[64];
+        PetscReal h = (lev->hi[d] - lev->lo[d]) / (PetscReal) lev->n[d];
         PetscCall(PetscSNPrintf(buf, sizeof(buf), "%s%" PetscInt_FMT, d ? " " : "", lev->n[d]));
         PetscCall(PetscStrlcat(dims, buf, sizeof(dims)));
-        PetscCall(PetscSNPrintf(buf, sizeof(buf), "%s%.17g", d ? " " : "", (double)(lev->lo[d] + 0.5 * h)));
+        PetscCall(PetscSNPrintf(buf, sizeof(buf), "%s%.17g", d ? " " : "", (double) (lev->lo[d] + 0.5 * h)));
         PetscCall(PetscStrlcat(origin, buf, sizeof(origin)));
-        PetscCall(PetscSNPrintf(buf, sizeof(buf), "%s%.17g", d ? " " : "", (double)h));
+        PetscCall(PetscSNPrintf(buf, sizeof(buf), "%s%.17g", d ? " " : "", (double) h));
         PetscCall(PetscStrlcat(spacing, buf, sizeof(spacing)));
       }
     }
     if (!rank) {
       FILE *fp = fopen(tmp, "w");
-      if (!fp) err = 1;
+      if (!fp)
+        err = 1;
       else {
-        fprintf(fp, "<?xml version=\"1.0\" ?>\n<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n<Xdmf Version=\"2.0\">\n <Domain>\n");
+        fprintf(
+            fp,
+            "<?xml version=\"1.0\" ?>\n<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n<Xdmf Version=\"2.0\">\n <Domain>\n");
         fprintf(fp, "  <Grid Name=\"%s level %" PetscInt_FMT " (%s)\" GridType=\"Uniform\">\n", ref->pde, l, ref->axes);
         fprintf(fp, "   <Topology TopologyType=\"%" PetscInt_FMT "DCoRectMesh\" Dimensions=\"%s\"/>\n", dim3, dims);
         fprintf(fp, "   <Geometry GeometryType=\"%s\">\n", dim3 == 3 ? "ORIGIN_DXDYDZ" : "ORIGIN_DXDY");
-        fprintf(fp, "    <DataItem Dimensions=\"%" PetscInt_FMT "\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">%s</DataItem>\n", dim3, origin);
-        fprintf(fp, "    <DataItem Dimensions=\"%" PetscInt_FMT "\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">%s</DataItem>\n", dim3, spacing);
+        fprintf(fp,
+                "    <DataItem Dimensions=\"%" PetscInt_FMT
+                "\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">%s</DataItem>\n",
+                dim3, origin);
+        fprintf(fp,
+                "    <DataItem Dimensions=\"%" PetscInt_FMT
+                "\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">%s</DataItem>\n",
+                dim3, spacing);
         fprintf(fp, "   </Geometry>\n");
         for (PetscInt f = 0; f < ref->nfields; f++) {
           fprintf(fp, "   <Attribute Name=\"%s\" AttributeType=\"Scalar\" Center=\"Node\">\n", ref->fieldname[f]);
-          fprintf(fp, "    <DataItem Dimensions=\"%s\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">%s:/level_%" PetscInt_FMT "/%s</DataItem>\n", dims, h5name, l,
-                  ref->fieldname[f]);
+          fprintf(fp,
+                  "    <DataItem Dimensions=\"%s\" NumberType=\"Float\" Precision=\"8\" "
+                  "Format=\"HDF\">%s:/level_%" PetscInt_FMT "/%s</DataItem>\n",
+                  dims, h5name, l, ref->fieldname[f]);
           fprintf(fp, "   </Attribute>\n");
         }
         fprintf(fp, "  </Grid>\n </Domain>\n</Xdmf>\n");
@@ -812,17 +854,17 @@ static PetscBool KDIsReservedAttribute(const char *name)
 
 typedef struct {
   KDReference ref;
-  hid_t       file;
-  int         err;
+  hid_t file;
+  int err;
 } KDAttrIterContext;
 
 static herr_t KDReferenceAttrIterate(hid_t loc, const char *name, const H5A_info_t *info, void *data)
 {
-  KDAttrIterContext *ctx = (KDAttrIterContext *)data;
-  hid_t              attr, type;
-  H5T_class_t        cls;
+  KDAttrIterContext *ctx = (KDAttrIterContext *) data;
+  hid_t attr, type;
+  H5T_class_t cls;
 
-  (void)info;
+  (void) info;
   if (KDIsReservedAttribute(name)) return 0;
   attr = H5Aopen(loc, name, H5P_DEFAULT);
   if (attr < 0) return -1;
@@ -847,24 +889,27 @@ static herr_t KDReferenceAttrIterate(hid_t loc, const char *name, const H5A_info
 
 static PetscErrorCode KDReferenceReadFile(KDReference ref, const char path[])
 {
-  hid_t             file = -1;
-  char              kind[32], fields[KD_MAX_FIELDS * KD_NAME_LEN], *name, *save = NULL;
-  PetscInt          L, cnt;
+  hid_t file = -1;
+  char kind[32], fields[KD_MAX_FIELDS * KD_NAME_LEN], *name, *save = NULL;
+  PetscInt L, cnt;
   KDAttrIterContext ctx = {ref, -1, 0};
 
   PetscFunctionBegin;
   PetscCall(KDH5Open(ref->comm, path, &file));
-  PetscCheck(H5Aexists(file, "kind") > 0, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s is not a kdpinn file (no 'kind' attribute)", path);
+  PetscCheck(H5Aexists(file, "kind") > 0, ref->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s is not a kdpinn file (no 'kind' attribute)", path);
   PetscCall(KDH5ReadAttrString(file, "kind", kind, sizeof(kind)));
-  PetscCheck(!strcmp(kind, "reference"), ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s is a kdpinn %s file, not a reference", path, kind);
+  PetscCheck(!strcmp(kind, "reference"), ref->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s is a kdpinn %s file, not a reference", path, kind);
   PetscCall(KDH5ReadAttrString(file, "pde", ref->pde, sizeof(ref->pde)));
   PetscCall(KDH5ReadAttrString(file, "axes", ref->axes, sizeof(ref->axes)));
   PetscCall(KDH5ReadAttrString(file, "fields", fields, sizeof(fields)));
   PetscCall(KDH5ReadAttrInts(file, "levels", 1, &L, NULL));
-  PetscCheck(L >= 1 && L <= KD_MAX_LEVELS, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: bad number of levels %" PetscInt_FMT, path, L);
+  PetscCheck(L >= 1 && L <= KD_MAX_LEVELS, ref->comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: bad number of levels %" PetscInt_FMT, path, L);
   ctx.file = file;
-  PetscCheck(H5Aiterate2(file, H5_INDEX_NAME, H5_ITER_INC, NULL, KDReferenceAttrIterate, &ctx) >= 0 && !ctx.err, ref->comm, PETSC_ERR_FILE_UNEXPECTED,
-             "%s: unreadable root attributes", path);
+  PetscCheck(H5Aiterate2(file, H5_INDEX_NAME, H5_ITER_INC, NULL, KDReferenceAttrIterate, &ctx) >= 0 && !ctx.err,
+             ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: unreadable root attributes", path);
   ref->dim = 1;
   for (const char *c = ref->axes; *c; c++) ref->dim += (*c == ',');
   PetscCheck(ref->dim <= KD_MAX_DIM, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: too many axes '%s'", path, ref->axes);
@@ -876,16 +921,18 @@ static PetscErrorCode KDReferenceReadFile(KDReference ref, const char path[])
   ref->nlevels = L;
   for (PetscInt l = 0; l < L; l++) {
     KDLevel *lev = &ref->level[l];
-    char     gname[32];
-    hid_t    group;
+    char gname[32];
+    hid_t group;
     PetscInt rstart, nrows;
 
     PetscCall(PetscSNPrintf(gname, sizeof(gname), "level_%" PetscInt_FMT, l));
-    PetscCheck(H5Lexists(file, gname, H5P_DEFAULT) > 0, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: group /%s missing", path, gname);
+    PetscCheck(H5Lexists(file, gname, H5P_DEFAULT) > 0, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: group /%s missing",
+               path, gname);
     group = H5Gopen2(file, gname, H5P_DEFAULT);
     PetscCallH5(group);
     PetscCall(KDH5ReadAttrInts(group, "shape", KD_MAX_DIM, lev->n, &cnt));
-    PetscCheck(cnt == ref->dim, ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /%s has a shape of rank %" PetscInt_FMT ", axes '%s'", path, gname, cnt, ref->axes);
+    PetscCheck(cnt == ref->dim, ref->comm, PETSC_ERR_FILE_UNEXPECTED,
+               "%s: /%s has a shape of rank %" PetscInt_FMT ", axes '%s'", path, gname, cnt, ref->axes);
     PetscCall(KDH5ReadAttrReals(group, "lo", KD_MAX_DIM, lev->lo, &cnt));
     PetscCall(KDH5ReadAttrReals(group, "hi", KD_MAX_DIM, lev->hi, &cnt));
     PetscCall(KDLevelGetRows(ref, l, &rstart, &nrows));
@@ -927,15 +974,18 @@ PetscErrorCode KDReferenceView(KDReference ref, PetscViewer viewer)
 {
   PetscFunctionBegin;
   if (!viewer) viewer = PETSC_VIEWER_STDOUT_(ref->comm);
-  PetscCall(PetscViewerASCIIPrintf(viewer, "KDReference: pde %s, axes %s, %" PetscInt_FMT " level(s), fields", ref->pde, ref->axes, ref->nlevels));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "KDReference: pde %s, axes %s, %" PetscInt_FMT " level(s), fields", ref->pde,
+                                   ref->axes, ref->nlevels));
   for (PetscInt f = 0; f < ref->nfields; f++) PetscCall(PetscViewerASCIIPrintf(viewer, " %s", ref->fieldname[f]));
   PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
   PetscCall(PetscViewerASCIIPushTab(viewer));
-  for (PetscInt i = 0; i < ref->nparams; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "%s = %g\n", ref->paramname[i], (double)ref->paramvalue[i]));
+  for (PetscInt i = 0; i < ref->nparams; i++)
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s = %g\n", ref->paramname[i], (double) ref->paramvalue[i]));
   for (PetscInt l = 0; l < ref->nlevels; l++) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "level %" PetscInt_FMT ":", l));
     for (PetscInt d = 0; d < ref->dim; d++)
-      PetscCall(PetscViewerASCIIPrintf(viewer, "%s %" PetscInt_FMT " cells on [%g, %g]", d ? "," : "", ref->level[l].n[d], (double)ref->level[l].lo[d], (double)ref->level[l].hi[d]));
+      PetscCall(PetscViewerASCIIPrintf(viewer, "%s %" PetscInt_FMT " cells on [%g, %g]", d ? "," : "",
+                                       ref->level[l].n[d], (double) ref->level[l].lo[d], (double) ref->level[l].hi[d]));
     PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
   }
   PetscCall(PetscViewerASCIIPopTab(viewer));

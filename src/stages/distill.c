@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Default hidden widths of a student (docs/options.md): -student_widths, or -student_L<l>_widths for level l, override. */
+/* Default hidden widths of a student (docs/options.md): -student_widths, or -student_L<l>_widths for level l, override.
+ */
 static const PetscInt KDStudentWidths[] = {20, 20};
 
 typedef enum { KD_CHAIN_CHAIN, KD_CHAIN_DIRECT } KDChainMode;

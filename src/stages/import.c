@@ -28,21 +28,23 @@
 PetscErrorCode KDStageImport(MPI_Comm comm)
 {
   KDCommonOptions opt;
-  KDReference     ref;
-  KDPDE           pde;
-  PetscLogStage   stage;
-  PetscLogDouble  t0, t1;
-  PetscBool       view = PETSC_FALSE, help, set;
-  char            spec[PETSC_MAX_PATH_LEN + 256] = "", path[PETSC_MAX_PATH_LEN];
-  PetscInt        dim, n[KD_MAX_DIM];
-  const char     *axes;
+  KDReference ref;
+  KDPDE pde;
+  PetscLogStage stage;
+  PetscLogDouble t0, t1;
+  PetscBool view                      = PETSC_FALSE, help, set;
+  char spec[PETSC_MAX_PATH_LEN + 256] = "", path[PETSC_MAX_PATH_LEN];
+  PetscInt dim, n[KD_MAX_DIM];
+  const char *axes;
 
   PetscFunctionBegin;
   PetscCall(KDGetCommonOptions(comm, &opt));
   PetscOptionsBegin(comm, NULL, "kdpinn import stage", NULL);
-  PetscCall(PetscOptionsString("-kd_import_file", "Data to import: FILE or FILE:/group, one level in the layout of reference.h5",
+  PetscCall(PetscOptionsString("-kd_import_file",
+                               "Data to import: FILE or FILE:/group, one level in the layout of reference.h5",
                                "KDReferenceImport", spec, spec, sizeof(spec), &set));
-  PetscCall(PetscOptionsBool("-kd_reference_view", "Print the grids of the hierarchy", "KDStageImport", view, &view, NULL));
+  PetscCall(
+      PetscOptionsBool("-kd_reference_view", "Print the grids of the hierarchy", "KDStageImport", view, &view, NULL));
   PetscOptionsEnd();
   PetscCall(KDPDECreate(comm, &pde));
   PetscCall(KDPDESetType(pde, opt.pde));

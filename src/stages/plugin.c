@@ -29,10 +29,10 @@ typedef PetscErrorCode (*KDPluginRegisterFunction)(void);
 PetscErrorCode KDPluginLoadFromOptions(MPI_Comm comm)
 {
   static void *loaded[KD_MAX_PLUGINS];
-  static int   nloaded = 0;
-  char        *files[KD_MAX_PLUGINS];
-  PetscInt     n = KD_MAX_PLUGINS;
-  PetscBool    set;
+  static int nloaded = 0;
+  char *files[KD_MAX_PLUGINS];
+  PetscInt n = KD_MAX_PLUGINS;
+  PetscBool set;
 
   PetscFunctionBegin;
   PetscOptionsBegin(comm, NULL, "kdpinn plugins", NULL);
@@ -41,9 +41,9 @@ PetscErrorCode KDPluginLoadFromOptions(MPI_Comm comm)
   PetscOptionsEnd();
   if (!set) PetscFunctionReturn(0);
   for (PetscInt i = 0; i < n; i++) {
-    void                    *handle;
+    void *handle;
     KDPluginRegisterFunction reg;
-    PetscBool                again = PETSC_FALSE;
+    PetscBool again = PETSC_FALSE;
 
     handle = dlopen(files[i], RTLD_NOW | RTLD_LOCAL);
     PetscCheck(handle, comm, PETSC_ERR_FILE_OPEN, "-kd_plugin %s: cannot load it: %s", files[i], dlerror());
@@ -56,7 +56,8 @@ PetscErrorCode KDPluginLoadFromOptions(MPI_Comm comm)
       PetscCall((*reg)());
       PetscCheck(nloaded < KD_MAX_PLUGINS, comm, PETSC_ERR_ARG_SIZ, "at most %d plugins", KD_MAX_PLUGINS);
       loaded[nloaded++] = handle; /* never closed: the registries point into it */
-    } else (void) dlclose(handle);
+    } else
+      (void) dlclose(handle);
     PetscCall(PetscFree(files[i]));
   }
   PetscFunctionReturn(0);

@@ -13,17 +13,17 @@
 /* What `kdpinn run` needs to know of a pipeline stage: its function, the file that shows it ran, and the option
    prefixes that change its result (NULL-terminated; the solve stage adds the prefixes of the PDE and its solver). */
 typedef struct {
-  const char     *name;
+  const char *name;
   PetscErrorCode (*run)(MPI_Comm);
-  const char     *output;
-  const char     *prefixes[4];
+  const char *output;
+  const char *prefixes[4];
 } KDPipelineStage;
 
 static const KDPipelineStage KDPipeline[] = {
-  {"solve",    KDStageSolve,    "reference.h5",  {"-kd_pde", "-kd_levels", "-kd_plugin", NULL}},
-  {"train",    KDStageTrain,    "teacher.h5",    {"-kd_seed", "-teacher_", NULL}             },
-  {"distill",  KDStageDistill,  "student_L1.h5", {"-student_", "-kd_chain", NULL}            },
-  {"validate", KDStageValidate, "results.json",  {"-kd_validate_", NULL}                     },
+    {"solve", KDStageSolve, "reference.h5", {"-kd_pde", "-kd_levels", "-kd_plugin", NULL}},
+    {"train", KDStageTrain, "teacher.h5", {"-kd_seed", "-teacher_", NULL}},
+    {"distill", KDStageDistill, "student_L1.h5", {"-student_", "-kd_chain", NULL}},
+    {"validate", KDStageValidate, "results.json", {"-kd_validate_", NULL}},
 };
 #define KD_PIPELINE_LENGTH ((PetscInt) (sizeof(KDPipeline) / sizeof(KDPipeline[0])))
 
@@ -38,10 +38,10 @@ static PetscInt KDPipelineFind(const char stage[])
    prefixes, and for the solve stage those of the PDE's problem (-<pde>_) and of its solver. */
 static PetscErrorCode KDPipelineDigest(MPI_Comm comm, PetscInt k, char digest[])
 {
-  const char     *prefixes[4 * KD_PIPELINE_LENGTH + 2], *solver = NULL;
-  char            problem[80], solverp[80];
+  const char *prefixes[4 * KD_PIPELINE_LENGTH + 2], *solver = NULL;
+  char problem[80], solverp[80];
   KDCommonOptions opt;
-  PetscInt        n = 0;
+  PetscInt n = 0;
 
   PetscFunctionBegin;
   PetscCall(KDGetCommonOptions(comm, &opt));
@@ -91,9 +91,9 @@ static PetscErrorCode KDStampActionGet(MPI_Comm comm, const char stage[], KDStam
 static PetscErrorCode KDStampRemove(MPI_Comm comm, const char stage[])
 {
   KDCommonOptions opt;
-  PetscMPIInt     rank;
-  char            path[PETSC_MAX_PATH_LEN];
-  int             err = 0;
+  PetscMPIInt rank;
+  char path[PETSC_MAX_PATH_LEN];
+  int err = 0;
 
   PetscFunctionBegin;
   PetscCall(KDGetCommonOptions(comm, &opt));
@@ -141,10 +141,10 @@ PetscErrorCode KDStageStampBegin(MPI_Comm comm, const char stage[])
 PetscErrorCode KDStageStampEnd(MPI_Comm comm, const char stage[])
 {
   KDCommonOptions opt;
-  KDStampAction   action;
-  PetscMPIInt     rank;
-  char            path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN], digest[17];
-  int             err = 0;
+  KDStampAction action;
+  PetscMPIInt rank;
+  char path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN], digest[17];
+  int err = 0;
 
   PetscFunctionBegin;
   PetscCall(KDStampActionGet(comm, stage, &action));
@@ -168,7 +168,7 @@ PetscErrorCode KDStageStampEnd(MPI_Comm comm, const char stage[])
 /* Whether pipeline stage k is up to date: its output exists and its stamp holds the current digest. */
 static PetscErrorCode KDStampIsCurrent(MPI_Comm comm, const char out[], PetscInt k, PetscBool *current)
 {
-  char      path[PETSC_MAX_PATH_LEN], digest[17], stamp[32] = "";
+  char path[PETSC_MAX_PATH_LEN], digest[17], stamp[32] = "";
   PetscBool exists;
 
   PetscFunctionBegin;
@@ -196,8 +196,8 @@ static PetscErrorCode KDStampIsCurrent(MPI_Comm comm, const char out[], PetscInt
 /* Whether -kd_out holds a reference that `kdpinn import` made (its root attribute source = import). */
 static PetscErrorCode KDReferenceIsImported(MPI_Comm comm, const char out[], PetscBool *imported)
 {
-  char        path[PETSC_MAX_PATH_LEN];
-  PetscBool   exists;
+  char path[PETSC_MAX_PATH_LEN];
+  PetscBool exists;
   KDReference ref;
   const char *source;
 
@@ -223,29 +223,29 @@ static PetscErrorCode KDReferenceIsImported(MPI_Comm comm, const char out[], Pet
 PetscErrorCode KDStageRun(MPI_Comm comm)
 {
   KDCommonOptions opt;
-  PetscBool       help, upstream_ran = PETSC_FALSE;
+  PetscBool help, upstream_ran = PETSC_FALSE;
 
   PetscFunctionBegin;
   PetscCall(KDHelpRequested(&help));
   PetscCall(KDGetCommonOptions(comm, &opt));
   for (PetscInt k = 0; k < KD_PIPELINE_LENGTH; k++) {
     const KDPipelineStage *stage = &KDPipeline[k];
-    PetscBool              current;
+    PetscBool current;
 
     if (!help && k == 0) {
       PetscBool imported;
       PetscCall(KDReferenceIsImported(comm, opt.out, &imported));
       if (imported) {
-        PetscCall(PetscPrintf(comm, "kdpinn run: %s/reference.h5 was imported (`kdpinn import`), kept as it is\n",
-                              opt.out));
+        PetscCall(
+            PetscPrintf(comm, "kdpinn run: %s/reference.h5 was imported (`kdpinn import`), kept as it is\n", opt.out));
         continue;
       }
     }
     if (!help && !opt.force && !upstream_ran) {
       PetscCall(KDStampIsCurrent(comm, opt.out, k, &current));
       if (current) {
-        PetscCall(PetscPrintf(comm, "kdpinn run: %s is up to date (%s/%s), skipped; -kd_force reruns it\n",
-                              stage->name, opt.out, stage->output));
+        PetscCall(PetscPrintf(comm, "kdpinn run: %s is up to date (%s/%s), skipped; -kd_force reruns it\n", stage->name,
+                              opt.out, stage->output));
         continue;
       }
     }

@@ -8,11 +8,11 @@
 
 typedef struct {
   KDSolverFunction solve;
-  char             prefix[64];
+  char prefix[64];
 } KDSolverEntry;
 
-static PetscFunctionList KDSolverList               = NULL;
-static PetscBool         KDSolverPackageInitialized = PETSC_FALSE;
+static PetscFunctionList KDSolverList       = NULL;
+static PetscBool KDSolverPackageInitialized = PETSC_FALSE;
 
 /*@C
   KDSolverInitializePackage - Registers the solvers of the built-in PDEs; called on first use, safe to call again.
@@ -81,8 +81,8 @@ PetscErrorCode KDSolverFind(MPI_Comm comm, const char pde[], KDSolverFunction *s
   PetscCall(PetscFunctionListFind(KDSolverList, pde, (KDVoidFunction *) &e));
   if (!e) {
     const char **names;
-    int          n;
-    char         list[512] = "";
+    int n;
+    char list[512] = "";
     PetscCall(PetscFunctionListGet(KDSolverList, &names, &n));
     for (int i = 0; i < n; i++) {
       if (!names[i] || !names[i][0]) continue;
@@ -117,19 +117,20 @@ PetscErrorCode KDSolverFind(MPI_Comm comm, const char pde[], KDSolverFunction *s
 @*/
 PetscErrorCode KDStageSolve(MPI_Comm comm)
 {
-  KDCommonOptions  opt;
+  KDCommonOptions opt;
   KDSolverFunction solve;
-  KDReference      ref;
-  KDPDE            pde;
-  PetscLogStage    stage;
-  PetscLogDouble   t0, t1;
-  PetscBool        view = PETSC_FALSE, help;
-  char             path[PETSC_MAX_PATH_LEN];
+  KDReference ref;
+  KDPDE pde;
+  PetscLogStage stage;
+  PetscLogDouble t0, t1;
+  PetscBool view = PETSC_FALSE, help;
+  char path[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBegin;
   PetscCall(KDGetCommonOptions(comm, &opt));
   PetscOptionsBegin(comm, NULL, "kdpinn solve stage", NULL);
-  PetscCall(PetscOptionsBool("-kd_reference_view", "Print the grids of the hierarchy", "KDStageSolve", view, &view, NULL));
+  PetscCall(
+      PetscOptionsBool("-kd_reference_view", "Print the grids of the hierarchy", "KDStageSolve", view, &view, NULL));
   PetscOptionsEnd();
   PetscCall(KDPDECreate(comm, &pde));
   PetscCall(KDPDESetType(pde, opt.pde));
@@ -157,7 +158,9 @@ PetscErrorCode KDStageSolve(MPI_Comm comm)
   PetscCall(KDReferenceWrite(ref, path));
   PetscCall(KDReferenceWriteXDMF(ref, opt.out, "reference.h5"));
   if (view) PetscCall(KDReferenceView(ref, PETSC_VIEWER_STDOUT_(comm)));
-  PetscCall(PetscPrintf(comm, "kdpinn solve: %s, %" PetscInt_FMT " level(s), solved in %.2f s; wrote %s and reference_L*.xmf\n", opt.pde, opt.levels, (double)(t1 - t0), path));
+  PetscCall(PetscPrintf(
+      comm, "kdpinn solve: %s, %" PetscInt_FMT " level(s), solved in %.2f s; wrote %s and reference_L*.xmf\n", opt.pde,
+      opt.levels, (double) (t1 - t0), path));
   PetscCall(KDReferenceDestroy(&ref));
   PetscCall(KDPDEDestroy(&pde));
   PetscCall(PetscLogStagePop());

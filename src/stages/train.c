@@ -19,7 +19,7 @@ static PetscErrorCode KDStageTrainReferenceParameters(MPI_Comm comm, KDReference
   info->nparams = n;
   for (PetscInt i = 0; i < n; i++) {
     const char *name;
-    size_t      len;
+    size_t len;
     PetscCall(KDReferenceGetParameterName(ref, i, &name, &info->param_values[i]));
     PetscCall(PetscStrlen(name, &len));
     PetscCheck(len < sizeof(info->param_names[0]), comm, PETSC_ERR_FILE_UNEXPECTED,
@@ -39,7 +39,8 @@ static PetscErrorCode KDStageTrainHelp(MPI_Comm comm, const char pde[])
 
   PetscFunctionBegin;
   PetscCall(KDNetCreate(comm, &net));
-  PetscCall(KDNetSetArchitecture(net, 1, (PetscInt)(sizeof(KDTeacherWidths) / sizeof(KDTeacherWidths[0])), KDTeacherWidths, 1));
+  PetscCall(KDNetSetArchitecture(net, 1, (PetscInt) (sizeof(KDTeacherWidths) / sizeof(KDTeacherWidths[0])),
+                                 KDTeacherWidths, 1));
   PetscCall(KDNetSetOptionsPrefix(net, "teacher_"));
   PetscCall(KDNetSetFromOptions(net));
   PetscCall(KDTrainerCreate(comm, &tr));

@@ -650,8 +650,8 @@ static void KDValidateWriteReportHeader(FILE *fp, KDReference ref, const KDValid
                                         const KDValidateRow rows[], PetscInt nrows)
 {
   const char *pde, *axes;
-  PetscInt    nlevels, dim, n[KD_MAX_DIM];
-  char        gauge[200];
+  PetscInt nlevels, dim, n[KD_MAX_DIM];
+  char gauge[200];
 
   (void) KDReferenceGetPDE(ref, &pde);
   (void) KDReferenceGetAxes(ref, &axes);
@@ -685,7 +685,7 @@ static void KDValidateWriteReportModels(FILE *fp, const char dir[], const KDVali
               "figure | ParaView |\n| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
   for (PetscInt i = 0; i < nrows; i++) {
     const KDValidateRow *r = &rows[i];
-    char                 fig[128];
+    char fig[128];
     fprintf(fp, "| %s | %d | %s | %d |", r->name, (int) r->level, r->trained_with, (int) r->params);
     KDMDReal(fp, "%.3e", r->err.rel_l2);
     KDMDReal(fp, "%.3e", r->err.max_err);
@@ -693,8 +693,10 @@ static void KDValidateWriteReportModels(FILE *fp, const char dir[], const KDVali
     KDMDReal(fp, "%.3f", r->infer_ms);
     KDMDReal(fp, "%.2f", r->train_s);
     (void) snprintf(fig, sizeof(fig), "figures/%s.png", r->key);
-    if (KDFileExists(dir, fig)) fprintf(fp, " [png](%s) |", fig);
-    else fprintf(fp, " - |");
+    if (KDFileExists(dir, fig))
+      fprintf(fp, " [png](%s) |", fig);
+    else
+      fprintf(fp, " - |");
     fprintf(fp, " `prediction_%s.xmf` |\n", r->key);
   }
   fprintf(fp, "\nFor `teacher@L<l>` rows the point values of the teacher at the level's cell centres give:\n\n| row | "
@@ -739,8 +741,10 @@ static void KDValidateWriteReportDistillation(FILE *fp, const KDValidateRow rows
     KDMDReal(fp, "%.3e", r->err.rel_l2);
     KDMDReal(fp, "%.3e", c.scratch ? c.scratch->err.rel_l2 : (PetscReal) NAN);
     KDMDReal(fp, "%.3f", c.scratch ? KDRatio(r->err.rel_l2, c.scratch->err.rel_l2) : (PetscReal) NAN);
-    if (PetscIsInfOrNanReal(c.gain)) fprintf(fp, " - | - |");
-    else fprintf(fp, " %.1f%% | %s |", 100 * (double) c.gain, c.gain >= KD_GAIN_TARGET ? "yes" : "**no**");
+    if (PetscIsInfOrNanReal(c.gain))
+      fprintf(fp, " - | - |");
+    else
+      fprintf(fp, " %.1f%% | %s |", 100 * (double) c.gain, c.gain >= KD_GAIN_TARGET ? "yes" : "**no**");
     KDMDReal(fp, "%.3e", c.teacher ? c.teacher->err.rel_l2 : (PetscReal) NAN);
     KDMDReal(fp, "%.2f", c.error_vs_teacher);
     KDMDReal(fp, "%.1f", c.params_vs_teacher);
@@ -753,7 +757,8 @@ static void KDValidateWriteReportFigures(FILE *fp, const char dir[], const KDVal
                                          const char figures_note[])
 {
   fprintf(fp, "\n## Figures\n\n");
-  if (figures_note[0]) fprintf(fp, "Figures were not made: %s.\n", figures_note);
+  if (figures_note[0])
+    fprintf(fp, "Figures were not made: %s.\n", figures_note);
   else {
     if (KDFileExists(dir, "figures/error_vs_params.png"))
       fprintf(fp, "![error vs parameters](figures/error_vs_params.png)\n\n");
@@ -1008,9 +1013,9 @@ static PetscErrorCode KDValidateModels(MPI_Comm comm, const KDValidateOptions *v
                                        KDPDE pde, hid_t pfile, KDValidateRow rows[], PetscInt *nrowsout)
 {
   const char *refpde;
-  PetscInt    nrows = 0, nlevels;
-  char        path[PETSC_MAX_PATH_LEN];
-  PetscBool   exists;
+  PetscInt nrows = 0, nlevels;
+  char path[PETSC_MAX_PATH_LEN];
+  PetscBool exists;
 
   PetscFunctionBegin;
   PetscCall(KDReferenceGetPDE(ref, &refpde));

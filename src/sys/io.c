@@ -36,7 +36,7 @@ PetscErrorCode KDH5Create(MPI_Comm comm, const char path[], hid_t *file)
 
 PetscErrorCode KDH5Open(MPI_Comm comm, const char path[], hid_t *file)
 {
-  hid_t     fapl;
+  hid_t fapl;
   PetscBool exists;
 
   PetscFunctionBegin;
@@ -95,10 +95,11 @@ PetscErrorCode KDH5WriteAttrString(hid_t obj, const char name[], const char valu
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode KDH5WriteAttrArray(hid_t obj, const char name[], PetscInt n, hid_t filetype, hid_t memtype, const void *values)
+static PetscErrorCode KDH5WriteAttrArray(hid_t obj, const char name[], PetscInt n, hid_t filetype, hid_t memtype,
+                                         const void *values)
 {
-  hsize_t dims = (hsize_t)n;
-  hid_t   space, attr;
+  hsize_t dims = (hsize_t) n;
+  hid_t space, attr;
 
   PetscFunctionBegin;
   space = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, NULL);
@@ -124,7 +125,7 @@ PetscErrorCode KDH5WriteAttrInts(hid_t obj, const char name[], PetscInt n, const
 
   PetscFunctionBegin;
   PetscCall(PetscMalloc1(n, &v));
-  for (PetscInt i = 0; i < n; i++) v[i] = (long long)values[i];
+  for (PetscInt i = 0; i < n; i++) v[i] = (long long) values[i];
   PetscCall(KDH5WriteAttrArray(obj, name, n, H5T_STD_I64LE, H5T_NATIVE_LLONG, v));
   PetscCall(PetscFree(v));
   PetscFunctionReturn(0);
@@ -143,8 +144,8 @@ PetscErrorCode KDH5HasAttr(hid_t obj, const char name[], PetscBool *has)
 
 PetscErrorCode KDH5ReadAttrString(hid_t obj, const char name[], char value[], size_t len)
 {
-  hid_t     attr, type, memtype;
-  size_t    size;
+  hid_t attr, type, memtype;
+  size_t size;
   PetscBool has;
 
   PetscFunctionBegin;
@@ -154,7 +155,8 @@ PetscErrorCode KDH5ReadAttrString(hid_t obj, const char name[], char value[], si
   PetscCallH5(attr);
   type = H5Aget_type(attr);
   PetscCallH5(type);
-  PetscCheck(H5Tget_class(type) == H5T_STRING, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' is not a string", name);
+  PetscCheck(H5Tget_class(type) == H5T_STRING, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+             "attribute '%s' is not a string", name);
   if (H5Tis_variable_str(type) > 0) { /* as h5py and many tools write strings */
     char *vs = NULL;
     memtype  = H5Tcopy(H5T_C_S1);
@@ -171,7 +173,8 @@ PetscErrorCode KDH5ReadAttrString(hid_t obj, const char name[], char value[], si
     PetscCallH5(H5Tclose(memtype));
     PetscCallH5(H5Tclose(type));
     PetscCallH5(H5Aclose(attr));
-    PetscCheck(size + 1 <= len, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' too long (%zu)", name, size);
+    PetscCheck(size + 1 <= len, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' too long (%zu)", name,
+               size);
     PetscFunctionReturn(0);
   }
   size = H5Tget_size(type);
@@ -188,10 +191,11 @@ PetscErrorCode KDH5ReadAttrString(hid_t obj, const char name[], char value[], si
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode KDH5ReadAttrArray(hid_t obj, const char name[], PetscInt nmax, hid_t memtype, size_t elsize, void *values, PetscInt *n)
+static PetscErrorCode KDH5ReadAttrArray(hid_t obj, const char name[], PetscInt nmax, hid_t memtype, size_t elsize,
+                                        void *values, PetscInt *n)
 {
-  hid_t     attr, space;
-  hssize_t  count;
+  hid_t attr, space;
+  hssize_t count;
   PetscBool has;
 
   PetscFunctionBegin;
@@ -203,13 +207,13 @@ static PetscErrorCode KDH5ReadAttrArray(hid_t obj, const char name[], PetscInt n
   PetscCallH5(space);
   count = H5Sget_simple_extent_npoints(space);
   PetscCallH5(count);
-  PetscCheck(count <= nmax, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' has %lld values, at most %" PetscInt_FMT " expected", name,
-             (long long)count, nmax);
+  PetscCheck(count <= nmax, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+             "attribute '%s' has %lld values, at most %" PetscInt_FMT " expected", name, (long long) count, nmax);
   PetscCallH5(H5Aread(attr, memtype, values));
   PetscCallH5(H5Sclose(space));
   PetscCallH5(H5Aclose(attr));
-  if (n) *n = (PetscInt)count;
-  (void)elsize;
+  if (n) *n = (PetscInt) count;
+  (void) elsize;
   PetscFunctionReturn(0);
 }
 
@@ -223,12 +227,12 @@ PetscErrorCode KDH5ReadAttrReals(hid_t obj, const char name[], PetscInt nmax, Pe
 PetscErrorCode KDH5ReadAttrInts(hid_t obj, const char name[], PetscInt nmax, PetscInt values[], PetscInt *n)
 {
   long long buf[64];
-  PetscInt  cnt;
+  PetscInt cnt;
 
   PetscFunctionBegin;
   PetscCheck(nmax <= 64, PETSC_COMM_SELF, PETSC_ERR_SUP, "at most 64 integers per attribute");
   PetscCall(KDH5ReadAttrArray(obj, name, nmax, H5T_NATIVE_LLONG, sizeof(long long), buf, &cnt));
-  for (PetscInt i = 0; i < cnt; i++) values[i] = (PetscInt)buf[i];
+  for (PetscInt i = 0; i < cnt; i++) values[i] = (PetscInt) buf[i];
   if (n) *n = cnt;
   PetscFunctionReturn(0);
 }
@@ -244,42 +248,49 @@ PetscErrorCode KDH5WriteCommonAttributes(hid_t file, const char kind[], const ch
 }
 
 /* One collective transfer of the block of rows selected by start/count (count[0] = 0: this rank moves nothing). */
-static PetscErrorCode KDH5TransferRows(hid_t dset, hid_t fspace, PetscInt dim, const hsize_t start[], const hsize_t count[], PetscBool write, PetscReal data[])
+static PetscErrorCode KDH5TransferRows(hid_t dset, hid_t fspace, PetscInt dim, const hsize_t start[],
+                                       const hsize_t count[], PetscBool write, PetscReal data[])
 {
   hid_t mspace, dxpl;
 
   PetscFunctionBegin;
-  if (count[0] > 0) PetscCallH5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
-  else PetscCallH5(H5Sselect_none(fspace));
-  mspace = H5Screate_simple((int)dim, count, NULL);
+  if (count[0] > 0)
+    PetscCallH5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
+  else
+    PetscCallH5(H5Sselect_none(fspace));
+  mspace = H5Screate_simple((int) dim, count, NULL);
   PetscCallH5(mspace);
   if (count[0] == 0) PetscCallH5(H5Sselect_none(mspace));
   dxpl = H5Pcreate(H5P_DATASET_XFER);
   PetscCallH5(dxpl);
   PetscCallH5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
-  if (write) PetscCallH5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, data));
-  else PetscCallH5(H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, data));
+  if (write)
+    PetscCallH5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, data));
+  else
+    PetscCallH5(H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, data));
   PetscCallH5(H5Pclose(dxpl));
   PetscCallH5(H5Sclose(mspace));
   PetscFunctionReturn(0);
 }
 
 /* Writes rows [rstart, rstart + nrows) of an N-D dataset of dims[] (created here, collectively). */
-PetscErrorCode KDH5WriteRows(hid_t loc, const char name[], PetscInt dim, const PetscInt dims[], PetscInt rstart, PetscInt nrows, const PetscReal data[])
+PetscErrorCode KDH5WriteRows(hid_t loc, const char name[], PetscInt dim, const PetscInt dims[], PetscInt rstart,
+                             PetscInt nrows, const PetscReal data[])
 {
   hsize_t hdims[KD_H5_MAX_DIM], start[KD_H5_MAX_DIM], count[KD_H5_MAX_DIM];
-  hid_t   fspace, dset, dcpl;
+  hid_t fspace, dset, dcpl;
 
   PetscFunctionBegin;
-  PetscCheck(dim >= 1 && dim <= KD_H5_MAX_DIM, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "dataset rank %" PetscInt_FMT, dim);
+  PetscCheck(dim >= 1 && dim <= KD_H5_MAX_DIM, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "dataset rank %" PetscInt_FMT,
+             dim);
   for (PetscInt d = 0; d < dim; d++) {
-    hdims[d] = (hsize_t)dims[d];
+    hdims[d] = (hsize_t) dims[d];
     start[d] = 0;
-    count[d] = (hsize_t)dims[d];
+    count[d] = (hsize_t) dims[d];
   }
-  start[0] = (hsize_t)rstart;
-  count[0] = (hsize_t)nrows;
-  fspace   = H5Screate_simple((int)dim, hdims, NULL);
+  start[0] = (hsize_t) rstart;
+  count[0] = (hsize_t) nrows;
+  fspace   = H5Screate_simple((int) dim, hdims, NULL);
   PetscCallH5(fspace);
   dcpl = H5Pcreate(H5P_DATASET_CREATE);
   PetscCallH5(dcpl);
@@ -287,7 +298,7 @@ PetscErrorCode KDH5WriteRows(hid_t loc, const char name[], PetscInt dim, const P
   dset = H5Dcreate2(loc, name, H5T_IEEE_F64LE, fspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   PetscCallH5(dset);
   PetscCallH5(H5Pclose(dcpl));
-  PetscCall(KDH5TransferRows(dset, fspace, dim, start, count, PETSC_TRUE, (PetscReal *)data));
+  PetscCall(KDH5TransferRows(dset, fspace, dim, start, count, PETSC_TRUE, (PetscReal *) data));
   PetscCallH5(H5Sclose(fspace));
   PetscCallH5(H5Dclose(dset));
   PetscFunctionReturn(0);
@@ -297,9 +308,9 @@ PetscErrorCode KDH5WriteRows(hid_t loc, const char name[], PetscInt dim, const P
 PetscErrorCode KDH5GetDims(hid_t loc, const char name[], PetscInt maxdim, PetscInt *dim, PetscInt dims[])
 {
   hsize_t hdims[KD_H5_MAX_DIM];
-  hid_t   dset, space;
-  int     nd;
-  htri_t  exists;
+  hid_t dset, space;
+  int nd;
+  htri_t exists;
 
   PetscFunctionBegin;
   exists = H5Lexists(loc, name, H5P_DEFAULT);
@@ -309,9 +320,10 @@ PetscErrorCode KDH5GetDims(hid_t loc, const char name[], PetscInt maxdim, PetscI
   space = H5Dget_space(dset);
   PetscCallH5(space);
   nd = H5Sget_simple_extent_ndims(space);
-  PetscCheck(nd >= 1 && nd <= maxdim && nd <= KD_H5_MAX_DIM, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s' has rank %d", name, nd);
+  PetscCheck(nd >= 1 && nd <= maxdim && nd <= KD_H5_MAX_DIM, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+             "dataset '%s' has rank %d", name, nd);
   PetscCallH5(H5Sget_simple_extent_dims(space, hdims, NULL));
-  for (int d = 0; d < nd; d++) dims[d] = (PetscInt)hdims[d];
+  for (int d = 0; d < nd; d++) dims[d] = (PetscInt) hdims[d];
   *dim = nd;
   PetscCallH5(H5Sclose(space));
   PetscCallH5(H5Dclose(dset));
@@ -319,23 +331,26 @@ PetscErrorCode KDH5GetDims(hid_t loc, const char name[], PetscInt maxdim, PetscI
 }
 
 /* Reads rows [rstart, rstart + nrows) of an N-D dataset whose dims must equal dims[] (collective). */
-PetscErrorCode KDH5ReadRows(hid_t loc, const char name[], PetscInt dim, PetscInt dims[], PetscInt rstart, PetscInt nrows, PetscReal data[])
+PetscErrorCode KDH5ReadRows(hid_t loc, const char name[], PetscInt dim, PetscInt dims[], PetscInt rstart,
+                            PetscInt nrows, PetscReal data[])
 {
-  hsize_t  start[KD_H5_MAX_DIM], count[KD_H5_MAX_DIM];
+  hsize_t start[KD_H5_MAX_DIM], count[KD_H5_MAX_DIM];
   PetscInt fdim, fdims[KD_H5_MAX_DIM];
-  hid_t    fspace, dset;
+  hid_t fspace, dset;
 
   PetscFunctionBegin;
   PetscCall(KDH5GetDims(loc, name, KD_H5_MAX_DIM, &fdim, fdims));
-  PetscCheck(fdim == dim, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s' has rank %" PetscInt_FMT ", expected %" PetscInt_FMT, name, fdim, dim);
+  PetscCheck(fdim == dim, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+             "dataset '%s' has rank %" PetscInt_FMT ", expected %" PetscInt_FMT, name, fdim, dim);
   for (PetscInt d = 0; d < dim; d++) {
-    PetscCheck(fdims[d] == dims[d], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s' has %" PetscInt_FMT " entries on axis %" PetscInt_FMT ", expected %" PetscInt_FMT,
-               name, fdims[d], d, dims[d]);
+    PetscCheck(fdims[d] == dims[d], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+               "dataset '%s' has %" PetscInt_FMT " entries on axis %" PetscInt_FMT ", expected %" PetscInt_FMT, name,
+               fdims[d], d, dims[d]);
     start[d] = 0;
-    count[d] = (hsize_t)dims[d];
+    count[d] = (hsize_t) dims[d];
   }
-  start[0] = (hsize_t)rstart;
-  count[0] = (hsize_t)nrows;
+  start[0] = (hsize_t) rstart;
+  count[0] = (hsize_t) nrows;
   dset     = H5Dopen2(loc, name, H5P_DEFAULT);
   PetscCallH5(dset);
   fspace = H5Dget_space(dset);

@@ -6,9 +6,9 @@
 /* Wraps an HDF5 call that returns a negative value on failure, as PetscCall wraps PETSc calls. */
 #define KD_H5_MAX_DIM 4
 
-#define PetscCallH5(...) \
-  do { \
-    if ((__VA_ARGS__) < 0) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "HDF5 call failed: %s", #__VA_ARGS__); \
+#define PetscCallH5(...)                                                                                               \
+  do {                                                                                                                 \
+    if ((__VA_ARGS__) < 0) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "HDF5 call failed: %s", #__VA_ARGS__);              \
   } while (0)
 
 PETSC_INTERN PetscErrorCode KDH5Quiet(void);
@@ -24,6 +24,7 @@ PETSC_INTERN PetscErrorCode KDH5ReadAttrReals(hid_t, const char[], PetscInt, Pet
 PETSC_INTERN PetscErrorCode KDH5ReadAttrInts(hid_t, const char[], PetscInt, PetscInt[], PetscInt *);
 PETSC_INTERN PetscErrorCode KDH5HasAttr(hid_t, const char[], PetscBool *);
 PETSC_INTERN PetscErrorCode KDH5WriteCommonAttributes(hid_t, const char[], const char[]);
-PETSC_INTERN PetscErrorCode KDH5WriteRows(hid_t, const char[], PetscInt, const PetscInt[], PetscInt, PetscInt, const PetscReal[]);
+PETSC_INTERN PetscErrorCode KDH5WriteRows(hid_t, const char[], PetscInt, const PetscInt[], PetscInt, PetscInt,
+                                          const PetscReal[]);
 PETSC_INTERN PetscErrorCode KDH5ReadRows(hid_t, const char[], PetscInt, PetscInt[], PetscInt, PetscInt, PetscReal[]);
 PETSC_INTERN PetscErrorCode KDH5GetDims(hid_t, const char[], PetscInt, PetscInt *, PetscInt[]);

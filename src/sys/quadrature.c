@@ -22,7 +22,8 @@
 PetscErrorCode KDGaussLegendre(PetscInt n, PetscReal node[], PetscReal weight[])
 {
   PetscFunctionBegin;
-  PetscCheck(n >= 1 && n <= 64, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Gauss-Legendre rule of %" PetscInt_FMT " nodes: 1 to 64", n);
+  PetscCheck(n >= 1 && n <= 64, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "Gauss-Legendre rule of %" PetscInt_FMT " nodes: 1 to 64", n);
   for (PetscInt k = 0; k < n; k++) {
     PetscReal z = PetscCosReal(PETSC_PI * ((PetscReal) k + 0.75) / ((PetscReal) n + 0.5)), dp = 1.0;
     for (PetscInt it = 0; it < 100; it++) {

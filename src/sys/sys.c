@@ -29,13 +29,14 @@ PetscErrorCode KDRegisterAll(void)
 /* One line per error, as a command-line tool should print it: the first (innermost) message only, once per job:
    rank 0 of the world prints; another rank prints (with its number) only an error raised on a one-rank
    communicator, which may be its alone, so that a lone failing rank is never silent. Checks of input that every
-   rank sees alike therefore use the collective communicator. -kd_traceback restores PETSc's full traceback for debugging. */
-static PetscErrorCode KDErrorHandlerOneLine(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n,
-                                           PetscErrorType p, const char *mess, void *ctx)
+   rank sees alike therefore use the collective communicator. -kd_traceback restores PETSc's full traceback for
+   debugging. */
+static PetscErrorCode KDErrorHandlerOneLine(MPI_Comm comm, int line, const char *fun, const char *file,
+                                            PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
 {
   if (p == PETSC_ERROR_INITIAL) {
     const char *text = NULL;
-    int         initialized = 0, wrank = 0, wsize = 1, csize = 1;
+    int initialized = 0, wrank = 0, wsize = 1, csize = 1;
     MPI_Initialized(&initialized);
     if (initialized) {
       MPI_Comm_rank(MPI_COMM_WORLD, &wrank);
@@ -43,9 +44,12 @@ static PetscErrorCode KDErrorHandlerOneLine(MPI_Comm comm, int line, const char 
       if (comm != MPI_COMM_NULL) MPI_Comm_size(comm, &csize);
     }
     if (!mess || !mess[0]) PetscErrorMessage(n, &text, NULL);
-    if (!wrank) (void)fprintf(stderr, "kdpinn: error: %s\n", (mess && mess[0]) ? mess : (text ? text : "unknown error"));
-    else if (csize == 1 && wsize > 1) (void)fprintf(stderr, "kdpinn: error: [rank %d] %s\n", wrank, (mess && mess[0]) ? mess : (text ? text : "unknown error"));
-    (void)fflush(stderr);
+    if (!wrank)
+      (void) fprintf(stderr, "kdpinn: error: %s\n", (mess && mess[0]) ? mess : (text ? text : "unknown error"));
+    else if (csize == 1 && wsize > 1)
+      (void) fprintf(stderr, "kdpinn: error: [rank %d] %s\n", wrank,
+                     (mess && mess[0]) ? mess : (text ? text : "unknown error"));
+    (void) fflush(stderr);
   }
   return n;
 }
@@ -67,7 +71,7 @@ PetscErrorCode KDPushErrorHandler(PetscBool traceback)
 }
 
 static PetscFunctionList *KDPDETypes = NULL;
-static char               KDPDEDefault[64] = "";
+static char KDPDEDefault[64]         = "";
 
 /*@C
   KDCommonOptionsSetPDETypes - Tells the common options the registry of PDE types (-kd_pde lists them) and the default
@@ -105,22 +109,30 @@ PetscErrorCode KDGetCommonOptions(MPI_Comm comm, KDCommonOptions *opt)
   opt->seed   = 0;
   opt->force  = PETSC_FALSE;
   PetscOptionsBegin(comm, NULL, "kdpinn common options", NULL);
-  PetscCall(PetscOptionsString("-kd_out", "Output directory of the experiment", NULL, opt->out, opt->out, sizeof(opt->out), NULL));
-  if (KDPDETypes) PetscCall(PetscOptionsFList("-kd_pde", "PDE type", "KDPDESetType", *KDPDETypes, opt->pde, opt->pde, sizeof(opt->pde), NULL));
-  else PetscCall(PetscOptionsString("-kd_pde", "PDE type", "KDPDESetType", opt->pde, opt->pde, sizeof(opt->pde), NULL));
-  PetscCall(PetscOptionsInt("-kd_levels", "Levels of the scale hierarchy (level 0 = finest)", NULL, opt->levels, &opt->levels, NULL));
+  PetscCall(PetscOptionsString("-kd_out", "Output directory of the experiment", NULL, opt->out, opt->out,
+                               sizeof(opt->out), NULL));
+  if (KDPDETypes)
+    PetscCall(PetscOptionsFList("-kd_pde", "PDE type", "KDPDESetType", *KDPDETypes, opt->pde, opt->pde,
+                                sizeof(opt->pde), NULL));
+  else
+    PetscCall(PetscOptionsString("-kd_pde", "PDE type", "KDPDESetType", opt->pde, opt->pde, sizeof(opt->pde), NULL));
+  PetscCall(PetscOptionsInt("-kd_levels", "Levels of the scale hierarchy (level 0 = finest)", NULL, opt->levels,
+                            &opt->levels, NULL));
   PetscCall(PetscOptionsInt("-kd_seed", "Seed of every random stream", NULL, opt->seed, &opt->seed, NULL));
-  PetscCall(PetscOptionsBool("-kd_force", "Rerun a stage even if its output exists", NULL, opt->force, &opt->force, NULL));
+  PetscCall(
+      PetscOptionsBool("-kd_force", "Rerun a stage even if its output exists", NULL, opt->force, &opt->force, NULL));
   PetscOptionsEnd();
-  PetscCheck(opt->levels >= 1 && opt->levels <= 12, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_levels %" PetscInt_FMT " out of range [1, 12]", opt->levels);
-  PetscCheck(opt->seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_seed must be non-negative, got %" PetscInt_FMT, opt->seed);
+  PetscCheck(opt->levels >= 1 && opt->levels <= 12, comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-kd_levels %" PetscInt_FMT " out of range [1, 12]", opt->levels);
+  PetscCheck(opt->seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_seed must be non-negative, got %" PetscInt_FMT,
+             opt->seed);
   PetscCheck(opt->out[0], comm, PETSC_ERR_ARG_WRONG, "-kd_out must name a directory");
   PetscFunctionReturn(0);
 }
 
 static int KDMakeDirs(const char *dir)
 {
-  char   path[PETSC_MAX_PATH_LEN];
+  char path[PETSC_MAX_PATH_LEN];
   size_t len = strlen(dir);
 
   if (len == 0 || len >= sizeof(path)) return ENAMETOOLONG;
@@ -144,7 +156,7 @@ static int KDMakeDirs(const char *dir)
 PetscErrorCode KDOutputDirCheck(MPI_Comm comm, const char dir[])
 {
   PetscMPIInt rank;
-  int         err = 0;
+  int err = 0;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -154,13 +166,14 @@ PetscErrorCode KDOutputDirCheck(MPI_Comm comm, const char dir[])
     if (!err && (stat(dir, &st) || !S_ISDIR(st.st_mode))) err = ENOTDIR;
     if (!err) {
       char probe[PETSC_MAX_PATH_LEN];
-      int  fd;
-      (void)snprintf(probe, sizeof(probe), "%s/.kdpinn-write-test.%d", dir, (int)getpid());
+      int fd;
+      (void) snprintf(probe, sizeof(probe), "%s/.kdpinn-write-test.%d", dir, (int) getpid());
       fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0644);
-      if (fd < 0) err = errno;
+      if (fd < 0)
+        err = errno;
       else {
-        (void)close(fd);
-        (void)unlink(probe);
+        (void) close(fd);
+        (void) unlink(probe);
       }
     }
   }
@@ -180,7 +193,7 @@ PetscErrorCode KDOutputPath(const char dir[], const char name[], char path[], si
 
   PetscFunctionBegin;
   n = snprintf(path, len, "%s/%s", dir, name);
-  PetscCheck(n > 0 && (size_t)n < len, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "path too long: %s/%s", dir, name);
+  PetscCheck(n > 0 && (size_t) n < len, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "path too long: %s/%s", dir, name);
   PetscFunctionReturn(0);
 }
 
@@ -195,7 +208,7 @@ PetscErrorCode KDFileTemporaryName(const char path[], char tmp[], size_t len)
 
   PetscFunctionBegin;
   n = snprintf(tmp, len, "%s.part", path);
-  PetscCheck(n > 0 && (size_t)n < len, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "path too long: %s", path);
+  PetscCheck(n > 0 && (size_t) n < len, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "path too long: %s", path);
   PetscFunctionReturn(0);
 }
 
@@ -208,20 +221,21 @@ PetscErrorCode KDFileTemporaryName(const char path[], char tmp[], size_t len)
 PetscErrorCode KDFileCommit(MPI_Comm comm, const char tmp[], const char path[])
 {
   PetscMPIInt rank;
-  int         err = 0;
+  int err = 0;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Barrier(comm));
   if (!rank) {
     int fd = open(tmp, O_RDONLY);
-    if (fd < 0) err = errno;
+    if (fd < 0)
+      err = errno;
     else {
       if (fsync(fd)) err = errno;
-      (void)close(fd);
+      (void) close(fd);
     }
     if (!err && rename(tmp, path)) err = errno;
-    if (err) (void)unlink(tmp);
+    if (err) (void) unlink(tmp);
   }
   PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
   PetscCheck(!err, comm, PETSC_ERR_FILE_WRITE, "cannot write %s: %s", path, strerror(err));
@@ -239,7 +253,7 @@ PetscErrorCode KDFileDiscard(MPI_Comm comm, const char tmp[])
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (!rank) (void)unlink(tmp);
+  if (!rank) (void) unlink(tmp);
   PetscFunctionReturn(0);
 }
 
@@ -270,7 +284,7 @@ PetscErrorCode KDHelpRequested(PetscBool *help)
 
 static int KDCompareStrings(const void *a, const void *b)
 {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
+  return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
 /*@C
@@ -289,10 +303,10 @@ static int KDCompareStrings(const void *a, const void *b)
 @*/
 PetscErrorCode KDOptionsDigest(PetscInt nprefix, const char *const prefixes[], char digest[])
 {
-  char         *all, *save = NULL, **pairs;
-  PetscInt      npairs = 0, cap = 16;
-  uint64_t      h = 1469598103934665603ULL;
-  const char   *tok;
+  char *all, *save = NULL, **pairs;
+  PetscInt npairs = 0, cap = 16;
+  uint64_t h = 1469598103934665603ULL;
+  const char *tok;
 
   PetscFunctionBegin;
   PetscCall(PetscOptionsGetAll(NULL, &all));
@@ -300,10 +314,10 @@ PetscErrorCode KDOptionsDigest(PetscInt nprefix, const char *const prefixes[], c
   tok = strtok_r(all, " ", &save);
   while (tok) {
     const char *name = tok, *value = "";
-    PetscBool   match = PETSC_FALSE;
-    tok = strtok_r(NULL, " ", &save);
+    PetscBool match = PETSC_FALSE;
+    tok             = strtok_r(NULL, " ", &save);
     /* a value is any token that is not an option name; negative numbers are values */
-    if (tok && !(tok[0] == '-' && tok[1] && !isdigit((unsigned char)tok[1]) && tok[1] != '.')) {
+    if (tok && !(tok[0] == '-' && tok[1] && !isdigit((unsigned char) tok[1]) && tok[1] != '.')) {
       value = tok;
       tok   = strtok_r(NULL, " ", &save);
     }
@@ -319,16 +333,16 @@ PetscErrorCode KDOptionsDigest(PetscInt nprefix, const char *const prefixes[], c
       cap *= 2;
     }
     PetscCall(PetscMalloc1(strlen(name) + strlen(value) + 2, &pairs[npairs]));
-    (void)sprintf(pairs[npairs++], "%s=%s", name, value);
+    (void) sprintf(pairs[npairs++], "%s=%s", name, value);
   }
-  qsort(pairs, (size_t)npairs, sizeof(char *), KDCompareStrings);
+  qsort(pairs, (size_t) npairs, sizeof(char *), KDCompareStrings);
   for (PetscInt i = 0; i < npairs; i++) {
-    for (const char *c = pairs[i]; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-    h = (h ^ (unsigned char)'\n') * 1099511628211ULL;
+    for (const char *c = pairs[i]; *c; c++) h = (h ^ (unsigned char) *c) * 1099511628211ULL;
+    h = (h ^ (unsigned char) '\n') * 1099511628211ULL;
     PetscCall(PetscFree(pairs[i]));
   }
   PetscCall(PetscFree(pairs));
   PetscCall(PetscFree(all));
-  (void)snprintf(digest, 17, "%016llx", (unsigned long long)h);
+  (void) snprintf(digest, 17, "%016llx", (unsigned long long) h);
   PetscFunctionReturn(0);
 }

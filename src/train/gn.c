@@ -55,8 +55,8 @@ extern void pdpotrs_(const char *, const int *, const int *, const double *, con
 
 typedef enum { KD_GN_DAMPING_MARQUARDT, KD_GN_DAMPING_IDENTITY } KDGaussNewtonDamping;
 typedef enum { KD_GN_NORMAL_AUTO, KD_GN_NORMAL_LOCAL, KD_GN_NORMAL_REDISTRIBUTE } KDGaussNewtonNormal;
-static const char *const KDGaussNewtonNormals[] = {"auto", "local", "redistribute", "KDGaussNewtonNormal",
-                                                   "KD_GN_NORMAL_", NULL};
+static const char *const KDGaussNewtonNormals[]  = {"auto",          "local", "redistribute", "KDGaussNewtonNormal",
+                                                    "KD_GN_NORMAL_", NULL};
 static const char *const KDGaussNewtonDampings[] = {"marquardt", "identity", "KDGaussNewtonDamping", "KD_GN_DAMPING_",
                                                     NULL};
 
@@ -87,7 +87,7 @@ struct _p_KDGaussNewton {
   int lrC, lcC, lrB, lcD;
   PetscBool serial; /* one rank: C is a plain P x P column-major matrix, BLAS/LAPACK instead of PBLAS/ScaLAPACK */
   PetscReal *C, *W, *B, *Jsrc, *Jdst, *r;
-  PetscReal *gdf;   /* [g (n) | diag J^T J (n) | F]: the one allreduce of the formation */
+  PetscReal *gdf; /* [g (n) | diag J^T J (n) | F]: the one allreduce of the formation */
   PetscReal *delta, *xold, *Dsc;
   PetscReal *Cfull; /* -gn_normal_matrix local: this rank's J^T J, P x P column-major (allocated when first used) */
 };
@@ -110,7 +110,7 @@ static PetscErrorCode KDGaussNewtonRegisterEvents(void)
 }
 
 /* ------------------------------------------------------------------------------------------------------------------ */
-/* The solver object                                                                                                   */
+/* The solver object */
 
 /*@C
   KDGaussNewtonCreate - Creates a Gauss-Newton / Levenberg-Marquardt solver for a least-squares objective
@@ -282,16 +282,16 @@ PetscErrorCode KDGaussNewtonSetFromOptions(KDGaussNewton gn)
                              (PetscEnum *) &gn->damping, NULL));
   PetscCall(PetscOptionsReal("-gn_damping_floor", "Marquardt damping floor, relative to the largest diagonal entry",
                              "KDGaussNewtonStep", gn->floor, &gn->floor, NULL));
-  PetscCall(PetscOptionsInt("-gn_max_trials", "Trial solves per step before the step is given up",
-                            "KDGaussNewtonStep", gn->max_trials, &gn->max_trials, NULL));
+  PetscCall(PetscOptionsInt("-gn_max_trials", "Trial solves per step before the step is given up", "KDGaussNewtonStep",
+                            gn->max_trials, &gn->max_trials, NULL));
   PetscCall(PetscOptionsInt("-gn_chunk_rows", "Jacobian rows per rank formed and redistributed at a time",
                             "KDGaussNewtonStep", gn->chunk, &gn->chunk, NULL));
   PetscCall(PetscOptionsInt("-gn_block_size", "Block size of the block-cyclic distribution", "KDGaussNewtonSetUp",
                             gn->block, &gn->block, NULL));
-  PetscCall(PetscOptionsEnum("-gn_normal_matrix",
-                             "J^T J on several ranks: redistribute (pdgemr2d + pdsyrk), local (dsyrk + allreduce), auto",
-                             "KDGaussNewtonFormNormalEquations", KDGaussNewtonNormals, (PetscEnum) gn->normal,
-                             (PetscEnum *) &gn->normal, NULL));
+  PetscCall(PetscOptionsEnum(
+      "-gn_normal_matrix", "J^T J on several ranks: redistribute (pdgemr2d + pdsyrk), local (dsyrk + allreduce), auto",
+      "KDGaussNewtonFormNormalEquations", KDGaussNewtonNormals, (PetscEnum) gn->normal, (PetscEnum *) &gn->normal,
+      NULL));
   PetscCall(PetscOptionsInt("-gn_grid_rows", "Process rows of the BLACS grid (0: most square, rows >= columns)",
                             "KDGaussNewtonSetUp", gn->grid_rows, &gn->grid_rows, NULL));
   PetscOptionsEnd();
@@ -333,7 +333,7 @@ PetscErrorCode KDGaussNewtonSetUp(KDGaussNewton gn)
     gn->nprow = (int) gn->grid_rows;
     gn->npcol = gn->size / gn->nprow;
   } else {
-    for (gn->npcol = 1; (gn->npcol + 1) * (gn->npcol + 1) <= gn->size; gn->npcol++) { }
+    for (gn->npcol = 1; (gn->npcol + 1) * (gn->npcol + 1) <= gn->size; gn->npcol++) {}
     while (gn->size % gn->npcol) gn->npcol--;
     gn->nprow = gn->size / gn->npcol;
   }
@@ -453,8 +453,8 @@ PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton gn, PetscReal *F)
   PetscCall((*gn->rsize)(gn->rctx, &m));
   PetscCallMPI(MPI_Allreduce(&m, &mmax, 1, MPIU_INT, MPI_MAX, gn->comm));
   local = !gn->serial && (gn->normal == KD_GN_NORMAL_LOCAL || (gn->normal == KD_GN_NORMAL_AUTO && n <= 8192))
-            ? PETSC_TRUE
-            : PETSC_FALSE;
+              ? PETSC_TRUE
+              : PETSC_FALSE;
   if (local) {
     PetscCheck((PetscLogDouble) n * n < 2147483647.0, gn->comm, PETSC_ERR_SUP,
                "-%sgn_normal_matrix local: %" PetscInt_FMT " parameters exceed one allreduce of P^2 values",
@@ -483,7 +483,8 @@ PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton gn, PetscReal *F)
     }
     PetscCall(PetscLogEventEnd(KD_GN_JACOBIAN, 0, 0, 0, 0));
     PetscCall(PetscLogEventBegin(KD_GN_NORMAL, 0, 0, 0, 0));
-    if (gn->serial) cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, P, K, one, gn->Jsrc, P, beta, gn->C, P);
+    if (gn->serial)
+      cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, P, K, one, gn->Jsrc, P, beta, gn->C, P);
     else if (local) {
       cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, P, (int) cnt, one, gn->Jsrc, P, one, gn->Cfull, P);
     } else {
@@ -502,12 +503,13 @@ PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton gn, PetscReal *F)
     for (int lj = 0; lj < gn->lcC; lj++) {
       const PetscInt j = ((PetscInt) (lj / nb) * gn->npcol + gn->mycol) * nb + lj % nb;
       for (int li = 0; li < gn->lrC; li++) {
-        const PetscInt i = ((PetscInt) (li / nb) * gn->nprow + gn->myrow) * nb + li % nb;
+        const PetscInt i             = ((PetscInt) (li / nb) * gn->nprow + gn->myrow) * nb + li % nb;
         gn->C[li + (size_t) lj * ld] = i <= j ? gn->Cfull[i + (size_t) j * n] : 0.0;
       }
     }
     PetscCall(PetscLogEventEnd(KD_GN_NORMAL, 0, 0, 0, 0));
-  } else if (!nchunks) PetscCall(PetscArrayzero(gn->C, (size_t) gn->lrC * gn->lcC));
+  } else if (!nchunks)
+    PetscCall(PetscArrayzero(gn->C, (size_t) gn->lrC * gn->lcC));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, gn->gdf, (PetscMPIInt) (2 * n + 1), MPIU_REAL, MPI_SUM, gn->comm));
   gn->F      = gn->gdf[2 * n];
   gn->formed = PETSC_TRUE;
@@ -534,7 +536,7 @@ PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton gn, PetscReal *F)
 PetscErrorCode KDGaussNewtonSolveDamped(KDGaussNewton gn, PetscReal lambda, PetscReal delta[], PetscBool *spd)
 {
   const int ione = 1, P = (int) gn->n, nb = (int) gn->block;
-  const PetscInt n = gn->n;
+  const PetscInt n   = gn->n;
   const PetscReal *g = gn->gdf, *d = gn->gdf + n;
   PetscReal dmax = 0.0;
   int info = 0, ld = PetscMax(1, gn->lrC);
@@ -609,7 +611,7 @@ PetscErrorCode KDGaussNewtonStep(KDGaussNewton gn, PetscReal *F, PetscBool *acce
 
   PetscFunctionBegin;
   PetscCall(KDGaussNewtonFormNormalEquations(gn, &F0));
-  g = gn->gdf; /* allocated by the first formation */
+  g          = gn->gdf; /* allocated by the first formation */
   *accepted  = PETSC_FALSE;
   *F         = F0;
   gn->trials = 0;
@@ -620,7 +622,8 @@ PetscErrorCode KDGaussNewtonStep(KDGaussNewton gn, PetscReal *F, PetscBool *acce
     gn->trials++;
     PetscCall(KDGaussNewtonSolveDamped(gn, gn->lambda, gn->delta, &spd));
     if (spd) {
-      for (PetscInt i = 0; i < n; i++) pred += -gn->delta[i] * g[i] + gn->lambda * gn->Dsc[i] * gn->delta[i] * gn->delta[i];
+      for (PetscInt i = 0; i < n; i++)
+        pred += -gn->delta[i] * g[i] + gn->lambda * gn->Dsc[i] * gn->delta[i] * gn->delta[i];
       PetscCall(PetscArraycpy(gn->xold, gn->x, n));
       for (PetscInt i = 0; i < n; i++) gn->x[i] += gn->delta[i];
       PetscCall(KDGaussNewtonObjective(gn, &Fnew));
@@ -628,10 +631,10 @@ PetscErrorCode KDGaussNewtonStep(KDGaussNewton gn, PetscReal *F, PetscBool *acce
     }
     if (rho > 0) {
       const PetscReal t = 2.0 * rho - 1.0;
-      *accepted  = PETSC_TRUE;
-      *F         = Fnew;
-      gn->lambda = PetscMax(gn->lambda * PetscMax(1.0 / 3.0, 1.0 - t * t * t), gn->lambda_min);
-      gn->nu     = 2.0;
+      *accepted         = PETSC_TRUE;
+      *F                = Fnew;
+      gn->lambda        = PetscMax(gn->lambda * PetscMax(1.0 / 3.0, 1.0 - t * t * t), gn->lambda_min);
+      gn->nu            = 2.0;
     } else {
       if (spd) PetscCall(PetscArraycpy(gn->x, gn->xold, n));
       gn->lambda = PetscMax(gn->lambda * gn->nu, gn->lambda_min);
@@ -668,13 +671,14 @@ PetscErrorCode KDGaussNewtonView(KDGaussNewton gn, PetscViewer viewer)
   PetscCall(PetscObjectTypeCompare((PetscObject) viewer, PETSCVIEWERASCII, &ascii));
   if (!ascii) PetscFunctionReturn(0);
   PetscCall(PetscViewerASCIIPrintf(viewer,
-                                   "KDGaussNewton: %" PetscInt_FMT " parameters, %d x %d BLACS grid, blocks %" PetscInt_FMT
-                                   ", %" PetscInt_FMT " rows per rank per chunk\n",
+                                   "KDGaussNewton: %" PetscInt_FMT
+                                   " parameters, %d x %d BLACS grid, blocks %" PetscInt_FMT ", %" PetscInt_FMT
+                                   " rows per rank per chunk\n",
                                    gn->n, gn->setup ? gn->nprow : 0, gn->setup ? gn->npcol : 0, gn->block, gn->chunk));
   PetscCall(PetscViewerASCIIPrintf(viewer, "  normal matrix: %s\n", KDGaussNewtonNormals[gn->normal]));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "  damping %s (floor %g), lambda %g (initial %g, min %g), nu %g, %" PetscInt_FMT
-                                           " trials per step\n",
-                                   KDGaussNewtonDampings[gn->damping], (double) gn->floor, (double) gn->lambda,
-                                   (double) gn->lambda0, (double) gn->lambda_min, (double) gn->nu, gn->max_trials));
+  PetscCall(PetscViewerASCIIPrintf(
+      viewer, "  damping %s (floor %g), lambda %g (initial %g, min %g), nu %g, %" PetscInt_FMT " trials per step\n",
+      KDGaussNewtonDampings[gn->damping], (double) gn->floor, (double) gn->lambda, (double) gn->lambda0,
+      (double) gn->lambda_min, (double) gn->nu, gn->max_trials));
   PetscFunctionReturn(0);
 }

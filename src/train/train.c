@@ -40,7 +40,8 @@ struct _p_KDTrainer {
   void *objective_ctx;
   PetscErrorCode (*resample)(void *, PetscInt);
   void *resample_ctx;
-  /* Gauss-Newton (src/train/gn.c): the least-squares rows of the objective, the solver, and the step its phase began at */
+  /* Gauss-Newton (src/train/gn.c): the least-squares rows of the objective, the solver, and the step its phase began at
+   */
   KDResidualSizeFunction rsize;
   KDResidualFunction rfun;
   void *rctx;
@@ -1044,8 +1045,8 @@ static PetscErrorCode KDTrainerLBFGSChunk(KDTrainer tr, PetscInt steps, PetscBoo
   PetscFunctionReturn(0);
 }
 
-/* One Levenberg-Marquardt step (src/train/gn.c), then one evaluation for the history row (terms, gradient norm, the stop
-   flag). A step that no damping could make decrease the loss ends the phase. */
+/* One Levenberg-Marquardt step (src/train/gn.c), then one evaluation for the history row (terms, gradient norm, the
+   stop flag). A step that no damping could make decrease the loss ends the phase. */
 static PetscErrorCode KDTrainerGaussNewtonStep(KDTrainer tr)
 {
   PetscReal F, f, gnorm2 = 0;

@@ -178,9 +178,9 @@ static PetscErrorCode KDValidateEvaluateCells(KDReference ref, KDNet net, PetscI
                                               const PetscInt out[], PetscReal val[])
 {
   const PetscInt chunk = PetscMax(1, 16384 / nq);
-  PetscInt       nout;
-  PetscInt64    *cells;
-  PetscReal     *x, *xq, *y;
+  PetscInt nout;
+  PetscInt64 *cells;
+  PetscReal *x, *xq, *y;
 
   PetscFunctionBegin;
   PetscCall(KDNetGetSizes(net, NULL, &nout, NULL));
@@ -201,7 +201,8 @@ static PetscErrorCode KDValidateEvaluateCells(KDReference ref, KDNet net, PetscI
         PetscReal v = 0;
         if (nq > 1)
           for (PetscInt q = 0; q < nq; q++) v += w[q] * yo[p * nq + q];
-        else v = yo[p];
+        else
+          v = yo[p];
         val[j * g->nlocal + c0 + p] = v;
       }
     }
@@ -290,8 +291,8 @@ PetscErrorCode KDValidateFieldErrors(MPI_Comm comm, PetscInt nfields, PetscInt n
     num += gsums[2 * f];
     den += gsums[2 * f + 1];
     err->max_err = (PetscIsNanReal(err->field_max_err[f]) || err->field_max_err[f] > err->max_err)
-                     ? err->field_max_err[f]
-                     : err->max_err;
+                       ? err->field_max_err[f]
+                       : err->max_err;
   }
   err->rel_l2 = PetscSqrtReal(num) / PetscSqrtReal(den);
   PetscFunctionReturn(0);
@@ -325,12 +326,12 @@ PetscErrorCode KDValidateFieldErrors(MPI_Comm comm, PetscInt nfields, PetscInt n
 PetscErrorCode KDValidateCompare(KDReference ref, KDPDE pde, KDNet net, PetscInt level, KDValidateSampling sampling,
                                  PetscInt nquad, PetscReal **pred, KDValidateErrors *err)
 {
-  KDValidateGrid   g;
-  PetscInt         out[KD_NET_MAX_OUT], nin, nout, nq;
-  Vec              vec[KD_NET_MAX_OUT];
+  KDValidateGrid g;
+  PetscInt out[KD_NET_MAX_OUT], nin, nout, nq;
+  Vec vec[KD_NET_MAX_OUT];
   const PetscReal *r[KD_NET_MAX_OUT];
-  PetscReal       *val, *off, *w;
-  MPI_Comm         comm;
+  PetscReal *val, *off, *w;
+  MPI_Comm comm;
 
   PetscFunctionBegin;
   PetscCall(KDValidateRegisterEvents());
@@ -354,8 +355,10 @@ PetscErrorCode KDValidateCompare(KDReference ref, KDPDE pde, KDNet net, PetscInt
   for (PetscInt f = 0; f < err->nfields; f++) PetscCall(VecGetArrayRead(vec[f], &r[f]));
   PetscCall(KDValidateFieldErrors(comm, err->nfields, g.nlocal, g.ncells, r, val, err));
   for (PetscInt f = 0; f < err->nfields; f++) PetscCall(VecRestoreArrayRead(vec[f], &r[f]));
-  if (pred) *pred = val;
-  else PetscCall(PetscFree(val));
+  if (pred)
+    *pred = val;
+  else
+    PetscCall(PetscFree(val));
   PetscCall(PetscFree2(off, w));
   PetscCall(PetscLogEventEnd(KD_ValidateCompare, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -413,7 +416,7 @@ PetscErrorCode KDValidateResidualRMS(KDReference ref, KDPDE pde, KDNet net, Pets
   PetscCall(PetscMalloc2(g.nlocal * g.dim + 1, &x, g.nlocal + 1, &cells));
   for (PetscInt p = 0; p < g.nlocal; p++) {
     PetscBool keep = PETSC_TRUE;
-    PetscInt  c    = g.first + p;
+    PetscInt c     = g.first + p;
     for (PetscInt d = g.dim - 1; d >= 0; d--) {
       if ((c % g.n[d]) % s) keep = PETSC_FALSE;
       c /= g.n[d];
