@@ -52,6 +52,15 @@ expect_error "Unable to open options file" solve -options_file does-not-exist.op
 printf -- '-kd_levels three\n' > badvalue.opts
 expect_error "three" solve -options_file badvalue.opts -kd_out out-err
 
+# Plugins: a missing library, a library that registers nothing
+expect_error "-kd_plugin no-such-plugin.so: cannot load it" solve -kd_plugin no-such-plugin.so -kd_out out-err
+expect_error "has no function KDPluginRegister" solve -kd_plugin libm.so.6 -kd_out out-err
+
+# A manufactured-solution cavity reference (its forcing and wall data are not the cavity PDE's) is refused by train
+rm -rf out-mms
+"$KDPINN" solve -kd_pde cavity -cavity_mms -cavity_n 16 -kd_levels 2 -kd_out out-mms > /dev/null
+expect_error "solved with -cavity_mms" train -kd_pde cavity -kd_out out-mms -teacher_adam_steps 1
+
 # At 2 ranks an error every rank sees is still reported once.
 "$MPIEXEC" -n 2 "$KDPINN" solve -kd_pde navier -kd_out out-err > /dev/null 2> stderr.txt
 n=$(grep -c "^kdpinn: error:" stderr.txt)
