@@ -314,43 +314,35 @@ static PetscErrorCode KDPeriodicRows(KDPointSet *s, PetscInt p0, PetscInt np, co
 static PetscErrorCode KDTermEvaluate_Periodic(KDPointSet *s, PetscReal *value, PetscReal grad[])
 {
   KDNet net  = s->loss->net;
-  PetscInt n = s->nlocal, nin, nout, S, nr = 0;
-  PetscReal *ja, *jb, *r, *aa, *ab, sum = 0.0;
+  PetscInt n = s->nlocal, nin, nout, S, nr = 0, nj;
+  PetscReal *ja, *jb, *r, *sa, *sb, *aa, *ab, sum = 0.0;
 
   PetscFunctionBegin;
   PetscCall(KDNetGetSizes(net, &nin, &nout, NULL));
   PetscCall(KDJetSpecGetNumStreams(s->spec, nin, &S));
   PetscCall(KDTermRowsPerPoint_Periodic(s, &nr));
-  PetscCall(PetscMalloc5(nout * S * n, &ja, nout * S * n, &jb, nr * n, &r, nout * S * n, &aa, nout * S * n, &ab));
+  nj = nout * S;
+  PetscCall(PetscMalloc5(nj * n, &ja, nj * n, &jb, nr * n, &r, nr * n * nj, &sa, nr * n * nj, &sb));
+  PetscCall(PetscMalloc2(nj * n, &aa, nj * n, &ab));
   PetscCall(KDNetJetForward(net, s->spec, n, s->x, ja));
   PetscCall(KDNetJetForward(net, s->spec, n, s->x2, jb));
-  PetscCall(KDPeriodicRows(s, 0, n, ja, jb, r, NULL, NULL));
-  /* loss = sum r^2 over the rows; d loss / d jet_a = 2 r f on the row's stream, the negative for b */
-  PetscCall(PetscArrayzero(aa, nout * S * n));
-  PetscCall(PetscArrayzero(ab, nout * S * n));
-  {
-    PetscInt q = 0;
-    PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
-    PetscCall(KDPDEGetDomain(s->loss->pde, lo, hi));
-    for (PetscInt p = 0; p < n; p++) {
-      const PetscInt i  = s->face[p] / 2;
-      const PetscReal h = 0.5 * (hi[i] - lo[i]), c = PetscSqrtReal(s->scale);
-      for (PetscInt o = 0; o < nout; o++) {
-        if (!s->mask[o]) continue;
-        for (PetscInt k = 0; k < 2; k++, q++) {
-          const PetscInt st = k ? 1 + i : 0;
-          const PetscReal f = k ? c * h : c;
-          sum += r[q] * r[q];
-          aa[(o * S + st) * n + p] += 2.0 * r[q] * f;
-          ab[(o * S + st) * n + p] -= 2.0 * r[q] * f;
-        }
-      }
+  PetscCall(KDPeriodicRows(s, 0, n, ja, jb, r, sa, sb));
+  /* loss = sum of r^2 over the rows; its jet adjoint on each side is 2 r times the row's seed there */
+  PetscCall(PetscArrayzero(aa, nj * n));
+  PetscCall(PetscArrayzero(ab, nj * n));
+  for (PetscInt q = 0; q < nr * n; q++) {
+    const PetscInt p = q / nr;
+    sum += r[q] * r[q];
+    for (PetscInt j = 0; j < nj; j++) {
+      aa[j * n + p] += 2.0 * r[q] * sa[q * nj + j];
+      ab[j * n + p] += 2.0 * r[q] * sb[q * nj + j];
     }
   }
   *value += sum;
   PetscCall(KDNetJetGradient(net, s->spec, n, s->x, aa, grad));
   PetscCall(KDNetJetGradient(net, s->spec, n, s->x2, ab, grad));
-  PetscCall(PetscFree5(ja, jb, r, aa, ab));
+  PetscCall(PetscFree5(ja, jb, r, sa, sb));
+  PetscCall(PetscFree2(aa, ab));
   PetscFunctionReturn(0);
 }
 
