@@ -23,6 +23,7 @@ typedef struct _p_KDPDE *KDPDE;
 PETSC_EXTERN PetscFunctionList KDPDEList;
 PETSC_EXTERN PetscErrorCode KDPDERegister(const char[], PetscErrorCode (*)(KDPDE));
 PETSC_EXTERN PetscErrorCode KDPDEInitializePackage(void);
+PETSC_EXTERN PetscErrorCode KDPDEFinalizePackage(void);
 PETSC_EXTERN PetscErrorCode KDPDEGetTypeNames(PetscInt *, const char *const **);
 
 /* Point sets a loss draws: interior collocation points, the initial slice t = t_lo (time-dependent PDEs only), points
@@ -46,11 +47,13 @@ typedef enum {
   KD_CONDITION_PERIODIC,
   KD_CONDITION_INITIAL
 } KDConditionType;
+#define KD_CONDITION_NTYPES 4 /* the number of KDConditionType values */
 PETSC_EXTERN const char *const KDConditionTypes[];
 
 /* Data of a condition at n points x[p * nin + i]: g[o * n + p] (values, or prescribed fluxes) and, for neumann, the
-   flux coefficient c[o * n + p] (the caller sets it to 1; a PDE with a coefficient writes it). Face i of every point is
-   given in face[p] (bit index 2 i + s; -1 for initial points). */
+   flux coefficient c[o * n + p] (the caller sets it to 1; a PDE with a coefficient writes it). The face of every point
+   is face[p] (bit index 2 i + s of its face; -1 for initial points). A loss passes every array; another caller may
+   pass NULL for c and face where the condition does not read them. */
 typedef PetscErrorCode (*KDConditionFunction)(KDPDE, PetscInt, const PetscReal[], const PetscInt[], PetscReal[],
                                               PetscReal[], void *);
 

@@ -48,4 +48,6 @@ PETSC_EXTERN PetscErrorCode KDReferenceGetCellCentres(KDReference, PetscInt, Pet
 PETSC_EXTERN PetscErrorCode KDReferenceWrite(KDReference, const char[]);
 PETSC_EXTERN PetscErrorCode KDReferenceWriteXDMF(KDReference, const char[], const char[]);
 PETSC_EXTERN PetscErrorCode KDReferenceLoad(MPI_Comm, const char[], KDReference *);
+/* (comm, path, source, len): the file's root attribute source, without loading it */
+PETSC_EXTERN PetscErrorCode KDReferenceReadSource(MPI_Comm, const char[], char[], size_t);
 PETSC_EXTERN PetscErrorCode KDReferenceView(KDReference, PetscViewer);

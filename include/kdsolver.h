@@ -14,6 +14,7 @@ typedef PetscErrorCode (*KDSolverFunction)(KDPDE, KDReference);
 
 PETSC_EXTERN PetscErrorCode KDSolverRegister(const char[], KDSolverFunction, const char[]);
 PETSC_EXTERN PetscErrorCode KDSolverInitializePackage(void);
+PETSC_EXTERN PetscErrorCode KDSolverFinalizePackage(void);
 /* (comm, pde, &solve, &prefix): the solver of a PDE type; an error naming the types that have one */
 PETSC_EXTERN PetscErrorCode KDSolverFind(MPI_Comm, const char[], KDSolverFunction *, const char **);
 /* (comm, file[:/group], pde, levels, &ref): another solver's level 0 as a reference with its hierarchy */

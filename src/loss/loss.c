@@ -15,17 +15,21 @@
 
 static PetscLogEvent KD_LossSetUp, KD_LossEvaluate;
 
-/* How the loss draws and evaluates each type of condition: the term type, where its points lie, its stream. */
+/* How the loss draws and evaluates each type of condition: the term type, where its points lie, its stream, and
+   whether a point has an image on the opposite face (periodic). */
 static const struct {
   const KDTermOps *ops;
   KDPDEPointKind kind;
   PetscInt64 stream;
+  PetscBool paired;
 } KDConditionTerms[] = {
-    [KD_CONDITION_DIRICHLET] = {&KDTermValue, KD_PDE_POINTS_BOUNDARY, KD_STREAM_BOUNDARY},
-    [KD_CONDITION_NEUMANN]   = {&KDTermNeumann, KD_PDE_POINTS_BOUNDARY, KD_STREAM_BOUNDARY},
-    [KD_CONDITION_PERIODIC]  = {&KDTermPeriodic, KD_PDE_POINTS_BOUNDARY, KD_STREAM_BOUNDARY},
-    [KD_CONDITION_INITIAL]   = {&KDTermValue, KD_PDE_POINTS_INITIAL, KD_STREAM_INITIAL},
+    [KD_CONDITION_DIRICHLET] = {&KDTermValue, KD_PDE_POINTS_BOUNDARY, KD_STREAM_BOUNDARY, PETSC_FALSE},
+    [KD_CONDITION_NEUMANN]   = {&KDTermNeumann, KD_PDE_POINTS_BOUNDARY, KD_STREAM_BOUNDARY, PETSC_FALSE},
+    [KD_CONDITION_PERIODIC]  = {&KDTermPeriodic, KD_PDE_POINTS_BOUNDARY, KD_STREAM_BOUNDARY, PETSC_TRUE},
+    [KD_CONDITION_INITIAL]   = {&KDTermValue, KD_PDE_POINTS_INITIAL, KD_STREAM_INITIAL, PETSC_FALSE},
 };
+_Static_assert(sizeof(KDConditionTerms) / sizeof(KDConditionTerms[0]) == KD_CONDITION_NTYPES,
+               "one row of KDConditionTerms per KDConditionType");
 
 static PetscErrorCode KDLossRegisterEvents(void)
 {
@@ -301,13 +305,13 @@ PetscErrorCode KDLossSetFromOptions(KDLoss loss)
   PetscFunctionReturn(0);
 }
 
-/* Adds a set of N global points with weight w (none if either is zero): this rank's share, its arrays. */
+/* Adds a set of N global points with weight w (none if either is zero): this rank's share, its arrays. A condition's
+   set (condition >= 0) carries the face of each point, the flux coefficients, and for a paired condition the images. */
 static PetscErrorCode KDLossAddSet(KDLoss loss, const char name[], const KDTermOps *ops, PetscInt condition, PetscInt N,
                                    PetscReal w, KDPointSet **set)
 {
   KDPointSet *s;
-  PetscInt nin, nout, ncoef, ntarget, ncoefs, nx2, nface, nflux;
-  PetscBool faces, paired;
+  PetscInt nin, nout, ncoef, ntarget, ncoefs, nx2 = 0, nface = 0, nflux = 0;
 
   PetscFunctionBegin;
   *set = NULL;
@@ -325,13 +329,15 @@ static PetscErrorCode KDLossAddSet(KDLoss loss, const char name[], const KDTermO
   s->scale     = w / (PetscReal) N;
   s->loss      = loss;
   PetscCall(KDSplitOwnership(loss->comm, N, &s->nlocal, &s->gstart));
-  paired  = ops == &KDTermPeriodic ? PETSC_TRUE : PETSC_FALSE;
-  faces   = (ops == &KDTermNeumann || paired) ? PETSC_TRUE : PETSC_FALSE;
   ntarget = ops == &KDTermResidual ? 0 : s->nlocal * nout;
   ncoefs  = ops == &KDTermResidual ? s->nlocal * ncoef : 0;
-  nx2     = paired ? s->nlocal * nin : 0;
-  nface   = faces ? s->nlocal : 0;
-  nflux   = ops == &KDTermNeumann ? s->nlocal * nout : 0;
+  if (condition >= 0) {
+    const KDCondition *c;
+    PetscCall(KDPDEGetCondition(loss->pde, condition, &c));
+    nface = s->nlocal;
+    nflux = s->nlocal * nout;
+    nx2   = KDConditionTerms[c->type].paired ? s->nlocal * nin : 0;
+  }
   PetscCall(PetscMalloc3(s->nlocal * nin, &s->x, ntarget, &s->target, ncoefs, &s->coef));
   PetscCall(PetscMalloc3(nx2, &s->x2, nface, &s->face, nflux, &s->flux));
   if (ops == &KDTermResidual)
@@ -370,12 +376,12 @@ static PetscErrorCode KDLossDrawCondition(KDLoss loss, KDPointSet *s, PetscInt64
   PetscCall(KDPDEGetSizes(loss->pde, &nin, &nout, NULL));
   PetscCall(KDPDEGetDomain(loss->pde, lo, hi));
   faces = c->faces;
-  if (c->type == KD_CONDITION_PERIODIC)
+  if (KDConditionTerms[c->type].paired) /* the points on the low faces, their images on the high ones */
     for (PetscInt i = 0; i < nin; i++) faces &= ~KD_FACE(i, 1);
   PetscCall(KDPDESamplePoints(loss->pde, KDConditionTerms[c->type].kind, faces, loss->seed, stream, s->gstart,
                               s->nlocal, s->x, s->face));
   for (PetscInt o = 0; o < nout; o++) s->mask[o] = c->outputs[o];
-  if (c->type == KD_CONDITION_PERIODIC) {
+  if (KDConditionTerms[c->type].paired) {
     for (PetscInt p = 0; p < s->nlocal; p++) {
       const PetscInt i = s->face[p] / 2;
       for (PetscInt d = 0; d < nin; d++) s->x2[p * nin + d] = s->x[p * nin + d];

@@ -322,8 +322,14 @@ static PetscErrorCode KDTermEvaluate_Periodic(KDPointSet *s, PetscReal *value, P
   PetscCall(KDJetSpecGetNumStreams(s->spec, nin, &S));
   PetscCall(KDTermRowsPerPoint_Periodic(s, &nr));
   nj = nout * S;
-  PetscCall(PetscMalloc5(nj * n, &ja, nj * n, &jb, nr * n, &r, nr * n * nj, &sa, nr * n * nj, &sb));
-  PetscCall(PetscMalloc2(nj * n, &aa, nj * n, &ab));
+  PetscCall(KDLossWorkEnsure(s->loss, n * (4 * nj + nr + 2 * nr * nj)));
+  ja = s->loss->work;
+  jb = ja + nj * n;
+  aa = jb + nj * n;
+  ab = aa + nj * n;
+  r  = ab + nj * n;
+  sa = r + nr * n;
+  sb = sa + nr * n * nj;
   PetscCall(KDNetJetForward(net, s->spec, n, s->x, ja));
   PetscCall(KDNetJetForward(net, s->spec, n, s->x2, jb));
   PetscCall(KDPeriodicRows(s, 0, n, ja, jb, r, sa, sb));
@@ -341,8 +347,6 @@ static PetscErrorCode KDTermEvaluate_Periodic(KDPointSet *s, PetscReal *value, P
   *value += sum;
   PetscCall(KDNetJetGradient(net, s->spec, n, s->x, aa, grad));
   PetscCall(KDNetJetGradient(net, s->spec, n, s->x2, ab, grad));
-  PetscCall(PetscFree5(ja, jb, r, sa, sb));
-  PetscCall(PetscFree2(aa, ab));
   PetscFunctionReturn(0);
 }
 

@@ -8,17 +8,6 @@
   never sees a half-written model; every attribute and dataset is checked on load.
 */
 
-static const char *const KDModelReserved[] = {"kdpinn_version", "kind",         "pde",     "activation",  "widths",
-                                              "level",          "inputs",       "outputs", "input_lo",    "input_hi",
-                                              "output_scale",   "output_shift", "params",  "trained_with"};
-
-static PetscBool KDModelIsReserved(const char name[])
-{
-  for (size_t i = 0; i < sizeof(KDModelReserved) / sizeof(KDModelReserved[0]); i++)
-    if (!strcmp(name, KDModelReserved[i])) return PETSC_TRUE;
-  return PETSC_FALSE;
-}
-
 /* Number of comma-separated names in a list such as "t,x" (0 for an empty string). */
 static PetscInt KDModelCountNames(const char list[])
 {
@@ -93,8 +82,9 @@ PetscErrorCode KDNetWrite(KDNet net, const char path[], const KDModelInfo *info)
   PetscCheck(info->nparams >= 0 && info->nparams <= 16, net->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "cannot write %s: %" PetscInt_FMT " PDE parameters, at most 16", path, info->nparams);
   for (PetscInt i = 0; i < info->nparams; i++)
-    PetscCheck(info->param_names[i][0] && !KDModelIsReserved(info->param_names[i]), net->comm, PETSC_ERR_ARG_WRONG,
-               "cannot write %s: PDE parameter name '%s' is empty or reserved", path, info->param_names[i]);
+    PetscCheck(info->param_names[i][0] && !KDH5IsReservedAttribute(info->param_names[i]), net->comm,
+               PETSC_ERR_ARG_WRONG, "cannot write %s: PDE parameter name '%s' is empty or reserved", path,
+               info->param_names[i]);
   PetscCheck(KDModelCountNames(info->inputs) == net->widths[0], net->comm, PETSC_ERR_ARG_WRONG,
              "cannot write %s: inputs '%s' do not name %" PetscInt_FMT " inputs", path, info->inputs, net->widths[0]);
   PetscCheck(KDModelCountNames(info->outputs) == net->widths[net->nlayers], net->comm, PETSC_ERR_ARG_WRONG,
@@ -193,7 +183,7 @@ static herr_t KDModelCollectParamNames(hid_t loc, const char *name, const H5A_in
 
   (void) loc;
   (void) ainfo;
-  if (KDModelIsReserved(name)) return 0;
+  if (KDH5IsReservedAttribute(name)) return 0;
   if (an->n >= 16 || strlen(name) >= sizeof(an->names[0])) {
     an->overflow = 1;
     return 0;

@@ -6,17 +6,38 @@
   here is generic: point sampling in the box, parameters by name, the reference round trip, dispatch to the ops.
 */
 #include <kdpdeimpl.h>
+#include "sys/kdio.h"
+#include <string.h>
 
 const char *const KDPDEPointKinds[]  = {"interior", "initial", "boundary", "KDPDEPointKind", "KD_PDE_POINTS_", NULL};
 const char *const KDConditionTypes[] = {"dirichlet",       "neumann",       "periodic", "initial",
                                         "KDConditionType", "KD_CONDITION_", NULL};
+_Static_assert(KD_CONDITION_INITIAL + 1 == KD_CONDITION_NTYPES,
+               "KD_CONDITION_NTYPES counts the KDConditionType values");
+_Static_assert(sizeof(KDConditionTypes) / sizeof(KDConditionTypes[0]) == KD_CONDITION_NTYPES + 3,
+               "one name per KDConditionType, then the enum's name, its prefix and NULL");
 
 PetscFunctionList KDPDEList              = NULL;
+static const char **KDPDETypeNames       = NULL; /* the array KDPDEGetTypeNames() returns */
 static PetscBool KDPDEPackageInitialized = PETSC_FALSE;
 
 PETSC_EXTERN PetscErrorCode KDPDECreate_Burgers(KDPDE);
 PETSC_EXTERN PetscErrorCode KDPDECreate_Heat(KDPDE);
 PETSC_EXTERN PetscErrorCode KDPDECreate_Cavity(KDPDE);
+
+/*@C
+  KDPDEFinalizePackage - Empties the registry of PDE types; called by PetscFinalize().
+
+  Not collective
+@*/
+PetscErrorCode KDPDEFinalizePackage(void)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFunctionListDestroy(&KDPDEList));
+  PetscCall(PetscFree(KDPDETypeNames));
+  KDPDEPackageInitialized = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
 
 /*@C
   KDPDEInitializePackage - Registers the built-in PDE types; called on first use of KDPDE, safe to call again.
@@ -35,13 +56,14 @@ PetscErrorCode KDPDEInitializePackage(void)
   PetscCall(KDPDERegister("heat", KDPDECreate_Heat));
   PetscCall(KDPDERegister("cavity", KDPDECreate_Cavity));
   PetscCall(KDCommonOptionsSetPDETypes(&KDPDEList, "burgers"));
+  PetscCall(PetscRegisterFinalize(KDPDEFinalizePackage));
   PetscFunctionReturn(0);
 }
 
 /*@C
   KDPDERegister - Adds a PDE type: -kd_pde name selects it, KDPDESetType(pde, name) calls create(pde).
 
-  Not collective
+  Not collective (an error is raised on PETSC_COMM_WORLD: every rank registers the same types)
 
   Input Parameters:
 + name   - the type's name (letters, digits, underscore; it is also the prefix of its problem options, -<name>_)
@@ -59,12 +81,14 @@ PetscErrorCode KDPDERegister(const char name[], PetscErrorCode (*create)(KDPDE))
 
   PetscFunctionBegin;
   PetscCall(KDPDEInitializePackage());
+  PetscCheck(name && create, PETSC_COMM_WORLD, PETSC_ERR_ARG_NULL,
+             "KDPDERegister(%s): needs a name and a create function", name ? name : "NULL");
   PetscCall(PetscStrlen(name, &len));
-  PetscCheck(len > 0 && len < KD_PDE_NAME_LEN, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
+  PetscCheck(len > 0 && len < KD_PDE_NAME_LEN, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG,
              "PDE type name '%s' must have 1 to %d characters", name, KD_PDE_NAME_LEN - 1);
   for (size_t i = 0; i < len; i++) {
     const char c = name[i];
-    PetscCheck((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_', PETSC_COMM_SELF,
+    PetscCheck((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_', PETSC_COMM_WORLD,
                PETSC_ERR_ARG_WRONG, "PDE type name '%s': letters, digits and underscores only", name);
   }
   PetscCall(PetscFunctionListAdd(&KDPDEList, name, create));
@@ -72,23 +96,23 @@ PetscErrorCode KDPDERegister(const char name[], PetscErrorCode (*create)(KDPDE))
 }
 
 /*@C
-  KDPDEGetTypeNames - The names of the registered PDE types (borrowed, valid until the next KDPDERegister()).
+  KDPDEGetTypeNames - The names of the registered PDE types (borrowed, valid until the next call of this function or
+  of KDPDERegister()).
 
   Not collective
 @*/
 PetscErrorCode KDPDEGetTypeNames(PetscInt *n, const char *const **names)
 {
-  static const char **list = NULL;
   int count = 0, k = 0;
 
   PetscFunctionBegin;
   PetscCall(KDPDEInitializePackage());
-  PetscCall(PetscFree(list));
-  PetscCall(PetscFunctionListGet(KDPDEList, (const char ***) &list, &count));
+  PetscCall(PetscFree(KDPDETypeNames));
+  PetscCall(PetscFunctionListGet(KDPDEList, (const char ***) &KDPDETypeNames, &count));
   for (int i = 0; i < count; i++) /* the list's array may hold empty slots */
-    if (list[i] && list[i][0]) list[k++] = list[i];
+    if (KDPDETypeNames[i] && KDPDETypeNames[i][0]) KDPDETypeNames[k++] = KDPDETypeNames[i];
   *n     = k;
-  *names = list;
+  *names = KDPDETypeNames;
   PetscFunctionReturn(0);
 }
 
@@ -163,6 +187,19 @@ PetscErrorCode KDPDEDestroy(KDPDE *pde)
   PetscFunctionReturn(0);
 }
 
+/* What a create function must have declared. */
+static PetscErrorCode KDPDECheckDeclarations(KDPDE pde)
+{
+  PetscFunctionBegin;
+  PetscCheck(pde->nin >= 1 && pde->nout >= 1 && pde->nres >= 1, pde->comm, PETSC_ERR_PLIB,
+             "PDE %s: its create function must call KDPDESetVariables()", pde->type);
+  PetscCheck(pde->ops->residual && pde->ops->residualadjoint, pde->comm, PETSC_ERR_PLIB,
+             "PDE %s: its create function must set ops->residual and ops->residualadjoint", pde->type);
+  PetscCheck(!pde->ncoef || pde->ops->coefficients, pde->comm, PETSC_ERR_PLIB,
+             "PDE %s: %" PetscInt_FMT " coefficients but no ops->coefficients", pde->type, pde->ncoef);
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDPDESetType - Makes the PDE one of the registered types (burgers, heat, cavity, or one added by KDPDERegister()):
   its declarations, default domain and default parameters. KDPDESetFromReference() replaces domain and parameters by
@@ -175,6 +212,7 @@ PetscErrorCode KDPDEDestroy(KDPDE *pde)
 PetscErrorCode KDPDESetType(KDPDE pde, const char type[])
 {
   PetscErrorCode (*create)(KDPDE) = NULL;
+  PetscErrorCode ierr;
   PetscBool same;
 
   PetscFunctionBegin;
@@ -190,13 +228,12 @@ PetscErrorCode KDPDESetType(KDPDE pde, const char type[])
   PetscCall(KDPDEReset_Private(pde));
   PetscCall(PetscStrncpy(pde->type, type, sizeof(pde->type)));
   for (PetscInt i = 0; i < KD_NET_MAX_IN; i++) pde->lo[i] = 0.0, pde->hi[i] = 1.0;
-  PetscCall((*create)(pde));
-  PetscCheck(pde->nin >= 1 && pde->nout >= 1 && pde->nres >= 1, pde->comm, PETSC_ERR_PLIB,
-             "PDE %s: its create function must call KDPDESetVariables()", type);
-  PetscCheck(pde->ops->residual && pde->ops->residualadjoint, pde->comm, PETSC_ERR_PLIB,
-             "PDE %s: its create function must set ops->residual and ops->residualadjoint", type);
-  PetscCheck(!pde->ncoef || pde->ops->coefficients, pde->comm, PETSC_ERR_PLIB,
-             "PDE %s: %" PetscInt_FMT " coefficients but no ops->coefficients", type, pde->ncoef);
+  ierr = (*create)(pde);
+  if (!ierr) ierr = KDPDECheckDeclarations(pde);
+  if (ierr) { /* leave a typeless object, not a half-declared one */
+    PetscCall(KDPDEReset_Private(pde));
+    PetscCall(ierr);
+  }
   pde->nstreams = 1 + pde->nin + pde->spec.nsecond;
   PetscFunctionReturn(0);
 }
@@ -326,7 +363,8 @@ PetscErrorCode KDPDEAddSecondDerivative(KDPDE pde, const char a[], const char b[
   KDPDEAddParameter - Declares a named scalar parameter with its default and a help string: read from the option
   -<type>_<name> by KDPDESetProblemFromOptions(), written to and read from reference.h5 as the root attribute <name>,
   carried into model files, get/set by name. The residual reads it as pde->param_values[index]. For a type's create
-  function.
+  function. The names of the files' own attributes (kind, levels, widths, source, ..., docs/reference-format.md) are
+  refused.
 
   Logically collective
 @*/
@@ -338,6 +376,9 @@ PetscErrorCode KDPDEAddParameter(KDPDE pde, const char name[], PetscReal value, 
   PetscCall(PetscStrlen(name, &len));
   PetscCheck(len > 0 && len < KD_PDE_NAME_LEN, pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s: bad parameter name '%s'",
              pde->type, name);
+  /* a parameter is a root attribute of reference.h5 and of model files, beside their own and the string 'source' */
+  PetscCheck(!KDH5IsReservedAttribute(name) && strcmp(name, "source"), pde->comm, PETSC_ERR_ARG_WRONG,
+             "PDE %s: parameter name '%s' is reserved for an attribute of kdpinn files", pde->type, name);
   for (PetscInt i = 0; i < pde->nparams; i++) {
     PetscBool same;
     PetscCall(PetscStrcmp(pde->param_names[i], name, &same));
@@ -454,7 +495,8 @@ PetscErrorCode KDPDESetNumCoefficients(KDPDE pde, PetscInt ncoef)
 
   Input Parameters:
 + pde     - the PDE
-. name    - the loss term's name (e.g. ic, bc, flux; 1 to 15 letters, digits or underscores): the loss reads
+. name    - the loss term's name (e.g. ic, bc, flux; 1 to 15 letters, digits or underscores; not pde, col, data
+            or gauge, the loss's own): the loss reads
             -<prefix>n<name> (global points, default 400) and -<prefix>w_<name> (weight, default 1)
 . type    - dirichlet, neumann, periodic or initial (KDConditionType)
 . faces   - the faces it lives on, a mask of KD_FACE(i, side) bits of spatial inputs, or KD_FACES_ALL; periodic
@@ -483,7 +525,7 @@ PetscErrorCode KDPDEAddCondition(KDPDE pde, const char name[], KDConditionType t
              pde->type);
   PetscCheck(pde->nconditions < KD_PDE_MAX_CONDITIONS, pde->comm, PETSC_ERR_ARG_SIZ, "PDE %s: at most %d conditions",
              pde->type, KD_PDE_MAX_CONDITIONS);
-  PetscCheck(type >= KD_CONDITION_DIRICHLET && type <= KD_CONDITION_INITIAL, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+  PetscCheck((int) type >= 0 && (int) type < KD_CONDITION_NTYPES, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "PDE %s: unknown condition type %d", pde->type, (int) type);
   PetscCall(PetscStrlen(name, &len));
   PetscCheck(len > 0 && len < sizeof(c->name), pde->comm, PETSC_ERR_ARG_WRONG,
@@ -493,6 +535,9 @@ PetscErrorCode KDPDEAddCondition(KDPDE pde, const char name[], KDConditionType t
     PetscCheck((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_', pde->comm,
                PETSC_ERR_ARG_WRONG, "PDE %s: condition name '%s': letters, digits, underscores", pde->type, name);
   }
+  /* the loss's own terms and options: -<prefix>ncol, -<prefix>w_pde, -<prefix>ndata, -<prefix>w_gauge, ... */
+  PetscCheck(strcmp(name, "pde") && strcmp(name, "col") && strcmp(name, "data") && strcmp(name, "gauge"), pde->comm,
+             PETSC_ERR_ARG_WRONG, "PDE %s: condition name '%s' is reserved for a term of the loss", pde->type, name);
   for (PetscInt k = 0; k < pde->nconditions; k++) {
     PetscBool same;
     PetscCall(PetscStrcmp(pde->condition[k].name, name, &same));

@@ -843,15 +843,6 @@ PetscErrorCode KDReferenceWriteXDMF(KDReference ref, const char dir[], const cha
   PetscFunctionReturn(0);
 }
 
-/* Root attributes that are not PDE parameters or named strings. */
-static PetscBool KDIsReservedAttribute(const char *name)
-{
-  const char *reserved[] = {"kdpinn_version", "kind", "pde", "axes", "fields", "centering", "levels"};
-  for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-    if (!strcmp(name, reserved[i])) return PETSC_TRUE;
-  return PETSC_FALSE;
-}
-
 typedef struct {
   KDReference ref;
   hid_t file;
@@ -865,7 +856,7 @@ static herr_t KDReferenceAttrIterate(hid_t loc, const char *name, const H5A_info
   H5T_class_t cls;
 
   (void) info;
-  if (KDIsReservedAttribute(name)) return 0;
+  if (KDH5IsReservedAttribute(name)) return 0;
   attr = H5Aopen(loc, name, H5P_DEFAULT);
   if (attr < 0) return -1;
   type = H5Aget_type(attr);
@@ -945,6 +936,26 @@ static PetscErrorCode KDReferenceReadFile(KDReference ref, const char path[])
     }
     PetscCallH5(H5Gclose(group));
   }
+  PetscCall(KDH5Close(&file));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceReadSource - The root attribute source of a reference file ("import FILE:/group" for an imported one;
+  empty if there is none) without loading the file.
+
+  Collective
+@*/
+PetscErrorCode KDReferenceReadSource(MPI_Comm comm, const char path[], char source[], size_t len)
+{
+  hid_t file = -1;
+  PetscBool has;
+
+  PetscFunctionBegin;
+  source[0] = 0;
+  PetscCall(KDH5Open(comm, path, &file));
+  PetscCall(KDH5HasAttr(file, "source", &has));
+  if (has) PetscCall(KDH5ReadAttrString(file, "source", source, len));
   PetscCall(KDH5Close(&file));
   PetscFunctionReturn(0);
 }

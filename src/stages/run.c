@@ -196,20 +196,17 @@ static PetscErrorCode KDStampIsCurrent(MPI_Comm comm, const char out[], PetscInt
 /* Whether -kd_out holds a reference that `kdpinn import` made (its root attribute source = import). */
 static PetscErrorCode KDReferenceIsImported(MPI_Comm comm, const char out[], PetscBool *imported)
 {
-  char path[PETSC_MAX_PATH_LEN];
+  char path[PETSC_MAX_PATH_LEN], source[PETSC_MAX_PATH_LEN + 300];
   PetscBool exists;
-  KDReference ref;
-  const char *source;
 
   PetscFunctionBegin;
   *imported = PETSC_FALSE;
   PetscCall(KDOutputPath(out, "reference.h5", path, sizeof(path)));
   PetscCall(PetscTestFile(path, 'r', &exists));
+  PetscCallMPI(MPI_Bcast(&exists, 1, MPIU_BOOL, 0, comm)); /* every rank takes the same decision */
   if (!exists) PetscFunctionReturn(0);
-  PetscCall(KDReferenceLoad(comm, path, &ref));
-  PetscCall(KDReferenceGetString(ref, "source", &source));
-  *imported = (source && !strncmp(source, "import", 6)) ? PETSC_TRUE : PETSC_FALSE;
-  PetscCall(KDReferenceDestroy(&ref));
+  PetscCall(KDReferenceReadSource(comm, path, source, sizeof(source)));
+  *imported = !strncmp(source, "import ", 7) ? PETSC_TRUE : PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 

@@ -4,15 +4,33 @@
 */
 #include <kdstages.h>
 #include <kdsolver.h>
+#include <kdpdeimpl.h> /* KD_PDE_NAME_LEN */
 #include "../solvers/kdsolverimpl.h"
+#include <string.h>
 
-typedef struct {
+#define KD_MAX_SOLVERS 64
+
+/* The registry: one entry per PDE type that has a solver. */
+static struct {
+  char pde[KD_PDE_NAME_LEN];
   KDSolverFunction solve;
   char prefix[64];
-} KDSolverEntry;
-
-static PetscFunctionList KDSolverList       = NULL;
+} KDSolvers[KD_MAX_SOLVERS];
+static int KDNumSolvers                     = 0;
 static PetscBool KDSolverPackageInitialized = PETSC_FALSE;
+
+/*@C
+  KDSolverFinalizePackage - Empties the registry of solvers; called by PetscFinalize().
+
+  Not collective
+@*/
+PetscErrorCode KDSolverFinalizePackage(void)
+{
+  PetscFunctionBegin;
+  KDNumSolvers               = 0;
+  KDSolverPackageInitialized = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
 
 /*@C
   KDSolverInitializePackage - Registers the solvers of the built-in PDEs; called on first use, safe to call again.
@@ -28,39 +46,65 @@ PetscErrorCode KDSolverInitializePackage(void)
   PetscCall(KDSolverRegister("burgers", KDSolveBurgers, "burgers_"));
   PetscCall(KDSolverRegister("heat", KDSolveHeat, "heat_"));
   PetscCall(KDSolverRegister("cavity", KDSolveCavity, "cavity_"));
+  PetscCall(PetscRegisterFinalize(KDSolverFinalizePackage));
   PetscFunctionReturn(0);
 }
 
-/* A solver entry is kept behind the function list's pointer: the list holds a function per name, so the entry's
-   address goes in cast to one. */
-typedef void (*KDVoidFunction)(void);
+static int KDSolverIndex(const char pde[])
+{
+  for (int i = 0; i < KDNumSolvers; i++)
+    if (!strcmp(KDSolvers[i].pde, pde)) return i;
+  return -1;
+}
 
 /*@C
   KDSolverRegister - Registers the reference solver of a PDE type, with the prefix of its options.
 
-  Not collective
+  Not collective (an error is raised on PETSC_COMM_WORLD: every rank registers the same solvers)
 
   Input Parameters:
 + pde    - the PDE type's name (KDPDERegister())
 . solve  - solve(pde, ref): fills the reference's level-0 grid and fields (kdsolver.h)
-- prefix - the prefix of its options without the dash, e.g. burgers_ (every option of the solver starts with it; a
-           change to any of them makes `kdpinn run` solve again)
+- prefix - the prefix of its options without the dash, e.g. burgers_ (letters, digits, underscores; every option of
+           the solver starts with -<prefix>; a change to any of them makes `kdpinn run` solve again)
+
+  Notes:
+  Registering a PDE type again replaces its solver.
 
 .seealso: KDSolverFind(), KDPDERegister(), docs/extending.md
 @*/
 PetscErrorCode KDSolverRegister(const char pde[], KDSolverFunction solve, const char prefix[])
 {
-  KDSolverEntry *e = NULL;
+  size_t plen, len;
+  int k;
 
   PetscFunctionBegin;
   PetscCall(KDSolverInitializePackage());
-  PetscCheck(solve, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "KDSolverRegister(%s): no solve function", pde);
-  PetscCheck(prefix && prefix[0], PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "KDSolverRegister(%s): no option prefix", pde);
-  PetscCall(PetscFunctionListFind(KDSolverList, pde, (KDVoidFunction *) &e));
-  if (!e) PetscCall(PetscNew(&e)); /* lives as long as the program: a registry entry */
-  e->solve = solve;
-  PetscCall(PetscStrncpy(e->prefix, prefix, sizeof(e->prefix)));
-  PetscCall(PetscFunctionListAdd(&KDSolverList, pde, (KDVoidFunction) e));
+  PetscCheck(pde && solve && prefix, PETSC_COMM_WORLD, PETSC_ERR_ARG_NULL,
+             "KDSolverRegister(%s): needs a PDE name, a solve function and an option prefix", pde ? pde : "NULL");
+  PetscCall(PetscStrlen(pde, &len));
+  PetscCheck(len > 0 && len < KD_PDE_NAME_LEN, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG,
+             "KDSolverRegister: PDE name '%s' must have 1 to %d characters", pde, KD_PDE_NAME_LEN - 1);
+  PetscCall(PetscStrlen(prefix, &plen));
+  PetscCheck(plen > 0 && plen < sizeof(KDSolvers[0].prefix), PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG,
+             "KDSolverRegister(%s): option prefix '%s' must have 1 to %d characters", pde, prefix,
+             (int) sizeof(KDSolvers[0].prefix) - 1);
+  for (size_t i = 0; i < plen; i++) {
+    const char c = prefix[i];
+    PetscCheck((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_', PETSC_COMM_WORLD,
+               PETSC_ERR_ARG_WRONG,
+               "KDSolverRegister(%s): option prefix '%s': letters, digits and underscores only, without the dash", pde,
+               prefix);
+  }
+  k = KDSolverIndex(pde);
+  if (k < 0) {
+    PetscCheck(KDNumSolvers < KD_MAX_SOLVERS, PETSC_COMM_WORLD, PETSC_ERR_ARG_SIZ,
+               "KDSolverRegister(%s): at most %d solvers", pde, KD_MAX_SOLVERS);
+    k = KDNumSolvers++;
+  }
+  PetscCall(PetscStrncpy(KDSolvers[k].pde, pde, sizeof(KDSolvers[k].pde)));
+  PetscCall(PetscStrncpy(KDSolvers[k].prefix, prefix, sizeof(KDSolvers[k].prefix)));
+  KDSolvers[k].solve = solve;
   PetscFunctionReturn(0);
 }
 
@@ -74,29 +118,24 @@ PetscErrorCode KDSolverRegister(const char pde[], KDSolverFunction solve, const 
 @*/
 PetscErrorCode KDSolverFind(MPI_Comm comm, const char pde[], KDSolverFunction *solve, const char **prefix)
 {
-  KDSolverEntry *e = NULL;
+  int k;
 
   PetscFunctionBegin;
   PetscCall(KDSolverInitializePackage());
-  PetscCall(PetscFunctionListFind(KDSolverList, pde, (KDVoidFunction *) &e));
-  if (!e) {
-    const char **names;
-    int n;
+  k = KDSolverIndex(pde);
+  if (k < 0) {
     char list[512] = "";
-    PetscCall(PetscFunctionListGet(KDSolverList, &names, &n));
-    for (int i = 0; i < n; i++) {
-      if (!names[i] || !names[i][0]) continue;
-      if (list[0]) PetscCall(PetscStrlcat(list, ", ", sizeof(list)));
-      PetscCall(PetscStrlcat(list, names[i], sizeof(list)));
+    for (int i = 0; i < KDNumSolvers; i++) {
+      if (i) PetscCall(PetscStrlcat(list, ", ", sizeof(list)));
+      PetscCall(PetscStrlcat(list, KDSolvers[i].pde, sizeof(list)));
     }
-    PetscCall(PetscFree(names));
     SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE,
             "no reference solver for PDE '%s' (-kd_pde): solvers exist for %s; import another solver's output with "
             "`kdpinn import`",
             pde, list);
   }
-  if (solve) *solve = e->solve;
-  if (prefix) *prefix = e->prefix;
+  if (solve) *solve = KDSolvers[k].solve;
+  if (prefix) *prefix = KDSolvers[k].prefix;
   PetscFunctionReturn(0);
 }
 
@@ -113,7 +152,8 @@ PetscErrorCode KDSolverFind(MPI_Comm comm, const char pde[], KDSolverFunction *s
 - -help                       - list the options of the stage, of the PDE's problem and of its solver, solve nothing
 
   Notes:
-  With -help a solver returns right after reading its options (KDHelpRequested()).
+  With -help a solver returns right after reading its options (KDHelpRequested()). Writing a reference removes the
+  stamps of every stage (KDStageStampClear()): `kdpinn run` then retrains on it.
 @*/
 PetscErrorCode KDStageSolve(MPI_Comm comm)
 {
@@ -155,6 +195,7 @@ PetscErrorCode KDStageSolve(MPI_Comm comm)
   PetscCall(KDReferenceBuildHierarchy(ref, opt.levels));
   PetscCall(PetscTime(&t1));
   PetscCall(KDOutputPath(opt.out, "reference.h5", path, sizeof(path)));
+  PetscCall(KDStageStampClear(comm)); /* models stamped against the reference replaced here are no longer current */
   PetscCall(KDReferenceWrite(ref, path));
   PetscCall(KDReferenceWriteXDMF(ref, opt.out, "reference.h5"));
   if (view) PetscCall(KDReferenceView(ref, PETSC_VIEWER_STDOUT_(comm)));

@@ -131,6 +131,20 @@ PetscErrorCode KDH5WriteAttrInts(hid_t obj, const char name[], PetscInt n, const
   PetscFunctionReturn(0);
 }
 
+/* The root attributes that describe a kdpinn file itself (reference.h5 and model files, docs/reference-format.md and
+   docs/model-format.md): every other numeric root attribute is a PDE parameter, so none of these names can be one. */
+static const char *const KDH5Reserved[] = {"kdpinn_version", "kind",    "pde",         "axes",     "fields",
+                                           "centering",      "levels",  "activation",  "widths",   "level",
+                                           "inputs",         "outputs", "input_lo",    "input_hi", "output_scale",
+                                           "output_shift",   "params",  "trained_with"};
+
+PetscBool KDH5IsReservedAttribute(const char name[])
+{
+  for (size_t i = 0; i < sizeof(KDH5Reserved) / sizeof(KDH5Reserved[0]); i++)
+    if (!strcmp(name, KDH5Reserved[i])) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
 PetscErrorCode KDH5HasAttr(hid_t obj, const char name[], PetscBool *has)
 {
   htri_t e;

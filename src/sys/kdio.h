@@ -23,6 +23,8 @@ PETSC_INTERN PetscErrorCode KDH5ReadAttrString(hid_t, const char[], char[], size
 PETSC_INTERN PetscErrorCode KDH5ReadAttrReals(hid_t, const char[], PetscInt, PetscReal[], PetscInt *);
 PETSC_INTERN PetscErrorCode KDH5ReadAttrInts(hid_t, const char[], PetscInt, PetscInt[], PetscInt *);
 PETSC_INTERN PetscErrorCode KDH5HasAttr(hid_t, const char[], PetscBool *);
+/* whether a root attribute name describes the file itself (never a PDE parameter) */
+PETSC_INTERN PetscBool KDH5IsReservedAttribute(const char[]);
 PETSC_INTERN PetscErrorCode KDH5WriteCommonAttributes(hid_t, const char[], const char[]);
 PETSC_INTERN PetscErrorCode KDH5WriteRows(hid_t, const char[], PetscInt, const PetscInt[], PetscInt, PetscInt,
                                           const PetscReal[]);
