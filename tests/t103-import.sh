@@ -38,6 +38,9 @@ bad("bad-shape.h5", lambda c, v: v.__setitem__("u", v["u"][:, :30]))
 bad("bad-nan.h5", lambda c, v: v["u"].__setitem__((3, 4), np.nan))
 bad("bad-inf.h5", lambda c, v: v["u"].__setitem__((15, 31), np.inf))
 bad("bad-axes.h5", lambda c, v: "t,y")
+bad("bad-dup-axes.h5", lambda c, v: "t,t")
+bad("bad-axes-type.h5", lambda c, v: None)
+with h5py.File("bad-axes-type.h5", "a") as f: f.attrs["axes"] = np.array([1.0, 2.0])
 bad("bad-missing-coords.h5", lambda c, v: c.pop("x"))
 with h5py.File("bad-no-axes.h5", "w") as f: f["u"] = u
 # 18 cells in t: not divisible by 2^(3-1) = 4
@@ -115,6 +118,8 @@ expect_error "field 'u' has 30 entries along axis 'x'" -kd_pde burgers -kd_impor
 expect_error "field 'u' is not finite" -kd_pde burgers -kd_import_file bad-nan.h5
 expect_error "field 'u' is not finite .* at entry 511" -kd_pde burgers -kd_import_file bad-inf.h5
 expect_error "axes 't,y' do not match the inputs 't,x'" -kd_pde burgers -kd_import_file bad-axes.h5
+expect_error "axes 't,t' name 't' twice" -kd_pde burgers -kd_import_file bad-dup-axes.h5
+expect_error "attribute 'axes' must be a string" -kd_pde burgers -kd_import_file bad-axes-type.h5
 expect_error "no coordinate dataset for the axis 'x'" -kd_pde burgers -kd_import_file bad-missing-coords.h5
 expect_error "no string attribute 'axes'" -kd_pde burgers -kd_import_file bad-no-axes.h5
 expect_error "axis 't' has 18 cells, not divisible by 2^(kd_levels-1) = 4" -kd_pde burgers -kd_import_file bad-divisible.h5

@@ -37,19 +37,26 @@ static herr_t KDImportCollectName(hid_t group, const char *name, const H5L_info_
 }
 
 /* Splits FILE[:/group] at the last ":/" (a file name may contain colons, a group starts with a slash). */
-static PetscErrorCode KDImportSplitSpec(const char spec[], char file[], size_t flen, char group[], size_t glen)
+static PetscErrorCode KDImportSplitSpec(MPI_Comm comm, const char spec[], char file[], size_t flen, char group[],
+                                        size_t glen)
 {
   const char *colon = NULL;
+  size_t len;
 
   PetscFunctionBegin;
   for (const char *c = spec; (c = strstr(c, ":/")); c++) colon = c;
+  PetscCall(PetscStrlen(spec, &len));
+  PetscCheck(len > 0 && (!colon || colon > spec), comm, PETSC_ERR_ARG_WRONG, "-kd_import_file '%s': no file name",
+             spec);
+  PetscCheck(!colon || strlen(colon + 1) < glen, comm, PETSC_ERR_ARG_SIZ, "-kd_import_file %s: group name too long",
+             spec);
   if (colon) {
-    PetscCheck((size_t) (colon - spec) < flen, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "-kd_import_file %s: path too long",
-               spec);
+    PetscCheck((size_t) (colon - spec) < flen, comm, PETSC_ERR_ARG_SIZ, "-kd_import_file %s: path too long", spec);
     memcpy(file, spec, (size_t) (colon - spec));
     file[colon - spec] = 0;
     PetscCall(PetscStrncpy(group, colon + 1, glen));
   } else {
+    PetscCheck(len < flen, comm, PETSC_ERR_ARG_SIZ, "-kd_import_file %s: path too long", spec);
     PetscCall(PetscStrncpy(file, spec, flen));
     PetscCall(PetscStrncpy(group, "/", glen));
   }
@@ -156,6 +163,12 @@ static PetscErrorCode KDImportGrid(MPI_Comm comm, hid_t g, const char where[], K
     }
     PetscCheck(isinput, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: axes '%s' do not match the inputs '%s' of PDE %s", where,
                axes, inputs, type);
+    for (int e = 0; e < d; e++) {
+      PetscBool same;
+      PetscCall(PetscStrcmp(axis[d], axis[e], &same));
+      PetscCheck(!same, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: axes '%s' name '%s' twice (inputs of PDE %s: %s)", where,
+                 axes, axis[d], type, inputs);
+    }
     PetscCall(KDImportAxis(comm, g, where, axis[d], &n[d], &lo[d], &hi[d]));
     PetscCheck(n[d] % blocks == 0, comm, PETSC_ERR_ARG_INCOMP,
                "%s: axis '%s' has %" PetscInt_FMT " cells, not divisible by 2^(kd_levels-1) = %" PetscInt_FMT
@@ -257,7 +270,8 @@ static PetscErrorCode KDImportField(MPI_Comm comm, hid_t g, const char where[], 
 . ref - the reference, ready for KDReferenceWrite()
 
   Notes:
-  One-line errors for a missing file or group, a missing axes attribute, axes that are not the PDE's inputs, a
+  One-line errors for a missing file or group, a missing or non-string axes attribute, axes that are not the PDE's
+  inputs each once, a
   missing, non-numeric, non-uniform or decreasing coordinate array, a missing field or a dataset that is neither an
   axis nor an output, a field whose shape is not that of the axes, a NaN or infinity in a field, and a number of cells
   not divisible by 2^(levels-1) on some axis.
@@ -272,9 +286,10 @@ PetscErrorCode KDReferenceImport(MPI_Comm comm, const char spec[], KDPDE pde, Pe
   const char *inputs, *outnames;
   hid_t fid = -1, g;
   KDReference r;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
-  PetscCall(KDImportSplitSpec(spec, file, sizeof(file), gname, sizeof(gname)));
+  PetscCall(KDImportSplitSpec(comm, spec, file, sizeof(file), gname, sizeof(gname)));
   PetscCall(PetscSNPrintf(where, sizeof(where), "%s:%s", file, gname));
   PetscCall(KDPDEGetNames(pde, &inputs, &outnames));
   PetscCall(KDH5Open(comm, file, &fid));
@@ -284,7 +299,12 @@ PetscErrorCode KDReferenceImport(MPI_Comm comm, const char spec[], KDPDE pde, Pe
   PetscCheck(g >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: not a group", where);
   PetscCheck(H5Aexists(g, "axes") > 0, comm, PETSC_ERR_FILE_UNEXPECTED,
              "%s: no string attribute 'axes' naming the axes of the fields (e.g. \"%s\")", where, inputs);
-  PetscCall(KDH5ReadAttrString(g, "axes", axes, sizeof(axes)));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); /* every rank reads the same attribute */
+  ierr = KDH5ReadAttrString(g, "axes", axes, sizeof(axes));
+  PetscCall(PetscPopErrorHandler());
+  PetscCheck(!ierr, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: attribute 'axes' must be a string of at most %d characters naming the axes (e.g. \"%s\")", where,
+             (int) sizeof(axes) - 1, inputs);
   PetscCall(KDReferenceCreate(comm, &r));
   PetscCall(KDReferenceSetNumLevels(r, levels));
   PetscCall(KDImportGrid(comm, g, where, pde, axes, levels, r));
