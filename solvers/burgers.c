@@ -319,7 +319,6 @@ PetscErrorCode KDBurgersOptionsSetFromOptions(MPI_Comm comm, KDBurgersOptions *o
                              "KDSolveBurgers", opt->cfl, &opt->cfl, NULL));
   PetscCall(PetscOptionsBool("-kd_monitor", "Print progress", "KDSolveBurgers", opt->monitor, &opt->monitor, NULL));
   PetscOptionsEnd();
-  PetscCheck(opt->nu > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-burgers_nu must be positive, got %g", (double) opt->nu);
   PetscCheck(opt->nx >= 4, comm, PETSC_ERR_ARG_OUTOFRANGE, "-burgers_nx must be at least 4, got %" PetscInt_FMT,
              opt->nx);
   PetscCheck(opt->nt >= 4, comm, PETSC_ERR_ARG_OUTOFRANGE, "-burgers_nt must be at least 4, got %" PetscInt_FMT,

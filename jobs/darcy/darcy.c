@@ -161,7 +161,8 @@ static PetscErrorCode KDSolveDarcy(KDPDE pde, KDReference ref)
   Vec b, u, U;
   PetscScalar **barr;
   KSP ksp;
-  PetscInt n = 64, xs, ys, xm, ym, nn[2], levels = 1;
+  PetscInt n = 64, xs, ys, xm, ym, nn[2];
+  KDCommonOptions common;
   PetscReal h, c = Contrast(pde);
   const PetscReal lo[2] = {0, 0}, hi[2] = {1, 1};
   PetscBool help;
@@ -173,8 +174,8 @@ static PetscErrorCode KDSolveDarcy(KDPDE pde, KDReference ref)
   PetscOptionsEnd();
   PetscCall(KDHelpRequested(&help));
   if (help) PetscFunctionReturn(0);
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-kd_levels", &levels, NULL));
-  PetscCheck(n >= 4 && n % (1 << (levels - 1)) == 0, comm, PETSC_ERR_ARG_OUTOFRANGE,
+  PetscCall(KDGetCommonOptions(comm, &common)); /* -kd_levels: the hierarchy the stage builds from this grid */
+  PetscCheck(n >= 4 && n % ((PetscInt) 1 << (common.levels - 1)) == 0, comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-darcy_n %" PetscInt_FMT " must be at least 4 and divisible by 2^(kd_levels-1)", n);
   h = 1.0 / (PetscReal) n;
   PetscCall(DMDACreate2d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, n, n, PETSC_DECIDE, PETSC_DECIDE,

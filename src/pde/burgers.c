@@ -53,6 +53,17 @@ static PetscErrorCode KDPDEInitial_Burgers(KDPDE pde, PetscInt n, const PetscRea
   PetscFunctionReturn(0);
 }
 
+/* The viscosity is checked wherever the problem is read from options: the solve and the import stages alike. */
+static PetscErrorCode KDPDESetProblemFromOptions_Burgers(KDPDE pde, PetscOptionItems *PetscOptionsObject)
+{
+  KDPDE_Burgers *b = (KDPDE_Burgers *) pde->data;
+
+  PetscFunctionBegin;
+  PetscCheck(pde->param_values[b->nu] > 0, pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "-burgers_nu must be positive, got %g",
+             (double) pde->param_values[b->nu]);
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode KDPDEDestroy_Burgers(KDPDE pde)
 {
   PetscFunctionBegin;
@@ -83,8 +94,9 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Burgers(KDPDE pde)
   PetscCall(KDPDESetDomain(pde, lo, hi));
   PetscCall(KDPDEAddCondition(pde, "ic", KD_CONDITION_INITIAL, 0, "u", KDPDEInitial_Burgers, NULL));
   PetscCall(KDPDEAddCondition(pde, "bc", KD_CONDITION_DIRICHLET, KD_FACES_ALL, "u", NULL, NULL));
-  pde->ops->residual        = KDPDEResidual_Burgers;
-  pde->ops->residualadjoint = KDPDEResidualAdjoint_Burgers;
-  pde->ops->destroy         = KDPDEDestroy_Burgers;
+  pde->ops->setproblemfromoptions = KDPDESetProblemFromOptions_Burgers;
+  pde->ops->residual              = KDPDEResidual_Burgers;
+  pde->ops->residualadjoint       = KDPDEResidualAdjoint_Burgers;
+  pde->ops->destroy               = KDPDEDestroy_Burgers;
   PetscFunctionReturn(0);
 }
