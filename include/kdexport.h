@@ -21,7 +21,8 @@ PETSC_EXTERN const char *const KDPrecisions[];
 #define KD_EXPORT_TAIL_BLOCK 8
 
 /* Documented bound of the float tanh of the exported f32 and int8 kernels (a rational function on [-7.9, 7.9], clamped
-   beyond): |t(x) - tanh(x)| <= KD_EXPORT_TANH_ERROR |tanh(x)| for every float x (docs/export.md). */
+   beyond): |t(x) - tanh(x)| <= KD_EXPORT_TANH_ERROR |tanh(x)| for every float x (docs/export.md). The comment above the
+   template of that function in src/net/activation.c quotes the value: change both together. */
 #define KD_EXPORT_TANH_ERROR 4e-7
 
 /* Activation scales of the int8 scheme: one per layer (the default) or one per unit (folded into the weights: the same

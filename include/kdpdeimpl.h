@@ -2,16 +2,19 @@
 /* The implementation side of KDPDE: what a PDE type's create function fills in. Installed, so that a PDE can be
    defined outside the library (docs/extending.md walks through jobs/darcy/darcy.c); kdpde.h is the calling side.
 
-   A type's create function, registered with KDPDERegister(name, create), declares the PDE on a fresh object:
-     KDPDESetVariables(pde, "t,x", "u", nres)        inputs and outputs by name, residual components
-     KDPDESetTimeInput(pde, 0)                       the input that is time (time-dependent PDEs)
-     KDPDEAddSecondDerivative(pde, "x", "x", &s)     a second-derivative jet stream the residual reads
-     KDPDEAddParameter(pde, "nu", v0, help, &k)      a named scalar parameter (option -<type>_nu, reference attribute
-   nu) KDPDESetNumCoefficients(pde, ncoef)             pointwise coefficients (ops->coefficients) KDPDEAddCondition(pde,
-   "bc", type, faces, "u", data, ctx)   initial and boundary data as loss terms KDPDESetGauge(pde, "p") an output
-   defined up to a constant, pinned at a point KDPDESetDomain(pde, lo, hi)                     the default box (a
-   reference's level 0 replaces it) and sets pde->ops (residual and adjoint are required) and pde->data. Everything else
-   about the PDE comes through the object: nothing outside the type's own file branches on its name. */
+   A type's create function, registered with KDPDERegister(name, create), declares the PDE on a fresh object with
+
+   - KDPDESetVariables(pde, "t,x", "u", nres): inputs and outputs by name, residual components;
+   - KDPDESetTimeInput(pde, 0): the input that is time (time-dependent PDEs);
+   - KDPDEAddSecondDerivative(pde, "x", "x", &s): a second-derivative jet stream the residual reads;
+   - KDPDEAddParameter(pde, "nu", v0, help, &k): a named scalar parameter (option -<type>_nu, reference attribute nu);
+   - KDPDESetNumCoefficients(pde, ncoef): pointwise coefficients (ops->coefficients);
+   - KDPDEAddCondition(pde, "bc", type, faces, "u", data, ctx): initial and boundary data as loss terms;
+   - KDPDESetGauge(pde, "p"): an output defined up to a constant, pinned at a point;
+   - KDPDESetDomain(pde, lo, hi): the default box (a reference's level 0 replaces it);
+
+   and sets pde->ops (residual and adjoint are required) and pde->data. Everything else about the PDE comes through the
+   object: nothing outside the type's own file branches on its name. */
 #include <kdpde.h>
 
 #define KD_PDE_MAX_PARAMS 16

@@ -362,9 +362,9 @@ PetscErrorCode KDHeatSolutionDestroy(KDHeatSolution *sol)
 
 /*@C
   KDSolveHeat - Solves the heat problem of a heat PDE (KDPDEHeatGetProblem()) and hands its solution to a reference:
-  the manufactured mode's errors (parameters mms_error_max, mms_error_l2), the grid "t,y,x" of nt x n x n cells on [0,
-tfinal] x [0,1] x [0,1], and the field u at the cell centres (i + 1/2)/n, (j + 1/2)/n and the snapshot times (k + 1/2)
-tfinal / nt.
+  the manufactured mode's errors (parameters mms_error_max, mms_error_l2), the grid "t,y,x" of nt x n x n cells on
+  [0, tfinal] x [0,1] x [0,1], and the field u at the cell centres (i + 1/2)/n, (j + 1/2)/n and the snapshot times
+  (k + 1/2) tfinal / nt.
 
   Collective
 

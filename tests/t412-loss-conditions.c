@@ -19,8 +19,7 @@ static const char help[] =
 #define GRAD_TOL 1e-11
 #define FD_TOL 1e-6
 
-/* ---- the PDE: u_t = k lap u, v_t = lap v + u on (t, x, y) in [0, 0.5] x [0, 1] x [-1, 2], k = 1 + 0.3 x + 0.2 y^2
- * ---- */
+/* The PDE: u_t = k lap u, v_t = lap v + u on (t, x, y) in [0, 0.5] x [0, 1] x [-1, 2], k = 1 + 0.3 x + 0.2 y^2. */
 
 static PetscReal K(PetscReal x, PetscReal y)
 {

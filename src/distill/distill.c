@@ -6,7 +6,7 @@
     cell - cell centres of the student's reference level: every cell (in natural order) if -distill_ncell is at least
            the number of cells, else cell floor(U N_cells) for U = KDRandomUniform(seed, stream 6, j);
     col  - fresh interior collocation points, KDPDESamplePoints() on stream 5 + 16 k for epoch k (the PINN loss uses
-           streams 1 + 16 k, 2, 3, 4, so the streams never coincide).
+           streams 1 + 16 k, 2 + 16 k, 3 + 16 k and 4, src/loss/lossimpl.h, so the streams never coincide).
   For each set the filtered teacher's value and first derivatives, its PDE residual N[T~] and the PDE coefficients are
   computed once, when the set is drawn (KDDistillLossSetUp(), KDDistillLossResample()), and cached.
 */

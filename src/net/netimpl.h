@@ -1,6 +1,6 @@
 #pragma once
-/* Private layout of KDNet, shared by net.c (object, options, initialization), netkernel.c (the jet kernels) and
-   model.c (model files). */
+/* Private layout of KDNet, shared by the files of src/net: net.c (object, options, initialization), kernel.c (the jet
+   kernels), activation.c (the activation table), jacobian.c (gradients and Jacobians) and model.c (model files). */
 #include <kdnet.h>
 
 struct _p_KDNet {

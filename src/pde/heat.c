@@ -43,6 +43,10 @@ static PetscErrorCode KDPDEResidual_Heat(KDPDE, PetscInt, const PetscReal[], con
 . -heat_source_y <y>          - centre of the source, y (default: 0.45)
 - -heat_source_width <w>      - width of the source, f ~ exp(-r^2 / w^2) (default: 0.08)
 
+  Notes:
+  Under -help the options are listed and no problem is defined (the microstructure file is not read): this function
+  then fails with "no problem data", so a caller checks KDHelpRequested() first, as the solver does.
+
 .seealso: KDHeatProblemToReference(), KDHeatProblemFromReference()
 @*/
 PetscErrorCode KDHeatProblemSetFromOptions(MPI_Comm comm, KDHeatProblem *prob)

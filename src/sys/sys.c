@@ -94,7 +94,7 @@ PetscErrorCode KDCommonOptionsSetPDETypes(PetscFunctionList *list, const char de
 
   Options Database Keys:
 + -kd_out <dir>      - output directory of the experiment (default: kdpinn-out)
-. -kd_pde <name>     - PDE type, one of the registered ones (-help lists them; default: the first registered)
+. -kd_pde <name>     - PDE type, one of the registered ones (-help lists them; default: burgers)
 . -kd_levels <L>     - levels of the scale hierarchy, level 0 finest (default: 3)
 . -kd_seed <n>       - seed of every random stream (default: 0)
 - -kd_force          - rerun a stage even if its output exists
