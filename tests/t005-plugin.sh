@@ -7,12 +7,13 @@
 #    7.5e-5 over -kd_seed 0..7: the bound says "trains to the solution", with a margin of more than 10 for round-off
 #    and CPUs), every model file is written and validated;
 #  - the plugin's own solver through `kdpinn solve`: within 1e-3 of the exact solution (second order at 64 x 64:
-#    measured 1.4e-4), and PETSc's -dll_append loads the same library.
+#    measured 1.4e-4), and PETSc's -dll_append loads the same library;
+#  - a plugin whose KDPluginRegister() fails on rank 1 only gives one error line, from rank 0, with rank 1's reason.
 set -euo pipefail
 build=$1
 py=${KD_PYTHON:-/usr/bin/python3}
 prefix=$PWD/prefix
-rm -rf "$prefix" plugin-build out-import out-solve darcy.h5
+rm -rf "$prefix" plugin-build out-import out-solve darcy.h5 bad-plugin bad-build
 cmake --install "$build" --prefix "$prefix" > install.log
 libdir=$(dirname "$(find "$prefix" -name 'libkdpinn.so*' | head -1)")
 kdpinn=$prefix/bin/kdpinn
@@ -58,4 +59,34 @@ e = np.linalg.norm(u - exact) / np.linalg.norm(exact)
 print(f"darcy finite-volume solver vs the exact solution: relative L2 {e:.3e} (bound 1e-3)")
 assert e <= 1e-3, e
 PY
-echo "t005: a plugin PDE built against the installed kdpinn runs import/solve -> train -> distill -> validate"
+# a plugin whose registration fails on one rank only: one line from rank 0 with that rank's reason, non-zero exit
+mkdir -p bad-plugin
+cat > bad-plugin/bad.c <<'EOF'
+#include <kdpdeimpl.h>
+static PetscErrorCode Create(KDPDE pde) { return 0; }
+PETSC_EXTERN PetscErrorCode KDPluginRegister(void)
+{
+  PetscMPIInt rank;
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  PetscCall(KDPDERegister(rank == 1 ? "1bad" : "good", Create));
+  PetscFunctionReturn(0);
+}
+EOF
+cat > bad-plugin/CMakeLists.txt <<'EOF'
+cmake_minimum_required(VERSION 3.18)
+project(bad LANGUAGES C)
+find_package(kdpinn REQUIRED)
+add_library(bad MODULE bad.c)
+target_link_libraries(bad PRIVATE kdpinn::kdpinn)
+EOF
+cmake -S bad-plugin -B bad-build -DCMAKE_PREFIX_PATH="$prefix" > bad-configure.log
+cmake --build bad-build > bad-build.log
+if "$MPIEXEC" -n 2 "$kdpinn" solve -kd_plugin "$PWD/bad-build/libbad.so" -kd_out out-bad > bad.out 2> bad.err; then
+  echo "a plugin whose registration fails on rank 1 was accepted"; exit 1
+fi
+if [ "$(grep -c '^kdpinn' bad.err)" != 1 ] ||
+   ! grep -q "^kdpinn: error: -kd_plugin .*KDPluginRegister() failed: PDE type name '1bad' must start with a letter.*(rank 1)" bad.err; then
+  echo "expected one line naming rank 1's registration error:"; cat bad.err; exit 1
+fi
+echo "t005: a plugin PDE built against the installed kdpinn runs import/solve -> train -> distill -> validate; a registration failing on one rank is one error naming that rank"

@@ -13,11 +13,13 @@
 #include <stdio.h>
 
 #define KD_MAX_PLUGINS 16
+#define KD_PLUGIN_WHY_LEN 400 /* the reason of a failure, as one rank tells it */
 
 typedef PetscErrorCode (*KDPluginRegisterFunction)(void);
 
-/* Whether every rank succeeded; if not, one error on comm naming the first rank that failed and why. */
-static PetscErrorCode KDPluginAgree(MPI_Comm comm, const char file[], PetscBool ok, const char why[])
+/* Whether every rank succeeded; if not, one error (code) on comm naming the first rank that failed and why. */
+static PetscErrorCode KDPluginAgree(MPI_Comm comm, const char file[], PetscBool ok, PetscErrorCode code,
+                                    const char why[])
 {
   PetscMPIInt rank, bad;
   char msg[512];
@@ -29,7 +31,18 @@ static PetscErrorCode KDPluginAgree(MPI_Comm comm, const char file[], PetscBool 
   if (bad == PETSC_MPI_INT_MAX) PetscFunctionReturn(0);
   (void) snprintf(msg, sizeof(msg), "%s", bad == rank ? why : "");
   PetscCallMPI(MPI_Bcast(msg, (PetscMPIInt) sizeof(msg), MPI_CHAR, bad, comm));
-  SETERRQ(comm, PETSC_ERR_FILE_OPEN, "-kd_plugin %s: %s (rank %d)", file, msg, (int) bad);
+  SETERRQ(comm, code, "-kd_plugin %s: %s (rank %d)", file, msg, (int) bad);
+}
+
+/* Keeps the first message of an error raised inside a plugin's KDPluginRegister() for KDPluginAgree(). */
+static PetscErrorCode KDPluginCaptureError(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n,
+                                           PetscErrorType p, const char *mess, void *ctx)
+{
+  char *why = (char *) ctx;
+
+  if (p == PETSC_ERROR_INITIAL && !why[0])
+    (void) snprintf(why, KD_PLUGIN_WHY_LEN, "KDPluginRegister() failed: %s", mess ? mess : "");
+  return n;
 }
 
 /*@C
@@ -61,14 +74,20 @@ PetscErrorCode KDPluginLoadFromOptions(MPI_Comm comm)
     void *handle;
     KDPluginRegisterFunction reg = NULL;
     PetscBool again              = PETSC_FALSE;
-    char why[400]                = "";
+    char why[KD_PLUGIN_WHY_LEN]  = "";
     PetscErrorCode ierr;
 
     handle = dlopen(files[i], RTLD_NOW | RTLD_LOCAL);
     if (!handle) (void) snprintf(why, sizeof(why), "cannot load it: %s", dlerror());
-    PetscCall(KDPluginAgree(comm, files[i], handle ? PETSC_TRUE : PETSC_FALSE, why));
+    PetscCall(KDPluginAgree(comm, files[i], handle ? PETSC_TRUE : PETSC_FALSE, PETSC_ERR_FILE_OPEN, why));
     for (int k = 0; k < nloaded; k++)
       if (loaded[k] == handle) again = PETSC_TRUE;
+    { /* the same file on every rank: a library loaded before under another name must be so everywhere */
+      PetscMPIInt a[2] = {again ? 1 : 0, again ? 0 : 1};
+      PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, a, 2, MPI_INT, MPI_MAX, comm));
+      PetscCheck(!(a[0] && a[1]), comm, PETSC_ERR_FILE_UNEXPECTED,
+                 "-kd_plugin %s: the same library as an earlier plugin on some ranks only", files[i]);
+    }
     if (again) {
       (void) dlclose(handle);
       PetscCall(PetscFree(files[i]));
@@ -76,17 +95,13 @@ PetscErrorCode KDPluginLoadFromOptions(MPI_Comm comm)
     }
     PetscCheck(nloaded < KD_MAX_PLUGINS, comm, PETSC_ERR_ARG_SIZ, "-kd_plugin: at most %d plugins", KD_MAX_PLUGINS);
     *(void **) (&reg) = dlsym(handle, "KDPluginRegister");
-    PetscCall(KDPluginAgree(comm, files[i], reg ? PETSC_TRUE : PETSC_FALSE,
+    PetscCall(KDPluginAgree(comm, files[i], reg ? PETSC_TRUE : PETSC_FALSE, PETSC_ERR_FILE_UNEXPECTED,
                             "the library has no function KDPluginRegister(void)"));
-    /* a rank whose registration failed passes its own error on (already reported); the others stop too */
+    /* an error of the registration on any rank (raised on whatever communicator) is one error on all */
+    PetscCall(PetscPushErrorHandler(KDPluginCaptureError, why));
     ierr = (*reg)();
-    {
-      PetscMPIInt failed = ierr ? 1 : 0;
-      PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, comm));
-      PetscCall(ierr);
-      PetscCheck(!failed, comm, PETSC_ERR_LIB, "-kd_plugin %s: its KDPluginRegister() failed on another rank",
-                 files[i]);
-    }
+    PetscCall(PetscPopErrorHandler());
+    PetscCall(KDPluginAgree(comm, files[i], ierr ? PETSC_FALSE : PETSC_TRUE, PETSC_ERR_LIB, why));
     loaded[nloaded++] = handle; /* never closed: the registries point into it */
     PetscCall(PetscFree(files[i]));
   }
