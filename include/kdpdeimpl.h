@@ -13,8 +13,9 @@
    - KDPDESetGauge(pde, "p"): an output defined up to a constant, pinned at a point;
    - KDPDESetDomain(pde, lo, hi): the default box (a reference's level 0 replaces it);
 
-   and sets pde->ops (residual and adjoint are required) and pde->data. Everything else about the PDE comes through the
-   object: nothing outside the type's own file branches on its name. */
+   and sets pde->ops (residual and adjoint are required) and pde->data, with ops->destroy at the same time (if a
+   declaration fails, KDPDESetType() calls it and leaves the object typeless). Everything else about the PDE comes
+   through the object: nothing outside the type's own file branches on its name. */
 #include <kdpde.h>
 
 #define KD_PDE_MAX_PARAMS 16

@@ -3,9 +3,10 @@ static const char help[] =
     "name, and the state they leave behind on failure.\n";
 
 /* Each refused declaration or registration must fail with an error naming the problem (a keyword), and a PDE whose
-   create function failed must be left typeless, reusable and destroyable (leaks show under -malloc_debug, which
-   CTest's sanitizer run also covers). Registering a solver again replaces it; finalizing the packages forgets the
-   types and solvers a program added and brings back the built-ins on next use. */
+   create function failed must be left typeless and reusable, with everything the failed declarations allocated
+   freed (the memory PETSc's allocator tracks under -malloc_debug is the same before and after the failures).
+   Registering a solver again replaces it; finalizing the packages forgets the types and solvers a program added and
+   brings back the built-ins on next use. */
 #include <kdsolver.h>
 #include <kdpdeimpl.h>
 #include <string.h>
@@ -88,6 +89,10 @@ static PetscErrorCode Create(KDPDE pde)
     PetscCall(KDPDEAddCondition(pde, "col", KD_CONDITION_DIRICHLET, 1, "u", NULL, NULL));
   if (!strcmp(Case, "condition-gauge"))
     PetscCall(KDPDEAddCondition(pde, "gauge", KD_CONDITION_NEUMANN, KD_FACES_ALL, "u", NULL, NULL));
+  if (!strcmp(Case, "condition-out"))
+    PetscCall(KDPDEAddCondition(pde, "out", KD_CONDITION_DIRICHLET, KD_FACE(0, 1), "u", NULL, NULL));
+  if (!strcmp(Case, "condition-physics"))
+    PetscCall(KDPDEAddCondition(pde, "physics", KD_CONDITION_DIRICHLET, KD_FACE(0, 1), "u", NULL, NULL));
   if (!strcmp(Case, "condition-type"))
     PetscCall(KDPDEAddCondition(pde, "right", (KDConditionType) KD_CONDITION_NTYPES, KD_FACE(0, 1), "u", NULL, NULL));
   if (!strcmp(Case, "periodic-one-side"))
@@ -115,6 +120,8 @@ int main(int argc, char **argv)
       {"parameter-twice", "declared twice"},
       {"condition-col", "reserved for a term of the loss"},
       {"condition-gauge", "reserved for a term of the loss"},
+      {"condition-out", "reserved for a term of the loss"},
+      {"condition-physics", "reserved for a term of the loss"},
       {"condition-type", "unknown condition type"},
       {"periodic-one-side", "needs both faces"},
       {"initial-steady", "cannot be an initial condition"},
@@ -126,10 +133,13 @@ int main(int argc, char **argv)
   const char *const *names;
   PetscInt n;
   PetscBool found = PETSC_FALSE;
+  PetscLogDouble before, after;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
   PetscCall(KDPDERegister("toy", Create));
   PetscCall(KDPDECreate(PETSC_COMM_WORLD, &pde));
+  PetscCall(PetscMallocGetCurrentUsage(&before));
+  PetscCheck(before > 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "run with -malloc_debug: no allocation is tracked");
   for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
     Case = cases[k][0];
     EXPECT_ERROR(Case, KDPDESetType(pde, "toy"), cases[k][1]);
@@ -137,7 +147,12 @@ int main(int argc, char **argv)
     PetscCheck(!type[0] && !pde->data && !pde->nconditions && !pde->nparams && !pde->ops->destroy, PETSC_COMM_WORLD,
                PETSC_ERR_PLIB, "%s: the PDE is not typeless after a failed KDPDESetType()", Case);
   }
+  PetscCall(PetscMallocGetCurrentUsage(&after));
+  PetscCheck(after == before, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "the failed declarations leaked %g bytes",
+             (double) (after - before));
   EXPECT_ERROR("PDE name with a dash", KDPDERegister("my-pde", Create), "letters, digits and underscores");
+  EXPECT_ERROR("PDE name starting with a digit", KDPDERegister("1d", Create), "must start with a letter");
+  EXPECT_ERROR("solver prefix starting with _", KDSolverRegister("toy", Solve, "_toy"), "must start with a letter");
   EXPECT_ERROR("solver prefix with the dash", KDSolverRegister("toy", Solve, "-toy_"), "without the dash");
   EXPECT_ERROR("solver prefix with a space", KDSolverRegister("toy", Solve, "toy x"), "without the dash");
   EXPECT_ERROR("empty solver prefix", KDSolverRegister("toy", Solve, ""), "1 to 63 characters");

@@ -132,7 +132,8 @@ static PetscErrorCode KDPDECreate_Darcy(KDPDE pde)
 
   PetscFunctionBegin;
   PetscCall(PetscNew(&d));
-  pde->data = d;
+  pde->data         = d;
+  pde->ops->destroy = Destroy; /* set with the data: a failed declaration below frees it */
   PetscCall(KDPDESetVariables(pde, "x,y", "u", 1));
   PetscCall(KDPDEAddSecondDerivative(pde, "x", "x", NULL));
   PetscCall(KDPDEAddSecondDerivative(pde, "y", "y", NULL));
@@ -144,7 +145,6 @@ static PetscErrorCode KDPDECreate_Darcy(KDPDE pde)
   pde->ops->coefficients          = Coefficients;
   pde->ops->residual              = Residual;
   pde->ops->residualadjoint       = ResidualAdjoint;
-  pde->ops->destroy               = Destroy;
   PetscFunctionReturn(0);
 }
 

@@ -82,7 +82,8 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Burgers(KDPDE pde)
 
   PetscFunctionBegin;
   PetscCall(PetscNew(&b));
-  pde->data = b;
+  pde->data         = b;
+  pde->ops->destroy = KDPDEDestroy_Burgers; /* set with the data: a failed declaration below frees it */
   PetscCall(KDPDESetVariables(pde, "t,x", "u", 1));
   PetscCall(KDPDESetTimeInput(pde, 0));
   b->su = 0;
@@ -97,6 +98,5 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Burgers(KDPDE pde)
   pde->ops->setproblemfromoptions = KDPDESetProblemFromOptions_Burgers;
   pde->ops->residual              = KDPDEResidual_Burgers;
   pde->ops->residualadjoint       = KDPDEResidualAdjoint_Burgers;
-  pde->ops->destroy               = KDPDEDestroy_Burgers;
   PetscFunctionReturn(0);
 }

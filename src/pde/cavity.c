@@ -183,8 +183,9 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Cavity(KDPDE pde)
 
   PetscFunctionBegin;
   PetscCall(PetscNew(&c));
-  pde->data = c;
-  c->lid    = KD_CAVITY_LID_EXACT;
+  pde->data         = c;
+  pde->ops->destroy = KDPDEDestroy_Cavity; /* set with the data: a failed declaration below frees it */
+  c->lid            = KD_CAVITY_LID_EXACT;
   PetscCall(KDPDESetVariables(pde, "x,y", "u,v,p", 3));
   PetscCall(KDPDEAddSecondDerivative(pde, "x", "x", NULL));
   PetscCall(KDPDEAddSecondDerivative(pde, "y", "y", NULL));
@@ -197,6 +198,5 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Cavity(KDPDE pde)
   pde->ops->residual              = KDPDEResidual_Cavity;
   pde->ops->residualadjoint       = KDPDEResidualAdjoint_Cavity;
   pde->ops->view                  = KDPDEView_Cavity;
-  pde->ops->destroy               = KDPDEDestroy_Cavity;
   PetscFunctionReturn(0);
 }

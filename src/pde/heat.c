@@ -414,7 +414,8 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Heat(KDPDE pde)
 
   PetscFunctionBegin;
   PetscCall(PetscNew(&h));
-  pde->data = h;
+  pde->data         = h;
+  pde->ops->destroy = KDPDEDestroy_Heat; /* set with the data: a failed declaration below frees it */
   PetscCall(KDPDESetVariables(pde, "t,x,y", "u", 1));
   PetscCall(KDPDESetTimeInput(pde, 0));
   PetscCall(KDPDEAddSecondDerivative(pde, "x", "x", NULL));
@@ -431,6 +432,5 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Heat(KDPDE pde)
   pde->ops->residual              = KDPDEResidual_Heat;
   pde->ops->residualadjoint       = KDPDEResidualAdjoint_Heat;
   pde->ops->view                  = KDPDEView_Heat;
-  pde->ops->destroy               = KDPDEDestroy_Heat;
   PetscFunctionReturn(0);
 }

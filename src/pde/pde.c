@@ -17,6 +17,11 @@ _Static_assert(KD_CONDITION_INITIAL + 1 == KD_CONDITION_NTYPES,
 _Static_assert(sizeof(KDConditionTypes) / sizeof(KDConditionTypes[0]) == KD_CONDITION_NTYPES + 3,
                "one name per KDConditionType, then the enum's name, its prefix and NULL");
 
+/* Names a condition may not take: the terms and options of the PINN loss (src/loss/loss.c: -<prefix>ncol,
+   -<prefix>w_pde, -<prefix>ndata, -<prefix>w_gauge) and of the distillation loss, which shares the student's prefix
+   (src/distill/distill.c: terms out, grad, res; -<prefix>w_physics). */
+static const char *const KDLossReservedNames[] = {"pde", "col", "data", "gauge", "out", "grad", "res", "physics"};
+
 PetscFunctionList KDPDEList              = NULL;
 static const char **KDPDETypeNames       = NULL; /* the array KDPDEGetTypeNames() returns */
 static PetscBool KDPDEPackageInitialized = PETSC_FALSE;
@@ -66,7 +71,8 @@ PetscErrorCode KDPDEInitializePackage(void)
   Not collective (an error is raised on PETSC_COMM_WORLD: every rank registers the same types)
 
   Input Parameters:
-+ name   - the type's name (letters, digits, underscore; it is also the prefix of its problem options, -<name>_)
++ name   - the type's name (a letter, then letters, digits, underscores; it is also the prefix of its problem options,
+           -<name>_)
 - create - declares the PDE on a fresh object (include/kdpdeimpl.h)
 
   Notes:
@@ -91,6 +97,9 @@ PetscErrorCode KDPDERegister(const char name[], PetscErrorCode (*create)(KDPDE))
     PetscCheck((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_', PETSC_COMM_WORLD,
                PETSC_ERR_ARG_WRONG, "PDE type name '%s': letters, digits and underscores only", name);
   }
+  PetscCheck((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z'), PETSC_COMM_WORLD,
+             PETSC_ERR_ARG_WRONG, "PDE type name '%s' must start with a letter (it begins the options -%s_...)", name,
+             name);
   PetscCall(PetscFunctionListAdd(&KDPDEList, name, create));
   PetscFunctionReturn(0);
 }
@@ -495,8 +504,8 @@ PetscErrorCode KDPDESetNumCoefficients(KDPDE pde, PetscInt ncoef)
 
   Input Parameters:
 + pde     - the PDE
-. name    - the loss term's name (e.g. ic, bc, flux; 1 to 15 letters, digits or underscores; not pde, col, data
-            or gauge, the loss's own): the loss reads
+. name    - the loss term's name (e.g. ic, bc, flux; 1 to 15 letters, digits or underscores; not pde, col, data,
+            gauge, out, grad, res or physics, the losses' own): the loss reads
             -<prefix>n<name> (global points, default 400) and -<prefix>w_<name> (weight, default 1)
 . type    - dirichlet, neumann, periodic or initial (KDConditionType)
 . faces   - the faces it lives on, a mask of KD_FACE(i, side) bits of spatial inputs, or KD_FACES_ALL; periodic
@@ -535,9 +544,9 @@ PetscErrorCode KDPDEAddCondition(KDPDE pde, const char name[], KDConditionType t
     PetscCheck((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_', pde->comm,
                PETSC_ERR_ARG_WRONG, "PDE %s: condition name '%s': letters, digits, underscores", pde->type, name);
   }
-  /* the loss's own terms and options: -<prefix>ncol, -<prefix>w_pde, -<prefix>ndata, -<prefix>w_gauge, ... */
-  PetscCheck(strcmp(name, "pde") && strcmp(name, "col") && strcmp(name, "data") && strcmp(name, "gauge"), pde->comm,
-             PETSC_ERR_ARG_WRONG, "PDE %s: condition name '%s' is reserved for a term of the loss", pde->type, name);
+  for (size_t i = 0; i < sizeof(KDLossReservedNames) / sizeof(KDLossReservedNames[0]); i++)
+    PetscCheck(strcmp(name, KDLossReservedNames[i]), pde->comm, PETSC_ERR_ARG_WRONG,
+               "PDE %s: condition name '%s' is reserved for a term of the loss", pde->type, name);
   for (PetscInt k = 0; k < pde->nconditions; k++) {
     PetscBool same;
     PetscCall(PetscStrcmp(pde->condition[k].name, name, &same));
@@ -612,7 +621,8 @@ PetscErrorCode KDPDEGetCondition(KDPDE pde, PetscInt k, const KDCondition **c)
 . k    - the condition
 . n    - number of points
 . x    - the points, x[p * nin + i]
-- face - the face of each point (bit index 2 i + s, see KDPDESamplePoints()), or NULL for initial conditions
+- face - the face of each point (bit index 2 i + s, see KDPDESamplePoints(); -1 for initial points), or NULL where
+         the condition does not read it
 
 .seealso: KDPDEAddCondition(), KDPDESamplePoints()
 @*/

@@ -65,8 +65,8 @@ static int KDSolverIndex(const char pde[])
   Input Parameters:
 + pde    - the PDE type's name (KDPDERegister())
 . solve  - solve(pde, ref): fills the reference's level-0 grid and fields (kdsolver.h)
-- prefix - the prefix of its options without the dash, e.g. burgers_ (letters, digits, underscores; every option of
-           the solver starts with -<prefix>; a change to any of them makes `kdpinn run` solve again)
+- prefix - the prefix of its options without the dash, e.g. burgers_ (a letter, then letters, digits, underscores;
+           every option of the solver starts with -<prefix>; a change to any of them makes `kdpinn run` solve again)
 
   Notes:
   Registering a PDE type again replaces its solver.
@@ -96,6 +96,8 @@ PetscErrorCode KDSolverRegister(const char pde[], KDSolverFunction solve, const 
                "KDSolverRegister(%s): option prefix '%s': letters, digits and underscores only, without the dash", pde,
                prefix);
   }
+  PetscCheck((prefix[0] >= 'a' && prefix[0] <= 'z') || (prefix[0] >= 'A' && prefix[0] <= 'Z'), PETSC_COMM_WORLD,
+             PETSC_ERR_ARG_WRONG, "KDSolverRegister(%s): option prefix '%s' must start with a letter", pde, prefix);
   k = KDSolverIndex(pde);
   if (k < 0) {
     PetscCheck(KDNumSolvers < KD_MAX_SOLVERS, PETSC_COMM_WORLD, PETSC_ERR_ARG_SIZ,
