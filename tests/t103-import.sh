@@ -127,6 +127,7 @@ expect_error "no such group" -kd_pde cavity -kd_import_file good-cavity.h5:/run/
 expect_error "no such file" -kd_pde burgers -kd_import_file does-not-exist.h5
 expect_error "axes 't,x' do not match the inputs 'x,y'" -kd_pde cavity -kd_import_file good-burgers.h5
 expect_error "needs -kd_import_file" -kd_pde burgers
+expect_error "-burgers_nu must be positive, got 0" -kd_pde burgers -burgers_nu 0 -kd_import_file good-burgers.h5
 expect_error "unknown PDE 'navier'" -kd_pde navier -kd_import_file good-burgers.h5
 [ $fail -eq 0 ] && echo "t103: import round trip, hierarchy, rank independence, kdpinn run keeps it, bad inputs refused"
 exit $fail

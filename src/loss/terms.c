@@ -10,7 +10,7 @@
                                                                              a_p on the low face of input i, b_p its
                                                                              image on the high face, h_i the half-width
 
-  Adding a type (docs/extending.md): a KDTermOps here, a KDConditionType, and its row in KDConditionTermOps
+  Adding a type (docs/extending.md): a KDTermOps here, a KDConditionType, and its row in KDConditionTerms
   (src/loss/loss.c).
 */
 #include "loss/lossimpl.h"

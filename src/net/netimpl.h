@@ -1,6 +1,7 @@
 #pragma once
-/* Private layout of KDNet, shared by the files of src/net: net.c (object, options, initialization), kernel.c (the jet
-   kernels), activation.c (the activation table), jacobian.c (gradients and Jacobians) and model.c (model files). */
+/* Private layout of KDNet, shared by net.c (object, options, initialization), kernel.c (the jet kernels),
+   activation.c (the activation table) and model.c (model files) in src/net, and by the trainer (src/train/train.c)
+   and the exporter (src/export/exportimpl.h), which read the layers directly. */
 #include <kdnet.h>
 
 struct _p_KDNet {

@@ -169,8 +169,11 @@ PetscErrorCode KDH5ReadAttrString(hid_t obj, const char name[], char value[], si
   PetscCallH5(attr);
   type = H5Aget_type(attr);
   PetscCallH5(type);
-  PetscCheck(H5Tget_class(type) == H5T_STRING, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-             "attribute '%s' is not a string", name);
+  if (H5Tget_class(type) != H5T_STRING) { /* refused with the handles closed: a caller may go on after the error */
+    PetscCallH5(H5Tclose(type));
+    PetscCallH5(H5Aclose(attr));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' is not a string", name);
+  }
   if (H5Tis_variable_str(type) > 0) { /* as h5py and many tools write strings */
     char *vs = NULL;
     memtype  = H5Tcopy(H5T_C_S1);
@@ -192,7 +195,11 @@ PetscErrorCode KDH5ReadAttrString(hid_t obj, const char name[], char value[], si
     PetscFunctionReturn(0);
   }
   size = H5Tget_size(type);
-  PetscCheck(size + 1 <= len, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' too long (%zu)", name, size);
+  if (size + 1 > len) {
+    PetscCallH5(H5Tclose(type));
+    PetscCallH5(H5Aclose(attr));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' too long (%zu)", name, size);
+  }
   memtype = H5Tcopy(H5T_C_S1);
   PetscCallH5(memtype);
   PetscCallH5(H5Tset_size(memtype, size + 1));
