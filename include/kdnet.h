@@ -37,6 +37,9 @@ typedef struct {
   PetscInt nparams; /* PDE parameters written as root attributes by name */
   char param_names[16][32];
   PetscReal param_values[16];
+  PetscInt ninferred; /* PDE parameters inferred from data: group inferred, attribute <name> = [value, std, initial] */
+  char inferred_names[16][32];
+  PetscReal inferred[16][3];
 } KDModelInfo;
 
 /* Loss on a block of points: given the jets of the block (layout above, n = block size, offset = index of the

@@ -84,6 +84,8 @@ PETSC_EXTERN PetscErrorCode KDPDESetParameter(KDPDE, const char[], PetscReal);
 PETSC_EXTERN PetscErrorCode KDPDEGetParameter(KDPDE, const char[], PetscReal *);
 PETSC_EXTERN PetscErrorCode KDPDEGetNumParameters(KDPDE, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDPDEGetParameterName(KDPDE, PetscInt, const char **);
+PETSC_EXTERN PetscErrorCode KDPDEGetParameterIndex(KDPDE, const char[], PetscInt *);
+PETSC_EXTERN PetscErrorCode KDPDEIsParameterPositive(KDPDE, PetscInt, PetscBool *);
 
 PETSC_EXTERN PetscErrorCode KDPDESetDomain(KDPDE, const PetscReal[], const PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDPDEGetDomain(KDPDE, PetscReal[], PetscReal[]);
@@ -97,10 +99,19 @@ PETSC_EXTERN PetscErrorCode KDPDEGetTimeInput(KDPDE, PetscInt *);
 /* Pointwise coefficients (heat: k, k_x, k_y, f), stored coef[c * n + p]; PDEs without coefficients have ncoef = 0. */
 PETSC_EXTERN PetscErrorCode KDPDEGetNumCoefficients(KDPDE, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDPDEComputeCoefficients(KDPDE, PetscInt, const PetscReal[], PetscReal[]);
+/* Coefficient fields learnable from data: (pde, name, &value, grad[nin]): the coefficient of the field and of its
+   derivative along each input (-1: none); an error naming the PDE's fields if it has no such one. */
+PETSC_EXTERN PetscErrorCode KDPDEGetCoefficientField(KDPDE, const char[], PetscInt *, PetscInt[]);
+/* cbar[c * n + p] = sum_r rbar[r * n + p] d res_r / d coef_c (KDPDEResidualAdjoint()'s arguments) */
+PETSC_EXTERN PetscErrorCode KDPDECoefficientAdjoint(KDPDE, PetscInt, const PetscReal[], const PetscReal[],
+                                                    const PetscReal[], const PetscReal[], PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDPDEResidual(KDPDE, PetscInt, const PetscReal[], const PetscReal[], const PetscReal[],
                                           PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDPDEResidualAdjoint(KDPDE, PetscInt, const PetscReal[], const PetscReal[],
                                                  const PetscReal[], const PetscReal[], PetscReal[]);
+/* d res / d param_k at the points, for inferred parameters (KDPDEResidual()'s arguments, then k first) */
+PETSC_EXTERN PetscErrorCode KDPDEResidualParameter(KDPDE, PetscInt, PetscInt, const PetscReal[], const PetscReal[],
+                                                   const PetscReal[], PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDPDEResidualNet(KDPDE, KDNet, PetscInt, const PetscReal[], PetscReal[]);
 
 /* Point sampling by global index; the conditions and their data; the gauge. */

@@ -8,7 +8,10 @@
    - KDPDESetTimeInput(pde, 0): the input that is time (time-dependent PDEs);
    - KDPDEAddSecondDerivative(pde, "x", "x", &s): a second-derivative jet stream the residual reads;
    - KDPDEAddParameter(pde, "nu", v0, help, &k): a named scalar parameter (option -<type>_nu, reference attribute nu);
+   - KDPDESetParameterPositive(pde, k): a parameter that is positive (inferred through its logarithm);
    - KDPDESetNumCoefficients(pde, ncoef): pointwise coefficients (ops->coefficients);
+   - KDPDEAddCoefficientField(pde, "k", c, grad): a coefficient that can be learned from data as a field (with
+     ops->coefficientadjoint);
    - KDPDEAddCondition(pde, "bc", type, faces, "u", data, ctx): initial and boundary data as loss terms;
    - KDPDESetGauge(pde, "p"): an output defined up to a constant, pinned at a point;
    - KDPDESetDomain(pde, lo, hi): the default box (a reference's level 0 replaces it);
@@ -21,6 +24,16 @@
 #define KD_PDE_MAX_PARAMS 16
 #define KD_PDE_MAX_CONDITIONS 8
 #define KD_PDE_NAME_LEN 32
+#define KD_PDE_MAX_FIELDS 4
+
+/* A positive coefficient field of the spatial inputs that can be learned from data (-<prefix>infer_field name): the
+   coefficient `value` and, for each input i, the coefficient holding its derivative along input i (-1: none; the
+   residual reads no such derivative, or i is time). */
+typedef struct {
+  char name[16];
+  PetscInt value;
+  PetscInt grad[KD_NET_MAX_IN];
+} KDCoefficientField;
 
 typedef struct _KDPDEOps *KDPDEOps;
 struct _KDPDEOps {
@@ -38,6 +51,12 @@ struct _KDPDEOps {
   /* adj += (d res / d jet)^T rbar, the layout of the jets; not zeroed. */
   PetscErrorCode (*residualadjoint)(KDPDE, PetscInt, const PetscReal[], const PetscReal[], const PetscReal[],
                                     PetscReal[]);
+  /* cbar[c * n + p] = sum_r rbar[r * n + p] d res_r / d coef_c (overwritten; optional: the coefficient fields that can
+     be learned from data, KDPDEAddCoefficientField()) */
+  PetscErrorCode (*coefficientadjoint)(KDPDE, PetscInt, const PetscReal[], const PetscReal[], const PetscReal[],
+                                       PetscReal[]);
+  /* dres[r * n + p] = d res_r / d param_k (optional: the parameters that can be inferred from data) */
+  PetscErrorCode (*residualparameter)(KDPDE, PetscInt, PetscInt, const PetscReal[], const PetscReal[], PetscReal[]);
   PetscErrorCode (*view)(KDPDE, PetscViewer);
   PetscErrorCode (*destroy)(KDPDE);
 };
@@ -58,8 +77,11 @@ struct _p_KDPDE {
   char param_names[KD_PDE_MAX_PARAMS][KD_PDE_NAME_LEN];
   char param_help[KD_PDE_MAX_PARAMS][128];
   PetscReal param_values[KD_PDE_MAX_PARAMS];
+  PetscBool param_positive[KD_PDE_MAX_PARAMS]; /* inferred through its logarithm */
   PetscInt nconditions;
   KDCondition condition[KD_PDE_MAX_CONDITIONS];
+  PetscInt nfields;
+  KDCoefficientField field[KD_PDE_MAX_FIELDS];
   PetscInt gauge_output; /* -1: none */
   PetscReal gauge[KD_NET_MAX_IN];
   PetscBool gaugeset; /* gauge[] given; otherwise the centre of the domain */
@@ -69,7 +91,9 @@ PETSC_EXTERN PetscErrorCode KDPDESetVariables(KDPDE, const char[], const char[],
 PETSC_EXTERN PetscErrorCode KDPDESetTimeInput(KDPDE, PetscInt);
 PETSC_EXTERN PetscErrorCode KDPDEAddSecondDerivative(KDPDE, const char[], const char[], PetscInt *);
 PETSC_EXTERN PetscErrorCode KDPDEAddParameter(KDPDE, const char[], PetscReal, const char[], PetscInt *);
+PETSC_EXTERN PetscErrorCode KDPDESetParameterPositive(KDPDE, PetscInt);
 PETSC_EXTERN PetscErrorCode KDPDESetNumCoefficients(KDPDE, PetscInt);
+PETSC_EXTERN PetscErrorCode KDPDEAddCoefficientField(KDPDE, const char[], PetscInt, const PetscInt[]);
 PETSC_EXTERN PetscErrorCode KDPDEAddCondition(KDPDE, const char[], KDConditionType, PetscInt, const char[],
                                               KDConditionFunction, void *);
 PETSC_EXTERN PetscErrorCode KDPDESetGauge(KDPDE, const char[]);

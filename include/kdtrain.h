@@ -11,6 +11,7 @@
 #include <kdpde.h>
 
 #define KD_LOSS_MAX_TERMS 16
+#define KD_LOSS_MAX_INFER 16
 
 typedef struct _p_KDLoss *KDLoss;
 
@@ -38,6 +39,18 @@ PETSC_EXTERN PetscErrorCode KDLossConfigureNet(KDLoss, KDNet);
 PETSC_EXTERN PetscErrorCode KDLossGetPoints(KDLoss, const char[], PetscInt *, const PetscReal **);
 /* Global RMS of the PDE residual of the loss's network on given local points (NULL: the interior collocation set). */
 PETSC_EXTERN PetscErrorCode KDLossResidualRMS(KDLoss, PetscInt, const PetscReal[], PetscReal *);
+/* Inferred PDE parameters (-<prefix>infer) and a learned coefficient field (-<prefix>infer_field): they follow the
+   network's in the loss's parameter vector, as trainable values theta (the logarithm of a positive parameter), then
+   the field network's parameters. (loss, &n): the length of that vector. */
+PETSC_EXTERN PetscErrorCode KDLossGetNumParameters(KDLoss, PetscInt *);
+PETSC_EXTERN PetscErrorCode KDLossGetNumInferred(KDLoss, PetscInt *);
+PETSC_EXTERN PetscErrorCode KDLossGetExtraParameters(KDLoss, PetscReal[]);
+PETSC_EXTERN PetscErrorCode KDLossSetExtraParameters(KDLoss, const PetscReal[]);
+/* (loss, &field, &name): the network of a learned coefficient field, k = exp(field(spatial inputs)); NULL if none */
+PETSC_EXTERN PetscErrorCode KDLossGetField(KDLoss, KDNet *, const char **);
+/* (loss, k, &name, &value, &std, &initial); std is NaN until KDLossSetInferredCovariance() */
+PETSC_EXTERN PetscErrorCode KDLossGetInferred(KDLoss, PetscInt, const char **, PetscReal *, PetscReal *, PetscReal *);
+PETSC_EXTERN PetscErrorCode KDLossSetInferredCovariance(KDLoss, const PetscReal[]);
 
 /* Objective seen by the trainer: local terms and local gradient at the network's current parameters. */
 typedef PetscErrorCode (*KDObjectiveFunction)(void *ctx, PetscReal terms[], PetscReal grad[]);
@@ -91,6 +104,9 @@ PETSC_EXTERN PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton, Pets
 PETSC_EXTERN PetscErrorCode KDGaussNewtonSolveDamped(KDGaussNewton, PetscReal, PetscReal[], PetscBool *);
 /* (gn, &F, &accepted) */
 PETSC_EXTERN PetscErrorCode KDGaussNewtonStep(KDGaussNewton, PetscReal *, PetscBool *);
+/* (gn, lambda, nidx, idx, block, &lambda_used): [(J^T J + lambda D)^-1]_{idx, idx} at the current parameters */
+PETSC_EXTERN PetscErrorCode KDGaussNewtonInverseBlock(KDGaussNewton, PetscReal, PetscInt, const PetscInt[], PetscReal[],
+                                                      PetscReal *);
 PETSC_EXTERN PetscErrorCode KDGaussNewtonGetDamping(KDGaussNewton, PetscReal *, PetscReal *);
 PETSC_EXTERN PetscErrorCode KDGaussNewtonSetDamping(KDGaussNewton, PetscReal, PetscReal);
 PETSC_EXTERN PetscErrorCode KDGaussNewtonGetTrials(KDGaussNewton, PetscInt *);

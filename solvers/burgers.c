@@ -186,7 +186,7 @@ PetscErrorCode KDBurgersExact(PetscReal nu, PetscReal t, PetscReal x, PetscReal 
 /* ---- the finite-difference solver ------------------------------------------------------------------------------ */
 
 typedef struct {
-  PetscReal nu;
+  PetscReal nu, adv;
   PetscReal d1[5], d2[5]; /* first and second derivative weights on offsets -2..2 */
   PetscInt nx, sw;        /* cells, stencil half-width */
 } KDBurgersCtx;
@@ -207,7 +207,7 @@ static void KDBurgersFillGhosts(const KDBurgersCtx *ctx, PetscInt xs, PetscInt x
     for (PetscInt g = 0; g < ctx->sw; g++) u[ctx->nx + g] = -u[ctx->nx - 1 - g];
 }
 
-/* G(u)_i = -sum_o d1[o] u_{i+o}^2/2 + nu sum_o d2[o] u_{i+o}: the conservative central flux difference. */
+/* G(u)_i = -a sum_o d1[o] u_{i+o}^2/2 + nu sum_o d2[o] u_{i+o}: the conservative central flux difference. */
 static PetscErrorCode KDBurgersRHSFunction(TS ts, PetscReal t, Vec U, Vec G, void *ptr)
 {
   KDBurgersCtx *ctx = (KDBurgersCtx *) ptr;
@@ -230,7 +230,7 @@ static PetscErrorCode KDBurgersRHSFunction(TS ts, PetscReal t, Vec U, Vec G, voi
     PetscReal r = 0.0;
     for (PetscInt o = -ctx->sw; o <= ctx->sw; o++) {
       const PetscReal v = u[i + o];
-      r += -ctx->d1[o + 2] * 0.5 * v * v + ctx->nu * ctx->d2[o + 2] * v;
+      r += -ctx->adv * ctx->d1[o + 2] * 0.5 * v * v + ctx->nu * ctx->d2[o + 2] * v;
     }
     g[i] = r;
   }
@@ -242,7 +242,7 @@ static PetscErrorCode KDBurgersRHSFunction(TS ts, PetscReal t, Vec U, Vec G, voi
   PetscFunctionReturn(0);
 }
 
-/* dG_i/du_{i+o} = -d1[o] u_{i+o} + nu d2[o]; a ghost column folds back onto its mirror cell with the factor -1 of
+/* dG_i/du_{i+o} = -a d1[o] u_{i+o} + nu d2[o]; a ghost column folds back onto its mirror cell with the factor -1 of
    the odd reflection (the ghost value already carries the sign, so the derivative is taken at the ghost value). */
 static PetscErrorCode KDBurgersRHSJacobian(TS ts, PetscReal t, Vec U, Mat A, Mat P, void *ptr)
 {
@@ -269,7 +269,7 @@ static PetscErrorCode KDBurgersRHSJacobian(TS ts, PetscReal t, Vec U, Mat A, Mat
     row.i       = i;
     for (PetscInt o = -ctx->sw; o <= ctx->sw; o++) {
       PetscInt j  = i + o;
-      PetscReal a = -ctx->d1[o + 2] * u[j] + ctx->nu * ctx->d2[o + 2];
+      PetscReal a = -ctx->adv * ctx->d1[o + 2] * u[j] + ctx->nu * ctx->d2[o + 2];
       if (j < 0) {
         j = -1 - j;
         a = -a;
@@ -299,13 +299,14 @@ static PetscErrorCode KDBurgersRHSJacobian(TS ts, PetscReal t, Vec U, Mat A, Mat
 PetscErrorCode KDBurgersOptionsSetFromOptions(MPI_Comm comm, KDBurgersOptions *opt)
 {
   PetscFunctionBegin;
-  opt->nu      = 0.01 / PETSC_PI;
-  opt->tfinal  = 1.0;
-  opt->cfl     = 0.9;
-  opt->nx      = 2048;
-  opt->nt      = 256;
-  opt->order   = 4;
-  opt->monitor = PETSC_FALSE;
+  opt->nu        = 0.01 / PETSC_PI;
+  opt->advection = 1.0;
+  opt->tfinal    = 1.0;
+  opt->cfl       = 0.9;
+  opt->nx        = 2048;
+  opt->nt        = 256;
+  opt->order     = 4;
+  opt->monitor   = PETSC_FALSE;
   PetscOptionsBegin(comm, NULL, "Burgers reference solver", "KDSolveBurgers");
   PetscCall(
       PetscOptionsInt("-burgers_nx", "Cells in x on [-1, 1] (level 0)", "KDSolveBurgers", opt->nx, &opt->nx, NULL));
@@ -352,9 +353,10 @@ PetscErrorCode KDBurgersCreateTS(MPI_Comm comm, const KDBurgersOptions *opt, TS 
   PetscFunctionBegin;
   PetscCall(KDBurgersInitializePackage());
   PetscCall(PetscNew(&ctx));
-  ctx->nu = opt->nu;
-  ctx->nx = opt->nx;
-  ctx->sw = opt->order / 2;
+  ctx->nu  = opt->nu;
+  ctx->adv = opt->advection;
+  ctx->nx  = opt->nx;
+  ctx->sw  = opt->order / 2;
   for (PetscInt o = 0; o < 5; o++) {
     ctx->d1[o] = (opt->order == 2 ? d1o2[o] : d1o4[o]) / h;
     ctx->d2[o] = (opt->order == 2 ? d2o2[o] : d2o4[o]) / (h * h);
@@ -384,10 +386,11 @@ PetscErrorCode KDBurgersCreateTS(MPI_Comm comm, const KDBurgersOptions *opt, TS 
   /* Explicit RK4 at a fixed step: the step limit is diffusive (dt ~ h^2/nu), and at that step the time error of a
      fourth-order method is far below the spatial error, with four cheap RHS evaluations per step and no solves.
      Spectral radii of the central operators: |D2| <= 4/h^2 (order 2), 16/(3 h^2) (order 4); |D1| <= 1/h, 1.372/h;
-     |u| <= max |u0| = 1 (maximum principle). RK4 is stable to -2.78 on the real and 2.83 on the imaginary axis. */
+     |u| <= max |u0| = 1 (maximum principle), so the advective bound is |a| |D1|. RK4 is stable to -2.78 on the real
+     and 2.83 on the imaginary axis. */
   rho2 = (opt->order == 2 ? 4.0 : 16.0 / 3.0) / (h * h);
   rho1 = (opt->order == 2 ? 1.0 : 1.372) / h;
-  dt   = opt->cfl * 2.78 / (opt->nu * rho2 + rho1);
+  dt   = opt->cfl * 2.78 / (opt->nu * rho2 + PetscAbsReal(opt->advection) * rho1);
   PetscCall(TSSetType(*ts, TSRK));
   PetscCall(TSRKSetType(*ts, TSRK4));
   PetscCall(TSSetTime(*ts, 0.0));
@@ -487,6 +490,8 @@ PetscErrorCode KDBurgersRelativeError(const KDBurgersOptions *opt, Vec U, PetscR
   const PetscReal h = 2.0 / opt->nx;
 
   PetscFunctionBegin;
+  PetscCheck(opt->advection == 1.0, PETSC_COMM_SELF, PETSC_ERR_SUP,
+             "the Cole-Hopf solution is that of advection 1, not %g", (double) opt->advection);
   PetscCall(VecGetOwnershipRange(U, &lo, &hi));
   PetscCall(VecGetArrayRead(U, &u));
   PetscCall(PetscMalloc2(opt->nx, &x, opt->nx, &ue));
@@ -551,6 +556,7 @@ PetscErrorCode KDSolveBurgers(KDPDE pde, KDReference ref)
   PetscCall(KDHelpRequested(&help));
   if (help) PetscFunctionReturn(0); /* -help: the options are listed, nothing is solved */
   PetscCall(KDPDEGetParameter(pde, "nu", &opt.nu));
+  PetscCall(KDPDEGetParameter(pde, "advection", &opt.advection));
   PetscCheck(opt.nu > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-burgers_nu must be positive, got %g", (double) opt.nu);
   PetscCall(KDGetCommonOptions(comm, &common));
   blocks = (PetscInt) 1 << (common.levels - 1);

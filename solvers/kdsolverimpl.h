@@ -14,13 +14,14 @@ PETSC_EXTERN PetscErrorCode KDBurgersExact(PetscReal, PetscReal, PetscReal, Pets
 
 /* ---- Burgers (solvers/burgers.c) ---------------------------------------------------------------------------- */
 typedef struct {
-  PetscReal nu;      /* viscosity, the PDE's parameter nu (-burgers_nu) */
-  PetscReal tfinal;  /* -burgers_tfinal: final time */
-  PetscReal cfl;     /* -burgers_cfl: fraction of the explicit stability limit used as the default time step */
-  PetscInt nx;       /* -burgers_nx: cells in x */
-  PetscInt nt;       /* -burgers_nt: stored snapshots in t */
-  PetscInt order;    /* -burgers_order: order of the central differences in x (2 or 4) */
-  PetscBool monitor; /* -kd_monitor: a progress line per ~10% of the snapshots */
+  PetscReal nu;        /* viscosity, the PDE's parameter nu (-burgers_nu) */
+  PetscReal advection; /* coefficient of u u_x, the PDE's parameter advection (-burgers_advection) */
+  PetscReal tfinal;    /* -burgers_tfinal: final time */
+  PetscReal cfl;       /* -burgers_cfl: fraction of the explicit stability limit used as the default time step */
+  PetscInt nx;         /* -burgers_nx: cells in x */
+  PetscInt nt;         /* -burgers_nt: stored snapshots in t */
+  PetscInt order;      /* -burgers_order: order of the central differences in x (2 or 4) */
+  PetscBool monitor;   /* -kd_monitor: a progress line per ~10% of the snapshots */
 } KDBurgersOptions;
 
 PETSC_EXTERN PetscErrorCode KDBurgersOptionsSetFromOptions(MPI_Comm, KDBurgersOptions *);

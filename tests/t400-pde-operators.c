@@ -1,6 +1,7 @@
 static const char help[] =
-    "PDE residual operators on jets: forward against exact solutions, adjoint against finite differences.\n\n"
-    "  burgers  u_t + u u_x - nu u_xx                  (travelling-wave solution)\n"
+    "PDE residual operators on jets: forward against exact solutions, adjoint and the derivatives with respect to the\n"
+    "inferable parameters against finite differences.\n\n"
+    "  burgers  u_t + a u u_x - nu u_xx                (travelling-wave solution; d/d nu, d/d advection)\n"
     "  heat     u_t - k lap u - grad k . grad u - f    (k = 1 + x, u = x^2, f = -(2 + 4x))\n"
     "  cavity   steady Navier-Stokes                   (Kovasznay flow)\n";
 
@@ -86,6 +87,62 @@ static PetscErrorCode CheckAdjoint(KDPDE pde, PetscInt n, PetscInt64 seed)
   PetscCheck(err <= ADJOINT_TOL, PETSC_COMM_SELF, PETSC_ERR_PLIB,
              "%s adjoint differs from finite differences by %g > %g", type, (double) err, ADJOINT_TOL);
   PetscCall(PetscFree4(jet, adj, adj0, rbar));
+  PetscCall(PetscFree(coef));
+  PetscFunctionReturn(0);
+}
+
+/* Parameter derivatives: the residual is affine in each inferable parameter, so a central difference with h = 1e-3 is
+   exact up to round-off (~1e-13 here); tolerance 1e-9 relative to max(1, |dres|), as for the adjoint. Every parameter
+   a PDE lets be inferred is checked; one that it does not must be refused by KDPDEResidualParameter(). */
+static PetscErrorCode CheckParameters(KDPDE pde, PetscInt n, PetscInt64 seed, PetscInt *nchecked)
+{
+  const char *type;
+  const KDJetSpec *spec;
+  PetscInt nin, nout, nres, ncoef, np, njet;
+  PetscReal *jet, *rp, *rm, *dres, *coef = NULL;
+  const PetscReal h = 1e-3;
+
+  PetscFunctionBegin;
+  *nchecked = 0;
+  PetscCall(KDPDEGetType(pde, &type));
+  PetscCall(KDPDEGetSizes(pde, &nin, &nout, &nres));
+  PetscCall(KDPDEGetJetSpec(pde, &spec));
+  PetscCall(KDPDEGetNumCoefficients(pde, &ncoef));
+  PetscCall(KDPDEGetNumParameters(pde, &np));
+  njet = nout * (1 + nin + spec->nsecond) * n;
+  PetscCall(PetscMalloc4(njet, &jet, nres * n, &rp, nres * n, &rm, nres * n, &dres));
+  for (PetscInt i = 0; i < njet; i++) jet[i] = 4.0 * KDRandomUniform(seed, 5, i) - 2.0;
+  if (ncoef) {
+    PetscCall(PetscMalloc1(ncoef * n, &coef));
+    for (PetscInt i = 0; i < ncoef * n; i++) coef[i] = 0.5 + KDRandomUniform(seed, 6, i);
+  }
+  for (PetscInt k = 0; k < np; k++) {
+    const char *name;
+    PetscReal v, err = 0.0;
+    PetscErrorCode ierr;
+    PetscCall(KDPDEGetParameterName(pde, k, &name));
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = KDPDEResidualParameter(pde, k, n, NULL, coef, jet, dres);
+    PetscCall(PetscPopErrorHandler());
+    if (ierr == PETSC_ERR_SUP) continue; /* not inferable: refused, as it must be */
+    PetscCall(ierr);
+    PetscCall(KDPDEGetParameter(pde, name, &v));
+    PetscCall(KDPDESetParameter(pde, name, v + h));
+    PetscCall(KDPDEResidual(pde, n, NULL, coef, jet, rp));
+    PetscCall(KDPDESetParameter(pde, name, v - h));
+    PetscCall(KDPDEResidual(pde, n, NULL, coef, jet, rm));
+    PetscCall(KDPDESetParameter(pde, name, v));
+    for (PetscInt i = 0; i < nres * n; i++) {
+      const PetscReal fd = (rp[i] - rm[i]) / (2.0 * h);
+      err                = PetscMax(err, PetscAbsReal(fd - dres[i]) / PetscMax(1.0, PetscAbsReal(dres[i])));
+    }
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "%-28s d res / d %s vs central differences: max rel err %.3e\n", type, name,
+                          (double) err));
+    PetscCheck(err <= ADJOINT_TOL, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "%s: d res / d %s differs from finite differences by %g > %g", type, name, (double) err, ADJOINT_TOL);
+    (*nchecked)++;
+  }
+  PetscCall(PetscFree4(jet, rp, rm, dres));
   PetscCall(PetscFree(coef));
   PetscFunctionReturn(0);
 }
@@ -203,9 +260,15 @@ int main(int argc, char **argv)
     PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));
     PetscCall(KDPDESetType(pde, types[t]));
     /* Parameters away from 1 so that a missing factor nu or 1/Re is visible. */
+    PetscInt nchecked;
     if (t == 0) PetscCall(KDPDESetParameter(pde, "nu", 0.37));
+    if (t == 0) PetscCall(KDPDESetParameter(pde, "advection", 1.3));
     if (t == 2) PetscCall(KDPDESetParameter(pde, "Re", 3.0));
     PetscCall(CheckAdjoint(pde, 5, 100 + t));
+    PetscCall(CheckParameters(pde, 5, 200 + t, &nchecked));
+    /* burgers lets both of its parameters be inferred */
+    PetscCheck(t != 0 || nchecked == 2, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "burgers: %" PetscInt_FMT " inferable parameters, expected 2", nchecked);
     PetscCall(KDPDEDestroy(&pde));
   }
   PetscCall(PetscFinalize());

@@ -40,6 +40,7 @@ static PetscErrorCode TestReferenceCreate(MPI_Comm comm, const char *pde, PetscI
     dim = 2, axes = "t,x", nf = 1, fields[0] = "u";
     n[0] = 12, n[1] = 16, lo[0] = 0.0, hi[0] = 1.0, lo[1] = -1.0, hi[1] = 1.0;
     PetscCall(KDReferenceSetParameter(*ref, "nu", 0.01 / PETSC_PI));
+    PetscCall(KDReferenceSetParameter(*ref, "advection", 1.0));
   } else if (heat) {
     KDHeatProblem prob;
     dim = 3, axes = "t,y,x", nf = 1, fields[0] = "u";

@@ -34,9 +34,10 @@ static PetscErrorCode BuildReference(MPI_Comm comm, const char pde[], const char
   PetscFunctionBegin;
   PetscCall(KDReferenceCreate(comm, ref));
   PetscCall(KDReferenceSetPDE(*ref, pde));
-  if (burgers)
+  if (burgers) {
     PetscCall(KDReferenceSetParameter(*ref, "nu", 0.01 / PETSC_PI));
-  else
+    PetscCall(KDReferenceSetParameter(*ref, "advection", 1.0));
+  } else
     PetscCall(KDReferenceSetParameter(*ref, "Re", 100.0));
   PetscCall(KDReferenceSetNumLevels(*ref, L));
   PetscCall(KDReferenceSetGrid(*ref, 2, burgers ? "t,x" : "y,x", n, lo, hi));

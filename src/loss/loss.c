@@ -6,12 +6,17 @@
               w_c / N_c sum_{its points} |misfit|^2                 (src/loss/terms.c)
         + w_gauge             |p(x_g)|^2                           (a gauge-pinned output, e.g. the cavity pressure)
         + w_data  / N_data  sum_{data}      |u - u_ref|^2          (reference values at level cells)
+        + w_obs   / N_obs   sum_{obs}       |u - y|^2 / sigma^2    (observations, -<prefix>observations FILE)
+
+  PDE parameters named by -<prefix>infer are trained with the network: they follow its parameters in the gradient
+  and in the Jacobian rows (KDLossGetNumParameters()), as theta = log(value) for a positive parameter.
 
   Every point set has a global size N and global indices 0..N-1; point j is a pure function of (seed, stream, j)
   (KDRandomUniform), and each rank holds the contiguous index range KDSplitOwnership() gives it. The terms are
   normalized by the global N, so the global loss is the plain sum over ranks of the local terms, for any rank count.
 */
 #include "loss/lossimpl.h"
+#include <string.h>
 
 static PetscLogEvent KD_LossSetUp, KD_LossEvaluate;
 
@@ -66,6 +71,7 @@ PetscErrorCode KDLossCreate(MPI_Comm comm, KDLoss *loss)
   l->w_pde      = 1.0;
   l->w_gauge    = 1.0;
   l->w_data     = 1.0;
+  l->w_obs      = 1.0;
   *loss         = l;
   PetscFunctionReturn(0);
 }
@@ -77,6 +83,7 @@ static PetscErrorCode KDLossReset(KDLoss loss)
     KDPointSet *set = &loss->set[s];
     PetscCall(PetscFree3(set->x, set->target, set->coef));
     PetscCall(PetscFree3(set->x2, set->face, set->flux));
+    PetscCall(PetscFree(set->wt));
   }
   loss->nsets = 0;
   PetscCall(PetscFree(loss->work));
@@ -95,6 +102,9 @@ PetscErrorCode KDLossDestroy(KDLoss *loss)
   PetscFunctionBegin;
   if (!loss || !*loss) PetscFunctionReturn(0);
   PetscCall(KDLossReset(*loss));
+  PetscCall(KDNetDestroy(&(*loss)->field));
+  PetscCall(PetscFree((*loss)->gfield));
+  PetscCall(PetscFree((*loss)->fwork));
   PetscCall(KDPDEDestroy(&(*loss)->pde));
   PetscCall(PetscFree((*loss)->prefix));
   PetscCall(PetscFree(*loss));
@@ -262,6 +272,12 @@ PetscErrorCode KDLossGetPDE(KDLoss loss, KDPDE *pde)
 . -w_pde <w>           - weight of the PDE residual term (default 1)
 . -w_gauge <w>         - weight of the gauge term of a PDE with a gauge (default 1)
 . -w_data <w>          - weight of the data term (default 1)
+. -observations <file> - observations to fit (docs/inverse.md): a term obs, weighted by 1/sigma^2 if the file has sigma
+. -w_obs <w>           - weight of the observation term (default 1)
+. -infer <nu=0.01,...> - PDE parameters trained with the network from these initial values (positive ones through
+                         their logarithm)
+. -infer_field <k[=1]> - a coefficient field of the PDE learned as a second network of the spatial inputs, from this
+                         initial value (its options: -<prefix>field_widths, -<prefix>field_activation, ...)
 . -cavity_lid, ...     - the PDE's own options, KDPDESetFromOptions()
 - -loss_view           - view the loss after KDLossSetUp()
 
@@ -289,13 +305,24 @@ PetscErrorCode KDLossSetFromOptions(KDLoss loss)
                              loss->w_gauge, &loss->w_gauge, NULL));
   PetscCall(PetscOptionsReal("-w_data", "Weight of the reference data term", "KDLossSetUp", loss->w_data, &loss->w_data,
                              NULL));
+  PetscCall(PetscOptionsString("-observations", "HDF5 file of observations (points, values, sigma) to fit",
+                               "KDLossSetUp", loss->observations, loss->observations, sizeof(loss->observations),
+                               NULL));
+  PetscCall(
+      PetscOptionsReal("-w_obs", "Weight of the observation term", "KDLossSetUp", loss->w_obs, &loss->w_obs, NULL));
+  PetscCall(PetscOptionsString("-infer",
+                               "PDE parameters inferred from data, name=initial,... (positive ones through their log)",
+                               "KDLossSetUp", loss->infer, loss->infer, sizeof(loss->infer), NULL));
+  PetscCall(PetscOptionsString("-infer_field",
+                               "Coefficient field learned from data as a second network, name[=initial] (e.g. k=1)",
+                               "KDLossSetUp", loss->infer_field, loss->infer_field, sizeof(loss->infer_field), NULL));
   PetscCall(PetscOptionsName("-loss_view", "View the loss after setup", "KDLossView", NULL));
   PetscOptionsEnd();
   if (dlset) loss->data_level = dl;
   PetscCheck(loss->ncol >= 0 && loss->ndata >= 0, loss->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "point counts -%sncol and -%sndata must be non-negative", p, p);
-  PetscCheck(loss->w_pde >= 0 && loss->w_gauge >= 0 && loss->w_data >= 0, loss->comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "loss weights -%sw_* must be non-negative", p);
+  PetscCheck(loss->w_pde >= 0 && loss->w_gauge >= 0 && loss->w_data >= 0 && loss->w_obs >= 0, loss->comm,
+             PETSC_ERR_ARG_OUTOFRANGE, "loss weights -%sw_* must be non-negative", p);
   loss->optionsread = PETSC_TRUE;
   if (loss->pde) {
     PetscCall(KDLossConditionsSetFromOptions(loss, PETSC_TRUE));
@@ -307,8 +334,8 @@ PetscErrorCode KDLossSetFromOptions(KDLoss loss)
 
 /* Adds a set of N global points with weight w (none if either is zero): this rank's share, its arrays. A condition's
    set (condition >= 0) carries the face of each point, the flux coefficients, and for a paired condition the images. */
-static PetscErrorCode KDLossAddSet(KDLoss loss, const char name[], const KDTermOps *ops, PetscInt condition, PetscInt N,
-                                   PetscReal w, KDPointSet **set)
+PetscErrorCode KDLossAddSet(KDLoss loss, const char name[], const KDTermOps *ops, PetscInt condition, PetscInt N,
+                            PetscReal w, KDPointSet **set)
 {
   KDPointSet *s;
   PetscInt nin, nout, ncoef, ntarget, ncoefs, nx2 = 0, nface = 0, nflux = 0;
@@ -482,6 +509,64 @@ static PetscErrorCode KDLossSetUpData(KDLoss loss, KDPointSet *s)
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode KDLossSetInferredTheta(KDLoss, const PetscReal[]);
+
+/* The inferred parameters from -<prefix>infer name=value,...: each a parameter of the PDE with a derivative of the
+   residual, named once, positive if the PDE declares it so; the PDE takes the initial values. */
+static PetscErrorCode KDLossInferSetUp(KDLoss loss)
+{
+  const char *p = loss->prefix ? loss->prefix : "", *type;
+  char **items;
+  int nitems;
+  PetscInt np;
+
+  PetscFunctionBegin;
+  loss->ninfer = 0;
+  if (!loss->infer[0]) PetscFunctionReturn(0);
+  PetscCall(KDPDEGetType(loss->pde, &type));
+  PetscCall(KDPDEGetNumParameters(loss->pde, &np));
+  PetscCall(PetscStrToArray(loss->infer, ',', &nitems, &items));
+  for (int i = 0; i < nitems; i++) {
+    char *eq = strchr(items[i], '='), *end = NULL, list[KD_LOSS_MAX_INFER * 34] = "";
+    PetscInt k = -1;
+    PetscReal v;
+    PetscBool positive;
+    PetscCheck(eq && eq != items[i] && eq[1], loss->comm, PETSC_ERR_ARG_WRONG,
+               "-%sinfer: expected name=initial_value, got '%s'", p, items[i]);
+    *eq = 0;
+    for (PetscInt j = 0; j < np; j++) {
+      const char *name;
+      PetscCall(KDPDEGetParameterName(loss->pde, j, &name));
+      if (!strcmp(name, items[i])) k = j;
+      PetscCall(PetscStrlcat(list, j ? ", " : "", sizeof(list)));
+      PetscCall(PetscStrlcat(list, name, sizeof(list)));
+    }
+    PetscCheck(k >= 0, loss->comm, PETSC_ERR_ARG_WRONG, "-%sinfer: PDE %s has no parameter '%s' (its parameters: %s)",
+               p, type, items[i], np ? list : "none");
+    v = (PetscReal) strtod(eq + 1, &end);
+    PetscCheck(end && !*end && !PetscIsInfOrNanReal(v), loss->comm, PETSC_ERR_ARG_WRONG,
+               "-%sinfer: the initial value of %s is not a number: '%s'", p, items[i], eq + 1);
+    for (PetscInt j = 0; j < loss->ninfer; j++)
+      PetscCheck(loss->infer_param[j] != k, loss->comm, PETSC_ERR_ARG_WRONG, "-%sinfer: %s is named twice", p,
+                 items[i]);
+    PetscCheck(loss->ninfer < KD_LOSS_MAX_INFER, loss->comm, PETSC_ERR_ARG_SIZ, "-%sinfer: at most %d parameters", p,
+               KD_LOSS_MAX_INFER);
+    PetscCall(KDPDEIsParameterPositive(loss->pde, k, &positive));
+    PetscCheck(!positive || v > 0, loss->comm, PETSC_ERR_ARG_OUTOFRANGE,
+               "-%sinfer: %s is positive, its initial value %g is not", p, items[i], (double) v);
+    PetscCall(KDPDEResidualParameter(loss->pde, k, 0, NULL, NULL, NULL, NULL)); /* an error if it has no derivative */
+    loss->infer_param[loss->ninfer]   = k;
+    loss->infer_log[loss->ninfer]     = positive;
+    loss->infer_initial[loss->ninfer] = v;
+    loss->theta[loss->ninfer]         = positive ? PetscLogReal(v) : v;
+    loss->infer_std[loss->ninfer]     = (PetscReal) NAN;
+    loss->ninfer++;
+  }
+  PetscCall(PetscStrToArrayDestroy(nitems, items));
+  PetscCall(KDLossSetInferredTheta(loss, loss->theta));
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDLossSetUp - Draws the point sets (interior of epoch 0, one per condition of the PDE, gauge, data) and evaluates
   their fixed data (coefficients, condition data, reference values).
@@ -518,6 +603,9 @@ PetscErrorCode KDLossSetUp(KDLoss loss)
                netin, netout, nin, nout);
   }
   PetscCall(PetscMemzero(&loss->valuespec, sizeof(loss->valuespec)));
+  loss->nin = nin;
+  PetscCall(KDLossInferSetUp(loss));
+  PetscCall(KDLossFieldSetUp(loss));
 
   PetscCall(KDLossAddSet(loss, "pde", &KDTermResidual, -1, loss->ncol, loss->w_pde, &s));
   if (s) PetscCall(KDLossDrawInterior(loss, s));
@@ -551,6 +639,7 @@ PetscErrorCode KDLossSetUp(KDLoss loss)
                loss->prefix ? loss->prefix : "", loss->dlevel, nlevels);
     PetscCall(KDLossSetUpData(loss, s));
   }
+  if (loss->observations[0] && loss->w_obs > 0) PetscCall(KDLossSetUpObservations(loss));
   PetscCall(PetscLogEventEnd(KD_LossSetUp, 0, 0, 0, 0));
   loss->setupcalled = PETSC_TRUE;
   PetscCall(PetscOptionsGetViewer(loss->comm, NULL, loss->prefix, "-loss_view", &viewer, &format, &flg));
@@ -582,7 +671,7 @@ PetscErrorCode KDLossWorkEnsure(KDLoss loss, PetscInt size)
 
   Output Parameters:
 + terms - one value per term, in the order of KDLossGetTerms()
-- grad  - the gradient (overwritten), length the network's parameter count
+- grad  - the gradient (overwritten), length KDLossGetNumParameters(): the network's parameters, then the inferred
 
 .seealso: KDLossGetTerms(), KDNetLossGradient(), KDTrainerSetLoss()
 @*/
@@ -595,13 +684,17 @@ PetscErrorCode KDLossEvaluateLocal(KDLoss loss, PetscReal terms[], PetscReal gra
   PetscCheck(loss->net, loss->comm, PETSC_ERR_ORDER, "the loss has no network: call KDLossSetNet()");
   PetscCall(PetscLogEventBegin(KD_LossEvaluate, 0, 0, 0, 0));
   PetscCall(KDNetGetSizes(loss->net, NULL, NULL, &nparams));
-  PetscCall(PetscArrayzero(grad, nparams));
+  PetscCall(PetscArrayzero(grad, nparams + loss->ninfer + loss->nfield));
+  PetscCall(PetscArrayzero(loss->gtheta, loss->ninfer));
+  PetscCall(PetscArrayzero(loss->gfield, loss->nfield));
   for (PetscInt t = 0; t < loss->nsets; t++) {
     KDPointSet *s = &loss->set[t];
     terms[t]      = 0.0;
     if (!s->nlocal) continue;
     PetscCall((*s->ops->evaluate)(s, &terms[t], grad));
   }
+  for (PetscInt k = 0; k < loss->ninfer; k++) grad[nparams + k] = loss->gtheta[k];
+  for (PetscInt k = 0; k < loss->nfield; k++) grad[nparams + loss->ninfer + k] = loss->gfield[k];
   PetscCall(PetscLogEventEnd(KD_LossEvaluate, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -789,30 +882,210 @@ PetscErrorCode KDLossGetResidualSize(KDLoss loss, PetscInt *m)
 
   Output Parameters:
 + r - the rows
-- J - NULL, or the Jacobian, row-major count x nparams
+- J - NULL, or the Jacobian, row-major count x KDLossGetNumParameters() (the inferred parameters' columns last)
 
 .seealso: KDLossGetResidualSize(), KDNetResidualJacobian(), KDGaussNewtonStep()
 @*/
 PetscErrorCode KDLossResidualLocal(KDLoss loss, PetscInt start, PetscInt count, PetscReal r[], PetscReal J[])
 {
-  PetscInt nparams, off = 0;
+  PetscInt nnet, ld, off = 0;
+  PetscReal *Jnet = NULL;
 
   PetscFunctionBegin;
   PetscCheck(loss->setupcalled && loss->net, loss->comm, PETSC_ERR_ORDER,
              "KDLossResidualLocal needs a set-up loss with a network");
-  PetscCall(KDNetGetSizes(loss->net, NULL, NULL, &nparams));
+  PetscCall(KDNetGetSizes(loss->net, NULL, NULL, &nnet));
+  ld = nnet + loss->ninfer + loss->nfield;
+  /* with parameters after the network's, its columns are computed apart, then placed in the wider rows */
+  if (J && ld > nnet) PetscCall(PetscMalloc1(count * nnet, &Jnet));
   for (PetscInt t = 0; t < loss->nsets; t++) {
     KDPointSet *s = &loss->set[t];
     PetscInt nr   = 0, lo, hi;
     PetscCall((*s->ops->rowsperpoint)(s, &nr));
     lo = PetscMax(start, off);
     hi = PetscMin(start + count, off + nr * s->nlocal);
-    if (hi > lo)
-      PetscCall((*s->ops->rows)(s, lo - off, hi - lo, r + (lo - start), J ? J + (lo - start) * nparams : NULL));
+    if (hi > lo && !Jnet)
+      PetscCall((*s->ops->rows)(s, lo - off, hi - lo, r + (lo - start), J ? J + (lo - start) * nnet : NULL));
+    else if (hi > lo) {
+      PetscReal *Jrows = J + (lo - start) * ld;
+      PetscCall((*s->ops->rows)(s, lo - off, hi - lo, r + (lo - start), Jnet));
+      for (PetscInt q = 0; q < hi - lo; q++) {
+        PetscCall(PetscArraycpy(Jrows + q * ld, Jnet + q * nnet, nnet));
+        PetscCall(PetscArrayzero(Jrows + q * ld + nnet, ld - nnet));
+      }
+      if (s->ops->rowsextra) PetscCall((*s->ops->rowsextra)(s, lo - off, hi - lo, ld, Jrows + nnet));
+    }
     off += nr * s->nlocal;
   }
+  PetscCall(PetscFree(Jnet));
   PetscCheck(start >= 0 && start + count <= off, loss->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "rows [%" PetscInt_FMT ", %" PetscInt_FMT ") outside this rank's %" PetscInt_FMT, start, start + count,
              off);
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDLossGetNumParameters - The length of the loss's gradient and Jacobian rows: the network's parameters, then one per
+  inferred PDE parameter (-<prefix>infer).
+
+  Not collective (after KDLossSetUp())
+@*/
+PetscErrorCode KDLossGetNumParameters(KDLoss loss, PetscInt *n)
+{
+  PetscFunctionBegin;
+  PetscCheck(loss->setupcalled && loss->net, loss->comm, PETSC_ERR_ORDER, "call KDLossSetUp() with a network first");
+  PetscCall(KDNetGetSizes(loss->net, NULL, NULL, n));
+  *n += loss->ninfer + loss->nfield;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDLossGetNumInferred - The number of PDE parameters inferred with the network (-<prefix>infer).
+
+  Not collective (after KDLossSetUp())
+@*/
+PetscErrorCode KDLossGetNumInferred(KDLoss loss, PetscInt *n)
+{
+  PetscFunctionBegin;
+  PetscCheck(loss->setupcalled, loss->comm, PETSC_ERR_ORDER, "call KDLossSetUp() first");
+  *n = loss->ninfer;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDLossGetExtraParameters - The loss's parameters after the network's (KDLossGetNumParameters() minus the network's):
+  the trainable values theta of the inferred PDE parameters (log(value) of a positive one, the value of another), then
+  the parameters of a learned coefficient field's network.
+
+  Not collective
+@*/
+PetscErrorCode KDLossGetExtraParameters(KDLoss loss, PetscReal x[])
+{
+  PetscFunctionBegin;
+  PetscCall(PetscArraycpy(x, loss->theta, loss->ninfer));
+  if (loss->nfield) {
+    PetscReal *w;
+    PetscCall(KDNetGetParameters(loss->field, &w));
+    PetscCall(PetscArraycpy(x + loss->ninfer, w, loss->nfield));
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDLossSetExtraParameters - Sets the loss's parameters after the network's (KDLossGetExtraParameters()): the PDE's
+  inferred parameters and the field's network take them.
+
+  Not collective (every rank must set the same values)
+@*/
+PetscErrorCode KDLossSetExtraParameters(KDLoss loss, const PetscReal x[])
+{
+  PetscFunctionBegin;
+  PetscCall(KDLossSetInferredTheta(loss, x));
+  if (loss->nfield) {
+    PetscReal *w;
+    PetscCall(KDNetGetParameters(loss->field, &w));
+    PetscCall(PetscArraycpy(w, x + loss->ninfer, loss->nfield));
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDLossGetField - The network of the coefficient field learned from data (-<prefix>infer_field), its log: k =
+  exp(field(x)), with the PDE's spatial inputs; NULL without one.
+
+  Not collective (after KDLossSetUp())
+@*/
+PetscErrorCode KDLossGetField(KDLoss loss, KDNet *field, const char **name)
+{
+  PetscFunctionBegin;
+  *field = loss->nfield ? loss->field : NULL;
+  if (name) *name = loss->field_name;
+  PetscFunctionReturn(0);
+}
+
+/* theta of the inferred parameters, and the PDE's parameters from them */
+static PetscErrorCode KDLossSetInferredTheta(KDLoss loss, const PetscReal theta[])
+{
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < loss->ninfer; k++) {
+    const char *name;
+    loss->theta[k] = theta[k];
+    PetscCall(KDPDEGetParameterName(loss->pde, loss->infer_param[k], &name));
+    PetscCall(KDPDESetParameter(loss->pde, name, loss->infer_log[k] ? PetscExpReal(theta[k]) : theta[k]));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KDLossInferredChain(KDLoss loss, PetscInt k, PetscReal *dvalue)
+{
+  PetscFunctionBegin;
+  *dvalue = loss->infer_log[k] ? PetscExpReal(loss->theta[k]) : 1.0;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDLossGetInferred - Inferred parameter k: its name, current value, standard deviation (NaN until
+  KDLossSetInferredCovariance()) and initial value.
+
+  Not collective
+
+.seealso: KDLossSetInferredCovariance()
+@*/
+PetscErrorCode KDLossGetInferred(KDLoss loss, PetscInt k, const char **name, PetscReal *value, PetscReal *std,
+                                 PetscReal *initial)
+{
+  PetscFunctionBegin;
+  PetscCheck(k >= 0 && k < loss->ninfer, loss->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "inferred parameter %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", k, loss->ninfer);
+  if (name) PetscCall(KDPDEGetParameterName(loss->pde, loss->infer_param[k], name));
+  if (value) *value = loss->infer_log[k] ? PetscExpReal(loss->theta[k]) : loss->theta[k];
+  if (std) *std = loss->infer_std[k];
+  if (initial) *initial = loss->infer_initial[k];
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDLossSetInferredCovariance - The standard deviations of the inferred parameters from the Laplace (Gauss-Newton)
+  approximation of their posterior: cov_theta = tau [(J^T J + lambda D)^-1]_theta,theta, given the block of the inverse
+  (ninfer x ninfer), and std = dvalue/dtheta sqrt(cov_theta,kk) (the log map's delta method).
+
+  Collective (one MPI_Allreduce)
+
+  Notes:
+  tau is the variance of one loss row that the noise makes: w_obs / N_obs when the observation file gives sigma (its
+  rows are then sqrt(w_obs / N_obs) times standard normal variables), otherwise the mean square of the observation and
+  data rows at the current parameters. The PDE rows count as observations with the same variance (docs/inverse.md).
+
+.seealso: KDGaussNewtonInverseBlock()
+@*/
+PetscErrorCode KDLossSetInferredCovariance(KDLoss loss, const PetscReal cov[])
+{
+  PetscReal sums[2] = {0.0, 0.0}, tau;
+  PetscBool sigma   = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  for (PetscInt t = 0; t < loss->nsets; t++) {
+    KDPointSet *s = &loss->set[t];
+    PetscInt nr   = 0;
+    PetscReal *r;
+    if (strcmp(s->name, "obs") && strcmp(s->name, "data")) continue;
+    if (s->wt) {
+      sigma = PETSC_TRUE;
+      tau   = s->scale;
+    }
+    PetscCall((*s->ops->rowsperpoint)(s, &nr));
+    PetscCall(PetscMalloc1(nr * s->nlocal, &r));
+    PetscCall((*s->ops->rows)(s, 0, nr * s->nlocal, r, NULL));
+    for (PetscInt q = 0; q < nr * s->nlocal; q++) sums[0] += r[q] * r[q];
+    sums[1] += (PetscReal) (nr * s->nlocal);
+    PetscCall(PetscFree(r));
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPIU_REAL, MPI_SUM, loss->comm));
+  if (!sigma) tau = sums[1] > 0 ? sums[0] / sums[1] : (PetscReal) NAN;
+  for (PetscInt k = 0; k < loss->ninfer; k++) {
+    PetscReal dv;
+    PetscCall(KDLossInferredChain(loss, k, &dv));
+    loss->infer_std[k] = dv * PetscSqrtReal(tau * cov[k * loss->ninfer + k]);
+  }
   PetscFunctionReturn(0);
 }

@@ -22,6 +22,9 @@ typedef struct {
   PetscErrorCode (*rowsperpoint)(const KDPointSet *, PetscInt *);
   /* rows start .. start + count - 1 of the set (point-major) and, unless J is NULL, their Jacobian */
   PetscErrorCode (*rows)(KDPointSet *, PetscInt, PetscInt, PetscReal[], PetscReal[]);
+  /* the Jacobian columns of the parameters after the network's (inferred scalars, a field's network) of those rows,
+     J[q * ld + k] (NULL: the term does not depend on them) */
+  PetscErrorCode (*rowsextra)(KDPointSet *, PetscInt, PetscInt, PetscInt, PetscReal[]);
 } KDTermOps;
 
 PETSC_INTERN const KDTermOps KDTermResidual, KDTermValue, KDTermNeumann, KDTermPeriodic;
@@ -37,6 +40,7 @@ struct _KDPointSet {
   PetscInt *face;    /* face of each point (bit index 2 i + s), boundary sets */
   PetscReal *target; /* target[o * nlocal + p]: values or fluxes */
   PetscReal *flux;   /* neumann: the flux coefficient c[o * nlocal + p] */
+  PetscReal *wt;     /* observations with sigma: the weights 1 / sigma^2, wt[o * nlocal + p] (NULL: 1) */
   PetscBool mask[KD_NET_MAX_OUT];
   PetscReal *coef; /* coef[c * nlocal + p] (residual set) */
   const KDJetSpec *spec;
@@ -50,6 +54,7 @@ struct _p_KDLoss {
   KDReference ref;
   KDPDE pde;
   PetscInt level; /* the model's level: default data level */
+  PetscInt nin;   /* the PDE's inputs (set up) */
   PetscInt64 seed;
   PetscInt epoch;
   PetscInt ncol, ndata, data_level; /* data_level < 0: the model's level */
@@ -58,6 +63,26 @@ struct _p_KDLoss {
   PetscInt ncond[KD_LOSS_MAX_TERMS]; /* points and weights of the PDE's conditions, in their order */
   PetscReal wcond[KD_LOSS_MAX_TERMS];
   char data_fields[128];
+  char observations[PETSC_MAX_PATH_LEN]; /* -<prefix>observations: the observation file, "" for none */
+  PetscReal w_obs;
+  PetscBool obs_sigma; /* the file gives sigma: the misfit is weighted by 1 / sigma^2 */
+  /* Inferred PDE parameters (-<prefix>infer name=init,...): parameter k of the PDE is param[k]; the trainable value
+     theta is log(value) for a positive parameter, the value otherwise; gtheta sums this rank's gradient. */
+  char infer[256];
+  PetscInt ninfer;
+  PetscInt infer_param[KD_LOSS_MAX_INFER];
+  PetscBool infer_log[KD_LOSS_MAX_INFER];
+  PetscReal infer_initial[KD_LOSS_MAX_INFER], theta[KD_LOSS_MAX_INFER], gtheta[KD_LOSS_MAX_INFER];
+  PetscReal infer_std[KD_LOSS_MAX_INFER]; /* the Laplace standard deviations (NaN until computed) */
+  /* A coefficient field learned as a second network (-<prefix>infer_field name[=initial], src/loss/field.c): its
+     coefficient and those of its derivatives along its inputs (the PDE's spatial inputs field_in), its parameters
+     (nfield, after the inferred scalars in the loss's parameter vector) and their gradient, and workspace. */
+  char infer_field[64], field_name[16];
+  KDNet field;
+  PetscReal field_initial;
+  PetscInt field_value, nfin, field_in[KD_NET_MAX_IN], field_grad[KD_NET_MAX_IN], nfield;
+  PetscReal *gfield, *fwork;
+  PetscInt nfwork;
   PetscInt nsets;
   KDPointSet set[KD_LOSS_MAX_TERMS];
   const char *names[KD_LOSS_MAX_TERMS];
@@ -69,3 +94,15 @@ struct _p_KDLoss {
 };
 
 PETSC_INTERN PetscErrorCode KDLossWorkEnsure(KDLoss, PetscInt);
+/* d param_k / d theta_k of inferred parameter k at the current values: the value (log map) or 1 */
+PETSC_INTERN PetscErrorCode KDLossInferredChain(KDLoss, PetscInt, PetscReal *);
+PETSC_INTERN PetscErrorCode KDLossSetUpObservations(KDLoss);
+PETSC_INTERN PetscErrorCode KDLossFieldSetUp(KDLoss);
+PETSC_INTERN PetscErrorCode KDLossFieldCoefficients(KDLoss, PetscInt, const PetscReal[], PetscReal[]);
+PETSC_INTERN PetscErrorCode KDLossFieldGradient(KDLoss, PetscInt, const PetscReal[], const PetscReal[],
+                                                const PetscReal[]);
+PETSC_INTERN PetscErrorCode KDLossFieldRows(KDLoss, PetscInt, PetscInt, const PetscReal[], const PetscReal[], PetscInt,
+                                            PetscInt, PetscReal, PetscInt, PetscReal[]);
+/* Adds a set of N global points with weight w (none, *set = NULL, if either is zero): this rank's share, its arrays */
+PETSC_INTERN PetscErrorCode KDLossAddSet(KDLoss, const char[], const KDTermOps *, PetscInt, PetscInt, PetscReal,
+                                         KDPointSet **);

@@ -4,11 +4,17 @@
   over global points), so that summed over the ranks the terms are the loss of docs/losses.md:
 
     residual  s sum_{p, r} N_r[u](x_p)^2                                   interior collocation points
-    value     s sum_{p, o prescribed} (u_o(x_p) - g_o(x_p))^2                dirichlet, initial, gauge, data
+    value     s sum_{p, o prescribed} w_o(x_p) (u_o(x_p) - g_o(x_p))^2       dirichlet, initial, gauge, data, obs
+                                                                             (w = 1 / sigma^2 for observations with
+                                                                             sigma, 1 otherwise)
     neumann   s sum_{p, o} (c_o(x_p) du_o/dn(x_p) - g_o(x_p))^2              n the outward normal of the point's face
     periodic  s sum_{p, o} (u_o(a_p) - u_o(b_p))^2 + (h_i (d_i u_o(a_p) - d_i u_o(b_p)))^2
                                                                              a_p on the low face of input i, b_p its
                                                                              image on the high face, h_i the half-width
+
+  The residual term also depends on the inferred PDE parameters (-<prefix>infer) and on a learned coefficient field
+  (-<prefix>infer_field, src/loss/field.c): its gradient and its Jacobian rows carry their columns after the
+  network's.
 
   Adding a type (docs/extending.md): a KDTermOps here, a KDConditionType, and its row in KDConditionTerms
   (src/loss/loss.c).
@@ -29,11 +35,12 @@ static PetscErrorCode KDLossBlockPDE(PetscInt n, PetscInt offset, const PetscRea
   PetscFunctionBegin;
   PetscCall(KDPDEGetSizes(loss->pde, NULL, NULL, &nres));
   PetscCall(KDPDEGetNumCoefficients(loss->pde, &ncoef));
-  PetscCall(KDLossWorkEnsure(loss, n * (nres + ncoef)));
+  PetscCall(KDLossWorkEnsure(loss, n * (nres + ncoef + (loss->ninfer ? nres : 0))));
   res = loss->work;
   if (ncoef) {
     coef = loss->work + n * nres;
     for (PetscInt c = 0; c < ncoef; c++) PetscCall(PetscArraycpy(coef + c * n, s->coef + c * s->nlocal + offset, n));
+    if (loss->nfield) PetscCall(KDLossFieldCoefficients(loss, n, s->x + offset * loss->nin, coef));
   }
   PetscCall(KDPDEResidual(loss->pde, n, NULL, coef, jet, res));
   for (PetscInt i = 0; i < n * nres; i++) {
@@ -41,6 +48,15 @@ static PetscErrorCode KDLossBlockPDE(PetscInt n, PetscInt offset, const PetscRea
     res[i] *= 2.0 * s->scale;
   }
   *value += s->scale * sum;
+  if (loss->nfield) PetscCall(KDLossFieldGradient(loss, n, coef, jet, res));
+  /* d/d theta_k of scale sum res^2 = sum (2 scale res) d res / d param_k * d param_k / d theta_k */
+  for (PetscInt k = 0; k < loss->ninfer; k++) {
+    PetscReal *dres = loss->work + n * (nres + ncoef), dv, g = 0.0;
+    PetscCall(KDPDEResidualParameter(loss->pde, loss->infer_param[k], n, NULL, coef, jet, dres));
+    PetscCall(KDLossInferredChain(loss, k, &dv));
+    for (PetscInt i = 0; i < n * nres; i++) g += res[i] * dres[i];
+    loss->gtheta[k] += g * dv;
+  }
   PetscCall(KDPDEResidualAdjoint(loss->pde, n, NULL, coef, jet, res, adj));
   PetscFunctionReturn(0);
 }
@@ -80,6 +96,7 @@ static PetscErrorCode KDLossRowsPDE(PetscInt n, PetscInt offset, const PetscReal
   if (ncoef) {
     coef = loss->work + 2 * n * nres;
     for (PetscInt k = 0; k < ncoef; k++) PetscCall(PetscArraycpy(coef + k * n, s->coef + k * s->nlocal + offset, n));
+    if (loss->nfield) PetscCall(KDLossFieldCoefficients(loss, n, s->x + offset * nin, coef));
   }
   PetscCall(KDPDEResidual(loss->pde, n, NULL, coef, jet, res));
   for (PetscInt i = 0; i < n * nres; i++) r[i] = c * res[i];
@@ -102,8 +119,42 @@ static PetscErrorCode KDTermRows_Residual(KDPointSet *s, PetscInt start, PetscIn
   PetscFunctionReturn(0);
 }
 
-const KDTermOps KDTermResidual = {"residual", KDTermEvaluate_Residual, KDTermRowsPerPoint_Residual,
-                                  KDTermRows_Residual};
+/* The columns of the parameters after the network's, of rows start .. start + count - 1: sqrt(scale) d N_r / d param_k
+   times d param_k / d theta_k for the inferred scalars, then the field network's (KDLossFieldRows()), from one more
+   forward pass over the rows' points. */
+static PetscErrorCode KDTermRowsExtra_Residual(KDPointSet *s, PetscInt start, PetscInt count, PetscInt ld,
+                                               PetscReal J[])
+{
+  KDLoss loss       = s->loss;
+  const PetscReal c = PetscSqrtReal(s->scale);
+  PetscInt nin, nout, nres, ncoef, S, p0, np;
+  PetscReal *jet, *dres, *coef;
+
+  PetscFunctionBegin;
+  if (count <= 0) PetscFunctionReturn(0);
+  PetscCall(KDPDEGetSizes(loss->pde, &nin, &nout, &nres));
+  PetscCall(KDPDEGetNumCoefficients(loss->pde, &ncoef));
+  PetscCall(KDJetSpecGetNumStreams(s->spec, nin, &S));
+  p0 = start / nres;
+  np = (start + count - 1) / nres + 1 - p0;
+  PetscCall(PetscMalloc3(nout * S * np, &jet, nres * np, &dres, ncoef * np, &coef));
+  for (PetscInt k = 0; k < ncoef; k++) PetscCall(PetscArraycpy(coef + k * np, s->coef + k * s->nlocal + p0, np));
+  if (loss->nfield) PetscCall(KDLossFieldCoefficients(loss, np, s->x + p0 * nin, coef));
+  PetscCall(KDNetJetForward(loss->net, s->spec, np, s->x + p0 * nin, jet));
+  for (PetscInt k = 0; k < loss->ninfer; k++) {
+    PetscReal dv;
+    PetscCall(KDPDEResidualParameter(loss->pde, loss->infer_param[k], np, NULL, ncoef ? coef : NULL, jet, dres));
+    PetscCall(KDLossInferredChain(loss, k, &dv));
+    for (PetscInt q = start; q < start + count; q++)
+      J[(q - start) * ld + k] = c * dv * dres[(q % nres) * np + (q / nres - p0)];
+  }
+  if (loss->nfield) PetscCall(KDLossFieldRows(loss, p0, np, coef, jet, start, count, c, ld, J + loss->ninfer));
+  PetscCall(PetscFree3(jet, dres, coef));
+  PetscFunctionReturn(0);
+}
+
+const KDTermOps KDTermResidual = {"residual", KDTermEvaluate_Residual, KDTermRowsPerPoint_Residual, KDTermRows_Residual,
+                                  KDTermRowsExtra_Residual};
 
 /* --- value: dirichlet, initial, gauge, data --------------------------------------------------------------------- */
 
@@ -120,13 +171,21 @@ static PetscErrorCode KDLossBlockValue(PetscInt n, PetscInt offset, const PetscR
   ns = 1 + nin + s->spec->nsecond;
   for (PetscInt o = 0; o < nout; o++) {
     const PetscReal *u = jet + o * ns * n, *g = s->target + o * s->nlocal + offset;
-    PetscReal *a = adj + o * ns * n;
+    const PetscReal *w = s->wt ? s->wt + o * s->nlocal + offset : NULL;
+    PetscReal *a       = adj + o * ns * n;
     if (!s->mask[o]) continue;
-    for (PetscInt p = 0; p < n; p++) {
-      const PetscReal d = u[p] - g[p];
-      sum += d * d;
-      a[p] += 2.0 * s->scale * d;
-    }
+    if (w)
+      for (PetscInt p = 0; p < n; p++) {
+        const PetscReal d = u[p] - g[p];
+        sum += w[p] * d * d;
+        a[p] += 2.0 * s->scale * w[p] * d;
+      }
+    else
+      for (PetscInt p = 0; p < n; p++) {
+        const PetscReal d = u[p] - g[p];
+        sum += d * d;
+        a[p] += 2.0 * s->scale * d;
+      }
   }
   *value += s->scale * sum;
   PetscFunctionReturn(0);
@@ -151,7 +210,7 @@ static PetscErrorCode KDTermRowsPerPoint_Value(const KDPointSet *s, PetscInt *nr
   PetscFunctionReturn(0);
 }
 
-/* sqrt(scale) (u_o - g_o) for each prescribed output o. */
+/* sqrt(scale w_o) (u_o - g_o) for each prescribed output o. */
 static PetscErrorCode KDLossRowsValue(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal r[],
                                       PetscReal seed[], void *ctx)
 {
@@ -164,10 +223,13 @@ static PetscErrorCode KDLossRowsValue(PetscInt n, PetscInt offset, const PetscRe
   S = 1 + nin + s->spec->nsecond;
   for (PetscInt o = 0; o < nout; o++) {
     const PetscReal *u = jet + o * S * n, *g = s->target + o * s->nlocal + offset;
+    const PetscReal *w = s->wt ? s->wt + o * s->nlocal + offset : NULL;
     if (!s->mask[o]) continue;
-    for (PetscInt p = 0; p < n; p++) r[k * n + p] = c * (u[p] - g[p]);
-    if (seed)
-      for (PetscInt p = 0; p < n; p++) seed[(k * nout * S + o * S) * n + p] = c;
+    for (PetscInt p = 0; p < n; p++) {
+      const PetscReal cw = w ? c * PetscSqrtReal(w[p]) : c;
+      r[k * n + p]       = cw * (u[p] - g[p]);
+      if (seed) seed[(k * nout * S + o * S) * n + p] = cw;
+    }
     k++;
   }
   PetscFunctionReturn(0);
@@ -183,7 +245,7 @@ static PetscErrorCode KDTermRows_Value(KDPointSet *s, PetscInt start, PetscInt c
   PetscFunctionReturn(0);
 }
 
-const KDTermOps KDTermValue = {"value", KDTermEvaluate_Value, KDTermRowsPerPoint_Value, KDTermRows_Value};
+const KDTermOps KDTermValue = {"value", KDTermEvaluate_Value, KDTermRowsPerPoint_Value, KDTermRows_Value, NULL};
 
 /* --- neumann: the normal derivative or the flux c du/dn --------------------------------------------------------- */
 
@@ -264,7 +326,7 @@ static PetscErrorCode KDTermRows_Neumann(KDPointSet *s, PetscInt start, PetscInt
   PetscFunctionReturn(0);
 }
 
-const KDTermOps KDTermNeumann = {"neumann", KDTermEvaluate_Neumann, KDTermRowsPerPoint_Value, KDTermRows_Neumann};
+const KDTermOps KDTermNeumann = {"neumann", KDTermEvaluate_Neumann, KDTermRowsPerPoint_Value, KDTermRows_Neumann, NULL};
 
 /* --- periodic: value and normal derivative matched on opposite faces ---------------------------------------------- */
 
@@ -385,5 +447,5 @@ static PetscErrorCode KDTermRows_Periodic(KDPointSet *s, PetscInt start, PetscIn
   PetscFunctionReturn(0);
 }
 
-const KDTermOps KDTermPeriodic = {"periodic", KDTermEvaluate_Periodic, KDTermRowsPerPoint_Periodic,
-                                  KDTermRows_Periodic};
+const KDTermOps KDTermPeriodic = {"periodic", KDTermEvaluate_Periodic, KDTermRowsPerPoint_Periodic, KDTermRows_Periodic,
+                                  NULL};

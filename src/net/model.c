@@ -38,6 +38,13 @@ static PetscErrorCode KDNetWrite_Private(KDNet net, hid_t file, const KDModelInf
   PetscCall(KDH5WriteAttrReals(file, "output_shift", nout, net->shift));
   PetscCall(KDH5WriteAttrInts(file, "params", 1, &net->nparams));
   PetscCall(KDH5WriteAttrString(file, "trained_with", info->trained_with));
+  if (info->ninferred > 0) {
+    hid_t group;
+    PetscCall(KDH5CreateGroup(file, "inferred", &group));
+    for (PetscInt i = 0; i < info->ninferred; i++)
+      PetscCall(KDH5WriteAttrReals(group, info->inferred_names[i], 3, info->inferred[i]));
+    PetscCallH5(H5Gclose(group));
+  }
   for (PetscInt k = 0; k < L; k++) {
     char name[32];
     hid_t group;
@@ -316,6 +323,33 @@ static PetscErrorCode KDModelReadPDEParameters(MPI_Comm comm, hid_t file, const 
   PetscFunctionReturn(0);
 }
 
+/* The optional group inferred: one attribute [value, std, initial] per PDE parameter inferred from data. */
+static PetscErrorCode KDModelReadInferred(MPI_Comm comm, hid_t file, const char path[], KDModelInfo *mi)
+{
+  KDModelAttrNames an;
+  htri_t exists;
+  hid_t group;
+
+  PetscFunctionBegin;
+  mi->ninferred = 0;
+  exists        = H5Lexists(file, "inferred", H5P_DEFAULT);
+  if (exists <= 0) PetscFunctionReturn(0);
+  group = H5Gopen2(file, "inferred", H5P_DEFAULT);
+  PetscCheck(group >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: 'inferred' is not a group", path);
+  PetscCall(PetscMemzero(&an, sizeof(an)));
+  PetscCallH5(H5Aiterate2(group, H5_INDEX_NAME, H5_ITER_INC, NULL, KDModelCollectParamNames, &an));
+  PetscCheck(!an.overflow, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: more than 16 inferred parameters, or a name longer than 31 characters", path);
+  for (PetscInt i = 0; i < an.n; i++) {
+    PetscCall(KDModelAttrCheck(group, path, an.names[i], H5T_FLOAT, 3, 3, NULL));
+    PetscCall(KDH5ReadAttrReals(group, an.names[i], 3, mi->inferred[i], NULL));
+    PetscCall(PetscStrncpy(mi->inferred_names[i], an.names[i], sizeof(mi->inferred_names[i])));
+  }
+  mi->ninferred = an.n;
+  PetscCallH5(H5Gclose(group));
+  PetscFunctionReturn(0);
+}
+
 /* The groups layer_0 .. layer_<L-1>, each with W and b of the shapes the widths give, and no group beyond them. */
 static PetscErrorCode KDModelCheckLayers(MPI_Comm comm, hid_t file, const char path[], PetscInt L,
                                          const PetscInt widths[])
@@ -385,6 +419,7 @@ static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char pa
   PetscCheck(cnt == np, comm, PETSC_ERR_FILE_UNEXPECTED,
              "model file %s: params is %" PetscInt_FMT ", the widths give %" PetscInt_FMT, path, cnt, np);
   PetscCall(KDModelReadPDEParameters(comm, file, path, &mi));
+  PetscCall(KDModelReadInferred(comm, file, path, &mi));
   PetscCall(KDModelCheckLayers(comm, file, path, L, widths));
 
   PetscCall(KDNetCreate(comm, &net));

@@ -368,6 +368,24 @@ static PetscErrorCode KDPDEResidualAdjoint_Heat(KDPDE pde, PetscInt n, const Pet
   PetscFunctionReturn(0);
 }
 
+/* d res / d (k, k_x, k_y, f) = (-(u_xx + u_yy), -u_x, -u_y, -1) */
+static PetscErrorCode KDPDECoefficientAdjoint_Heat(KDPDE pde, PetscInt n, const PetscReal coef[], const PetscReal jet[],
+                                                   const PetscReal rbar[], PetscReal cbar[])
+{
+  const PetscInt sxx = 1 + pde->nin, syy = sxx + 1;
+  const PetscReal *ux = KDPDEJet(pde, jet, n, 0, HEAT_X), *uy = KDPDEJet(pde, jet, n, 0, HEAT_Y),
+                  *uxx = KDPDEJet(pde, jet, n, 0, sxx), *uyy = KDPDEJet(pde, jet, n, 0, syy);
+
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < n; p++) {
+    cbar[HEAT_K * n + p]  = -rbar[p] * (uxx[p] + uyy[p]);
+    cbar[HEAT_KX * n + p] = -rbar[p] * ux[p];
+    cbar[HEAT_KY * n + p] = -rbar[p] * uy[p];
+    cbar[HEAT_F * n + p]  = -rbar[p];
+  }
+  PetscFunctionReturn(0);
+}
+
 /* u0 on the initial slice and g on the boundary: both KDHeatProblemBoundary() */
 static PetscErrorCode KDPDEBoundary_Heat(KDPDE pde, PetscInt n, const PetscReal x[], const PetscInt face[],
                                          PetscReal g[], PetscReal c[], void *ctx)
@@ -423,6 +441,10 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Heat(KDPDE pde)
   for (PetscInt i = 0; i < KD_HEAT_NSOURCE; i++)
     PetscCall(KDPDEAddParameter(pde, KDHeatSourceNames[i], defaults[i], help[i], &h->source[i]));
   PetscCall(KDPDESetNumCoefficients(pde, HEAT_NCOEF));
+  {
+    const PetscInt grad[3] = {-1, HEAT_KX, HEAT_KY}; /* k(x, y) and its derivatives along x and y */
+    PetscCall(KDPDEAddCoefficientField(pde, "k", HEAT_K, grad));
+  }
   PetscCall(KDPDEAddCondition(pde, "ic", KD_CONDITION_INITIAL, 0, "u", KDPDEBoundary_Heat, NULL));
   PetscCall(KDPDEAddCondition(pde, "bc", KD_CONDITION_DIRICHLET, KD_FACES_ALL, "u", KDPDEBoundary_Heat, NULL));
   pde->ops->setproblemfromoptions = KDPDESetProblemFromOptions_Heat;
@@ -431,6 +453,7 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Heat(KDPDE pde)
   pde->ops->coefficients          = KDPDECoefficients_Heat;
   pde->ops->residual              = KDPDEResidual_Heat;
   pde->ops->residualadjoint       = KDPDEResidualAdjoint_Heat;
+  pde->ops->coefficientadjoint    = KDPDECoefficientAdjoint_Heat;
   pde->ops->view                  = KDPDEView_Heat;
   PetscFunctionReturn(0);
 }

@@ -18,9 +18,10 @@ _Static_assert(sizeof(KDConditionTypes) / sizeof(KDConditionTypes[0]) == KD_COND
                "one name per KDConditionType, then the enum's name, its prefix and NULL");
 
 /* Names a condition may not take: the terms and options of the PINN loss (src/loss/loss.c: -<prefix>ncol,
-   -<prefix>w_pde, -<prefix>ndata, -<prefix>w_gauge) and of the distillation loss, which shares the student's prefix
-   (src/distill/distill.c: terms out, grad, res; -<prefix>w_physics). */
-static const char *const KDLossReservedNames[] = {"pde", "col", "data", "gauge", "out", "grad", "res", "physics"};
+   -<prefix>w_pde, -<prefix>ndata, -<prefix>w_gauge, -<prefix>w_obs) and of the distillation loss, which shares the
+   student's prefix (src/distill/distill.c: terms out, grad, res; -<prefix>w_physics). */
+static const char *const KDLossReservedNames[] = {"pde", "col",  "data", "gauge",  "obs",
+                                                  "out", "grad", "res",  "physics"};
 
 PetscFunctionList KDPDEList              = NULL;
 static const char **KDPDETypeNames       = NULL; /* the array KDPDEGetTypeNames() returns */
@@ -173,9 +174,11 @@ static PetscErrorCode KDPDEReset_Private(KDPDE pde)
   pde->nin = pde->nout = pde->nres = pde->ncoef = pde->nstreams = 0;
   pde->inputs[0] = pde->outputs[0] = 0;
   PetscCall(PetscMemzero(&pde->spec, sizeof(pde->spec)));
-  pde->tinput       = -1;
-  pde->nparams      = 0;
+  pde->tinput  = -1;
+  pde->nparams = 0;
+  PetscCall(PetscArrayzero(pde->param_positive, KD_PDE_MAX_PARAMS));
   pde->nconditions  = 0;
+  pde->nfields      = 0;
   pde->gauge_output = -1;
   pde->gaugeset     = PETSC_FALSE;
   PetscFunctionReturn(0);
@@ -206,6 +209,8 @@ static PetscErrorCode KDPDECheckDeclarations(KDPDE pde)
              "PDE %s: its create function must set ops->residual and ops->residualadjoint", pde->type);
   PetscCheck(!pde->ncoef || pde->ops->coefficients, pde->comm, PETSC_ERR_PLIB,
              "PDE %s: %" PetscInt_FMT " coefficients but no ops->coefficients", pde->type, pde->ncoef);
+  PetscCheck(!pde->nfields || pde->ops->coefficientadjoint, pde->comm, PETSC_ERR_PLIB,
+             "PDE %s: coefficient fields but no ops->coefficientadjoint", pde->type);
   PetscFunctionReturn(0);
 }
 
@@ -403,7 +408,13 @@ PetscErrorCode KDPDEAddParameter(KDPDE pde, const char name[], PetscReal value, 
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode KDPDEParameterIndex(KDPDE pde, const char name[], PetscInt *index)
+/*@C
+  KDPDEGetParameterIndex - The index of a named parameter (the order of KDPDEGetParameterName()); an error naming the
+  PDE's parameters if it has no such one.
+
+  Not collective
+@*/
+PetscErrorCode KDPDEGetParameterIndex(KDPDE pde, const char name[], PetscInt *index)
 {
   PetscFunctionBegin;
   PetscCall(KDPDECheckType(pde));
@@ -426,6 +437,37 @@ static PetscErrorCode KDPDEParameterIndex(KDPDE pde, const char name[], PetscInt
 }
 
 /*@C
+  KDPDESetParameterPositive - Declares parameter k positive (a viscosity, a diffusivity): inferred through its
+  logarithm, and an initial value for it must be positive.
+
+  Logically collective
+
+.seealso: KDPDEAddParameter(), KDPDEIsParameterPositive()
+@*/
+PetscErrorCode KDPDESetParameterPositive(KDPDE pde, PetscInt k)
+{
+  PetscFunctionBegin;
+  PetscCheck(k >= 0 && k < pde->nparams, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "parameter %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", k, pde->nparams);
+  pde->param_positive[k] = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEIsParameterPositive - Whether parameter k was declared positive (KDPDESetParameterPositive()).
+
+  Not collective
+@*/
+PetscErrorCode KDPDEIsParameterPositive(KDPDE pde, PetscInt k, PetscBool *positive)
+{
+  PetscFunctionBegin;
+  PetscCheck(k >= 0 && k < pde->nparams, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "parameter %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", k, pde->nparams);
+  *positive = pde->param_positive[k];
+  PetscFunctionReturn(0);
+}
+
+/*@C
   KDPDESetParameter - Sets a named parameter (burgers: nu; heat: source_amplitude, source_x, source_y, source_width;
   cavity: Re); an error if the PDE has no such parameter.
 
@@ -436,7 +478,7 @@ PetscErrorCode KDPDESetParameter(KDPDE pde, const char name[], PetscReal value)
   PetscInt i;
 
   PetscFunctionBegin;
-  PetscCall(KDPDEParameterIndex(pde, name, &i));
+  PetscCall(KDPDEGetParameterIndex(pde, name, &i));
   pde->param_values[i] = value;
   PetscFunctionReturn(0);
 }
@@ -451,7 +493,7 @@ PetscErrorCode KDPDEGetParameter(KDPDE pde, const char name[], PetscReal *value)
   PetscInt i;
 
   PetscFunctionBegin;
-  PetscCall(KDPDEParameterIndex(pde, name, &i));
+  PetscCall(KDPDEGetParameterIndex(pde, name, &i));
   *value = pde->param_values[i];
   PetscFunctionReturn(0);
 }
@@ -1057,6 +1099,131 @@ PetscErrorCode KDPDEResidual(KDPDE pde, PetscInt n, const PetscReal x[], const P
   PetscCall(KDPDECheckType(pde));
   PetscCall(KDPDEGetCoefficients(pde, n, x, coef, &c, &work));
   PetscCall((*pde->ops->residual)(pde, n, c, jet, res));
+  PetscCall(PetscFree(work));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEAddCoefficientField - Declares coefficient `value` a positive field of the spatial inputs that can be learned
+  from data (-<prefix>infer_field name), with grad[i] the coefficient holding its derivative along input i (-1: none).
+  The type also sets ops->coefficientadjoint.
+
+  Logically collective
+
+.seealso: KDPDEGetCoefficientField(), docs/inverse.md
+@*/
+PetscErrorCode KDPDEAddCoefficientField(KDPDE pde, const char name[], PetscInt value, const PetscInt grad[])
+{
+  KDCoefficientField *f;
+  size_t len;
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrlen(name, &len));
+  PetscCheck(len > 0 && len < sizeof(f->name), pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s: bad field name '%s'", pde->type,
+             name);
+  PetscCheck(pde->nfields < KD_PDE_MAX_FIELDS, pde->comm, PETSC_ERR_ARG_SIZ, "PDE %s: at most %d coefficient fields",
+             pde->type, KD_PDE_MAX_FIELDS);
+  PetscCheck(value >= 0 && value < pde->ncoef, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "PDE %s: field %s is coefficient %" PetscInt_FMT ", not in [0, %" PetscInt_FMT ")", pde->type, name, value,
+             pde->ncoef);
+  f = &pde->field[pde->nfields];
+  PetscCall(PetscStrncpy(f->name, name, sizeof(f->name)));
+  f->value = value;
+  for (PetscInt i = 0; i < KD_NET_MAX_IN; i++) {
+    f->grad[i] = i < pde->nin && grad ? grad[i] : -1;
+    PetscCheck(f->grad[i] < pde->ncoef && (f->grad[i] < 0 || i != pde->tinput), pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+               "PDE %s: field %s: bad derivative coefficient %" PetscInt_FMT " for input %" PetscInt_FMT, pde->type,
+               name, f->grad[i], i);
+  }
+  pde->nfields++;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEGetCoefficientField - The coefficient of a learnable field and of its derivative along each input (-1: none).
+
+  Not collective
+@*/
+PetscErrorCode KDPDEGetCoefficientField(KDPDE pde, const char name[], PetscInt *value, PetscInt grad[])
+{
+  char list[KD_PDE_MAX_FIELDS * 18] = "";
+
+  PetscFunctionBegin;
+  PetscCall(KDPDECheckType(pde));
+  for (PetscInt k = 0; k < pde->nfields; k++) {
+    if (!strcmp(pde->field[k].name, name)) {
+      *value = pde->field[k].value;
+      for (PetscInt i = 0; i < pde->nin; i++) grad[i] = pde->field[k].grad[i];
+      PetscFunctionReturn(0);
+    }
+    PetscCall(PetscStrlcat(list, k ? ", " : "", sizeof(list)));
+    PetscCall(PetscStrlcat(list, pde->field[k].name, sizeof(list)));
+  }
+  SETERRQ(pde->comm, PETSC_ERR_ARG_WRONG, "PDE %s has no coefficient field '%s' (its fields: %s)", pde->type, name,
+          pde->nfields ? list : "none");
+}
+
+/*@C
+  KDPDECoefficientAdjoint - cbar[c * n + p] = sum_r rbar[r * n + p] d N_r / d coef_c at n points: how the residual
+  depends on the coefficients, for coefficient fields learned from data.
+
+  Not collective
+
+.seealso: KDPDEAddCoefficientField(), KDPDEResidualAdjoint()
+@*/
+PetscErrorCode KDPDECoefficientAdjoint(KDPDE pde, PetscInt n, const PetscReal x[], const PetscReal coef[],
+                                       const PetscReal jet[], const PetscReal rbar[], PetscReal cbar[])
+{
+  const PetscReal *c;
+  PetscReal *work;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDECheckType(pde));
+  PetscCheck(pde->ops->coefficientadjoint, pde->comm, PETSC_ERR_SUP,
+             "PDE %s gives no derivative of its residual with respect to its coefficients", pde->type);
+  PetscCall(KDPDEGetCoefficients(pde, n, x, coef, &c, &work));
+  PetscCall((*pde->ops->coefficientadjoint)(pde, n, c, jet, rbar, cbar));
+  PetscCall(PetscFree(work));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEResidualParameter - The derivative of the residual with respect to the named parameter k, at n points:
+  dres[r * n + p] = d N_r / d param_k, for parameters inferred from data (-<prefix>infer).
+
+  Not collective
+
+  Input Parameters:
++ pde  - the PDE
+. k    - the parameter's index (KDPDEGetParameterIndex())
+. n    - number of points
+. x    - the points (for the coefficients; NULL if coef is given or the PDE has none)
+. coef - the coefficients at the points, or NULL to compute them from x
+- jet  - the jets of the points (kdnet.h layout)
+
+  Output Parameter:
+. dres - the derivative, nres x n
+
+  Note:
+  A type that lets a parameter be inferred sets ops->residualparameter; an error names the PDE otherwise.
+
+.seealso: KDPDEResidual(), KDPDESetParameterPositive()
+@*/
+PetscErrorCode KDPDEResidualParameter(KDPDE pde, PetscInt k, PetscInt n, const PetscReal x[], const PetscReal coef[],
+                                      const PetscReal jet[], PetscReal dres[])
+{
+  const PetscReal *c;
+  PetscReal *work;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDECheckType(pde));
+  PetscCheck(k >= 0 && k < pde->nparams, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "parameter %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", k, pde->nparams);
+  PetscCheck(pde->ops->residualparameter, pde->comm, PETSC_ERR_SUP,
+             "PDE %s gives no derivative of its residual with respect to its parameters: '%s' cannot be inferred",
+             pde->type, pde->param_names[k]);
+  PetscCall(KDPDEGetCoefficients(pde, n, x, coef, &c, &work));
+  PetscCall((*pde->ops->residualparameter)(pde, k, n, c, jet, dres));
   PetscCall(PetscFree(work));
   PetscFunctionReturn(0);
 }

@@ -87,7 +87,8 @@ static PetscErrorCode KDStageDistillFinish(MPI_Comm comm, KDTrainer tr, KDNet ne
   PetscFunctionBegin;
   PetscCall(KDTrainerTrain(tr));
   PetscCall(PetscStrncpy(info.trained_with, trained_with, sizeof(info.trained_with)));
-  info.level = level;
+  info.level     = level;
+  info.ninferred = 0; /* a student uses the values its teacher identified (in the parameters); it infers none */
   PetscCall(PetscSNPrintf(file, sizeof(file), "%s.h5", name));
   PetscCall(KDOutputPath(out, file, path, sizeof(path)));
   PetscCall(KDNetWrite(net, path, &info));
@@ -239,16 +240,30 @@ static PetscErrorCode KDStageDistillCountPoints(MPI_Comm comm, KDLoss loss, cons
   PetscFunctionReturn(0);
 }
 
-/* The PINN loss and network of level l (prefix student_), set up: the student and its twin get identical ones. */
-static PetscErrorCode KDStageDistillSetUp(MPI_Comm comm, KDReference ref, PetscInt l, PetscInt seed, KDLoss *loss,
-                                          KDNet *net)
+/* The PINN loss and network of level l (prefix student_), set up: the student and its twin get identical ones. The
+   physics is the teacher's: the PDE parameters it identified from data replace the reference's. */
+static PetscErrorCode KDStageDistillSetUp(MPI_Comm comm, KDReference ref, PetscInt l, PetscInt seed,
+                                          const KDModelInfo *tinfo, KDLoss *loss, KDNet *net)
 {
+  KDPDE pde;
+  PetscInt ninfer, ntotal, nnet;
+
   PetscFunctionBegin;
   PetscCall(KDStageDistillLossCreate(comm, ref, l, seed, loss));
   PetscCall(KDStageDistillNetCreate(comm, *loss, l, seed, net));
   PetscCall(KDLossSetNet(*loss, *net));
   PetscCall(KDLossSetFromOptions(*loss));
+  PetscCall(KDLossGetPDE(*loss, &pde));
+  for (PetscInt k = 0; k < tinfo->ninferred; k++)
+    PetscCall(KDPDESetParameter(pde, tinfo->inferred_names[k], tinfo->inferred[k][0]));
   PetscCall(KDLossSetUp(*loss));
+  PetscCall(KDLossGetNumInferred(*loss, &ninfer));
+  PetscCheck(!ninfer, comm, PETSC_ERR_ARG_WRONG,
+             "-student_infer: students take the PDE parameters their teacher identified (-teacher_infer)");
+  PetscCall(KDLossGetNumParameters(*loss, &ntotal));
+  PetscCall(KDNetGetSizes(*net, NULL, NULL, &nnet));
+  PetscCheck(ntotal == nnet, comm, PETSC_ERR_ARG_WRONG,
+             "-student_infer_field: students take their teacher's physics; a learned field is the teacher's alone");
   PetscFunctionReturn(0);
 }
 
@@ -273,7 +288,7 @@ static PetscErrorCode KDStageDistillStudent(MPI_Comm comm, const KDCommonOptions
     PetscCall(PetscStrncpy(fname, "teacher", sizeof(fname)));
   else
     PetscCall(PetscSNPrintf(fname, sizeof(fname), "student_L%" PetscInt_FMT, l - 1));
-  PetscCall(KDStageDistillSetUp(comm, ref, l, opt->seed, &sloss, student));
+  PetscCall(KDStageDistillSetUp(comm, ref, l, opt->seed, tinfo, &sloss, student));
   PetscCall(KDDistillLossCreate(comm, &dl));
   PetscCall(KDDistillLossSetOptionsPrefix(dl, "student_"));
   PetscCall(KDDistillLossSetNets(dl, *student, finer));
@@ -328,7 +343,7 @@ static PetscErrorCode KDStageDistillScratch(MPI_Comm comm, const KDCommonOptions
 
   PetscFunctionBegin;
   PetscCall(PetscSNPrintf(tname, sizeof(tname), "scratch_L%" PetscInt_FMT, l));
-  PetscCall(KDStageDistillSetUp(comm, ref, l, opt->seed, &tloss, &twin));
+  PetscCall(KDStageDistillSetUp(comm, ref, l, opt->seed, tinfo, &tloss, &twin));
   PetscCall(KDStageDistillTrainer(comm, tname, opt->out, twin, &ttr));
   PetscCall(KDTrainerSetLoss(ttr, tloss));
   PetscCall(KDTrainerSetFromOptions(ttr));

@@ -4,6 +4,8 @@
 
 /* Default hidden widths of the teacher (docs/options.md): -teacher_widths overrides them. */
 static const PetscInt KDTeacherWidths[] = {64, 64, 64, 64};
+/* and of the network of a coefficient field learned from data (src/loss/field.c) */
+static const PetscInt KDFieldWidths[] = {20, 20};
 
 /* The model file carries the reference's named parameters (the PDE's, and what its solver recorded), in the order of
    the reference (its attributes by name). */
@@ -26,6 +28,50 @@ static PetscErrorCode KDStageTrainReferenceParameters(MPI_Comm comm, KDReference
                "reference parameter name '%s' is longer than %d characters", name,
                (int) sizeof(info->param_names[0]) - 1);
     PetscCall(PetscStrncpy(info->param_names[i], name, sizeof(info->param_names[0])));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Without a reference, the model file carries the PDE's own parameters (from -<type>_<name>). */
+static PetscErrorCode KDStageTrainPDEParameters(KDPDE pde, KDModelInfo *info)
+{
+  PetscInt n;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetNumParameters(pde, &n));
+  info->nparams = n;
+  for (PetscInt i = 0; i < n; i++) {
+    const char *name;
+    PetscCall(KDPDEGetParameterName(pde, i, &name));
+    PetscCall(KDPDEGetParameter(pde, name, &info->param_values[i]));
+    PetscCall(PetscStrncpy(info->param_names[i], name, sizeof(info->param_names[0])));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The identified values replace the parameters of the same names; each inferred parameter's value, standard deviation
+   and initial value go to the group inferred. */
+static PetscErrorCode KDStageTrainInferred(MPI_Comm comm, KDLoss loss, KDModelInfo *info)
+{
+  PetscInt n;
+
+  PetscFunctionBegin;
+  PetscCall(KDLossGetNumInferred(loss, &n));
+  info->ninferred = n;
+  for (PetscInt k = 0; k < n; k++) {
+    const char *name;
+    PetscReal *v    = info->inferred[k];
+    PetscBool found = PETSC_FALSE;
+    PetscCall(KDLossGetInferred(loss, k, &name, &v[0], &v[1], &v[2]));
+    PetscCall(PetscStrncpy(info->inferred_names[k], name, sizeof(info->inferred_names[0])));
+    for (PetscInt i = 0; i < info->nparams; i++)
+      if (!strcmp(info->param_names[i], name)) {
+        info->param_values[i] = v[0];
+        found                 = PETSC_TRUE;
+      }
+    PetscCheck(found, comm, PETSC_ERR_PLIB, "inferred parameter %s is not a parameter of the reference", name);
+    PetscCall(PetscPrintf(comm, "kdpinn train: inferred %s = %.6g +- %.2g (from %g)\n", name, (double) v[0],
+                          (double) v[1], (double) v[2]));
   }
   PetscFunctionReturn(0);
 }
@@ -53,6 +99,12 @@ static PetscErrorCode KDStageTrainHelp(MPI_Comm comm, const char pde[])
   PetscCall(KDLossSetPDEType(loss, pde));
   PetscCall(KDLossSetFromOptions(loss));
   PetscCall(KDLossDestroy(&loss));
+  /* the options of a learned coefficient field's network (-teacher_infer_field) */
+  PetscCall(KDNetDestroy(&net));
+  PetscCall(KDNetCreate(comm, &net));
+  PetscCall(KDNetSetArchitecture(net, 1, 2, KDFieldWidths, 1));
+  PetscCall(KDNetSetOptionsPrefix(net, "teacher_field_"));
+  PetscCall(KDNetSetFromOptions(net));
   PetscCall(KDTrainerDestroy(&tr));
   PetscCall(KDNetDestroy(&net));
   PetscFunctionReturn(0);
@@ -74,7 +126,9 @@ static PetscErrorCode KDStageTrainHelp(MPI_Comm comm, const char pde[])
 
   Notes:
   The network's input box is the reference's level-0 domain; its weights are initialized from -kd_seed, as are the
-  collocation points. The model file carries the PDE parameters of the reference.
+  collocation points. The model file carries the PDE parameters of the reference, with the values identified for those
+  inferred from data (-teacher_infer). With -teacher_observations and no reference.h5 in -kd_out, the PDE, its
+  parameters and its domain come from the options alone (docs/inverse.md).
 
 .seealso: KDTrainerTrain(), KDNetWrite(), docs/training.md
 @*/
@@ -82,9 +136,9 @@ PetscErrorCode KDStageTrain(MPI_Comm comm)
 {
   KDCommonOptions opt;
   PetscLogStage stage;
-  PetscBool help, exists;
+  PetscBool help, exists, observed;
   char refpath[PETSC_MAX_PATH_LEN], modelpath[PETSC_MAX_PATH_LEN], ckpath[PETSC_MAX_PATH_LEN];
-  KDReference ref;
+  KDReference ref = NULL;
   KDLoss loss;
   KDPDE pde;
   KDNet net;
@@ -105,21 +159,30 @@ PetscErrorCode KDStageTrain(MPI_Comm comm)
     PetscFunctionReturn(0);
   }
   PetscCall(PetscTestFile(refpath, 'r', &exists));
-  PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN, "%s not found: run `kdpinn solve` first (with the same -kd_out)",
+  PetscCall(PetscOptionsHasName(NULL, "teacher_", "-observations", &observed));
+  PetscCheck(exists || observed, comm, PETSC_ERR_FILE_OPEN,
+             "%s not found: run `kdpinn solve` first (with the same -kd_out), or train on -teacher_observations",
              refpath);
   PetscCall(KDOutputDirCheck(comm, opt.out));
   PetscCall(KDLogStageGet("Train", &stage));
   PetscCall(PetscLogStagePush(stage));
 
-  PetscCall(KDReferenceLoad(comm, refpath, &ref));
-  PetscCall(KDReferenceGetPDE(ref, &refpde));
-  PetscCheck(!strcmp(refpde, opt.pde), comm, PETSC_ERR_ARG_INCOMP,
-             "%s holds a %s solution but -kd_pde is %s: use the -kd_pde it was solved with", refpath, refpde, opt.pde);
-
   /* The loss knows the PDE: it sizes the network (inputs, outputs, input box) before the network is set up. */
   PetscCall(KDLossCreate(comm, &loss));
   PetscCall(KDLossSetOptionsPrefix(loss, "teacher_"));
-  PetscCall(KDLossSetReference(loss, ref, 0));
+  if (exists) {
+    PetscCall(KDReferenceLoad(comm, refpath, &ref));
+    PetscCall(KDReferenceGetPDE(ref, &refpde));
+    PetscCheck(!strcmp(refpde, opt.pde), comm, PETSC_ERR_ARG_INCOMP,
+               "%s holds a %s solution but -kd_pde is %s: use the -kd_pde it was solved with", refpath, refpde,
+               opt.pde);
+    PetscCall(KDLossSetReference(loss, ref, 0));
+  } else {
+    PetscCall(KDLossSetPDEType(loss, opt.pde));
+    PetscCall(KDLossGetPDE(loss, &pde));
+    PetscCall(KDPDESetProblemFromOptions(pde));
+    refpde = opt.pde;
+  }
   PetscCall(KDLossSetSeed(loss, opt.seed));
   PetscCall(KDLossGetPDE(loss, &pde));
   PetscCall(KDPDEGetSizes(pde, &nin, &nout, NULL));
@@ -151,7 +214,11 @@ PetscErrorCode KDStageTrain(MPI_Comm comm)
   PetscCall(PetscStrncpy(info.outputs, outputs, sizeof(info.outputs)));
   PetscCall(PetscStrncpy(info.trained_with, "pinn", sizeof(info.trained_with)));
   info.level = 0;
-  PetscCall(KDStageTrainReferenceParameters(comm, ref, &info));
+  if (ref)
+    PetscCall(KDStageTrainReferenceParameters(comm, ref, &info));
+  else
+    PetscCall(KDStageTrainPDEParameters(pde, &info));
+  PetscCall(KDStageTrainInferred(comm, loss, &info));
   PetscCall(KDOutputPath(opt.out, "teacher.h5", modelpath, sizeof(modelpath)));
   PetscCall(KDNetWrite(net, modelpath, &info));
 

@@ -35,6 +35,9 @@ typedef struct {
   KDValidateErrors err, point;               /* point: the point-value errors of a cell-averaged row */
   PetscReal residual_rms, infer_ms, train_s; /* train_s: NaN when unknown */
   char checkpoint[PETSC_MAX_PATH_LEN];       /* matching checkpoint file name in -kd_out, or empty */
+  PetscInt ninferred;                        /* PDE parameters the model identified: name, [value, std, initial] */
+  char inferred_names[16][32];
+  PetscReal inferred[16][3];
 } KDValidateRow;
 
 static PetscErrorCode KDValidateGetOptions(MPI_Comm comm, KDValidateOptions *vo)
@@ -474,6 +477,21 @@ static void KDValidateWriteModelJSON(FILE *fp, const KDValidateOptions *vo, cons
   KDJSONReal(fp, r->train_s);
   fprintf(fp, ",\n      \"trained_with\": ");
   KDJSONString(fp, r->trained_with);
+  if (r->ninferred > 0) {
+    fprintf(fp, ",\n      \"inferred\": {");
+    for (PetscInt k = 0; k < r->ninferred; k++) {
+      fprintf(fp, "%s", k ? ", " : "");
+      KDJSONString(fp, r->inferred_names[k]);
+      fprintf(fp, ": {\"value\": ");
+      KDJSONReal(fp, r->inferred[k][0]);
+      fprintf(fp, ", \"std\": ");
+      KDJSONReal(fp, r->inferred[k][1]);
+      fprintf(fp, ", \"initial\": ");
+      KDJSONReal(fp, r->inferred[k][2]);
+      fprintf(fp, "}");
+    }
+    fprintf(fp, "}");
+  }
   fprintf(fp, ",\n      \"model\": ");
   KDJSONString(fp, r->model);
   fprintf(fp, ",\n      \"file\": \"%s.h5\",\n      \"model_level\": %d,\n      \"widths\": [", r->model,
@@ -710,6 +728,39 @@ static void KDValidateWriteReportModels(FILE *fp, const char dir[], const KDVali
   }
 }
 
+/* The parameters each model identified from data, with the reference's value as the truth where it has one. */
+static void KDValidateWriteReportInferred(FILE *fp, KDReference ref, const KDValidateRow rows[], PetscInt nrows)
+{
+  PetscBool any = PETSC_FALSE;
+
+  for (PetscInt i = 0; i < nrows; i++)
+    if (rows[i].ninferred > 0 && rows[i].level == rows[i].model_level) any = PETSC_TRUE;
+  if (!any) return;
+  fprintf(fp,
+          "\n## Identified parameters\n\nPDE parameters inferred from data (docs/inverse.md): the identified value, "
+          "its standard deviation (Laplace approximation after Gauss-Newton), the initial value, and the "
+          "reference's value as the truth.\n\n| model | parameter | initial | identified | std | truth | error | "
+          "error / std |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+  for (PetscInt i = 0; i < nrows; i++) {
+    const KDValidateRow *r = &rows[i];
+    if (r->level != r->model_level) continue;
+    for (PetscInt k = 0; k < r->ninferred; k++) {
+      const PetscReal *v = r->inferred[k];
+      PetscReal truth    = (PetscReal) NAN;
+      PetscBool found    = PETSC_FALSE;
+      if (KDReferenceGetParameter(ref, r->inferred_names[k], &truth, &found) || !found) truth = (PetscReal) NAN;
+      fprintf(fp, "| %s | %s |", r->name, r->inferred_names[k]);
+      KDMDReal(fp, "%.6g", v[2]);
+      KDMDReal(fp, "%.6g", v[0]);
+      KDMDReal(fp, "%.3g", v[1]);
+      KDMDReal(fp, "%.6g", truth);
+      KDMDReal(fp, "%.3e", truth != 0 ? (v[0] - truth) / truth : (PetscReal) NAN);
+      KDMDReal(fp, "%.2f", (v[0] - truth) / v[1]);
+      fprintf(fp, "\n");
+    }
+  }
+}
+
 static void KDValidateWriteReportDistillation(FILE *fp, const KDValidateRow rows[], PetscInt nrows)
 {
   PetscInt nstudents = 0;
@@ -783,6 +834,7 @@ static void KDValidateWriteReport(FILE *fp, const char dir[], KDReference ref, c
 {
   KDValidateWriteReportHeader(fp, ref, vo, size, rows, nrows);
   KDValidateWriteReportModels(fp, dir, rows, nrows);
+  KDValidateWriteReportInferred(fp, ref, rows, nrows);
   KDValidateWriteReportDistillation(fp, rows, nrows);
   KDValidateWriteReportFigures(fp, dir, rows, nrows, figures_note);
 }
@@ -974,6 +1026,9 @@ static PetscErrorCode KDValidateRowInit(KDValidateRow *row, const char name[], c
   row->level       = level;
   row->model_level = info->level;
   row->sampling    = level == info->level ? KD_VALIDATE_POINT : KD_VALIDATE_CELL_AVERAGE;
+  row->ninferred   = info->ninferred;
+  PetscCall(PetscArraycpy(&row->inferred_names[0][0], &info->inferred_names[0][0], sizeof(row->inferred_names)));
+  PetscCall(PetscArraycpy(&row->inferred[0][0], &info->inferred[0][0], 16 * 3));
   PetscCall(KDNetGetSizes(net, NULL, NULL, &row->params));
   PetscCall(KDNetGetWidths(net, &row->nwidths, &w));
   PetscCall(PetscArraycpy(row->widths, w, row->nwidths));

@@ -11,6 +11,8 @@
     /parameters      (nparams)        the network's contiguous parameter buffer
     /adam_m, /adam_v (nparams)        Adam's first and second moment estimates
     /loss_history    (steps x (1 + nterms))   per step: total loss, then each term (absent before the first step)
+    /inferred_history (steps x ninferred)   with inferred PDE parameters (attributes ninferred, inferred: their names):
+                                            their values after each step
 
   The checksum is a 64-bit FNV-1a hash over the state a restart uses (the scalar state, then the raw IEEE bytes of
   every array), written as 16 hex digits. A checkpoint is written under a temporary name and renamed into place after
@@ -70,6 +72,13 @@ PetscErrorCode KDCheckpointChecksum(const KDCheckpoint *ck, unsigned long long *
   h = KDHashBytes(h, ck->adam_v, n * sizeof(PetscReal));
   if (ck->nhistory > 0)
     h = KDHashBytes(h, ck->history, (size_t) ck->nhistory * (size_t) (1 + ck->nterms) * sizeof(PetscReal));
+  /* only with inferred parameters, so that files without them keep their checksums */
+  if (ck->ninferred > 0) {
+    h = KDHashInt(h, ck->ninferred);
+    h = KDHashBytes(h, ck->inferred, strlen(ck->inferred));
+    if (ck->nhistory > 0)
+      h = KDHashBytes(h, ck->inferred_history, (size_t) ck->nhistory * (size_t) ck->ninferred * sizeof(PetscReal));
+  }
   *sum = h;
   PetscFunctionReturn(0);
 }
@@ -135,6 +144,15 @@ PetscErrorCode KDCheckpointWrite(MPI_Comm comm, const char path[], const KDCheck
     dims[0] = ck->nhistory;
     dims[1] = 1 + ck->nterms;
     PetscCall(KDH5WriteRows(file, "loss_history", 2, dims, 0, rank ? 0 : ck->nhistory, ck->history));
+  }
+  if (ck->ninferred > 0) {
+    PetscCall(KDCheckpointWriteInt(file, "ninferred", ck->ninferred));
+    PetscCall(KDH5WriteAttrString(file, "inferred", ck->inferred));
+    if (ck->nhistory > 0) {
+      dims[0] = ck->nhistory;
+      dims[1] = ck->ninferred;
+      PetscCall(KDH5WriteRows(file, "inferred_history", 2, dims, 0, rank ? 0 : ck->nhistory, ck->inferred_history));
+    }
   }
   /* Written last: a file that lacks it was not finished. */
   PetscCall(KDH5WriteAttrString(file, "checksum", sumstr));
@@ -205,6 +223,23 @@ static PetscErrorCode KDCheckpointRead(hid_t file, KDCheckpoint *ck)
     PetscCall(PetscMalloc1(dims[0] * dims[1], &ck->history));
     PetscCall(KDH5ReadRows(file, "loss_history", 2, dims, 0, ck->nhistory, ck->history));
   }
+  {
+    PetscBool has;
+    PetscCall(KDH5HasAttr(file, "ninferred", &has));
+    ck->ninferred = 0;
+    if (has) {
+      PetscCall(KDCheckpointReadInt(file, "ninferred", &ck->ninferred));
+      PetscCheck(ck->ninferred > 0 && ck->ninferred <= KD_LOSS_MAX_INFER, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+                 "its count of inferred parameters is inconsistent");
+      PetscCall(KDH5ReadAttrString(file, "inferred", ck->inferred, sizeof(ck->inferred)));
+      if (ck->nhistory > 0) {
+        dims[0] = ck->nhistory;
+        dims[1] = ck->ninferred;
+        PetscCall(PetscMalloc1(dims[0] * dims[1], &ck->inferred_history));
+        PetscCall(KDH5ReadRows(file, "inferred_history", 2, dims, 0, ck->nhistory, ck->inferred_history));
+      }
+    }
+  }
   PetscCall(KDCheckpointChecksum(ck, &sum));
   (void) snprintf(computed, sizeof(computed), "%016llx", sum);
   PetscCheck(!strcmp(stored, computed), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
@@ -272,6 +307,7 @@ PetscErrorCode KDCheckpointReset(KDCheckpoint *ck)
 {
   PetscFunctionBegin;
   PetscCall(PetscFree(ck->params));
+  PetscCall(PetscFree(ck->inferred_history));
   PetscCall(PetscFree(ck->adam_m));
   PetscCall(PetscFree(ck->adam_v));
   PetscCall(PetscFree(ck->history));

@@ -517,33 +517,18 @@ PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton gn, PetscReal *F)
   PetscFunctionReturn(0);
 }
 
-/*@C
-  KDGaussNewtonSolveDamped - Solves (J^T J + lambda D) delta = -J^T R with the normal equations of the last
-  KDGaussNewtonFormNormalEquations(), by pdpotrf/pdpotrs on the BLACS grid.
-
-  Collective
-
-  Input Parameters:
-+ gn     - the solver
-- lambda - the damping (D from -gn_damping)
-
-  Output Parameters:
-+ delta - the step, replicated on every rank (length nparams)
-- spd   - PETSC_FALSE if the damped matrix was not numerically positive definite (delta is then undefined)
-
-.seealso: KDGaussNewtonFormNormalEquations()
-@*/
-PetscErrorCode KDGaussNewtonSolveDamped(KDGaussNewton gn, PetscReal lambda, PetscReal delta[], PetscBool *spd)
+/* W = C + lambda D, factored by Cholesky in place (pdpotrf on the grid, or dpotrf on one rank); *spd = PETSC_FALSE if
+   it is not numerically positive definite. */
+static PetscErrorCode KDGaussNewtonFactorDamped(KDGaussNewton gn, PetscReal lambda, PetscBool *spd)
 {
   const int ione = 1, P = (int) gn->n, nb = (int) gn->block;
   const PetscInt n   = gn->n;
-  const PetscReal *g = gn->gdf, *d = gn->gdf + n;
-  PetscReal dmax = 0.0;
+  const PetscReal *d = gn->gdf + n;
+  PetscReal dmax     = 0.0;
   int info = 0, ld = PetscMax(1, gn->lrC);
 
   PetscFunctionBegin;
   PetscCheck(gn->formed, gn->comm, PETSC_ERR_ORDER, "call KDGaussNewtonFormNormalEquations() first");
-  PetscCall(PetscLogEventBegin(KD_GN_SOLVE, 0, 0, 0, 0));
   for (PetscInt i = 0; i < n; i++) dmax = PetscMax(dmax, d[i]);
   for (PetscInt i = 0; i < n; i++)
     gn->Dsc[i] = gn->damping == KD_GN_DAMPING_IDENTITY ? 1.0 : PetscMax(d[i], gn->floor * dmax);
@@ -568,26 +553,113 @@ PetscErrorCode KDGaussNewtonSolveDamped(KDGaussNewton gn, PetscReal lambda, Pets
   PetscCheck(info >= 0, gn->comm, PETSC_ERR_LIB, "pdpotrf_: illegal argument %d", -info);
   PetscCall(PetscLogFlops((PetscLogDouble) P * P * P / 3.0 / gn->size));
   *spd = info == 0 ? PETSC_TRUE : PETSC_FALSE;
-  if (*spd && gn->serial) {
+  PetscFunctionReturn(0);
+}
+
+/* x = W^-1 rhs with the factor of KDGaussNewtonFactorDamped(); rhs and x replicated (they may be the same array). */
+static PetscErrorCode KDGaussNewtonSolveFactored(KDGaussNewton gn, const PetscReal rhs[], PetscReal x[])
+{
+  const int ione = 1, P = (int) gn->n, nb = (int) gn->block;
+  const PetscInt n = gn->n;
+  int info         = 0;
+
+  PetscFunctionBegin;
+  if (gn->serial) {
     PetscBLASInt bP = P, bone = 1, binfo = 0;
-    for (PetscInt i = 0; i < n; i++) delta[i] = -g[i];
-    PetscCallBLAS("LAPACKpotrs", LAPACKpotrs_("U", &bP, &bone, gn->W, &bP, delta, &bP, &binfo));
+    if (x != rhs) PetscCall(PetscArraycpy(x, rhs, n));
+    PetscCallBLAS("LAPACKpotrs", LAPACKpotrs_("U", &bP, &bone, gn->W, &bP, x, &bP, &binfo));
     PetscCheck(binfo == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "dpotrs failed: info %d", (int) binfo);
-  } else if (*spd) {
+  } else {
     if (gn->mycol == 0)
       for (PetscInt li = 0; li < gn->lrB; li++) {
         const PetscInt i = ((li / nb) * gn->nprow + gn->myrow) * nb + li % nb;
-        gn->B[li]        = -g[i];
+        gn->B[li]        = rhs[i];
       }
     pdpotrs_("U", &P, &ione, gn->W, &ione, &ione, gn->descC, gn->B, &ione, &ione, gn->descB, &info);
     PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "pdpotrs_ failed: info %d", info);
-    PetscCall(PetscArrayzero(delta, n));
+    PetscCall(PetscArrayzero(x, n));
     if (gn->mycol == 0)
-      for (PetscInt li = 0; li < gn->lrB; li++) delta[((li / nb) * gn->nprow + gn->myrow) * nb + li % nb] = gn->B[li];
+      for (PetscInt li = 0; li < gn->lrB; li++) x[((li / nb) * gn->nprow + gn->myrow) * nb + li % nb] = gn->B[li];
     /* each entry has exactly one owner: the sum only adds zeros, so every rank gets the same bits */
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, delta, (PetscMPIInt) n, MPIU_REAL, MPI_SUM, gn->comm));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, x, (PetscMPIInt) n, MPIU_REAL, MPI_SUM, gn->comm));
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGaussNewtonSolveDamped - Solves (J^T J + lambda D) delta = -J^T R with the normal equations of the last
+  KDGaussNewtonFormNormalEquations(), by pdpotrf/pdpotrs on the BLACS grid.
+
+  Collective
+
+  Input Parameters:
++ gn     - the solver
+- lambda - the damping (D from -gn_damping)
+
+  Output Parameters:
++ delta - the step, replicated on every rank (length nparams)
+- spd   - PETSC_FALSE if the damped matrix was not numerically positive definite (delta is then undefined)
+
+.seealso: KDGaussNewtonFormNormalEquations()
+@*/
+PetscErrorCode KDGaussNewtonSolveDamped(KDGaussNewton gn, PetscReal lambda, PetscReal delta[], PetscBool *spd)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(KD_GN_SOLVE, 0, 0, 0, 0));
+  PetscCall(KDGaussNewtonFactorDamped(gn, lambda, spd));
+  if (*spd) {
+    for (PetscInt i = 0; i < gn->n; i++) delta[i] = -gn->gdf[i];
+    PetscCall(KDGaussNewtonSolveFactored(gn, delta, delta));
   }
   PetscCall(PetscLogEventEnd(KD_GN_SOLVE, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGaussNewtonInverseBlock - A block of the inverse of the damped normal matrix at the current parameters,
+  [(J^T J + lambda D)^-1]_{idx, idx}: for parameters idx of a model whose other parameters are many (the inferred PDE
+  parameters beside a network), the inverse of the Schur complement of the rest, which is the Laplace (Gauss-Newton)
+  posterior covariance of those parameters up to the noise variance.
+
+  Collective
+
+  Input Parameters:
++ gn     - the solver (its residual set)
+. lambda - the damping; the smallest that keeps the matrix positive definite is taken, from lambda up by factors of 10
+. nidx   - number of parameters
+- idx    - their indices
+
+  Output Parameters:
++ block  - nidx x nidx, row-major
+- used   - the damping used
+
+  Notes:
+  Forms the normal equations (KDGaussNewtonFormNormalEquations()), factors once and solves with the nidx unit vectors.
+
+.seealso: KDLossSetInferredCovariance(), docs/inverse.md
+@*/
+PetscErrorCode KDGaussNewtonInverseBlock(KDGaussNewton gn, PetscReal lambda, PetscInt nidx, const PetscInt idx[],
+                                         PetscReal block[], PetscReal *used)
+{
+  PetscBool spd = PETSC_FALSE;
+  PetscReal *e;
+
+  PetscFunctionBegin;
+  PetscCall(KDGaussNewtonFormNormalEquations(gn, NULL));
+  PetscCall(PetscLogEventBegin(KD_GN_SOLVE, 0, 0, 0, 0));
+  for (PetscInt k = 0; k < 12 && !spd; k++, lambda *= 10) PetscCall(KDGaussNewtonFactorDamped(gn, lambda, &spd));
+  PetscCheck(spd, gn->comm, PETSC_ERR_NOT_CONVERGED, "the damped normal matrix is not positive definite");
+  *used = lambda / 10;
+  PetscCall(PetscMalloc1(gn->n, &e));
+  for (PetscInt a = 0; a < nidx; a++) {
+    PetscCall(PetscArrayzero(e, gn->n));
+    e[idx[a]] = 1.0;
+    PetscCall(KDGaussNewtonSolveFactored(gn, e, e));
+    for (PetscInt b = 0; b < nidx; b++) block[b * nidx + a] = e[idx[b]];
+  }
+  PetscCall(PetscFree(e));
+  PetscCall(PetscLogEventEnd(KD_GN_SOLVE, 0, 0, 0, 0));
+  gn->formed = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 

@@ -57,7 +57,13 @@ struct _p_KDTrainer {
   PetscInt nterms_objective;     /* terms the objective itself fills: nterms without the weight-decay term */
 
   PetscInt n;   /* number of parameters */
-  PetscReal *x; /* parameters (borrowed) */
+  PetscReal *x; /* parameters (borrowed, or xown) */
+  /* A loss with parameters beyond the network's (inferred PDE parameters, a learned field): the trainer's vector xown
+     is [network (nnet) | the loss's extra ones (n - nnet)], pushed into the network's buffer and the loss before
+     every evaluation (KDTrainerPush()). */
+  PetscInt nnet, ninfer; /* ninfer: the named PDE parameters among the extra entries */
+  PetscReal *xown, *netx;
+  PetscReal *ihistory; /* the inferred parameters' values after each step, nhistory x (n - nnet) */
   PetscInt nterms;
   char *term_names[KD_LOSS_MAX_TERMS];
   PetscReal *buffer;        /* the allreduce buffer: [gradient (n) | terms (nterms) | stop] */
@@ -187,6 +193,8 @@ PetscErrorCode KDTrainerDestroy(KDTrainer *tr)
   PetscCall(PetscFree(t->history));
   PetscCall(PetscFree(t->chunk_x));
   PetscCall(PetscFree(t->decay_index));
+  PetscCall(PetscFree(t->xown));
+  PetscCall(PetscFree(t->ihistory));
   PetscCall(VecDestroy(&t->xtao));
   PetscCall(KDGaussNewtonDestroy(&t->gn));
   PetscCall(PetscFree(t));
@@ -468,6 +476,17 @@ static PetscErrorCode KDTrainerResampleLoss(void *ctx, PetscInt epoch)
   PetscFunctionReturn(0);
 }
 
+/* Hands the trainer's vector to the network and the loss when it holds inferred parameters (cheap: one copy of the
+   network's parameters, against an evaluation over every point). */
+static PetscErrorCode KDTrainerPush(KDTrainer tr)
+{
+  PetscFunctionBegin;
+  if (!tr->xown) PetscFunctionReturn(0);
+  PetscCall(PetscArraycpy(tr->netx, tr->x, tr->nnet));
+  PetscCall(KDLossSetExtraParameters(tr->loss, tr->x + tr->nnet));
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDTrainerSetResidual - The least-squares rows of a KDTrainerSetObjective() objective, for the Gauss-Newton phase
   (-<prefix>gn_steps): the squares of the rows summed over the ranks must equal the objective's loss. A KDLoss
@@ -515,6 +534,7 @@ static PetscErrorCode KDTrainerResidual(void *ctx, PetscInt start, PetscInt coun
   PetscInt mobj, nobj;
 
   PetscFunctionBegin;
+  PetscCall(KDTrainerPush(tr));
   PetscCall(KDTrainerObjectiveResidualSize(tr, &mobj));
   nobj = PetscMax(0, PetscMin(count, mobj - start));
   if (nobj > 0) {
@@ -546,10 +566,21 @@ PetscErrorCode KDTrainerSetUp(KDTrainer tr)
   if (tr->setup) PetscFunctionReturn(0);
   if (!tr->setfromoptions_called) PetscCall(KDTrainerSetFromOptions(tr));
   if (tr->net) {
-    PetscInt nparams;
+    PetscInt nparams, ntotal = 0;
     PetscCall(KDNetGetSizes(tr->net, NULL, NULL, &nparams));
     PetscCall(KDNetGetParameters(tr->net, &tr->x));
     tr->n = nparams;
+    if (tr->loss) PetscCall(KDLossGetNumParameters(tr->loss, &ntotal));
+    if (ntotal > nparams) {
+      tr->nnet = nparams;
+      tr->netx = tr->x;
+      tr->n    = ntotal;
+      PetscCall(KDLossGetNumInferred(tr->loss, &tr->ninfer));
+      PetscCall(PetscMalloc1(tr->n, &tr->xown));
+      PetscCall(PetscArraycpy(tr->xown, tr->netx, nparams));
+      PetscCall(KDLossGetExtraParameters(tr->loss, tr->xown + nparams));
+      tr->x = tr->xown;
+    }
   }
   PetscCheck(tr->n > 0 && tr->x, tr->comm, PETSC_ERR_ORDER,
              "KDTrainer %s has no parameters: call KDTrainerSetNet() or KDTrainerSetParameters()", tr->name);
@@ -606,6 +637,7 @@ PetscErrorCode KDTrainerSetUp(KDTrainer tr)
     PetscCall(KDGaussNewtonSetFromOptions(tr->gn));
   }
   PetscCall(PetscMalloc1(tr->history_capacity * (1 + tr->nterms), &tr->history));
+  if (tr->ninfer) PetscCall(PetscMalloc1(tr->history_capacity * tr->ninfer, &tr->ihistory));
   PetscCall(PetscMalloc1(tr->n, &tr->chunk_x));
   PetscCall(VecCreateSeq(PETSC_COMM_SELF, tr->n, &tr->xtao));
   tr->lr    = tr->lr0;
@@ -647,6 +679,7 @@ static PetscErrorCode KDTrainerEvaluate(KDTrainer tr, PetscReal *f)
     if (rank == size - 1) caught = PETSC_TRUE;
   }
   tr->buffer[n + nt] = caught ? 1 : 0;
+  PetscCall(KDTrainerPush(tr));
   if (tr->loss)
     PetscCall(KDLossEvaluateLocal(tr->loss, terms, g));
   else
@@ -683,21 +716,37 @@ static PetscErrorCode KDTrainerEvaluate(KDTrainer tr, PetscReal *f)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode KDTrainerRecord(KDTrainer tr, PetscReal f, const PetscReal terms[], PetscReal gnorm)
+/* Appends a history row: the loss and its terms and, with inferred parameters, their values (given when replayed
+   from a checkpoint; NULL: the current ones). */
+static PetscErrorCode KDTrainerRecord(KDTrainer tr, PetscReal f, const PetscReal terms[], PetscReal gnorm,
+                                      const PetscReal inferred[])
 {
-  const PetscInt row = 1 + tr->nterms;
+  const PetscInt row = 1 + tr->nterms, ni = tr->ninfer;
 
   PetscFunctionBegin;
   if (tr->nhistory == tr->history_capacity) {
-    PetscReal *h;
+    PetscReal *h, *ih = NULL;
     tr->history_capacity = 2 * tr->history_capacity + 16;
     PetscCall(PetscMalloc1(tr->history_capacity * row, &h));
     PetscCall(PetscArraycpy(h, tr->history, tr->nhistory * row));
     PetscCall(PetscFree(tr->history));
     tr->history = h;
+    if (ni) {
+      PetscCall(PetscMalloc1(tr->history_capacity * ni, &ih));
+      PetscCall(PetscArraycpy(ih, tr->ihistory, tr->nhistory * ni));
+      PetscCall(PetscFree(tr->ihistory));
+      tr->ihistory = ih;
+    }
   }
   tr->history[tr->nhistory * row] = f;
   PetscCall(PetscArraycpy(tr->history + tr->nhistory * row + 1, terms, tr->nterms));
+  if (ni && inferred)
+    PetscCall(PetscArraycpy(tr->ihistory + tr->nhistory * ni, inferred, ni));
+  else if (ni) {
+    PetscCall(KDTrainerPush(tr));
+    for (PetscInt k = 0; k < ni; k++)
+      PetscCall(KDLossGetInferred(tr->loss, k, NULL, &tr->ihistory[tr->nhistory * ni + k], NULL, NULL));
+  }
   tr->nhistory++;
   tr->step++;
   tr->loss_total = f;
@@ -753,6 +802,12 @@ static PetscErrorCode KDTrainerMonitor(KDTrainer tr, PetscBool force)
   for (PetscInt k = 0; k < tr->nterms; k++)
     KDAppend(line, sizeof(line), &pos, "%s%s %.3e", k ? " " : "", tr->term_names[k], (double) tr->loss_terms[k]);
   KDAppend(line, sizeof(line), &pos, "] |grad| %.3e", (double) tr->gnorm);
+  for (PetscInt k = 0; k < tr->ninfer; k++) {
+    const char *name;
+    PetscReal value;
+    PetscCall(KDLossGetInferred(tr->loss, k, &name, &value, NULL, NULL));
+    KDAppend(line, sizeof(line), &pos, " %s %.6g", name, (double) value);
+  }
   if (tr->step_phase == KD_PHASE_ADAM) KDAppend(line, sizeof(line), &pos, " lr %.2e", (double) tr->lr);
   if (tr->step_phase == KD_PHASE_GN && tr->gn) {
     PetscReal lambda;
@@ -762,6 +817,20 @@ static PetscErrorCode KDTrainerMonitor(KDTrainer tr, PetscBool force)
   KDAppend(line, sizeof(line), &pos, " %.2f ms/step ETA %d:%02d:%02d", (double) (1000 * per), (int) (eta / 3600),
            (int) ((eta / 60) % 60), (int) (eta % 60));
   PetscCall(PetscPrintf(tr->comm, "%s\n", line));
+  PetscFunctionReturn(0);
+}
+
+/* The names of the inferred parameters, comma-separated (checkpoint attribute inferred). */
+static PetscErrorCode KDTrainerInferredNames(KDTrainer tr, char names[], size_t len)
+{
+  PetscFunctionBegin;
+  names[0] = 0;
+  for (PetscInt k = 0; k < tr->ninfer; k++) {
+    const char *name;
+    PetscCall(KDLossGetInferred(tr->loss, k, &name, NULL, NULL, NULL));
+    if (k) PetscCall(PetscStrlcat(names, ",", len));
+    PetscCall(PetscStrlcat(names, name, len));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -812,6 +881,11 @@ static PetscErrorCode KDTrainerCheckpointWrite(KDTrainer tr)
   ck.adam_m  = tr->m;
   ck.adam_v  = tr->v;
   ck.history = tr->history;
+  if (tr->ninfer) {
+    ck.ninferred        = tr->ninfer;
+    ck.inferred_history = tr->ihistory;
+    PetscCall(KDTrainerInferredNames(tr, ck.inferred, sizeof(ck.inferred)));
+  }
   PetscCall(KDCheckpointWrite(tr->comm, tr->checkpoint, &ck));
   tr->last_checkpoint_step = tr->step;
   PetscCall(PetscLogEventEnd(KD_TRAINER_CHECKPOINT, 0, 0, 0, 0));
@@ -850,6 +924,13 @@ static PetscErrorCode KDTrainerCheckpointRestore(KDTrainer tr)
   PetscCheck(!strcmp(ck.pde, tr->pde), tr->comm, PETSC_ERR_FILE_UNEXPECTED,
              "refusing to restart from checkpoint %s: it was written for -kd_pde %s, this run has %s", tr->checkpoint,
              ck.pde, tr->pde);
+  {
+    char inames[256] = "";
+    if (tr->ninfer) PetscCall(KDTrainerInferredNames(tr, inames, sizeof(inames)));
+    PetscCheck(!strcmp(ck.inferred, inames), tr->comm, PETSC_ERR_FILE_UNEXPECTED,
+               "refusing to restart from checkpoint %s: it infers '%s', this run '%s'", tr->checkpoint, ck.inferred,
+               inames);
+  }
   for (phase = 0; phase <= KD_PHASE_DONE; phase++)
     if (!strcmp(ck.phase, KDTrainerPhaseNames[phase])) break;
   PetscCheck(phase <= KD_PHASE_DONE, tr->comm, PETSC_ERR_FILE_UNEXPECTED,
@@ -860,7 +941,8 @@ static PetscErrorCode KDTrainerCheckpointRestore(KDTrainer tr)
   tr->nhistory = 0;
   tr->step     = 0;
   for (PetscInt s = 0; s < ck.nhistory; s++)
-    PetscCall(KDTrainerRecord(tr, ck.history[s * (1 + ck.nterms)], ck.history + s * (1 + ck.nterms) + 1, 0));
+    PetscCall(KDTrainerRecord(tr, ck.history[s * (1 + ck.nterms)], ck.history + s * (1 + ck.nterms) + 1, 0,
+                              ck.inferred_history ? ck.inferred_history + s * ck.ninferred : NULL));
   tr->phase       = (KDTrainerPhase) phase;
   tr->step        = ck.step;
   tr->epoch       = ck.epoch;
@@ -931,7 +1013,7 @@ static PetscErrorCode KDTrainerAdamStep(KDTrainer tr)
     gnorm2 += g[i] * g[i];
   }
   PetscCall(PetscLogEventEnd(KD_TRAINER_ADAM, 0, 0, 0, 0));
-  PetscCall(KDTrainerRecord(tr, f, tr->buffer + n, PetscSqrtReal(gnorm2)));
+  PetscCall(KDTrainerRecord(tr, f, tr->buffer + n, PetscSqrtReal(gnorm2), NULL));
   PetscCall(KDTrainerMonitor(tr, PETSC_FALSE));
   PetscFunctionReturn(0);
 }
@@ -982,7 +1064,7 @@ static PetscErrorCode KDTrainerTaoMonitor(Tao tao, void *ctx)
     PetscCall(KDTrainerEvaluate(tr, &fx));
     terms = tr->buffer + tr->n;
   }
-  PetscCall(KDTrainerRecord(tr, f, terms, gnorm));
+  PetscCall(KDTrainerRecord(tr, f, terms, gnorm, NULL));
   PetscCall(KDTrainerMonitor(tr, PETSC_FALSE));
   PetscFunctionReturn(0);
 }
@@ -1056,7 +1138,7 @@ static PetscErrorCode KDTrainerGaussNewtonStep(KDTrainer tr)
   PetscCall(KDGaussNewtonStep(tr->gn, &F, &accepted));
   PetscCall(KDTrainerEvaluate(tr, &f));
   for (PetscInt i = 0; i < tr->n; i++) gnorm2 += tr->buffer[i] * tr->buffer[i];
-  PetscCall(KDTrainerRecord(tr, f, tr->buffer + tr->n, PetscSqrtReal(gnorm2)));
+  PetscCall(KDTrainerRecord(tr, f, tr->buffer + tr->n, PetscSqrtReal(gnorm2), NULL));
   PetscCall(KDTrainerMonitor(tr, PETSC_FALSE));
   if (!accepted) {
     PetscCall(PetscPrintf(tr->comm,
@@ -1064,6 +1146,23 @@ static PetscErrorCode KDTrainerGaussNewtonStep(KDTrainer tr)
                           tr->name, tr->step));
     tr->phase = KD_PHASE_DONE;
   }
+  PetscFunctionReturn(0);
+}
+
+/* The Laplace standard deviations of the inferred parameters at the trained parameters (KDGaussNewtonInverseBlock(),
+   KDLossSetInferredCovariance()), with the damping the Levenberg-Marquardt phase ended with. */
+static PetscErrorCode KDTrainerInferredCovariance(KDTrainer tr)
+{
+  const PetscInt ninfer = tr->ninfer;
+  PetscInt idx[KD_LOSS_MAX_INFER];
+  PetscReal cov[KD_LOSS_MAX_INFER * KD_LOSS_MAX_INFER], lambda, used;
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < ninfer; k++) idx[k] = tr->nnet + k;
+  PetscCall(KDGaussNewtonGetDamping(tr->gn, &lambda, NULL));
+  PetscCall(KDGaussNewtonInverseBlock(tr->gn, lambda, ninfer, idx, cov, &used));
+  PetscCall(KDLossSetInferredCovariance(tr->loss, cov));
+  PetscCall(PetscInfo(NULL, "%s: inferred covariance with damping %g\n", tr->name, (double) used));
   PetscFunctionReturn(0);
 }
 
@@ -1166,6 +1265,8 @@ PetscErrorCode KDTrainerTrain(KDTrainer tr)
     }
     tr->phase = KD_PHASE_DONE;
   }
+  PetscCall(KDTrainerPush(tr));
+  if (tr->ninfer && tr->gn) PetscCall(KDTrainerInferredCovariance(tr));
   PetscCall(KDTrainerMonitor(tr, PETSC_TRUE));
   if (ce > 0) PetscCall(KDTrainerCheckpointWrite(tr));
   if (tr->nhistory == 0) {

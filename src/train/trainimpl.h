@@ -19,7 +19,10 @@ typedef struct {
   PetscReal train_seconds;   /* wall time spent training so far, summed over restarts */
   PetscReal gn[3];           /* Gauss-Newton: step its phase began (-1: not yet), LM damping lambda, its factor nu */
   PetscReal *params, *adam_m, *adam_v;
-  PetscReal *history; /* nhistory x (1 + nterms): total loss, then each term */
+  PetscReal *history;          /* nhistory x (1 + nterms): total loss, then each term */
+  PetscInt ninferred;          /* PDE parameters inferred with the network (0: none) */
+  char inferred[256];          /* their names, comma-separated */
+  PetscReal *inferred_history; /* nhistory x ninferred: their values after each step */
 } KDCheckpoint;
 
 PETSC_INTERN PetscErrorCode KDCheckpointWrite(MPI_Comm, const char[], const KDCheckpoint *);

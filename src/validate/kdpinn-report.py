@@ -4,7 +4,7 @@
 Reads OUT/results.json, OUT/predictions.h5, OUT/reference.h5 and the checkpoints results.json names, and writes
 OUT/figures/*.png:
   <row>.png              reference | prediction | error of each field of one row of results.json (3-D: last time slice)
-  loss_<model>.png       the loss history of a model's checkpoint, total and per term
+  loss_<model>.png       the loss history of a model's checkpoint, total and per term (and the inferred parameters)
   error_vs_params.png    relative L2 error against parameter count of every row
 The stage runs it after writing results.json; it prints "figures: N" on success. Exit status 3: numpy, h5py or
 matplotlib is missing (the stage then skips the figures with a warning).
@@ -69,14 +69,21 @@ def field_figure(plt, np, ref, pred, row, path):
     plt.close(fig)
 
 
-def loss_figure(plt, np, h5py, ckpath, row, path):
+def loss_figure(plt, np, h5py, ckpath, row, path, ref=None):
+    """The loss history and, for a model with inferred PDE parameters, their values along training (divided by the
+    reference's value where it has one, so that 1 is the truth)."""
     with h5py.File(ckpath, "r") as c:
         if "loss_history" not in c:
             return False
         h = c["loss_history"][...]
         terms = text(c.attrs["loss_terms"]).split(",")
         lbfgs = int(np.ravel(c.attrs["lbfgs_start"])[0]) if "lbfgs_start" in c.attrs else -1
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+        ih = c["inferred_history"][...] if "inferred_history" in c else None
+        inames = text(c.attrs["inferred"]).split(",") if ih is not None else []
+    if ih is None:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+    else:
+        fig, (ax, bx) = plt.subplots(2, 1, figsize=(7, 7), sharex=True)
     steps = np.arange(1, h.shape[0] + 1)
     ax.semilogy(steps, h[:, 0], "k", lw=1.5, label="total")
     for j, t in enumerate(terms):
@@ -88,6 +95,16 @@ def loss_figure(plt, np, h5py, ckpath, row, path):
     ax.set_ylabel("loss")
     ax.set_title("%s (%s): loss history" % (row["model"], row["trained_with"]))
     ax.legend()
+    if ih is not None:
+        for j, name in enumerate(inames):
+            truth = float(np.ravel(ref.attrs[name])[0]) if ref is not None and name in ref.attrs else None
+            scale = truth if truth else 1.0
+            bx.plot(steps, ih[:, j] / scale, lw=1.2, label=name + (" / truth" if truth else ""))
+        bx.axhline(1.0, color="gray", ls=":", lw=1)
+        bx.set_xlabel("step")
+        bx.set_ylabel("inferred parameter")
+        bx.set_title("inferred PDE parameters along training")
+        bx.legend()
     fig.tight_layout()
     save(fig, path)
     plt.close(fig)
@@ -143,7 +160,7 @@ def main():
             field_figure(plt, np, ref, pred, row, os.path.join(out, row["figure"]))
             count += 1
             if row.get("loss_figure") and row.get("checkpoint"):
-                if loss_figure(plt, np, h5py, os.path.join(out, row["checkpoint"]), row, os.path.join(out, row["loss_figure"])):
+                if loss_figure(plt, np, h5py, os.path.join(out, row["checkpoint"]), row, os.path.join(out, row["loss_figure"]), ref):
                     count += 1
     params_figure(plt, res, os.path.join(out, "figures", "error_vs_params.png"))
     count += 1

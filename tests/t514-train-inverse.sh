@@ -1,0 +1,106 @@
+#!/bin/bash
+# `kdpinn train` on observations, with PDE parameters inferred, from an output directory without reference.h5:
+#  - bad observation files and options, each one error line naming the file or the option, non-zero exit, no
+#    teacher.h5: missing dataset, column count not matching the attribute, unknown input name, NaN, Inf, a point
+#    outside the domain, a non-positive sigma, an unknown parameter in -teacher_infer, a negative initial nu;
+#  - a short training writes teacher.h5 with the identified nu and advection as its parameter attributes and the
+#    group inferred ([value, std, initial], std finite and positive after Gauss-Newton), and moves both parameters
+#    from their initial values;
+#  - 1 rank and 2 ranks agree on the identified values to 1e-8 relative (the same sums in another order, amplified by
+#    about 100 steps of training);
+#  - stopped during the Adam phase and resumed, and stopped during L-BFGS and resumed, the run ends with the
+#    uninterrupted run's teacher.h5 parameters and identified values bitwise (the inferred values are part of the
+#    checkpointed parameter vector).
+set -u
+fail() { echo "FAIL: $*"; exit 1; }
+np=2
+rm -rf out1 out2 bad run stop
+obs=obs.h5
+"$KD_PYTHON" "$KD_SOURCE_DIR/jobs/burgers-observations.py" $obs --n 300 --noise 0.01 --seed 4 ||
+  fail "cannot write observations"
+
+# expect_error <name> <grep pattern> <train options...>
+expect_error() {
+  local name=$1 pattern=$2
+  shift 2
+  rm -rf bad
+  "$MPIEXEC" -n $np "$KDPINN" train -kd_out bad -kd_pde burgers -teacher_widths 8 -teacher_adam_steps 2 \
+    -teacher_lbfgs_steps 0 "$@" > "$name.log" 2>&1 && { cat "$name.log"; fail "$name: training succeeded"; }
+  [ "$(grep -c '^kdpinn: error:' "$name.log")" -eq 1 ] && grep -q "^kdpinn: error: .*$pattern" "$name.log" ||
+    { cat "$name.log"; fail "$name: expected one error line matching '$pattern'"; }
+  [ ! -e bad/teacher.h5 ] || fail "$name: teacher.h5 written"
+}
+"$KD_PYTHON" - <<'EOF' || fail "cannot write the bad observation files"
+import h5py, numpy as np
+src = h5py.File("obs.h5", "r")
+P, V = src["points"][...], src["values"][...]
+def write(name, points=P, values=V, inputs="t,x", outputs="u", sigma=None, drop=None):
+    with h5py.File(name, "w") as f:
+        if drop != "points": f["points"] = points
+        if drop != "values": f["values"] = values
+        f.attrs["inputs"], f.attrs["outputs"] = inputs, outputs
+        if sigma is not None: f["sigma"] = sigma
+write("missing.h5", drop="values")
+write("columns.h5", inputs="t")
+write("name.h5", inputs="t,y")
+p = P.copy(); p[7, 1] = np.nan; write("nan.h5", points=p)
+v = V.copy(); v[11, 0] = np.inf; write("inf.h5", values=v)
+p = P.copy(); p[5, 1] = 1.5; write("outside.h5", points=p)
+s = np.full(V.shape, 0.01); s[3, 0] = 0.0; write("sigma.h5", sigma=s)
+EOF
+expect_error missing "observation file missing.h5: dataset 'values' missing" -teacher_observations missing.h5
+expect_error columns "observation file columns.h5: attribute inputs names 1 columns (\"t\"), the dataset has 2" \
+  -teacher_observations columns.h5
+expect_error name "observation file name.h5: inputs names 'y', which is not one of the network's (t,x)" \
+  -teacher_observations name.h5
+expect_error nan "observation file nan.h5: row 7 holds a NaN or Inf" -teacher_observations nan.h5
+expect_error inf "observation file inf.h5: row 11 holds a NaN or Inf" -teacher_observations inf.h5
+expect_error outside "observation file outside.h5: point 5 lies outside the domain \[0, 1\] x \[-1, 1\]" \
+  -teacher_observations outside.h5
+expect_error sigma "observation file sigma.h5: sigma of row 3 is not a positive number" -teacher_observations sigma.h5
+expect_error nofile "cannot read nothere.h5: no such file" -teacher_observations nothere.h5
+expect_error infer "-teacher_infer: PDE burgers has no parameter 'mu' (its parameters: nu, advection)" \
+  -teacher_observations $obs -teacher_infer mu=0.1
+expect_error negative "-teacher_infer: nu is positive, its initial value -0.01 is not" -teacher_observations $obs \
+  -teacher_infer nu=-0.01
+expect_error format "-teacher_infer: expected name=initial_value, got 'nu'" -teacher_observations $obs -teacher_infer nu
+
+opts=(-kd_pde burgers -teacher_observations $obs -teacher_infer nu=0.01,advection=0.5 -teacher_w_ic 0 -teacher_w_bc 0
+      -teacher_widths 10,10 -teacher_ncol 300 -teacher_adam_steps 60 -teacher_adam_lr 1e-2 -teacher_lbfgs_steps 40
+      -teacher_gn_steps 3 -teacher_checkpoint_every 20)
+"$MPIEXEC" -n 2 "$KDPINN" train -kd_out out2 "${opts[@]}" > out2.log 2>&1 || { cat out2.log; fail "2-rank training failed"; }
+"$KDPINN" train -kd_out out1 "${opts[@]}" > out1.log 2>&1 || { cat out1.log; fail "1-rank training failed"; }
+cat out2.log
+"$KD_PYTHON" - <<'EOF' || fail "identified values not as expected"
+import h5py, numpy as np
+a, b = h5py.File("out1/teacher.h5", "r"), h5py.File("out2/teacher.h5", "r")
+for name, init in (("nu", 0.01), ("advection", 0.5)):
+    v1, v2 = float(a.attrs[name]), float(b.attrs[name])
+    inf = b["inferred"].attrs[name]
+    assert inf[0] == v2 and inf[2] == init, (name, inf)
+    assert np.isfinite(inf[1]) and inf[1] > 0, (name, "std", inf[1])
+    assert abs(v2 - init) > 0.01 * init, (name, "did not move from", init, v2)
+    assert abs(v1 - v2) <= 1e-8 * abs(v2), (name, "1 rank", v1, "2 ranks", v2)
+    print("%s: 1 rank %.12g, 2 ranks %.12g, std %.3g, initial %g" % (name, v1, v2, inf[1], init))
+EOF
+
+# stop during Adam (step 30) and during L-BFGS (step 75), resume each time; compare with the uninterrupted run
+mkdir -p run
+"$MPIEXEC" -n 2 "$KDPINN" train -kd_out run "${opts[@]}" -teacher_stop_at_step 30 > stop1.log 2>&1
+[ $? -eq 3 ] || { cat stop1.log; fail "stop at step 30: expected exit status 3"; }
+"$MPIEXEC" -n 2 "$KDPINN" train -kd_out run "${opts[@]}" -teacher_stop_at_step 75 -kd_restart > stop2.log 2>&1
+[ $? -eq 3 ] || { cat stop2.log; fail "stop at step 75: expected exit status 3"; }
+"$MPIEXEC" -n 2 "$KDPINN" train -kd_out run "${opts[@]}" -kd_restart > resume.log 2>&1 || { cat resume.log; fail "resume failed"; }
+"$KD_PYTHON" - <<'EOF' || fail "the resumed run differs from the uninterrupted one"
+import h5py, numpy as np
+a, b = h5py.File("out2/teacher.h5", "r"), h5py.File("run/teacher.h5", "r")
+for k in a:
+    if k.startswith("layer_"):
+        for d in ("W", "b"):
+            assert np.array_equal(a[k][d][...], b[k][d][...]), k + "/" + d
+for name in ("nu", "advection"):
+    assert a.attrs[name] == b.attrs[name], (name, a.attrs[name], b.attrs[name])
+    assert np.array_equal(a["inferred"].attrs[name], b["inferred"].attrs[name]), name
+print("stopped twice and resumed: parameters and identified values bitwise identical")
+EOF
+echo PASS
