@@ -28,6 +28,8 @@ PETSC_EXTERN PetscErrorCode KDOptionsDigest(PetscInt, const char *const[], char[
 PETSC_EXTERN PetscReal KDRandomUniform(PetscInt64, PetscInt64, PetscInt64);
 /* The contiguous block [start, start + n) of [0, N) this rank owns (PetscSplitOwnership()). */
 PETSC_EXTERN PetscErrorCode KDSplitOwnership(MPI_Comm, PetscInt, PetscInt *, PetscInt *);
+/* (&work, &capacity, size): a scratch array of at least size entries, reallocated (contents lost) only to grow */
+PETSC_EXTERN PetscErrorCode KDWorkEnsure(PetscReal **, PetscInt *, PetscInt);
 
 /* The n-node Gauss-Legendre rule on [-1, 1], weights summing to 1 (src/sys/quadrature.c). */
 PETSC_EXTERN PetscErrorCode KDGaussLegendre(PetscInt, PetscReal[], PetscReal[]);

@@ -52,6 +52,17 @@ PETSC_EXTERN PetscErrorCode KDLossGetField(KDLoss, KDNet *, const char **);
 PETSC_EXTERN PetscErrorCode KDLossGetInferred(KDLoss, PetscInt, const char **, PetscReal *, PetscReal *, PetscReal *);
 PETSC_EXTERN PetscErrorCode KDLossSetInferredCovariance(KDLoss, const PetscReal[]);
 
+/* Observations (docs/inverse.md): this rank's rows of an observation file, matched by name to a PDE's network. */
+typedef struct {
+  PetscInt n, nlocal, gstart; /* global rows, this rank's, its first */
+  PetscReal *x;               /* x[p * nin + i], network input order */
+  PetscReal *y;               /* y[o * nlocal + p], network output order (0 where not observed) */
+  PetscReal *w;               /* 1 / sigma^2 in the layout of y, or NULL when the file gives no sigma */
+  PetscBool observed[KD_NET_MAX_OUT];
+} KDObservations;
+PETSC_EXTERN PetscErrorCode KDObservationsRead(MPI_Comm, KDPDE, const char[], KDObservations *);
+PETSC_EXTERN PetscErrorCode KDObservationsReset(KDObservations *);
+
 /* Objective seen by the trainer: local terms and local gradient at the network's current parameters. */
 typedef PetscErrorCode (*KDObjectiveFunction)(void *ctx, PetscReal terms[], PetscReal grad[]);
 

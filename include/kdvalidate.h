@@ -37,3 +37,9 @@ PETSC_EXTERN PetscErrorCode KDValidateCompare(KDReference, KDPDE, KDNet, PetscIn
 PETSC_EXTERN PetscErrorCode KDValidateResidualRMS(KDReference, KDPDE, KDNet, PetscInt, PetscInt, PetscReal *,
                                                   PetscInt *);
 PETSC_EXTERN PetscErrorCode KDValidateInferenceTime(KDReference, KDPDE, KDNet, PetscInt, PetscInt, PetscReal *);
+/* (comm, pde, net, file, &n, &rms, &rel_l2): misfit of a network to an observation file */
+PETSC_EXTERN PetscErrorCode KDValidateObservations(MPI_Comm, KDPDE, KDNet, const char[], PetscInt *, PetscReal *,
+                                                   PetscReal *);
+/* (pde, field, name, n, &rel_l2, &max_err, &values): a learned coefficient field (log k network) against the PDE's */
+PETSC_EXTERN PetscErrorCode KDValidateCoefficientField(KDPDE, KDNet, const char[], PetscInt, PetscReal *, PetscReal *,
+                                                       PetscReal **);

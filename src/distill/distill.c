@@ -676,16 +676,6 @@ PetscReal KDDistillScheduleWeight(PetscInt distill_steps, PetscInt ramp_steps, P
   return (PetscReal) (step - distill_steps) / (PetscReal) ramp_steps;
 }
 
-static PetscErrorCode KDDistillWorkEnsure(KDDistillLoss dl, PetscInt size)
-{
-  PetscFunctionBegin;
-  if (size <= dl->nwork) PetscFunctionReturn(0);
-  PetscCall(PetscFree(dl->work));
-  PetscCall(PetscMalloc1(size, &dl->work));
-  dl->nwork = size;
-  PetscFunctionReturn(0);
-}
-
 /* KDJetLossFunction of a distillation set: the three matches on a block of the set, and their jet adjoints. */
 static PetscErrorCode KDDistillBlock(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal adj[],
                                      PetscReal *value, void *ctx)
@@ -723,7 +713,7 @@ static PetscErrorCode KDDistillBlock(PetscInt n, PetscInt offset, const PetscRea
   }
   if (sr > 0) {
     PetscReal *res, *coef = NULL;
-    PetscCall(KDDistillWorkEnsure(dl, n * (dl->nres + dl->ncoef)));
+    PetscCall(KDWorkEnsure(&dl->work, &dl->nwork, n * (dl->nres + dl->ncoef)));
     res = dl->work;
     if (dl->ncoef) {
       coef = dl->work + n * dl->nres;
@@ -840,7 +830,7 @@ static PetscErrorCode KDDistillRows(PetscInt n, PetscInt offset, const PetscReal
       }
   if (cr > 0) {
     PetscReal *res, *rbar, *coef = NULL;
-    PetscCall(KDDistillWorkEnsure(dl, n * (2 * dl->nres + dl->ncoef)));
+    PetscCall(KDWorkEnsure(&dl->work, &dl->nwork, n * (2 * dl->nres + dl->ncoef)));
     res  = dl->work;
     rbar = dl->work + n * dl->nres;
     if (dl->ncoef) {

@@ -68,16 +68,6 @@ PetscErrorCode KDLossFieldSetUp(KDLoss loss)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode KDLossFieldWorkEnsure(KDLoss loss, PetscInt size)
-{
-  PetscFunctionBegin;
-  if (size <= loss->nfwork) PetscFunctionReturn(0);
-  PetscCall(PetscFree(loss->fwork));
-  PetscCall(PetscMalloc1(size, &loss->fwork));
-  loss->nfwork = size;
-  PetscFunctionReturn(0);
-}
-
 /* The field's jets at n points x (the PDE's inputs, x[p * nin + i]): the spatial coordinates in fwork[0, n nfin), the
    jets (value, then the derivative along each field input) in fwork[n nfin, n nfin + n (1 + nfin)); then k and its
    derivatives into coef (n-strided, coef[c * n + p]). */
@@ -90,7 +80,7 @@ PetscErrorCode KDLossFieldCoefficients(KDLoss loss, PetscInt n, const PetscReal 
 
   PetscFunctionBegin;
   PetscCall(KDPDEGetSizes(loss->pde, &nin, NULL, NULL));
-  PetscCall(KDLossFieldWorkEnsure(loss, n * (nf + 1 + nf) + 2 * n * (1 + nf)));
+  PetscCall(KDWorkEnsure(&loss->fwork, &loss->nfwork, n * (nf + 1 + nf) + 2 * n * (1 + nf)));
   xs = loss->fwork;
   fj = xs + n * nf;
   for (PetscInt p = 0; p < n; p++)

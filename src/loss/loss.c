@@ -652,16 +652,6 @@ PetscErrorCode KDLossSetUp(KDLoss loss)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode KDLossWorkEnsure(KDLoss loss, PetscInt size)
-{
-  PetscFunctionBegin;
-  if (size <= loss->nwork) PetscFunctionReturn(0);
-  PetscCall(PetscFree(loss->work));
-  PetscCall(PetscMalloc1(size, &loss->work));
-  loss->nwork = size;
-  PetscFunctionReturn(0);
-}
-
 /*@C
   KDLossEvaluateLocal - The weighted loss terms and the gradient of their sum with respect to the network parameters,
   over this rank's points only, at the network's current parameters. No communication: the global loss is the sum

@@ -93,7 +93,6 @@ struct _p_KDLoss {
   PetscBool optionsread; /* KDLossSetFromOptions() was called: a PDE set later reads its options too */
 };
 
-PETSC_INTERN PetscErrorCode KDLossWorkEnsure(KDLoss, PetscInt);
 /* d param_k / d theta_k of inferred parameter k at the current values: the value (log map) or 1 */
 PETSC_INTERN PetscErrorCode KDLossInferredChain(KDLoss, PetscInt, PetscReal *);
 PETSC_INTERN PetscErrorCode KDLossSetUpObservations(KDLoss);

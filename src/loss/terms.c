@@ -35,7 +35,7 @@ static PetscErrorCode KDLossBlockPDE(PetscInt n, PetscInt offset, const PetscRea
   PetscFunctionBegin;
   PetscCall(KDPDEGetSizes(loss->pde, NULL, NULL, &nres));
   PetscCall(KDPDEGetNumCoefficients(loss->pde, &ncoef));
-  PetscCall(KDLossWorkEnsure(loss, n * (nres + ncoef + (loss->ninfer ? nres : 0))));
+  PetscCall(KDWorkEnsure(&loss->work, &loss->nwork, n * (nres + ncoef + (loss->ninfer ? nres : 0))));
   res = loss->work;
   if (ncoef) {
     coef = loss->work + n * nres;
@@ -90,7 +90,7 @@ static PetscErrorCode KDLossRowsPDE(PetscInt n, PetscInt offset, const PetscReal
   PetscCall(KDPDEGetSizes(loss->pde, &nin, &nout, &nres));
   PetscCall(KDPDEGetNumCoefficients(loss->pde, &ncoef));
   PetscCall(KDJetSpecGetNumStreams(s->spec, nin, &S));
-  PetscCall(KDLossWorkEnsure(loss, n * (2 * nres + ncoef)));
+  PetscCall(KDWorkEnsure(&loss->work, &loss->nwork, n * (2 * nres + ncoef)));
   res  = loss->work;
   rbar = loss->work + n * nres;
   if (ncoef) {
@@ -384,7 +384,7 @@ static PetscErrorCode KDTermEvaluate_Periodic(KDPointSet *s, PetscReal *value, P
   PetscCall(KDJetSpecGetNumStreams(s->spec, nin, &S));
   PetscCall(KDTermRowsPerPoint_Periodic(s, &nr));
   nj = nout * S;
-  PetscCall(KDLossWorkEnsure(s->loss, n * (4 * nj + nr + 2 * nr * nj)));
+  PetscCall(KDWorkEnsure(&s->loss->work, &s->loss->nwork, n * (4 * nj + nr + 2 * nr * nj)));
   ja = s->loss->work;
   jb = ja + nj * n;
   aa = jb + nj * n;

@@ -1164,6 +1164,32 @@ PetscErrorCode KDPDEGetCoefficientField(KDPDE pde, const char name[], PetscInt *
 }
 
 /*@C
+  KDPDEGetNumCoefficientFields - The number of coefficient fields learnable from data (KDPDEAddCoefficientField()).
+
+  Not collective
+@*/
+PetscErrorCode KDPDEGetNumCoefficientFields(KDPDE pde, PetscInt *n)
+{
+  PetscFunctionBegin;
+  *n = pde->nfields;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEGetCoefficientFieldName - The name of learnable coefficient field k.
+
+  Not collective
+@*/
+PetscErrorCode KDPDEGetCoefficientFieldName(KDPDE pde, PetscInt k, const char **name)
+{
+  PetscFunctionBegin;
+  PetscCheck(k >= 0 && k < pde->nfields, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "field %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", k, pde->nfields);
+  *name = pde->field[k].name;
+  PetscFunctionReturn(0);
+}
+
+/*@C
   KDPDECoefficientAdjoint - cbar[c * n + p] = sum_r rbar[r * n + p] d N_r / d coef_c at n points: how the residual
   depends on the coefficients, for coefficient fields learned from data.
 

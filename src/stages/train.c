@@ -1,5 +1,6 @@
 #include <kdstages.h>
 #include <kdtrain.h>
+#include <kdvalidate.h>
 #include <string.h>
 
 /* Default hidden widths of the teacher (docs/options.md): -teacher_widths overrides them. */
@@ -73,6 +74,55 @@ static PetscErrorCode KDStageTrainInferred(MPI_Comm comm, KDLoss loss, KDModelIn
     PetscCall(PetscPrintf(comm, "kdpinn train: inferred %s = %.6g +- %.2g (from %g)\n", name, (double) v[0],
                           (double) v[1], (double) v[2]));
   }
+  PetscFunctionReturn(0);
+}
+
+/* A coefficient field learned from data goes beside the teacher, as teacher_field_<name>.h5: the network of log k
+   (inputs the PDE's spatial ones). With a reference, the PDE's own coefficient is the truth it is compared with. */
+static PetscErrorCode KDStageTrainWriteField(MPI_Comm comm, const KDCommonOptions *opt, KDLoss loss, KDReference ref,
+                                             const KDModelInfo *tinfo)
+{
+  KDNet field;
+  KDPDE pde;
+  KDModelInfo info;
+  const char *name, *inputs;
+  char file[64], path[PETSC_MAX_PATH_LEN];
+  PetscInt tin, nin;
+
+  PetscFunctionBegin;
+  PetscCall(KDLossGetField(loss, &field, &name));
+  if (!field) PetscFunctionReturn(0);
+  PetscCall(KDLossGetPDE(loss, &pde));
+  PetscCall(KDPDEGetNames(pde, &inputs, NULL));
+  PetscCall(KDPDEGetTimeInput(pde, &tin));
+  PetscCall(KDPDEGetSizes(pde, &nin, NULL, NULL));
+  info           = *tinfo;
+  info.ninferred = 0;
+  info.inputs[0] = 0;
+  {
+    char **names;
+    int n;
+    PetscCall(PetscStrToArray(inputs, ',', &n, &names));
+    for (int i = 0; i < n; i++) {
+      if (i == tin) continue;
+      if (info.inputs[0]) PetscCall(PetscStrlcat(info.inputs, ",", sizeof(info.inputs)));
+      PetscCall(PetscStrlcat(info.inputs, names[i], sizeof(info.inputs)));
+    }
+    PetscCall(PetscStrToArrayDestroy(n, names));
+  }
+  PetscCall(PetscSNPrintf(info.outputs, sizeof(info.outputs), "log_%s", name));
+  PetscCall(PetscSNPrintf(file, sizeof(file), "teacher_field_%s.h5", name));
+  PetscCall(KDOutputPath(opt->out, file, path, sizeof(path)));
+  PetscCall(KDNetWrite(field, path, &info));
+  if (ref) {
+    PetscReal rel, maxe;
+    PetscCall(KDValidateCoefficientField(pde, field, name, 128, &rel, &maxe, NULL));
+    PetscCall(PetscPrintf(comm,
+                          "kdpinn train: learned field %s: relative L2 error %.3e, max error %.3e against the "
+                          "reference's (128^%" PetscInt_FMT " grid); wrote %s\n",
+                          name, (double) rel, (double) maxe, nin - (tin >= 0 ? 1 : 0), path));
+  } else
+    PetscCall(PetscPrintf(comm, "kdpinn train: learned field %s; wrote %s\n", name, path));
   PetscFunctionReturn(0);
 }
 
@@ -221,6 +271,7 @@ PetscErrorCode KDStageTrain(MPI_Comm comm)
   PetscCall(KDStageTrainInferred(comm, loss, &info));
   PetscCall(KDOutputPath(opt.out, "teacher.h5", modelpath, sizeof(modelpath)));
   PetscCall(KDNetWrite(net, modelpath, &info));
+  PetscCall(KDStageTrainWriteField(comm, &opt, loss, ref, &info));
 
   PetscCall(KDNetGetSizes(net, NULL, NULL, &nparams));
   PetscCall(KDTrainerGetLoss(tr, &loss_value));

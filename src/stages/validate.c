@@ -23,6 +23,8 @@ typedef struct {
   PetscInt repeats, quad, residual_points;
   PetscBool figures;
   char python[PETSC_MAX_PATH_LEN], script[PETSC_MAX_PATH_LEN];
+  /* the teacher's observations (-teacher_observations) and held-out ones (-kd_validate_observations), "" for none */
+  char observations[2][PETSC_MAX_PATH_LEN];
 } KDValidateOptions;
 
 typedef struct {
@@ -38,7 +40,15 @@ typedef struct {
   PetscInt ninferred;                        /* PDE parameters the model identified: name, [value, std, initial] */
   char inferred_names[16][32];
   PetscReal inferred[16][3];
+  PetscInt obs_n[2]; /* misfit to the training and the held-out observations (0: none) */
+  PetscReal obs_rms[2], obs_rel_l2[2];
+  PetscInt nlearned; /* coefficient fields learned with the model (<model>_field_<name>.h5) against the PDE's */
+  char learned_names[4][16];
+  PetscReal learned_rel_l2[4], learned_max_err[4];
 } KDValidateRow;
+
+/* Grid (cells per spatial axis) on which a learned coefficient field is compared with the PDE's. */
+#define KD_VALIDATE_FIELD_GRID 128
 
 static PetscErrorCode KDValidateGetOptions(MPI_Comm comm, KDValidateOptions *vo)
 {
@@ -69,7 +79,13 @@ static PetscErrorCode KDValidateGetOptions(MPI_Comm comm, KDValidateOptions *vo)
   PetscCall(PetscOptionsString("-kd_validate_script",
                                "Figure script (default: kdpinn-report.py next to the kdpinn executable)", NULL,
                                vo->script, vo->script, sizeof(vo->script), NULL));
+  vo->observations[0][0] = vo->observations[1][0] = 0;
+  PetscCall(PetscOptionsString("-kd_validate_observations",
+                               "Held-out observations (docs/inverse.md): the teacher's misfit to them is reported",
+                               NULL, vo->observations[1], vo->observations[1], sizeof(vo->observations[1]), NULL));
   PetscOptionsEnd();
+  PetscCall(
+      PetscOptionsGetString(NULL, "teacher_", "-observations", vo->observations[0], sizeof(vo->observations[0]), NULL));
   PetscCheck(vo->repeats >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_validate_repeats must be >= 1, got %" PetscInt_FMT,
              vo->repeats);
   PetscCheck(vo->quad >= 1 && vo->quad <= 16, comm, PETSC_ERR_ARG_OUTOFRANGE,
@@ -98,7 +114,8 @@ static PetscErrorCode KDValidateCheckpointMatch(const char path[], PetscInt npar
   PetscFunctionBegin;
   *match = PETSC_FALSE;
   PetscCall(KDCheckpointLoad(PETSC_COMM_SELF, path, &ck));
-  if (ck.nparams == nparams) PetscCall(PetscArraycmp(ck.params, params, nparams, match));
+  /* a checkpoint with inferred parameters or a learned field holds them after the network's */
+  if (ck.nparams >= nparams) PetscCall(PetscArraycmp(ck.params, params, nparams, match));
   if (*match) *seconds = ck.train_seconds;
   PetscCall(KDCheckpointReset(&ck));
   PetscFunctionReturn(0);
@@ -492,6 +509,30 @@ static void KDValidateWriteModelJSON(FILE *fp, const KDValidateOptions *vo, cons
     }
     fprintf(fp, "}");
   }
+  for (PetscInt k = 0; k < 2; k++) {
+    if (!r->obs_n[k]) continue;
+    fprintf(fp, ",\n      \"%s\": {\"file\": ", k ? "heldout_observations" : "observations");
+    KDJSONString(fp, vo->observations[k]);
+    fprintf(fp, ", \"n\": %d, \"rms\": ", (int) r->obs_n[k]);
+    KDJSONReal(fp, r->obs_rms[k]);
+    fprintf(fp, ", \"rel_l2\": ");
+    KDJSONReal(fp, r->obs_rel_l2[k]);
+    fprintf(fp, "}");
+  }
+  if (r->nlearned > 0) {
+    fprintf(fp, ",\n      \"inferred_fields\": {");
+    for (PetscInt k = 0; k < r->nlearned; k++) {
+      fprintf(fp, "%s", k ? ", " : "");
+      KDJSONString(fp, r->learned_names[k]);
+      fprintf(fp, ": {\"file\": \"%s_field_%s.h5\", \"grid\": %d, \"rel_l2\": ", r->model, r->learned_names[k],
+              KD_VALIDATE_FIELD_GRID);
+      KDJSONReal(fp, r->learned_rel_l2[k]);
+      fprintf(fp, ", \"max_err\": ");
+      KDJSONReal(fp, r->learned_max_err[k]);
+      fprintf(fp, ", \"figure\": \"figures/field_%s_%s.png\"}", r->model, r->learned_names[k]);
+    }
+    fprintf(fp, "}");
+  }
   fprintf(fp, ",\n      \"model\": ");
   KDJSONString(fp, r->model);
   fprintf(fp, ",\n      \"file\": \"%s.h5\",\n      \"model_level\": %d,\n      \"widths\": [", r->model,
@@ -731,10 +772,40 @@ static void KDValidateWriteReportModels(FILE *fp, const char dir[], const KDVali
 /* The parameters each model identified from data, with the reference's value as the truth where it has one. */
 static void KDValidateWriteReportInferred(FILE *fp, KDReference ref, const KDValidateRow rows[], PetscInt nrows)
 {
-  PetscBool any = PETSC_FALSE;
+  PetscBool any = PETSC_FALSE, fields = PETSC_FALSE;
 
-  for (PetscInt i = 0; i < nrows; i++)
+  for (PetscInt i = 0; i < nrows; i++) {
     if (rows[i].ninferred > 0 && rows[i].level == rows[i].model_level) any = PETSC_TRUE;
+    if (rows[i].nlearned > 0) fields = PETSC_TRUE;
+    if (rows[i].obs_n[0] || rows[i].obs_n[1]) {
+      fprintf(fp,
+              "\n## Misfit to observations\n\n| model | observations | values | RMS misfit | rel. L2 |\n| --- | --- | "
+              "---: | ---: | ---: |\n");
+      for (PetscInt k = 0; k < 2; k++) {
+        if (!rows[i].obs_n[k]) continue;
+        fprintf(fp, "| %s | %s | %d |", rows[i].name, k ? "held out (`-kd_validate_observations`)" : "training",
+                (int) rows[i].obs_n[k]);
+        KDMDReal(fp, "%.3e", rows[i].obs_rms[k]);
+        KDMDReal(fp, "%.3e", rows[i].obs_rel_l2[k]);
+        fprintf(fp, "\n");
+      }
+    }
+  }
+  if (fields) {
+    fprintf(fp,
+            "\n## Learned coefficient fields\n\nFields learned from data as a second network "
+            "(`-teacher_infer_field`), against the PDE's own on a %d^d grid of the spatial box.\n\n| model | "
+            "field | file | rel. L2 error | max error | figure |\n| --- | --- | --- | ---: | ---: | --- |\n",
+            KD_VALIDATE_FIELD_GRID);
+    for (PetscInt i = 0; i < nrows; i++)
+      for (PetscInt k = 0; k < rows[i].nlearned; k++) {
+        fprintf(fp, "| %s | %s | `%s_field_%s.h5` |", rows[i].name, rows[i].learned_names[k], rows[i].model,
+                rows[i].learned_names[k]);
+        KDMDReal(fp, "%.3e", rows[i].learned_rel_l2[k]);
+        KDMDReal(fp, "%.3e", rows[i].learned_max_err[k]);
+        fprintf(fp, " [png](figures/field_%s_%s.png) |\n", rows[i].model, rows[i].learned_names[k]);
+      }
+  }
   if (!any) return;
   fprintf(fp,
           "\n## Identified parameters\n\nPDE parameters inferred from data (docs/inverse.md): the identified value, "
@@ -1122,6 +1193,81 @@ static PetscErrorCode KDValidateModels(MPI_Comm comm, const KDValidateOptions *v
   PetscFunctionReturn(0);
 }
 
+/* The teacher's misfit to its training observations and to held-out ones. */
+static PetscErrorCode KDValidateObservationMisfits(MPI_Comm comm, const KDValidateOptions *vo, const char dir[],
+                                                   KDPDE pde, KDValidateRow *teacher)
+{
+  KDNet net;
+  char path[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  if (strcmp(teacher->name, "teacher") || (!vo->observations[0][0] && !vo->observations[1][0])) PetscFunctionReturn(0);
+  PetscCall(KDOutputPath(dir, "teacher.h5", path, sizeof(path)));
+  PetscCall(KDNetLoad(comm, path, &net, NULL));
+  for (PetscInt k = 0; k < 2; k++) {
+    if (!vo->observations[k][0]) continue;
+    PetscCall(KDValidateObservations(comm, pde, net, vo->observations[k], &teacher->obs_n[k], &teacher->obs_rms[k],
+                                     &teacher->obs_rel_l2[k]));
+    PetscCall(PetscPrintf(
+        comm, "  teacher misfit to the %s observations %s: %" PetscInt_FMT " values, rms %.3e, rel_l2 %.3e\n",
+        k ? "held-out" : "training", vo->observations[k], teacher->obs_n[k], (double) teacher->obs_rms[k],
+        (double) teacher->obs_rel_l2[k]));
+  }
+  PetscCall(KDNetDestroy(&net));
+  PetscFunctionReturn(0);
+}
+
+/* The coefficient fields the teacher learned (teacher_field_<name>.h5, one per field of the PDE that exists) against
+   the PDE's own: the errors go to the teacher's row, the two grids to predictions.h5 (group field_<name>: true,
+   learned, dims = spatial axes in reverse input order, the first input varying fastest) for the figure. */
+static PetscErrorCode KDValidateLearnedFields(MPI_Comm comm, const char dir[], KDPDE pde, hid_t pfile,
+                                              KDValidateRow *teacher)
+{
+  PetscInt nfields, nin, tin, dims[KD_NET_MAX_IN], nd = 0;
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  if (strcmp(teacher->name, "teacher")) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(KDPDEGetNumCoefficientFields(pde, &nfields));
+  PetscCall(KDPDEGetSizes(pde, &nin, NULL, NULL));
+  PetscCall(KDPDEGetTimeInput(pde, &tin));
+  for (PetscInt i = 0; i < nin; i++)
+    if (i != tin) dims[nd++] = KD_VALIDATE_FIELD_GRID;
+  for (PetscInt k = 0; k < nfields && teacher->nlearned < 4; k++) {
+    const char *name;
+    char file[64], path[PETSC_MAX_PATH_LEN], group[48];
+    PetscBool exists;
+    KDNet field;
+    PetscReal *values;
+    PetscInt N = 1, j = teacher->nlearned;
+    hid_t g;
+    PetscCall(KDPDEGetCoefficientFieldName(pde, k, &name));
+    PetscCall(PetscSNPrintf(file, sizeof(file), "%s_field_%s.h5", teacher->model, name));
+    PetscCall(KDOutputPath(dir, file, path, sizeof(path)));
+    PetscCall(PetscTestFile(path, 'r', &exists));
+    if (!exists) continue;
+    PetscCall(KDNetLoad(comm, path, &field, NULL));
+    PetscCall(KDValidateCoefficientField(pde, field, name, KD_VALIDATE_FIELD_GRID, &teacher->learned_rel_l2[j],
+                                         &teacher->learned_max_err[j], &values));
+    PetscCall(PetscStrncpy(teacher->learned_names[j], name, sizeof(teacher->learned_names[j])));
+    teacher->nlearned++;
+    for (PetscInt d = 0; d < nd; d++) N *= dims[d];
+    PetscCall(PetscSNPrintf(group, sizeof(group), "field_%s", name));
+    PetscCall(KDH5CreateGroup(pfile, group, &g));
+    PetscCall(KDH5WriteRows(g, "true", nd, dims, 0, rank ? 0 : dims[0], values));
+    PetscCall(KDH5WriteRows(g, "learned", nd, dims, 0, rank ? 0 : dims[0], values + N));
+    PetscCallH5(H5Gclose(g));
+    PetscCall(PetscPrintf(comm,
+                          "  %s field %s: rel_l2 %.3e  max_err %.3e (against the PDE's, %d^%" PetscInt_FMT " grid)\n",
+                          teacher->name, name, (double) teacher->learned_rel_l2[j],
+                          (double) teacher->learned_max_err[j], KD_VALIDATE_FIELD_GRID, nd));
+    PetscCall(PetscFree(values));
+    PetscCall(KDNetDestroy(&field));
+  }
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDStageValidate - The validate stage: every model in -kd_out against the reference of its level; writes results.json,
   report.md, predictions.h5, prediction_<row>.xmf and the figures (figures/<row>.png ...).
@@ -1193,6 +1339,8 @@ PetscErrorCode KDStageValidate(MPI_Comm comm)
   PetscCall(PetscPrintf(comm, "kdpinn validate: %s, %" PetscInt_FMT " levels\n", refpde, nlevels));
 
   ierr = KDValidateModels(comm, &vo, opt.out, ref, pde, pfile, rows, &nrows);
+  if (!ierr) ierr = KDValidateLearnedFields(comm, opt.out, pde, pfile, rows);
+  if (!ierr) ierr = KDValidateObservationMisfits(comm, &vo, opt.out, pde, rows);
   if (ierr) { /* no predictions.h5.part left behind */
     (void) H5Fclose(pfile);
     PetscCall(KDFileDiscard(comm, ptmp));

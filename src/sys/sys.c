@@ -346,3 +346,23 @@ PetscErrorCode KDOptionsDigest(PetscInt nprefix, const char *const prefixes[], c
   (void) snprintf(digest, 17, "%016llx", (unsigned long long) h);
   PetscFunctionReturn(0);
 }
+
+/*@C
+  KDWorkEnsure - A scratch array of at least size entries: reallocated, without keeping its contents, only when it has
+  to grow, so that a kernel called per block allocates once.
+
+  Not collective
+
+  Input/Output Parameters:
++ work     - the array (NULL at first; freed with PetscFree())
+- capacity - its length
+@*/
+PetscErrorCode KDWorkEnsure(PetscReal **work, PetscInt *capacity, PetscInt size)
+{
+  PetscFunctionBegin;
+  if (size <= *capacity) PetscFunctionReturn(0);
+  PetscCall(PetscFree(*work));
+  PetscCall(PetscMalloc1(size, work));
+  *capacity = size;
+  PetscFunctionReturn(0);
+}

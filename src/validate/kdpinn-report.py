@@ -111,6 +111,27 @@ def loss_figure(plt, np, h5py, ckpath, row, path, ref=None):
     return True
 
 
+def learned_field_figure(plt, np, ref, pred, row, name, info, out):
+    """The PDE's coefficient field, the one the model learned from data, and their difference."""
+    g = pred["field_" + name]
+    true, learned = g["true"][...], g["learned"][...]
+    lev = ref["level_0"]
+    box = [float(lev["x"][0]), float(lev["x"][-1]), float(lev["y"][0]), float(lev["y"][-1])] if "x" in lev and "y" in lev else None
+    fig, ax = plt.subplots(1, 3, figsize=(13, 4))
+    lo, hi = min(true.min(), learned.min()), max(true.max(), learned.max())
+    for k, (a, title) in enumerate(((true, "PDE's"), (learned, "learned"), (learned - true, "learned - PDE's"))):
+        im = ax[k].imshow(a, origin="lower", extent=box, vmin=None if k == 2 else lo, vmax=None if k == 2 else hi,
+                          cmap="RdBu_r" if k == 2 else "viridis")
+        ax[k].set_title("%s: %s" % (name, title))
+        fig.colorbar(im, ax=ax[k])
+    fig.suptitle("%s: coefficient field %s learned from data, rel. L2 %.3e, max %.3e" % (row["name"], name,
+                 info["rel_l2"] if info["rel_l2"] is not None else float("nan"),
+                 info["max_err"] if info["max_err"] is not None else float("nan")))
+    fig.tight_layout()
+    save(fig, os.path.join(out, info["figure"]))
+    plt.close(fig)
+
+
 def params_figure(plt, res, path):
     fig, ax = plt.subplots(figsize=(7, 5))
     styles = {"pinn": ("o", "C0"), "distill": ("s", "C2"), "scratch": ("^", "C3")}
@@ -158,6 +179,9 @@ def main():
     with h5py.File(os.path.join(out, "reference.h5"), "r") as ref, h5py.File(os.path.join(out, "predictions.h5"), "r") as pred:
         for row in res["models"]:
             field_figure(plt, np, ref, pred, row, os.path.join(out, row["figure"]))
+            for name, info in row.get("inferred_fields", {}).items():
+                learned_field_figure(plt, np, ref, pred, row, name, info, out)
+                count += 1
             count += 1
             if row.get("loss_figure") and row.get("checkpoint"):
                 if loss_figure(plt, np, h5py, os.path.join(out, row["checkpoint"]), row, os.path.join(out, row["loss_figure"]), ref):

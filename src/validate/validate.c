@@ -1,4 +1,5 @@
 #include <kdvalidate.h>
+#include <kdtrain.h>
 #include <string.h>
 
 /*
@@ -500,5 +501,115 @@ PetscErrorCode KDValidateInferenceTime(KDReference ref, KDPDE pde, KDNet net, Pe
   }
   PetscCallMPI(MPI_Bcast(&median, 1, MPIU_REAL, 0, comm));
   *ms = median;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDValidateCoefficientField - Compares a coefficient field learned from data (the network of log k,
+  -teacher_infer_field) with the PDE's own coefficient (the truth its problem data define) at the cell centres of an
+  n^d grid over the spatial box of the PDE's domain.
+
+  Not collective (every rank computes the same numbers)
+
+  Input Parameters:
++ pde   - the PDE, with the true problem data (e.g. from the reference)
+. field - the field's network: inputs the PDE's spatial inputs in order, one output log k
+. name  - the field's name (KDPDEGetCoefficientField())
+- n     - cells per axis
+
+  Output Parameters:
++ rel_l2  - ||k_learned - k||_2 / ||k||_2 over the grid
+. max_err - max |k_learned - k|
+- values  - NULL, or (allocated, free with PetscFree) the grid values: [true (N), learned (N)], N = n^d, the first
+            spatial input varying fastest
+
+.seealso: KDLossGetField(), docs/inverse.md
+@*/
+PetscErrorCode KDValidateCoefficientField(KDPDE pde, KDNet field, const char name[], PetscInt n, PetscReal *rel_l2,
+                                          PetscReal *max_err, PetscReal **values)
+{
+  PetscInt nin, tin, ncoef, value, grad[KD_NET_MAX_IN], nf = 0, in[KD_NET_MAX_IN], N = 1;
+  PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN], *x, *xs, *coef, *g, *vals, s[2]    = {0, 0};
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetSizes(pde, &nin, NULL, NULL));
+  PetscCall(KDPDEGetTimeInput(pde, &tin));
+  PetscCall(KDPDEGetNumCoefficients(pde, &ncoef));
+  PetscCall(KDPDEGetCoefficientField(pde, name, &value, grad));
+  PetscCall(KDPDEGetDomain(pde, lo, hi));
+  for (PetscInt i = 0; i < nin; i++)
+    if (i != tin) in[nf++] = i;
+  for (PetscInt j = 0; j < nf; j++) N *= n;
+  PetscCall(PetscMalloc4(N * nin, &x, N * nf, &xs, N * ncoef, &coef, N, &g));
+  PetscCall(PetscMalloc1(2 * N, &vals));
+  for (PetscInt p = 0; p < N; p++) {
+    PetscInt rem = p;
+    for (PetscInt i = 0; i < nin; i++) x[p * nin + i] = lo[i]; /* time (if any) at the start */
+    for (PetscInt j = 0; j < nf; j++) {
+      const PetscInt c = rem % n, i = in[j];
+      rem /= n;
+      x[p * nin + i] = xs[p * nf + j] = lo[i] + (c + 0.5) * (hi[i] - lo[i]) / n;
+    }
+  }
+  PetscCall(KDPDEComputeCoefficients(pde, N, x, coef));
+  PetscCall(KDNetEvaluate(field, N, xs, g));
+  *max_err = 0;
+  for (PetscInt p = 0; p < N; p++) {
+    const PetscReal k = coef[value * N + p], kl = PetscExpReal(g[p]);
+    vals[p]     = k;
+    vals[N + p] = kl;
+    s[0] += (kl - k) * (kl - k);
+    s[1] += k * k;
+    *max_err = PetscMax(*max_err, PetscAbsReal(kl - k));
+  }
+  *rel_l2 = PetscSqrtReal(s[0] / s[1]);
+  if (values)
+    *values = vals;
+  else
+    PetscCall(PetscFree(vals));
+  PetscCall(PetscFree4(x, xs, coef, g));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDValidateObservations - The misfit of a network to an observation file (docs/inverse.md) over its observed values:
+  the root mean square of u - y and the relative L2 error ||u - y|| / ||y||.
+
+  Collective (each rank evaluates its own rows; one MPI_Allreduce)
+
+  Output Parameters:
++ n       - the number of observed values (rows times observed outputs)
+. rms     - sqrt(sum (u - y)^2 / n)
+- rel_l2  - ||u - y||_2 / ||y||_2
+
+.seealso: KDObservationsRead()
+@*/
+PetscErrorCode KDValidateObservations(MPI_Comm comm, KDPDE pde, KDNet net, const char file[], PetscInt *n,
+                                      PetscReal *rms, PetscReal *rel_l2)
+{
+  KDObservations obs;
+  PetscInt nout;
+  PetscReal *u, s[3] = {0, 0, 0};
+
+  PetscFunctionBegin;
+  PetscCall(KDObservationsRead(comm, pde, file, &obs));
+  PetscCall(KDPDEGetSizes(pde, NULL, &nout, NULL));
+  PetscCall(PetscMalloc1(obs.nlocal * nout, &u));
+  PetscCall(KDNetEvaluate(net, obs.nlocal, obs.x, u));
+  for (PetscInt o = 0; o < nout; o++) {
+    if (!obs.observed[o]) continue;
+    for (PetscInt p = 0; p < obs.nlocal; p++) {
+      const PetscReal y = obs.y[o * obs.nlocal + p], d = u[o * obs.nlocal + p] - y;
+      s[0] += d * d;
+      s[1] += y * y;
+      s[2] += 1;
+    }
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, s, 3, MPIU_REAL, MPI_SUM, comm));
+  *n      = (PetscInt) s[2];
+  *rms    = PetscSqrtReal(s[0] / s[2]);
+  *rel_l2 = s[1] > 0 ? PetscSqrtReal(s[0] / s[1]) : (PetscReal) NAN;
+  PetscCall(PetscFree(u));
+  PetscCall(KDObservationsReset(&obs));
   PetscFunctionReturn(0);
 }

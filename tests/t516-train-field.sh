@@ -1,0 +1,71 @@
+#!/bin/bash
+# A coefficient field learned from observations through the stages, 2 ranks, on a small heat case:
+#  - `kdpinn train -teacher_infer_field k` writes teacher.h5 and teacher_field_k.h5 (a model file of log k with the
+#    spatial inputs x,y and output log_k) and prints the field's error against the reference's; a training that moves
+#    the field must change that error from the initial k = 1's;
+#  - an unknown field name is one error line naming the PDE's fields;
+#  - `kdpinn validate` with held-out observations reports the field (results.json inferred_fields, with the same
+#    error the train stage printed: the same grid and arithmetic, equal to the 4 digits printed, 5e-4 relative) and
+#    the teacher's misfits to the training and held-out observations; results.json validates against docs/results.schema.json, and predictions.h5
+#    holds the two grids of the field;
+#  - distill refuses -student_infer_field.
+set -u
+fail() { echo "FAIL: $*"; exit 1; }
+np=2
+rm -rf out bad
+cp -r "$KD_SOURCE_DIR/meshes" .
+run() { "$MPIEXEC" -n $np "$KDPINN" "$@"; }
+heat=(-kd_pde heat -heat_n 32 -heat_nt 8 -kd_levels 2)
+run solve -kd_out out "${heat[@]}" > solve.log 2>&1 || { cat solve.log; fail "solve"; }
+"$KD_PYTHON" "$KD_SOURCE_DIR/jobs/reference-observations.py" out/reference.h5 obs.h5 --n 300 --noise 0.01 ||
+  fail "observations"
+"$KD_PYTHON" "$KD_SOURCE_DIR/jobs/reference-observations.py" out/reference.h5 held.h5 --n 100 --seed 5 ||
+  fail "held-out observations"
+
+mkdir -p bad && cp out/reference.h5 bad/
+run train -kd_out bad -kd_pde heat -teacher_infer_field q -teacher_adam_steps 1 -teacher_lbfgs_steps 0 > bad.log 2>&1 &&
+  fail "an unknown field was accepted"
+[ "$(grep -c '^kdpinn: error:' bad.log)" -eq 1 ] && grep -q "PDE heat has no coefficient field 'q' (its fields: k)" bad.log ||
+  { cat bad.log; fail "unknown field: expected one error line naming the fields"; }
+
+train=(-kd_pde heat -teacher_widths 16,16 -teacher_ncol 400 -teacher_nic 100 -teacher_nbc 100 -teacher_observations obs.h5
+       -teacher_infer_field k -teacher_field_widths 6,6 -teacher_adam_steps 80 -teacher_adam_lr 3e-3
+       -teacher_lbfgs_steps 20 -teacher_checkpoint_every 0)
+run train -kd_out out "${train[@]}" -teacher_adam_steps 0 -teacher_lbfgs_steps 0 > init.log 2>&1 || { cat init.log; fail "untrained"; }
+run train -kd_out out "${train[@]}" > train.log 2>&1 || { cat train.log; fail "train"; }
+cat train.log
+e0=$(sed -nE 's/.*learned field k: relative L2 error ([0-9.e+-]+),.*/\1/p' init.log)
+e1=$(sed -nE 's/.*learned field k: relative L2 error ([0-9.e+-]+),.*/\1/p' train.log)
+[ -n "$e0" ] && [ -n "$e1" ] || fail "no field error printed"
+[ "$e0" != "$e1" ] || fail "training did not move the field (error $e0 before and after)"
+"$KD_PYTHON" - <<'EOF' || fail "teacher_field_k.h5 not as expected"
+import h5py
+f = h5py.File("out/teacher_field_k.h5", "r")
+s = lambda v: v.decode() if isinstance(v, bytes) else str(v)
+assert s(f.attrs["kind"]) == "model" and s(f.attrs["inputs"]) == "x,y" and s(f.attrs["outputs"]) == "log_k", dict(f.attrs)
+assert list(f.attrs["widths"]) == [2, 6, 6, 1], f.attrs["widths"]
+EOF
+
+run distill -kd_out out "${heat[@]}" -student_infer_field k -student_widths 4 -student_adam_steps 1 \
+  -student_lbfgs_steps 0 > distill.log 2>&1 && fail "distill accepted -student_infer_field"
+grep -q "^kdpinn: error: -student_infer_field: students take their teacher's physics" distill.log ||
+  { cat distill.log; fail "-student_infer_field: expected its error line"; }
+
+run validate -kd_out out -kd_pde heat -teacher_observations obs.h5 -kd_validate_observations held.h5 \
+  -kd_validate_figures false -kd_validate_repeats 1 > validate.log 2>&1 || { cat validate.log; fail "validate"; }
+cat validate.log
+"$KD_PYTHON" "$KD_SOURCE_DIR/tests/t80-jsonschema.py" "$KD_SOURCE_DIR/docs/results.schema.json" out/results.json ||
+  fail "results.json does not follow the schema"
+"$KD_PYTHON" - "$e1" <<'EOF' || fail "results.json or predictions.h5 not as expected"
+import json, sys, h5py
+r = json.load(open("out/results.json"))
+t = [m for m in r["models"] if m["name"] == "teacher"][0]
+f = t["inferred_fields"]["k"]
+assert f["file"] == "teacher_field_k.h5" and f["grid"] == 128, f
+assert abs(f["rel_l2"] - float(sys.argv[1])) <= 5e-4 * f["rel_l2"], (f["rel_l2"], sys.argv[1])
+assert t["observations"]["n"] == 300 and t["heldout_observations"]["n"] == 100, (t["observations"], t["heldout_observations"])
+g = h5py.File("out/predictions.h5", "r")["field_k"]
+assert g["true"].shape == (128, 128) and g["learned"].shape == (128, 128)
+print("results.json: field k rel_l2 %.4e, misfits %.3e (training) %.3e (held out)" % (f["rel_l2"], t["observations"]["rms"], t["heldout_observations"]["rms"]))
+EOF
+echo PASS
