@@ -57,7 +57,8 @@ typedef struct {
   PetscInt n, nlocal, gstart; /* global rows, this rank's, its first */
   PetscReal *x;               /* x[p * nin + i], network input order */
   PetscReal *y;               /* y[o * nlocal + p], network output order (0 where not observed) */
-  PetscReal *w;               /* 1 / sigma^2 in the layout of y, or NULL when the file gives no sigma */
+  PetscReal *w;               /* 1 / sigma^2 in the layout of y (NULL without sigma, or without local rows) */
+  PetscBool sigma;            /* the file gives sigma (the same on every rank) */
   PetscBool observed[KD_NET_MAX_OUT];
 } KDObservations;
 PETSC_EXTERN PetscErrorCode KDObservationsRead(MPI_Comm, KDPDE, const char[], KDObservations *);

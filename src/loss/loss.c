@@ -1059,7 +1059,7 @@ PetscErrorCode KDLossSetInferredCovariance(KDLoss loss, const PetscReal cov[])
     PetscInt nr   = 0;
     PetscReal *r;
     if (strcmp(s->name, "obs") && strcmp(s->name, "data")) continue;
-    if (s->wt) {
+    if (!strcmp(s->name, "obs") && loss->obs_sigma) { /* the same decision on every rank, with or without rows */
       sigma = PETSC_TRUE;
       tau   = s->scale;
     }

@@ -164,7 +164,8 @@ PetscErrorCode KDObservationsRead(MPI_Comm comm, KDPDE pde, const char file[], K
                "observation file %s: attribute sigma must be one positive number", file);
   }
 
-  obs->n = n;
+  obs->n     = n;
+  obs->sigma = (PetscBool) (hasset || hasattr);
   PetscCall(KDSplitOwnership(comm, n, &obs->nlocal, &obs->gstart));
   nl = obs->nlocal;
   PetscCall(PetscMalloc3(nl * d, &pts, nl * m, &val, hasset ? nl * m : 0, &sig));
@@ -221,7 +222,7 @@ PetscErrorCode KDLossSetUpObservations(KDLoss loss)
   PetscFunctionBegin;
   PetscCall(KDPDEGetSizes(loss->pde, &nin, &nout, NULL));
   PetscCall(KDObservationsRead(loss->comm, loss->pde, loss->observations, &obs));
-  loss->obs_sigma = obs.w ? PETSC_TRUE : PETSC_FALSE;
+  loss->obs_sigma = obs.sigma;
   PetscCall(KDLossAddSet(loss, "obs", &KDTermValue, -1, obs.n, loss->w_obs, &s));
   PetscCheck(s->nlocal == obs.nlocal && s->gstart == obs.gstart, PETSC_COMM_SELF, PETSC_ERR_PLIB,
              "observation rows not split as point sets");
