@@ -23,6 +23,9 @@ static PetscErrorCode KDObservationColumns(MPI_Comm comm, const char file[], con
   PetscFunctionBegin;
   PetscCall(PetscStrToArray(given, ',', &ng, &gnames));
   PetscCall(PetscStrToArray(known, ',', &nk, &knames));
+  PetscCheck(ncols >= 1 && ncols <= nk, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "observation file %s: %" PetscInt_FMT " columns for %s, the network has %d (%s)", file, ncols, attr, nk,
+             known);
   PetscCheck(ng == ncols, comm, PETSC_ERR_FILE_UNEXPECTED,
              "observation file %s: attribute %s names %d columns (\"%s\"), the dataset has %" PetscInt_FMT, file, attr,
              ng, given, ncols);

@@ -247,7 +247,14 @@ static PetscErrorCode KDGaussNewtonLossResidual(void *ctx, PetscInt start, Petsc
 @*/
 PetscErrorCode KDGaussNewtonSetLoss(KDGaussNewton gn, PetscInt n, PetscReal x[], KDLoss loss)
 {
+  PetscInt nloss;
+
   PetscFunctionBegin;
+  PetscCall(KDLossGetNumParameters(loss, &nloss));
+  PetscCheck(n == nloss, gn->comm, PETSC_ERR_ARG_SIZ,
+             "the loss has %" PetscInt_FMT " parameters (with -infer / -infer_field ones), the buffer %" PetscInt_FMT
+             ": train it with a KDTrainer",
+             nloss, n);
   PetscCall(KDGaussNewtonSetResidual(gn, n, x, KDGaussNewtonLossResidualSize, KDGaussNewtonLossResidual, loss));
   PetscFunctionReturn(0);
 }
@@ -630,8 +637,8 @@ PetscErrorCode KDGaussNewtonSolveDamped(KDGaussNewton gn, PetscReal lambda, Pets
 - idx    - their indices
 
   Output Parameters:
-+ block  - nidx x nidx, row-major
-- used   - the damping used
++ block  - nidx x nidx, row-major (NaN if no damping up to 10^11 lambda made the matrix positive definite)
+- used   - the damping used (NaN then)
 
   Notes:
   Forms the normal equations (KDGaussNewtonFormNormalEquations()), factors once and solves with the nidx unit vectors.
@@ -647,8 +654,15 @@ PetscErrorCode KDGaussNewtonInverseBlock(KDGaussNewton gn, PetscReal lambda, Pet
   PetscFunctionBegin;
   PetscCall(KDGaussNewtonFormNormalEquations(gn, NULL));
   PetscCall(PetscLogEventBegin(KD_GN_SOLVE, 0, 0, 0, 0));
+  lambda = PetscMax(lambda, PetscMax(gn->lambda_min, 1e-12)); /* a zero damping could never grow */
   for (PetscInt k = 0; k < 12 && !spd; k++, lambda *= 10) PetscCall(KDGaussNewtonFactorDamped(gn, lambda, &spd));
-  PetscCheck(spd, gn->comm, PETSC_ERR_NOT_CONVERGED, "the damped normal matrix is not positive definite");
+  gn->formed = PETSC_FALSE;
+  if (!spd) { /* the caller decides: an optional diagnostic must not end a finished training */
+    for (PetscInt a = 0; a < nidx * nidx; a++) block[a] = (PetscReal) NAN;
+    *used = (PetscReal) NAN;
+    PetscCall(PetscLogEventEnd(KD_GN_SOLVE, 0, 0, 0, 0));
+    PetscFunctionReturn(0);
+  }
   *used = lambda / 10;
   PetscCall(PetscMalloc1(gn->n, &e));
   for (PetscInt a = 0; a < nidx; a++) {

@@ -1161,6 +1161,11 @@ static PetscErrorCode KDTrainerInferredCovariance(KDTrainer tr)
   for (PetscInt k = 0; k < ninfer; k++) idx[k] = tr->nnet + k;
   PetscCall(KDGaussNewtonGetDamping(tr->gn, &lambda, NULL));
   PetscCall(KDGaussNewtonInverseBlock(tr->gn, lambda, ninfer, idx, cov, &used));
+  if (PetscIsInfOrNanReal(used))
+    PetscCall(PetscPrintf(tr->comm,
+                          "%s: warning: the damped normal matrix is not positive definite: no standard deviations for "
+                          "-%sinfer\n",
+                          tr->name, tr->prefix));
   PetscCall(KDLossSetInferredCovariance(tr->loss, cov));
   PetscCall(PetscInfo(NULL, "%s: inferred covariance with damping %g\n", tr->name, (double) used));
   PetscFunctionReturn(0);
