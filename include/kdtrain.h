@@ -82,6 +82,9 @@ PETSC_EXTERN PetscErrorCode KDTrainerSetParameters(KDTrainer, PetscInt, PetscRea
 /* Draws collocation set `epoch` for a KDTrainerSetObjective() objective (a KDLoss is resampled by KDLossResample). */
 PETSC_EXTERN PetscErrorCode KDTrainerSetResample(KDTrainer, PetscErrorCode (*)(void *, PetscInt), void *);
 PETSC_EXTERN PetscErrorCode KDTrainerSetCheckpoint(KDTrainer, const char[]);
+/* Called after each monitor line (-kd_monitor) with the step and the parameters it reports (length n, as trained). */
+typedef PetscErrorCode (*KDTrainerMonitorFunction)(KDTrainer, PetscInt, const PetscReal[], void *);
+PETSC_EXTERN PetscErrorCode KDTrainerMonitorSet(KDTrainer, KDTrainerMonitorFunction, void *);
 PETSC_EXTERN PetscErrorCode KDTrainerSetFromOptions(KDTrainer);
 PETSC_EXTERN PetscErrorCode KDTrainerSetUp(KDTrainer);
 PETSC_EXTERN PetscErrorCode KDTrainerTrain(KDTrainer);

@@ -2,7 +2,8 @@
 # A coefficient field learned from observations through the stages, 2 ranks, on a small heat case:
 #  - `kdpinn train -teacher_infer_field k` writes teacher.h5 and teacher_field_k.h5 (a model file of log k with the
 #    spatial inputs x,y and output log_k) and prints the field's error against the reference's; a training that moves
-#    the field must change that error from the initial k = 1's;
+#    the field must change that error from the initial k = 1's; with -kd_monitor it prints that error under each
+#    progress line, and the trained models are bitwise those of the unmonitored run;
 #  - an unknown field name is one error line naming the PDE's fields;
 #  - `kdpinn validate` with held-out observations reports the field (results.json inferred_fields, with the same
 #    error the train stage printed: the same grid and arithmetic, equal to the 4 digits printed, 5e-4 relative) and
@@ -12,7 +13,7 @@
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 np=2
-rm -rf out bad
+rm -rf out bad mon
 cp -r "$KD_SOURCE_DIR/meshes" .
 run() { "$MPIEXEC" -n $np "$KDPINN" "$@"; }
 heat=(-kd_pde heat -heat_n 32 -heat_nt 8 -kd_levels 2)
@@ -38,6 +39,20 @@ e0=$(sed -nE 's/.*learned field k: relative L2 error ([0-9.e+-]+),.*/\1/p' init.
 e1=$(sed -nE 's/.*learned field k: relative L2 error ([0-9.e+-]+),.*/\1/p' train.log)
 [ -n "$e0" ] && [ -n "$e1" ] || fail "no field error printed"
 [ "$e0" != "$e1" ] || fail "training did not move the field (error $e0 before and after)"
+# -kd_monitor prints the field's error under its lines (in Adam and L-BFGS) and changes no number of the training
+mkdir -p mon && cp out/reference.h5 mon/
+run train -kd_out mon "${train[@]}" -kd_monitor -kd_monitor_every 7 > mon.log 2>&1 || { cat mon.log; fail "monitored train"; }
+[ "$(grep -c '^ *field k: relative L2 error' mon.log)" -ge 14 ] || { cat mon.log; fail "no field error under the monitor lines"; }
+"$KD_PYTHON" - <<'EOF' || fail "the monitored training differs from the unmonitored one"
+import h5py, numpy as np
+for name in ("teacher.h5", "teacher_field_k.h5"):
+    a, b = h5py.File("out/" + name, "r"), h5py.File("mon/" + name, "r")
+    for k in a:
+        if k.startswith("layer_"):
+            for d in ("W", "b"):
+                assert np.array_equal(a[k][d][...], b[k][d][...]), name + " " + k + "/" + d
+print("monitored and unmonitored trainings bitwise identical")
+EOF
 "$KD_PYTHON" - <<'EOF' || fail "teacher_field_k.h5 not as expected"
 import h5py
 f = h5py.File("out/teacher_field_k.h5", "r")

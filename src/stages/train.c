@@ -77,6 +77,33 @@ static PetscErrorCode KDStageTrainInferred(MPI_Comm comm, KDLoss loss, KDModelIn
   PetscFunctionReturn(0);
 }
 
+/* -kd_monitor with a learned field and a reference: the field's error against the truth, under each progress line. */
+typedef struct {
+  MPI_Comm comm;
+  KDLoss loss;
+  PetscInt nnet; /* the parameters of the solution's network, before the loss's own in the trainer's vector */
+} KDStageTrainFieldMonitorCtx;
+
+static PetscErrorCode KDStageTrainFieldMonitor(KDTrainer tr, PetscInt step, const PetscReal x[], void *ctx)
+{
+  KDStageTrainFieldMonitorCtx *mon = (KDStageTrainFieldMonitorCtx *) ctx;
+  KDNet field;
+  KDPDE pde;
+  const char *name;
+  PetscReal rel, maxe;
+
+  PetscFunctionBegin;
+  (void) tr;
+  (void) step;
+  PetscCall(KDLossGetField(mon->loss, &field, &name));
+  PetscCall(KDLossGetPDE(mon->loss, &pde));
+  PetscCall(KDLossSetExtraParameters(mon->loss, x + mon->nnet));
+  PetscCall(KDValidateCoefficientField(pde, field, name, 64, &rel, &maxe, NULL));
+  PetscCall(PetscPrintf(mon->comm, "         field %s: relative L2 error %.3e, max error %.3e\n", name, (double) rel,
+                        (double) maxe));
+  PetscFunctionReturn(0);
+}
+
 /* A coefficient field learned from data goes beside the teacher, as teacher_field_<name>.h5: the network of log k
    (inputs the PDE's spatial ones). With a reference, the PDE's own coefficient is the truth it is compared with. */
 static PetscErrorCode KDStageTrainWriteField(MPI_Comm comm, const KDCommonOptions *opt, KDLoss loss, KDReference ref,
@@ -193,6 +220,7 @@ PetscErrorCode KDStageTrain(MPI_Comm comm)
   KDPDE pde;
   KDNet net;
   KDTrainer tr;
+  KDStageTrainFieldMonitorCtx fieldmon;
   KDModelInfo info;
   const char *refpde, *inputs, *outputs;
   const char *const *names;
@@ -254,6 +282,14 @@ PetscErrorCode KDStageTrain(MPI_Comm comm)
   PetscCall(KDTrainerSetNet(tr, net));
   PetscCall(KDTrainerSetLoss(tr, loss));
   PetscCall(KDTrainerSetCheckpoint(tr, ckpath));
+  {
+    KDNet field;
+    PetscCall(KDLossGetField(loss, &field, NULL));
+    PetscCall(KDNetGetSizes(net, NULL, NULL, &fieldmon.nnet));
+    fieldmon.comm = comm;
+    fieldmon.loss = loss;
+    if (field && ref) PetscCall(KDTrainerMonitorSet(tr, KDStageTrainFieldMonitor, &fieldmon));
+  }
   PetscCall(KDTrainerSetFromOptions(tr));
   PetscCall(KDTrainerTrain(tr));
 

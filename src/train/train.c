@@ -83,6 +83,8 @@ struct _p_KDTrainer {
   PetscInt stop_at_step; /* act as if a stop signal arrived during this step (0: never) */
   PetscBool monitor;
   PetscInt monitor_every;
+  KDTrainerMonitorFunction umonitor; /* KDTrainerMonitorSet() */
+  void *umonitor_ctx;
   PetscBool restart;
   char checkpoint[PETSC_MAX_PATH_LEN];
   char pde[64];
@@ -303,6 +305,32 @@ PetscErrorCode KDTrainerSetObjective(KDTrainer tr, PetscInt nterms, const char *
   tr->objective     = f;
   tr->objective_ctx = ctx;
   tr->loss          = NULL;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerMonitorSet - Adds a function called after each progress line of -kd_monitor, for what the trainer cannot
+  know: e.g. the error of a learned field against the truth while it trains. It is called on every rank.
+
+  Logically collective
+
+  Input Parameters:
++ tr  - the trainer
+. f   - f(tr, step, x, ctx): step the step just reported, x the parameters reported (the trainer's whole vector, the
+        loss's extra parameters after the network's; do not keep the pointer)
+- ctx - passed to f
+
+  Note:
+  f may set the parameters of the trainer's loss (KDLossSetExtraParameters()): the trainer sets them again before
+  every evaluation.
+
+.seealso: KDTrainerSetFromOptions(), KDLossGetField()
+@*/
+PetscErrorCode KDTrainerMonitorSet(KDTrainer tr, KDTrainerMonitorFunction f, void *ctx)
+{
+  PetscFunctionBegin;
+  tr->umonitor     = f;
+  tr->umonitor_ctx = ctx;
   PetscFunctionReturn(0);
 }
 
@@ -780,7 +808,7 @@ static void KDAppend(char line[], size_t len, size_t *pos, const char fmt[], ...
 
 /* A PETSc-style progress line:
      <step> <name> <phase> loss <total> [<term> <value> ...] |grad| <norm> [lr <lr>] <ms>/step ETA h:mm:ss */
-static PetscErrorCode KDTrainerMonitor(KDTrainer tr, PetscBool force)
+static PetscErrorCode KDTrainerMonitor(KDTrainer tr, PetscBool force, const PetscReal x[])
 {
   char line[1024];
   size_t pos = 0;
@@ -817,6 +845,7 @@ static PetscErrorCode KDTrainerMonitor(KDTrainer tr, PetscBool force)
   KDAppend(line, sizeof(line), &pos, " %.2f ms/step ETA %d:%02d:%02d", (double) (1000 * per), (int) (eta / 3600),
            (int) ((eta / 60) % 60), (int) (eta % 60));
   PetscCall(PetscPrintf(tr->comm, "%s\n", line));
+  if (tr->umonitor) PetscCall((*tr->umonitor)(tr, tr->step, x, tr->umonitor_ctx));
   PetscFunctionReturn(0);
 }
 
@@ -1014,7 +1043,7 @@ static PetscErrorCode KDTrainerAdamStep(KDTrainer tr)
   }
   PetscCall(PetscLogEventEnd(KD_TRAINER_ADAM, 0, 0, 0, 0));
   PetscCall(KDTrainerRecord(tr, f, tr->buffer + n, PetscSqrtReal(gnorm2), NULL));
-  PetscCall(KDTrainerMonitor(tr, PETSC_FALSE));
+  PetscCall(KDTrainerMonitor(tr, PETSC_FALSE, tr->x));
   PetscFunctionReturn(0);
 }
 
@@ -1065,7 +1094,14 @@ static PetscErrorCode KDTrainerTaoMonitor(Tao tao, void *ctx)
     terms = tr->buffer + tr->n;
   }
   PetscCall(KDTrainerRecord(tr, f, terms, gnorm, NULL));
-  PetscCall(KDTrainerMonitor(tr, PETSC_FALSE));
+  {
+    Vec X;
+    const PetscReal *xa;
+    PetscCall(TaoGetSolution(tao, &X));
+    PetscCall(VecGetArrayRead(X, &xa));
+    PetscCall(KDTrainerMonitor(tr, PETSC_FALSE, xa));
+    PetscCall(VecRestoreArrayRead(X, &xa));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -1139,7 +1175,7 @@ static PetscErrorCode KDTrainerGaussNewtonStep(KDTrainer tr)
   PetscCall(KDTrainerEvaluate(tr, &f));
   for (PetscInt i = 0; i < tr->n; i++) gnorm2 += tr->buffer[i] * tr->buffer[i];
   PetscCall(KDTrainerRecord(tr, f, tr->buffer + tr->n, PetscSqrtReal(gnorm2), NULL));
-  PetscCall(KDTrainerMonitor(tr, PETSC_FALSE));
+  PetscCall(KDTrainerMonitor(tr, PETSC_FALSE, tr->x));
   if (!accepted) {
     PetscCall(PetscPrintf(tr->comm,
                           "%s: Gauss-Newton stopped at step %" PetscInt_FMT ": no damping decreased the loss\n",
@@ -1272,7 +1308,7 @@ PetscErrorCode KDTrainerTrain(KDTrainer tr)
   }
   PetscCall(KDTrainerPush(tr));
   if (tr->ninfer && tr->gn) PetscCall(KDTrainerInferredCovariance(tr));
-  PetscCall(KDTrainerMonitor(tr, PETSC_TRUE));
+  PetscCall(KDTrainerMonitor(tr, PETSC_TRUE, tr->x));
   if (ce > 0) PetscCall(KDTrainerCheckpointWrite(tr));
   if (tr->nhistory == 0) {
     /* Nothing trained: still report the loss of the parameters as they are. */
