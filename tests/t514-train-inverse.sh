@@ -10,7 +10,10 @@
 #    about 100 steps of training);
 #  - stopped during the Adam phase and resumed, and stopped during L-BFGS and resumed, the run ends with the
 #    uninterrupted run's teacher.h5 parameters and identified values bitwise (the inferred values are part of the
-#    checkpointed parameter vector).
+#    checkpointed parameter vector);
+#  - validate without reference.h5 reports the misfits to the training and held-out observations and the identified
+#    values (results.json in the schema, no predictions.h5), and refuses to run with neither a reference nor
+#    observations.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 np=2
@@ -103,4 +106,34 @@ for name in ("nu", "advection"):
     assert np.array_equal(a["inferred"].attrs[name], b["inferred"].attrs[name]), name
 print("stopped twice and resumed: parameters and identified values bitwise identical")
 EOF
+# validate without reference.h5: the misfits to the training and to held-out observations, the identified values,
+# the schema; without observations either it refuses with one line naming reference.h5
+"$KD_PYTHON" "$KD_SOURCE_DIR/jobs/burgers-observations.py" held.h5 --n 100 --noise 0.01 --seed 5 ||
+  fail "cannot write held-out observations"
+"$MPIEXEC" -n 2 "$KDPINN" validate -kd_out out2 -kd_pde burgers -teacher_observations $obs \
+  -kd_validate_observations held.h5 -kd_validate_repeats 1 > validate.log 2>&1 || { cat validate.log; fail "validate failed"; }
+cat validate.log
+[ ! -e out2/predictions.h5 ] || fail "predictions.h5 written without a reference"
+"$KD_PYTHON" "$KD_SOURCE_DIR/tests/t80-jsonschema.py" "$KD_SOURCE_DIR/docs/results.schema.json" out2/results.json ||
+  fail "results.json without a reference does not follow docs/results.schema.json"
+"$KD_PYTHON" - <<'EOF' || fail "results.json without a reference not as expected"
+import json, h5py
+r = json.load(open("out2/results.json"))
+assert r["reference"] is None and r["axes"] == "t,x" and r["fields"] == ["u"], (r["reference"], r["axes"], r["fields"])
+(t,) = r["models"]
+assert t["name"] == "teacher" and t["rel_l2"] is None and t["predictions"] is None, t
+assert t["observations"]["n"] == 300 and t["heldout_observations"]["n"] == 100, t
+# the misfit to 1%-noisy data cannot be below the noise (about 0.006), nor a trained teacher's far above the data (<= 1)
+for key in ("observations", "heldout_observations"):
+    assert 0.005 < t[key]["rms"] < 0.5, (key, t[key])
+m = h5py.File("out2/teacher.h5", "r")
+for name in ("nu", "advection"):
+    assert t["inferred"][name]["value"] == float(m.attrs[name]), name
+print("validate without reference: misfits", t["observations"]["rms"], t["heldout_observations"]["rms"])
+EOF
+grep -q "| teacher | nu |" out2/report.md || fail "report.md has no identified nu"
+"$MPIEXEC" -n 2 "$KDPINN" validate -kd_out out2 -kd_pde burgers > noobs.log 2>&1 &&
+  fail "validate without reference or observations succeeded"
+[ "$(grep -c '^kdpinn: error:' noobs.log)" -eq 1 ] && grep -q "^kdpinn: error: .*reference.h5 not found" noobs.log ||
+  { cat noobs.log; fail "validate without reference or observations: expected one error line naming reference.h5"; }
 echo PASS

@@ -34,6 +34,7 @@ typedef struct {
   char trained_with[16];
   KDValidateSampling sampling;
   PetscInt level, model_level, params, nwidths, widths[KD_NET_MAX_LAYERS + 1], residual_points;
+  PetscBool compared;                        /* against a reference (false: validated on observations only) */
   KDValidateErrors err, point;               /* point: the point-value errors of a cell-averaged row */
   PetscReal residual_rms, infer_ms, train_s; /* train_s: NaN when unknown */
   char checkpoint[PETSC_MAX_PATH_LEN];       /* matching checkpoint file name in -kd_out, or empty */
@@ -382,6 +383,7 @@ static PetscErrorCode KDValidateEvaluate(MPI_Comm comm, const KDValidateOptions 
   PetscReal *pred;
 
   PetscFunctionBegin;
+  row->compared = PETSC_TRUE;
   PetscCall(KDValidateCompare(ref, pde, net, row->level, row->sampling, vo->quad, &pred, &row->err));
   PetscCall(KDValidateWritePredictions(pfile, ref, row, group, pred));
   PetscCall(PetscFree(pred));
@@ -554,9 +556,13 @@ static void KDValidateWriteModelJSON(FILE *fp, const KDValidateOptions *vo, cons
     KDJSONString(fp, r->checkpoint);
   else
     fprintf(fp, "null");
-  fprintf(fp, ",\n      \"predictions\": \"/level_%d/%s\",\n      \"xmf\": \"prediction_%s.xmf\",\n", (int) r->level,
-          r->model, r->key);
-  fprintf(fp, "      \"figure\": \"figures/%s.png\",\n      \"loss_figure\": ", r->key);
+  if (r->compared) {
+    fprintf(fp, ",\n      \"predictions\": \"/level_%d/%s\",\n      \"xmf\": \"prediction_%s.xmf\",\n", (int) r->level,
+            r->model, r->key);
+    fprintf(fp, "      \"figure\": \"figures/%s.png\",\n      \"loss_figure\": ", r->key);
+  } else /* no reference: nothing compared, predicted or drawn on a grid */
+    fprintf(fp,
+            ",\n      \"predictions\": null,\n      \"xmf\": null,\n      \"figure\": null,\n      \"loss_figure\": ");
   if (r->checkpoint[0] && r->sampling == KD_VALIDATE_POINT)
     fprintf(fp, "\"figures/loss_%s.png\"", r->model);
   else
@@ -617,20 +623,25 @@ static void KDValidateWriteDistillationJSON(FILE *fp, const KDValidateRow rows[]
   fprintf(fp, "}");
 }
 
-static void KDValidateWriteJSON(FILE *fp, KDReference ref, const KDValidateOptions *vo, PetscMPIInt size,
+/* Without a reference (ref NULL), the PDE's inputs stand for the axes and its outputs for the fields. */
+static void KDValidateWriteJSON(FILE *fp, KDReference ref, KDPDE kdpde, const KDValidateOptions *vo, PetscMPIInt size,
                                 const KDValidateRow rows[], PetscInt nrows)
 {
-  const char *pde, *axes, *fname;
-  PetscInt nlevels, nfields, nout = 0;
+  const char *pde, *axes, *fname, *outputs;
+  PetscInt nlevels = 1, nfields = 0, nout = 0;
 
-  (void) KDReferenceGetPDE(ref, &pde);
-  (void) KDReferenceGetAxes(ref, &axes);
-  (void) KDReferenceGetNumLevels(ref, &nlevels);
-  (void) KDReferenceGetNumFields(ref, &nfields);
+  (void) KDPDEGetType(kdpde, &pde);
+  (void) KDPDEGetNames(kdpde, &axes, &outputs);
+  if (ref) {
+    (void) KDReferenceGetAxes(ref, &axes);
+    (void) KDReferenceGetNumLevels(ref, &nlevels);
+    (void) KDReferenceGetNumFields(ref, &nfields);
+  }
   fprintf(fp, "{\n  \"kdpinn_version\": ");
   KDJSONString(fp, KDPINN_VERSION);
   fprintf(fp, ",\n  \"kind\": \"results\",\n  \"pde\": ");
   KDJSONString(fp, pde);
+  fprintf(fp, ",\n  \"reference\": %s", ref ? "\"reference.h5\"" : "null");
   fprintf(fp, ",\n  \"axes\": ");
   KDJSONString(fp, axes);
   fprintf(fp, ",\n  \"fields\": [");
@@ -638,6 +649,11 @@ static void KDValidateWriteJSON(FILE *fp, KDReference ref, const KDValidateOptio
     (void) KDReferenceGetFieldName(ref, f, &fname);
     fprintf(fp, "%s", f ? ", " : "");
     KDJSONString(fp, fname);
+  }
+  if (!ref) { /* the outputs, "u,v,p", as ["u", "v", "p"] */
+    fputc('"', fp);
+    for (const char *c = outputs; *c; c++) fputs(*c == ',' ? "\", \"" : (char[]){*c, 0}, fp);
+    fputc('"', fp);
   }
   fprintf(fp, "],\n  \"levels\": %d,\n  \"ranks\": %d,\n", (int) nlevels, (int) size);
   fprintf(fp,
@@ -705,19 +721,28 @@ static void KDValidateGaugeNote(const KDValidateRow rows[], PetscInt nrows, char
   }
 }
 
-static void KDValidateWriteReportHeader(FILE *fp, KDReference ref, const KDValidateOptions *vo, PetscMPIInt size,
-                                        const KDValidateRow rows[], PetscInt nrows)
+static void KDValidateWriteReportHeader(FILE *fp, KDReference ref, KDPDE kdpde, const KDValidateOptions *vo,
+                                        PetscMPIInt size, const KDValidateRow rows[], PetscInt nrows)
 {
   const char *pde, *axes;
   PetscInt nlevels, dim, n[KD_MAX_DIM];
   char gauge[200];
 
-  (void) KDReferenceGetPDE(ref, &pde);
+  (void) KDPDEGetType(kdpde, &pde);
+  fprintf(fp, "# kdpinn validation: %s\n\n", pde);
+  if (!ref) {
+    fprintf(fp,
+            "No reference (`reference.h5`) in the output directory: the teacher was trained on observations alone, "
+            "and is validated by its misfit to them (and to held-out ones, `-kd_validate_observations`) and by the "
+            "parameters it identified. Validated on %d MPI rank%s; the numbers are in `results.json` (schema: "
+            "docs/results.schema.json).\n\n",
+            (int) size, size > 1 ? "s" : "");
+    return;
+  }
   (void) KDReferenceGetAxes(ref, &axes);
   (void) KDReferenceGetNumLevels(ref, &nlevels);
   (void) KDReferenceGetLevelGrid(ref, 0, &dim, n, NULL, NULL);
   KDValidateGaugeNote(rows, nrows, gauge, sizeof(gauge));
-  fprintf(fp, "# kdpinn validation: %s\n\n", pde);
   fprintf(fp, "Reference `reference.h5`: axes `%s`, %d levels, level 0 has ", axes, (int) nlevels);
   for (PetscInt d = 0; d < dim; d++) fprintf(fp, "%s%d", d ? " x " : "", (int) n[d]);
   fprintf(
@@ -752,14 +777,21 @@ static void KDValidateWriteReportModels(FILE *fp, const char dir[], const KDVali
     KDMDReal(fp, "%.3f", r->infer_ms);
     KDMDReal(fp, "%.2f", r->train_s);
     (void) snprintf(fig, sizeof(fig), "figures/%s.png", r->key);
-    if (KDFileExists(dir, fig))
+    if (r->compared && KDFileExists(dir, fig))
       fprintf(fp, " [png](%s) |", fig);
     else
       fprintf(fp, " - |");
-    fprintf(fp, " `prediction_%s.xmf` |\n", r->key);
+    if (r->compared)
+      fprintf(fp, " `prediction_%s.xmf` |\n", r->key);
+    else
+      fprintf(fp, " - |\n");
   }
-  fprintf(fp, "\nFor `teacher@L<l>` rows the point values of the teacher at the level's cell centres give:\n\n| row | "
-              "rel. L2 error (points) | max error (points) |\n| --- | ---: | ---: |\n");
+  for (PetscInt i = 0; i < nrows; i++) {
+    if (rows[i].sampling != KD_VALIDATE_CELL_AVERAGE) continue;
+    fprintf(fp, "\nFor `teacher@L<l>` rows the point values of the teacher at the level's cell centres give:\n\n| row "
+                "| rel. L2 error (points) | max error (points) |\n| --- | ---: | ---: |\n");
+    break;
+  }
   for (PetscInt i = 0; i < nrows; i++) {
     if (rows[i].sampling != KD_VALIDATE_CELL_AVERAGE) continue;
     fprintf(fp, "| %s |", rows[i].name);
@@ -819,7 +851,7 @@ static void KDValidateWriteReportInferred(FILE *fp, KDReference ref, const KDVal
       const PetscReal *v = r->inferred[k];
       PetscReal truth    = (PetscReal) NAN;
       PetscBool found    = PETSC_FALSE;
-      if (KDReferenceGetParameter(ref, r->inferred_names[k], &truth, &found) || !found) truth = (PetscReal) NAN;
+      if (!ref || KDReferenceGetParameter(ref, r->inferred_names[k], &truth, &found) || !found) truth = (PetscReal) NAN;
       fprintf(fp, "| %s | %s |", r->name, r->inferred_names[k]);
       KDMDReal(fp, "%.6g", v[2]);
       KDMDReal(fp, "%.6g", v[0]);
@@ -894,19 +926,19 @@ static void KDValidateWriteReportFigures(FILE *fp, const char dir[], const KDVal
       }
     }
   }
-  fprintf(fp, "\nParaView: open `prediction_<row>.xmf` (prediction, `_error` and `_ref` fields on the level's cell "
-              "centres) next to "
-              "`reference_L<l>.xmf`.\n");
+  if (nrows && rows[0].compared)
+    fprintf(fp, "\nParaView: open `prediction_<row>.xmf` (prediction, `_error` and `_ref` fields on the level's cell "
+                "centres) next to `reference_L<l>.xmf`.\n");
 }
 
-static void KDValidateWriteReport(FILE *fp, const char dir[], KDReference ref, const KDValidateOptions *vo,
+static void KDValidateWriteReport(FILE *fp, const char dir[], KDReference ref, KDPDE pde, const KDValidateOptions *vo,
                                   PetscMPIInt size, const KDValidateRow rows[], PetscInt nrows,
                                   const char figures_note[])
 {
-  KDValidateWriteReportHeader(fp, ref, vo, size, rows, nrows);
+  KDValidateWriteReportHeader(fp, ref, pde, vo, size, rows, nrows);
   KDValidateWriteReportModels(fp, dir, rows, nrows);
   KDValidateWriteReportInferred(fp, ref, rows, nrows);
-  KDValidateWriteReportDistillation(fp, rows, nrows);
+  if (ref) KDValidateWriteReportDistillation(fp, rows, nrows); /* students need a reference (kdpinn distill) */
   KDValidateWriteReportFigures(fp, dir, rows, nrows, figures_note);
 }
 
@@ -914,8 +946,8 @@ static void KDValidateWriteReport(FILE *fp, const char dir[], KDReference ref, c
 typedef enum { KD_OUTPUT_JSON, KD_OUTPUT_REPORT } KDValidateOutput;
 
 static PetscErrorCode KDValidateWriteText(MPI_Comm comm, const char dir[], const char name[], KDValidateOutput what,
-                                          KDReference ref, const KDValidateOptions *vo, const KDValidateRow rows[],
-                                          PetscInt nrows, const char note[])
+                                          KDReference ref, KDPDE pde, const KDValidateOptions *vo,
+                                          const KDValidateRow rows[], PetscInt nrows, const char note[])
 {
   PetscMPIInt rank, size;
   char path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN];
@@ -932,9 +964,9 @@ static PetscErrorCode KDValidateWriteText(MPI_Comm comm, const char dir[], const
       err = 1;
     else {
       if (what == KD_OUTPUT_JSON)
-        KDValidateWriteJSON(fp, ref, vo, size, rows, nrows);
+        KDValidateWriteJSON(fp, ref, pde, vo, size, rows, nrows);
       else
-        KDValidateWriteReport(fp, dir, ref, vo, size, rows, nrows, note);
+        KDValidateWriteReport(fp, dir, ref, pde, vo, size, rows, nrows, note);
       if (ferror(fp)) err = 1;
       if (fclose(fp)) err = 1;
     }
@@ -1268,6 +1300,68 @@ static PetscErrorCode KDValidateLearnedFields(MPI_Comm comm, const char dir[], K
   PetscFunctionReturn(0);
 }
 
+/* results.json, the figures, then report.md (which links the figures made). */
+static PetscErrorCode KDValidateWriteOutputs(MPI_Comm comm, const KDValidateOptions *vo, const char out[],
+                                             KDReference ref, KDPDE pde, const KDValidateRow rows[], PetscInt nrows)
+{
+  char note[512]    = "";
+  PetscInt nfigures = 0;
+
+  PetscFunctionBegin;
+  PetscCall(KDValidateWriteText(comm, out, "results.json", KD_OUTPUT_JSON, ref, pde, vo, rows, nrows, NULL));
+  if (vo->figures) {
+    PetscCall(KDValidateRunFigures(comm, vo, out, note, sizeof(note), &nfigures));
+    if (note[0]) PetscCall(PetscPrintf(comm, "kdpinn validate: warning: figures skipped: %s\n", note));
+  } else
+    PetscCall(PetscStrncpy(note, "-kd_validate_figures false", sizeof(note)));
+  PetscCall(KDValidateWriteText(comm, out, "report.md", KD_OUTPUT_REPORT, ref, pde, vo, rows, nrows, note));
+  PetscCall(PetscPrintf(
+      comm, "kdpinn validate: %" PetscInt_FMT " row%s; wrote %s/results.json, report.md%s, %" PetscInt_FMT " figures\n",
+      nrows, nrows == 1 ? "" : "s", out, ref ? ", predictions.h5" : "", nfigures));
+  PetscFunctionReturn(0);
+}
+
+/* Without reference.h5 (a teacher trained on observations alone, docs/inverse.md): the teacher's misfit to the
+   observations, the parameters it identified and its loss history; nothing is compared on a grid. The problem comes
+   from the options, as train read it (-kd_pde, -<pde>_...), with the parameters the teacher identified. */
+static PetscErrorCode KDValidateWithoutReference(MPI_Comm comm, const KDCommonOptions *opt, const KDValidateOptions *vo)
+{
+  char path[PETSC_MAX_PATH_LEN];
+  KDNet net;
+  KDModelInfo info;
+  KDPDE pde;
+  KDValidateRow row;
+  PetscInt np;
+  PetscBool pdeset;
+
+  PetscFunctionBegin;
+  PetscCall(KDOutputPath(opt->out, "teacher.h5", path, sizeof(path)));
+  PetscCall(KDNetLoad(comm, path, &net, &info));
+  PetscCall(PetscOptionsHasName(NULL, NULL, "-kd_pde", &pdeset));
+  PetscCheck(!pdeset || !strcmp(info.pde, opt->pde), comm, PETSC_ERR_ARG_INCOMP, "%s is a %s model but -kd_pde is %s",
+             path, info.pde, opt->pde);
+  PetscCall(KDPDECreate(comm, &pde));
+  PetscCall(KDPDESetType(pde, info.pde));
+  PetscCall(KDPDESetProblemFromOptions(pde));
+  PetscCall(KDPDEGetNumParameters(pde, &np));
+  for (PetscInt i = 0; i < np; i++) {
+    const char *name;
+    PetscCall(KDPDEGetParameterName(pde, i, &name));
+    for (PetscInt j = 0; j < info.nparams; j++)
+      if (!strcmp(info.param_names[j], name)) PetscCall(KDPDESetParameter(pde, name, info.param_values[j]));
+  }
+  PetscCall(KDValidateModelCheck(comm, path, pde, info.pde, &info, 0));
+  PetscCall(PetscPrintf(comm, "kdpinn validate: %s, no reference: the teacher against its observations\n", info.pde));
+  PetscCall(KDValidateRowInit(&row, "teacher", "teacher", "teacher", 0, net, &info));
+  PetscCall(KDValidateTrainTime(comm, opt->out, net, &info, &row));
+  row.err.rel_l2 = row.err.max_err = row.residual_rms = row.infer_ms = (PetscReal) NAN;
+  PetscCall(KDValidateObservationMisfits(comm, vo, opt->out, pde, &row));
+  PetscCall(KDValidateWriteOutputs(comm, vo, opt->out, NULL, pde, &row, 1));
+  PetscCall(KDNetDestroy(&net));
+  PetscCall(KDPDEDestroy(&pde));
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDStageValidate - The validate stage: every model in -kd_out against the reference of its level; writes results.json,
   report.md, predictions.h5, prediction_<row>.xmf and the figures (figures/<row>.png ...).
@@ -1296,13 +1390,12 @@ PetscErrorCode KDStageValidate(MPI_Comm comm)
   KDCommonOptions opt;
   KDValidateOptions vo;
   PetscLogStage stage;
-  PetscBool help, exists, pdeset;
-  char refpath[PETSC_MAX_PATH_LEN], path[PETSC_MAX_PATH_LEN], ptmp[PETSC_MAX_PATH_LEN], ppath[PETSC_MAX_PATH_LEN],
-      note[512] = "";
+  PetscBool help, exists, haveteacher, pdeset;
+  char refpath[PETSC_MAX_PATH_LEN], path[PETSC_MAX_PATH_LEN], ptmp[PETSC_MAX_PATH_LEN], ppath[PETSC_MAX_PATH_LEN];
   KDReference ref;
   KDPDE pde;
   KDValidateRow *rows;
-  PetscInt nrows = 0, nlevels, nfigures = 0;
+  PetscInt nrows = 0, nlevels;
   const char *refpde;
   hid_t pfile = -1;
   PetscErrorCode ierr;
@@ -1314,14 +1407,22 @@ PetscErrorCode KDStageValidate(MPI_Comm comm)
   if (help) PetscFunctionReturn(0);
   PetscCall(KDOutputPath(opt.out, "reference.h5", refpath, sizeof(refpath)));
   PetscCall(PetscTestFile(refpath, 'r', &exists));
-  PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN, "%s not found: run `kdpinn solve` first (with the same -kd_out)",
+  PetscCheck(exists || vo.observations[0][0] || vo.observations[1][0], comm, PETSC_ERR_FILE_OPEN,
+             "%s not found: run `kdpinn solve` first (with the same -kd_out), or validate a teacher trained on "
+             "observations with -teacher_observations or -kd_validate_observations",
              refpath);
   PetscCall(KDOutputPath(opt.out, "teacher.h5", path, sizeof(path)));
-  PetscCall(PetscTestFile(path, 'r', &exists));
-  PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN, "%s not found: run `kdpinn train` first (with the same -kd_out)", path);
+  PetscCall(PetscTestFile(path, 'r', &haveteacher));
+  PetscCheck(haveteacher, comm, PETSC_ERR_FILE_OPEN, "%s not found: run `kdpinn train` first (with the same -kd_out)",
+             path);
   PetscCall(KDOutputDirCheck(comm, opt.out));
   PetscCall(KDLogStageGet("Validate", &stage));
   PetscCall(PetscLogStagePush(stage));
+  if (!exists) {
+    PetscCall(KDValidateWithoutReference(comm, &opt, &vo));
+    PetscCall(PetscLogStagePop());
+    PetscFunctionReturn(0);
+  }
 
   PetscCall(KDReferenceLoad(comm, refpath, &ref));
   PetscCall(KDReferenceGetPDE(ref, &refpde));
@@ -1349,18 +1450,7 @@ PetscErrorCode KDStageValidate(MPI_Comm comm)
   PetscCall(KDH5Close(&pfile));
   PetscCall(KDFileCommit(comm, ptmp, ppath));
   for (PetscInt i = 0; i < nrows; i++) PetscCall(KDValidateWriteXDMF(comm, opt.out, ref, &rows[i], rows[i].model));
-  PetscCall(KDValidateWriteText(comm, opt.out, "results.json", KD_OUTPUT_JSON, ref, &vo, rows, nrows, NULL));
-
-  if (vo.figures) {
-    PetscCall(KDValidateRunFigures(comm, &vo, opt.out, note, sizeof(note), &nfigures));
-    if (note[0]) PetscCall(PetscPrintf(comm, "kdpinn validate: warning: figures skipped: %s\n", note));
-  } else
-    PetscCall(PetscStrncpy(note, "-kd_validate_figures false", sizeof(note)));
-  PetscCall(KDValidateWriteText(comm, opt.out, "report.md", KD_OUTPUT_REPORT, ref, &vo, rows, nrows, note));
-  PetscCall(PetscPrintf(comm,
-                        "kdpinn validate: %" PetscInt_FMT
-                        " rows; wrote %s/results.json, report.md, predictions.h5, %" PetscInt_FMT " figures\n",
-                        nrows, opt.out, nfigures));
+  PetscCall(KDValidateWriteOutputs(comm, &vo, opt.out, ref, pde, rows, nrows));
 
   PetscCall(PetscFree(rows));
   PetscCall(KDPDEDestroy(&pde));

@@ -6,7 +6,8 @@ OUT/figures/*.png:
   <row>.png              reference | prediction | error of each field of one row of results.json (3-D: last time slice)
   loss_<model>.png       the loss history of a model's checkpoint, total and per term (and the inferred parameters)
   error_vs_params.png    relative L2 error against parameter count of every row
-The stage runs it after writing results.json; it prints "figures: N" on success. Exit status 3: numpy, h5py or
+Without a reference (results.json "reference": null, a teacher trained on observations alone) only the loss
+histories are drawn. The stage runs it after writing results.json; it prints "figures: N" on success. Exit status 3: numpy, h5py or
 matplotlib is missing (the stage then skips the figures with a warning).
 """
 import json
@@ -176,6 +177,14 @@ def main():
         res = json.load(fp)
     os.makedirs(os.path.join(out, "figures"), exist_ok=True)
     count = 0
+    if res.get("reference") is None:
+        # a teacher trained on observations alone: nothing to draw against a reference, only its loss history
+        for row in res["models"]:
+            if row.get("loss_figure") and row.get("checkpoint"):
+                if loss_figure(plt, np, h5py, os.path.join(out, row["checkpoint"]), row, os.path.join(out, row["loss_figure"])):
+                    count += 1
+        print("figures: %d" % count)
+        return 0
     with h5py.File(os.path.join(out, "reference.h5"), "r") as ref, h5py.File(os.path.join(out, "predictions.h5"), "r") as pred:
         for row in res["models"]:
             field_figure(plt, np, ref, pred, row, os.path.join(out, row["figure"]))
