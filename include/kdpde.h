@@ -103,6 +103,7 @@ PETSC_EXTERN PetscErrorCode KDPDEComputeCoefficients(KDPDE, PetscInt, const Pets
    derivative along each input (-1: none); an error naming the PDE's fields if it has no such one. */
 PETSC_EXTERN PetscErrorCode KDPDEGetCoefficientField(KDPDE, const char[], PetscInt *, PetscInt[]);
 PETSC_EXTERN PetscErrorCode KDPDEGetNumCoefficientFields(KDPDE, PetscInt *);
+PETSC_EXTERN PetscErrorCode KDPDESetCoefficientFieldNet(KDPDE, const char[], KDNet);
 PETSC_EXTERN PetscErrorCode KDPDEGetCoefficientFieldName(KDPDE, PetscInt, const char **);
 /* cbar[c * n + p] = sum_r rbar[r * n + p] d res_r / d coef_c (KDPDEResidualAdjoint()'s arguments) */
 PETSC_EXTERN PetscErrorCode KDPDECoefficientAdjoint(KDPDE, PetscInt, const PetscReal[], const PetscReal[],

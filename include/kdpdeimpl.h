@@ -33,6 +33,7 @@ typedef struct {
   char name[16];
   PetscInt value;
   PetscInt grad[KD_NET_MAX_IN];
+  KDNet net; /* NULL: the PDE's own coefficient; else log k given by this network (KDPDESetCoefficientFieldNet()) */
 } KDCoefficientField;
 
 typedef struct _KDPDEOps *KDPDEOps;

@@ -3,10 +3,14 @@ static const char help[] =
     "inferable parameters against finite differences.\n\n"
     "  burgers  u_t + a u u_x - nu u_xx                (travelling-wave solution; d/d nu, d/d advection)\n"
     "  heat     u_t - k lap u - grad k . grad u - f    (k = 1 + x, u = x^2, f = -(2 + 4x))\n"
-    "  cavity   steady Navier-Stokes                   (Kovasznay flow)\n";
+    "  cavity   steady Navier-Stokes                   (Kovasznay flow)\n"
+    "and heat's coefficient field given by a network (KDPDESetCoefficientFieldNet): k = exp(g), k_x, k_y against g "
+    "and\n"
+    "finite differences of exp(g), the other coefficients untouched.\n";
 
 #include <kdpde.h>
 #include <kdtrain.h>
+#include <kdnet.h>
 
 /* Forward check: the residual of an exact solution, evaluated from its analytic jets, is zero up to round-off in
    terms of size O(1..100) (Kovasznay's exponentials reach e^{|lambda|} ~ 10 at Re = 40): tolerance 1e-11. */
@@ -247,6 +251,64 @@ static PetscErrorCode CheckCavityForward(void)
   PetscFunctionReturn(0);
 }
 
+/* Heat's field k given by a network g(x, y): KDPDEComputeCoefficients() must return k = exp(g) (the same arithmetic:
+   1e-14 relative), its derivatives k_x, k_y against central differences of exp(g) (h = 1e-5 on an O(1) smooth
+   function: truncation ~1e-10, round-off ~1e-11; tolerance 1e-7 relative to max(1, |k_x|)), and the source f as
+   without the network; NULL gives the PDE's own k back. */
+static PetscErrorCode CheckFieldNet(void)
+{
+  KDPDE pde;
+  KDNet g;
+  const PetscInt n = 6, widths[1] = {5};
+  PetscReal x[3 * 6], xs[2 * 6], coef[4 * 6], own[4 * 6], gv[6], gp[1], gm[1], h = 1e-5, maxerr = 0;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));
+  PetscCall(KDPDESetType(pde, "heat"));
+  PetscCall(KDPDESetProblemFromOptions(pde)); /* the default problem (its k and f), -heat_microstructure given */
+  PetscCall(KDNetCreate(PETSC_COMM_SELF, &g));
+  PetscCall(KDNetSetArchitecture(g, 2, 1, widths, 1));
+  PetscCall(KDNetSetUp(g));
+  PetscCall(KDNetInitialize(g, 11));
+  for (PetscInt p = 0; p < n; p++) {
+    x[3 * p + 0] = 0.01 * p;
+    x[3 * p + 1] = xs[2 * p + 0] = 0.1 + 0.13 * p;
+    x[3 * p + 2] = xs[2 * p + 1] = 0.9 - 0.11 * p;
+  }
+  PetscCall(KDPDEComputeCoefficients(pde, n, x, own));
+  PetscCall(KDPDESetCoefficientFieldNet(pde, "k", g));
+  PetscCall(KDPDEComputeCoefficients(pde, n, x, coef));
+  PetscCall(KDNetEvaluate(g, n, xs, gv));
+  for (PetscInt p = 0; p < n; p++) {
+    const PetscReal k = PetscExpReal(gv[p]);
+    PetscCheck(PetscAbsReal(coef[p] - k) <= 1e-14 * k, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "field net: k = %g at point %" PetscInt_FMT ", exp(g) = %g", (double) coef[p], p, (double) k);
+    for (PetscInt j = 0; j < 2; j++) {
+      PetscReal xp[2] = {xs[2 * p], xs[2 * p + 1]}, xm[2] = {xs[2 * p], xs[2 * p + 1]}, fd;
+      xp[j] += h;
+      xm[j] -= h;
+      PetscCall(KDNetEvaluate(g, 1, xp, gp));
+      PetscCall(KDNetEvaluate(g, 1, xm, gm));
+      fd     = (PetscExpReal(gp[0]) - PetscExpReal(gm[0])) / (2 * h);
+      maxerr = PetscMax(maxerr, PetscAbsReal(coef[(1 + j) * n + p] - fd) / PetscMax(1.0, PetscAbsReal(fd)));
+      PetscCheck(PetscAbsReal(coef[(1 + j) * n + p] - fd) <= 1e-7 * PetscMax(1.0, PetscAbsReal(fd)), PETSC_COMM_SELF,
+                 PETSC_ERR_PLIB, "field net: d k / d %s = %.12g at point %" PetscInt_FMT ", finite difference %.12g",
+                 j ? "y" : "x", (double) coef[(1 + j) * n + p], p, (double) fd);
+    }
+    PetscCheck(coef[3 * n + p] == own[3 * n + p], PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "field net: the source f changed at point %" PetscInt_FMT, p);
+  }
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "%-28s k_x, k_y vs central differences of exp(g): max rel err %.3e\n",
+                        "heat field network", (double) maxerr));
+  PetscCall(KDPDESetCoefficientFieldNet(pde, "k", NULL));
+  PetscCall(KDPDEComputeCoefficients(pde, n, x, coef));
+  for (PetscInt i = 0; i < 4 * n; i++)
+    PetscCheck(coef[i] == own[i], PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "field net removed: coefficient %" PetscInt_FMT " is not the PDE's own", i);
+  PetscCall(KDPDEDestroy(&pde));
+  PetscFunctionReturn(0);
+}
+
 int main(int argc, char **argv)
 {
   const char *types[] = {"burgers", "heat", "cavity"};
@@ -255,6 +317,7 @@ int main(int argc, char **argv)
   PetscCall(CheckBurgersForward());
   PetscCall(CheckHeatForward());
   PetscCall(CheckCavityForward());
+  PetscCall(CheckFieldNet());
   for (PetscInt t = 0; t < 3; t++) {
     KDPDE pde;
     PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));

@@ -9,11 +9,12 @@
 #    error the train stage printed: the same grid and arithmetic, equal to the 4 digits printed, 5e-4 relative) and
 #    the teacher's misfits to the training and held-out observations; results.json validates against docs/results.schema.json, and predictions.h5
 #    holds the two grids of the field;
-#  - distill refuses -student_infer_field.
+#  - distill refuses -student_infer_field; its students use the learned field in their physics (their loss terms
+#    differ from those of students distilled with the PDE's own k).
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 np=2
-rm -rf out bad mon
+rm -rf out bad mon own
 cp -r "$KD_SOURCE_DIR/meshes" .
 run() { "$MPIEXEC" -n $np "$KDPINN" "$@"; }
 heat=(-kd_pde heat -heat_n 32 -heat_nt 8 -kd_levels 2)
@@ -65,6 +66,22 @@ run distill -kd_out out "${heat[@]}" -student_infer_field k -student_widths 4 -s
   -student_lbfgs_steps 0 > distill.log 2>&1 && fail "distill accepted -student_infer_field"
 grep -q "^kdpinn: error: -student_infer_field: students take their teacher's physics" distill.log ||
   { cat distill.log; fail "-student_infer_field: expected its error line"; }
+
+# students use the learned field in their physics: said once per student, and their training differs from one with
+# the PDE's own k (the field file moved away), the same options and seeds otherwise
+dist=(-kd_pde heat -student_widths 4 -student_ncol 200 -student_adam_steps 3 -student_lbfgs_steps 0
+      -kd_distill_models student -kd_monitor -kd_monitor_every 3)
+run distill -kd_out out "${dist[@]}" > dfield.log 2>&1 || { cat dfield.log; fail "distill with the learned field"; }
+grep -q "^kdpinn distill: the students' physics uses the field k the teacher learned (teacher_field_k.h5)" dfield.log ||
+  { cat dfield.log; fail "distill did not say it uses the learned field"; }
+mkdir -p own && cp out/reference.h5 out/teacher.h5 own/
+run distill -kd_out own "${dist[@]}" > downk.log 2>&1 || { cat downk.log; fail "distill with the PDE's own k"; }
+! grep -q "uses the field" downk.log || fail "distill without teacher_field_k.h5 claims a learned field"
+l1=$(grep " student_L1 adam " dfield.log | tail -1 | sed -E 's/.*\[([^]]*)\].*/\1/')
+l2=$(grep " student_L1 adam " downk.log | tail -1 | sed -E 's/.*\[([^]]*)\].*/\1/')
+[ -n "$l1" ] && [ -n "$l2" ] && [ "$l1" != "$l2" ] ||
+  fail "the students' loss terms do not depend on the learned field ('$l1' and '$l2')"
+echo "student_L1 terms with the learned field: $l1; with the PDE's own k: $l2"
 
 run validate -kd_out out -kd_pde heat -teacher_observations obs.h5 -kd_validate_observations held.h5 \
   -kd_validate_figures false -kd_validate_repeats 1 > validate.log 2>&1 || { cat validate.log; fail "validate"; }

@@ -177,7 +177,8 @@ static PetscErrorCode KDPDEReset_Private(KDPDE pde)
   pde->tinput  = -1;
   pde->nparams = 0;
   PetscCall(PetscArrayzero(pde->param_positive, KD_PDE_MAX_PARAMS));
-  pde->nconditions  = 0;
+  pde->nconditions = 0;
+  for (PetscInt k = 0; k < pde->nfields; k++) PetscCall(KDNetDestroy(&pde->field[k].net));
   pde->nfields      = 0;
   pde->gauge_output = -1;
   pde->gaugeset     = PETSC_FALSE;
@@ -1037,6 +1038,70 @@ PetscErrorCode KDPDEGetNumCoefficients(KDPDE pde, PetscInt *ncoef)
   PetscFunctionReturn(0);
 }
 
+/* A field given by a network g of the spatial inputs: k = exp(g) and k_i = k dg/dx_i into coef (n-strided). */
+static PetscErrorCode KDPDEFieldNetCoefficients(KDPDE pde, const KDCoefficientField *f, PetscInt n, const PetscReal x[],
+                                                PetscReal coef[])
+{
+  PetscInt in[KD_NET_MAX_IN], nf = 0;
+  PetscReal *xs, *g;
+  KDJetSpec spec;
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < pde->nin; i++)
+    if (i != pde->tinput) in[nf++] = i;
+  PetscCall(PetscMalloc2(n * nf, &xs, n * (1 + nf), &g));
+  for (PetscInt p = 0; p < n; p++)
+    for (PetscInt j = 0; j < nf; j++) xs[p * nf + j] = x[p * pde->nin + in[j]];
+  PetscCall(PetscMemzero(&spec, sizeof(spec)));
+  PetscCall(KDNetJetForward(f->net, &spec, n, xs, g)); /* value, then the derivative along each input */
+  for (PetscInt p = 0; p < n; p++) {
+    const PetscReal k      = PetscExpReal(g[p]);
+    coef[f->value * n + p] = k;
+    for (PetscInt j = 0; j < nf; j++)
+      if (f->grad[in[j]] >= 0) coef[f->grad[in[j]] * n + p] = k * g[(1 + j) * n + p];
+  }
+  PetscCall(PetscFree2(xs, g));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDESetCoefficientFieldNet - Gives a coefficient field of the PDE by a network of its logarithm, e.g. the field a
+  teacher learned from data (teacher_field_k.h5, -teacher_infer_field): from then on KDPDEComputeCoefficients()
+  returns k = exp(g(x)) and its derivatives k dg/dx_i instead of the PDE's own coefficient, wherever a residual is
+  evaluated with it (PINN and distillation losses). It is not trained.
+
+  Logically collective
+
+  Input Parameters:
++ pde   - the PDE, its type set
+. name  - a coefficient field of the PDE (KDPDEGetCoefficientFieldName())
+- field - a set-up network whose inputs are the PDE's spatial inputs in order and whose one output is log k; the PDE
+          takes it (destroys it with itself); NULL returns to the PDE's own coefficient
+
+.seealso: KDPDEAddCoefficientField(), KDLossGetField(), docs/inverse.md
+@*/
+PetscErrorCode KDPDESetCoefficientFieldNet(KDPDE pde, const char name[], KDNet field)
+{
+  PetscInt value, grad[KD_NET_MAX_IN];
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetCoefficientField(pde, name, &value, grad));
+  for (PetscInt k = 0; k < pde->nfields; k++) {
+    if (strcmp(pde->field[k].name, name)) continue;
+    if (field) {
+      PetscInt nin, nout;
+      PetscCall(KDNetGetSizes(field, &nin, &nout, NULL));
+      PetscCheck(nin == pde->nin - (pde->tinput >= 0 ? 1 : 0) && nout == 1, pde->comm, PETSC_ERR_ARG_SIZ,
+                 "field %s of PDE %s: the network has %" PetscInt_FMT " inputs and %" PetscInt_FMT
+                 " outputs, the field needs %" PetscInt_FMT " (the spatial inputs) and 1",
+                 name, pde->type, nin, nout, pde->nin - (pde->tinput >= 0 ? 1 : 0));
+    }
+    PetscCall(KDNetDestroy(&pde->field[k].net));
+    pde->field[k].net = field;
+  }
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDPDEComputeCoefficients - Evaluates the pointwise coefficients at n points, coef[c * n + p]. Coefficients do not
   depend on the network, so a loss computes them once per point set.
@@ -1053,6 +1118,8 @@ PetscErrorCode KDPDEComputeCoefficients(KDPDE pde, PetscInt n, const PetscReal x
   PetscCall(KDPDECheckType(pde));
   if (!pde->ncoef) PetscFunctionReturn(0);
   PetscCall((*pde->ops->coefficients)(pde, n, x, coef));
+  for (PetscInt k = 0; k < pde->nfields; k++)
+    if (pde->field[k].net) PetscCall(KDPDEFieldNetCoefficients(pde, &pde->field[k], n, x, coef));
   PetscFunctionReturn(0);
 }
 
@@ -1129,6 +1196,7 @@ PetscErrorCode KDPDEAddCoefficientField(KDPDE pde, const char name[], PetscInt v
   f = &pde->field[pde->nfields];
   PetscCall(PetscStrncpy(f->name, name, sizeof(f->name)));
   f->value = value;
+  f->net   = NULL;
   for (PetscInt i = 0; i < KD_NET_MAX_IN; i++) {
     f->grad[i] = i < pde->nin && grad ? grad[i] : -1;
     PetscCheck(f->grad[i] < pde->ncoef && (f->grad[i] < 0 || i != pde->tinput), pde->comm, PETSC_ERR_ARG_OUTOFRANGE,

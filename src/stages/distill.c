@@ -240,10 +240,38 @@ static PetscErrorCode KDStageDistillCountPoints(MPI_Comm comm, KDLoss loss, cons
   PetscFunctionReturn(0);
 }
 
+/* The coefficient fields the teacher learned (teacher_field_<name>.h5 in out), given to the PDE (when print, say so).
+ */
+static PetscErrorCode KDStageDistillLearnedFields(MPI_Comm comm, const char out[], KDPDE pde, PetscBool print)
+{
+  PetscInt nfields;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetNumCoefficientFields(pde, &nfields));
+  for (PetscInt k = 0; k < nfields; k++) {
+    const char *name;
+    char file[64], path[PETSC_MAX_PATH_LEN];
+    PetscBool exists;
+    KDNet field;
+    PetscCall(KDPDEGetCoefficientFieldName(pde, k, &name));
+    PetscCall(PetscSNPrintf(file, sizeof(file), "teacher_field_%s.h5", name));
+    PetscCall(KDOutputPath(out, file, path, sizeof(path)));
+    PetscCall(PetscTestFile(path, 'r', &exists));
+    if (!exists) continue;
+    PetscCall(KDNetLoad(comm, path, &field, NULL));
+    PetscCall(KDPDESetCoefficientFieldNet(pde, name, field));
+    if (print)
+      PetscCall(PetscPrintf(comm, "kdpinn distill: the students' physics uses the field %s the teacher learned (%s)\n",
+                            name, file));
+  }
+  PetscFunctionReturn(0);
+}
+
 /* The PINN loss and network of level l (prefix student_), set up: the student and its twin get identical ones. The
-   physics is the teacher's: the PDE parameters it identified from data replace the reference's. */
-static PetscErrorCode KDStageDistillSetUp(MPI_Comm comm, KDReference ref, PetscInt l, PetscInt seed,
-                                          const KDModelInfo *tinfo, KDLoss *loss, KDNet *net)
+   physics is the teacher's: the PDE parameters it identified from data replace the reference's, and so do the
+   coefficient fields it learned. */
+static PetscErrorCode KDStageDistillSetUp(MPI_Comm comm, const char out[], KDReference ref, PetscInt l, PetscInt seed,
+                                          const KDModelInfo *tinfo, PetscBool print, KDLoss *loss, KDNet *net)
 {
   KDPDE pde;
   PetscInt ninfer, ntotal, nnet;
@@ -256,6 +284,7 @@ static PetscErrorCode KDStageDistillSetUp(MPI_Comm comm, KDReference ref, PetscI
   PetscCall(KDLossGetPDE(*loss, &pde));
   for (PetscInt k = 0; k < tinfo->ninferred; k++)
     PetscCall(KDPDESetParameter(pde, tinfo->inferred_names[k], tinfo->inferred[k][0]));
+  PetscCall(KDStageDistillLearnedFields(comm, out, pde, print));
   PetscCall(KDLossSetUp(*loss));
   PetscCall(KDLossGetNumInferred(*loss, &ninfer));
   PetscCheck(!ninfer, comm, PETSC_ERR_ARG_WRONG,
@@ -288,7 +317,7 @@ static PetscErrorCode KDStageDistillStudent(MPI_Comm comm, const KDCommonOptions
     PetscCall(PetscStrncpy(fname, "teacher", sizeof(fname)));
   else
     PetscCall(PetscSNPrintf(fname, sizeof(fname), "student_L%" PetscInt_FMT, l - 1));
-  PetscCall(KDStageDistillSetUp(comm, ref, l, opt->seed, tinfo, &sloss, student));
+  PetscCall(KDStageDistillSetUp(comm, opt->out, ref, l, opt->seed, tinfo, PETSC_TRUE, &sloss, student));
   PetscCall(KDDistillLossCreate(comm, &dl));
   PetscCall(KDDistillLossSetOptionsPrefix(dl, "student_"));
   PetscCall(KDDistillLossSetNets(dl, *student, finer));
@@ -343,7 +372,7 @@ static PetscErrorCode KDStageDistillScratch(MPI_Comm comm, const KDCommonOptions
 
   PetscFunctionBegin;
   PetscCall(PetscSNPrintf(tname, sizeof(tname), "scratch_L%" PetscInt_FMT, l));
-  PetscCall(KDStageDistillSetUp(comm, ref, l, opt->seed, tinfo, &tloss, &twin));
+  PetscCall(KDStageDistillSetUp(comm, opt->out, ref, l, opt->seed, tinfo, PETSC_FALSE, &tloss, &twin));
   PetscCall(KDStageDistillTrainer(comm, tname, opt->out, twin, &ttr));
   PetscCall(KDTrainerSetLoss(ttr, tloss));
   PetscCall(KDTrainerSetFromOptions(ttr));
