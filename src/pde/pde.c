@@ -815,7 +815,9 @@ PetscErrorCode KDPDESetFromReference(KDPDE pde, KDReference ref)
     PetscReal v;
     PetscBool found;
     PetscCall(KDReferenceGetParameter(ref, pde->param_names[i], &v, &found));
-    PetscCheck(found, pde->comm, PETSC_ERR_FILE_UNEXPECTED, "reference lacks the parameter '%s' of PDE %s",
+    PetscCheck(found, pde->comm, PETSC_ERR_FILE_UNEXPECTED,
+               "the reference lacks the root attribute '%s', a parameter of PDE %s (a file from an older kdpinn? run "
+               "kdpinn solve or import again)",
                pde->param_names[i], pde->type);
     pde->param_values[i] = v;
   }
