@@ -1093,14 +1093,24 @@ static PetscErrorCode KDTrainerTaoMonitor(Tao tao, void *ctx)
     PetscCall(KDTrainerEvaluate(tr, &fx));
     terms = tr->buffer + tr->n;
   }
-  PetscCall(KDTrainerRecord(tr, f, terms, gnorm, NULL));
   {
+    /* The inferred values of the history row and the monitor are the accepted iterate's, not those of the last point
+       the line search tried (they differ after a failed line search). */
     Vec X;
     const PetscReal *xa;
+    PetscReal *inferred = NULL;
     PetscCall(TaoGetSolution(tao, &X));
     PetscCall(VecGetArrayRead(X, &xa));
+    if (tr->ninfer) {
+      PetscCall(PetscMalloc1(tr->ninfer, &inferred));
+      PetscCall(KDLossSetExtraParameters(tr->loss, xa + tr->nnet));
+      for (PetscInt k = 0; k < tr->ninfer; k++)
+        PetscCall(KDLossGetInferred(tr->loss, k, NULL, &inferred[k], NULL, NULL));
+    }
+    PetscCall(KDTrainerRecord(tr, f, terms, gnorm, inferred));
     PetscCall(KDTrainerMonitor(tr, PETSC_FALSE, xa));
     PetscCall(VecRestoreArrayRead(X, &xa));
+    PetscCall(PetscFree(inferred));
   }
   PetscFunctionReturn(0);
 }
