@@ -132,7 +132,7 @@ static PetscErrorCode CheckNet(const char cc[], const char cflags[], const char 
   for (PetscInt pr = mode == KD_INT8_SCALE_LAYER && abits == 16 ? 0 : 2; pr < 3; pr++) {
     const KDPrecision prec = (KDPrecision) pr;
     char name[64];
-    void *handle, *fn;
+    void *handle = NULL, *fn = NULL; /* set by Compile(); initialized for the compiler's flow analysis */
 
     PetscCall(PetscSNPrintf(name, sizeof(name), "%s_%s", tag, KDPrecisions[prec]));
     PetscCall(KDExportWrite(net, &info, prec, prec == KD_PRECISION_INT8 ? q : NULL, name, "."));
