@@ -5,10 +5,12 @@
 #    t901 (f64 export 1e-12, f32 1e-5, int8 3x the noise model), and an error against the reference;
 #  - results.json: every other member is kept verbatim (including strings with braces and quotes), a previous "bench"
 #    member is replaced, the file stays valid JSON over reruns, and it is created if absent; bench.json and bench.md;
-#  - one-line errors: no C compiler (-kd_bench_cc), more than one rank, no model.
+#  - one-line errors: no C compiler (-kd_bench_cc), more than one rank, no model;
+#  - no shell: a command line as -kd_bench_cc or command substitutions in -kd_bench_cflags run nothing; flags that
+#    PETSc swallowed as an option (a value starting with '-') are refused, a bad flag fails the compilation.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
-rm -rf out *.log
+rm -rf out *.log PWNED*
 "$KDPINN" solve -kd_out out -kd_pde burgers -kd_levels 2 -burgers_nx 256 -burgers_nt 64 > solve.log 2>&1 || { cat solve.log; fail "solve"; }
 "$KDPINN" train -kd_out out -kd_pde burgers -teacher_widths 16,16 -teacher_ncol 500 -teacher_adam_steps 100 -teacher_lbfgs_steps 0 \
   -teacher_checkpoint_every 0 > train.log 2>&1 || { cat train.log; fail "train"; }
@@ -65,4 +67,20 @@ one_error nocc.log "no C compiler: '/nonexistent/cc --version' failed (set -kd_b
 one_error ranks.log "run it on one rank, not 2" "2 ranks"
 "$KDPINN" bench -kd_out empty > nomodel.log 2>&1 && fail "bench without models succeeded"
 one_error nomodel.log "no model to benchmark" "no model"
+# no shell: a compiler option that holds a command line is one (missing) program, and nothing else runs
+"$KDPINN" bench -kd_out out "${quick[@]}" -kd_bench_cc 'cc -O3; touch PWNED; cc' > inject.log 2>&1 &&
+  fail "bench with a command line as its compiler succeeded"
+one_error inject.log "no C compiler: 'cc -O3; touch PWNED; cc --version' failed" "command line as -kd_bench_cc"
+"$KDPINN" bench -kd_out out "${quick[@]}" -kd_bench_cflags ' -O2 $(touch PWNED2) `touch PWNED3`' > injectf.log 2>&1 &&
+  fail "bench with command substitutions as flags succeeded"
+one_error injectf.log "compiling .* failed" "command substitution in -kd_bench_cflags"
+[ ! -e PWNED ] && [ ! -e PWNED2 ] && [ ! -e PWNED3 ] && [ ! -e out/PWNED ] || fail "an option value ran a command"
+# a flag value that starts with '-' is read by PETSc as the next option: refused, not built without flags; a bad
+# flag given properly (leading blank) makes the compilation fail with the flags named
+"$KDPINN" bench -kd_out out "${quick[@]}" -kd_bench_cflags "-O3 -fbogus" > noflags.log 2>&1 &&
+  fail "bench with an empty -kd_bench_cflags succeeded"
+one_error noflags.log "kd_bench_cflags has no value" "flags swallowed as an option"
+"$KDPINN" bench -kd_out out "${quick[@]}" -kd_bench_cflags " -O3 -fbogus" > bogus.log 2>&1 &&
+  fail "bench with a bogus compiler flag succeeded"
+one_error bogus.log "compiling .* failed (-kd_bench_cc cc -kd_bench_cflags ' -O3 -fbogus')" "bogus flag"
 echo PASS

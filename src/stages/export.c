@@ -200,6 +200,7 @@ PetscErrorCode KDStageExport(MPI_Comm comm)
 
 #define KD_BENCH_MAX_MODELS 16
 #define KD_BENCH_VARIANTS 4
+#define KD_BENCH_MAX_FLAGS 64 /* words in -kd_bench_cflags */
 
 /* What is timed: the library (f64) and the three exported kernels. */
 static const char *const KDBenchVariants[KD_BENCH_VARIANTS] = {"f64", "f64_export", "f32_export", "int8_export"};
@@ -229,6 +230,7 @@ typedef struct {
 typedef struct {
   PetscInt repeats, warmup, field, nmodels;
   char cc[PETSC_MAX_PATH_LEN], cflags[PETSC_MAX_PATH_LEN], dir[PETSC_MAX_PATH_LEN];
+  PetscBool cflags_missing; /* -kd_bench_cflags given without a value (a value starting with '-' is an option) */
   char *models[KD_BENCH_MAX_MODELS];
   PetscReal sample_ms;
 } KDBenchOptions;
@@ -331,8 +333,7 @@ static PetscErrorCode KDBenchTime(const KDBenchOptions *bo, const KDBenchKernels
 static PetscErrorCode KDBenchBuild(const KDBenchOptions *bo, KDNet net, const KDModelInfo *info, KDPrecision prec,
                                    KDQuantizedNet q, const char model[], void **handle, void **fn)
 {
-  char name[128], src[PETSC_MAX_PATH_LEN], so[PETSC_MAX_PATH_LEN], log[PETSC_MAX_PATH_LEN], cmd[4 * PETSC_MAX_PATH_LEN],
-      sym[160];
+  char name[128], src[PETSC_MAX_PATH_LEN], so[PETSC_MAX_PATH_LEN], log[PETSC_MAX_PATH_LEN], sym[160];
   int status;
 
   PetscFunctionBegin;
@@ -341,9 +342,24 @@ static PetscErrorCode KDBenchBuild(const KDBenchOptions *bo, KDNet net, const KD
   PetscCall(PetscSNPrintf(src, sizeof(src), "%s/%s.c", bo->dir, name));
   PetscCall(PetscSNPrintf(so, sizeof(so), "%s/%s.so", bo->dir, name));
   PetscCall(PetscSNPrintf(log, sizeof(log), "%s/%s.log", bo->dir, name));
-  PetscCall(PetscSNPrintf(cmd, sizeof(cmd), "%s %s -fPIC -shared -o '%s' '%s' -lm > '%s' 2>&1", bo->cc, bo->cflags, so,
-                          src, log));
-  status = system(cmd);
+  {
+    /* cc flags... -fPIC -shared -o so src -lm, run without a shell: the options are words, never commands */
+    char cc[sizeof(bo->cc)], flags[sizeof(bo->cflags)], *argv[KD_BENCH_MAX_FLAGS + 9];
+    int nflags, argc = 0;
+    PetscCall(PetscStrncpy(cc, bo->cc, sizeof(cc)));
+    PetscCall(PetscStrncpy(flags, bo->cflags, sizeof(flags)));
+    argv[argc++] = cc;
+    PetscCall(KDSplitWords(flags, argv + argc, KD_BENCH_MAX_FLAGS, &nflags));
+    argc += nflags;
+    argv[argc++] = (char *) "-fPIC";
+    argv[argc++] = (char *) "-shared";
+    argv[argc++] = (char *) "-o";
+    argv[argc++] = so;
+    argv[argc++] = src;
+    argv[argc++] = (char *) "-lm";
+    argv[argc]   = NULL;
+    PetscCall(KDRunProgram(argv, log, &status));
+  }
   PetscCheck(status == 0, PETSC_COMM_SELF, PETSC_ERR_LIB,
              "compiling %s failed (-kd_bench_cc %s -kd_bench_cflags '%s'), see %s", src, bo->cc, bo->cflags, log);
   *handle = dlopen(so, RTLD_NOW | RTLD_LOCAL);
@@ -791,7 +807,7 @@ static PetscErrorCode KDBenchMarkdown(const KDBenchOptions *bo, PetscInt nm, con
 static PetscErrorCode KDBenchGetOptions(MPI_Comm comm, const KDCommonOptions *opt, KDBenchOptions *bo,
                                         KDCalibrationOptions *co)
 {
-  PetscBool set;
+  PetscBool set, flg;
 
   PetscFunctionBegin;
   PetscCall(PetscMemzero(bo, sizeof(*bo)));
@@ -819,7 +835,8 @@ static PetscErrorCode KDBenchGetOptions(MPI_Comm comm, const KDCommonOptions *op
   PetscCall(PetscOptionsString("-kd_bench_cc", "C compiler of the exported code", "KDStageBench", bo->cc, bo->cc,
                                sizeof(bo->cc), NULL));
   PetscCall(PetscOptionsString("-kd_bench_cflags", "Flags of the C compiler", "KDStageBench", bo->cflags, bo->cflags,
-                               sizeof(bo->cflags), NULL));
+                               sizeof(bo->cflags), &flg));
+  bo->cflags_missing = flg && !bo->cflags[0] ? PETSC_TRUE : PETSC_FALSE;
   PetscCall(PetscOptionsString("-kd_bench_dir",
                                "Directory of the exported sources and shared objects (default <kd_out>/bench)",
                                "KDStageBench", bo->dir, bo->dir, sizeof(bo->dir), NULL));
@@ -832,7 +849,6 @@ static PetscErrorCode KDBenchGetOptions(MPI_Comm comm, const KDCommonOptions *op
 static PetscErrorCode KDBenchCheckSetup(MPI_Comm comm, const KDBenchOptions *bo)
 {
   PetscMPIInt size;
-  char cmd[2 * PETSC_MAX_PATH_LEN];
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_size(comm, &size));
@@ -845,9 +861,19 @@ static PetscErrorCode KDBenchCheckSetup(MPI_Comm comm, const KDBenchOptions *bo)
   PetscCheck(bo->field >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_bench_field must be >= 1, got %" PetscInt_FMT,
              bo->field);
   PetscCheck(bo->sample_ms >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_bench_sample_ms must be >= 0");
-  /* the compiler first: without one nothing can be measured */
-  PetscCall(PetscSNPrintf(cmd, sizeof(cmd), "%s --version > /dev/null 2>&1", bo->cc));
-  PetscCheck(system(cmd) == 0, comm, PETSC_ERR_SYS, "no C compiler: '%s --version' failed (set -kd_bench_cc)", bo->cc);
+  /* the compiler first: without one nothing can be measured. It is one program (a path or a name on PATH) and the
+     flags are words: neither goes through a shell. */
+  PetscCheck(!bo->cflags_missing, comm, PETSC_ERR_ARG_WRONG,
+             "-kd_bench_cflags has no value: PETSc reads a value that starts with '-' as the next option; give the "
+             "flags with a leading blank, e.g. -kd_bench_cflags ' -O3 -march=native'");
+  {
+    char cc[sizeof(bo->cc)];
+    char *argv[3] = {cc, (char *) "--version", NULL};
+    int status;
+    PetscCall(PetscStrncpy(cc, bo->cc, sizeof(cc)));
+    PetscCall(KDRunProgram(argv, NULL, &status));
+    PetscCheck(status == 0, comm, PETSC_ERR_SYS, "no C compiler: '%s --version' failed (set -kd_bench_cc)", bo->cc);
+  }
   PetscFunctionReturn(0);
 }
 

@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <ctype.h>
 #include <stdint.h>
@@ -364,5 +366,75 @@ PetscErrorCode KDWorkEnsure(PetscReal **work, PetscInt *capacity, PetscInt size)
   PetscCall(PetscFree(*work));
   PetscCall(PetscMalloc1(size, work));
   *capacity = size;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDRunProgram - Runs a program from an argument vector and waits for it: no shell, so nothing in the arguments is
+  interpreted (a compiler or flags given as options cannot run other commands). Standard output and error go to a
+  file.
+
+  Not collective
+
+  Input Parameters:
++ argv - the program (argv[0], searched on PATH when it has no '/') and its arguments, NULL-terminated
+- log  - file that receives standard output and error (created or truncated), or NULL for /dev/null
+
+  Output Parameter:
+. status - the program's exit status; 127 when it could not be run, 128 + n when signal n ended it
+
+.seealso: KDSplitWords()
+@*/
+PetscErrorCode KDRunProgram(char *const argv[], const char log[], int *status)
+{
+  extern char **environ;
+  posix_spawn_file_actions_t fa;
+  pid_t pid;
+  int err, ws = 0;
+
+  PetscFunctionBegin;
+  PetscCheck(argv && argv[0] && argv[0][0], PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "no program to run");
+  PetscCheck(!posix_spawn_file_actions_init(&fa), PETSC_COMM_SELF, PETSC_ERR_SYS, "posix_spawn_file_actions_init");
+  err = posix_spawn_file_actions_addopen(&fa, 1, log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (!err) err = posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  if (!err) err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+  (void) posix_spawn_file_actions_destroy(&fa);
+  if (err) { /* not found, not executable: as a shell would say */
+    *status = 127;
+    PetscFunctionReturn(0);
+  }
+  while (waitpid(pid, &ws, 0) < 0)
+    PetscCheck(errno == EINTR, PETSC_COMM_SELF, PETSC_ERR_SYS, "waiting for %s: %s", argv[0], strerror(errno));
+  *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : (WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : 127);
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDSplitWords - Splits a string at white space into words, in place (no quoting: each run of non-blank characters is
+  one word), e.g. compiler flags for KDRunProgram().
+
+  Not collective
+
+  Input Parameters:
++ s   - the string; its blanks are overwritten with NUL characters
+- max - room in words[]
+
+  Output Parameters:
++ words - pointers into s
+- n     - their number
+
+.seealso: KDRunProgram()
+@*/
+PetscErrorCode KDSplitWords(char s[], char *words[], int max, int *n)
+{
+  PetscFunctionBegin;
+  *n = 0;
+  for (char *c = s; *c;) {
+    while (*c && isspace((unsigned char) *c)) *c++ = 0;
+    if (!*c) break;
+    PetscCheck(*n < max, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "more than %d words", max);
+    words[(*n)++] = c;
+    while (*c && !isspace((unsigned char) *c)) c++;
+  }
   PetscFunctionReturn(0);
 }
