@@ -4,7 +4,8 @@
 # final parameters bitwise identical to an uninterrupted run (tolerance: none, `cmp`: the restart promise is exact,
 # any difference is a lost piece of state). SIGTERM in the L-BFGS phase stops the same way, but the checkpoint holds
 # the start of the L-BFGS chunk the signal fell in (the chunk's L-BFGS memory cannot be saved), and the resumed run,
-# which repeats the chunk, must again end bitwise equal to the uninterrupted run.
+# which repeats the chunk, must again end bitwise equal to the uninterrupted run. SIGHUP (what a lost login session
+# sends) stops as SIGUSR1 does.
 # Usage: t511-train-signal.sh <t500-trainer executable>
 set -u
 exe=$1
@@ -49,6 +50,13 @@ signal_run USR1 $((15 + RANDOM % 31)) run1.log   # Adam phase: steps 1-120
 grep "restarting from checkpoint run/checkpoint_train.h5 at step $stopped (adam)" run2.log || { cat run2.log; fail "did not resume at step $stopped"; }
 cmp ref.bin run.bin || fail "final parameters after a SIGUSR1 stop differ from the uninterrupted run"
 echo "SIGUSR1 stop in the Adam phase: final parameters bitwise identical"
+
+rm -rf run run.bin
+signal_run HUP $((15 + RANDOM % 31)) runh.log   # SIGHUP (a lost login session) stops as SIGUSR1 does
+"$MPIEXEC" -n $np "$exe" "${opts[@]}" -kd_out run -test_out run.bin -kd_restart > runh2.log 2>&1 || { cat runh2.log; fail "resumed run failed"; }
+[ "$resume_at" -eq "$stopped" ] || fail "HUP in Adam: checkpoint at step $resume_at, not at the stop step $stopped"
+cmp ref.bin run.bin || fail "final parameters after a SIGHUP stop differ from the uninterrupted run"
+echo "SIGHUP stop in the Adam phase: final parameters bitwise identical"
 
 rm -rf run run.bin
 signal_run TERM 130 run3.log                     # L-BFGS phase: steps 121-180

@@ -1,5 +1,6 @@
 /* Stop-and-resume on a signal: a batch system asks a long run to stop (Slurm's --signal=B:USR1@<seconds> before the
-   time limit, or SIGTERM when it preempts or ends a job); kdpinn finishes the step it is in, writes a checkpoint and
+   time limit, or SIGTERM when it preempts or ends a job; SIGHUP when the login session of an interactive run is lost);
+   kdpinn finishes the step it is in, writes a checkpoint and
    exits with KD_EXIT_REQUEUE, and the job script requeues the job, which resumes with -kd_restart.
 
    The handler only sets a flag (nothing else is async-signal-safe); the decision to stop is taken collectively at a
@@ -19,22 +20,23 @@ static void KDSignalHandler(int sig)
 }
 
 /*@C
-  KDSignalInstall - Installs the handlers of SIGUSR1 and SIGTERM that record a request to stop, and clears any
-  request recorded before. Call it after PetscInitialize(), whose own handlers it replaces for these two signals
+  KDSignalInstall - Installs the handlers of SIGUSR1, SIGTERM and SIGHUP that record a request to stop, and clears
+  any request recorded before. Call it after PetscInitialize(), whose own handlers it replaces for these three signals
   (PETSc's would abort the run); the other signals keep PETSc's handling.
 
   Not collective
 
   Notes:
-  Until this is called, SIGUSR1 and SIGTERM end the process at once. The handlers restart interrupted system calls
-  (SA_RESTART), so a signal arriving during file or MPI I/O does not make that call fail.
+  Until this is called, SIGUSR1, SIGTERM and SIGHUP end the process at once. The handlers restart interrupted system
+calls (SA_RESTART), so a signal arriving during file or MPI I/O does not make that call fail.
 
 .seealso: KDSignalPending(), KDSignalExitCode()
 @*/
 PetscErrorCode KDSignalInstall(void)
 {
   struct sigaction sa;
-  const int sigs[] = {SIGUSR1, SIGTERM};
+  const int sigs[]          = {SIGUSR1, SIGTERM, SIGHUP};
+  const char *const names[] = {"SIGUSR1", "SIGTERM", "SIGHUP"};
 
   PetscFunctionBegin;
   PetscCall(PetscMemzero(&sa, sizeof(sa)));
@@ -44,7 +46,7 @@ PetscErrorCode KDSignalInstall(void)
   KDSignalCaught = 0;
   for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
     PetscCheck(!sigaction(sigs[i], &sa, NULL), PETSC_COMM_SELF, PETSC_ERR_SYS, "cannot install the handler of %s: %s",
-               sigs[i] == SIGUSR1 ? "SIGUSR1" : "SIGTERM", strerror(errno));
+               names[i], strerror(errno));
   PetscFunctionReturn(0);
 }
 
@@ -56,7 +58,7 @@ PetscErrorCode KDSignalInstall(void)
   Not collective
 
   Output Parameter:
-. pending - PETSC_TRUE if SIGUSR1 or SIGTERM was caught by this process
+. pending - PETSC_TRUE if SIGUSR1, SIGTERM or SIGHUP was caught by this process
 
 .seealso: KDSignalPending()
 @*/
@@ -68,7 +70,7 @@ PetscErrorCode KDSignalPendingLocal(PetscBool *pending)
 }
 
 /*@C
-  KDSignalPending - Whether any rank of a communicator has caught a stop signal (SIGUSR1 or SIGTERM) since
+  KDSignalPending - Whether any rank of a communicator has caught a stop signal (SIGUSR1, SIGTERM or SIGHUP) since
   KDSignalInstall(): every rank gets the same answer, so all of them stop at the same step.
 
   Collective
