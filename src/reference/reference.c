@@ -339,6 +339,33 @@ PetscErrorCode KDReferenceCreateLevelVec(KDReference ref, PetscInt l, Vec *v)
   PetscFunctionReturn(0);
 }
 
+/* The number of NaN or infinite entries of v over all ranks, and the global index of the first (-1: none). */
+static PetscErrorCode KDVecCountNonFinite(Vec v, PetscInt *count, PetscInt *first)
+{
+  const PetscScalar *a;
+  PetscInt n, lo, c[2] = {0, PETSC_MAX_INT};
+
+  PetscFunctionBegin;
+  PetscCall(VecGetLocalSize(v, &n));
+  PetscCall(VecGetOwnershipRange(v, &lo, NULL));
+  PetscCall(VecGetArrayRead(v, &a));
+  for (PetscInt i = 0; i < n; i++)
+    if (PetscIsInfOrNanScalar(a[i])) {
+      if (!c[0]) c[1] = lo + i;
+      c[0]++;
+    }
+  PetscCall(VecRestoreArrayRead(v, &a));
+  c[1] = -c[1]; /* one reduction: the sum of the counts and the max of -index, the smallest index */
+  {
+    PetscInt sum = c[0], neg = c[1];
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPIU_INT, MPI_SUM, PetscObjectComm((PetscObject) v)));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &neg, 1, MPIU_INT, MPI_MAX, PetscObjectComm((PetscObject) v)));
+    *count = sum;
+    *first = sum ? -neg : -1;
+  }
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDReferenceAddField - Adds a level-0 field; the reference keeps its own copy.
 
@@ -374,6 +401,15 @@ PetscErrorCode KDReferenceAddField(KDReference ref, const char name[], Vec v)
   PetscCall(VecScatterEnd(scatter, v, dst, INSERT_VALUES, SCATTER_FORWARD));
   PetscCall(VecScatterDestroy(&scatter));
   PetscCall(ISDestroy(&is));
+  {
+    PetscInt bad, first;
+    PetscCall(KDVecCountNonFinite(dst, &bad, &first));
+    if (bad) PetscCall(VecDestroy(&dst));
+    PetscCheck(!bad, ref->comm, PETSC_ERR_FP,
+               "the %s solution is not finite: field %s has %" PetscInt_FMT " NaN or infinite values (the first at "
+               "cell %" PetscInt_FMT "); the solver diverged, or the problem's options (-%s_...) are out of range",
+               ref->pde, name, bad, first, ref->pde);
+  }
   PetscCall(PetscStrncpy(ref->fieldname[f], name, KD_NAME_LEN));
   ref->level[0].field[f] = dst;
   ref->nfields++;
@@ -937,6 +973,15 @@ static PetscErrorCode KDReferenceReadFile(KDReference ref, const char path[])
     PetscCallH5(H5Gclose(group));
   }
   PetscCall(KDH5Close(&file));
+  for (PetscInt l = 0; l < L; l++)
+    for (PetscInt f = 0; f < ref->nfields; f++) {
+      PetscInt bad, first;
+      PetscCall(KDVecCountNonFinite(ref->level[l].field[f], &bad, &first));
+      PetscCheck(!bad, ref->comm, PETSC_ERR_FILE_UNEXPECTED,
+                 "%s: /level_%" PetscInt_FMT "/%s holds %" PetscInt_FMT " NaN or infinite values (the first at cell "
+                 "%" PetscInt_FMT ")",
+                 path, l, ref->fieldname[f], bad, first);
+    }
   PetscFunctionReturn(0);
 }
 
