@@ -66,6 +66,15 @@ static void KDSelectBLASKernels(char **argv)
   unsetenv("OPENBLAS_CORETYPE");
 }
 
+/* Open MPI's MPI-IO queries every shared-file-pointer component when a file is opened, and its "lockedfile" component
+   builds a lock-file name in a fixed buffer: a path of about 245 characters or more (common on clusters) aborts the
+   process inside H5Fcreate ("buffer overflow detected"). HDF5 never uses shared file pointers, so unless the user
+   chose the components (OMPI_MCA_sharedfp set), that one is left out; other MPI libraries ignore the variable. */
+static void KDAvoidLockedFileComponent(void)
+{
+  if (!getenv("OMPI_MCA_sharedfp")) (void) setenv("OMPI_MCA_sharedfp", "^lockedfile", 0);
+}
+
 int main(int argc, char **argv)
 {
   const KDStage *stage = NULL;
@@ -73,6 +82,7 @@ int main(int argc, char **argv)
   PetscErrorCode ierr;
 
   KDSelectBLASKernels(argv);
+  KDAvoidLockedFileComponent();
   /* -version and -kd_traceback act before PETSc starts (PETSc would answer -version with its own banner). */
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-version") || !strcmp(argv[i], "--version")) {
