@@ -1,6 +1,7 @@
 #!/bin/bash
 # The `kdpinn train` stage on a small Burgers reference, 2 ranks:
-#  - without reference.h5, and with a -kd_pde that does not match it: one error line, non-zero exit;
+#  - without reference.h5, with a -kd_pde that does not match it, and with an empty entry in -teacher_widths: one
+#    error line, non-zero exit;
 #  - a short training writes teacher.h5 (kind model, trained_with pinn, level 0, inputs t,x, output u, widths
 #    [2,20,20,1], the reference's nu) and reduces the loss: the last step's loss must be below half of the first
 #    step's (a stage that does not train would fail this; this budget reaches about 0.1x);
@@ -18,6 +19,13 @@ rm -rf out empty
   { cat solve.log; fail "kdpinn solve failed"; }
 "$MPIEXEC" -n $np "$KDPINN" train -kd_out out -kd_pde heat > pde.log 2>&1 && fail "train with a mismatched -kd_pde succeeded"
 grep -q '^kdpinn: error: .*holds a burgers solution but -kd_pde is heat' pde.log || { cat pde.log; fail "mismatched -kd_pde not reported"; }
+for w in 20,,20 20, ,20; do # PETSc's array reader skips empty entries: each is one error line naming the option
+  "$MPIEXEC" -n $np "$KDPINN" train -kd_out out -kd_pde burgers -teacher_widths "$w" -teacher_adam_steps 1 \
+    -teacher_lbfgs_steps 0 > widths.log 2>&1 && fail "train with -teacher_widths $w succeeded"
+  [ "$(grep -c '^kdpinn: error:' widths.log)" -eq 1 ] &&
+    grep -q "^kdpinn: error: -teacher_widths $w: an empty entry in the list" widths.log ||
+    { cat widths.log; fail "-teacher_widths $w: expected one error line naming the option"; }
+done
 
 opts=(-kd_out out -kd_pde burgers -teacher_widths 20,20 -teacher_ncol 1000 -teacher_adam_steps 150 -teacher_lbfgs_steps 50
       -teacher_checkpoint_every 50 -teacher_resample_every 50 -kd_monitor -kd_monitor_every 50)

@@ -247,6 +247,7 @@ PetscErrorCode KDNetSetFromOptions(KDNet net)
     PetscCall(PetscStrlcat(helpwidths, item, sizeof(helpwidths)));
   }
   PetscCall(PetscStrlcat(helpwidths, ")", sizeof(helpwidths)));
+  PetscCall(KDOptionsCheckList(net->comm, net->prefix, "-widths")); /* before PETSc's reader trips on it */
   PetscOptionsBegin(net->comm, net->prefix, "KDNet: multilayer perceptron with exact jets", NULL);
   PetscCall(PetscOptionsIntArray("-widths", helpwidths, "KDNetSetArchitecture", widths, &nmax, &flg));
   if (flg) {

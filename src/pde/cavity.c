@@ -119,6 +119,7 @@ static PetscErrorCode KDPDESetFromOptions_Cavity(KDPDE pde, PetscOptionItems *Pe
   PetscCall(PetscOptionsEnum("-cavity_lid",
                              "Lid velocity profile: exact u=1 (as the reference solver) or smooth 1-s^16",
                              "KDPDESetFromOptions", KDCavityLids, (PetscEnum) c->lid, (PetscEnum *) &c->lid, NULL));
+  PetscCall(KDOptionsCheckList(pde->comm, pde->prefix, "-cavity_gauge_point"));
   PetscCall(PetscOptionsRealArray("-cavity_gauge_point", "Point x,y where the cavity pressure is pinned to 0",
                                   "KDPDESetGaugePoint", g, &n, &set));
   if (set) {

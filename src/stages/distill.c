@@ -28,6 +28,7 @@ static PetscErrorCode KDStageDistillNetCreate(MPI_Comm comm, KDLoss loss, PetscI
                                  KDStudentWidths, nout));
   PetscCall(KDNetSetFromOptions(*net));
   PetscCall(PetscSNPrintf(prefix, sizeof(prefix), "student_L%" PetscInt_FMT "_", level));
+  PetscCall(KDOptionsCheckList(comm, prefix, "-widths"));
   PetscOptionsBegin(comm, prefix, "Per-level student options", "KDStageDistill");
   PetscCall(PetscOptionsIntArray("-widths", "Hidden layer widths of this level's student (default -student_widths)",
                                  "KDStageDistill", widths, &nw, &flg));

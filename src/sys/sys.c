@@ -438,3 +438,29 @@ PetscErrorCode KDSplitWords(char s[], char *words[], int max, int *n)
   }
   PetscFunctionReturn(0);
 }
+
+/*@C
+  KDOptionsCheckList - Refuses a comma-separated list option with an empty entry: PETSc's array readers skip it, so
+  that -teacher_widths 20,,20 would read as 20,20 without a word.
+
+  Collective
+
+  Input Parameters:
++ comm   - where the error is raised
+. prefix - the option's prefix (e.g. "teacher_"), or NULL
+- name   - the option's name with its dash (e.g. "-widths")
+@*/
+PetscErrorCode KDOptionsCheckList(MPI_Comm comm, const char prefix[], const char name[])
+{
+  char value[1024];
+  size_t n;
+  PetscBool set;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsGetString(NULL, prefix, name, value, sizeof(value), &set));
+  if (!set) PetscFunctionReturn(0);
+  n = strlen(value);
+  PetscCheck(n && value[0] != ',' && value[n - 1] != ',' && !strstr(value, ",,"), comm, PETSC_ERR_ARG_WRONG,
+             "-%s%s %s: an empty entry in the list", prefix ? prefix : "", name + 1, value);
+  PetscFunctionReturn(0);
+}
