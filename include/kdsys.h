@@ -46,4 +46,5 @@ PETSC_EXTERN PetscErrorCode KDRegisterAll(void);
 PETSC_EXTERN PetscErrorCode KDSignalInstall(void);
 PETSC_EXTERN PetscErrorCode KDSignalPendingLocal(PetscBool *);
 PETSC_EXTERN PetscErrorCode KDSignalPending(MPI_Comm, PetscBool *);
+PETSC_EXTERN PetscErrorCode KDSignalCheck(MPI_Comm, const char[]);
 PETSC_EXTERN int KDSignalExitCode(PetscErrorCode);

@@ -446,6 +446,7 @@ PetscErrorCode KDBurgersSolveGrid(MPI_Comm comm, const KDBurgersOptions *opt, Ve
       PetscInt n = (PetscInt) PetscCeilReal((tk - t) / dtmax - 1e-9);
       PetscCall(TSSetTimeStep(ts, (tk - t) / PetscMax(n, 1)));
     }
+    PetscCall(KDSignalCheck(comm, "burgers solve"));
     PetscCall(TSSetMaxTime(ts, tk));
     PetscCall(TSSolve(ts, U));
     PetscCall(TSGetConvergedReason(ts, &reason));

@@ -678,6 +678,7 @@ PetscErrorCode KDCavitySolveCells(MPI_Comm comm, const KDCavityOptions *opt, Vec
 
     ctx.re = nsteps ? re0 * PetscPowReal(opt->re / re0, (PetscReal) k / nsteps) : opt->re;
     if (k == nsteps) ctx.re = opt->re;
+    PetscCall(KDSignalCheck(comm, "cavity solve"));
     PetscCall(SNESSolve(snes, NULL, X));
     PetscCall(SNESGetConvergedReason(snes, &reason));
     PetscCheck(reason > 0, comm, PETSC_ERR_NOT_CONVERGED,

@@ -206,6 +206,7 @@ static PetscErrorCode KDHeatMonitor(TS ts, PetscInt step, PetscReal t, Vec U, vo
         (double) tk, (double) t);
     PetscFunctionReturn(0);
   }
+  PetscCall(KDSignalCheck(PetscObjectComm((PetscObject) ts), "heat solve")); /* at each snapshot, on every rank */
   PetscCall(DMDAVecGetArrayRead(ctx->da, U, &u));
   for (PetscInt j = sol->ys; j < sol->ys + sol->ym; j++) {
     for (PetscInt i = sol->xs; i < sol->xs + sol->xm; i++) {

@@ -1208,6 +1208,7 @@ static PetscErrorCode KDValidateModels(MPI_Comm comm, const KDValidateOptions *v
           PetscCall(PetscSNPrintf(name, sizeof(name), "%s@L%" PetscInt_FMT, model, lv));
           PetscCall(PetscSNPrintf(key, sizeof(key), "%s_L%" PetscInt_FMT, model, lv));
         }
+        PetscCall(KDSignalCheck(comm, "validate"));
         PetscCall(KDValidateRowInit(row, name, key, model, lv, net, &info));
         if (lv == l)
           PetscCall(KDValidateTrainTime(comm, out, net, &info, row));

@@ -122,3 +122,26 @@ int KDSignalExitCode(PetscErrorCode ierr)
   if (!ierr) return 0;
   return ierr == PETSC_ERR_SIG ? KD_EXIT_REQUEUE : 1;
 }
+
+/*@C
+  KDSignalCheck - For a stage that cannot checkpoint (a solve, a validation): if any rank has caught a stop signal,
+  stop now with PETSC_ERR_SIG (exit status KD_EXIT_REQUEUE: a requeued job runs the stage again), having written
+  nothing under a final name. Call it between units of work: snapshots, continuation steps, models.
+
+  Collective
+
+  Input Parameters:
++ comm - the ranks of the stage
+- what - what is stopped, for the message (e.g. "burgers solve")
+
+.seealso: KDSignalPending(), KDSignalExitCode()
+@*/
+PetscErrorCode KDSignalCheck(MPI_Comm comm, const char what[])
+{
+  PetscBool pending;
+
+  PetscFunctionBegin;
+  PetscCall(KDSignalPending(comm, &pending));
+  PetscCheck(!pending, comm, PETSC_ERR_SIG, "%s: stopped by a signal; nothing written, run the stage again", what);
+  PetscFunctionReturn(0);
+}
