@@ -25,7 +25,7 @@ PETSC_EXTERN PetscErrorCode KDHelpRequested(PetscBool *);
 PETSC_EXTERN PetscErrorCode KDOptionsDigest(PetscInt, const char *const[], char[]);
 PETSC_EXTERN PetscErrorCode KDRunProgram(char *const[], const char[], int *);
 PETSC_EXTERN PetscErrorCode KDSplitWords(char[], char *[], int, int *);
-PETSC_EXTERN PetscErrorCode KDOptionsCheckList(MPI_Comm, const char[], const char[]);
+PETSC_EXTERN PetscErrorCode KDOptionsCheckValue(MPI_Comm, const char[], const char[], PetscBool);
 
 /* Counter-based random numbers: a pure function of (seed, stream, index), uniform in [0, 1) (src/sys/random.c). */
 PETSC_EXTERN PetscReal KDRandomUniform(PetscInt64, PetscInt64, PetscInt64);

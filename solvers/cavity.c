@@ -268,6 +268,7 @@ PetscErrorCode KDCavityOptionsSetFromOptions(MPI_Comm comm, KDCavityOptions *opt
   PetscOptionsBegin(comm, NULL, "Lid-driven cavity reference solver", NULL);
   PetscCall(PetscOptionsInt("-cavity_n", "Cells per side of the output grid (the solver uses n+1 nodes per side)", NULL,
                             opt->n, &opt->n, NULL));
+  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-cavity_wall", PETSC_FALSE));
   PetscCall(PetscOptionsEnum("-cavity_wall", "Wall vorticity formula", NULL, KDCavityWalls, (PetscEnum) opt->wall,
                              (PetscEnum *) &opt->wall, NULL));
   PetscCall(PetscOptionsReal("-cavity_re_start", "Reynolds number of the first solve of the continuation in Re", NULL,

@@ -409,6 +409,7 @@ PetscErrorCode KDDistillLossSetFromOptions(KDDistillLoss dl)
                              dl->w[KD_DTERM_GRAD], &dl->w[KD_DTERM_GRAD], NULL));
   PetscCall(PetscOptionsReal("-w_res", "Weight of the PDE-residual match N[S] - N[T~]", "KDDistillLossSetUp",
                              dl->w[KD_DTERM_RES], &dl->w[KD_DTERM_RES], NULL));
+  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-filter_type", PETSC_FALSE));
   PetscCall(PetscOptionsEnum("-filter_type", "Scale filter of the teacher: box (Gauss-Legendre) or children",
                              "KDDistillLossSetFilter", KDFilterTypes, (PetscEnum) dl->filter, (PetscEnum *) &dl->filter,
                              NULL));

@@ -247,7 +247,7 @@ PetscErrorCode KDNetSetFromOptions(KDNet net)
     PetscCall(PetscStrlcat(helpwidths, item, sizeof(helpwidths)));
   }
   PetscCall(PetscStrlcat(helpwidths, ")", sizeof(helpwidths)));
-  PetscCall(KDOptionsCheckList(net->comm, net->prefix, "-widths")); /* before PETSc's reader trips on it */
+  PetscCall(KDOptionsCheckValue(net->comm, net->prefix, "-widths", PETSC_TRUE)); /* before PETSc's reader trips on it */
   PetscOptionsBegin(net->comm, net->prefix, "KDNet: multilayer perceptron with exact jets", NULL);
   PetscCall(PetscOptionsIntArray("-widths", helpwidths, "KDNetSetArchitecture", widths, &nmax, &flg));
   if (flg) {
@@ -255,6 +255,7 @@ PetscErrorCode KDNetSetFromOptions(KDNet net)
                net->prefix ? net->prefix : "");
     PetscCall(KDNetSetArchitecture(net, net->widths[0], nmax, widths, net->widths[net->nlayers]));
   }
+  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-activation", PETSC_FALSE));
   PetscCall(PetscOptionsEnum("-activation", "Hidden-layer activation", "KDNetSetActivation", KDActivations,
                              (PetscEnum) act, (PetscEnum *) &act, NULL));
   PetscCall(KDNetSetActivation(net, act));

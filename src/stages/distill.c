@@ -28,7 +28,7 @@ static PetscErrorCode KDStageDistillNetCreate(MPI_Comm comm, KDLoss loss, PetscI
                                  KDStudentWidths, nout));
   PetscCall(KDNetSetFromOptions(*net));
   PetscCall(PetscSNPrintf(prefix, sizeof(prefix), "student_L%" PetscInt_FMT "_", level));
-  PetscCall(KDOptionsCheckList(comm, prefix, "-widths"));
+  PetscCall(KDOptionsCheckValue(comm, prefix, "-widths", PETSC_TRUE));
   PetscOptionsBegin(comm, prefix, "Per-level student options", "KDStageDistill");
   PetscCall(PetscOptionsIntArray("-widths", "Hidden layer widths of this level's student (default -student_widths)",
                                  "KDStageDistill", widths, &nw, &flg));
@@ -177,6 +177,7 @@ static PetscErrorCode KDStageDistillGetSelection(MPI_Comm comm, KDDistillSelecti
   PetscCall(PetscStrncpy(sel->level_arg, "all", sizeof(sel->level_arg)));
   PetscCall(PetscStrncpy(sel->models_arg, "student,scratch", sizeof(sel->models_arg)));
   PetscOptionsBegin(comm, NULL, "Distill stage", "KDStageDistill");
+  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-kd_chain", PETSC_FALSE));
   PetscCall(PetscOptionsEnum("-kd_chain", "Teacher of level l: chain (the student of level l-1) or direct (teacher.h5)",
                              "KDStageDistill", KDChainModes, (PetscEnum) sel->chain, (PetscEnum *) &sel->chain, NULL));
   PetscCall(PetscOptionsString("-kd_level",

@@ -1382,7 +1382,9 @@ static PetscErrorCode KDValidateWithoutReference(MPI_Comm comm, const KDCommonOp
   Notes:
   Models: teacher.h5 (level 0; required), student_L<l>.h5 and scratch_L<l>.h5 (level l) when present. Each is
   compared at the cell centres of its level; the teacher also on each coarser level l by its cell average
-("teacher@L<l>"). Missing python3, h5py or matplotlib only skip the figures, with one warning line.
+("teacher@L<l>"). Missing python3, h5py or matplotlib only skip the figures, with one warning line. Without
+  reference.h5 (a teacher trained on observations alone) the teacher is validated by its misfit to the observations
+  (-teacher_observations, -kd_validate_observations; one of them is then required) and the parameters it identified.
 
 .seealso: KDValidateCompare(), KDValidateResidualRMS(), KDValidateInferenceTime(), docs/validation.md
 @*/

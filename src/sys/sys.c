@@ -440,17 +440,23 @@ PetscErrorCode KDSplitWords(char s[], char *words[], int max, int *n)
 }
 
 /*@C
-  KDOptionsCheckList - Refuses a comma-separated list option with an empty entry: PETSc's array readers skip it, so
-  that -teacher_widths 20,,20 would read as 20,20 without a word.
+  KDOptionsCheckValue - Refuses an option given without a value where it needs one, and a comma-separated list with
+  an empty entry: PETSc reads an empty enum value as its first choice (-kd_precision '' exported f64) and skips empty
+  list entries (-teacher_widths 20,,20 read as 20,20), both without a word.
 
   Collective
 
   Input Parameters:
 + comm   - where the error is raised
 . prefix - the option's prefix (e.g. "teacher_"), or NULL
-- name   - the option's name with its dash (e.g. "-widths")
+. name   - the option's name with its dash (e.g. "-widths")
+- list   - whether the value is a comma-separated list
+
+  Note:
+  Inside PetscOptionsBegin()/End() pass PetscOptionsObject->comm and PetscOptionsObject->prefix. A value that starts
+  with '-' is read by PETSc as the next option, which leaves this one without a value: the message says so.
 @*/
-PetscErrorCode KDOptionsCheckList(MPI_Comm comm, const char prefix[], const char name[])
+PetscErrorCode KDOptionsCheckValue(MPI_Comm comm, const char prefix[], const char name[], PetscBool list)
 {
   char value[1024];
   size_t n;
@@ -460,7 +466,9 @@ PetscErrorCode KDOptionsCheckList(MPI_Comm comm, const char prefix[], const char
   PetscCall(PetscOptionsGetString(NULL, prefix, name, value, sizeof(value), &set));
   if (!set) PetscFunctionReturn(0);
   n = strlen(value);
-  PetscCheck(n && value[0] != ',' && value[n - 1] != ',' && !strstr(value, ",,"), comm, PETSC_ERR_ARG_WRONG,
+  PetscCheck(n, comm, PETSC_ERR_ARG_WRONG, "-%s%s needs a value (a value that starts with '-' is read as an option)",
+             prefix ? prefix : "", name + 1);
+  PetscCheck(!list || (value[0] != ',' && value[n - 1] != ',' && !strstr(value, ",,")), comm, PETSC_ERR_ARG_WRONG,
              "-%s%s %s: an empty entry in the list", prefix ? prefix : "", name + 1, value);
   PetscFunctionReturn(0);
 }

@@ -284,6 +284,7 @@ PetscErrorCode KDGaussNewtonSetFromOptions(KDGaussNewton gn)
                              &gn->lambda0, NULL));
   PetscCall(PetscOptionsReal("-gn_lambda_min", "Smallest damping after the first step", "KDGaussNewtonStep",
                              gn->lambda_min, &gn->lambda_min, NULL));
+  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-gn_damping", PETSC_FALSE));
   PetscCall(PetscOptionsEnum("-gn_damping", "Damping matrix: marquardt (diag of J^T J) or identity",
                              "KDGaussNewtonStep", KDGaussNewtonDampings, (PetscEnum) gn->damping,
                              (PetscEnum *) &gn->damping, NULL));
@@ -295,6 +296,8 @@ PetscErrorCode KDGaussNewtonSetFromOptions(KDGaussNewton gn)
                             "KDGaussNewtonStep", gn->chunk, &gn->chunk, NULL));
   PetscCall(PetscOptionsInt("-gn_block_size", "Block size of the block-cyclic distribution", "KDGaussNewtonSetUp",
                             gn->block, &gn->block, NULL));
+  PetscCall(
+      KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-gn_normal_matrix", PETSC_FALSE));
   PetscCall(PetscOptionsEnum(
       "-gn_normal_matrix", "J^T J on several ranks: redistribute (pdgemr2d + pdsyrk), local (dsyrk + allreduce), auto",
       "KDGaussNewtonFormNormalEquations", KDGaussNewtonNormals, (PetscEnum) gn->normal, (PetscEnum *) &gn->normal,

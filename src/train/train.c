@@ -425,6 +425,7 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
   PetscCall(
       PetscOptionsInt("-adam_steps", "Adam steps", "KDTrainerSetFromOptions", tr->adam_steps, &tr->adam_steps, NULL));
   PetscCall(PetscOptionsReal("-adam_lr", "Adam learning rate", "KDTrainerSetFromOptions", tr->lr0, &tr->lr0, NULL));
+  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-adam_lr_decay", PETSC_FALSE));
   PetscCall(PetscOptionsEnum(
       "-adam_lr_decay", "Learning-rate schedule: none, exponential (lr*rate^(k/steps)), step (lr*rate^floor(k/steps))",
       "KDTrainerSetFromOptions", KDLearningRateDecays, (PetscEnum) tr->decay, (PetscEnum *) &tr->decay, NULL));
