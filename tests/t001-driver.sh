@@ -51,6 +51,12 @@ expect_error "malformed.opts line 2" solve -options_file malformed.opts -kd_out 
 expect_error "Unable to open options file" solve -options_file does-not-exist.opts -kd_out out-err
 printf -- '-kd_levels three\n' > badvalue.opts
 expect_error "three" solve -options_file badvalue.opts -kd_out out-err
+# options files that include themselves (PETSc recursed until SIGSEGV): one line naming the file and the chain
+printf -- '-options_file self.opts\n' > self.opts
+expect_error "options file $PWD/self.opts includes itself (directly)" solve -options_file self.opts -kd_out out-err
+printf -- '-kd_levels 2\n-options_file b.opts\n' > a.opts
+printf -- '# a comment\n-options_file a.opts # back to a\n' > b.opts
+expect_error "options file $PWD/a.opts includes itself (through $PWD/b.opts)" solve -options_file a.opts -kd_out out-err
 
 # Plugins: a missing library, a library that registers nothing
 expect_error "-kd_plugin no-such-plugin.so: cannot load it" solve -kd_plugin no-such-plugin.so -kd_out out-err

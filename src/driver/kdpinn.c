@@ -20,6 +20,7 @@ static const char help[] =
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <limits.h>
 #include <unistd.h>
 
 typedef PetscErrorCode (*KDStageFunction)(MPI_Comm);
@@ -75,6 +76,49 @@ static void KDAvoidLockedFileComponent(void)
   if (!getenv("OMPI_MCA_sharedfp")) (void) setenv("OMPI_MCA_sharedfp", "^lockedfile", 0);
 }
 
+/* PETSc follows -options_file lines inside options files without a limit: a file that includes itself, or two that
+   include each other, overflow the stack (SIGSEGV, no message). Before PETSc starts, follow the includes of every
+   -options_file of the command line; a cycle or a chain deeper than KD_OPTIONS_FILE_DEPTH is one error line. Files
+   that cannot be read are left to PETSc, which reports them. */
+#define KD_OPTIONS_FILE_DEPTH 16
+static int KDOptionsFileCycle(const char path[], char chain[][PATH_MAX], int depth)
+{
+  char line[4096], *save = NULL;
+  FILE *fp;
+  int err = 0;
+
+  if (!realpath(path, chain[depth])) return 0;
+  for (int d = 0; d < depth; d++)
+    if (!strcmp(chain[d], chain[depth])) {
+      fprintf(stderr, "kdpinn: error: options file %s includes itself (%s%s)\n", chain[depth],
+              depth - d > 1 ? "through " : "directly", depth - d > 1 ? chain[d + 1] : "");
+      return 1;
+    }
+  if (depth + 1 >= KD_OPTIONS_FILE_DEPTH) {
+    fprintf(stderr, "kdpinn: error: options files nested more than %d deep (at %s)\n", KD_OPTIONS_FILE_DEPTH, path);
+    return 1;
+  }
+  if (!(fp = fopen(path, "r"))) return 0;
+  while (!err && fgets(line, sizeof(line), fp)) {
+    char *hash = strchr(line, '#'), *tok;
+    if (hash) *hash = 0;
+    for (tok = strtok_r(line, " \t\r\n", &save); tok && !err; tok = strtok_r(NULL, " \t\r\n", &save))
+      if (!strcmp(tok, "-options_file") && (tok = strtok_r(NULL, " \t\r\n", &save)))
+        err = KDOptionsFileCycle(tok, chain, depth + 1);
+  }
+  fclose(fp);
+  return err;
+}
+
+static int KDCheckOptionsFiles(int argc, char **argv)
+{
+  static char chain[KD_OPTIONS_FILE_DEPTH][PATH_MAX];
+
+  for (int i = 1; i + 1 < argc; i++)
+    if (!strcmp(argv[i], "-options_file") && KDOptionsFileCycle(argv[i + 1], chain, 0)) return 1;
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   const KDStage *stage = NULL;
@@ -105,6 +149,7 @@ int main(int argc, char **argv)
     argc--;
     argv++;
   }
+  if (KDCheckOptionsFiles(argc, argv)) return 1;
   if (KDPushErrorHandler(traceback)) return 1;
   if (PetscInitialize(&argc, &argv, NULL, help)) return 1; /* the handler has said why, in one line */
   ierr = KDRegisterAll();
