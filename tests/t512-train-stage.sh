@@ -1,7 +1,7 @@
 #!/bin/bash
 # The `kdpinn train` stage on a small Burgers reference, 2 ranks:
-#  - without reference.h5, with a -kd_pde that does not match it, and with an empty entry in -teacher_widths: one
-#    error line, non-zero exit;
+#  - without reference.h5, with a -kd_pde that does not match it, with an empty entry in -teacher_widths, and with
+#    more collocation points than the node's memory holds: one error line, non-zero exit;
 #  - a short training writes teacher.h5 (kind model, trained_with pinn, level 0, inputs t,x, output u, widths
 #    [2,20,20,1], the reference's nu) and reduces the loss: the last step's loss must be below half of the first
 #    step's (a stage that does not train would fail this; this budget reaches about 0.1x);
@@ -19,6 +19,15 @@ rm -rf out empty
   { cat solve.log; fail "kdpinn solve failed"; }
 "$MPIEXEC" -n $np "$KDPINN" train -kd_out out -kd_pde heat > pde.log 2>&1 && fail "train with a mismatched -kd_pde succeeded"
 grep -q '^kdpinn: error: .*holds a burgers solution but -kd_pde is heat' pde.log || { cat pde.log; fail "mismatched -kd_pde not reported"; }
+# 2e9 collocation points (about 96 GB of points on one rank) are refused with the estimate before anything is
+# allocated, where memory grew until the job was killed; checked where the node has less than that
+if [ "$(awk '/^MemTotal/ {print int($2 / 1e6)}' /proc/meminfo)" -lt 90 ]; then
+  "$MPIEXEC" -n $np "$KDPINN" train -kd_out out -kd_pde burgers -teacher_ncol 2000000000 -teacher_adam_steps 1 \
+    -teacher_lbfgs_steps 0 > mem.log 2>&1 && fail "train with 2e9 collocation points succeeded"
+  [ "$(grep -c '^kdpinn: error:' mem.log)" -eq 1 ] &&
+    grep -q "^kdpinn: error: loss term pde: its points alone need about [0-9.]* GB on a node (2 ranks), which has" mem.log ||
+    { cat mem.log; fail "2e9 collocation points: expected one error line with the memory estimate"; }
+fi
 for w in 20,,20 20, ,20; do # PETSc's array reader skips empty entries: each is one error line naming the option
   "$MPIEXEC" -n $np "$KDPINN" train -kd_out out -kd_pde burgers -teacher_widths "$w" -teacher_adam_steps 1 \
     -teacher_lbfgs_steps 0 > widths.log 2>&1 && fail "train with -teacher_widths $w succeeded"

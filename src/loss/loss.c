@@ -16,6 +16,7 @@
   normalized by the global N, so the global loss is the plain sum over ranks of the local terms, for any rank count.
 */
 #include "loss/lossimpl.h"
+#include <unistd.h>
 #include <string.h>
 
 static PetscLogEvent KD_LossSetUp, KD_LossEvaluate;
@@ -332,6 +333,33 @@ PetscErrorCode KDLossSetFromOptions(KDLoss loss)
   PetscFunctionReturn(0);
 }
 
+/* Before a point set is allocated: its arrays (about `per` reals a point) must fit in 32-bit indices and, summed over
+   the ranks of this node, in the node's memory. Linux would grant the memory and kill the job much later; here the
+   run stops at once with the estimate. */
+static PetscErrorCode KDLossCheckSetSize(KDLoss loss, const char name[], PetscInt nlocal, PetscInt per)
+{
+  const char *p = loss->prefix ? loss->prefix : "";
+  double need = (double) nlocal * (double) per * sizeof(PetscReal), node = 0, mem;
+  long pages = sysconf(_SC_PHYS_PAGES), pagesize = sysconf(_SC_PAGESIZE);
+  PetscMPIInt nranks;
+  MPI_Comm shm;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_split_type(loss->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &shm));
+  PetscCallMPI(MPI_Allreduce(&need, &node, 1, MPI_DOUBLE, MPI_SUM, shm));
+  PetscCallMPI(MPI_Comm_size(shm, &nranks));
+  PetscCallMPI(MPI_Comm_free(&shm));
+  mem = pages > 0 && pagesize > 0 ? (double) pages * (double) pagesize : 0;
+  PetscCheck(!mem || node <= mem, loss->comm, PETSC_ERR_MEM,
+             "loss term %s: its points alone need about %.3g GB on a node (%d rank%s), which has %.3g GB: lower the "
+             "point counts (-%sncol, -%snic, -%snbc) or use more nodes",
+             name, node / 1e9, (int) nranks, nranks > 1 ? "s" : "", mem / 1e9, p, p, p);
+  PetscCheck((double) nlocal * (double) per < (double) PETSC_MAX_INT, loss->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "loss term %s: %" PetscInt_FMT " points on one rank overflow 32-bit indices: use more ranks", name,
+             nlocal);
+  PetscFunctionReturn(0);
+}
+
 /* Adds a set of N global points with weight w (none if either is zero): this rank's share, its arrays. A condition's
    set (condition >= 0) carries the face of each point, the flux coefficients, and for a paired condition the images. */
 PetscErrorCode KDLossAddSet(KDLoss loss, const char name[], const KDTermOps *ops, PetscInt condition, PetscInt N,
@@ -356,6 +384,7 @@ PetscErrorCode KDLossAddSet(KDLoss loss, const char name[], const KDTermOps *ops
   s->scale     = w / (PetscReal) N;
   s->loss      = loss;
   PetscCall(KDSplitOwnership(loss->comm, N, &s->nlocal, &s->gstart));
+  PetscCall(KDLossCheckSetSize(loss, name, s->nlocal, 2 * nin + nout + ncoef + 1));
   ntarget = ops == &KDTermResidual ? 0 : s->nlocal * nout;
   ncoefs  = ops == &KDTermResidual ? s->nlocal * ncoef : 0;
   if (condition >= 0) {
