@@ -67,20 +67,22 @@ one_error nocc.log "no C compiler: '/nonexistent/cc --version' failed (set -kd_b
 one_error ranks.log "run it on one rank, not 2" "2 ranks"
 "$KDPINN" bench -kd_out empty > nomodel.log 2>&1 && fail "bench without models succeeded"
 one_error nomodel.log "no model to benchmark" "no model"
+# bench_error <log> <pattern> <what> <bench options...>: the bench fails with one error line matching the pattern
+bench_error() {
+  local log=$1 pattern=$2 what=$3
+  shift 3
+  "$KDPINN" bench -kd_out out "${quick[@]}" "$@" > "$log" 2>&1 && fail "$what: the bench succeeded"
+  one_error "$log" "$pattern" "$what"
+}
 # no shell: a compiler option that holds a command line is one (missing) program, and nothing else runs
-"$KDPINN" bench -kd_out out "${quick[@]}" -kd_bench_cc 'cc -O3; touch PWNED; cc' > inject.log 2>&1 &&
-  fail "bench with a command line as its compiler succeeded"
-one_error inject.log "no C compiler: 'cc -O3; touch PWNED; cc --version' failed" "command line as -kd_bench_cc"
-"$KDPINN" bench -kd_out out "${quick[@]}" -kd_bench_cflags ' -O2 $(touch PWNED2) `touch PWNED3`' > injectf.log 2>&1 &&
-  fail "bench with command substitutions as flags succeeded"
-one_error injectf.log "compiling .* failed" "command substitution in -kd_bench_cflags"
+bench_error inject.log "no C compiler: 'cc -O3; touch PWNED; cc --version' failed" "command line as -kd_bench_cc" \
+  -kd_bench_cc 'cc -O3; touch PWNED; cc'
+bench_error injectf.log "compiling .* failed" "command substitution in -kd_bench_cflags" \
+  -kd_bench_cflags ' -O2 $(touch PWNED2) `touch PWNED3`'
 [ ! -e PWNED ] && [ ! -e PWNED2 ] && [ ! -e PWNED3 ] && [ ! -e out/PWNED ] || fail "an option value ran a command"
 # a flag value that starts with '-' is read by PETSc as the next option: refused, not built without flags; a bad
 # flag given properly (leading blank) makes the compilation fail with the flags named
-"$KDPINN" bench -kd_out out "${quick[@]}" -kd_bench_cflags "-O3 -fbogus" > noflags.log 2>&1 &&
-  fail "bench with an empty -kd_bench_cflags succeeded"
-one_error noflags.log "kd_bench_cflags has no value" "flags swallowed as an option"
-"$KDPINN" bench -kd_out out "${quick[@]}" -kd_bench_cflags " -O3 -fbogus" > bogus.log 2>&1 &&
-  fail "bench with a bogus compiler flag succeeded"
-one_error bogus.log "compiling .* failed (-kd_bench_cc cc -kd_bench_cflags ' -O3 -fbogus')" "bogus flag"
+bench_error noflags.log "kd_bench_cflags has no value" "flags swallowed as an option" -kd_bench_cflags "-O3 -fbogus"
+bench_error bogus.log "compiling .* failed (-kd_bench_cc cc -kd_bench_cflags ' -O3 -fbogus')" "bogus flag" \
+  -kd_bench_cflags " -O3 -fbogus"
 echo PASS
