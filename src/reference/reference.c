@@ -343,7 +343,8 @@ PetscErrorCode KDReferenceCreateLevelVec(KDReference ref, PetscInt l, Vec *v)
 static PetscErrorCode KDVecCountNonFinite(Vec v, PetscInt *count, PetscInt *first)
 {
   const PetscScalar *a;
-  PetscInt n, lo, c[2] = {0, PETSC_MAX_INT};
+  PetscInt n, lo, bad = 0, at = PETSC_MAX_INT;
+  MPI_Comm comm = PetscObjectComm((PetscObject) v);
 
   PetscFunctionBegin;
   PetscCall(VecGetLocalSize(v, &n));
@@ -351,18 +352,13 @@ static PetscErrorCode KDVecCountNonFinite(Vec v, PetscInt *count, PetscInt *firs
   PetscCall(VecGetArrayRead(v, &a));
   for (PetscInt i = 0; i < n; i++)
     if (PetscIsInfOrNanScalar(a[i])) {
-      if (!c[0]) c[1] = lo + i;
-      c[0]++;
+      if (!bad) at = lo + i;
+      bad++;
     }
   PetscCall(VecRestoreArrayRead(v, &a));
-  c[1] = -c[1]; /* one reduction: the sum of the counts and the max of -index, the smallest index */
-  {
-    PetscInt sum = c[0], neg = c[1];
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPIU_INT, MPI_SUM, PetscObjectComm((PetscObject) v)));
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &neg, 1, MPIU_INT, MPI_MAX, PetscObjectComm((PetscObject) v)));
-    *count = sum;
-    *first = sum ? -neg : -1;
-  }
+  PetscCallMPI(MPI_Allreduce(&bad, count, 1, MPIU_INT, MPI_SUM, comm));
+  PetscCallMPI(MPI_Allreduce(&at, first, 1, MPIU_INT, MPI_MIN, comm));
+  if (!*count) *first = -1;
   PetscFunctionReturn(0);
 }
 
