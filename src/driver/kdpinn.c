@@ -40,6 +40,19 @@ static void KDPrintUsage(FILE *fp)
   fputs(help, fp);
 }
 
+/* The rank of this process as the launcher tells it, before MPI starts (0 if started alone): errors found before
+   PetscInitialize() are the same on every rank and are printed by rank 0 only. */
+static int KDLaunchRank(void)
+{
+  static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"};
+
+  for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+    const char *v = getenv(vars[i]);
+    if (v && *v) return atoi(v);
+  }
+  return 0;
+}
+
 /* OpenBLAS chooses its kernels when it loads. Builds older than the CPU (Debian 12 ships 0.3.21) do not know recent
    processors and fall back to generic SSE3 kernels ("Prescott"), 2.5-3.5x slower on the skinny GEMMs of PINNs. If
    the user has not chosen (OPENBLAS_CORETYPE unset) and the fallback happened on a CPU with AVX-512 or AVX2+FMA, name
@@ -90,12 +103,14 @@ static int KDOptionsFileCycle(const char path[], char chain[][PATH_MAX], int dep
   if (!realpath(path, chain[depth])) return 0;
   for (int d = 0; d < depth; d++)
     if (!strcmp(chain[d], chain[depth])) {
-      fprintf(stderr, "kdpinn: error: options file %s includes itself (%s%s)\n", chain[depth],
-              depth - d > 1 ? "through " : "directly", depth - d > 1 ? chain[d + 1] : "");
+      if (!KDLaunchRank())
+        fprintf(stderr, "kdpinn: error: options file %s includes itself (%s%s)\n", chain[depth],
+                depth - d > 1 ? "through " : "directly", depth - d > 1 ? chain[d + 1] : "");
       return 1;
     }
   if (depth + 1 >= KD_OPTIONS_FILE_DEPTH) {
-    fprintf(stderr, "kdpinn: error: options files nested more than %d deep (at %s)\n", KD_OPTIONS_FILE_DEPTH, path);
+    if (!KDLaunchRank())
+      fprintf(stderr, "kdpinn: error: options files nested more than %d deep (at %s)\n", KD_OPTIONS_FILE_DEPTH, path);
     return 1;
   }
   if (!(fp = fopen(path, "r"))) return 0;
@@ -141,8 +156,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(KDStages) / sizeof(KDStages[0]); i++)
       if (!strcmp(argv[1], KDStages[i].name)) stage = &KDStages[i];
     if (!stage) {
-      fprintf(stderr, "kdpinn: error: unknown stage '%s'\n\n", argv[1]);
-      KDPrintUsage(stderr);
+      if (!KDLaunchRank()) {
+        fprintf(stderr, "kdpinn: error: unknown stage '%s'\n\n", argv[1]);
+        KDPrintUsage(stderr);
+      }
       return 2;
     }
     argv[1] = argv[0];

@@ -110,10 +110,11 @@ PetscErrorCode KDNetWrite(KDNet net, const char path[], const KDModelInfo *info)
   PetscFunctionReturn(0);
 }
 
+/* Every rank reads the same bytes: a check fails on all of them, and is raised on comm so that it prints once. */
 /* Checks that a root attribute exists, is of the given class (H5T_INTEGER, H5T_FLOAT or H5T_STRING) and has between
    nmin and nmax values; returns the count. Every failure names the file. */
-static PetscErrorCode KDModelAttrCheck(hid_t file, const char path[], const char name[], H5T_class_t cls, PetscInt nmin,
-                                       PetscInt nmax, PetscInt *count)
+static PetscErrorCode KDModelAttrCheck(MPI_Comm comm, hid_t file, const char path[], const char name[], H5T_class_t cls,
+                                       PetscInt nmin, PetscInt nmax, PetscInt *count)
 {
   htri_t exists;
   hid_t attr, type, space;
@@ -122,11 +123,9 @@ static PetscErrorCode KDModelAttrCheck(hid_t file, const char path[], const char
 
   PetscFunctionBegin;
   exists = H5Aexists(file, name);
-  PetscCheck(exists > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "model file %s: attribute '%s' missing", path,
-             name);
+  PetscCheck(exists > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: attribute '%s' missing", path, name);
   attr = H5Aopen(file, name, H5P_DEFAULT);
-  PetscCheck(attr >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "model file %s: attribute '%s' unreadable", path,
-             name);
+  PetscCheck(attr >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: attribute '%s' unreadable", path, name);
   type = H5Aget_type(attr);
   PetscCallH5(type);
   c     = H5Tget_class(type);
@@ -136,9 +135,9 @@ static PetscErrorCode KDModelAttrCheck(hid_t file, const char path[], const char
   PetscCallH5(H5Sclose(space));
   PetscCallH5(H5Tclose(type));
   PetscCallH5(H5Aclose(attr));
-  PetscCheck(c == cls, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "model file %s: attribute '%s' is not %s", path,
-             name, cls == H5T_STRING ? "a string" : (cls == H5T_INTEGER ? "integer" : "floating point"));
-  PetscCheck(n >= nmin && n <= nmax, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+  PetscCheck(c == cls, comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: attribute '%s' is not %s", path, name,
+             cls == H5T_STRING ? "a string" : (cls == H5T_INTEGER ? "integer" : "floating point"));
+  PetscCheck(n >= nmin && n <= nmax, comm, PETSC_ERR_FILE_UNEXPECTED,
              "model file %s: attribute '%s' has %lld values, expected %" PetscInt_FMT "%s", path, name, (long long) n,
              nmin, nmin == nmax ? "" : " or more");
   if (count) *count = (PetscInt) n;
@@ -146,8 +145,8 @@ static PetscErrorCode KDModelAttrCheck(hid_t file, const char path[], const char
 }
 
 /* Checks a float dataset's shape: rank ndim and dims[]. */
-static PetscErrorCode KDModelDatasetCheck(hid_t file, const char path[], const char name[], PetscInt ndim,
-                                          const PetscInt dims[])
+static PetscErrorCode KDModelDatasetCheck(MPI_Comm comm, hid_t file, const char path[], const char name[],
+                                          PetscInt ndim, const PetscInt dims[])
 {
   hid_t dset, space, type;
   hsize_t hd[KD_H5_MAX_DIM];
@@ -156,8 +155,8 @@ static PetscErrorCode KDModelDatasetCheck(hid_t file, const char path[], const c
 
   PetscFunctionBegin;
   dset = H5Dopen2(file, name, H5P_DEFAULT);
-  PetscCheck(dset >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "model file %s: dataset '%s' missing or unreadable",
-             path, name);
+  PetscCheck(dset >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: dataset '%s' missing or unreadable", path,
+             name);
   type = H5Dget_type(dset);
   PetscCallH5(type);
   c = H5Tget_class(type);
@@ -168,12 +167,12 @@ static PetscErrorCode KDModelDatasetCheck(hid_t file, const char path[], const c
   if (nd >= 1 && nd <= KD_H5_MAX_DIM) PetscCallH5(H5Sget_simple_extent_dims(space, hd, NULL));
   PetscCallH5(H5Sclose(space));
   PetscCallH5(H5Dclose(dset));
-  PetscCheck(c == H5T_FLOAT, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-             "model file %s: dataset '%s' is not floating point", path, name);
-  PetscCheck(nd == ndim, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+  PetscCheck(c == H5T_FLOAT, comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: dataset '%s' is not floating point", path,
+             name);
+  PetscCheck(nd == ndim, comm, PETSC_ERR_FILE_UNEXPECTED,
              "model file %s: dataset '%s' has rank %d, expected %" PetscInt_FMT, path, name, nd, ndim);
   for (PetscInt d = 0; d < ndim; d++)
-    PetscCheck((PetscInt) hd[d] == dims[d], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+    PetscCheck((PetscInt) hd[d] == dims[d], comm, PETSC_ERR_FILE_UNEXPECTED,
                "model file %s: dataset '%s' has %lld entries on axis %" PetscInt_FMT ", expected %" PetscInt_FMT, path,
                name, (long long) hd[d], d, dims[d]);
   PetscFunctionReturn(0);
@@ -205,12 +204,12 @@ static PetscErrorCode KDModelReadKind(MPI_Comm comm, hid_t file, const char path
   char str[256];
 
   PetscFunctionBegin;
-  PetscCall(KDModelAttrCheck(file, path, "kdpinn_version", H5T_STRING, 1, 1, NULL));
-  PetscCall(KDModelAttrCheck(file, path, "kind", H5T_STRING, 1, 1, NULL));
+  PetscCall(KDModelAttrCheck(comm, file, path, "kdpinn_version", H5T_STRING, 1, 1, NULL));
+  PetscCall(KDModelAttrCheck(comm, file, path, "kind", H5T_STRING, 1, 1, NULL));
   PetscCall(KDH5ReadAttrString(file, "kind", str, sizeof(str)));
   PetscCheck(!strcmp(str, "model"), comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: kind is '%s', expected 'model'",
              path, str);
-  PetscCall(KDModelAttrCheck(file, path, "pde", H5T_STRING, 1, 1, NULL));
+  PetscCall(KDModelAttrCheck(comm, file, path, "pde", H5T_STRING, 1, 1, NULL));
   PetscCall(KDH5ReadAttrString(file, "pde", mi->pde, sizeof(mi->pde)));
   PetscFunctionReturn(0);
 }
@@ -222,7 +221,7 @@ static PetscErrorCode KDModelReadActivation(MPI_Comm comm, hid_t file, const cha
   PetscInt found = -1;
 
   PetscFunctionBegin;
-  PetscCall(KDModelAttrCheck(file, path, "activation", H5T_STRING, 1, 1, NULL));
+  PetscCall(KDModelAttrCheck(comm, file, path, "activation", H5T_STRING, 1, 1, NULL));
   PetscCall(KDH5ReadAttrString(file, "activation", str, sizeof(str)));
   /* the names of the activation table, compared exactly */
   for (PetscInt a = 0; a < KD_ACTIVATION_COUNT; a++)
@@ -240,7 +239,7 @@ static PetscErrorCode KDModelReadWidths(MPI_Comm comm, hid_t file, const char pa
   PetscInt nw, nin, nout;
 
   PetscFunctionBegin;
-  PetscCall(KDModelAttrCheck(file, path, "widths", H5T_INTEGER, 3, KD_NET_MAX_LAYERS + 1, &nw));
+  PetscCall(KDModelAttrCheck(comm, file, path, "widths", H5T_INTEGER, 3, KD_NET_MAX_LAYERS + 1, &nw));
   PetscCall(KDH5ReadAttrInts(file, "widths", KD_NET_MAX_LAYERS + 1, widths, NULL));
   *L   = nw - 1;
   nin  = widths[0];
@@ -265,18 +264,18 @@ static PetscErrorCode KDModelReadNames(MPI_Comm comm, hid_t file, const char pat
   PetscInt level;
 
   PetscFunctionBegin;
-  PetscCall(KDModelAttrCheck(file, path, "level", H5T_INTEGER, 1, 1, NULL));
+  PetscCall(KDModelAttrCheck(comm, file, path, "level", H5T_INTEGER, 1, 1, NULL));
   PetscCall(KDH5ReadAttrInts(file, "level", 1, &level, NULL));
   mi->level = level;
-  PetscCall(KDModelAttrCheck(file, path, "inputs", H5T_STRING, 1, 1, NULL));
+  PetscCall(KDModelAttrCheck(comm, file, path, "inputs", H5T_STRING, 1, 1, NULL));
   PetscCall(KDH5ReadAttrString(file, "inputs", mi->inputs, sizeof(mi->inputs)));
   PetscCheck(KDModelCountNames(mi->inputs) == nin, comm, PETSC_ERR_FILE_UNEXPECTED,
              "model file %s: inputs '%s' do not name %" PetscInt_FMT " inputs", path, mi->inputs, nin);
-  PetscCall(KDModelAttrCheck(file, path, "outputs", H5T_STRING, 1, 1, NULL));
+  PetscCall(KDModelAttrCheck(comm, file, path, "outputs", H5T_STRING, 1, 1, NULL));
   PetscCall(KDH5ReadAttrString(file, "outputs", mi->outputs, sizeof(mi->outputs)));
   PetscCheck(KDModelCountNames(mi->outputs) == nout, comm, PETSC_ERR_FILE_UNEXPECTED,
              "model file %s: outputs '%s' do not name %" PetscInt_FMT " outputs", path, mi->outputs, nout);
-  PetscCall(KDModelAttrCheck(file, path, "trained_with", H5T_STRING, 1, 1, NULL));
+  PetscCall(KDModelAttrCheck(comm, file, path, "trained_with", H5T_STRING, 1, 1, NULL));
   PetscCall(KDH5ReadAttrString(file, "trained_with", mi->trained_with, sizeof(mi->trained_with)));
   PetscFunctionReturn(0);
 }
@@ -286,10 +285,10 @@ static PetscErrorCode KDModelReadScaling(MPI_Comm comm, hid_t file, const char p
                                          PetscReal lo[], PetscReal hi[], PetscReal scale[], PetscReal shift[])
 {
   PetscFunctionBegin;
-  PetscCall(KDModelAttrCheck(file, path, "input_lo", H5T_FLOAT, nin, nin, NULL));
-  PetscCall(KDModelAttrCheck(file, path, "input_hi", H5T_FLOAT, nin, nin, NULL));
-  PetscCall(KDModelAttrCheck(file, path, "output_scale", H5T_FLOAT, nout, nout, NULL));
-  PetscCall(KDModelAttrCheck(file, path, "output_shift", H5T_FLOAT, nout, nout, NULL));
+  PetscCall(KDModelAttrCheck(comm, file, path, "input_lo", H5T_FLOAT, nin, nin, NULL));
+  PetscCall(KDModelAttrCheck(comm, file, path, "input_hi", H5T_FLOAT, nin, nin, NULL));
+  PetscCall(KDModelAttrCheck(comm, file, path, "output_scale", H5T_FLOAT, nout, nout, NULL));
+  PetscCall(KDModelAttrCheck(comm, file, path, "output_shift", H5T_FLOAT, nout, nout, NULL));
   PetscCall(KDH5ReadAttrReals(file, "input_lo", nin, lo, NULL));
   PetscCall(KDH5ReadAttrReals(file, "input_hi", nin, hi, NULL));
   PetscCall(KDH5ReadAttrReals(file, "output_scale", nout, scale, NULL));
@@ -316,7 +315,7 @@ static PetscErrorCode KDModelReadPDEParameters(MPI_Comm comm, hid_t file, const 
              "model file %s: more than 16 PDE parameters, or a name longer than 31 characters", path);
   mi->nparams = an.n;
   for (PetscInt i = 0; i < an.n; i++) {
-    PetscCall(KDModelAttrCheck(file, path, an.names[i], H5T_FLOAT, 1, 1, NULL));
+    PetscCall(KDModelAttrCheck(comm, file, path, an.names[i], H5T_FLOAT, 1, 1, NULL));
     PetscCall(KDH5ReadAttrReals(file, an.names[i], 1, &mi->param_values[i], NULL));
     PetscCall(PetscStrncpy(mi->param_names[i], an.names[i], sizeof(mi->param_names[i])));
   }
@@ -341,7 +340,7 @@ static PetscErrorCode KDModelReadInferred(MPI_Comm comm, hid_t file, const char 
   PetscCheck(!an.overflow, comm, PETSC_ERR_FILE_UNEXPECTED,
              "model file %s: more than 16 inferred parameters, or a name longer than 31 characters", path);
   for (PetscInt i = 0; i < an.n; i++) {
-    PetscCall(KDModelAttrCheck(group, path, an.names[i], H5T_FLOAT, 3, 3, NULL));
+    PetscCall(KDModelAttrCheck(comm, group, path, an.names[i], H5T_FLOAT, 3, 3, NULL));
     PetscCall(KDH5ReadAttrReals(group, an.names[i], 3, mi->inferred[i], NULL));
     PetscCall(PetscStrncpy(mi->inferred_names[i], an.names[i], sizeof(mi->inferred_names[i])));
   }
@@ -366,8 +365,8 @@ static PetscErrorCode KDModelCheckLayers(MPI_Comm comm, hid_t file, const char p
       const PetscInt wdims[2] = {widths[k + 1], widths[k]}, bdims[1] = {widths[k + 1]};
       PetscCall(PetscSNPrintf(wname, sizeof(wname), "%s/W", name));
       PetscCall(PetscSNPrintf(bname, sizeof(bname), "%s/b", name));
-      PetscCall(KDModelDatasetCheck(file, path, wname, 2, wdims));
-      PetscCall(KDModelDatasetCheck(file, path, bname, 1, bdims));
+      PetscCall(KDModelDatasetCheck(comm, file, path, wname, 2, wdims));
+      PetscCall(KDModelDatasetCheck(comm, file, path, bname, 1, bdims));
     }
   }
   {
@@ -414,7 +413,7 @@ static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char pa
   PetscCall(KDModelReadNames(comm, file, path, nin, nout, &mi));
   PetscCall(KDModelReadScaling(comm, file, path, nin, nout, lo, hi, scale, shift));
 
-  PetscCall(KDModelAttrCheck(file, path, "params", H5T_INTEGER, 1, 1, NULL));
+  PetscCall(KDModelAttrCheck(comm, file, path, "params", H5T_INTEGER, 1, 1, NULL));
   PetscCall(KDH5ReadAttrInts(file, "params", 1, &cnt, NULL));
   PetscCheck(cnt == np, comm, PETSC_ERR_FILE_UNEXPECTED,
              "model file %s: params is %" PetscInt_FMT ", the widths give %" PetscInt_FMT, path, cnt, np);

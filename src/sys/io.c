@@ -1,4 +1,6 @@
 #include "sys/kdio.h"
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 /*
@@ -7,6 +9,38 @@
   writes or reads a block of whole rows of axis 0 with a collective transfer, so a file's bytes do not depend on the
   number of ranks that wrote it.
 */
+
+/*
+  KDH5FileError - Raises an error about the contents of an HDF5 file, naming the file: on the communicator the file was
+  opened on (its MPI-IO driver's), since every rank reads the same bytes and the line is to be printed once; on
+  PETSC_COMM_SELF for a file of another driver. Returns the error code, for PetscCall().
+*/
+PetscErrorCode KDH5FileError(hid_t obj, PetscErrorCode code, const char fmt[], ...)
+{
+  char msg[1024], fname[PETSC_MAX_PATH_LEN] = "HDF5 file";
+  MPI_Comm comm = MPI_COMM_NULL;
+  MPI_Info info = MPI_INFO_NULL;
+  hid_t fid, fapl = -1;
+  PetscErrorCode ierr;
+  va_list ap;
+
+  va_start(ap, fmt);
+  (void) vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  fid = H5Iget_file_id(obj);
+  if (fid >= 0) {
+    if (H5Fget_name(fid, fname, sizeof(fname)) < 0) (void) strcpy(fname, "HDF5 file");
+    fapl = H5Fget_access_plist(fid);
+    if (fapl >= 0 && H5Pget_driver(fapl) == H5FD_MPIO && H5Pget_fapl_mpio(fapl, &comm, &info) < 0) comm = MPI_COMM_NULL;
+    if (fapl >= 0) (void) H5Pclose(fapl);
+    (void) H5Fclose(fid);
+  }
+  ierr = PetscError(comm != MPI_COMM_NULL ? comm : PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, code,
+                    PETSC_ERROR_INITIAL, "%s: %s", fname, msg);
+  if (info != MPI_INFO_NULL) (void) MPI_Info_free(&info);
+  if (comm != MPI_COMM_NULL) (void) MPI_Comm_free(&comm);
+  return ierr;
+}
 
 /* HDF5 prints its own error stack by default; kdpinn reports errors itself, one line each. */
 PetscErrorCode KDH5Quiet(void)
@@ -160,11 +194,11 @@ PetscErrorCode KDH5ReadAttrString(hid_t obj, const char name[], char value[], si
 {
   hid_t attr, type, memtype;
   size_t size;
-  PetscBool has;
+  PetscBool has = PETSC_FALSE;
 
   PetscFunctionBegin;
   PetscCall(KDH5HasAttr(obj, name, &has));
-  PetscCheck(has, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' missing", name);
+  if (!has) PetscCall(KDH5FileError(obj, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' missing", name));
   attr = H5Aopen(obj, name, H5P_DEFAULT);
   PetscCallH5(attr);
   type = H5Aget_type(attr);
@@ -172,7 +206,7 @@ PetscErrorCode KDH5ReadAttrString(hid_t obj, const char name[], char value[], si
   if (H5Tget_class(type) != H5T_STRING) { /* refused with the handles closed: a caller may go on after the error */
     PetscCallH5(H5Tclose(type));
     PetscCallH5(H5Aclose(attr));
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' is not a string", name);
+    PetscCall(KDH5FileError(obj, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' is not a string", name));
   }
   if (H5Tis_variable_str(type) > 0) { /* as h5py and many tools write strings */
     char *vs = NULL;
@@ -190,15 +224,15 @@ PetscErrorCode KDH5ReadAttrString(hid_t obj, const char name[], char value[], si
     PetscCallH5(H5Tclose(memtype));
     PetscCallH5(H5Tclose(type));
     PetscCallH5(H5Aclose(attr));
-    PetscCheck(size + 1 <= len, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' too long (%zu)", name,
-               size);
+    if (size + 1 > len)
+      PetscCall(KDH5FileError(obj, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' too long (%zu)", name, size));
     PetscFunctionReturn(0);
   }
   size = H5Tget_size(type);
   if (size + 1 > len) {
     PetscCallH5(H5Tclose(type));
     PetscCallH5(H5Aclose(attr));
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' too long (%zu)", name, size);
+    PetscCall(KDH5FileError(obj, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' too long (%zu)", name, size));
   }
   memtype = H5Tcopy(H5T_C_S1);
   PetscCallH5(memtype);
@@ -215,23 +249,34 @@ PetscErrorCode KDH5ReadAttrString(hid_t obj, const char name[], char value[], si
 static PetscErrorCode KDH5ReadAttrArray(hid_t obj, const char name[], PetscInt nmax, hid_t memtype, size_t elsize,
                                         void *values, PetscInt *n)
 {
-  hid_t attr, space;
+  hid_t attr, space, type;
   hssize_t count;
-  PetscBool has;
+  H5T_class_t cls;
+  PetscBool has = PETSC_FALSE;
 
   PetscFunctionBegin;
   PetscCall(KDH5HasAttr(obj, name, &has));
-  PetscCheck(has, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' missing", name);
+  if (!has) PetscCall(KDH5FileError(obj, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' missing", name));
   attr = H5Aopen(obj, name, H5P_DEFAULT);
   PetscCallH5(attr);
   space = H5Aget_space(attr);
   PetscCallH5(space);
   count = H5Sget_simple_extent_npoints(space);
   PetscCallH5(count);
-  PetscCheck(count <= nmax, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-             "attribute '%s' has %lld values, at most %" PetscInt_FMT " expected", name, (long long) count, nmax);
-  PetscCallH5(H5Aread(attr, memtype, values));
+  type = H5Aget_type(attr);
+  PetscCallH5(type);
+  cls = H5Tget_class(type);
   PetscCallH5(H5Sclose(space));
+  PetscCallH5(H5Tclose(type));
+  if (count > nmax || (cls != H5T_INTEGER && cls != H5T_FLOAT)) {
+    PetscCallH5(H5Aclose(attr));
+    if (cls != H5T_INTEGER && cls != H5T_FLOAT)
+      PetscCall(KDH5FileError(obj, PETSC_ERR_FILE_UNEXPECTED, "attribute '%s' is not a number", name));
+    PetscCall(KDH5FileError(obj, PETSC_ERR_FILE_UNEXPECTED,
+                            "attribute '%s' has %lld values, at most %" PetscInt_FMT " expected", name,
+                            (long long) count, nmax));
+  }
+  PetscCallH5(H5Aread(attr, memtype, values));
   PetscCallH5(H5Aclose(attr));
   if (n) *n = (PetscInt) count;
   (void) elsize;
@@ -335,14 +380,17 @@ PetscErrorCode KDH5GetDims(hid_t loc, const char name[], PetscInt maxdim, PetscI
 
   PetscFunctionBegin;
   exists = H5Lexists(loc, name, H5P_DEFAULT);
-  PetscCheck(exists > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s' missing", name);
+  if (exists <= 0) PetscCall(KDH5FileError(loc, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s' missing", name));
   dset = H5Dopen2(loc, name, H5P_DEFAULT);
   PetscCallH5(dset);
   space = H5Dget_space(dset);
   PetscCallH5(space);
   nd = H5Sget_simple_extent_ndims(space);
-  PetscCheck(nd >= 1 && nd <= maxdim && nd <= KD_H5_MAX_DIM, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-             "dataset '%s' has rank %d", name, nd);
+  if (nd < 1 || nd > maxdim || nd > KD_H5_MAX_DIM) {
+    PetscCallH5(H5Sclose(space));
+    PetscCallH5(H5Dclose(dset));
+    PetscCall(KDH5FileError(loc, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s' has rank %d", name, nd));
+  }
   PetscCallH5(H5Sget_simple_extent_dims(space, hdims, NULL));
   for (int d = 0; d < nd; d++) dims[d] = (PetscInt) hdims[d];
   *dim = nd;
@@ -361,12 +409,15 @@ PetscErrorCode KDH5ReadRows(hid_t loc, const char name[], PetscInt dim, PetscInt
 
   PetscFunctionBegin;
   PetscCall(KDH5GetDims(loc, name, KD_H5_MAX_DIM, &fdim, fdims));
-  PetscCheck(fdim == dim, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-             "dataset '%s' has rank %" PetscInt_FMT ", expected %" PetscInt_FMT, name, fdim, dim);
+  if (fdim != dim)
+    PetscCall(KDH5FileError(loc, PETSC_ERR_FILE_UNEXPECTED,
+                            "dataset '%s' has rank %" PetscInt_FMT ", expected %" PetscInt_FMT, name, fdim, dim));
   for (PetscInt d = 0; d < dim; d++) {
-    PetscCheck(fdims[d] == dims[d], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
-               "dataset '%s' has %" PetscInt_FMT " entries on axis %" PetscInt_FMT ", expected %" PetscInt_FMT, name,
-               fdims[d], d, dims[d]);
+    if (fdims[d] != dims[d])
+      PetscCall(KDH5FileError(loc, PETSC_ERR_FILE_UNEXPECTED,
+                              "dataset '%s' has %" PetscInt_FMT " entries on axis %" PetscInt_FMT
+                              ", expected %" PetscInt_FMT,
+                              name, fdims[d], d, dims[d]));
     start[d] = 0;
     count[d] = (hsize_t) dims[d];
   }

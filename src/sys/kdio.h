@@ -12,6 +12,8 @@
   } while (0)
 
 PETSC_INTERN PetscErrorCode KDH5Quiet(void);
+/* an error about a file's contents, naming the file, raised on the communicator it was opened on */
+PETSC_INTERN PetscErrorCode KDH5FileError(hid_t, PetscErrorCode, const char[], ...) PETSC_ATTRIBUTE_FORMAT(3, 4);
 PETSC_INTERN PetscErrorCode KDH5Create(MPI_Comm, const char[], hid_t *);
 PETSC_INTERN PetscErrorCode KDH5Open(MPI_Comm, const char[], hid_t *);
 PETSC_INTERN PetscErrorCode KDH5Close(hid_t *);

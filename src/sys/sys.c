@@ -28,6 +28,60 @@ PetscErrorCode KDRegisterAll(void)
   PetscFunctionReturn(0);
 }
 
+/* PETSc's parsers of option values name the value, not the option ("Input string 12abc has no integer value"). On an
+   error of that form, writes into out a message naming the option(s) that hold the value, and returns 1. */
+static int KDOptionValueError(const char *mess, char *out, size_t len)
+{
+  static const struct {
+    const char *pre, *post, *what;
+  } forms[] = {
+      {"Input string ", " has no integer value", "not an integer"},
+      {"Input string ", " has no numeric value", "not a number"},
+      {"Unknown logical value: ", NULL, "not a truth value (true, false, yes, no, 1, 0)"},
+  };
+
+  for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+    char value[256], *all = NULL, *save = NULL, *tok, *name = NULL;
+    const char *v = mess, *end;
+    size_t n, used = 0;
+    int exact = 1;
+
+    if (strncmp(v, forms[f].pre, strlen(forms[f].pre))) continue;
+    v += strlen(forms[f].pre);
+    end = forms[f].post ? strstr(v, forms[f].post) : v + strlen(v);
+    if (!end || (n = (size_t) (end - v)) == 0 || n >= sizeof(value)) continue;
+    memcpy(value, v, n);
+    value[n] = 0;
+    /* every option whose value is this one, or holds it as an entry of a comma-separated list */
+    if (PetscOptionsGetAll(NULL, &all) || !all) return 0;
+    for (tok = strtok_r(all, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+      int match = 0;
+      if (tok[0] == '-' && isalpha((unsigned char) tok[1])) {
+        name = tok;
+        continue;
+      }
+      if (!name) continue;
+      match = !strcmp(tok, value);
+      for (const char *hit = strstr(tok, value); !match && hit; hit = strstr(hit + 1, value))
+        match = (hit == tok || hit[-1] == ',') && (hit[n] == 0 || hit[n] == ',');
+      if (match && used < len) {
+        int w = snprintf(out + used, len - used, "%s%s %s", used ? ", " : "", name, tok);
+        if (w > 0) used += (size_t) w;
+        if (strcmp(tok, value)) exact = 0;
+      }
+      name = NULL;
+    }
+    (void) PetscFree(all);
+    if (!used || used >= len) return 0;
+    if (exact)
+      (void) snprintf(out + used, len - used, ": %s", forms[f].what);
+    else
+      (void) snprintf(out + used, len - used, ": %s is %s", value, forms[f].what);
+    return 1;
+  }
+  return 0;
+}
+
 /* One line per error, as a command-line tool should print it: the first (innermost) message only, once per job:
    rank 0 of the world prints; another rank prints (with its number) only an error raised on a one-rank
    communicator, which may be its alone, so that a lone failing rank is never silent. Checks of input that every
@@ -38,6 +92,7 @@ static PetscErrorCode KDErrorHandlerOneLine(MPI_Comm comm, int line, const char 
 {
   if (p == PETSC_ERROR_INITIAL) {
     const char *text = NULL;
+    char optmess[512];
     int initialized = 0, wrank = 0, wsize = 1, csize = 1;
     MPI_Initialized(&initialized);
     if (initialized) {
@@ -45,7 +100,14 @@ static PetscErrorCode KDErrorHandlerOneLine(MPI_Comm comm, int line, const char 
       MPI_Comm_size(MPI_COMM_WORLD, &wsize);
       if (comm != MPI_COMM_NULL) MPI_Comm_size(comm, &csize);
     }
-    if (!mess || !mess[0]) PetscErrorMessage(n, &text, NULL);
+    if (!mess || !mess[0])
+      PetscErrorMessage(n, &text, NULL);
+    else if (KDOptionValueError(mess, optmess, sizeof(optmess))) {
+      /* the options database is the same on every rank: they all fail alike, and rank 0 speaks for them */
+      if (!wrank) (void) fprintf(stderr, "kdpinn: error: %s\n", optmess);
+      (void) fflush(stderr);
+      return n;
+    }
     if (!wrank)
       (void) fprintf(stderr, "kdpinn: error: %s\n", (mess && mess[0]) ? mess : (text ? text : "unknown error"));
     else if (csize == 1 && wsize > 1)

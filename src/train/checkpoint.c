@@ -292,8 +292,10 @@ PetscErrorCode KDCheckpointLoad(MPI_Comm comm, const char path[], KDCheckpoint *
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, comm));
   if (bad) {
     PetscCall(KDCheckpointReset(ck));
-    SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "refusing to restart from checkpoint %s: %s", path,
-            cap.message[0] ? cap.message : "damaged on another rank");
+    const char *why = cap.message[0] ? cap.message : "damaged on another rank";
+    size_t n        = strlen(path);
+    if (!strncmp(why, path, n) && !strncmp(why + n, ": ", 2)) why += n + 2; /* the file is named once */
+    SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "refusing to restart from checkpoint %s: %s", path, why);
   }
   PetscFunctionReturn(0);
 }
