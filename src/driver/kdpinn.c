@@ -15,6 +15,7 @@ static const char help[] =
     "line); -help lists the options of a stage with their defaults, -version prints the version.\n\n";
 
 #include <kdpinn.h>
+#include <hdf5.h>
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +190,9 @@ int main(int argc, char **argv)
   if (!ierr && stage && stage->run != KDStageRun) ierr = KDStageStampBegin(PETSC_COMM_WORLD, stage->name);
   if (!ierr && stage) ierr = stage->run(PETSC_COMM_WORLD);
   if (!ierr && stage && stage->run != KDStageRun) ierr = KDStageStampEnd(PETSC_COMM_WORLD, stage->name);
+  /* A stage that failed may have left an HDF5 file open (a write that failed half way); HDF5 would close it at exit,
+     after MPI is gone, and crash. Every rank has agreed on the error by now, so they close what is open together. */
+  if (ierr) (void) H5close();
   if (PetscFinalize()) return 1;
   return KDSignalExitCode(ierr);
 }

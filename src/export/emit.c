@@ -1,5 +1,7 @@
 #include "export/exportimpl.h"
+#include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 /*
@@ -31,7 +33,7 @@ static void KDEmit(KDEmitter *e, const char *fmt, ...)
   va_list ap;
   if (!e->fp || e->err) return;
   va_start(ap, fmt);
-  if (vfprintf(e->fp, fmt, ap) < 0) e->err = 1;
+  if (vfprintf(e->fp, fmt, ap) < 0) e->err = errno ? errno : EIO;
   va_end(ap);
 }
 
@@ -95,7 +97,7 @@ static void KDEmitTemplate(KDEmitter *e, const char *text)
     if (*c == '$')
       KDEmit(e, "%s", e->name);
     else if (!e->err && e->fp && fputc(*c, e->fp) == EOF)
-      e->err = 1;
+      e->err = errno ? errno : EIO;
   }
 }
 
@@ -286,21 +288,22 @@ static PetscErrorCode KDExportOpen(MPI_Comm comm, const char dir[], const char f
   *fp = NULL;
   if (!rank) {
     *fp = fopen(tmp, "w");
-    if (!*fp) err = 1;
+    if (!*fp) err = errno;
   }
   PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
-  PetscCheck(!err, comm, PETSC_ERR_FILE_OPEN, "cannot write %s", tmp);
+  PetscCheck(!err, comm, PETSC_ERR_FILE_OPEN, "cannot write %s: %s", path, strerror(err));
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode KDExportClose(MPI_Comm comm, KDEmitter *e, const char path[], const char tmp[])
 {
   PetscFunctionBegin;
-  if (e->fp && fclose(e->fp)) e->err = 1;
+  if (e->fp && !e->err && fflush(e->fp)) e->err = errno ? errno : EIO;
+  if (e->fp && fclose(e->fp) && !e->err) e->err = errno ? errno : EIO;
   e->fp = NULL;
   PetscCallMPI(MPI_Bcast(&e->err, 1, MPI_INT, 0, comm));
   if (e->err) PetscCall(KDFileDiscard(comm, tmp));
-  PetscCheck(!e->err, comm, PETSC_ERR_FILE_WRITE, "cannot write %s", tmp);
+  PetscCheck(!e->err, comm, PETSC_ERR_FILE_WRITE, "cannot write %s: %s", path, strerror(e->err));
   PetscCall(KDFileCommit(comm, tmp, path));
   PetscFunctionReturn(0);
 }
@@ -397,7 +400,7 @@ static void KDEmitInputBox(KDEmitter *e, KDNet net)
     KDEmitReal(&ef, net->hi[i]);
   }
   KDEmit(&ef, "};\n#define %s_lo %s_input_lo\n#define %s_hi %s_input_hi\n", name, name, name, name);
-  e->err |= ef.err;
+  if (!e->err) e->err = ef.err;
 }
 
 /* The weights and biases of every layer, the output scaling folded into the last; for int8, the integer weights of

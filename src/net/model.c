@@ -100,12 +100,11 @@ PetscErrorCode KDNetWrite(KDNet net, const char path[], const KDModelInfo *info)
   PetscCall(KDFileTemporaryName(path, tmp, sizeof(tmp)));
   PetscCall(KDH5Create(net->comm, tmp, &file));
   ierr = KDNetWrite_Private(net, file, info);
+  if (!ierr) ierr = KDH5Close(&file);
   if (ierr) {
-    (void) KDH5Close(&file);
-    (void) KDFileDiscard(net->comm, tmp);
+    (void) KDH5Abandon(&file);
     PetscCall(ierr);
   }
-  PetscCall(KDH5Close(&file));
   PetscCall(KDFileCommit(net->comm, tmp, path));
   PetscFunctionReturn(0);
 }

@@ -713,15 +713,13 @@ PetscErrorCode KDReferenceGetCellCentres(KDReference ref, PetscInt level, PetscI
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode KDReferenceWriteFile(KDReference ref, const char path[])
+static PetscErrorCode KDReferenceWriteFile(KDReference ref, hid_t file)
 {
-  hid_t file = -1;
   PetscMPIInt rank;
   char fields[KD_MAX_FIELDS * KD_NAME_LEN] = "";
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(ref->comm, &rank));
-  PetscCall(KDH5Create(ref->comm, path, &file));
   PetscCall(KDH5WriteCommonAttributes(file, "reference", ref->pde));
   for (PetscInt i = 0; i < ref->nparams; i++)
     PetscCall(KDH5WriteAttrReals(file, ref->paramname[i], 1, &ref->paramvalue[i]));
@@ -768,7 +766,6 @@ static PetscErrorCode KDReferenceWriteFile(KDReference ref, const char path[])
     }
     PetscCallH5(H5Gclose(group));
   }
-  PetscCall(KDH5Close(&file));
   PetscFunctionReturn(0);
 }
 
@@ -781,15 +778,18 @@ static PetscErrorCode KDReferenceWriteFile(KDReference ref, const char path[])
 PetscErrorCode KDReferenceWrite(KDReference ref, const char path[])
 {
   char tmp[PETSC_MAX_PATH_LEN];
+  hid_t file = -1;
   PetscErrorCode ierr;
 
   PetscFunctionBegin;
   PetscCheck(ref->nfields > 0, ref->comm, PETSC_ERR_ORDER, "the reference has no fields to write");
   PetscCall(KDFileTemporaryName(path, tmp, sizeof(tmp)));
   PetscCall(PetscLogEventBegin(KD_ReferenceIO, 0, 0, 0, 0));
-  ierr = KDReferenceWriteFile(ref, tmp);
+  PetscCall(KDH5Create(ref->comm, tmp, &file));
+  ierr = KDReferenceWriteFile(ref, file);
+  if (!ierr) ierr = KDH5Close(&file);
   if (ierr) {
-    PetscCall(KDFileDiscard(ref->comm, tmp));
+    PetscCall(KDH5Abandon(&file));
     PetscCall(ierr);
   }
   PetscCall(KDFileCommit(ref->comm, tmp, path));

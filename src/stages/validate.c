@@ -1439,18 +1439,16 @@ PetscErrorCode KDStageValidate(MPI_Comm comm)
 
   PetscCall(KDOutputPath(opt.out, "predictions.h5", ppath, sizeof(ppath)));
   PetscCall(KDFileTemporaryName(ppath, ptmp, sizeof(ptmp)));
-  PetscCall(KDValidateCreatePredictions(comm, ref, ptmp, &pfile));
   PetscCall(PetscPrintf(comm, "kdpinn validate: %s, %" PetscInt_FMT " levels\n", refpde, nlevels));
-
-  ierr = KDValidateModels(comm, &vo, opt.out, ref, pde, pfile, rows, &nrows);
+  ierr = KDValidateCreatePredictions(comm, ref, ptmp, &pfile);
+  if (!ierr) ierr = KDValidateModels(comm, &vo, opt.out, ref, pde, pfile, rows, &nrows);
   if (!ierr) ierr = KDValidateLearnedFields(comm, opt.out, pde, pfile, rows);
   if (!ierr) ierr = KDValidateObservationMisfits(comm, &vo, opt.out, pde, rows);
+  if (!ierr) ierr = KDH5Close(&pfile);
   if (ierr) { /* no predictions.h5.part left behind */
-    (void) H5Fclose(pfile);
-    PetscCall(KDFileDiscard(comm, ptmp));
+    PetscCall(KDH5Abandon(&pfile));
     PetscCall(ierr);
   }
-  PetscCall(KDH5Close(&pfile));
   PetscCall(KDFileCommit(comm, ptmp, ppath));
   for (PetscInt i = 0; i < nrows; i++) PetscCall(KDValidateWriteXDMF(comm, opt.out, ref, &rows[i], rows[i].model));
   PetscCall(KDValidateWriteOutputs(comm, &vo, opt.out, ref, pde, rows, nrows));

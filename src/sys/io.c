@@ -2,6 +2,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 /*
   HDF5 helpers. Files are opened with the MPI-IO driver on a communicator; attributes are written by every rank
@@ -10,36 +12,94 @@
   number of ranks that wrote it.
 */
 
+/* The communicator each open file was created or opened on (KDH5Create(), KDH5Open()): a failed collective write is
+   agreed on over it, and an error about a file's contents is raised on it. HDF5 can return a duplicate of it
+   (H5Pget_fapl_mpio), but duplicating is collective, which an error path must not be. */
+#define KD_H5_MAX_OPEN 64
+static struct {
+  hid_t file;
+  MPI_Comm comm;
+} KDH5OpenFiles[KD_H5_MAX_OPEN];
+static int KDH5NumOpen = 0;
+
+static void KDH5Register(hid_t file, MPI_Comm comm)
+{
+  if (KDH5NumOpen < KD_H5_MAX_OPEN) {
+    KDH5OpenFiles[KDH5NumOpen].file = file;
+    KDH5OpenFiles[KDH5NumOpen].comm = comm;
+    KDH5NumOpen++;
+  }
+}
+
+static void KDH5Unregister(hid_t file)
+{
+  for (int i = 0; i < KDH5NumOpen; i++)
+    if (KDH5OpenFiles[i].file == file) {
+      KDH5OpenFiles[i] = KDH5OpenFiles[--KDH5NumOpen];
+      return;
+    }
+}
+
+/* The communicator of the file that holds obj, and its name; PETSC_COMM_SELF for a file not opened here. */
+static MPI_Comm KDH5FileComm(hid_t obj, char name[], size_t len)
+{
+  MPI_Comm comm = PETSC_COMM_SELF;
+  hid_t fid     = H5Iget_file_id(obj);
+
+  if (name) (void) snprintf(name, len, "HDF5 file");
+  if (fid < 0) return comm;
+  for (int i = 0; i < KDH5NumOpen; i++)
+    if (KDH5OpenFiles[i].file == fid) comm = KDH5OpenFiles[i].comm;
+  if (name && H5Fget_name(fid, name, len) < 0) (void) snprintf(name, len, "HDF5 file");
+  (void) H5Fclose(fid); /* releases the identifier H5Iget_file_id() added, not the file */
+  return comm;
+}
+
 /*
-  KDH5FileError - Raises an error about the contents of an HDF5 file, naming the file: on the communicator the file was
-  opened on (its MPI-IO driver's), since every rank reads the same bytes and the line is to be printed once; on
-  PETSC_COMM_SELF for a file of another driver. Returns the error code, for PetscCall().
+  KDH5FileError - Raises an error about the contents of an HDF5 file, naming the file, on the communicator the file was
+  opened on: every rank reads the same bytes, and the line is to be printed once. Returns the error code, for
+  PetscCall().
 */
 PetscErrorCode KDH5FileError(hid_t obj, PetscErrorCode code, const char fmt[], ...)
 {
-  char msg[1024], fname[PETSC_MAX_PATH_LEN] = "HDF5 file";
-  MPI_Comm comm = MPI_COMM_NULL;
-  MPI_Info info = MPI_INFO_NULL;
-  hid_t fid, fapl = -1;
-  PetscErrorCode ierr;
+  char msg[1024], fname[PETSC_MAX_PATH_LEN];
+  MPI_Comm comm = KDH5FileComm(obj, fname, sizeof(fname));
   va_list ap;
 
   va_start(ap, fmt);
   (void) vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
-  fid = H5Iget_file_id(obj);
-  if (fid >= 0) {
-    if (H5Fget_name(fid, fname, sizeof(fname)) < 0) (void) strcpy(fname, "HDF5 file");
-    fapl = H5Fget_access_plist(fid);
-    if (fapl >= 0 && H5Pget_driver(fapl) == H5FD_MPIO && H5Pget_fapl_mpio(fapl, &comm, &info) < 0) comm = MPI_COMM_NULL;
-    if (fapl >= 0) (void) H5Pclose(fapl);
-    (void) H5Fclose(fid);
+  return PetscError(comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, code, PETSC_ERROR_INITIAL, "%s: %s", fname, msg);
+}
+
+/* After a collective write, or a close, that may have failed on some ranks only (a full disk fails the ranks whose
+   blocks do not fit): every rank learns whether any failed, and all raise the same error together, so that none is
+   left waiting in the next collective call. The message says how much space is left where the file is. */
+static PetscErrorCode KDH5Agree(MPI_Comm comm, const char fname[], PetscBool failed, PetscBool write, const char what[])
+{
+  int bad = failed ? 1 : 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, comm));
+  if (bad) {
+    char dir[PETSC_MAX_PATH_LEN], file[PETSC_MAX_PATH_LEN], *slash;
+    size_t n = strlen(fname);
+    struct statvfs st;
+    /* the file the user asked for, not its temporary name */
+    (void) snprintf(file, sizeof(file), "%.*s", (int) (n > 5 && !strcmp(fname + n - 5, ".part") ? n - 5 : n), fname);
+    fname = file;
+    (void) snprintf(dir, sizeof(dir), "%s", fname);
+    slash = strrchr(dir, '/');
+    if (slash)
+      *slash = 0;
+    else
+      (void) snprintf(dir, sizeof(dir), ".");
+    if (!statvfs(dir, &st))
+      SETERRQ(comm, PETSC_ERR_FILE_WRITE, "cannot %s %s: %s failed (%.3g MB free on its file system)",
+              write ? "write" : "read", fname, what, (double) st.f_bavail * (double) st.f_frsize / 1e6);
+    SETERRQ(comm, PETSC_ERR_FILE_WRITE, "cannot %s %s: %s failed", write ? "write" : "read", fname, what);
   }
-  ierr = PetscError(comm != MPI_COMM_NULL ? comm : PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, code,
-                    PETSC_ERROR_INITIAL, "%s: %s", fname, msg);
-  if (info != MPI_INFO_NULL) (void) MPI_Info_free(&info);
-  if (comm != MPI_COMM_NULL) (void) MPI_Comm_free(&comm);
-  return ierr;
+  PetscFunctionReturn(0);
 }
 
 /* HDF5 prints its own error stack by default; kdpinn reports errors itself, one line each. */
@@ -65,6 +125,7 @@ PetscErrorCode KDH5Create(MPI_Comm comm, const char path[], hid_t *file)
   *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   PetscCallH5(H5Pclose(fapl));
   PetscCheck(*file >= 0, comm, PETSC_ERR_FILE_OPEN, "cannot create HDF5 file %s", path);
+  KDH5Register(*file, comm);
   PetscFunctionReturn(0);
 }
 
@@ -83,6 +144,37 @@ PetscErrorCode KDH5Open(MPI_Comm comm, const char path[], hid_t *file)
   *file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
   PetscCallH5(H5Pclose(fapl));
   PetscCheck(*file >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "cannot read %s: not an HDF5 file, or a damaged one", path);
+  KDH5Register(*file, comm);
+  PetscFunctionReturn(0);
+}
+
+/*
+  KDH5Abandon - Closes and removes a file whose write failed (collective): every object still open in it (one the error
+  left open would keep the file open, and HDF5 would close it after MPI has finalized), then the file, then its name.
+  The file is truncated first, so that the metadata HDF5 writes as it closes fits even on a full disk: a close that
+  fails leaves HDF5 unable to close the file at all. Errors are ignored; the first one has been reported.
+*/
+PetscErrorCode KDH5Abandon(hid_t *file)
+{
+  char fname[PETSC_MAX_PATH_LEN];
+  MPI_Comm comm;
+  PetscMPIInt rank;
+  hid_t ids[64];
+  ssize_t n;
+
+  PetscFunctionBegin;
+  if (*file < 0) PetscFunctionReturn(0);
+  comm = KDH5FileComm(*file, fname, sizeof(fname));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (!rank && truncate(fname, 0)) { /* then the close may fail too: nothing else to try */
+  }
+  PetscCallMPI(MPI_Barrier(comm));
+  KDH5Unregister(*file);
+  n = H5Fget_obj_ids(*file, H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL, 64, ids);
+  for (ssize_t i = 0; i < n; i++) (void) (H5Iget_type(ids[i]) == H5I_ATTR ? H5Aclose(ids[i]) : H5Oclose(ids[i]));
+  (void) H5Fclose(*file);
+  *file = -1;
+  if (!rank) (void) unlink(fname);
   PetscFunctionReturn(0);
 }
 
@@ -101,10 +193,25 @@ PetscErrorCode KDH5CreateGroup(hid_t loc, const char name[], hid_t *group)
   PetscFunctionReturn(0);
 }
 
+/*
+  KDH5Close - Closes a file (collective). What HDF5 still caches (metadata) is flushed first, which may fail on some
+  ranks only (a full disk): all agree, and on failure the file stays open for KDH5Abandon().
+*/
 PetscErrorCode KDH5Close(hid_t *file)
 {
+  char fname[PETSC_MAX_PATH_LEN];
+  MPI_Comm comm;
+  unsigned intent = 0;
+
   PetscFunctionBegin;
-  if (*file >= 0) PetscCallH5(H5Fclose(*file));
+  if (*file < 0) PetscFunctionReturn(0);
+  comm = KDH5FileComm(*file, fname, sizeof(fname));
+  if (H5Fget_intent(*file, &intent) >= 0 && (intent & H5F_ACC_RDWR)) {
+    herr_t err = H5Fflush(*file, H5F_SCOPE_LOCAL);
+    PetscCall(KDH5Agree(comm, fname, err < 0 ? PETSC_TRUE : PETSC_FALSE, PETSC_TRUE, "flushing it"));
+  }
+  KDH5Unregister(*file);
+  PetscCallH5(H5Fclose(*file));
   *file = -1;
   PetscFunctionReturn(0);
 }
@@ -318,6 +425,7 @@ static PetscErrorCode KDH5TransferRows(hid_t dset, hid_t fspace, PetscInt dim, c
                                        const hsize_t count[], PetscBool write, PetscReal data[])
 {
   hid_t mspace, dxpl;
+  herr_t err;
 
   PetscFunctionBegin;
   if (count[0] > 0)
@@ -331,11 +439,18 @@ static PetscErrorCode KDH5TransferRows(hid_t dset, hid_t fspace, PetscInt dim, c
   PetscCallH5(dxpl);
   PetscCallH5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
   if (write)
-    PetscCallH5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, data));
+    err = H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, data);
   else
-    PetscCallH5(H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, data));
+    err = H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, data);
   PetscCallH5(H5Pclose(dxpl));
   PetscCallH5(H5Sclose(mspace));
+  {
+    char fname[PETSC_MAX_PATH_LEN], what[128], dname[64] = "";
+    MPI_Comm comm = KDH5FileComm(dset, fname, sizeof(fname));
+    (void) H5Iget_name(dset, dname, sizeof(dname));
+    (void) snprintf(what, sizeof(what), "%s dataset %s", write ? "writing" : "reading", dname[0] ? dname : "?");
+    PetscCall(KDH5Agree(comm, fname, err < 0 ? PETSC_TRUE : PETSC_FALSE, write, what));
+  }
   PetscFunctionReturn(0);
 }
 

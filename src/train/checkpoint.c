@@ -90,37 +90,13 @@ static PetscErrorCode KDCheckpointWriteInt(hid_t file, const char name[], PetscI
   PetscFunctionReturn(0);
 }
 
-/*
-  KDCheckpointWrite - Writes a checkpoint atomically (temporary file, fsync, rename).
-
-  Collective
-
-  Every rank holds the same replicated state; rank 0 writes the datasets. Before writing, the ranks compare their
-  checksums (one small allreduce per checkpoint, never per step): replicas that drifted apart would otherwise go
-  unnoticed until the optimizers deadlock.
-*/
-PetscErrorCode KDCheckpointWrite(MPI_Comm comm, const char path[], const KDCheckpoint *ck)
+/* The contents of a checkpoint, into an open file (rank 0 writes the datasets). */
+static PetscErrorCode KDCheckpointWriteFile(hid_t file, PetscMPIInt rank, const char sumstr[], const KDCheckpoint *ck)
 {
-  char tmp[PETSC_MAX_PATH_LEN], sumstr[32];
-  unsigned long long sum, both[2];
-  hid_t file;
-  PetscMPIInt rank;
   PetscInt dims[2];
   const PetscInt n = ck->nparams;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCall(KDCheckpointChecksum(ck, &sum));
-  both[0] = sum;
-  both[1] = ~sum;
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, both, 2, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm));
-  PetscCheck(both[0] == sum && both[1] == ~sum, comm, PETSC_ERR_PLIB,
-             "the ranks' copies of the training state differ at step %" PetscInt_FMT "; checkpoint %s not written",
-             ck->step, path);
-  (void) snprintf(sumstr, sizeof(sumstr), "%016llx", sum);
-
-  PetscCall(KDFileTemporaryName(path, tmp, sizeof(tmp)));
-  PetscCall(KDH5Create(comm, tmp, &file));
   PetscCall(KDH5WriteCommonAttributes(file, "checkpoint", ck->pde));
   PetscCall(KDH5WriteAttrString(file, "trainer_prefix", ck->prefix));
   PetscCall(KDH5WriteAttrString(file, "phase", ck->phase));
@@ -156,7 +132,45 @@ PetscErrorCode KDCheckpointWrite(MPI_Comm comm, const char path[], const KDCheck
   }
   /* Written last: a file that lacks it was not finished. */
   PetscCall(KDH5WriteAttrString(file, "checksum", sumstr));
-  PetscCall(KDH5Close(&file));
+  PetscFunctionReturn(0);
+}
+
+/*
+  KDCheckpointWrite - Writes a checkpoint atomically (temporary file, fsync, rename).
+
+  Collective
+
+  Every rank holds the same replicated state; rank 0 writes the datasets. Before writing, the ranks compare their
+  checksums (one small allreduce per checkpoint, never per step): replicas that drifted apart would otherwise go
+  unnoticed until the optimizers deadlock.
+*/
+PetscErrorCode KDCheckpointWrite(MPI_Comm comm, const char path[], const KDCheckpoint *ck)
+{
+  char tmp[PETSC_MAX_PATH_LEN], sumstr[32];
+  unsigned long long sum, both[2];
+  hid_t file = -1;
+  PetscMPIInt rank;
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(KDCheckpointChecksum(ck, &sum));
+  both[0] = sum;
+  both[1] = ~sum;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, both, 2, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm));
+  PetscCheck(both[0] == sum && both[1] == ~sum, comm, PETSC_ERR_PLIB,
+             "the ranks' copies of the training state differ at step %" PetscInt_FMT "; checkpoint %s not written",
+             ck->step, path);
+  (void) snprintf(sumstr, sizeof(sumstr), "%016llx", sum);
+
+  PetscCall(KDFileTemporaryName(path, tmp, sizeof(tmp)));
+  PetscCall(KDH5Create(comm, tmp, &file));
+  ierr = KDCheckpointWriteFile(file, rank, sumstr, ck);
+  if (!ierr) ierr = KDH5Close(&file);
+  if (ierr) { /* a full disk: no checkpoint.h5.part left behind, the previous checkpoint stays */
+    PetscCall(KDH5Abandon(&file));
+    PetscCall(ierr);
+  }
   PetscCall(KDFileCommit(comm, tmp, path));
   PetscFunctionReturn(0);
 }
