@@ -171,6 +171,11 @@ PetscErrorCode KDStageExport(MPI_Comm comm)
   PetscCall(PetscLogStagePush(stage));
   PetscCall(KDNetLoad(comm, model, &net, &info));
   PetscCall(KDOutputDirCheck(comm, dir));
+  {
+    char file[PETSC_MAX_PATH_LEN];
+    PetscCall(PetscSNPrintf(file, sizeof(file), "%s.c", name)); /* and its .h and _main.c */
+    PetscCall(KDOutputLock(comm, dir, file));
+  }
   if (prec == KD_PRECISION_INT8) {
     PetscInt n;
     PetscReal *x;
@@ -1001,6 +1006,8 @@ PetscErrorCode KDStageBench(MPI_Comm comm)
   PetscCall(PetscLogStagePush(stage));
   PetscCall(KDOutputDirCheck(comm, opt.out));
   PetscCall(KDOutputDirCheck(comm, bo.dir));
+  PetscCall(KDOutputLock(comm, opt.out, "bench.md"));
+  PetscCall(KDOutputLock(comm, opt.out, "results.json")); /* its "bench" member */
   if (co.reference[0]) PetscCall(KDReferenceLoad(PETSC_COMM_SELF, co.reference, &ref));
   PetscCall(PetscCalloc1(bo.nmodels, &bm));
   for (PetscInt m = 0; m < bo.nmodels; m++) {

@@ -56,6 +56,7 @@ PetscErrorCode KDStageImport(MPI_Comm comm)
   }
   PetscCheck(set && spec[0], comm, PETSC_ERR_ARG_WRONG, "kdpinn import needs -kd_import_file FILE[:/group]");
   PetscCall(KDOutputDirCheck(comm, opt.out));
+  PetscCall(KDOutputLock(comm, opt.out, "reference.h5"));
   PetscCall(KDLogStageGet("Import", &stage));
   PetscCall(PetscLogStagePush(stage));
   PetscCall(PetscTime(&t0));

@@ -187,6 +187,7 @@ PetscErrorCode KDStageSolve(MPI_Comm comm)
     PetscFunctionReturn(0);
   }
   PetscCall(KDOutputDirCheck(comm, opt.out));
+  PetscCall(KDOutputLock(comm, opt.out, "reference.h5"));
   PetscCall(KDLogStageGet("Solve", &stage));
   PetscCall(PetscLogStagePush(stage));
   PetscCall(PetscTime(&t0));

@@ -242,6 +242,8 @@ PetscErrorCode KDStageTrain(MPI_Comm comm)
              "%s not found: run `kdpinn solve` first (with the same -kd_out), or train on -teacher_observations",
              refpath);
   PetscCall(KDOutputDirCheck(comm, opt.out));
+  PetscCall(KDOutputLock(comm, opt.out, "teacher.h5"));
+  PetscCall(KDOutputLock(comm, opt.out, "checkpoint_teacher.h5"));
   PetscCall(KDLogStageGet("Train", &stage));
   PetscCall(PetscLogStagePush(stage));
 

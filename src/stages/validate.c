@@ -1419,6 +1419,8 @@ PetscErrorCode KDStageValidate(MPI_Comm comm)
   PetscCheck(haveteacher, comm, PETSC_ERR_FILE_OPEN, "%s not found: run `kdpinn train` first (with the same -kd_out)",
              path);
   PetscCall(KDOutputDirCheck(comm, opt.out));
+  PetscCall(KDOutputLock(comm, opt.out, "results.json")); /* and report.md, figures/, the predictions */
+  PetscCall(KDOutputLock(comm, opt.out, "predictions.h5"));
   PetscCall(KDLogStageGet("Validate", &stage));
   PetscCall(PetscLogStagePush(stage));
   if (!exists) {

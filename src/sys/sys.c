@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <time.h>
 #include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -318,6 +319,110 @@ PetscErrorCode KDFileDiscard(MPI_Comm comm, const char tmp[])
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (!rank) (void) unlink(tmp);
+  PetscFunctionReturn(0);
+}
+
+#define KD_MAX_LOCKS 64
+static int KDLockFds[KD_MAX_LOCKS], KDNumLocks = 0;
+static char KDLockPaths[KD_MAX_LOCKS][PETSC_MAX_PATH_LEN];
+
+/* Rank 0's part of KDFileLock(): 0 when held (or when the file system cannot lock), else errno, with the holder's
+   description in holder[]. */
+static int KDFileLockTake(const char path[], const char lock[], char holder[], size_t len)
+{
+  struct flock fl;
+  char host[256] = "?", line[512], tmp[PETSC_MAX_PATH_LEN];
+  time_t now     = time(NULL);
+  struct tm tm;
+  int fd, n;
+
+  for (int i = 0; i < KDNumLocks; i++)
+    if (!strcmp(KDLockPaths[i], lock)) return 0; /* this process holds it already */
+  if (KDNumLocks >= KD_MAX_LOCKS) return 0;
+  fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return errno;
+  memset(&fl, 0, sizeof(fl));
+  fl.l_type   = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (fcntl(fd, F_SETLK, &fl)) {
+    int err = errno;
+    if (err == EACCES || err == EAGAIN) {
+      ssize_t r                     = pread(fd, holder, len - 1, 0);
+      holder[r > 0 ? r : 0]         = 0;
+      holder[strcspn(holder, "\n")] = 0;
+      if (!holder[0]) (void) snprintf(holder, len, "another process");
+      (void) close(fd);
+      return EBUSY;
+    }
+    (void) close(fd);
+    return 0; /* a file system without locks (ENOLCK, EOPNOTSUPP): nothing to guard with */
+  }
+  /* held until this process exits, however it exits: the kernel releases the lock */
+  (void) gethostname(host, sizeof(host) - 1);
+  (void) localtime_r(&now, &tm);
+  n = snprintf(line, sizeof(line), "pid %d on %s, since %04d-%02d-%02d %02d:%02d:%02d\n", (int) getpid(), host,
+               tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  if (ftruncate(fd, 0) || pwrite(fd, line, (size_t) n, 0) != n) { /* the description is only informative */
+  }
+  KDLockFds[KDNumLocks] = fd;
+  (void) snprintf(KDLockPaths[KDNumLocks++], PETSC_MAX_PATH_LEN, "%s", lock);
+  /* whoever wrote path.part is gone (it would hold the lock): its temporary file is of no use to anyone */
+  if (snprintf(tmp, sizeof(tmp), "%s.part", path) < (int) sizeof(tmp)) (void) unlink(tmp);
+  return 0;
+}
+
+/*@C
+  KDFileLock - Takes the advisory lock of an output file for the rest of the process, before the file is written:
+  two runs that would write the same file (two solves into one -kd_out) must not both do it, or one publishes the
+  other's data. A second run fails here with one line naming the file and the holder (process, host, start). The lock
+  (a file .<name>.lock beside it, fcntl, which also works over NFS) is released by the kernel when the process ends,
+  however it ends; a temporary <file>.part that a writer killed before it could remove it is removed here.
+
+  Collective
+
+  Input Parameter:
+. path - the output file (its directory must exist: KDOutputDirCheck())
+
+  Note:
+  Different files are independent: the tasks of a job array that distill different levels into one -kd_out run side
+  by side. On a file system without locks nothing is guarded.
+@*/
+PetscErrorCode KDFileLock(MPI_Comm comm, const char path[])
+{
+  char lock[PETSC_MAX_PATH_LEN], holder[400] = "";
+  const char *slash = strrchr(path, '/');
+  PetscMPIInt rank;
+  int err = 0, n;
+
+  PetscFunctionBegin;
+  n = slash ? snprintf(lock, sizeof(lock), "%.*s/.%s.lock", (int) (slash - path), path, slash + 1)
+            : snprintf(lock, sizeof(lock), ".%s.lock", path);
+  PetscCheck(n > 0 && (size_t) n < sizeof(lock), comm, PETSC_ERR_ARG_SIZ, "path too long: %s", path);
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (!rank) err = KDFileLockTake(path, lock, holder, sizeof(holder));
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
+  if (err == EBUSY) {
+    PetscCallMPI(MPI_Bcast(holder, sizeof(holder), MPI_CHAR, 0, comm));
+    SETERRQ(comm, PETSC_ERR_FILE_OPEN,
+            "%s is being written by another run (%s; lock %s): wait for it, or give this run another -kd_out", path,
+            holder, lock);
+  }
+  PetscCheck(!err, comm, PETSC_ERR_FILE_OPEN, "cannot lock %s: %s", path, strerror(err));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDOutputLock - KDFileLock() of the file name in the output directory dir.
+
+  Collective
+@*/
+PetscErrorCode KDOutputLock(MPI_Comm comm, const char dir[], const char name[])
+{
+  char path[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  PetscCall(KDOutputPath(dir, name, path, sizeof(path)));
+  PetscCall(KDFileLock(comm, path));
   PetscFunctionReturn(0);
 }
 
