@@ -55,6 +55,7 @@ PETSC_EXTERN PetscErrorCode KDNetSetArchitecture(KDNet, PetscInt, PetscInt, cons
 PETSC_EXTERN PetscErrorCode KDNetSetActivation(KDNet, KDActivation);
 PETSC_EXTERN PetscErrorCode KDNetGetActivation(KDNet, KDActivation *);
 PETSC_EXTERN PetscErrorCode KDNetSetInputBounds(KDNet, const PetscReal[], const PetscReal[]);
+PETSC_EXTERN PetscErrorCode KDNetGetInputBounds(KDNet, PetscReal[], PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDNetSetOutputScaling(KDNet, const PetscReal[], const PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDNetSetBlockSize(KDNet, PetscInt);
 PETSC_EXTERN PetscErrorCode KDNetSetFromOptions(KDNet);

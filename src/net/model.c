@@ -17,6 +17,25 @@ static PetscInt KDModelCountNames(const char list[])
   return n;
 }
 
+/* The checksum of a model file (attribute "checksum", 16 hex digits): what decides the network's values, in this order:
+   the activation's name, the widths, the input box, the output scaling, the parameters (layer by layer, W then b). */
+static void KDModelChecksum(KDNet net, const PetscReal lo[], const PetscReal hi[], const PetscReal scale[],
+                            const PetscReal shift[], char sum[17])
+{
+  const PetscInt L = net->nlayers, nin = net->widths[0], nout = net->widths[L];
+  const char *act      = KDActivations[net->activation];
+  unsigned long long h = KD_FNV_OFFSET;
+
+  h = KDHashBytes(h, act, strlen(act));
+  for (PetscInt k = 0; k <= L; k++) h = KDHashInt(h, net->widths[k]);
+  h = KDHashBytes(h, lo, (size_t) nin * sizeof(PetscReal));
+  h = KDHashBytes(h, hi, (size_t) nin * sizeof(PetscReal));
+  h = KDHashBytes(h, scale, (size_t) nout * sizeof(PetscReal));
+  h = KDHashBytes(h, shift, (size_t) nout * sizeof(PetscReal));
+  h = KDHashBytes(h, net->params, (size_t) net->nparams * sizeof(PetscReal));
+  (void) snprintf(sum, 17, "%016llx", h);
+}
+
 static PetscErrorCode KDNetWrite_Private(KDNet net, hid_t file, const KDModelInfo *info)
 {
   const PetscInt L = net->nlayers, nin = net->widths[0], nout = net->widths[L];
@@ -38,6 +57,11 @@ static PetscErrorCode KDNetWrite_Private(KDNet net, hid_t file, const KDModelInf
   PetscCall(KDH5WriteAttrReals(file, "output_shift", nout, net->shift));
   PetscCall(KDH5WriteAttrInts(file, "params", 1, &net->nparams));
   PetscCall(KDH5WriteAttrString(file, "trained_with", info->trained_with));
+  {
+    char sum[17];
+    KDModelChecksum(net, net->lo, net->hi, net->scale, net->shift, sum);
+    PetscCall(KDH5WriteAttrString(file, "checksum", sum));
+  }
   if (info->ninferred > 0) {
     hid_t group;
     PetscCall(KDH5CreateGroup(file, "inferred", &group));
@@ -432,6 +456,23 @@ static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char pa
       PetscCall(KDNetDestroy(&net));
       SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "model file %s: parameter %" PetscInt_FMT " is not finite", path, e);
     }
+  /* optional (files written by other tools may not carry one); when present, it must match */
+  {
+    char stored[32] = "", computed[17];
+    PetscBool has;
+    PetscCall(KDH5HasAttr(file, "checksum", &has));
+    if (has) {
+      PetscCall(KDModelAttrCheck(comm, file, path, "checksum", H5T_STRING, 1, 1, NULL));
+      PetscCall(KDH5ReadAttrString(file, "checksum", stored, sizeof(stored)));
+      KDModelChecksum(net, lo, hi, scale, shift, computed);
+      if (strcmp(stored, computed)) {
+        PetscCall(KDNetDestroy(&net));
+        SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED,
+                "model file %s: checksum mismatch (stored %s, computed %s): the file is damaged", path, stored,
+                computed);
+      }
+    }
+  }
   *netout = net;
   if (info) *info = mi;
   PetscFunctionReturn(0);

@@ -185,6 +185,21 @@ PetscErrorCode KDNetSetInputBounds(KDNet net, const PetscReal lo[], const PetscR
 }
 
 /*@C
+  KDNetGetInputBounds - The box of the physical inputs (nin values each; either may be NULL).
+
+  Not collective
+@*/
+PetscErrorCode KDNetGetInputBounds(KDNet net, PetscReal lo[], PetscReal hi[])
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < net->widths[0]; i++) {
+    if (lo) lo[i] = net->lo[i];
+    if (hi) hi[i] = net->hi[i];
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
   KDNetSetOutputScaling - Output o is scale[o] * (last layer) + shift[o]. Call after KDNetSetArchitecture() (nout
   values are read).
 

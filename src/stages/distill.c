@@ -158,6 +158,39 @@ static PetscErrorCode KDStageDistillHelp(MPI_Comm comm, const char pde[])
   PetscFunctionReturn(0);
 }
 
+/* A teacher must have learned the problem of the reference: the same PDE parameters, and an input box that covers the
+   reference's domain (its students are fitted and checked there). Either mismatch was distilled from without a word. */
+static PetscErrorCode KDStageDistillCheckTeacher(MPI_Comm comm, KDReference ref, const char refpath[], KDNet teacher,
+                                                 const KDModelInfo *tinfo, const char tpath[])
+{
+  PetscReal tlo[KD_NET_MAX_IN], thi[KD_NET_MAX_IN], rlo[KD_MAX_DIM], rhi[KD_MAX_DIM];
+  PetscInt map[KD_NET_MAX_IN], dim, n[KD_MAX_DIM], nin;
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < tinfo->nparams; i++) {
+    PetscReal v;
+    PetscBool has;
+    PetscCall(KDReferenceGetParameter(ref, tinfo->param_names[i], &v, &has));
+    PetscCheck(!has || PetscAbsReal(v - tinfo->param_values[i]) <= 1e-12 * PetscMax(PetscAbsReal(v), 1.0), comm,
+               PETSC_ERR_ARG_INCOMP,
+               "%s was trained with %s = %.17g, but %s holds %.17g: train the teacher on this reference (-kd_force)",
+               tpath, tinfo->param_names[i], (double) tinfo->param_values[i], refpath, (double) v);
+  }
+  PetscCall(KDNetGetSizes(teacher, &nin, NULL, NULL));
+  PetscCall(KDNetGetInputBounds(teacher, tlo, thi));
+  PetscCall(KDReferenceGetLevelGrid(ref, 0, &dim, n, rlo, rhi));
+  PetscCall(KDReferenceGetAxisMap(ref, tinfo->inputs, map));
+  for (PetscInt d = 0; d < nin; d++) {
+    const PetscInt a    = map[d];
+    const PetscReal tol = 1e-9 * (rhi[a] - rlo[a]);
+    PetscCheck(tlo[d] <= rlo[a] + tol && thi[d] >= rhi[a] - tol, comm, PETSC_ERR_ARG_INCOMP,
+               "%s covers [%g, %g] on input %" PetscInt_FMT ", but the domain of %s is [%g, %g] there: the teacher "
+               "was trained on another domain",
+               tpath, (double) tlo[d], (double) thi[d], d, refpath, (double) rlo[a], (double) rhi[a]);
+  }
+  PetscFunctionReturn(0);
+}
+
 /* What one distill run does: -kd_chain, and the -kd_level / -kd_distill_models selection. */
 typedef struct {
   KDChainMode chain;
@@ -477,10 +510,21 @@ PetscErrorCode KDStageDistill(MPI_Comm comm)
              sel.level, nlevels - 1, nlevels);
   lo = sel.level > 0 ? sel.level : 1;
   hi = sel.level > 0 ? sel.level : nlevels - 1;
+  /* each model's file and checkpoint: job-array tasks of different levels (or kinds) run side by side */
+  for (PetscInt l = lo; l <= hi; l++)
+    for (PetscInt k = 0; k < 2; k++) {
+      char file[64];
+      if (!(k ? sel.scratch : sel.student)) continue;
+      PetscCall(PetscSNPrintf(file, sizeof(file), "%s_L%" PetscInt_FMT ".h5", k ? "scratch" : "student", l));
+      PetscCall(KDOutputLock(comm, opt.out, file));
+      PetscCall(PetscSNPrintf(file, sizeof(file), "checkpoint_%s_L%" PetscInt_FMT ".h5", k ? "scratch" : "student", l));
+      PetscCall(KDOutputLock(comm, opt.out, file));
+    }
   PetscCall(KDNetLoad(comm, teacherpath, &teacher, &tinfo));
   PetscCheck(!strcmp(tinfo.pde, opt.pde), comm, PETSC_ERR_ARG_INCOMP, "%s is a %s model but -kd_pde is %s", teacherpath,
              tinfo.pde, opt.pde);
   PetscCall(KDNetGetSizes(teacher, NULL, NULL, &tparams));
+  PetscCall(KDStageDistillCheckTeacher(comm, ref, refpath, teacher, &tinfo, teacherpath));
 
   /* The chain starts from a student written by an earlier run when this one does not begin at level 1. */
   if (sel.student && sel.chain == KD_CHAIN_CHAIN && lo > 1) {

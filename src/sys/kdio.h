@@ -33,3 +33,26 @@ PETSC_INTERN PetscErrorCode KDH5WriteRows(hid_t, const char[], PetscInt, const P
                                           const PetscReal[]);
 PETSC_INTERN PetscErrorCode KDH5ReadRows(hid_t, const char[], PetscInt, PetscInt[], PetscInt, PetscInt, PetscReal[]);
 PETSC_INTERN PetscErrorCode KDH5GetDims(hid_t, const char[], PetscInt, PetscInt *, PetscInt[]);
+
+/* 64-bit FNV-1a, the checksum of checkpoints and model files: integers are hashed as 64-bit values and reals as their
+   IEEE bytes, so a checksum does not depend on PetscInt's width. */
+#define KD_FNV_OFFSET 0xcbf29ce484222325ULL
+#define KD_FNV_PRIME 0x100000001b3ULL
+
+static inline unsigned long long KDHashBytes(unsigned long long h, const void *data, size_t len)
+{
+  const unsigned char *p = (const unsigned char *) data;
+
+  for (size_t i = 0; i < len; i++) {
+    h ^= (unsigned long long) p[i];
+    h *= KD_FNV_PRIME;
+  }
+  return h;
+}
+
+static inline unsigned long long KDHashInt(unsigned long long h, PetscInt v)
+{
+  long long w = (long long) v;
+
+  return KDHashBytes(h, &w, sizeof(w));
+}

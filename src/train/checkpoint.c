@@ -20,27 +20,6 @@
   (truncated, a flipped bit in the data) is refused on load.
 */
 
-#define KD_FNV_OFFSET 0xcbf29ce484222325ULL
-#define KD_FNV_PRIME 0x100000001b3ULL
-
-static unsigned long long KDHashBytes(unsigned long long h, const void *data, size_t len)
-{
-  const unsigned char *p = (const unsigned char *) data;
-
-  for (size_t i = 0; i < len; i++) {
-    h ^= (unsigned long long) p[i];
-    h *= KD_FNV_PRIME;
-  }
-  return h;
-}
-
-static unsigned long long KDHashInt(unsigned long long h, PetscInt v)
-{
-  long long w = (long long) v;
-
-  return KDHashBytes(h, &w, sizeof(w));
-}
-
 /*
   KDCheckpointChecksum - 64-bit FNV-1a hash of a checkpoint's state. Integers are hashed as 64-bit values and reals as
   their IEEE bytes, so the hash does not depend on PetscInt's width.
