@@ -91,25 +91,11 @@ static PetscErrorCode KDObservationCheck(MPI_Comm comm, KDPDE pde, const char fi
   PetscFunctionReturn(0);
 }
 
-/*@C
-  KDObservationsRead - Reads this rank's rows of an observation file (docs/inverse.md) for a PDE's network: the rows of
-  the global indices it owns (KDSplitOwnership()), columns matched by name to the PDE's inputs and outputs, and
-  checks them (one error line naming the file and the row for a missing dataset, a wrong column count, an unknown
-  name, a NaN or Inf, a point outside the domain, a sigma that is not positive).
-
-  Collective
-
-  Output Parameter:
-. obs - n, nlocal, gstart; x (network input order), y and w (network output order; w = 1/sigma^2, NULL without
-        sigma); observed[o] for each output. Free with KDObservationsReset().
-
-.seealso: KDLossSetFromOptions() (-<prefix>observations), KDValidateObservations()
-@*/
-PetscErrorCode KDObservationsRead(MPI_Comm comm, KDPDE pde, const char file[], KDObservations *obs)
+static PetscErrorCode KDObservationsRead_Private(MPI_Comm comm, KDPDE pde, const char file[], hid_t h5,
+                                                 KDObservations *obs)
 {
   const char *pin, *pout;
   char ainputs[256], aoutputs[256];
-  hid_t h5;
   PetscInt nin, nout, dim, pdims[2], vdims[2], sdims[2], icol[KD_NET_MAX_IN], ocol[KD_NET_MAX_OUT], n, d, m, nl;
   PetscBool hasattr, hasset;
   PetscReal sigma = 0.0, *pts, *val, *sig = NULL;
@@ -119,7 +105,6 @@ PetscErrorCode KDObservationsRead(MPI_Comm comm, KDPDE pde, const char file[], K
   PetscCall(PetscMemzero(obs, sizeof(*obs)));
   PetscCall(KDPDEGetSizes(pde, &nin, &nout, NULL));
   PetscCall(KDPDEGetNames(pde, &pin, &pout));
-  PetscCall(KDH5Open(comm, file, &h5));
   PetscCall(KDH5HasAttr(h5, "inputs", &hasattr));
   PetscCheck(hasattr, comm, PETSC_ERR_FILE_UNEXPECTED,
              "observation file %s: string attribute 'inputs' (the columns of points, e.g. \"%s\") missing", file, pin);
@@ -175,7 +160,6 @@ PetscErrorCode KDObservationsRead(MPI_Comm comm, KDPDE pde, const char file[], K
   PetscCall(KDH5ReadRows(h5, "points", 2, pdims, obs->gstart, nl, pts));
   PetscCall(KDH5ReadRows(h5, "values", 2, vdims, obs->gstart, nl, val));
   if (hasset) PetscCall(KDH5ReadRows(h5, "sigma", 2, sdims, obs->gstart, nl, sig));
-  PetscCall(KDH5Close(&h5));
   PetscCall(PetscMalloc1(nl * nin, &obs->x));
   PetscCall(PetscCalloc1(nl * nout, &obs->y));
   if (hasset || hasattr) PetscCall(PetscCalloc1(nl * nout, &obs->w));
@@ -194,6 +178,38 @@ PetscErrorCode KDObservationsRead(MPI_Comm comm, KDPDE pde, const char file[], K
   }
   PetscCall(KDObservationCheck(comm, pde, file, obs, d, m, pts, val, hasset ? sig : NULL));
   PetscCall(PetscFree3(pts, val, sig));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDObservationsRead - Reads this rank's rows of an observation file (docs/inverse.md) for a PDE's network: the rows of
+  the global indices it owns (KDSplitOwnership()), columns matched by name to the PDE's inputs and outputs, and
+  checks them (one error line naming the file and the row for a missing dataset, a wrong column count, an unknown
+  name, a NaN or Inf, a point outside the domain, a sigma that is not positive).
+
+  Collective
+
+  Output Parameter:
+. obs - n, nlocal, gstart; x (network input order), y and w (network output order; w = 1/sigma^2, NULL without
+        sigma); observed[o] for each output. Free with KDObservationsReset().
+
+.seealso: KDLossSetFromOptions() (-<prefix>observations), KDValidateObservations()
+@*/
+PetscErrorCode KDObservationsRead(MPI_Comm comm, KDPDE pde, const char file[], KDObservations *obs)
+{
+  hid_t h5 = -1;
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(obs, sizeof(*obs)));
+  PetscCall(KDH5Open(comm, file, &h5));
+  ierr = KDObservationsRead_Private(comm, pde, file, h5, obs);
+  if (!ierr) ierr = KDH5Close(&h5);
+  if (ierr) { /* nothing left open or allocated */
+    PetscCall(KDH5CloseAll(&h5));
+    PetscCall(KDObservationsReset(obs));
+    PetscCall(ierr);
+  }
   PetscFunctionReturn(0);
 }
 

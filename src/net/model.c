@@ -507,7 +507,11 @@ PetscErrorCode KDNetLoad(MPI_Comm comm, const char path[], KDNet *net, KDModelIn
   *net = NULL;
   PetscCall(KDH5Open(comm, path, &file));
   ierr = KDNetLoad_Private(comm, file, path, net, info);
-  (void) KDH5Close(&file);
-  PetscCall(ierr);
+  if (!ierr) ierr = KDH5Close(&file);
+  if (ierr) { /* nothing left open */
+    PetscCall(KDH5CloseAll(&file));
+    PetscCall(KDNetDestroy(net));
+    PetscCall(ierr);
+  }
   PetscFunctionReturn(0);
 }

@@ -910,15 +910,13 @@ static herr_t KDReferenceAttrIterate(hid_t loc, const char *name, const H5A_info
   return ctx->err ? -1 : 0;
 }
 
-static PetscErrorCode KDReferenceReadFile(KDReference ref, const char path[])
+static PetscErrorCode KDReferenceReadFile(KDReference ref, const char path[], hid_t file)
 {
-  hid_t file = -1;
   char kind[32], fields[KD_MAX_FIELDS * KD_NAME_LEN], *name, *save = NULL;
   PetscInt L, cnt;
   KDAttrIterContext ctx = {ref, -1, 0};
 
   PetscFunctionBegin;
-  PetscCall(KDH5Open(ref->comm, path, &file));
   PetscCheck(H5Aexists(file, "kind") > 0, ref->comm, PETSC_ERR_FILE_UNEXPECTED,
              "%s is not a kdpinn file (no 'kind' attribute)", path);
   PetscCall(KDH5ReadAttrString(file, "kind", kind, sizeof(kind)));
@@ -957,7 +955,28 @@ static PetscErrorCode KDReferenceReadFile(KDReference ref, const char path[])
     PetscCheck(cnt == ref->dim, ref->comm, PETSC_ERR_FILE_UNEXPECTED,
                "%s: /%s has a shape of rank %" PetscInt_FMT ", axes '%s'", path, gname, cnt, ref->axes);
     PetscCall(KDH5ReadAttrReals(group, "lo", KD_MAX_DIM, lev->lo, &cnt));
+    PetscCheck(cnt == ref->dim, ref->comm, PETSC_ERR_FILE_UNEXPECTED,
+               "%s: /%s/lo has %" PetscInt_FMT " values, expected %" PetscInt_FMT, path, gname, cnt, ref->dim);
     PetscCall(KDH5ReadAttrReals(group, "hi", KD_MAX_DIM, lev->hi, &cnt));
+    PetscCheck(cnt == ref->dim, ref->comm, PETSC_ERR_FILE_UNEXPECTED,
+               "%s: /%s/hi has %" PetscInt_FMT " values, expected %" PetscInt_FMT, path, gname, cnt, ref->dim);
+    for (PetscInt d = 0; d < ref->dim; d++) {
+      PetscCheck(lev->n[d] >= 1 && PetscIsNormalReal(lev->hi[d] - lev->lo[d]) && lev->hi[d] > lev->lo[d], ref->comm,
+                 PETSC_ERR_FILE_UNEXPECTED, "%s: /%s: axis %" PetscInt_FMT " has %" PetscInt_FMT " cells on [%g, %g]",
+                 path, gname, d, lev->n[d], (double) lev->lo[d], (double) lev->hi[d]);
+    }
+    /* every field's dataset has the level's shape before anything of that size is allocated */
+    for (PetscInt f = 0; f < ref->nfields; f++) {
+      PetscInt fdim, fdims[KD_H5_MAX_DIM];
+      PetscCall(KDH5GetDims(group, ref->fieldname[f], KD_H5_MAX_DIM, &fdim, fdims));
+      PetscCheck(fdim == ref->dim, ref->comm, PETSC_ERR_FILE_UNEXPECTED,
+                 "%s: /%s/%s has rank %" PetscInt_FMT ", expected %" PetscInt_FMT, path, gname, ref->fieldname[f], fdim,
+                 ref->dim);
+      for (PetscInt d = 0; d < ref->dim; d++)
+        PetscCheck(fdims[d] == lev->n[d], ref->comm, PETSC_ERR_FILE_UNEXPECTED,
+                   "%s: /%s/%s has %" PetscInt_FMT " entries on axis %" PetscInt_FMT ", the shape says %" PetscInt_FMT,
+                   path, gname, ref->fieldname[f], fdims[d], d, lev->n[d]);
+    }
     PetscCall(KDLevelGetRows(ref, l, &rstart, &nrows));
     for (PetscInt f = 0; f < ref->nfields; f++) {
       PetscScalar *a;
@@ -968,7 +987,6 @@ static PetscErrorCode KDReferenceReadFile(KDReference ref, const char path[])
     }
     PetscCallH5(H5Gclose(group));
   }
-  PetscCall(KDH5Close(&file));
   for (PetscInt l = 0; l < L; l++)
     for (PetscInt f = 0; f < ref->nfields; f++) {
       PetscInt bad, first;
@@ -1009,10 +1027,20 @@ PetscErrorCode KDReferenceReadSource(MPI_Comm comm, const char path[], char sour
 @*/
 PetscErrorCode KDReferenceLoad(MPI_Comm comm, const char path[], KDReference *ref)
 {
+  hid_t file = -1;
+  PetscErrorCode ierr;
+
   PetscFunctionBegin;
   PetscCall(KDReferenceCreate(comm, ref));
   PetscCall(PetscLogEventBegin(KD_ReferenceIO, 0, 0, 0, 0));
-  PetscCall(KDReferenceReadFile(*ref, path));
+  ierr = KDH5Open(comm, path, &file);
+  if (!ierr) ierr = KDReferenceReadFile(*ref, path, file);
+  if (!ierr) ierr = KDH5Close(&file);
+  if (ierr) { /* nothing left open or allocated */
+    PetscCall(KDH5CloseAll(&file));
+    PetscCall(KDReferenceDestroy(ref));
+    PetscCall(ierr);
+  }
   PetscCall(PetscLogEventEnd(KD_ReferenceIO, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

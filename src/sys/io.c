@@ -149,18 +149,35 @@ PetscErrorCode KDH5Open(MPI_Comm comm, const char path[], hid_t *file)
 }
 
 /*
-  KDH5Abandon - Closes and removes a file whose write failed (collective): every object still open in it (one the error
-  left open would keep the file open, and HDF5 would close it after MPI has finalized), then the file, then its name.
-  The file is truncated first, so that the metadata HDF5 writes as it closes fits even on a full disk: a close that
-  fails leaves HDF5 unable to close the file at all. Errors are ignored; the first one has been reported.
+  KDH5CloseAll - Closes a file after an error, with every object still open in it (a group or dataset the error left
+  open would keep the file open, and HDF5 would close it at exit, after MPI has finalized, and crash). Collective as
+  H5Fclose() is; errors are ignored, the first one has been reported.
+*/
+PetscErrorCode KDH5CloseAll(hid_t *file)
+{
+  hid_t ids[64];
+  ssize_t n;
+
+  PetscFunctionBegin;
+  if (*file < 0) PetscFunctionReturn(0);
+  KDH5Unregister(*file);
+  n = H5Fget_obj_ids(*file, H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL, 64, ids);
+  for (ssize_t i = 0; i < n; i++) (void) (H5Iget_type(ids[i]) == H5I_ATTR ? H5Aclose(ids[i]) : H5Oclose(ids[i]));
+  (void) H5Fclose(*file);
+  *file = -1;
+  PetscFunctionReturn(0);
+}
+
+/*
+  KDH5Abandon - Closes and removes a file whose write failed (collective): KDH5CloseAll(), then its name. The file is
+  truncated first, so that the metadata HDF5 writes as it closes fits even on a full disk: a close that fails leaves
+  HDF5 unable to close the file at all.
 */
 PetscErrorCode KDH5Abandon(hid_t *file)
 {
   char fname[PETSC_MAX_PATH_LEN];
   MPI_Comm comm;
   PetscMPIInt rank;
-  hid_t ids[64];
-  ssize_t n;
 
   PetscFunctionBegin;
   if (*file < 0) PetscFunctionReturn(0);
@@ -169,11 +186,7 @@ PetscErrorCode KDH5Abandon(hid_t *file)
   if (!rank && truncate(fname, 0)) { /* then the close may fail too: nothing else to try */
   }
   PetscCallMPI(MPI_Barrier(comm));
-  KDH5Unregister(*file);
-  n = H5Fget_obj_ids(*file, H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL, 64, ids);
-  for (ssize_t i = 0; i < n; i++) (void) (H5Iget_type(ids[i]) == H5I_ATTR ? H5Aclose(ids[i]) : H5Oclose(ids[i]));
-  (void) H5Fclose(*file);
-  *file = -1;
+  PetscCall(KDH5CloseAll(file));
   if (!rank) (void) unlink(fname);
   PetscFunctionReturn(0);
 }

@@ -17,6 +17,7 @@ PETSC_INTERN PetscErrorCode KDH5FileError(hid_t, PetscErrorCode, const char[], .
 PETSC_INTERN PetscErrorCode KDH5Create(MPI_Comm, const char[], hid_t *);
 PETSC_INTERN PetscErrorCode KDH5Open(MPI_Comm, const char[], hid_t *);
 PETSC_INTERN PetscErrorCode KDH5Close(hid_t *);
+PETSC_INTERN PetscErrorCode KDH5CloseAll(hid_t *);
 PETSC_INTERN PetscErrorCode KDH5Abandon(hid_t *);
 PETSC_INTERN PetscErrorCode KDH5CreateGroup(hid_t, const char[], hid_t *);
 PETSC_INTERN PetscErrorCode KDH5WriteAttrString(hid_t, const char[], const char[]);

@@ -277,7 +277,7 @@ PetscErrorCode KDCheckpointLoad(MPI_Comm comm, const char path[], KDCheckpoint *
   ierr = KDCheckpointRead(file, ck);
   PetscCall(PetscPopErrorHandler());
   if (ierr)
-    (void) H5Fclose(file);
+    PetscCall(KDH5CloseAll(&file));
   else
     PetscCall(KDH5Close(&file));
   /* All ranks read the same bytes, but agree explicitly so the refusal is collective whatever happened. */
