@@ -3,12 +3,15 @@
 #   make demo    install missing Debian packages, configure, build, run the default case (jobs/burgers.opts)
 #                on $(NP) MPI ranks into $(DEMO_OUT)/, print where the results are
 #   make check   install missing Debian packages, configure, build, run the whole CTest suite, then the unit
-#                tests once more in an AddressSanitizer + UndefinedBehaviorSanitizer build
+#                tests once more in an AddressSanitizer + UndefinedBehaviorSanitizer build, then each fuzz target
+#                briefly (clang + libFuzzer build)
 #
 # Both are idempotent: packages, configuration and builds that are already there are reused.
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 20
 NP         ?= 2
 DEMO_OUT   ?= demo
 CASE       ?= jobs/burgers.opts
@@ -18,7 +21,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DEBIAN_PACKAGES = build-essential cmake pkg-config petsc-dev libhdf5-openmpi-dev hdf5-tools \
                   libscalapack-openmpi-dev openmpi-bin libopenmpi-dev libopenblas-dev \
                   python3-numpy python3-h5py python3-matplotlib slurm-wlm munge \
-                  python3-torch
+                  python3-torch clang libclang-rt-14-dev
 
 # Open MPI refuses to run as root without these; 2-core machines need oversubscription for more ranks.
 export OMPI_ALLOW_RUN_AS_ROOT=1
@@ -26,7 +29,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
 export OPENBLAS_NUM_THREADS=1
 
-.PHONY: all deps build demo check check-sanitize clean
+.PHONY: all deps build demo check check-sanitize check-fuzz clean
 
 all: build
 
@@ -56,6 +59,7 @@ demo: build
 check: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	$(MAKE) --no-print-directory check-sanitize
+	$(MAKE) --no-print-directory check-fuzz
 
 # The unit tests once more with AddressSanitizer + UndefinedBehaviorSanitizer. Open MPI's own allocations are not
 # ours to fix, so leak detection is off; every other ASan/UBSan finding fails the test.
@@ -65,5 +69,15 @@ check-sanitize: deps
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j$(JOBS) -L unit -LE long
 
+# Every fuzz target (tests/fuzz: the readers of reference, model, checkpoint, observation, microstructure and options
+# files) replays its regression inputs and fuzzes for FUZZ_SECONDS, in a clang + libFuzzer + ASan/UBSan build.
+# Longer by hand: make check-fuzz FUZZ_SECONDS=600 (docs/testing.md).
+check-fuzz: deps
+	@[ -f $(BUILD_FUZZ)/CMakeCache.txt ] || CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DKDPINN_FUZZ=ON -DBUILD_SHARED_LIBS=OFF -DKDPINN_NATIVE=OFF
+	cmake -S . -B $(BUILD_FUZZ) -DKD_FUZZ_SECONDS=$(FUZZ_SECONDS) > /dev/null
+	cmake --build $(BUILD_FUZZ) -j$(JOBS) --target kdfuzz kdpinn-driver
+	cd $(BUILD_FUZZ) && ctest --output-on-failure -j$(JOBS) -L fuzz
+
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
