@@ -72,5 +72,19 @@ expect_error "solved with -cavity_mms" train -kd_pde cavity -kd_out out-mms -tea
 n=$(grep -c "^kdpinn: error:" stderr.txt)
 [ "$n" -eq 1 ] || { echo "FAIL: $n error lines at 2 ranks"; cat stderr.txt; fail=1; }
 
+# Options no stage reads are named, one warning line each, and the stage still runs; the job files of jobs/ (whose
+# options serve every stage) raise none. Plugin jobs (darcy) need their plugin: t005 runs them.
+"$KDPINN" solve -kd_pde burgers -kd_levels 2 -burgers_nx 64 -burgers_nt 32 -kd_out out-typo -teacher_adam_step 5 \
+  -burgers_nxx 8 > /dev/null 2> stderr.txt || { echo "FAIL: a solve with a misspelt option did not run"; fail=1; }
+for opt in -teacher_adam_step -burgers_nxx; do
+  grep -q "^kdpinn: warning: option $opt is not read by any stage" stderr.txt || { echo "FAIL: no warning for $opt"; fail=1; }
+done
+[ "$(grep -c . stderr.txt)" -eq 2 ] || { echo "FAIL: expected two warning lines"; cat stderr.txt; fail=1; }
+for job in "$KD_SOURCE_DIR"/jobs/*.opts; do
+  grep -q -- "-kd_plugin\|-kd_pde darcy" "$job" && continue
+  "$KDPINN" validate -options_file "$job" -kd_out out-none > /dev/null 2> stderr.txt
+  ! grep -q "warning" stderr.txt || { echo "FAIL: $job: options no stage reads"; cat stderr.txt; fail=1; }
+done
+
 [ $fail -eq 0 ] && echo "t001: driver command line ok"
 exit $fail

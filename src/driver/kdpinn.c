@@ -17,6 +17,7 @@ static const char help[] =
 #include <kdpinn.h>
 #include <hdf5.h>
 #include <cblas.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,72 @@ static int KDCheckOptionsFiles(int argc, char **argv)
   return 0;
 }
 
+static PetscErrorCode KDQuietHelp(MPI_Comm comm, const char fmt[], ...)
+{
+  return 0;
+}
+
+static PetscErrorCode KDQuietVFPrintf(FILE *fp, const char fmt[], va_list ap)
+{
+  return 0;
+}
+
+/* An option no stage reads (a typo: -teacher_adam_step, -burgers_nxx) does nothing, and nobody would be told. An
+   options file serves every stage, so an option the running stage does not read may be another stage's: before the
+   stage runs, every stage reads its options silently, as -help has it (which marks them used), and each option left
+   under a kdpinn prefix gets one warning line. Per-level student options (-student_L2_widths) depend on the reference
+   and PETSc's options of nested solvers on the objects created, so neither is judged here. */
+static PetscErrorCode KDWarnUnusedOptions(MPI_Comm comm)
+{
+  PetscErrorCode (*help)(MPI_Comm, const char[], ...)       = PetscHelpPrintf;
+  PetscErrorCode (*vfprintf)(FILE *, const char[], va_list) = PetscVFPrintf;
+  KDCommonOptions opt;
+  char **names, **values, pdeprefix[80];
+  PetscInt n;
+  PetscMPIInt rank;
+  PetscBool failed;
+
+  PetscFunctionBegin;
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  failed = KDGetCommonOptions(comm, &opt) ? PETSC_TRUE : PETSC_FALSE;
+  PetscCall(PetscPopErrorHandler());
+  if (failed) PetscFunctionReturn(0); /* the stage will say what is wrong */
+  PetscCall(PetscSNPrintf(pdeprefix, sizeof(pdeprefix), "%s_", opt.pde));
+  PetscCall(PetscOptionsSetValue(NULL, "-help", NULL));
+  PetscHelpPrintf = KDQuietHelp;
+  PetscVFPrintf   = KDQuietVFPrintf;
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  for (size_t i = 0; i < sizeof(KDStages) / sizeof(KDStages[0]); i++)
+    if (KDStages[i].run != KDStageRun && KDStages[i].run(comm)) failed = PETSC_TRUE;
+  PetscCall(PetscPopErrorHandler());
+  PetscHelpPrintf = help;
+  PetscVFPrintf   = vfprintf;
+  PetscCall(PetscOptionsClearValue(NULL, "-help"));
+  if (failed) PetscFunctionReturn(0); /* a stage could not list its options: no verdict rather than a wrong one */
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
+  for (PetscInt i = 0; i < n; i++) {
+    const char *name = names[i];
+    PetscBool ours   = (!strncmp(name, "kd_", 3) || !strncmp(name, "teacher_", 8) || !strncmp(name, "student_", 8) ||
+                      !strncmp(name, "scratch_", 8) || !strncmp(name, pdeprefix, strlen(pdeprefix)))
+                           ? PETSC_TRUE
+                           : PETSC_FALSE;
+    int level = 0, len = 0;
+    if (sscanf(name, "student_L%d_%n", &level, &len) == 1 && len > 0) ours = PETSC_FALSE;
+    for (const char *nested = strchr(name, '_'); nested && ours; nested = strchr(nested + 1, '_'))
+      if (!strncmp(nested, "_ts_", 4) || !strncmp(nested, "_snes_", 6) || !strncmp(nested, "_ksp_", 5) ||
+          !strncmp(nested, "_pc_", 4) || !strncmp(nested, "_tao_", 5))
+        ours = PETSC_FALSE;
+    if (ours && !rank)
+      (void) fprintf(stderr,
+                     "kdpinn: warning: option -%s is not read by any stage (misspelt? `kdpinn <stage> -help` "
+                     "lists the options)\n",
+                     name);
+  }
+  PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
+  PetscFunctionReturn(0);
+}
+
 int main(int argc, char **argv)
 {
   const KDStage *stage = NULL;
@@ -187,6 +254,7 @@ int main(int argc, char **argv)
   }
   if (!ierr)
     ierr = KDSignalInstall(); /* SIGUSR1/SIGTERM: a training stage checkpoints and exits with KD_EXIT_REQUEUE */
+  if (!ierr && stage && !helpflag) ierr = KDWarnUnusedOptions(PETSC_COMM_WORLD);
   if (!ierr && stage && stage->run != KDStageRun) ierr = KDStageStampBegin(PETSC_COMM_WORLD, stage->name);
   if (!ierr && stage) ierr = stage->run(PETSC_COMM_WORLD);
   if (!ierr && stage && stage->run != KDStageRun) ierr = KDStageStampEnd(PETSC_COMM_WORLD, stage->name);
