@@ -20,6 +20,7 @@ PETSC_EXTERN PetscErrorCode KDOutputPath(const char[], const char[], char[], siz
 PETSC_EXTERN PetscErrorCode KDFileTemporaryName(const char[], char[], size_t);
 PETSC_EXTERN PetscErrorCode KDFileCommit(MPI_Comm, const char[], const char[]);
 PETSC_EXTERN PetscErrorCode KDFileLock(MPI_Comm, const char[]);
+PETSC_EXTERN void KDFileUnlockAll(void);
 PETSC_EXTERN PetscErrorCode KDOutputLock(MPI_Comm, const char[], const char[]);
 PETSC_EXTERN PetscErrorCode KDFileDiscard(MPI_Comm, const char[]);
 PETSC_EXTERN PetscErrorCode KDLogStageGet(const char[], PetscLogStage *);

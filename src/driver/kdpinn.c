@@ -261,6 +261,7 @@ int main(int argc, char **argv)
   /* A stage that failed may have left an HDF5 file open (a write that failed half way); HDF5 would close it at exit,
      after MPI is gone, and crash. Every rank has agreed on the error by now, so they close what is open together. */
   if (ierr) (void) H5close();
+  KDFileUnlockAll(); /* after the last write: the outputs are complete or removed */
   if (PetscFinalize()) return 1;
   return KDSignalExitCode(ierr);
 }

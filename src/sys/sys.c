@@ -339,25 +339,33 @@ static int KDFileLockTake(const char path[], const char lock[], char holder[], s
   for (int i = 0; i < KDNumLocks; i++)
     if (!strcmp(KDLockPaths[i], lock)) return 0; /* this process holds it already */
   if (KDNumLocks >= KD_MAX_LOCKS) return 0;
-  fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return errno;
-  memset(&fl, 0, sizeof(fl));
-  fl.l_type   = F_WRLCK;
-  fl.l_whence = SEEK_SET;
-  if (fcntl(fd, F_SETLK, &fl)) {
-    int err = errno;
-    if (err == EACCES || err == EAGAIN) {
-      ssize_t r                     = pread(fd, holder, len - 1, 0);
-      holder[r > 0 ? r : 0]         = 0;
-      holder[strcspn(holder, "\n")] = 0;
-      if (!holder[0]) (void) snprintf(holder, len, "another process");
+  /* The holder removes the lock file before it releases the lock (KDFileUnlockAll()), so a lock taken on a file that
+     is no longer the one under that name was taken too late: try again with the new one. */
+  for (int attempt = 0;; attempt++) {
+    struct stat a, b;
+    fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return errno;
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type   = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_SETLK, &fl)) {
+      int err = errno;
+      if (err == EACCES || err == EAGAIN) {
+        ssize_t r                     = pread(fd, holder, len - 1, 0);
+        holder[r > 0 ? r : 0]         = 0;
+        holder[strcspn(holder, "\n")] = 0;
+        if (!holder[0]) (void) snprintf(holder, len, "another process");
+        (void) close(fd);
+        return EBUSY;
+      }
       (void) close(fd);
-      return EBUSY;
+      return 0; /* a file system without locks (ENOLCK, EOPNOTSUPP): nothing to guard with */
     }
+    if (!fstat(fd, &a) && !stat(lock, &b) && a.st_ino == b.st_ino && a.st_dev == b.st_dev) break;
     (void) close(fd);
-    return 0; /* a file system without locks (ENOLCK, EOPNOTSUPP): nothing to guard with */
+    if (attempt == 100) return EAGAIN;
   }
-  /* held until this process exits, however it exits: the kernel releases the lock */
+  /* held until KDFileUnlockAll() or until this process exits, however it exits: the kernel releases the lock */
   (void) gethostname(host, sizeof(host) - 1);
   (void) localtime_r(&now, &tm);
   n = snprintf(line, sizeof(line), "pid %d on %s, since %04d-%02d-%02d %02d:%02d:%02d\n", (int) getpid(), host,
@@ -372,11 +380,27 @@ static int KDFileLockTake(const char path[], const char lock[], char holder[], s
 }
 
 /*@C
+  KDFileUnlockAll - Removes the lock files this process holds and releases their locks (the driver calls it as a stage
+  ends, however it ends; a process killed leaves its lock files, unlocked, for the next run to take).
+
+  Not collective
+@*/
+void KDFileUnlockAll(void)
+{
+  for (int i = 0; i < KDNumLocks; i++) {
+    (void) unlink(KDLockPaths[i]); /* while still locked: see KDFileLockTake() */
+    (void) close(KDLockFds[i]);
+  }
+  KDNumLocks = 0;
+}
+
+/*@C
   KDFileLock - Takes the advisory lock of an output file for the rest of the process, before the file is written:
   two runs that would write the same file (two solves into one -kd_out) must not both do it, or one publishes the
   other's data. A second run fails here with one line naming the file and the holder (process, host, start). The lock
-  (a file .<name>.lock beside it, fcntl, which also works over NFS) is released by the kernel when the process ends,
-  however it ends; a temporary <file>.part that a writer killed before it could remove it is removed here.
+  (a file .<name>.lock beside it, fcntl, which also works over NFS) is released by KDFileUnlockAll(), or by the kernel
+  when the process ends, however it ends; a temporary <file>.part that a writer killed before it could remove it is
+removed here.
 
   Collective
 
