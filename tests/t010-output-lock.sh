@@ -3,7 +3,8 @@
 # -kd_out) stops in one line naming the file and the holder, before it computes anything, and changes nothing; runs
 # that write different files (the distill tasks of a job array, one per level or kind of model) are not in each
 # other's way; a temporary file that a killed writer left behind is removed by the next run that takes its lock.
-# The other run is played by a process that holds the lock the way kdpinn does (fcntl, .<file>.lock).
+# The other run is played by a process that holds the lock the way kdpinn does (fcntl, .<file>.lock); then two real
+# solves race for one directory.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 tiny=(-kd_pde burgers -kd_levels 2 -burgers_nx 64 -burgers_nt 32)
@@ -49,4 +50,25 @@ hold student_L1.h5 60
   fail "a second writer of student_L1.h5 ran"
 grep -q "^kdpinn: error: out/student_L1.h5 is being written by another run" student.log || { cat student.log; fail "student lock"; }
 kill $holder; wait $holder 2> /dev/null
+
+# Two real solves into one directory at once (viscosities 0.01 and 0.02), four times: a run that exits 0 published
+# its own reference (the nu attribute), and one that failed said it was the lock.
+for trial in 1 2 3 4; do
+  rm -rf race
+  "$MPIEXEC" -n 1 "$KDPINN" solve "${tiny[@]}" -burgers_nu 0.01 -kd_out race > a.log 2>&1 & a=$!
+  "$MPIEXEC" -n 1 "$KDPINN" solve "${tiny[@]}" -burgers_nu 0.02 -kd_out race > b.log 2>&1 & b=$!
+  wait $a; ra=$?
+  wait $b; rb=$?
+  nu=$("$KD_PYTHON" -c 'import h5py; print(h5py.File("race/reference.h5", "r").attrs["nu"])')
+  for r in "$ra a.log 0.01" "$rb b.log 0.02"; do
+    set -- $r
+    if [ "$1" -ne 0 ]; then
+      grep -q "race/reference.h5 is being written by another run" "$2" || { cat "$2"; fail "trial $trial: a failed run did not name the lock"; }
+    fi
+  done
+  [ $ra -eq 0 ] || [ $rb -eq 0 ] || fail "trial $trial: neither run succeeded"
+  if [ $ra -eq 0 ] && [ $rb -ne 0 ]; then [ "$nu" = 0.01 ] || fail "trial $trial: the successful run (nu 0.01) published nu $nu"; fi
+  if [ $rb -eq 0 ] && [ $ra -ne 0 ]; then [ "$nu" = 0.02 ] || fail "trial $trial: the successful run (nu 0.02) published nu $nu"; fi
+  echo "trial $trial: exits $ra $rb, reference nu $nu"
+done
 echo "ok"
