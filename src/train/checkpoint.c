@@ -168,6 +168,21 @@ static PetscErrorCode KDCheckpointReadReal(hid_t file, const char name[], PetscR
   PetscFunctionReturn(0);
 }
 
+/* Whether dataset name has the shape the attributes announce, before anything of that size is allocated: a damaged
+   nparams must not make the reader ask for gigabytes. */
+static PetscErrorCode KDCheckpointCheckShape(hid_t file, const char name[], PetscInt dim, const PetscInt dims[])
+{
+  PetscInt fdim, fdims[KD_H5_MAX_DIM];
+
+  PetscFunctionBegin;
+  PetscCall(KDH5GetDims(file, name, KD_H5_MAX_DIM, &fdim, fdims));
+  for (PetscInt d = 0; d < dim; d++)
+    if (fdim != dim || fdims[d] != dims[d])
+      PetscCall(
+          KDH5FileError(file, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s' does not have the shape its sizes say", name));
+  PetscFunctionReturn(0);
+}
+
 /* Reads and verifies everything; any inconsistency is an error whose message KDCheckpointLoad() reports. */
 static PetscErrorCode KDCheckpointRead(hid_t file, KDCheckpoint *ck)
 {
@@ -204,6 +219,9 @@ static PetscErrorCode KDCheckpointRead(hid_t file, KDCheckpoint *ck)
                  ck->step >= 0,
              PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "its sizes are inconsistent");
   dims[0] = ck->nparams;
+  PetscCall(KDCheckpointCheckShape(file, "parameters", 1, dims));
+  PetscCall(KDCheckpointCheckShape(file, "adam_m", 1, dims));
+  PetscCall(KDCheckpointCheckShape(file, "adam_v", 1, dims));
   PetscCall(PetscMalloc1(ck->nparams, &ck->params));
   PetscCall(PetscMalloc1(ck->nparams, &ck->adam_m));
   PetscCall(PetscMalloc1(ck->nparams, &ck->adam_v));
@@ -213,6 +231,7 @@ static PetscErrorCode KDCheckpointRead(hid_t file, KDCheckpoint *ck)
   if (ck->nhistory > 0) {
     dims[0] = ck->nhistory;
     dims[1] = 1 + ck->nterms;
+    PetscCall(KDCheckpointCheckShape(file, "loss_history", 2, dims));
     PetscCall(PetscMalloc1(dims[0] * dims[1], &ck->history));
     PetscCall(KDH5ReadRows(file, "loss_history", 2, dims, 0, ck->nhistory, ck->history));
   }
@@ -228,6 +247,7 @@ static PetscErrorCode KDCheckpointRead(hid_t file, KDCheckpoint *ck)
       if (ck->nhistory > 0) {
         dims[0] = ck->nhistory;
         dims[1] = ck->ninferred;
+        PetscCall(KDCheckpointCheckShape(file, "inferred_history", 2, dims));
         PetscCall(PetscMalloc1(dims[0] * dims[1], &ck->inferred_history));
         PetscCall(KDH5ReadRows(file, "inferred_history", 2, dims, 0, ck->nhistory, ck->inferred_history));
       }
