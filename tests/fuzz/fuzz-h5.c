@@ -20,12 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#define KD_FUZZ_REFERENCE    1
-#define KD_FUZZ_MODEL        2
-#define KD_FUZZ_CHECKPOINT   3
+#define KD_FUZZ_REFERENCE 1
+#define KD_FUZZ_MODEL 2
+#define KD_FUZZ_CHECKPOINT 3
 #define KD_FUZZ_OBSERVATIONS 4
 #ifndef KD_FUZZ_READER
-  #error "define KD_FUZZ_READER"
+#error "define KD_FUZZ_READER"
 #endif
 
 static char KDSeed[PETSC_MAX_PATH_LEN], KDWork[PETSC_MAX_PATH_LEN];
@@ -99,8 +99,8 @@ static herr_t KDCollectObj(hid_t loc, const char *name, const H5O_info_t *info, 
 static void KDWriteAttr(hid_t file, const char obj[], const char name[], KDFuzzInput *in)
 {
   unsigned kind = KDTake(in, 3), count = 1 + KDTake(in, 8);
-  hsize_t dims  = count;
-  hid_t o = H5Oopen(file, obj, H5P_DEFAULT), space, type, attr;
+  hsize_t dims = count;
+  hid_t o      = H5Oopen(file, obj, H5P_DEFAULT), space, type, attr;
   uint8_t buf[8 * 8];
 
   if (o < 0) return;
@@ -111,7 +111,7 @@ static void KDWriteAttr(hid_t file, const char obj[], const char name[], KDFuzzI
     char s[64];
     KDTakeBytes(in, s, len);
     s[len] = 0;
-    type = H5Tcopy(H5T_C_S1);
+    type   = H5Tcopy(H5T_C_S1);
     (void) H5Tset_size(type, len);
     space = H5Screate(H5S_SCALAR);
     attr  = H5Acreate2(o, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
@@ -131,7 +131,7 @@ static void KDWriteAttr(hid_t file, const char obj[], const char name[], KDFuzzI
    more or less), holding its old values where they fit and a few arbitrary 8-byte values. */
 static void KDReplaceDataset(hid_t file, const char path[], KDFuzzInput *in)
 {
-  hid_t d = H5Dopen2(file, path, H5P_DEFAULT), space;
+  hid_t d         = H5Dopen2(file, path, H5P_DEFAULT), space;
   hsize_t dims[4] = {1, 1, 1, 1}, old = 1, n = 1;
   int rank = 1, nd;
   double *buf;
@@ -146,10 +146,18 @@ static void KDReplaceDataset(hid_t file, const char path[], KDFuzzInput *in)
   (void) H5Sclose(space);
   for (int i = 0; i < rank; i++) old *= dims[i];
   switch (KDTake(in, 4)) {
-  case 0: dims[KDTake(in, (unsigned) rank)] += 1; break;
-  case 1: dims[KDTake(in, (unsigned) rank)] -= dims[0] ? 1 : 0; break;
-  case 2: rank = rank < 3 ? rank + 1 : rank - 1; break;
-  default: dims[KDTake(in, (unsigned) rank)] = KDTake(in, 4); break;
+  case 0:
+    dims[KDTake(in, (unsigned) rank)] += 1;
+    break;
+  case 1:
+    dims[KDTake(in, (unsigned) rank)] -= dims[0] ? 1 : 0;
+    break;
+  case 2:
+    rank = rank < 3 ? rank + 1 : rank - 1;
+    break;
+  default:
+    dims[KDTake(in, (unsigned) rank)] = KDTake(in, 4);
+    break;
   }
   for (int i = 0; i < rank; i++) n *= dims[i];
   if (old > (1u << 22) || n > (1u << 22)) {
@@ -157,7 +165,8 @@ static void KDReplaceDataset(hid_t file, const char path[], KDFuzzInput *in)
     return;
   }
   buf = (double *) calloc(n > old ? n : old, sizeof(double));
-  if (old && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) memset(buf, 0, old * sizeof(double));
+  if (old && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+    memset(buf, 0, old * sizeof(double));
   (void) H5Dclose(d);
   for (unsigned k = KDTake(in, 4); n && k > 0; k--) {
     uint32_t at;
@@ -197,15 +206,20 @@ static int KDMutate(const uint8_t *data, size_t size)
     op = KDTake(&in, 4);
     i  = KDTake(&in, 0) % (unsigned) it.n;
     if (op == 0) { /* delete */
-      if (it.attr[i][0]) (void) H5Adelete_by_name(file, it.obj[i], it.attr[i], H5P_DEFAULT);
-      else (void) H5Ldelete(file, it.obj[i], H5P_DEFAULT);
-    } else if (op == 1 && it.attr[i][0]) KDWriteAttr(file, it.obj[i], it.attr[i], &in);
+      if (it.attr[i][0])
+        (void) H5Adelete_by_name(file, it.obj[i], it.attr[i], H5P_DEFAULT);
+      else
+        (void) H5Ldelete(file, it.obj[i], H5P_DEFAULT);
+    } else if (op == 1 && it.attr[i][0])
+      KDWriteAttr(file, it.obj[i], it.attr[i], &in);
     else if (op == 1) { /* a new attribute on an object */
       char name[16];
       (void) snprintf(name, sizeof(name), "fuzz%u", KDTake(&in, 4));
       KDWriteAttr(file, it.obj[i], name, &in);
-    } else if (it.dataset[i]) KDReplaceDataset(file, it.obj[i], &in);
-    else if (it.attr[i][0]) KDWriteAttr(file, it.obj[i], it.attr[i], &in);
+    } else if (it.dataset[i])
+      KDReplaceDataset(file, it.obj[i], &in);
+    else if (it.attr[i][0])
+      KDWriteAttr(file, it.obj[i], it.attr[i], &in);
   }
   if (H5Fclose(file) < 0) abort();
   return 0;

@@ -1,8 +1,10 @@
 /*
-  Fuzz target for kdpinn's text readers (libFuzzer): microstructure descriptions (KDMicrostructureLoad, the files of meshes/)
-  and options files (PETSc's reader, then the options every stage reads: common, network, PDE), one executable each
-  (KD_FUZZ_READER). The input is the file's bytes. A reader must either accept the file or return an error; a crash or
-  a sanitizer report is a finding.
+  Fuzz target for kdpinn's text readers (libFuzzer): microstructure descriptions (KDMicrostructureLoad, the files of
+  meshes/) and options (the options every stage reads: common, network, PDE, with any names and values), one executable
+  each (KD_FUZZ_READER). The input is a file's bytes. A reader must either accept it or return an error; a crash or a
+  sanitizer report is a finding. Options files are split into options as PETSc's reader does (comments dropped, lines
+  joined) and inserted with PetscOptionsInsertString(): PETSc 3.18's own file reader leaves the file open when it
+  refuses a line, which would exhaust the descriptors of a long fuzzing run (the driver exits on that error anyway).
 */
 #include <kdpinn.h>
 #include "pde/heat.h"
@@ -12,9 +14,9 @@
 #include <unistd.h>
 
 #define KD_FUZZ_MICROSTRUCTURE 1
-#define KD_FUZZ_OPTIONS        2
+#define KD_FUZZ_OPTIONS 2
 #ifndef KD_FUZZ_READER
-  #error "define KD_FUZZ_READER"
+#error "define KD_FUZZ_READER"
 #endif
 
 static char KDWork[PETSC_MAX_PATH_LEN];
@@ -45,9 +47,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     KDCommonOptions common;
     KDNet net;
     KDPDE pde;
+    char *text  = (char *) malloc(size + 1);
+    int comment = 0;
+    if (!text) abort();
+    for (size_t i = 0; i < size; i++) { /* '#' to the end of its line is a comment; lines are joined */
+      char c = (char) data[i];
+      if (c == '\n' || c == '\r')
+        comment = 0, c = ' ';
+      else if (c == '#')
+        comment = 1;
+      text[i] = comment || !c ? ' ' : c;
+    }
+    text[size] = 0;
     if (PetscOptionsCreate(&opts) || PetscOptionsPush(opts)) abort();
-    if (!PetscOptionsInsertFile(PETSC_COMM_SELF, opts, KDWork, PETSC_TRUE) &&
-        !KDGetCommonOptions(PETSC_COMM_SELF, &common)) {
+    if (!PetscOptionsInsertString(opts, text) && !KDGetCommonOptions(PETSC_COMM_SELF, &common)) {
       if (!KDNetCreate(PETSC_COMM_SELF, &net)) {
         (void) KDNetSetOptionsPrefix(net, "teacher_");
         (void) KDNetSetFromOptions(net);
@@ -58,7 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void) KDPDEDestroy(&pde);
       }
     }
+    for (int k = 0; k < 32 && !PetscOptionsPrefixPop(opts); k++) { /* an unbalanced -prefix_push */
+    }
     if (PetscOptionsPop() || PetscOptionsDestroy(&opts)) abort();
+    free(text);
   }
 #endif
   return 0;
