@@ -235,7 +235,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   (void) snprintf(KDSeed, sizeof(KDSeed), "%s", seed);
   (void) snprintf(KDWork, sizeof(KDWork), "%s/kdpinn-fuzz-%d.h5", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
                   (int) getpid());
-  if (PetscInitialize(argc, argv, NULL, NULL)) exit(1);
+  /* PETSc's handler would catch a SIGSEGV before the sanitizer could report it and libFuzzer save the input */
+  if (PetscOptionsSetValue(NULL, "-no_signal_handler", NULL) || PetscInitialize(argc, argv, NULL, NULL)) exit(1);
   if (PetscPushErrorHandler(PetscReturnErrorHandler, NULL)) exit(1); /* errors are answers here, not findings */
   if (KDRegisterAll() || KDSolverInitializePackage()) exit(1);
   (void) H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
