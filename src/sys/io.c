@@ -223,8 +223,8 @@ PetscErrorCode KDH5Close(hid_t *file)
     herr_t err = H5Fflush(*file, H5F_SCOPE_LOCAL);
     PetscCall(KDH5Agree(comm, fname, err < 0 ? PETSC_TRUE : PETSC_FALSE, PETSC_TRUE, "flushing it"));
   }
+  PetscCallH5(H5Fclose(*file)); /* on failure the file stays registered, for KDH5Abandon() */
   KDH5Unregister(*file);
-  PetscCallH5(H5Fclose(*file));
   *file = -1;
   PetscFunctionReturn(0);
 }
