@@ -25,6 +25,10 @@ PETSC_EXTERN PetscErrorCode KDReferenceSetParameter(KDReference, const char[], P
 PETSC_EXTERN PetscErrorCode KDReferenceGetParameter(KDReference, const char[], PetscReal *, PetscBool *);
 PETSC_EXTERN PetscErrorCode KDReferenceSetString(KDReference, const char[], const char[]);
 PETSC_EXTERN PetscErrorCode KDReferenceGetString(KDReference, const char[], const char **);
+/* (ref, name, n, values): a named array of n reals, a root attribute (e.g. K_eff, row-major) */
+PETSC_EXTERN PetscErrorCode KDReferenceSetArray(KDReference, const char[], PetscInt, const PetscReal[]);
+/* (ref, name, &n, &values, &found): the array (borrowed); a parameter of that name is an array of one value */
+PETSC_EXTERN PetscErrorCode KDReferenceGetArray(KDReference, const char[], PetscInt *, const PetscReal **, PetscBool *);
 PETSC_EXTERN PetscErrorCode KDReferenceCreateLevelVec(KDReference, PetscInt, Vec *);
 PETSC_EXTERN PetscErrorCode KDReferenceAddField(KDReference, const char[], Vec);
 PETSC_EXTERN PetscErrorCode KDReferenceSetNumLevels(KDReference, PetscInt);

@@ -13,6 +13,9 @@
 
 #define KD_MAX_PARAMS 32
 #define KD_MAX_STRINGS 8
+#define KD_MAX_ARRAYS 8
+/* an array attribute of more values is not one a solver writes (K_eff has 4): refused when a file is read */
+#define KD_MAX_ARRAY_LEN 4096
 #define KD_NAME_LEN 64
 
 typedef struct {
@@ -36,6 +39,10 @@ struct _p_KDReference {
   PetscInt nstrings;
   char stringname[KD_MAX_STRINGS][KD_NAME_LEN];
   char *stringvalue[KD_MAX_STRINGS];
+  PetscInt narrays;
+  char arrayname[KD_MAX_ARRAYS][KD_NAME_LEN];
+  PetscInt arraylen[KD_MAX_ARRAYS];
+  PetscReal *arrayvalue[KD_MAX_ARRAYS];
 };
 
 static PetscLogEvent KD_Restrict, KD_ReferenceIO;
@@ -88,6 +95,7 @@ PetscErrorCode KDReferenceDestroy(KDReference *ref)
   for (PetscInt l = 0; l < KD_MAX_LEVELS; l++)
     for (PetscInt f = 0; f < KD_MAX_FIELDS; f++) PetscCall(VecDestroy(&(*ref)->level[l].field[f]));
   for (PetscInt s = 0; s < (*ref)->nstrings; s++) PetscCall(PetscFree((*ref)->stringvalue[s]));
+  for (PetscInt a = 0; a < (*ref)->narrays; a++) PetscCall(PetscFree((*ref)->arrayvalue[a]));
   PetscCall(PetscFree(*ref));
   PetscFunctionReturn(0);
 }
@@ -198,6 +206,11 @@ PetscErrorCode KDReferenceSetParameter(KDReference ref, const char name[], Petsc
   PetscInt i;
 
   PetscFunctionBegin;
+  for (i = 0; i < ref->narrays; i++) {
+    PetscBool same;
+    PetscCall(PetscStrcmp(ref->arrayname[i], name, &same));
+    PetscCheck(!same, ref->comm, PETSC_ERR_ARG_WRONG, "reference attribute %s is an array, not a parameter", name);
+  }
   for (i = 0; i < ref->nparams; i++) {
     PetscBool same;
     PetscCall(PetscStrcmp(ref->paramname[i], name, &same));
@@ -273,6 +286,100 @@ PetscErrorCode KDReferenceGetString(KDReference ref, const char name[], const ch
     PetscBool same;
     PetscCall(PetscStrcmp(ref->stringname[i], name, &same));
     if (same) *value = ref->stringvalue[i];
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceSetArray - Records a named array of reals (e.g. the effective conductivity K_eff), written as a root
+  attribute of n values and read back by KDReferenceLoad().
+
+  Collective
+
+  Input Parameters:
++ ref    - the reference
+. name   - the attribute's name; not the name of a parameter
+. n      - number of values, 1 to 4096
+- values - the values (copied)
+
+  Notes:
+  A file does not tell a one-value array from a scalar: an array of one value is recorded as a parameter
+  (KDReferenceSetParameter()), and KDReferenceGetArray() finds it as an array of one value.
+
+.seealso: KDReferenceGetArray(), KDReferenceSetParameter()
+@*/
+PetscErrorCode KDReferenceSetArray(KDReference ref, const char name[], PetscInt n, const PetscReal values[])
+{
+  PetscInt i;
+
+  PetscFunctionBegin;
+  PetscCheck(n >= 1 && n <= KD_MAX_ARRAY_LEN, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "reference array %s: %" PetscInt_FMT " values, not in [1, %d]", name, n, KD_MAX_ARRAY_LEN);
+  if (n == 1) {
+    PetscCall(KDReferenceSetParameter(ref, name, values[0]));
+    PetscFunctionReturn(0);
+  }
+  for (i = 0; i < ref->nparams; i++) {
+    PetscBool same;
+    PetscCall(PetscStrcmp(ref->paramname[i], name, &same));
+    PetscCheck(!same, ref->comm, PETSC_ERR_ARG_WRONG, "reference attribute %s is a parameter, not an array", name);
+  }
+  for (i = 0; i < ref->narrays; i++) {
+    PetscBool same;
+    PetscCall(PetscStrcmp(ref->arrayname[i], name, &same));
+    if (same) break;
+  }
+  if (i == ref->narrays) {
+    PetscCheck(ref->narrays < KD_MAX_ARRAYS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
+               "too many array attributes (at most %d)", KD_MAX_ARRAYS);
+    PetscCall(PetscStrncpy(ref->arrayname[i], name, KD_NAME_LEN));
+    ref->narrays++;
+  }
+  PetscCall(PetscFree(ref->arrayvalue[i]));
+  PetscCall(PetscMalloc1(n, &ref->arrayvalue[i]));
+  PetscCall(PetscArraycpy(ref->arrayvalue[i], values, n));
+  ref->arraylen[i] = n;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetArray - A named array of reals (borrowed); found is false if the reference carries none of that name.
+
+  Not collective
+
+  Output Parameters:
++ n      - number of values
+. values - the values, owned by the reference
+- found  - whether the reference carries it (as an array, or as a parameter: an array of one value)
+
+.seealso: KDReferenceSetArray()
+@*/
+PetscErrorCode KDReferenceGetArray(KDReference ref, const char name[], PetscInt *n, const PetscReal **values,
+                                   PetscBool *found)
+{
+  PetscFunctionBegin;
+  *found  = PETSC_FALSE;
+  *n      = 0;
+  *values = NULL;
+  for (PetscInt i = 0; i < ref->narrays; i++) {
+    PetscBool same;
+    PetscCall(PetscStrcmp(ref->arrayname[i], name, &same));
+    if (same) {
+      *n      = ref->arraylen[i];
+      *values = ref->arrayvalue[i];
+      *found  = PETSC_TRUE;
+      PetscFunctionReturn(0);
+    }
+  }
+  for (PetscInt i = 0; i < ref->nparams; i++) {
+    PetscBool same;
+    PetscCall(PetscStrcmp(ref->paramname[i], name, &same));
+    if (same) {
+      *n      = 1;
+      *values = &ref->paramvalue[i];
+      *found  = PETSC_TRUE;
+      PetscFunctionReturn(0);
+    }
   }
   PetscFunctionReturn(0);
 }
@@ -725,6 +832,8 @@ static PetscErrorCode KDReferenceWriteFile(KDReference ref, hid_t file)
     PetscCall(KDH5WriteAttrReals(file, ref->paramname[i], 1, &ref->paramvalue[i]));
   for (PetscInt i = 0; i < ref->nstrings; i++)
     PetscCall(KDH5WriteAttrString(file, ref->stringname[i], ref->stringvalue[i]));
+  for (PetscInt i = 0; i < ref->narrays; i++)
+    PetscCall(KDH5WriteAttrReals(file, ref->arrayname[i], ref->arraylen[i], ref->arrayvalue[i]));
   for (PetscInt f = 0; f < ref->nfields; f++) {
     if (f) PetscCall(PetscStrlcat(fields, ",", sizeof(fields)));
     PetscCall(PetscStrlcat(fields, ref->fieldname[f], sizeof(fields)));
@@ -895,9 +1004,28 @@ static herr_t KDReferenceAttrIterate(hid_t loc, const char *name, const H5A_info
   cls  = H5Tget_class(type);
   H5Tclose(type);
   H5Aclose(attr);
-  if (cls == H5T_FLOAT) {
-    PetscReal v;
-    if (KDH5ReadAttrReals(loc, name, 1, &v, NULL) || KDReferenceSetParameter(ctx->ref, name, v)) ctx->err = 1;
+  if (cls == H5T_FLOAT) { /* one value: a parameter; more: an array (KDReferenceSetArray()) */
+    PetscReal v, *a = NULL;
+    PetscInt n  = 0;
+    hssize_t np = -1;
+    if ((attr = H5Aopen(loc, name, H5P_DEFAULT)) >= 0) {
+      hid_t space = H5Aget_space(attr);
+      if (space >= 0) {
+        np = H5Sget_simple_extent_npoints(space);
+        H5Sclose(space);
+      }
+      H5Aclose(attr);
+    }
+    if (np < 1 || np > KD_MAX_ARRAY_LEN)
+      ctx->err = 1;
+    else if (np == 1) {
+      if (KDH5ReadAttrReals(loc, name, 1, &v, NULL) || KDReferenceSetParameter(ctx->ref, name, v)) ctx->err = 1;
+    } else if (PetscMalloc1(np, &a))
+      ctx->err = 1;
+    else {
+      if (KDH5ReadAttrReals(loc, name, (PetscInt) np, a, &n) || KDReferenceSetArray(ctx->ref, name, n, a)) ctx->err = 1;
+      if (PetscFree(a)) ctx->err = 1;
+    }
   } else if (cls == H5T_STRING) {
     char *buf;
     if (PetscMalloc1(65536, &buf)) {
@@ -1061,6 +1189,14 @@ PetscErrorCode KDReferenceView(KDReference ref, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPushTab(viewer));
   for (PetscInt i = 0; i < ref->nparams; i++)
     PetscCall(PetscViewerASCIIPrintf(viewer, "%s = %g\n", ref->paramname[i], (double) ref->paramvalue[i]));
+  for (PetscInt i = 0; i < ref->narrays; i++) {
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s = [", ref->arrayname[i]));
+    PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
+    for (PetscInt k = 0; k < ref->arraylen[i] && k < 8; k++)
+      PetscCall(PetscViewerASCIIPrintf(viewer, "%s%g", k ? ", " : "", (double) ref->arrayvalue[i][k]));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s]\n", ref->arraylen[i] > 8 ? ", ..." : ""));
+    PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
+  }
   for (PetscInt l = 0; l < ref->nlevels; l++) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "level %" PetscInt_FMT ":", l));
     for (PetscInt d = 0; d < ref->dim; d++)
