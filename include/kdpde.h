@@ -77,6 +77,7 @@ PETSC_EXTERN PetscErrorCode KDPDESetFromOptions(KDPDE);
 PETSC_EXTERN PetscErrorCode KDPDESetProblemFromOptions(KDPDE);
 PETSC_EXTERN PetscErrorCode KDPDESetFromReference(KDPDE, KDReference);
 PETSC_EXTERN PetscErrorCode KDPDEWriteReference(KDPDE, KDReference);
+PETSC_EXTERN PetscErrorCode KDPDESetLevel(KDPDE, KDReference, PetscInt);
 PETSC_EXTERN PetscErrorCode KDPDEView(KDPDE, PetscViewer);
 
 /* Named scalar parameters (burgers: nu; heat: source_amplitude, ...; cavity: Re). */
@@ -86,6 +87,9 @@ PETSC_EXTERN PetscErrorCode KDPDEGetNumParameters(KDPDE, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDPDEGetParameterName(KDPDE, PetscInt, const char **);
 PETSC_EXTERN PetscErrorCode KDPDEGetParameterIndex(KDPDE, const char[], PetscInt *);
 PETSC_EXTERN PetscErrorCode KDPDEIsParameterPositive(KDPDE, PetscInt, PetscBool *);
+PETSC_EXTERN PetscErrorCode KDPDEIsParameterLearned(KDPDE, PetscInt, PetscBool *);
+PETSC_EXTERN PetscErrorCode KDPDEGetLearnedTensor(KDPDE, const char **, PetscInt *, const PetscInt **, const char **,
+                                                  const char **);
 
 PETSC_EXTERN PetscErrorCode KDPDESetDomain(KDPDE, const PetscReal[], const PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDPDEGetDomain(KDPDE, PetscReal[], PetscReal[]);

@@ -9,6 +9,10 @@
    - KDPDEAddSecondDerivative(pde, "x", "x", &s): a second-derivative jet stream the residual reads;
    - KDPDEAddParameter(pde, "nu", v0, help, &k): a named scalar parameter (option -<type>_nu, reference attribute nu);
    - KDPDESetParameterPositive(pde, k): a parameter that is positive (inferred through its logarithm);
+   - KDPDESetParameterLearned(pde, k, flg): a parameter the formulation itself trains with the network (a
+     homogenized coefficient), as if named by -<prefix>infer;
+   - KDPDESetLearnedTensor(pde, "effective_conductivity", 2, idx, "K_eff", "cell_problem"): learned parameters that
+     form a tensor, reported beside the reference's own value of it (results.json, report.md);
    - KDPDESetNumCoefficients(pde, ncoef): pointwise coefficients (ops->coefficients);
    - KDPDEAddCoefficientField(pde, "k", c, grad): a coefficient that can be learned from data as a field (with
      ops->coefficientadjoint);
@@ -45,6 +49,9 @@ struct _KDPDEOps {
   /* Problem data beyond the named parameters, to and from reference.h5 (attributes the type chooses). */
   PetscErrorCode (*writereference)(KDPDE, KDReference);
   PetscErrorCode (*setfromreference)(KDPDE, KDReference);
+  /* The level of the reference the model lives on (KDPDESetLevel()): a formulation that depends on the scale (a
+     homogenized one on coarse levels) chooses here; optional. */
+  PetscErrorCode (*setlevel)(KDPDE, KDReference, PetscInt);
   /* coef[c * n + p] at the points x[p * nin + i]; required if ncoef > 0. */
   PetscErrorCode (*coefficients)(KDPDE, PetscInt, const PetscReal[], PetscReal[]);
   /* res[r * n + p] from the jets (coef as computed by coefficients, NULL without). */
@@ -79,10 +86,14 @@ struct _p_KDPDE {
   char param_help[KD_PDE_MAX_PARAMS][128];
   PetscReal param_values[KD_PDE_MAX_PARAMS];
   PetscBool param_positive[KD_PDE_MAX_PARAMS]; /* inferred through its logarithm */
+  PetscBool param_learned[KD_PDE_MAX_PARAMS];  /* the formulation trains it with the network */
   PetscInt nconditions;
   KDCondition condition[KD_PDE_MAX_CONDITIONS];
   PetscInt nfields;
   KDCoefficientField field[KD_PDE_MAX_FIELDS];
+  /* A tensor of named parameters that coarse models learn (KDPDESetLearnedTensor()); dim 0: none */
+  char tensor_name[KD_PDE_NAME_LEN], tensor_reference[KD_PDE_NAME_LEN], tensor_label[KD_PDE_NAME_LEN];
+  PetscInt tensor_dim, tensor_param[KD_NET_MAX_IN * KD_NET_MAX_IN];
   PetscInt gauge_output; /* -1: none */
   PetscReal gauge[KD_NET_MAX_IN];
   PetscBool gaugeset; /* gauge[] given; otherwise the centre of the domain */
@@ -93,6 +104,9 @@ PETSC_EXTERN PetscErrorCode KDPDESetTimeInput(KDPDE, PetscInt);
 PETSC_EXTERN PetscErrorCode KDPDEAddSecondDerivative(KDPDE, const char[], const char[], PetscInt *);
 PETSC_EXTERN PetscErrorCode KDPDEAddParameter(KDPDE, const char[], PetscReal, const char[], PetscInt *);
 PETSC_EXTERN PetscErrorCode KDPDESetParameterPositive(KDPDE, PetscInt);
+PETSC_EXTERN PetscErrorCode KDPDESetParameterLearned(KDPDE, PetscInt, PetscBool);
+PETSC_EXTERN PetscErrorCode KDPDESetLearnedTensor(KDPDE, const char[], PetscInt, const PetscInt[], const char[],
+                                                  const char[]);
 PETSC_EXTERN PetscErrorCode KDPDESetNumCoefficients(KDPDE, PetscInt);
 PETSC_EXTERN PetscErrorCode KDPDEAddCoefficientField(KDPDE, const char[], PetscInt, const PetscInt[]);
 PETSC_EXTERN PetscErrorCode KDPDEAddCondition(KDPDE, const char[], KDConditionType, PetscInt, const char[],

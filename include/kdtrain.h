@@ -51,6 +51,7 @@ PETSC_EXTERN PetscErrorCode KDLossGetField(KDLoss, KDNet *, const char **);
 /* (loss, k, &name, &value, &std, &initial); std is NaN until KDLossSetInferredCovariance() */
 PETSC_EXTERN PetscErrorCode KDLossGetInferred(KDLoss, PetscInt, const char **, PetscReal *, PetscReal *, PetscReal *);
 PETSC_EXTERN PetscErrorCode KDLossSetInferredCovariance(KDLoss, const PetscReal[]);
+PETSC_EXTERN PetscErrorCode KDLossSetModelInfo(KDLoss, KDModelInfo *);
 
 /* Observations (docs/inverse.md): this rank's rows of an observation file, matched by name to a PDE's network. */
 typedef struct {
@@ -75,6 +76,7 @@ PETSC_EXTERN PetscErrorCode KDTrainerSetOptionsPrefix(KDTrainer, const char[]);
 PETSC_EXTERN PetscErrorCode KDTrainerSetName(KDTrainer, const char[]);
 PETSC_EXTERN PetscErrorCode KDTrainerSetNet(KDTrainer, KDNet);
 PETSC_EXTERN PetscErrorCode KDTrainerSetLoss(KDTrainer, KDLoss);
+PETSC_EXTERN PetscErrorCode KDTrainerSetParameterLoss(KDTrainer, KDLoss);
 PETSC_EXTERN PetscErrorCode KDTrainerSetObjective(KDTrainer, PetscInt, const char *const[], KDObjectiveFunction,
                                                   void *);
 /* Raw parameter buffer (length n, replicated on every rank) for a KDTrainerSetObjective() objective without a KDNet. */

@@ -61,6 +61,11 @@ struct _p_KDDistillLoss {
   PetscReal lambda; /* schedule factor of the physics terms */
   PetscReal acc[KD_DTERM_N];
   PetscReal *pgrad; /* physics gradient */
+  /* PDE parameters the physics learns with the network (KDLossGetNumInferred()): they follow the student's parameters
+     in the gradient; the residual match N[S] - N[T~] depends on them, so N[T~] is recomputed from the cached jets. */
+  PetscInt nextra, ninfer;
+  PetscInt infer_param[KD_LOSS_MAX_INFER]; /* their PDE indices */
+  PetscReal gextra[KD_LOSS_MAX_INFER];     /* the residual match's gradient with respect to them */
   PetscReal *work;
   PetscInt nwork;
   KDDistillSet *current; /* the set whose blocks KDNetLossGradient() is passing */
@@ -568,7 +573,26 @@ PetscErrorCode KDDistillLossSetUp(KDDistillLoss dl)
   dl->nterms += nphys;
   PetscCheck(dl->nterms > 0, dl->comm, PETSC_ERR_ARG_WRONG,
              "the distillation loss has no terms: give a positive weight and points to at least one term");
-  PetscCall(PetscMalloc1(nparams, &dl->pgrad));
+  {
+    PetscInt ntotal;
+    PetscCall(KDLossGetNumParameters(dl->physics, &ntotal));
+    PetscCall(KDLossGetNumInferred(dl->physics, &dl->ninfer));
+    dl->nextra = ntotal - nparams;
+    PetscCheck(dl->nextra == dl->ninfer, dl->comm, PETSC_ERR_SUP,
+               "a distilled student cannot learn a coefficient field (-%sinfer_field): it takes its teacher's physics",
+               dl->prefix ? dl->prefix : "");
+    for (PetscInt k = 0; k < dl->ninfer; k++) {
+      const char *name;
+      PetscCall(KDLossGetInferred(dl->physics, k, &name, NULL, NULL, NULL));
+      PetscCall(KDPDEGetParameterIndex(dl->pde, name, &dl->infer_param[k]));
+    }
+    /* N[T~] at the current parameters is recomputed from the cached value and first derivatives */
+    PetscCheck(!dl->ninfer || dl->w[KD_DTERM_RES] == 0 || dl->nstreams == 1 + dl->nin, dl->comm, PETSC_ERR_SUP,
+               "-%sw_res: the residual match of a student that learns PDE parameters needs a PDE of first derivatives "
+               "only; set -%sw_res 0",
+               dl->prefix ? dl->prefix : "", dl->prefix ? dl->prefix : "");
+    PetscCall(PetscMalloc1(ntotal, &dl->pgrad));
+  }
   dl->setupcalled = PETSC_TRUE;
 
   PetscCall(PetscOptionsGetViewer(dl->comm, NULL, dl->prefix, "-distill_view", &viewer, &format, &flg));
@@ -677,6 +701,38 @@ PetscReal KDDistillScheduleWeight(PetscInt distill_steps, PetscInt ramp_steps, P
   return (PetscReal) (step - distill_steps) / (PetscReal) ramp_steps;
 }
 
+/* The residual match of a block when the physics learns PDE parameters: N[T~] at the current parameters from the
+   cached jets (value and first derivatives, the whole jet of such a PDE), res overwritten with N[S] - N[T~], and the
+   match's gradient with respect to the learned parameters' trainable values added to gextra. */
+static PetscErrorCode KDDistillBlockLearned(KDDistillLoss dl, PetscInt n, PetscInt offset, const PetscReal coef[],
+                                            const PetscReal jet[], PetscReal res[])
+{
+  const KDDistillSet *s = dl->current;
+  const PetscInt nin = dl->nin, nl = s->nlocal, nr = dl->nres;
+  const PetscReal sr = dl->w[KD_DTERM_RES] * dl->scale;
+  PetscReal *tjet, *tres, *ds, *dt;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc4(n * dl->nout * (1 + nin), &tjet, n * nr, &tres, n * nr, &ds, n * nr, &dt));
+  for (PetscInt q = 0; q < dl->nout * (1 + nin); q++)
+    PetscCall(PetscArraycpy(tjet + q * n, s->target + q * nl + offset, n));
+  PetscCall(KDPDEResidual(dl->pde, n, NULL, coef, tjet, tres));
+  for (PetscInt q = 0; q < nr * n; q++) res[q] -= tres[q];
+  for (PetscInt k = 0; k < dl->ninfer; k++) {
+    PetscReal g = 0, value, chain;
+    PetscBool positive;
+    PetscCall(KDPDEResidualParameter(dl->pde, dl->infer_param[k], n, NULL, coef, jet, ds));
+    PetscCall(KDPDEResidualParameter(dl->pde, dl->infer_param[k], n, NULL, coef, tjet, dt));
+    for (PetscInt q = 0; q < nr * n; q++) g += res[q] * (ds[q] - dt[q]);
+    PetscCall(KDLossGetInferred(dl->physics, k, NULL, &value, NULL, NULL));
+    PetscCall(KDPDEIsParameterPositive(dl->pde, dl->infer_param[k], &positive));
+    chain = positive ? value : 1.0; /* d value / d theta: a positive parameter is trained through its log */
+    dl->gextra[k] += 2.0 * sr * g * chain;
+  }
+  PetscCall(PetscFree4(tjet, tres, ds, dt));
+  PetscFunctionReturn(0);
+}
+
 /* KDJetLossFunction of a distillation set: the three matches on a block of the set, and their jet adjoints. */
 static PetscErrorCode KDDistillBlock(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal adj[],
                                      PetscReal *value, void *ctx)
@@ -721,12 +777,15 @@ static PetscErrorCode KDDistillBlock(PetscInt n, PetscInt offset, const PetscRea
       for (PetscInt c = 0; c < dl->ncoef; c++) PetscCall(PetscArraycpy(coef + c * n, s->coef + c * nl + offset, n));
     }
     PetscCall(KDPDEResidual(dl->pde, n, NULL, coef, jet, res));
-    for (PetscInt r = 0; r < dl->nres; r++)
-      for (PetscInt p = 0; p < n; p++) {
-        const PetscReal d = res[r * n + p] - s->tres[r * nl + offset + p];
-        sum[KD_DTERM_RES] += d * d;
-        res[r * n + p] = 2.0 * sr * d;
-      }
+    if (dl->ninfer) /* res = N[S] - N[T~] with N[T~] at the current learned parameters */
+      PetscCall(KDDistillBlockLearned(dl, n, offset, coef, jet, res));
+    else
+      for (PetscInt r = 0; r < dl->nres; r++)
+        for (PetscInt p = 0; p < n; p++) res[r * n + p] -= s->tres[r * nl + offset + p];
+    for (PetscInt q = 0; q < dl->nres * n; q++) {
+      sum[KD_DTERM_RES] += res[q] * res[q];
+      res[q] *= 2.0 * sr;
+    }
     PetscCall(KDPDEResidualAdjoint(dl->pde, n, NULL, coef, jet, res, adj));
   }
   dl->acc[KD_DTERM_OUT] += so * sum[KD_DTERM_OUT];
@@ -745,7 +804,8 @@ static PetscErrorCode KDDistillBlock(PetscInt n, PetscInt offset, const PetscRea
 
   Output Parameters:
 + terms - one value per term
-- grad  - the gradient (overwritten)
+- grad  - the gradient (overwritten): the student's parameters, then the PDE parameters its physics learns (as many
+          entries as KDLossGetNumParameters() of the physics)
 
 .seealso: KDDistillLossGetTerms(), KDLossEvaluateLocal()
 @*/
@@ -758,7 +818,8 @@ PetscErrorCode KDDistillLossEvaluateLocal(KDDistillLoss dl, PetscReal terms[], P
   PetscCheck(dl->setupcalled, dl->comm, PETSC_ERR_ORDER, "call KDDistillLossSetUp() before evaluating");
   PetscCall(PetscLogEventBegin(KD_DistillEvaluate, 0, 0, 0, 0));
   PetscCall(KDNetGetSizes(dl->student, NULL, NULL, &nparams));
-  PetscCall(PetscArrayzero(grad, nparams));
+  PetscCall(PetscArrayzero(grad, nparams + dl->nextra));
+  PetscCall(PetscArrayzero(dl->gextra, dl->ninfer));
   for (PetscInt t = 0; t < KD_DTERM_N; t++) dl->acc[t] = 0.0;
   if (nd > 0)
     for (PetscInt s = 0; s < 2; s++) {
@@ -768,6 +829,7 @@ PetscErrorCode KDDistillLossEvaluateLocal(KDDistillLoss dl, PetscReal terms[], P
           KDNetLossGradient(dl->student, dl->spec, dl->set[s].nlocal, dl->set[s].x, KDDistillBlock, dl, &total, grad));
     }
   dl->current = NULL;
+  for (PetscInt k = 0; k < dl->ninfer; k++) grad[nparams + k] = dl->gextra[k];
   for (PetscInt t = 0; t < KD_DTERM_N; t++)
     if (dl->term[t] >= 0) terms[dl->term[t]] = dl->acc[t];
   if (dl->nphys) {
@@ -775,7 +837,7 @@ PetscErrorCode KDDistillLossEvaluateLocal(KDDistillLoss dl, PetscReal terms[], P
     if (dl->lambda > 0) {
       PetscCall(KDLossEvaluateLocal(dl->physics, pterms, dl->pgrad));
       for (PetscInt t = 0; t < dl->nphys; t++) pterms[t] *= dl->lambda;
-      for (PetscInt i = 0; i < nparams; i++) grad[i] += dl->lambda * dl->pgrad[i];
+      for (PetscInt i = 0; i < nparams + dl->nextra; i++) grad[i] += dl->lambda * dl->pgrad[i];
     } else
       for (PetscInt t = 0; t < dl->nphys; t++) pterms[t] = 0.0;
   }
@@ -864,6 +926,9 @@ PetscErrorCode KDDistillLossGetResidualSize(KDDistillLoss dl, PetscInt *m)
 
   PetscFunctionBegin;
   PetscCheck(dl->setupcalled, dl->comm, PETSC_ERR_ORDER, "call KDDistillLossSetUp() first");
+  PetscCheck(!dl->ninfer, dl->comm, PETSC_ERR_SUP,
+             "Gauss-Newton does not train the PDE parameters a student learns (-%sgn_steps 0; Adam and L-BFGS do)",
+             dl->prefix ? dl->prefix : "");
   PetscCall(KDDistillRowsPerPoint(dl, &nr));
   *m = nr * (dl->set[0].nlocal + dl->set[1].nlocal);
   if (dl->nphys && dl->lambda > 0) {
@@ -1068,6 +1133,7 @@ PetscErrorCode KDTrainerSetDistillLoss(KDTrainer tr, KDDistillLoss dl)
   PetscCall(KDTrainerSetObjective(tr, nterms, names, KDDistillObjective, dl));
   PetscCall(KDTrainerSetResample(tr, KDDistillResample, dl));
   PetscCall(KDTrainerSetResidual(tr, KDDistillResidualSize, KDDistillResidual, dl));
+  if (dl->ninfer) PetscCall(KDTrainerSetParameterLoss(tr, dl->physics));
   dl->trainer = tr;
   PetscFunctionReturn(0);
 }

@@ -206,6 +206,7 @@ PetscErrorCode KDLossSetReference(KDLoss loss, KDReference ref, PetscInt level)
   PetscCall(KDPDECreate(loss->comm, &loss->pde));
   PetscCall(KDPDESetOptionsPrefix(loss->pde, loss->prefix));
   PetscCall(KDPDESetFromReference(loss->pde, ref));
+  PetscCall(KDPDESetLevel(loss->pde, ref, level));
   PetscCall(KDLossAdoptPDE(loss));
   PetscFunctionReturn(0);
 }
@@ -540,8 +541,34 @@ static PetscErrorCode KDLossSetUpData(KDLoss loss, KDPointSet *s)
 
 static PetscErrorCode KDLossSetInferredTheta(KDLoss, const PetscReal[]);
 
+/* Adds PDE parameter k to the inferred ones, from the initial value v. */
+static PetscErrorCode KDLossInferAdd(KDLoss loss, PetscInt k, PetscReal v)
+{
+  const char *p = loss->prefix ? loss->prefix : "";
+  const char *name;
+  PetscBool positive;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetParameterName(loss->pde, k, &name));
+  PetscCheck(loss->ninfer < KD_LOSS_MAX_INFER, loss->comm, PETSC_ERR_ARG_SIZ, "-%sinfer: at most %d parameters", p,
+             KD_LOSS_MAX_INFER);
+  PetscCall(KDPDEIsParameterPositive(loss->pde, k, &positive));
+  PetscCheck(!positive || v > 0, loss->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-%sinfer: %s is positive, its initial value %g is not", p, name, (double) v);
+  PetscCall(KDPDEResidualParameter(loss->pde, k, 0, NULL, NULL, NULL, NULL)); /* an error if it has no derivative */
+  loss->infer_param[loss->ninfer]   = k;
+  loss->infer_log[loss->ninfer]     = positive;
+  loss->infer_initial[loss->ninfer] = v;
+  loss->theta[loss->ninfer]         = positive ? PetscLogReal(v) : v;
+  loss->infer_std[loss->ninfer]     = (PetscReal) NAN;
+  loss->ninfer++;
+  PetscFunctionReturn(0);
+}
+
 /* The inferred parameters from -<prefix>infer name=value,...: each a parameter of the PDE with a derivative of the
-   residual, named once, positive if the PDE declares it so; the PDE takes the initial values. */
+   residual, named once, positive if the PDE declares it so; then the parameters the PDE's formulation learns itself
+   (KDPDESetParameterLearned()) that -infer did not name, from their current values. The PDE takes the initial
+   values. */
 static PetscErrorCode KDLossInferSetUp(KDLoss loss)
 {
   const char *p = loss->prefix ? loss->prefix : "", *type;
@@ -551,7 +578,6 @@ static PetscErrorCode KDLossInferSetUp(KDLoss loss)
 
   PetscFunctionBegin;
   loss->ninfer = 0;
-  if (!loss->infer[0]) PetscFunctionReturn(0);
   PetscCall(KDPDEGetType(loss->pde, &type));
   PetscCall(KDPDEGetNumParameters(loss->pde, &np));
   PetscCall(PetscStrToArray(loss->infer, ',', &nitems, &items));
@@ -559,7 +585,6 @@ static PetscErrorCode KDLossInferSetUp(KDLoss loss)
     char *eq = strchr(items[i], '='), *end = NULL, list[KD_LOSS_MAX_INFER * 34] = "";
     PetscInt k = -1;
     PetscReal v;
-    PetscBool positive;
     PetscCheck(eq && eq != items[i] && eq[1], loss->comm, PETSC_ERR_ARG_WRONG,
                "-%sinfer: expected name=initial_value, got '%s'", p, items[i]);
     *eq = 0;
@@ -578,21 +603,22 @@ static PetscErrorCode KDLossInferSetUp(KDLoss loss)
     for (PetscInt j = 0; j < loss->ninfer; j++)
       PetscCheck(loss->infer_param[j] != k, loss->comm, PETSC_ERR_ARG_WRONG, "-%sinfer: %s is named twice", p,
                  items[i]);
-    PetscCheck(loss->ninfer < KD_LOSS_MAX_INFER, loss->comm, PETSC_ERR_ARG_SIZ, "-%sinfer: at most %d parameters", p,
-               KD_LOSS_MAX_INFER);
-    PetscCall(KDPDEIsParameterPositive(loss->pde, k, &positive));
-    PetscCheck(!positive || v > 0, loss->comm, PETSC_ERR_ARG_OUTOFRANGE,
-               "-%sinfer: %s is positive, its initial value %g is not", p, items[i], (double) v);
-    PetscCall(KDPDEResidualParameter(loss->pde, k, 0, NULL, NULL, NULL, NULL)); /* an error if it has no derivative */
-    loss->infer_param[loss->ninfer]   = k;
-    loss->infer_log[loss->ninfer]     = positive;
-    loss->infer_initial[loss->ninfer] = v;
-    loss->theta[loss->ninfer]         = positive ? PetscLogReal(v) : v;
-    loss->infer_std[loss->ninfer]     = (PetscReal) NAN;
-    loss->ninfer++;
+    PetscCall(KDLossInferAdd(loss, k, v));
   }
   PetscCall(PetscStrToArrayDestroy(nitems, items));
-  PetscCall(KDLossSetInferredTheta(loss, loss->theta));
+  for (PetscInt k = 0; k < np; k++) {
+    PetscBool learned, named = PETSC_FALSE;
+    PetscReal v;
+    const char *name;
+    PetscCall(KDPDEIsParameterLearned(loss->pde, k, &learned));
+    for (PetscInt j = 0; j < loss->ninfer; j++)
+      if (loss->infer_param[j] == k) named = PETSC_TRUE;
+    if (!learned || named) continue;
+    PetscCall(KDPDEGetParameterName(loss->pde, k, &name));
+    PetscCall(KDPDEGetParameter(loss->pde, name, &v));
+    PetscCall(KDLossInferAdd(loss, k, v));
+  }
+  if (loss->ninfer) PetscCall(KDLossSetInferredTheta(loss, loss->theta));
   PetscFunctionReturn(0);
 }
 
@@ -1039,6 +1065,35 @@ PetscErrorCode KDLossInferredChain(KDLoss loss, PetscInt k, PetscReal *dvalue)
 {
   PetscFunctionBegin;
   *dvalue = loss->infer_log[k] ? PetscExpReal(loss->theta[k]) : 1.0;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDLossSetModelInfo - Records the loss's inferred (or learned) PDE parameters in a model's info: each one's value,
+  standard deviation and initial value (group inferred of the model file), and its value in place of the parameter of
+  the same name.
+
+  Not collective
+
+.seealso: KDLossGetInferred(), KDNetWrite()
+@*/
+PetscErrorCode KDLossSetModelInfo(KDLoss loss, KDModelInfo *info)
+{
+  PetscFunctionBegin;
+  info->ninferred = loss->ninfer;
+  for (PetscInt k = 0; k < loss->ninfer; k++) {
+    const char *name;
+    PetscReal *v    = info->inferred[k];
+    PetscBool found = PETSC_FALSE;
+    PetscCall(KDLossGetInferred(loss, k, &name, &v[0], &v[1], &v[2]));
+    PetscCall(PetscStrncpy(info->inferred_names[k], name, sizeof(info->inferred_names[0])));
+    for (PetscInt i = 0; i < info->nparams; i++)
+      if (!strcmp(info->param_names[i], name)) {
+        info->param_values[i] = v[0];
+        found                 = PETSC_TRUE;
+      }
+    PetscCheck(found, loss->comm, PETSC_ERR_PLIB, "inferred parameter %s is not a parameter of the model", name);
+  }
   PetscFunctionReturn(0);
 }
 

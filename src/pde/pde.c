@@ -177,6 +177,8 @@ static PetscErrorCode KDPDEReset_Private(KDPDE pde)
   pde->tinput  = -1;
   pde->nparams = 0;
   PetscCall(PetscArrayzero(pde->param_positive, KD_PDE_MAX_PARAMS));
+  PetscCall(PetscArrayzero(pde->param_learned, KD_PDE_MAX_PARAMS));
+  pde->tensor_dim  = 0;
   pde->nconditions = 0;
   for (PetscInt k = 0; k < pde->nfields; k++) PetscCall(KDNetDestroy(&pde->field[k].net));
   pde->nfields      = 0;
@@ -451,6 +453,99 @@ PetscErrorCode KDPDESetParameterPositive(KDPDE pde, PetscInt k)
   PetscCheck(k >= 0 && k < pde->nparams, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "parameter %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", k, pde->nparams);
   pde->param_positive[k] = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDESetParameterLearned - Declares parameter k trained with the network by the formulation itself (a homogenized
+  coefficient that a coarse model learns from its teacher): a loss then infers it as if -<prefix>infer named it, from
+  its current value unless -<prefix>infer gives another. For a type's create, setlevel or setfromoptions function;
+  the type gives the derivative of its residual (ops->residualparameter).
+
+  Logically collective
+
+.seealso: KDPDEIsParameterLearned(), KDPDESetLevel(), KDLossSetUp()
+@*/
+PetscErrorCode KDPDESetParameterLearned(KDPDE pde, PetscInt k, PetscBool learned)
+{
+  PetscFunctionBegin;
+  PetscCheck(k >= 0 && k < pde->nparams, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "parameter %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", k, pde->nparams);
+  pde->param_learned[k] = learned;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEIsParameterLearned - Whether the formulation trains parameter k with the network (KDPDESetParameterLearned()).
+
+  Not collective
+@*/
+PetscErrorCode KDPDEIsParameterLearned(KDPDE pde, PetscInt k, PetscBool *learned)
+{
+  PetscFunctionBegin;
+  PetscCheck(k >= 0 && k < pde->nparams, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "parameter %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", k, pde->nparams);
+  *learned = pde->param_learned[k];
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDESetLearnedTensor - Declares a dim x dim tensor of named parameters that models learn (a homogenized
+  conductivity), with the reference's own value of it: validate reports, under the top-level entry `name` of
+  results.json, the reference's root array attribute `refname` (labelled `label`) and the tensor of every model that
+  learned its parameters, and report.md compares them. For a type's create function.
+
+  Logically collective
+
+  Input Parameters:
++ pde     - the PDE
+. name    - the entry of results.json, e.g. "effective_conductivity"
+. dim     - the tensor's size
+. param   - dim x dim parameter indices, row-major (a symmetric tensor repeats the off-diagonal one)
+. refname - the reference's array attribute of dim x dim values, row-major (e.g. "K_eff"); may be missing in a file
+- label   - its name in results.json (e.g. "cell_problem")
+
+.seealso: KDPDEGetLearnedTensor(), KDPDESetParameterLearned()
+@*/
+PetscErrorCode KDPDESetLearnedTensor(KDPDE pde, const char name[], PetscInt dim, const PetscInt param[],
+                                     const char refname[], const char label[])
+{
+  PetscFunctionBegin;
+  PetscCheck(dim >= 1 && dim <= KD_NET_MAX_IN, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "KDPDESetLearnedTensor(%s): dim %" PetscInt_FMT " not in [1, %d]", name, dim, KD_NET_MAX_IN);
+  for (PetscInt i = 0; i < dim * dim; i++)
+    PetscCheck(param[i] >= 0 && param[i] < pde->nparams, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+               "KDPDESetLearnedTensor(%s): parameter %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", name, param[i],
+               pde->nparams);
+  PetscCall(PetscStrncpy(pde->tensor_name, name, sizeof(pde->tensor_name)));
+  PetscCall(PetscStrncpy(pde->tensor_reference, refname, sizeof(pde->tensor_reference)));
+  PetscCall(PetscStrncpy(pde->tensor_label, label, sizeof(pde->tensor_label)));
+  PetscCall(PetscArraycpy(pde->tensor_param, param, dim * dim));
+  pde->tensor_dim = dim;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEGetLearnedTensor - The tensor of learned parameters the PDE declares (KDPDESetLearnedTensor()); dim = 0 if none.
+
+  Not collective
+
+  Output Parameters (each may be NULL):
++ name    - its entry in results.json
+. dim     - its size
+. param   - dim x dim parameter indices (borrowed)
+. refname - the reference's array attribute holding its reference value
+- label   - the name of that value in results.json
+@*/
+PetscErrorCode KDPDEGetLearnedTensor(KDPDE pde, const char **name, PetscInt *dim, const PetscInt **param,
+                                     const char **refname, const char **label)
+{
+  PetscFunctionBegin;
+  if (name) *name = pde->tensor_name;
+  if (dim) *dim = pde->tensor_dim;
+  if (param) *param = pde->tensor_param;
+  if (refname) *refname = pde->tensor_reference;
+  if (label) *label = pde->tensor_label;
   PetscFunctionReturn(0);
 }
 
@@ -826,6 +921,28 @@ PetscErrorCode KDPDESetFromReference(KDPDE pde, KDReference ref)
 }
 
 /*@C
+  KDPDESetLevel - Tells the PDE the reference level its model lives on (after KDPDESetFromReference()): a type whose
+  formulation depends on the scale (the homogenized conduction on levels whose cells span a period) chooses it here.
+  A loss calls it with its level (KDLossSetReference()); types without ops->setlevel ignore it.
+
+  Collective
+
+.seealso: KDPDESetParameterLearned(), KDLossSetReference()
+@*/
+PetscErrorCode KDPDESetLevel(KDPDE pde, KDReference ref, PetscInt level)
+{
+  PetscInt nlevels;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDECheckType(pde));
+  PetscCall(KDReferenceGetNumLevels(ref, &nlevels));
+  PetscCheck(level >= 0 && level < nlevels, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "level %" PetscInt_FMT " not in the reference's [0, %" PetscInt_FMT ")", level, nlevels);
+  if (pde->ops->setlevel) PetscCall((*pde->ops->setlevel)(pde, ref, level));
+  PetscFunctionReturn(0);
+}
+
+/*@C
   KDPDEWriteReference - Records the PDE in a reference: its type, its named parameters (root attributes by name) and
   its problem data (ops->writereference), so that KDPDESetFromReference() rebuilds the same PDE from reference.h5.
 
@@ -1132,7 +1249,7 @@ static PetscErrorCode KDPDEGetCoefficients(KDPDE pde, PetscInt n, const PetscRea
   PetscFunctionBegin;
   *work = NULL;
   *c    = coef;
-  if (pde->ncoef && !coef) {
+  if (pde->ncoef && !coef && n > 0) { /* no points, nothing to compute (a probe of what a type supports) */
     PetscCheck(x, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "PDE %s needs the points or their coefficients", pde->type);
     PetscCall(PetscMalloc1(pde->ncoef * n, work));
     PetscCall(KDPDEComputeCoefficients(pde, n, x, *work));

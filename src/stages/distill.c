@@ -74,9 +74,9 @@ static PetscErrorCode KDStageDistillWidthsString(KDNet net, char buf[], size_t l
 
 /* Trains one model (student or twin) with a trainer already given its objective, writes the model file and prints the
    summary line. */
-static PetscErrorCode KDStageDistillFinish(MPI_Comm comm, KDTrainer tr, KDNet net, const char name[], PetscInt level,
-                                           const char trained_with[], const KDModelInfo *tinfo, const char out[],
-                                           PetscInt tparams)
+static PetscErrorCode KDStageDistillFinish(MPI_Comm comm, KDTrainer tr, KDLoss pinn, KDNet net, const char name[],
+                                           PetscInt level, const char trained_with[], const KDModelInfo *tinfo,
+                                           const char out[], PetscInt tparams)
 {
   KDModelInfo info = *tinfo;
   char file[64], path[PETSC_MAX_PATH_LEN];
@@ -88,8 +88,10 @@ static PetscErrorCode KDStageDistillFinish(MPI_Comm comm, KDTrainer tr, KDNet ne
   PetscFunctionBegin;
   PetscCall(KDTrainerTrain(tr));
   PetscCall(PetscStrncpy(info.trained_with, trained_with, sizeof(info.trained_with)));
-  info.level     = level;
-  info.ninferred = 0; /* a student uses the values its teacher identified (in the parameters); it infers none */
+  info.level = level;
+  /* a student uses the values its teacher identified (in the parameters) and infers none of them; the parameters its
+     formulation learns (a homogenized conductivity) are its own */
+  PetscCall(KDLossSetModelInfo(pinn, &info));
   PetscCall(PetscSNPrintf(file, sizeof(file), "%s.h5", name));
   PetscCall(KDOutputPath(out, file, path, sizeof(path)));
   PetscCall(KDNetWrite(net, path, &info));
@@ -105,6 +107,9 @@ static PetscErrorCode KDStageDistillFinish(MPI_Comm comm, KDTrainer tr, KDNet ne
   for (PetscInt k = 0; k < nterms; k++)
     PetscCall(PetscPrintf(comm, "%s%s %.3e", k ? ", " : "", names[k], (double) terms[k]));
   PetscCall(PetscPrintf(comm, "); wrote %s\n", path));
+  for (PetscInt k = 0; k < info.ninferred; k++)
+    PetscCall(PetscPrintf(comm, "kdpinn distill: %s learned %s = %.6g (from %g)\n", name, info.inferred_names[k],
+                          (double) info.inferred[k][0], (double) info.inferred[k][2]));
   PetscFunctionReturn(0);
 }
 
@@ -322,11 +327,21 @@ static PetscErrorCode KDStageDistillSetUp(MPI_Comm comm, const char out[], KDRef
   PetscCall(KDStageDistillLearnedFields(comm, out, pde, print));
   PetscCall(KDLossSetUp(*loss));
   PetscCall(KDLossGetNumInferred(*loss, &ninfer));
-  PetscCheck(!ninfer, comm, PETSC_ERR_ARG_WRONG,
-             "-student_infer: students take the PDE parameters their teacher identified (-teacher_infer)");
+  for (PetscInt k = 0; k < ninfer; k++) {
+    const char *name;
+    PetscInt i;
+    PetscBool learned;
+    PetscCall(KDLossGetInferred(*loss, k, &name, NULL, NULL, NULL));
+    PetscCall(KDPDEGetParameterIndex(pde, name, &i));
+    PetscCall(KDPDEIsParameterLearned(pde, i, &learned));
+    PetscCheck(learned, comm, PETSC_ERR_ARG_WRONG,
+               "-student_infer %s: students take the PDE parameters their teacher identified (-teacher_infer); only "
+               "those their formulation learns can be named",
+               name);
+  }
   PetscCall(KDLossGetNumParameters(*loss, &ntotal));
   PetscCall(KDNetGetSizes(*net, NULL, NULL, &nnet));
-  PetscCheck(ntotal == nnet, comm, PETSC_ERR_ARG_WRONG,
+  PetscCheck(ntotal == nnet + ninfer, comm, PETSC_ERR_ARG_WRONG,
              "-student_infer_field: students take their teacher's physics; a learned field is the teacher's alone");
   PetscFunctionReturn(0);
 }
@@ -372,6 +387,15 @@ static PetscErrorCode KDStageDistillStudent(MPI_Comm comm, const KDCommonOptions
   PetscCall(KDDistillLossGetSchedule(dl, &K1, &K));
   PetscCall(KDTrainerGetBudget(str, &adam, &lbfgs, &gn));
   {
+    PetscInt ninfer;
+    PetscCall(KDLossGetNumInferred(sloss, &ninfer));
+    PetscCheck(
+        !ninfer || !gn, comm, PETSC_ERR_ARG_WRONG,
+        "-student_gn_steps: Gauss-Newton does not train the PDE parameters a student learns (level %" PetscInt_FMT
+        "); use Adam and L-BFGS, -student_gn_steps 0",
+        l);
+  }
+  {
     const PetscReal *x;
     PetscCall(KDDistillLossGetPoints(dl, "cell", &npoints[0], &x));
     PetscCall(KDDistillLossGetPoints(dl, "col", &npoints[1], &x));
@@ -386,7 +410,7 @@ static PetscErrorCode KDStageDistillStudent(MPI_Comm comm, const KDCommonOptions
                         "), L-BFGS %" PetscInt_FMT ", Gauss-Newton %" PetscInt_FMT "\n",
                         sname, l, widths, KDActivations[act], nparams, fname, fparams, size, npoints[0], npoints[1],
                         npde, adam, K1, K, lbfgs, gn));
-  PetscCall(KDStageDistillFinish(comm, str, *student, sname, l, "distill", tinfo, opt->out, tparams));
+  PetscCall(KDStageDistillFinish(comm, str, sloss, *student, sname, l, "distill", tinfo, opt->out, tparams));
   PetscCall(KDTrainerDestroy(&str));
   PetscCall(KDDistillLossDestroy(&dl));
   PetscCall(KDLossDestroy(&sloss));
@@ -419,7 +443,7 @@ static PetscErrorCode KDStageDistillScratch(MPI_Comm comm, const KDCommonOptions
                         "kdpinn distill: %s (level %" PetscInt_FMT ", widths %s, %s, %" PetscInt_FMT
                         " parameters), no teacher: PINN loss only, %" PetscInt_FMT " PDE points, the same budget\n",
                         tname, l, widths, KDActivations[act], nparams, npde));
-  PetscCall(KDStageDistillFinish(comm, ttr, twin, tname, l, "scratch", tinfo, opt->out, tparams));
+  PetscCall(KDStageDistillFinish(comm, ttr, tloss, twin, tname, l, "scratch", tinfo, opt->out, tparams));
   PetscCall(KDTrainerDestroy(&ttr));
   PetscCall(KDLossDestroy(&tloss));
   PetscCall(KDNetDestroy(&twin));

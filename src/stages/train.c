@@ -50,29 +50,15 @@ static PetscErrorCode KDStageTrainPDEParameters(KDPDE pde, KDModelInfo *info)
   PetscFunctionReturn(0);
 }
 
-/* The identified values replace the parameters of the same names; each inferred parameter's value, standard deviation
-   and initial value go to the group inferred. */
+/* The identified values go to the model's info (KDLossSetModelInfo()), and one line each to the output. */
 static PetscErrorCode KDStageTrainInferred(MPI_Comm comm, KDLoss loss, KDModelInfo *info)
 {
-  PetscInt n;
-
   PetscFunctionBegin;
-  PetscCall(KDLossGetNumInferred(loss, &n));
-  info->ninferred = n;
-  for (PetscInt k = 0; k < n; k++) {
-    const char *name;
-    PetscReal *v    = info->inferred[k];
-    PetscBool found = PETSC_FALSE;
-    PetscCall(KDLossGetInferred(loss, k, &name, &v[0], &v[1], &v[2]));
-    PetscCall(PetscStrncpy(info->inferred_names[k], name, sizeof(info->inferred_names[0])));
-    for (PetscInt i = 0; i < info->nparams; i++)
-      if (!strcmp(info->param_names[i], name)) {
-        info->param_values[i] = v[0];
-        found                 = PETSC_TRUE;
-      }
-    PetscCheck(found, comm, PETSC_ERR_PLIB, "inferred parameter %s is not a parameter of the reference", name);
-    PetscCall(PetscPrintf(comm, "kdpinn train: inferred %s = %.6g +- %.2g (from %g)\n", name, (double) v[0],
-                          (double) v[1], (double) v[2]));
+  PetscCall(KDLossSetModelInfo(loss, info));
+  for (PetscInt k = 0; k < info->ninferred; k++) {
+    const PetscReal *v = info->inferred[k];
+    PetscCall(PetscPrintf(comm, "kdpinn train: inferred %s = %.6g +- %.2g (from %g)\n", info->inferred_names[k],
+                          (double) v[0], (double) v[1], (double) v[2]));
   }
   PetscFunctionReturn(0);
 }

@@ -375,6 +375,23 @@ static PetscErrorCode KDValidateModelCheck(MPI_Comm comm, const char path[], KDP
   PetscFunctionReturn(0);
 }
 
+/* The PDE as the model was trained with it: the formulation of its level (a homogenized one on coarse levels,
+   KDPDESetLevel()) with the parameters that formulation learns set to the model's values. Other identified parameters
+   stay the reference's: the residual measures the model against the problem posed. */
+static PetscErrorCode KDValidateModelPhysics(KDReference ref, KDPDE pde, PetscInt level, const KDModelInfo *info)
+{
+  PetscFunctionBegin;
+  PetscCall(KDPDESetLevel(pde, ref, level));
+  for (PetscInt k = 0; k < info->ninferred; k++) {
+    PetscInt i;
+    PetscBool learned;
+    PetscCall(KDPDEGetParameterIndex(pde, info->inferred_names[k], &i));
+    PetscCall(KDPDEIsParameterLearned(pde, i, &learned));
+    if (learned) PetscCall(KDPDESetParameter(pde, info->inferred_names[k], info->inferred[k][0]));
+  }
+  PetscFunctionReturn(0);
+}
+
 /* One row: errors against the level's reference (writing the compared values to predictions.h5), residual RMS at the
    level's cell centres, inference time on the level grid. */
 static PetscErrorCode KDValidateEvaluate(MPI_Comm comm, const KDValidateOptions *vo, KDReference ref, KDPDE pde,
@@ -623,6 +640,86 @@ static void KDValidateWriteDistillationJSON(FILE *fp, const KDValidateRow rows[]
   fprintf(fp, "}");
 }
 
+/* The tensor of learned parameters a row's model holds (all its entries learned, on the model's own level): value[]
+   row-major. PETSC_FALSE if the model did not learn it. */
+static PetscBool KDValidateRowTensor(KDPDE pde, const KDValidateRow *r, PetscReal value[])
+{
+  const PetscInt *param;
+  PetscInt dim;
+
+  (void) KDPDEGetLearnedTensor(pde, NULL, &dim, &param, NULL, NULL);
+  if (!dim || r->level != r->model_level) return PETSC_FALSE;
+  for (PetscInt e = 0; e < dim * dim; e++) {
+    const char *name;
+    PetscBool found = PETSC_FALSE;
+    (void) KDPDEGetParameterName(pde, param[e], &name);
+    for (PetscInt k = 0; k < r->ninferred; k++)
+      if (!strcmp(r->inferred_names[k], name)) {
+        value[e] = r->inferred[k][0];
+        found    = PETSC_TRUE;
+      }
+    if (!found) return PETSC_FALSE;
+  }
+  return PETSC_TRUE;
+}
+
+/* The reference's value of the learned tensor (its array attribute), PETSC_FALSE if it has none. */
+static PetscBool KDValidateReferenceTensor(KDReference ref, KDPDE pde, PetscReal value[])
+{
+  const char *refname;
+  const PetscReal *v;
+  PetscInt dim, n;
+  PetscBool found = PETSC_FALSE;
+
+  (void) KDPDEGetLearnedTensor(pde, NULL, &dim, NULL, &refname, NULL);
+  if (!dim || !ref || KDReferenceGetArray(ref, refname, &n, &v, &found) || !found || n != dim * dim) return PETSC_FALSE;
+  for (PetscInt e = 0; e < n; e++) value[e] = v[e];
+  return PETSC_TRUE;
+}
+
+static void KDJSONMatrix(FILE *fp, PetscInt dim, const PetscReal v[])
+{
+  fprintf(fp, "[");
+  for (PetscInt i = 0; i < dim; i++) {
+    fprintf(fp, "%s[", i ? ", " : "");
+    for (PetscInt j = 0; j < dim; j++) {
+      fprintf(fp, "%s", j ? ", " : "");
+      KDJSONReal(fp, v[i * dim + j]);
+    }
+    fprintf(fp, "]");
+  }
+  fprintf(fp, "]");
+}
+
+/* The PDE's learned tensor (KDPDESetLearnedTensor()): top-level entry {"<label>": reference value, "<model>": ...} */
+static void KDValidateWriteTensorJSON(FILE *fp, KDReference ref, KDPDE pde, const KDValidateRow rows[], PetscInt nrows)
+{
+  const char *name, *label;
+  PetscInt dim, n = 0;
+  PetscReal v[KD_NET_MAX_IN * KD_NET_MAX_IN];
+
+  (void) KDPDEGetLearnedTensor(pde, &name, &dim, NULL, NULL, &label);
+  if (!dim) return;
+  fprintf(fp, ",\n  ");
+  KDJSONString(fp, name);
+  fprintf(fp, ": {");
+  if (KDValidateReferenceTensor(ref, pde, v)) {
+    fprintf(fp, "\n    ");
+    KDJSONString(fp, label);
+    fprintf(fp, ": ");
+    KDJSONMatrix(fp, dim, v);
+    n++;
+  }
+  for (PetscInt i = 0; i < nrows; i++) {
+    if (!KDValidateRowTensor(pde, &rows[i], v)) continue;
+    fprintf(fp, "%s\n    ", n++ ? "," : "");
+    KDJSONString(fp, rows[i].name);
+    fprintf(fp, ": ");
+    KDJSONMatrix(fp, dim, v);
+  }
+  fprintf(fp, "%s}", n ? "\n  " : "");
+}
+
 /* Without a reference (ref NULL), the PDE's inputs stand for the axes and its outputs for the fields. */
 static void KDValidateWriteJSON(FILE *fp, KDReference ref, KDPDE kdpde, const KDValidateOptions *vo, PetscMPIInt size,
                                 const KDValidateRow rows[], PetscInt nrows)
@@ -672,7 +769,9 @@ static void KDValidateWriteJSON(FILE *fp, KDReference ref, KDPDE kdpde, const KD
     if (strncmp(rows[i].name, "student_L", 9)) continue;
     KDValidateWriteDistillationJSON(fp, rows, nrows, &rows[i], nout++ ? PETSC_FALSE : PETSC_TRUE);
   }
-  fprintf(fp, "%s]\n}\n", nout ? "\n  " : "");
+  fprintf(fp, "%s]", nout ? "\n  " : "");
+  KDValidateWriteTensorJSON(fp, ref, kdpde, rows, nrows);
+  fprintf(fp, "\n}\n");
 }
 
 /* ------------------------------------------------------------------------------------------------------------------ */
@@ -864,6 +963,47 @@ static void KDValidateWriteReportInferred(FILE *fp, KDReference ref, const KDVal
   }
 }
 
+/* The learned tensor of every model that learned it against the reference's: entries and the largest entry error
+   relative to the largest entry of the reference's. */
+static void KDValidateWriteReportTensor(FILE *fp, KDReference ref, KDPDE pde, const KDValidateRow rows[],
+                                        PetscInt nrows)
+{
+  const char *name, *label;
+  PetscInt dim, any = 0;
+  PetscReal kref[KD_NET_MAX_IN * KD_NET_MAX_IN], v[KD_NET_MAX_IN * KD_NET_MAX_IN], scale = 0;
+  PetscBool have;
+
+  (void) KDPDEGetLearnedTensor(pde, &name, &dim, NULL, NULL, &label);
+  if (!dim) return;
+  for (PetscInt i = 0; i < nrows; i++)
+    if (KDValidateRowTensor(pde, &rows[i], v)) any++;
+  if (!any) return;
+  have = KDValidateReferenceTensor(ref, pde, kref);
+  for (PetscInt e = 0; have && e < dim * dim; e++) scale = PetscMax(scale, PetscAbsReal(kref[e]));
+  fprintf(fp,
+          "\n## Learned tensor: %s\n\nThe tensor the coarse models learned with their networks (row-major), against "
+          "the reference's `%s`; error: the largest entry error relative to the reference's largest entry.\n\n| model "
+          "| level | tensor | error |\n| --- | ---: | --- | ---: |\n",
+          name, label);
+  if (have) {
+    fprintf(fp, "| %s | - | [", label);
+    for (PetscInt e = 0; e < dim * dim; e++) fprintf(fp, "%s%.5g", e ? ", " : "", (double) kref[e]);
+    fprintf(fp, "] | - |\n");
+  }
+  for (PetscInt i = 0; i < nrows; i++) {
+    PetscReal err = 0;
+    if (!KDValidateRowTensor(pde, &rows[i], v)) continue;
+    fprintf(fp, "| %s | %d | [", rows[i].name, (int) rows[i].level);
+    for (PetscInt e = 0; e < dim * dim; e++) {
+      fprintf(fp, "%s%.5g", e ? ", " : "", (double) v[e]);
+      if (have) err = PetscMax(err, PetscAbsReal(v[e] - kref[e]));
+    }
+    fprintf(fp, "] |");
+    KDMDReal(fp, "%.2e", have && scale > 0 ? err / scale : (PetscReal) NAN);
+    fprintf(fp, "\n");
+  }
+}
+
 static void KDValidateWriteReportDistillation(FILE *fp, const KDValidateRow rows[], PetscInt nrows)
 {
   PetscInt nstudents = 0;
@@ -938,6 +1078,7 @@ static void KDValidateWriteReport(FILE *fp, const char dir[], KDReference ref, K
   KDValidateWriteReportHeader(fp, ref, pde, vo, size, rows, nrows);
   KDValidateWriteReportModels(fp, dir, rows, nrows);
   KDValidateWriteReportInferred(fp, ref, rows, nrows);
+  KDValidateWriteReportTensor(fp, ref, pde, rows, nrows);
   if (ref) KDValidateWriteReportDistillation(fp, rows, nrows); /* students need a reference (kdpinn distill) */
   KDValidateWriteReportFigures(fp, dir, rows, nrows, figures_note);
 }
@@ -1198,6 +1339,7 @@ static PetscErrorCode KDValidateModels(MPI_Comm comm, const KDValidateOptions *v
                  nlevels);
       PetscCall(KDNetLoad(comm, path, &net, &info));
       PetscCall(KDValidateModelCheck(comm, path, pde, refpde, &info, l));
+      PetscCall(KDValidateModelPhysics(ref, pde, l, &info));
       for (PetscInt lv = l; lv < (l ? l + 1 : nlevels); lv++) {
         KDValidateRow *row = &rows[nrows++];
         char name[64], key[64];
@@ -1222,6 +1364,7 @@ static PetscErrorCode KDValidateModels(MPI_Comm comm, const KDValidateOptions *v
       PetscCall(KDNetDestroy(&net));
     }
   }
+  PetscCall(KDPDESetLevel(pde, ref, 0)); /* the problem as posed, for what follows */
   *nrowsout = nrows;
   PetscFunctionReturn(0);
 }

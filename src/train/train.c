@@ -62,6 +62,8 @@ struct _p_KDTrainer {
      is [network (nnet) | the loss's extra ones (n - nnet)], pushed into the network's buffer and the loss before
      every evaluation (KDTrainerPush()). */
   PetscInt nnet, ninfer; /* ninfer: the named PDE parameters among the extra entries */
+  KDLoss xloss;          /* the loss that holds the extra parameters: the objective's KDLoss, or one given by
+                            KDTrainerSetParameterLoss() (a distillation loss's physics) */
   PetscReal *xown, *netx;
   PetscReal *ihistory; /* the inferred parameters' values after each step, nhistory x (n - nnet) */
   PetscInt nterms;
@@ -274,7 +276,27 @@ PetscErrorCode KDTrainerSetLoss(KDTrainer tr, KDLoss loss)
 {
   PetscFunctionBegin;
   tr->loss      = loss;
+  tr->xloss     = loss;
   tr->objective = NULL;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerSetParameterLoss - For a KDTrainerSetObjective() objective: the KDLoss whose extra parameters (the PDE
+  parameters it infers or learns, KDLossGetNumParameters()) the trainer trains after the network's. The objective's
+  gradient then has KDLossGetNumParameters() entries, and the trainer hands the loss its values before every
+  evaluation, as for a KDTrainerSetLoss() loss. A distillation loss passes its physics (KDTrainerSetDistillLoss()).
+
+  Logically collective (after KDTrainerSetObjective())
+
+.seealso: KDTrainerSetObjective(), KDLossGetExtraParameters()
+@*/
+PetscErrorCode KDTrainerSetParameterLoss(KDTrainer tr, KDLoss loss)
+{
+  PetscFunctionBegin;
+  PetscCheck(!tr->loss, tr->comm, PETSC_ERR_ORDER,
+             "KDTrainerSetParameterLoss() is for an objective set by KDTrainerSetObjective()");
+  tr->xloss = loss;
   PetscFunctionReturn(0);
 }
 
@@ -305,6 +327,7 @@ PetscErrorCode KDTrainerSetObjective(KDTrainer tr, PetscInt nterms, const char *
   tr->objective     = f;
   tr->objective_ctx = ctx;
   tr->loss          = NULL;
+  tr->xloss         = NULL;
   PetscFunctionReturn(0);
 }
 
@@ -512,7 +535,7 @@ static PetscErrorCode KDTrainerPush(KDTrainer tr)
   PetscFunctionBegin;
   if (!tr->xown) PetscFunctionReturn(0);
   PetscCall(PetscArraycpy(tr->netx, tr->x, tr->nnet));
-  PetscCall(KDLossSetExtraParameters(tr->loss, tr->x + tr->nnet));
+  PetscCall(KDLossSetExtraParameters(tr->xloss, tr->x + tr->nnet));
   PetscFunctionReturn(0);
 }
 
@@ -599,15 +622,15 @@ PetscErrorCode KDTrainerSetUp(KDTrainer tr)
     PetscCall(KDNetGetSizes(tr->net, NULL, NULL, &nparams));
     PetscCall(KDNetGetParameters(tr->net, &tr->x));
     tr->n = nparams;
-    if (tr->loss) PetscCall(KDLossGetNumParameters(tr->loss, &ntotal));
+    if (tr->xloss) PetscCall(KDLossGetNumParameters(tr->xloss, &ntotal));
     if (ntotal > nparams) {
       tr->nnet = nparams;
       tr->netx = tr->x;
       tr->n    = ntotal;
-      PetscCall(KDLossGetNumInferred(tr->loss, &tr->ninfer));
+      PetscCall(KDLossGetNumInferred(tr->xloss, &tr->ninfer));
       PetscCall(PetscMalloc1(tr->n, &tr->xown));
       PetscCall(PetscArraycpy(tr->xown, tr->netx, nparams));
-      PetscCall(KDLossGetExtraParameters(tr->loss, tr->xown + nparams));
+      PetscCall(KDLossGetExtraParameters(tr->xloss, tr->xown + nparams));
       tr->x = tr->xown;
     }
   }
@@ -774,7 +797,7 @@ static PetscErrorCode KDTrainerRecord(KDTrainer tr, PetscReal f, const PetscReal
   else if (ni) {
     PetscCall(KDTrainerPush(tr));
     for (PetscInt k = 0; k < ni; k++)
-      PetscCall(KDLossGetInferred(tr->loss, k, NULL, &tr->ihistory[tr->nhistory * ni + k], NULL, NULL));
+      PetscCall(KDLossGetInferred(tr->xloss, k, NULL, &tr->ihistory[tr->nhistory * ni + k], NULL, NULL));
   }
   tr->nhistory++;
   tr->step++;
@@ -834,7 +857,7 @@ static PetscErrorCode KDTrainerMonitor(KDTrainer tr, PetscBool force, const Pets
   for (PetscInt k = 0; k < tr->ninfer; k++) {
     const char *name;
     PetscReal value;
-    PetscCall(KDLossGetInferred(tr->loss, k, &name, &value, NULL, NULL));
+    PetscCall(KDLossGetInferred(tr->xloss, k, &name, &value, NULL, NULL));
     KDAppend(line, sizeof(line), &pos, " %s %.6g", name, (double) value);
   }
   if (tr->step_phase == KD_PHASE_ADAM) KDAppend(line, sizeof(line), &pos, " lr %.2e", (double) tr->lr);
@@ -857,7 +880,7 @@ static PetscErrorCode KDTrainerInferredNames(KDTrainer tr, char names[], size_t 
   names[0] = 0;
   for (PetscInt k = 0; k < tr->ninfer; k++) {
     const char *name;
-    PetscCall(KDLossGetInferred(tr->loss, k, &name, NULL, NULL, NULL));
+    PetscCall(KDLossGetInferred(tr->xloss, k, &name, NULL, NULL, NULL));
     if (k) PetscCall(PetscStrlcat(names, ",", len));
     PetscCall(PetscStrlcat(names, name, len));
   }
@@ -1104,9 +1127,9 @@ static PetscErrorCode KDTrainerTaoMonitor(Tao tao, void *ctx)
     PetscCall(VecGetArrayRead(X, &xa));
     if (tr->ninfer) {
       PetscCall(PetscMalloc1(tr->ninfer, &inferred));
-      PetscCall(KDLossSetExtraParameters(tr->loss, xa + tr->nnet));
+      PetscCall(KDLossSetExtraParameters(tr->xloss, xa + tr->nnet));
       for (PetscInt k = 0; k < tr->ninfer; k++)
-        PetscCall(KDLossGetInferred(tr->loss, k, NULL, &inferred[k], NULL, NULL));
+        PetscCall(KDLossGetInferred(tr->xloss, k, NULL, &inferred[k], NULL, NULL));
     }
     PetscCall(KDTrainerRecord(tr, f, terms, gnorm, inferred));
     PetscCall(KDTrainerMonitor(tr, PETSC_FALSE, xa));
@@ -1213,7 +1236,7 @@ static PetscErrorCode KDTrainerInferredCovariance(KDTrainer tr)
                           "%s: warning: the damped normal matrix is not positive definite: no standard deviations for "
                           "-%sinfer\n",
                           tr->name, tr->prefix));
-  PetscCall(KDLossSetInferredCovariance(tr->loss, cov));
+  PetscCall(KDLossSetInferredCovariance(tr->xloss, cov));
   PetscCall(PetscInfo(NULL, "%s: inferred covariance with damping %g\n", tr->name, (double) used));
   PetscFunctionReturn(0);
 }
