@@ -8,7 +8,8 @@ static const char help[] =
    - Xavier normal: the 128 x 64 weights have mean 0 and standard deviation sqrt(2 / (64 + 128)). With N = 8192
      samples the sample standard deviation has relative error ~ 1/sqrt(2N) = 0.8% and the mean an error of
      sigma/sqrt(N): tolerances of 5 standard errors (4% and 5 sigma/sqrt(N)) fail with probability < 1e-6 for a
-     correct generator and catch a wrong variance (uniform instead of normal scaling, fan_in only, ...). */
+     correct generator and catch a wrong variance (uniform instead of normal scaling, fan_in only, ...).
+   - A first-layer scale (-<prefix>first_layer_scale) multiplies the first layer's weights and spreads its biases. */
 #include <kdnet.h>
 
 int main(int argc, char **argv)
@@ -88,6 +89,32 @@ int main(int argc, char **argv)
     for (PetscInt p = 0; p < 3; p++)
       PetscCheck(y[p] == y2[p] && y[p] != 0.0, PETSC_COMM_WORLD, PETSC_ERR_PLIB,
                  "evaluation differs at point %" PetscInt_FMT, p);
+  }
+  /* -scaled_first_layer_scale 25: the first layer's weights are 25 times the default's (the same draws), its biases
+     are drawn in [-25 sigma_0 sqrt(2), 25 sigma_0 sqrt(2)] (sigma_0 = sqrt(2 / (2 + 64))) and not all zero; the
+     other layers are untouched. */
+  {
+    KDNet net3;
+    PetscReal *theta3, bmax = 0;
+    const PetscReal s = 25, lim = s * PetscSqrtReal(2.0 / (2 + 64)) * PetscSqrtReal(2.0);
+    PetscCall(PetscOptionsSetValue(NULL, "-scaled_widths", "64,128"));
+    PetscCall(PetscOptionsSetValue(NULL, "-scaled_first_layer_scale", "25"));
+    PetscCall(KDNetCreate(PETSC_COMM_WORLD, &net3));
+    PetscCall(KDNetSetOptionsPrefix(net3, "scaled_"));
+    PetscCall(KDNetSetFromOptions(net3));
+    PetscCall(KDNetInitialize(net3, 42));
+    PetscCall(KDNetGetParameters(net3, &theta3));
+    for (PetscInt k = 0; k < 2 * 64; k++)
+      PetscCheck(theta3[k] == s * theta[k], PETSC_COMM_WORLD, PETSC_ERR_PLIB,
+                 "first-layer weight %" PetscInt_FMT " is not 25 times the default", k);
+    for (PetscInt k = 0; k < 64; k++) bmax = PetscMax(bmax, PetscAbsReal(theta3[2 * 64 + k]));
+    PetscCheck(bmax > 0.5 * lim && bmax <= lim, PETSC_COMM_WORLD, PETSC_ERR_PLIB,
+               "first-layer biases: largest %g, expected in (%g, %g]", (double) bmax, (double) (0.5 * lim),
+               (double) lim);
+    for (PetscInt k = 3 * 64; k < np; k++)
+      PetscCheck(theta3[k] == theta[k], PETSC_COMM_WORLD, PETSC_ERR_PLIB,
+                 "parameter %" PetscInt_FMT " beyond the first layer changed", k);
+    PetscCall(KDNetDestroy(&net3));
   }
   PetscCall(KDNetView(net, PETSC_VIEWER_STDOUT_WORLD));
   PetscCall(PetscFree3(copy, mx, mn));

@@ -40,15 +40,16 @@ PetscErrorCode KDNetCreate(MPI_Comm comm, KDNet *net)
   PetscFunctionBegin;
   PetscCall(KDNetLogEventsGet_Private(NULL, NULL, NULL));
   PetscCall(PetscNew(&n));
-  n->comm       = comm;
-  n->nlayers    = 4;
-  n->widths[0]  = 2;
-  n->widths[1]  = 20;
-  n->widths[2]  = 20;
-  n->widths[3]  = 20;
-  n->widths[4]  = 1;
-  n->activation = KD_ACTIVATION_TANH;
-  n->blocksize  = 128;
+  n->comm        = comm;
+  n->nlayers     = 4;
+  n->widths[0]   = 2;
+  n->widths[1]   = 20;
+  n->widths[2]   = 20;
+  n->widths[3]   = 20;
+  n->widths[4]   = 1;
+  n->activation  = KD_ACTIVATION_TANH;
+  n->blocksize   = 128;
+  n->first_scale = 1.0;
   for (PetscInt i = 0; i < KD_NET_MAX_IN; i++) {
     n->lo[i] = -1.0;
     n->hi[i] = 1.0;
@@ -277,8 +278,15 @@ PetscErrorCode KDNetSetFromOptions(KDNet net)
   PetscCall(
       PetscOptionsInt("-net_block_size", "Points per block of the jet kernels", "KDNetSetBlockSize", bs, &bs, NULL));
   PetscCall(KDNetSetBlockSize(net, bs));
+  PetscCall(
+      PetscOptionsReal("-first_layer_scale",
+                       "Factor of the first layer's initial weights (> 1: features at finer scales from the start)",
+                       "KDNetInitialize", net->first_scale, &net->first_scale, NULL));
   PetscCall(PetscOptionsName("-net_view", "View the network after setup", "KDNetView", NULL));
   PetscOptionsEnd();
+  PetscCheck(net->first_scale > 0 && PetscIsNormalReal(net->first_scale), net->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-%sfirst_layer_scale must be positive, got %g", net->prefix ? net->prefix : "",
+             (double) net->first_scale);
   PetscFunctionReturn(0);
 }
 
@@ -380,7 +388,10 @@ static inline PetscReal KDNetUniform(uint64_t key, uint64_t index)
 }
 
 /*@C
-  KDNetInitialize - Xavier/Glorot normal initialization: W_k entries N(0, 2/(fan_in + fan_out)), biases zero.
+  KDNetInitialize - Xavier/Glorot normal initialization: W_k entries N(0, 2/(fan_in + fan_out)), biases zero; with a
+  first-layer scale s != 1 (-<prefix>first_layer_scale) the first layer's weights are multiplied by s and its biases
+  drawn uniformly in [-s sigma sqrt(fan_in), s sigma sqrt(fan_in)], so that the first layer's features start with
+  about s times finer variations spread over the whole input box (as SIREN's omega_0 does for sine networks).
 
   Collective (no communication: every rank computes the same numbers)
 
@@ -408,6 +419,12 @@ PetscErrorCode KDNetInitialize(KDNet net, PetscInt seed)
           sigma * PetscSqrtReal(-2.0 * PetscLogReal(u1)) * PetscCosReal(2.0 * PETSC_PI * u2);
     }
     for (PetscInt o = 0; o < out; o++) net->params[net->boff[k] + o] = 0.0;
+    if (k == 0 && net->first_scale != 1.0) {
+      const PetscReal s = net->first_scale, bmax = s * sigma * PetscSqrtReal((PetscReal) in);
+      for (PetscInt e = 0; e < in * out; e++) net->params[net->woff[k] + e] *= s;
+      for (PetscInt o = 0; o < out; o++) /* counters past those of every weight */
+        net->params[net->boff[k] + o] = bmax * (2.0 * KDNetUniform(key, 2 * (uint64_t) net->nparams + o) - 1.0);
+    }
   }
   PetscFunctionReturn(0);
 }

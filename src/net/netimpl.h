@@ -12,7 +12,8 @@ struct _p_KDNet {
   KDActivation activation;
   PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN];
   PetscReal scale[KD_NET_MAX_OUT], shift[KD_NET_MAX_OUT];
-  PetscInt blocksize; /* points per block of the kernels */
+  PetscInt blocksize;    /* points per block of the kernels */
+  PetscReal first_scale; /* factor of the first layer's initial weights (-<prefix>first_layer_scale) */
   PetscBool setupcalled;
 
   PetscInt nparams;
