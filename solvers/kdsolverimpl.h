@@ -4,11 +4,13 @@
    Declared PETSC_EXTERN, not PETSC_INTERN: libkdpinn is a shared library by default and the tests link against it. */
 #include <kdsolver.h>
 #include "pde/heat.h"
+#include "pde/conduction.h"
 
 /* The solvers of the built-in PDEs (KDSolverRegister() in src/stages/solve.c). */
 PETSC_EXTERN PetscErrorCode KDSolveBurgers(KDPDE, KDReference);
 PETSC_EXTERN PetscErrorCode KDSolveHeat(KDPDE, KDReference);
 PETSC_EXTERN PetscErrorCode KDSolveCavity(KDPDE, KDReference);
+PETSC_EXTERN PetscErrorCode KDSolveConduction(KDPDE, KDReference);
 /* The Cole-Hopf solution of Burgers' equation with u0 = -sin(pi x), for the solver's tests. */
 PETSC_EXTERN PetscErrorCode KDBurgersExact(PetscReal, PetscReal, PetscReal, PetscReal *);
 
@@ -77,3 +79,30 @@ PETSC_EXTERN PetscErrorCode KDCavityOptionsSetFromOptions(MPI_Comm, KDCavityOpti
 PETSC_EXTERN PetscErrorCode KDCavitySolveCells(MPI_Comm, const KDCavityOptions *, Vec, Vec, Vec);
 /* The manufactured solution of -cavity_mms: u, v, p at (x, y); any output may be NULL. */
 PETSC_EXTERN PetscErrorCode KDCavityExact(PetscReal, PetscReal, PetscReal *, PetscReal *, PetscReal *);
+
+/* ---- Composite conduction (solvers/conduction.c) ------------------------------------------------------------- */
+typedef struct {
+  PetscInt n;        /* -conduction_n: cells per axis of the macroscopic grid */
+  PetscInt celln;    /* -conduction_cell_n: cells per axis of the periodic cell problem */
+  PetscBool view;    /* -conduction_view: print the microstructure */
+  PetscBool monitor; /* -kd_monitor: progress lines and the bounds of K_eff */
+} KDConductionOptions;
+
+/* A solution on one rank's block of cells [xs, xs + xm) x [ys, ys + ym), and its error against the exact solution in
+   manufactured mode (zero otherwise). */
+typedef struct {
+  PetscInt n, xs, ys, xm, ym;
+  PetscReal *u;     /* u[(j - ys) xm + (i - xs)], cell (i, j) */
+  PetscReal errmax; /* max over the cells of |u - exact| */
+  PetscReal errl2;  /* grid L2 norm (h^2 sum (u - exact)^2)^(1/2) */
+  PetscInt its;     /* CG iterations */
+  PetscLogDouble seconds;
+} KDConductionSolution;
+
+PETSC_EXTERN PetscErrorCode KDConductionOptionsSetFromOptions(MPI_Comm, KDConductionOptions *);
+PETSC_EXTERN PetscErrorCode KDConductionSolveGrid(MPI_Comm, const KDConductionProblem *, const KDConductionOptions *,
+                                                  KDConductionSolution *);
+PETSC_EXTERN PetscErrorCode KDConductionSolutionDestroy(KDConductionSolution *);
+/* (comm, ms, n, K, asym): K_eff = [kxx, kxy, kyx, kyy] of the periodic cell problem on n x n cells; asym (may be NULL)
+   the largest difference of its energy and flux forms relative to max |K| */
+PETSC_EXTERN PetscErrorCode KDConductionCellProblem(MPI_Comm, const KDComposite *, PetscInt, PetscReal[4], PetscReal *);

@@ -4,6 +4,8 @@ static const char help[] =
     "  burgers  u_t + a u u_x - nu u_xx                (travelling-wave solution; d/d nu, d/d advection)\n"
     "  heat     u_t - k lap u - grad k . grad u - f    (k = 1 + x, u = x^2, f = -(2 + 4x))\n"
     "  cavity   steady Navier-Stokes                   (Kovasznay flow)\n"
+    "  conduction  (q + k grad u)/sqrt(k), q = f (x, y)/2 + curl psi, and its homogenized form with a tensor K\n"
+    "           (u = x^2 + y^2/2 + x y, q = -k grad u or -K grad u)\n"
     "and heat's coefficient field given by a network (KDPDESetCoefficientFieldNet): k = exp(g), k_x, k_y against g "
     "and\n"
     "finite differences of exp(g), the other coefficients untouched.\n";
@@ -309,19 +311,80 @@ static PetscErrorCode CheckFieldNet(void)
   PetscFunctionReturn(0);
 }
 
+/* Conduction, outputs u and psi, the flux q = f g + curl psi with g = (x, y) / 2, streams value, d/dx, d/dy:
+   u = x^2 + y^2 / 2 + x y with q = -k grad u (fine: k = 1.7, so div q = -3 k = f) or q = -K grad u (homogenized:
+   f = -(2 Kxx + 2 Kxy + Kyy)); psi's derivatives are those that make f g + curl psi = q. */
+static PetscErrorCode CheckConductionForward(PetscBool homogenized)
+{
+  KDPDE pde;
+  const PetscInt n = 7, ns = 3;
+  const PetscReal K[3] = {2.3, 0.4, 1.7}, k = 1.7, uxx = 2, uxy = 1, uyy = 1;
+  PetscReal jet[2 * 3 * 7], coef[3 * 7], res[2 * 7], f;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));
+  PetscCall(KDPDESetType(pde, "conduction"));
+  if (homogenized) {
+    PetscCall(PetscOptionsSetValue(NULL, "-conduction_model", "homogenized"));
+    PetscCall(KDPDESetFromOptions(pde));
+    PetscCall(PetscOptionsClearValue(NULL, "-conduction_model"));
+    PetscCall(KDPDESetParameter(pde, "Kxx", K[0]));
+    PetscCall(KDPDESetParameter(pde, "Kxy", K[1]));
+    PetscCall(KDPDESetParameter(pde, "Kyy", K[2]));
+    f = -(K[0] * uxx + 2 * K[1] * uxy + K[2] * uyy);
+  } else
+    f = -k * (uxx + uyy);
+  PetscCall(KDPDESetParameter(pde, "f", f));
+  for (PetscInt p = 0; p < n; p++) {
+    const PetscReal x = 0.1 + 0.13 * p, y = 0.9 - 0.11 * p;
+    const PetscReal ux = 2 * x + y, uy = y + x, g[2] = {0.5 * x, 0.5 * y};
+    PetscReal q[2];
+    if (homogenized) {
+      q[0] = -(K[0] * ux + K[1] * uy);
+      q[1] = -(K[1] * ux + K[2] * uy);
+    } else {
+      q[0] = -k * ux;
+      q[1] = -k * uy;
+    }
+    jet[(0 * ns + 0) * n + p] = x * x + 0.5 * y * y + x * y;
+    jet[(0 * ns + 1) * n + p] = ux;
+    jet[(0 * ns + 2) * n + p] = uy;
+    jet[(1 * ns + 0) * n + p] = 0.3;                /* psi itself is not read */
+    jet[(1 * ns + 1) * n + p] = -(q[1] - f * g[1]); /* psi_x = -(q_y - f g_y) */
+    jet[(1 * ns + 2) * n + p] = q[0] - f * g[0];    /* psi_y = q_x - f g_x */
+    coef[p]                   = k;
+    coef[n + p]               = g[0];
+    coef[2 * n + p]           = g[1];
+  }
+  PetscCall(KDPDEResidual(pde, n, NULL, coef, jet, res));
+  PetscCall(CheckForward(homogenized ? "conduction homogenized" : "conduction fine", 2 * n, res, 10.0));
+  PetscCall(KDPDEDestroy(&pde));
+  PetscFunctionReturn(0);
+}
+
 int main(int argc, char **argv)
 {
-  const char *types[] = {"burgers", "heat", "cavity"};
+  const char *types[] = {"burgers", "heat", "cavity", "conduction", "conduction"};
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
   PetscCall(CheckBurgersForward());
   PetscCall(CheckHeatForward());
   PetscCall(CheckCavityForward());
   PetscCall(CheckFieldNet());
-  for (PetscInt t = 0; t < 3; t++) {
+  PetscCall(CheckConductionForward(PETSC_FALSE));
+  PetscCall(CheckConductionForward(PETSC_TRUE));
+  for (PetscInt t = 0; t < 5; t++) {
     KDPDE pde;
     PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));
     PetscCall(KDPDESetType(pde, types[t]));
+    if (t == 4) { /* conduction's homogenized formulation, K away from the identity */
+      PetscCall(PetscOptionsSetValue(NULL, "-conduction_model", "homogenized"));
+      PetscCall(KDPDESetFromOptions(pde));
+      PetscCall(PetscOptionsClearValue(NULL, "-conduction_model"));
+      PetscCall(KDPDESetParameter(pde, "Kxx", 2.3));
+      PetscCall(KDPDESetParameter(pde, "Kxy", 0.4));
+      PetscCall(KDPDESetParameter(pde, "Kyy", 1.7));
+    }
     /* Parameters away from 1 so that a missing factor nu or 1/Re is visible. */
     PetscInt nchecked;
     if (t == 0) PetscCall(KDPDESetParameter(pde, "nu", 0.37));
@@ -332,6 +395,11 @@ int main(int argc, char **argv)
     /* burgers lets both of its parameters be inferred */
     PetscCheck(t != 0 || nchecked == 2, PETSC_COMM_SELF, PETSC_ERR_PLIB,
                "burgers: %" PetscInt_FMT " inferable parameters, expected 2", nchecked);
+    /* conduction: f in both formulations, Kxx, Kxy, Kyy in the homogenized one only */
+    PetscCheck(t != 3 || nchecked == 1, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "conduction (fine): %" PetscInt_FMT " inferable parameters, expected 1", nchecked);
+    PetscCheck(t != 4 || nchecked == 4, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "conduction (homogenized): %" PetscInt_FMT " inferable parameters, expected 4", nchecked);
     PetscCall(KDPDEDestroy(&pde));
   }
   PetscCall(PetscFinalize());

@@ -26,7 +26,7 @@ static PetscReal TestField(const char *name, PetscReal t, PetscReal x, PetscReal
 /* Reference of a PDE on a small grid with L levels (the grid is divisible by 2^(L-1)); n0 = cells of the first axis. */
 static PetscErrorCode TestReferenceCreate(MPI_Comm comm, const char *pde, PetscInt L, KDReference *ref)
 {
-  PetscBool burgers, heat;
+  PetscBool burgers, heat, conduction;
   PetscInt dim, n[3], nf;
   PetscReal lo[3], hi[3];
   const char *axes, *fields[3];
@@ -34,6 +34,7 @@ static PetscErrorCode TestReferenceCreate(MPI_Comm comm, const char *pde, PetscI
   PetscFunctionBegin;
   PetscCall(PetscStrcmp(pde, "burgers", &burgers));
   PetscCall(PetscStrcmp(pde, "heat", &heat));
+  PetscCall(PetscStrcmp(pde, "conduction", &conduction));
   PetscCall(KDReferenceCreate(comm, ref));
   PetscCall(KDReferenceSetPDE(*ref, pde));
   if (burgers) {
@@ -53,6 +54,15 @@ static PetscErrorCode TestReferenceCreate(MPI_Comm comm, const char *pde, PetscI
     prob.tfinal    = 0.1;
     prob.source[0] = 100.0, prob.source[1] = 0.65, prob.source[2] = 0.45, prob.source[3] = 0.08;
     PetscCall(KDHeatProblemToReference(&prob, *ref));
+  } else if (conduction) { /* the default problem: checkerboard of period 1/8, so that every level is homogenized */
+    KDPDE cp;
+    dim = 2, axes = "y,x", nf = 1, fields[0] = "u";
+    n[0] = 8, n[1] = 8, lo[0] = 0.0, hi[0] = 1.0, lo[1] = 0.0, hi[1] = 1.0;
+    PetscCall(KDPDECreate(comm, &cp));
+    PetscCall(KDPDESetType(cp, "conduction"));
+    PetscCall(KDPDESetProblemFromOptions(cp));
+    PetscCall(KDPDEWriteReference(cp, *ref));
+    PetscCall(KDPDEDestroy(&cp));
   } else {
     dim = 2, axes = "y,x", nf = 3, fields[0] = "u", fields[1] = "v", fields[2] = "p";
     n[0] = 8, n[1] = 12, lo[0] = 0.0, hi[0] = 1.0, lo[1] = 0.0, hi[1] = 1.0;
@@ -76,7 +86,7 @@ static PetscErrorCode TestReferenceCreate(MPI_Comm comm, const char *pde, PetscI
         t = ax[0], x = ax[1], y = 0.0;
       else if (heat)
         t = ax[0], y = ax[1], x = ax[2];
-      else
+      else /* cavity, conduction */
         t = 0.0, y = ax[0], x = ax[1];
       PetscCall(VecSetValue(v, c, TestField(fields[f], t, x, y), INSERT_VALUES));
     }

@@ -1,4 +1,6 @@
-static const char help[] = "KDDistillLoss on small networks for burgers, heat and cavity: the cached filtered teacher "
+static const char help[] = "KDDistillLoss on small networks for burgers, heat, cavity and conduction (a homogenized "
+                           "student that learns its conductivity\n"
+                           "tensor: the gradient covers the three learned parameters too): the cached filtered teacher "
                            "and the out term against\n"
                            "an independent evaluation; the parameter gradient (all terms with the physics terms at a "
                            "partial schedule weight,\n"
@@ -17,6 +19,16 @@ static const char help[] = "KDDistillLoss on small networks for burgers, heat an
 /* Entry by entry: the same central difference per parameter; tolerance 1e-6 of the largest gradient entry (a small
    entry's relative error is round-off dominated). */
 #define ENTRY_TOL 1e-6
+
+/* The trainable vector: the student's parameters, then the parameters its physics learns (KDLossGetExtraParameters()).
+ */
+static PetscErrorCode SetVector(KDLoss phys, PetscReal params[], PetscInt np, const PetscReal x[])
+{
+  PetscFunctionBegin;
+  PetscCall(PetscArraycpy(params, x, np));
+  PetscCall(KDLossSetExtraParameters(phys, x + np));
+  PetscFunctionReturn(0);
+}
 
 static PetscErrorCode Value(KDDistillLoss dl, PetscReal terms[], PetscReal grad[], PetscReal *L)
 {
@@ -68,9 +80,9 @@ static PetscErrorCode RunCase(const char *pde, const char *which)
   KDNet student, teacher;
   KDDistillLoss dl;
   KDPDE op;
-  PetscInt nterms, np, nin, nout, dim, nl[KD_MAX_DIM], map[KD_NET_MAX_IN];
+  PetscInt nterms, np, ntot, ninfer, nin, nout, dim, nl[KD_MAX_DIM], map[KD_NET_MAX_IN];
   const char *const *names;
-  PetscReal terms[KD_LOSS_MAX_TERMS], *grad, *gwork, *dir, *params, L, worst = 0.0, lambda = which ? 0.0 : 0.6;
+  PetscReal terms[KD_LOSS_MAX_TERMS], *grad, *gwork, *dir, *params, *x, L, worst = 0.0, lambda = which ? 0.0 : 0.6;
   PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN], width[KD_NET_MAX_IN], rlo[KD_MAX_DIM], rhi[KD_MAX_DIM];
   PetscReal w[3] = {0.7, 0.3, 0.2}, outsum = 0.0;
   PetscBool entries;
@@ -99,7 +111,17 @@ static PetscErrorCode RunCase(const char *pde, const char *which)
   PetscCall(KDDistillLossGetTerms(dl, &nterms, &names));
   PetscCall(KDNetGetSizes(student, &nin, &nout, &np));
   PetscCall(KDNetGetParameters(student, &params));
-  PetscCall(PetscMalloc3(np, &grad, np, &gwork, np, &dir));
+  PetscCall(KDLossGetNumParameters(phys, &ntot));
+  PetscCall(KDLossGetNumInferred(phys, &ninfer));
+  { /* conduction: every level of the fixture's reference spans a period, the student learns Kxx, Kxy, Kyy */
+    PetscBool conduction;
+    PetscCall(PetscStrcmp(pde, "conduction", &conduction));
+    PetscCheck(!conduction || (ninfer == 3 && ntot == np + 3), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "conduction: %" PetscInt_FMT " learned parameters, expected 3", ninfer);
+  }
+  PetscCall(PetscMalloc4(ntot, &grad, ntot, &gwork, ntot, &dir, ntot, &x));
+  PetscCall(PetscArraycpy(x, params, np));
+  PetscCall(KDLossGetExtraParameters(phys, x + np));
   PetscCall(Value(dl, terms, grad, &L));
 
   /* Terms present: the weighted distillation terms, then the physics terms (zero at weight 0). */
@@ -149,17 +171,20 @@ static PetscErrorCode RunCase(const char *pde, const char *which)
   for (PetscInt d = 0; d < 3; d++) {
     const PetscReal h = 1e-5;
     PetscReal gd = 0.0, norm = 0.0, Lp, Lm, fd, err;
-    for (PetscInt i = 0; i < np; i++) dir[i] = d == 0 ? grad[i] : KDRandomUniform(d, 98, i) - 0.5;
-    for (PetscInt i = 0; i < np; i++) norm += dir[i] * dir[i];
+    for (PetscInt i = 0; i < ntot; i++) dir[i] = d == 0 ? grad[i] : KDRandomUniform(d, 98, i) - 0.5;
+    for (PetscInt i = 0; i < ntot; i++) norm += dir[i] * dir[i];
     norm = PetscSqrtReal(norm);
     PetscCheck(norm > 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s: zero gradient", pde);
-    for (PetscInt i = 0; i < np; i++) dir[i] /= norm;
-    for (PetscInt i = 0; i < np; i++) gd += grad[i] * dir[i];
-    for (PetscInt i = 0; i < np; i++) params[i] += h * dir[i];
+    for (PetscInt i = 0; i < ntot; i++) dir[i] /= norm;
+    for (PetscInt i = 0; i < ntot; i++) gd += grad[i] * dir[i];
+    for (PetscInt i = 0; i < ntot; i++) x[i] += h * dir[i];
+    PetscCall(SetVector(phys, params, np, x));
     PetscCall(Value(dl, terms, gwork, &Lp));
-    for (PetscInt i = 0; i < np; i++) params[i] -= 2.0 * h * dir[i];
+    for (PetscInt i = 0; i < ntot; i++) x[i] -= 2.0 * h * dir[i];
+    PetscCall(SetVector(phys, params, np, x));
     PetscCall(Value(dl, terms, gwork, &Lm));
-    for (PetscInt i = 0; i < np; i++) params[i] += h * dir[i];
+    for (PetscInt i = 0; i < ntot; i++) x[i] += h * dir[i];
+    PetscCall(SetVector(phys, params, np, x));
     fd  = (Lp - Lm) / (2.0 * h);
     err = PetscAbsReal(fd - gd) / PetscAbsReal(gd);
     PetscCheck(err <= GRAD_TOL, PETSC_COMM_SELF, PETSC_ERR_PLIB,
@@ -172,28 +197,33 @@ static PetscErrorCode RunCase(const char *pde, const char *which)
   if (entries) {
     const PetscReal h = 1e-5;
     PetscReal gmax = 0.0, eworst = 0.0;
-    for (PetscInt i = 0; i < np; i++) gmax = PetscMax(gmax, PetscAbsReal(grad[i]));
-    for (PetscInt i = 0; i < np; i++) {
-      PetscReal Lp, Lm, save = params[i], err;
-      params[i] = save + h;
+    for (PetscInt i = 0; i < ntot; i++) gmax = PetscMax(gmax, PetscAbsReal(grad[i]));
+    for (PetscInt i = 0; i < ntot; i++) {
+      PetscReal Lp, Lm, save = x[i], err;
+      x[i] = save + h;
+      PetscCall(SetVector(phys, params, np, x));
       PetscCall(Value(dl, terms, gwork, &Lp));
-      params[i] = save - h;
+      x[i] = save - h;
+      PetscCall(SetVector(phys, params, np, x));
       PetscCall(Value(dl, terms, gwork, &Lm));
-      params[i] = save;
-      err       = PetscAbsReal((Lp - Lm) / (2.0 * h) - grad[i]) / gmax;
+      x[i] = save;
+      PetscCall(SetVector(phys, params, np, x));
+      err = PetscAbsReal((Lp - Lm) / (2.0 * h) - grad[i]) / gmax;
       PetscCheck(err <= ENTRY_TOL, PETSC_COMM_SELF, PETSC_ERR_PLIB,
                  "%s: gradient entry %" PetscInt_FMT " = %.10e vs central difference %.10e (err %.2e of max entry)",
                  pde, i, (double) grad[i], (double) ((Lp - Lm) / (2.0 * h)), (double) err);
       eworst = PetscMax(eworst, err);
     }
-    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%-8s all terms, every entry: max err %.2e of the largest entry\n", pde,
-                          (double) eworst));
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD,
+                          "%-8s all terms, every entry (%" PetscInt_FMT " learned PDE parameters among them): max err "
+                          "%.2e of the largest entry\n",
+                          pde, ninfer, (double) eworst));
   }
   PetscCall(PetscPrintf(PETSC_COMM_WORLD,
                         "%-8s %-5s %" PetscInt_FMT " terms, %" PetscInt_FMT
                         " params, loss %.6e, gradient vs central differences: max rel err %.2e\n",
                         pde, which ? which : "all", nterms, np, (double) L, (double) worst));
-  PetscCall(PetscFree3(grad, gwork, dir));
+  PetscCall(PetscFree4(grad, gwork, dir, x));
   PetscCall(TestDistillLossDestroy(&ref, &phys, &student, &teacher, &dl));
   PetscFunctionReturn(0);
 }
@@ -217,7 +247,7 @@ static PetscErrorCode CheckSchedule(void)
 
 int main(int argc, char **argv)
 {
-  const char *pdes[] = {"burgers", "heat", "cavity"};
+  const char *pdes[] = {"burgers", "heat", "cavity", "conduction"};
   const char *only[] = {NULL, "out", "grad", "res"};
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
@@ -225,7 +255,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsInsertString(NULL, "-student_ncol 37 -student_nic 11 -student_nbc 13 -student_ndata 9 "
                                            "-student_distill_ncell 29 -student_distill_ncol 31"));
   PetscCall(CheckSchedule());
-  for (PetscInt k = 0; k < 3; k++)
+  for (PetscInt k = 0; k < 4; k++)
     for (PetscInt o = 0; o < 4; o++) PetscCall(RunCase(pdes[k], only[o]));
   PetscCall(PetscFinalize());
   return 0;

@@ -30,6 +30,7 @@ static PetscBool KDPDEPackageInitialized = PETSC_FALSE;
 PETSC_EXTERN PetscErrorCode KDPDECreate_Burgers(KDPDE);
 PETSC_EXTERN PetscErrorCode KDPDECreate_Heat(KDPDE);
 PETSC_EXTERN PetscErrorCode KDPDECreate_Cavity(KDPDE);
+PETSC_EXTERN PetscErrorCode KDPDECreate_Conduction(KDPDE);
 
 /*@C
   KDPDEFinalizePackage - Empties the registry of PDE types; called by PetscFinalize().
@@ -61,6 +62,7 @@ PetscErrorCode KDPDEInitializePackage(void)
   PetscCall(KDPDERegister("burgers", KDPDECreate_Burgers));
   PetscCall(KDPDERegister("heat", KDPDECreate_Heat));
   PetscCall(KDPDERegister("cavity", KDPDECreate_Cavity));
+  PetscCall(KDPDERegister("conduction", KDPDECreate_Conduction));
   PetscCall(KDCommonOptionsSetPDETypes(&KDPDEList, "burgers"));
   PetscCall(PetscRegisterFinalize(KDPDEFinalizePackage));
   PetscFunctionReturn(0);

@@ -46,6 +46,7 @@ PetscErrorCode KDSolverInitializePackage(void)
   PetscCall(KDSolverRegister("burgers", KDSolveBurgers, "burgers_"));
   PetscCall(KDSolverRegister("heat", KDSolveHeat, "heat_"));
   PetscCall(KDSolverRegister("cavity", KDSolveCavity, "cavity_"));
+  PetscCall(KDSolverRegister("conduction", KDSolveConduction, "conduction_"));
   PetscCall(PetscRegisterFinalize(KDSolverFinalizePackage));
   PetscFunctionReturn(0);
 }

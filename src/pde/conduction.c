@@ -1,0 +1,455 @@
+/*
+  PDE conduction: steady conduction through a two-phase composite of period eps on (x, y) in [0,1]^2,
+
+      -div(k(x,y) grad u) = f,   u = g on the boundary,
+
+  k = k1 or k2 by phase (src/pde/conduction.h: laminate, checkerboard, disks, an image), f = the parameter f
+  (constant), g = 0 (or the manufactured solution of -conduction_mms). Reference axes y,x (solvers/conduction.c).
+
+  The PINN formulation is mixed, with the flux q = -k grad u written through a stream function psi,
+
+      q = f g + curl psi = (f g_x + psi_y, f g_y - psi_x),   g = (x, y) / 2,
+
+  so that div q = f holds exactly (div curl = 0, div g = 1), and the residual is the constitutive law alone:
+
+      (r1, r2) = (q + k grad u) / sqrt(k).
+
+  No derivative of k appears, so a sharp interface costs nothing: u and psi are continuous across it and only their
+  gradients jump (the tangential flux jumps: a kink of psi, not a jump of an output), which a network represents far
+  better than a discontinuous flux. |r|^2 = |q + k grad u|^2 / k is the density of the constitutive-relation error,
+  which bounds the energy-norm error of u and q (Prager-Synge). psi is defined up to a constant: the loss pins it at a
+  point (the PDE's gauge). Outputs u, psi; the jets are values and first derivatives only. In manufactured mode g is
+  the exact flux and f g becomes g (f is not a constant then).
+
+  On a coarse level, whose cells span at least one period (-<prefix>conduction_model auto), the formulation is the
+  homogenized one: the same residual with a constant symmetric tensor K in place of k,
+
+      (r1, r2) = (q + K grad u) / sqrt(kbar),   kbar = sqrt(k1 k2),
+
+  and K = [[Kxx, Kxy], [Kxy, Kyy]] (the named parameters Kxx, Kxy, Kyy) trained with the network (KDPDESetParameter-
+  Learned()): a student learns the effective conductivity from its teacher's coarse field and flux. Its initial value
+  is the arithmetic mean of the phases (the Wiener upper bound, isotropic), or what -<prefix>infer gives.
+*/
+#include <kdpdeimpl.h>
+#include "pde/conduction.h"
+
+typedef enum { KD_CONDUCTION_AUTO, KD_CONDUCTION_FINE, KD_CONDUCTION_HOMOGENIZED } KDConductionModel;
+static const char *const KDConductionModels[] = {"auto",           "fine", "homogenized", "KDConductionModel",
+                                                 "KD_CONDUCTION_", NULL};
+
+/* Named parameters, in this order */
+enum { COND_K1, COND_K2, COND_FRACTION, COND_EPS, COND_WIDTH, COND_F, COND_KXX, COND_KXY, COND_KYY, COND_NPARAM };
+static const char *const KDConductionParamNames[COND_NPARAM] = {"k1", "k2",  "fraction", "eps", "interface_width",
+                                                                "f",  "Kxx", "Kxy",      "Kyy"};
+
+enum { COND_U, COND_PSI };                                    /* outputs */
+enum { COND_V, COND_DX, COND_DY };                            /* jet streams: value, d/dx, d/dy */
+enum { COND_COEF_K, COND_COEF_GX, COND_COEF_GY, COND_NCOEF }; /* coefficients: k and the particular flux g */
+
+typedef struct {
+  KDConductionProblem prob;
+  PetscInt param[COND_NPARAM];
+  PetscBool probset;       /* the problem was defined (options or a reference) */
+  KDConductionModel model; /* -<prefix>conduction_model */
+  PetscReal h;             /* cell width of the model's level (KDPDESetLevel()), 0: unknown (the fine level) */
+  PetscBool homogenized;   /* the formulation in use */
+} KDPDE_Conduction;
+
+static PetscErrorCode KDPDEResidual_Conduction(KDPDE, PetscInt, const PetscReal[], const PetscReal[], PetscReal[]);
+
+/* The problem follows the named parameters (KDPDESetParameter() may have changed them). */
+static void KDPDEConductionSync(KDPDE pde)
+{
+  KDPDE_Conduction *c = (KDPDE_Conduction *) pde->data;
+  c->prob.ms.k1       = pde->param_values[c->param[COND_K1]];
+  c->prob.ms.k2       = pde->param_values[c->param[COND_K2]];
+  c->prob.ms.eps      = pde->param_values[c->param[COND_EPS]];
+  c->prob.ms.width    = pde->param_values[c->param[COND_WIDTH]];
+  c->prob.source      = pde->param_values[c->param[COND_F]];
+  if (c->prob.ms.type != KD_COMPOSITE_IMAGE) c->prob.ms.fraction = pde->param_values[c->param[COND_FRACTION]];
+}
+
+/* The formulation of the model's level: homogenized where a cell spans at least one period (auto), or as forced. The
+   homogenized one trains K with the network. */
+static PetscErrorCode KDPDEConductionUpdateModel(KDPDE pde)
+{
+  KDPDE_Conduction *c = (KDPDE_Conduction *) pde->data;
+  PetscBool hom;
+
+  PetscFunctionBegin;
+  if (c->model == KD_CONDUCTION_AUTO)
+    hom = c->probset && c->h > 0 && c->h >= c->prob.ms.eps * (1 - 1e-12) ? PETSC_TRUE : PETSC_FALSE;
+  else
+    hom = c->model == KD_CONDUCTION_HOMOGENIZED ? PETSC_TRUE : PETSC_FALSE;
+  if (hom && !c->homogenized && c->probset) {
+    /* the initial K: the arithmetic mean of the phases, isotropic (an uninformed start, the Wiener upper bound) */
+    const PetscReal f = c->prob.ms.fraction, kmean = (1 - f) * c->prob.ms.k1 + f * c->prob.ms.k2;
+    pde->param_values[c->param[COND_KXX]] = kmean;
+    pde->param_values[c->param[COND_KXY]] = 0;
+    pde->param_values[c->param[COND_KYY]] = kmean;
+  }
+  c->homogenized = hom;
+  for (PetscInt k = COND_KXX; k <= COND_KYY; k++) PetscCall(KDPDESetParameterLearned(pde, c->param[k], hom));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEConductionGetProblem - The problem of a conduction PDE (borrowed), defined by KDPDESetProblemFromOptions() or
+  KDPDESetFromReference().
+
+  Not collective
+@*/
+PetscErrorCode KDPDEConductionGetProblem(KDPDE pde, const KDConductionProblem **prob)
+{
+  KDPDE_Conduction *c = (KDPDE_Conduction *) pde->data;
+
+  PetscFunctionBegin;
+  PetscCheck(pde->ops->residual == KDPDEResidual_Conduction, pde->comm, PETSC_ERR_ARG_WRONG,
+             "PDE %s is not the conduction PDE", pde->type);
+  PetscCheck(c->probset, pde->comm, PETSC_ERR_ORDER,
+             "the conduction PDE has no problem data: call KDPDESetFromReference() or KDPDESetProblemFromOptions()");
+  KDPDEConductionSync(pde);
+  *prob = &c->prob;
+  PetscFunctionReturn(0);
+}
+
+/*
+  Problem options (prefix conduction_; the numbers are the named parameters -conduction_k1, ...):
++ -conduction_microstructure <laminate|checkerboard|disks|FILE> - the phases (FILE: a PGM image of one period)
+. -conduction_orientation <x|y> - laminate: the layers' normal
+. -conduction_disks <n>         - disks: disks per period (default 4)
+. -conduction_seed <s>          - disks: placement seed (default 1)
+- -conduction_mms               - manufactured-solution mode (needs -conduction_interface_width > 0)
+*/
+static PetscErrorCode KDPDESetProblemFromOptions_Conduction(KDPDE pde, PetscOptionItems *PetscOptionsObject)
+{
+  static const char *const orientations[] = {"x", "y", "KDOrientation", "KD_ORIENTATION_", NULL};
+  KDPDE_Conduction *c                     = (KDPDE_Conduction *) pde->data;
+  char ms[256]                            = "checkerboard";
+  PetscInt orientation = 0, ndisks = 4, seed = 1;
+  PetscEnum type;
+  PetscBool mms = PETSC_FALSE, found;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsString("-microstructure",
+                               "Two-phase microstructure: laminate, checkerboard, disks or a PGM file",
+                               "KDCompositeSetUp", ms, ms, sizeof(ms), NULL));
+  PetscCall(PetscOptionsEList("-orientation", "Laminate: normal of the layers", "KDCompositeSetUp", orientations, 2,
+                              orientations[orientation], &orientation, NULL));
+  PetscCall(PetscOptionsInt("-disks", "Disks: disks per period", "KDCompositeSetUp", ndisks, &ndisks, NULL));
+  PetscCall(PetscOptionsInt("-seed", "Disks: placement seed", "KDCompositeSetUp", seed, &seed, NULL));
+  PetscCall(PetscOptionsBool("-mms", "Manufactured-solution mode (exact u known; needs a smooth interface)",
+                             "KDPDESetProblemFromOptions", mms, &mms, NULL));
+  {
+    PetscBool help;
+    PetscCall(KDHelpRequested(&help));
+    if (help) PetscFunctionReturn(0); /* -help lists the options; an image file need not exist */
+  }
+  PetscCall(KDCompositeReset(&c->prob.ms));
+  PetscCall(PetscEnumFind(KDCompositeTypes, ms, &type, &found));
+  if (found && (KDCompositeType) type != KD_COMPOSITE_IMAGE)
+    c->prob.ms.type = (KDCompositeType) type;
+  else {
+    c->prob.ms.type = KD_COMPOSITE_IMAGE;
+    PetscCall(PetscStrncpy(c->prob.ms.source, ms, sizeof(c->prob.ms.source)));
+  }
+  c->prob.ms.orientation = orientation;
+  c->prob.ms.ndisks      = ndisks;
+  c->prob.ms.seed        = seed;
+  c->prob.manufactured   = mms;
+  KDPDEConductionSync(pde);
+  PetscCall(KDCompositeSetUp(pde->comm, &c->prob.ms));
+  PetscCheck(!mms || c->prob.ms.width > 0, pde->comm, PETSC_ERR_ARG_WRONG,
+             "-conduction_mms needs a smooth interface (-conduction_interface_width > 0): the exact solution's source "
+             "reads grad k");
+  pde->param_values[c->param[COND_FRACTION]] = c->prob.ms.fraction; /* an image's, measured */
+  c->probset                                 = PETSC_TRUE;
+  PetscCall(KDPDEConductionUpdateModel(pde));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDPDEWriteReference_Conduction(KDPDE pde, KDReference ref)
+{
+  const KDConductionProblem *prob;
+  char *text;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEConductionGetProblem(pde, &prob));
+  PetscCall(KDCompositeToString(&prob->ms, &text));
+  PetscCall(KDReferenceSetString(ref, "microstructure", text));
+  PetscCall(PetscFree(text));
+  PetscCall(KDReferenceSetParameter(ref, "manufactured", prob->manufactured ? 1.0 : 0.0));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDPDESetFromReference_Conduction(KDPDE pde, KDReference ref)
+{
+  KDPDE_Conduction *c = (KDPDE_Conduction *) pde->data;
+  const char *text;
+  PetscReal v;
+  PetscBool found;
+  MPI_Comm comm;
+
+  PetscFunctionBegin;
+  PetscCall(KDReferenceGetComm(ref, &comm));
+  PetscCall(KDReferenceGetString(ref, "microstructure", &text));
+  PetscCheck(text, comm, PETSC_ERR_ARG_WRONG,
+             "the reference has no 'microstructure' attribute: not written by the conduction solver");
+  PetscCall(KDCompositeReset(&c->prob.ms));
+  PetscCall(KDCompositeFromString(comm, text, &c->prob.ms));
+  PetscCall(KDReferenceGetParameter(ref, "manufactured", &v, &found));
+  PetscCheck(found, comm, PETSC_ERR_ARG_WRONG, "the reference has no 'manufactured' parameter");
+  c->prob.manufactured = v != 0 ? PETSC_TRUE : PETSC_FALSE;
+  c->probset           = PETSC_TRUE;
+  KDPDEConductionSync(pde);
+  PetscCall(KDPDEConductionUpdateModel(pde));
+  PetscFunctionReturn(0);
+}
+
+/* The level's cell width decides the formulation (auto): homogenized where a cell spans a period. */
+static PetscErrorCode KDPDESetLevel_Conduction(KDPDE pde, KDReference ref, PetscInt level)
+{
+  KDPDE_Conduction *c = (KDPDE_Conduction *) pde->data;
+  PetscInt dim, n[KD_MAX_DIM];
+  PetscReal lo[KD_MAX_DIM], hi[KD_MAX_DIM];
+
+  PetscFunctionBegin;
+  PetscCall(KDReferenceGetLevelGrid(ref, level, &dim, n, lo, hi));
+  c->h = (hi[0] - lo[0]) / n[0];
+  for (PetscInt i = 1; i < dim; i++) c->h = PetscMin(c->h, (hi[i] - lo[i]) / n[i]);
+  PetscCall(KDPDEConductionUpdateModel(pde));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDPDESetFromOptions_Conduction(KDPDE pde, PetscOptionItems *PetscOptionsObject)
+{
+  KDPDE_Conduction *c = (KDPDE_Conduction *) pde->data;
+  PetscEnum model     = (PetscEnum) c->model;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsEnum("-conduction_model",
+                             "Formulation: auto (homogenized on levels whose cells span a period), fine, homogenized",
+                             "KDPDESetFromOptions", KDConductionModels, model, &model, NULL));
+  c->model = (KDConductionModel) model;
+  PetscCall(KDPDEConductionUpdateModel(pde));
+  PetscFunctionReturn(0);
+}
+
+/* k and the particular flux g at (x, y): g = (x, y) / 2 (div g = 1; the flux is f g + curl psi), or in manufactured
+   mode the exact flux -k grad u itself */
+static PetscErrorCode KDPDECoefficients_Conduction(KDPDE pde, PetscInt n, const PetscReal x[], PetscReal coef[])
+{
+  const KDConductionProblem *prob;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEConductionGetProblem(pde, &prob));
+  for (PetscInt p = 0; p < n; p++) {
+    const PetscReal xp = x[2 * p], yp = x[2 * p + 1];
+    PetscReal k, g[2]                 = {0.5 * xp, 0.5 * yp};
+    KDConductionProblemData(prob, xp, yp, &k, NULL, NULL);
+    if (prob->manufactured) {
+      PetscReal u, gu[2];
+      KDConductionExact(xp, yp, &u, gu);
+      g[0] = -k * gu[0];
+      g[1] = -k * gu[1];
+    }
+    coef[COND_COEF_K * n + p]  = k;
+    coef[COND_COEF_GX * n + p] = g[0];
+    coef[COND_COEF_GY * n + p] = g[1];
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The factor of the particular flux g: f, or 1 in manufactured mode (g is the whole exact flux there) */
+static PetscReal KDPDEConductionSourceFactor(KDPDE pde)
+{
+  const KDPDE_Conduction *c = (const KDPDE_Conduction *) pde->data;
+  return c->prob.manufactured ? 1.0 : pde->param_values[c->param[COND_F]];
+}
+
+/* The homogenized tensor and the scale 1/sqrt(kbar) of its constitutive residuals */
+static void KDPDEConductionTensor(KDPDE pde, PetscReal K[3], PetscReal *s)
+{
+  const KDPDE_Conduction *c = (const KDPDE_Conduction *) pde->data;
+  K[0]                      = pde->param_values[c->param[COND_KXX]];
+  K[1]                      = pde->param_values[c->param[COND_KXY]];
+  K[2]                      = pde->param_values[c->param[COND_KYY]];
+  *s = 1 / PetscSqrtReal(PetscSqrtReal(pde->param_values[c->param[COND_K1]] * pde->param_values[c->param[COND_K2]]));
+}
+
+static PetscErrorCode KDPDEResidual_Conduction(KDPDE pde, PetscInt n, const PetscReal coef[], const PetscReal jet[],
+                                               PetscReal res[])
+{
+  const KDPDE_Conduction *c = (const KDPDE_Conduction *) pde->data;
+  const PetscReal *ux = KDPDEJet(pde, jet, n, COND_U, COND_DX), *uy = KDPDEJet(pde, jet, n, COND_U, COND_DY);
+  const PetscReal *px = KDPDEJet(pde, jet, n, COND_PSI, COND_DX), *py = KDPDEJet(pde, jet, n, COND_PSI, COND_DY);
+  const PetscReal *k = coef + COND_COEF_K * n, *gx = coef + COND_COEF_GX * n, *gy = coef + COND_COEF_GY * n;
+  const PetscReal fs = KDPDEConductionSourceFactor(pde);
+  PetscReal *r1 = res, *r2 = res + n;
+
+  PetscFunctionBegin;
+  if (c->homogenized) {
+    PetscReal K[3], s;
+    KDPDEConductionTensor(pde, K, &s);
+    for (PetscInt p = 0; p < n; p++) {
+      r1[p] = s * (fs * gx[p] + py[p] + K[0] * ux[p] + K[1] * uy[p]);
+      r2[p] = s * (fs * gy[p] - px[p] + K[1] * ux[p] + K[2] * uy[p]);
+    }
+  } else
+    for (PetscInt p = 0; p < n; p++) {
+      const PetscReal sk = PetscSqrtReal(k[p]);
+      r1[p]              = (fs * gx[p] + py[p]) / sk + sk * ux[p];
+      r2[p]              = (fs * gy[p] - px[p]) / sk + sk * uy[p];
+    }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDPDEResidualAdjoint_Conduction(KDPDE pde, PetscInt n, const PetscReal coef[],
+                                                      const PetscReal jet[], const PetscReal rbar[], PetscReal adj[])
+{
+  const KDPDE_Conduction *c = (const KDPDE_Conduction *) pde->data;
+  const PetscReal *k = coef + COND_COEF_K * n, *b1 = rbar, *b2 = rbar + n;
+  PetscReal *aux = KDPDEJetAdjoint(pde, adj, n, COND_U, COND_DX), *auy = KDPDEJetAdjoint(pde, adj, n, COND_U, COND_DY);
+  PetscReal *apx = KDPDEJetAdjoint(pde, adj, n, COND_PSI, COND_DX);
+  PetscReal *apy = KDPDEJetAdjoint(pde, adj, n, COND_PSI, COND_DY);
+
+  PetscFunctionBegin;
+  if (c->homogenized) {
+    PetscReal K[3], s;
+    KDPDEConductionTensor(pde, K, &s);
+    for (PetscInt p = 0; p < n; p++) {
+      apy[p] += s * b1[p];
+      apx[p] -= s * b2[p];
+      aux[p] += s * (K[0] * b1[p] + K[1] * b2[p]);
+      auy[p] += s * (K[1] * b1[p] + K[2] * b2[p]);
+    }
+  } else
+    for (PetscInt p = 0; p < n; p++) {
+      const PetscReal sk = PetscSqrtReal(k[p]);
+      apy[p] += b1[p] / sk;
+      apx[p] -= b2[p] / sk;
+      aux[p] += sk * b1[p];
+      auy[p] += sk * b2[p];
+    }
+  PetscFunctionReturn(0);
+}
+
+/* d res / d K (homogenized) and d res / d f: what -<prefix>infer and the learned K need */
+static PetscErrorCode KDPDEResidualParameter_Conduction(KDPDE pde, PetscInt k, PetscInt n, const PetscReal coef[],
+                                                        const PetscReal jet[], PetscReal dres[])
+{
+  const KDPDE_Conduction *c = (const KDPDE_Conduction *) pde->data;
+  PetscReal K[3], s = 1, *d1 = dres, *d2 = dres + n;
+
+  PetscFunctionBegin;
+  if (c->homogenized) KDPDEConductionTensor(pde, K, &s);
+  if (k == c->param[COND_F]) {
+    PetscCheck(!c->prob.manufactured, pde->comm, PETSC_ERR_SUP,
+               "conduction: f cannot be inferred under -conduction_mms");
+    for (PetscInt p = 0; p < n; p++) {
+      const PetscReal sp = c->homogenized ? s : 1 / PetscSqrtReal(coef[COND_COEF_K * n + p]);
+      d1[p]              = sp * coef[COND_COEF_GX * n + p];
+      d2[p]              = sp * coef[COND_COEF_GY * n + p];
+    }
+    PetscFunctionReturn(0);
+  }
+  PetscCheck(k == c->param[COND_KXX] || k == c->param[COND_KXY] || k == c->param[COND_KYY], pde->comm, PETSC_ERR_SUP,
+             "conduction: only f and the homogenized tensor (Kxx, Kxy, Kyy) can be inferred, not %s",
+             pde->param_names[k]);
+  PetscCheck(c->homogenized, pde->comm, PETSC_ERR_SUP,
+             "conduction: %s is a parameter of the homogenized formulation (-conduction_model homogenized, or a level "
+             "whose cells span a period)",
+             pde->param_names[k]);
+  for (PetscInt p = 0; p < n; p++) {
+    const PetscReal ux = KDPDEJet(pde, jet, n, COND_U, COND_DX)[p], uy = KDPDEJet(pde, jet, n, COND_U, COND_DY)[p];
+    d1[p] = k == c->param[COND_KYY] ? 0 : s * (k == c->param[COND_KXX] ? ux : uy);
+    d2[p] = k == c->param[COND_KXX] ? 0 : s * (k == c->param[COND_KYY] ? uy : ux);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* g on the boundary */
+static PetscErrorCode KDPDEBoundary_Conduction(KDPDE pde, PetscInt n, const PetscReal x[], const PetscInt face[],
+                                               PetscReal g[], PetscReal cc[], void *ctx)
+{
+  const KDConductionProblem *prob;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEConductionGetProblem(pde, &prob));
+  for (PetscInt p = 0; p < n; p++) g[p] = KDConductionProblemBoundary(prob, x[2 * p], x[2 * p + 1]);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDPDEView_Conduction(KDPDE pde, PetscViewer viewer)
+{
+  KDPDE_Conduction *c = (KDPDE_Conduction *) pde->data;
+
+  PetscFunctionBegin;
+  if (!c->probset) PetscFunctionReturn(0);
+  PetscCall(PetscViewerASCIIPrintf(
+      viewer, "%s microstructure, k1 = %g, k2 = %g, fraction %g, eps = %g; %s formulation\n",
+      KDCompositeTypes[c->prob.ms.type], (double) c->prob.ms.k1, (double) c->prob.ms.k2, (double) c->prob.ms.fraction,
+      (double) c->prob.ms.eps, c->homogenized ? "homogenized (K learned)" : "fine (mixed u, psi)"));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDPDEDestroy_Conduction(KDPDE pde)
+{
+  KDPDE_Conduction *c = (KDPDE_Conduction *) pde->data;
+
+  PetscFunctionBegin;
+  PetscCall(KDCompositeReset(&c->prob.ms));
+  PetscCall(PetscFree(pde->data));
+  PetscFunctionReturn(0);
+}
+
+/*
+  KDPDECreate_Conduction - inputs x,y, outputs u,psi, two residuals (mixed form), coefficients k, g_x, g_y; parameters
+  k1, k2, fraction, eps, interface_width, f, Kxx, Kxy, Kyy (-conduction_*); condition bc (dirichlet on u, g on all
+  four faces); gauge psi.
+*/
+PETSC_EXTERN PetscErrorCode KDPDECreate_Conduction(KDPDE pde)
+{
+  KDPDE_Conduction *c;
+  const PetscReal defaults[COND_NPARAM] = {1.0, 10.0, 0.5, 0.125, 0.0, 10.0, 1.0, 0.0, 1.0};
+  const char *help[COND_NPARAM]         = {
+              "Conductivity k1 of phase 1",
+              "Conductivity k2 of phase 2",
+              "Volume fraction of phase 2, in (0, 1)",
+              "Period eps of the microstructure (1/eps an integer)",
+              "Width of the smoothed interface (0: sharp)",
+              "Source f (constant)",
+              "Homogenized conductivity Kxx (solve: the cell problem's; coarse students learn theirs)",
+              "Homogenized conductivity Kxy (solve: the cell problem's; coarse students learn theirs)",
+              "Homogenized conductivity Kyy (solve: the cell problem's; coarse students learn theirs)"};
+  const PetscReal lo[2] = {0, 0}, hi[2] = {1, 1};
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&c));
+  pde->data         = c;
+  pde->ops->destroy = KDPDEDestroy_Conduction;
+  PetscCall(KDPDESetVariables(pde, "x,y", "u,psi", 2));
+  for (PetscInt i = 0; i < COND_NPARAM; i++)
+    PetscCall(KDPDEAddParameter(pde, KDConductionParamNames[i], defaults[i], help[i], &c->param[i]));
+  PetscCall(KDPDESetParameterPositive(pde, c->param[COND_KXX]));
+  PetscCall(KDPDESetParameterPositive(pde, c->param[COND_KYY]));
+  {
+    const PetscInt K[4] = {c->param[COND_KXX], c->param[COND_KXY], c->param[COND_KXY], c->param[COND_KYY]};
+    PetscCall(KDPDESetLearnedTensor(pde, "effective_conductivity", 2, K, "K_eff", "cell_problem"));
+  }
+  PetscCall(KDPDESetNumCoefficients(pde, COND_NCOEF));
+  PetscCall(KDPDEAddCondition(pde, "bc", KD_CONDITION_DIRICHLET, KD_FACES_ALL, "u", KDPDEBoundary_Conduction, NULL));
+  PetscCall(KDPDESetGauge(pde, "psi"));
+  PetscCall(KDPDESetDomain(pde, lo, hi));
+  pde->ops->setproblemfromoptions = KDPDESetProblemFromOptions_Conduction;
+  pde->ops->writereference        = KDPDEWriteReference_Conduction;
+  pde->ops->setfromreference      = KDPDESetFromReference_Conduction;
+  pde->ops->setlevel              = KDPDESetLevel_Conduction;
+  pde->ops->setfromoptions        = KDPDESetFromOptions_Conduction;
+  pde->ops->coefficients          = KDPDECoefficients_Conduction;
+  pde->ops->residual              = KDPDEResidual_Conduction;
+  pde->ops->residualadjoint       = KDPDEResidualAdjoint_Conduction;
+  pde->ops->residualparameter     = KDPDEResidualParameter_Conduction;
+  pde->ops->view                  = KDPDEView_Conduction;
+  PetscFunctionReturn(0);
+}
