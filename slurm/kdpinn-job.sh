@@ -1,4 +1,5 @@
-# kdpinn-job.sh: what every kdpinn job script shares. Sourced by slurm/<stage>.sbatch, not run by itself.
+# kdpinn-job.sh: what every kdpinn job script shares. Sourced by slurm/<stage>.sbatch (kd_sweep_read also by
+# slurm/submit and jobs/composite-study.sh), not run by itself.
 #
 #   kd_job_run <stage> <tag> <options-file> <out-dir> [kdpinn options ...]
 #
@@ -10,6 +11,16 @@
 # `scancel --signal=USR1 --batch <job>`) is forwarded to the job step; kdpinn finishes its step, writes a checkpoint
 # and exits with status 3 (KD_EXIT_REQUEUE), and this script requeues the job (`scontrol requeue`), which then
 # starts again from the top and resumes from the checkpoint. At most KD_MAX_REQUEUES requeues (default 20).
+#
+#   kd_job_exec <tag> <out-dir> <command ...>
+#
+# runs a serial command (no launcher, no requeue: e.g. the study report of a sweep) with the same log and exit file.
+#
+#   kd_sweep_read <sweep-file>
+#
+# reads a sweep file (docs/slurm.md, "Composite study") into kd_sweep_names[] and kd_sweep_options[]: case i (from 1)
+# at index i-1, its kdpinn options as one string of space-separated words. Shared by slurm/submit --sweep,
+# slurm/run.sbatch (an array task picks its case) and local runners such as jobs/composite-study.sh.
 #
 # Environment:
 #   KDPINN           the driver (default: kdpinn on PATH)
@@ -102,4 +113,58 @@ kd_job_run() {
     sleep 5 # let Slurm end the job as requeued, not as completed with our exit status
   fi
   exit "$rc"
+}
+
+kd_job_exec() {
+  local tag=$1 out=$2 rc state
+  [ $# -ge 3 ] || { echo "kdpinn job: kd_job_exec needs a tag, an output directory and a command" >&2; exit 2; }
+  shift 2
+  mkdir -p "$out/logs" || exit 2
+  {
+    echo "=== $tag: job ${SLURM_JOB_ID:-none}, restart ${SLURM_RESTART_COUNT:-0} on ${SLURM_JOB_NODELIST:-$(hostname)}," \
+      "$(date '+%F %T')"
+    echo "=== $*"
+  } >> "$out/logs/$tag.log"
+  echo "kdpinn job: $tag, log in $out/logs/$tag.log"
+  "$@" >> "$out/logs/$tag.log" 2>&1
+  rc=$?
+  state=failed
+  [ "$rc" = 0 ] && state="done"
+  echo "$rc $state job=${SLURM_JOB_ID:-none} restarts=${SLURM_RESTART_COUNT:-0}" > "$out/logs/$tag.exit"
+  echo "=== exit $rc ($state) $(date '+%F %T')" >> "$out/logs/$tag.log"
+  echo "kdpinn job: $tag exit $rc ($state)"
+  exit "$rc"
+}
+
+# One case per line: a name (letters, digits, '.', '_', '-'; not "logs", the study's own log directory) and the
+# kdpinn options of the case; '#' starts a comment, blank lines are skipped. Values cannot hold spaces (no quoting).
+# Returns 2 after a one-line error naming the file and line.
+kd_sweep_read() {
+  local file=$1 line name n=0
+  local -a words
+  local -A seen=()
+  kd_sweep_names=() kd_sweep_options=()
+  [ -f "$file" ] && [ -r "$file" ] || { echo "kdpinn sweep: cannot read sweep file '$file'" >&2; return 2; }
+  while IFS= read -r line || [ -n "$line" ]; do
+    n=$((n + 1))
+    read -r -a words <<< "${line%%#*}"
+    [ ${#words[@]} -gt 0 ] || continue
+    name=${words[0]}
+    if ! [[ $name =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || [ "$name" = logs ]; then
+      echo "kdpinn sweep: $file:$n: bad case name '$name' (letters, digits, '.', '_', '-'; not 'logs')" >&2
+      return 2
+    fi
+    if [ -n "${seen[$name]:-}" ]; then
+      echo "kdpinn sweep: $file:$n: case '$name' already on line ${seen[$name]}" >&2
+      return 2
+    fi
+    if [ ${#words[@]} -gt 1 ] && [[ ${words[1]} != -* ]]; then
+      echo "kdpinn sweep: $file:$n: case '$name': '${words[1]}' is not a kdpinn option (one name, then options)" >&2
+      return 2
+    fi
+    seen[$name]=$n
+    kd_sweep_names+=("$name")
+    kd_sweep_options+=("${words[*]:1}")
+  done < "$file"
+  [ ${#kd_sweep_names[@]} -gt 0 ] || { echo "kdpinn sweep: no case in sweep file '$file'" >&2; return 2; }
 }
