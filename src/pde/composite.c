@@ -4,9 +4,9 @@
   bounds on the effective conductivity, and the exact text form a reference file stores.
 */
 #include "pde/conduction.h"
+#include "sys/kdio.h"
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +24,6 @@ const char *const KDCompositeTypes[] = {"laminate",        "checkerboard",  "dis
 #define KD_COMPOSITE_DISK_GAP(r, wc) (0.1 * (r) + 4 * (wc))
 /* The random stream of the disks, apart from the training's streams of the same seed. */
 #define KD_COMPOSITE_DISK_STREAM 0x4b44434fLL
-
-/* The shortest %g form of v that reads back as exactly v: 0.3 rather than 0.29999999999999999. */
-static void KDFormatReal(PetscReal v, char buf[32])
-{
-  for (int digits = 15; digits <= 17; digits++) {
-    (void) snprintf(buf, 32, "%.*g", digits, (double) v);
-    if ((PetscReal) strtod(buf, NULL) == v) return;
-  }
-}
 
 /* v for a message, as the user wrote it: -1 and 0.3 (PETSc's %g prints -1. and 0.3) */
 static const char *KDNum(PetscReal v, char buf[32])
@@ -599,39 +590,6 @@ PetscErrorCode KDCompositeView(const KDComposite *ms, PetscViewer viewer)
    Text form
    --------------------------------------------------------------------------------------------------------------- */
 
-/* A growing string */
-typedef struct {
-  char *s;
-  size_t len, cap;
-} KDText;
-
-static PetscErrorCode KDTextAppend(KDText *t, const char *fmt, ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
-static PetscErrorCode KDTextAppend(KDText *t, const char *fmt, ...)
-{
-  va_list ap;
-  int w;
-
-  PetscFunctionBegin;
-  for (;;) {
-    va_start(ap, fmt);
-    w = vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
-    va_end(ap);
-    PetscCheck(w >= 0, PETSC_COMM_SELF, PETSC_ERR_SYS, "vsnprintf failed");
-    if ((size_t) w < t->cap - t->len) break;
-    {
-      char *bigger;
-      const size_t cap = 2 * t->cap + (size_t) w;
-      PetscCall(PetscMalloc1(cap, &bigger));
-      PetscCall(PetscArraycpy(bigger, t->s, t->len + 1));
-      PetscCall(PetscFree(t->s));
-      t->s   = bigger;
-      t->cap = cap;
-    }
-  }
-  t->len += (size_t) w;
-  PetscFunctionReturn(0);
-}
-
 /*@C
   KDCompositeToString - The microstructure as text, every number in the shortest form that reads back exactly, so
   that KDCompositeFromString() gives back the same k(x, y) bit for bit (a reference's "microstructure" attribute).
@@ -654,12 +612,10 @@ static PetscErrorCode KDTextAppend(KDText *t, const char *fmt, ...)
 @*/
 PetscErrorCode KDCompositeToString(const KDComposite *ms, char **str)
 {
-  KDText t = {NULL, 0, 1024};
+  KDText t = {NULL, 0, 0};
   char v[6][32];
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc1(t.cap, &t.s));
-  t.s[0] = 0;
   KDFormatReal(ms->k1, v[0]);
   KDFormatReal(ms->k2, v[1]);
   KDFormatReal(ms->fraction, v[2]);

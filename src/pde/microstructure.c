@@ -1,6 +1,7 @@
 /* Microstructure descriptions: the smooth inclusion conductivity k(x,y) of the heat problem, read from a small text
    file (meshes/) or from the string a reference file stores, so that later stages need no meshes/ file. */
 #include "pde/heat.h"
+#include "sys/kdio.h"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -168,15 +169,6 @@ PetscErrorCode KDMicrostructureLoad(MPI_Comm comm, const char path[], KDMicrostr
   PetscCall(KDMicrostructureParse(comm, text, path, m));
   PetscCall(PetscFree(text));
   PetscFunctionReturn(0);
-}
-
-/* The shortest %g form of v that reads back as exactly v: 0.3 rather than 0.29999999999999999. */
-static void KDFormatReal(PetscReal v, char buf[32])
-{
-  for (int digits = 15; digits <= 17; digits++) {
-    (void) snprintf(buf, 32, "%.*g", digits, (double) v);
-    if ((PetscReal) strtod(buf, NULL) == v) return;
-  }
 }
 
 /*@C

@@ -1,8 +1,8 @@
 #include <kdstages.h>
 #include <kdexport.h>
 #include <kdvalidate.h>
+#include "sys/kdio.h"
 #include <dlfcn.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -241,39 +241,6 @@ typedef struct {
   char *models[KD_BENCH_MAX_MODELS];
   PetscReal sample_ms;
 } KDBenchOptions;
-
-/* A growing text buffer for the JSON and Markdown outputs. */
-typedef struct {
-  char *s;
-  size_t len, cap;
-} KDText;
-
-static PetscErrorCode KDTextAppend(KDText *t, const char *fmt, ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
-static PetscErrorCode KDTextAppend(KDText *t, const char *fmt, ...)
-{
-  va_list ap;
-  int n;
-
-  PetscFunctionBegin;
-  va_start(ap, fmt);
-  n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  PetscCheck(n >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "vsnprintf failed");
-  if (t->len + (size_t) n + 1 > t->cap) {
-    size_t cap = PetscMax(2 * t->cap, t->len + (size_t) n + 1024);
-    char *s;
-    PetscCall(PetscMalloc1(cap, &s));
-    if (t->len) PetscCall(PetscArraycpy(s, t->s, t->len));
-    PetscCall(PetscFree(t->s));
-    t->s   = s;
-    t->cap = cap;
-  }
-  va_start(ap, fmt);
-  (void) vsnprintf(t->s + t->len, (size_t) n + 1, fmt, ap);
-  va_end(ap);
-  t->len += (size_t) n;
-  PetscFunctionReturn(0);
-}
 
 /* JSON has no NaN or infinity: a number that is not finite is null. */
 static PetscErrorCode KDTextReal(KDText *t, PetscReal v)

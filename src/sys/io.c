@@ -1,6 +1,7 @@
 #include "sys/kdio.h"
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -559,4 +560,40 @@ PetscErrorCode KDH5ReadRows(hid_t loc, const char name[], PetscInt dim, PetscInt
   PetscCallH5(H5Sclose(fspace));
   PetscCallH5(H5Dclose(dset));
   PetscFunctionReturn(0);
+}
+
+/* Appends printf-style text to a growing buffer (kdio.h). */
+PetscErrorCode KDTextAppend(KDText *t, const char *fmt, ...)
+{
+  va_list ap;
+  int n;
+
+  PetscFunctionBegin;
+  va_start(ap, fmt);
+  n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  PetscCheck(n >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "vsnprintf failed");
+  if (t->len + (size_t) n + 1 > t->cap) {
+    size_t cap = PetscMax(2 * t->cap, t->len + (size_t) n + 1024);
+    char *s;
+    PetscCall(PetscMalloc1(cap, &s));
+    if (t->len) PetscCall(PetscArraycpy(s, t->s, t->len));
+    PetscCall(PetscFree(t->s));
+    t->s   = s;
+    t->cap = cap;
+  }
+  va_start(ap, fmt);
+  (void) vsnprintf(t->s + t->len, (size_t) n + 1, fmt, ap);
+  va_end(ap);
+  t->len += (size_t) n;
+  PetscFunctionReturn(0);
+}
+
+/* The shortest %g form of v that reads back as exactly v (kdio.h). */
+void KDFormatReal(PetscReal v, char buf[32])
+{
+  for (int digits = 15; digits <= 17; digits++) {
+    (void) snprintf(buf, 32, "%.*g", digits, (double) v);
+    if ((PetscReal) strtod(buf, NULL) == v) return;
+  }
 }

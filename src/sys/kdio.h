@@ -1,5 +1,6 @@
 #pragma once
-/* Internal HDF5 helpers shared by every file kdpinn writes (reference, models, checkpoints). */
+/* Internal I/O helpers shared by every file kdpinn writes (reference, models, checkpoints, reports): HDF5, hashing,
+   text. */
 #include <kdsys.h>
 #include <hdf5.h>
 
@@ -57,3 +58,12 @@ static inline unsigned long long KDHashInt(unsigned long long h, PetscInt v)
 
   return KDHashBytes(h, &w, sizeof(w));
 }
+
+/* A growing text buffer: {NULL, 0, 0} is empty; KDTextAppend() appends printf-style; the caller frees s. */
+typedef struct {
+  char *s;
+  size_t len, cap;
+} KDText;
+PETSC_INTERN PetscErrorCode KDTextAppend(KDText *, const char *, ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
+/* The shortest %g form of v that reads back as exactly v: 0.3 rather than 0.29999999999999999. */
+PETSC_INTERN void KDFormatReal(PetscReal, char[32]);
