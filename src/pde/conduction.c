@@ -339,13 +339,24 @@ static PetscErrorCode KDPDEResidualParameter_Conduction(KDPDE pde, PetscInt k, P
                                                         const PetscReal jet[], PetscReal dres[])
 {
   const KDPDE_Conduction *c = (const KDPDE_Conduction *) pde->data;
-  PetscReal K[3], s = 1, *d1 = dres, *d2 = dres + n;
+  PetscReal K[3], s = 1, *d1, *d2;
 
   PetscFunctionBegin;
+  PetscCheck(k != c->param[COND_F] || !c->prob.manufactured, pde->comm, PETSC_ERR_SUP,
+             "conduction: f cannot be inferred under -conduction_mms");
+  PetscCheck(k == c->param[COND_F] || k == c->param[COND_KXX] || k == c->param[COND_KXY] || k == c->param[COND_KYY],
+             pde->comm, PETSC_ERR_SUP,
+             "conduction: only f and the homogenized tensor (Kxx, Kxy, Kyy) can be inferred, not %s",
+             pde->param_names[k]);
+  PetscCheck(k == c->param[COND_F] || c->homogenized, pde->comm, PETSC_ERR_SUP,
+             "conduction: %s is a parameter of the homogenized formulation (-conduction_model homogenized, or a level "
+             "whose cells span a period)",
+             pde->param_names[k]);
+  if (!n) PetscFunctionReturn(0); /* a probe of what can be inferred: no points, no arrays */
+  d1 = dres;
+  d2 = dres + n;
   if (c->homogenized) KDPDEConductionTensor(pde, K, &s);
   if (k == c->param[COND_F]) {
-    PetscCheck(!c->prob.manufactured, pde->comm, PETSC_ERR_SUP,
-               "conduction: f cannot be inferred under -conduction_mms");
     for (PetscInt p = 0; p < n; p++) {
       const PetscReal sp = c->homogenized ? s : 1 / PetscSqrtReal(coef[COND_COEF_K * n + p]);
       d1[p]              = sp * coef[COND_COEF_GX * n + p];
@@ -353,13 +364,6 @@ static PetscErrorCode KDPDEResidualParameter_Conduction(KDPDE pde, PetscInt k, P
     }
     PetscFunctionReturn(0);
   }
-  PetscCheck(k == c->param[COND_KXX] || k == c->param[COND_KXY] || k == c->param[COND_KYY], pde->comm, PETSC_ERR_SUP,
-             "conduction: only f and the homogenized tensor (Kxx, Kxy, Kyy) can be inferred, not %s",
-             pde->param_names[k]);
-  PetscCheck(c->homogenized, pde->comm, PETSC_ERR_SUP,
-             "conduction: %s is a parameter of the homogenized formulation (-conduction_model homogenized, or a level "
-             "whose cells span a period)",
-             pde->param_names[k]);
   for (PetscInt p = 0; p < n; p++) {
     const PetscReal ux = KDPDEJet(pde, jet, n, COND_U, COND_DX)[p], uy = KDPDEJet(pde, jet, n, COND_U, COND_DY)[p];
     d1[p] = k == c->param[COND_KYY] ? 0 : s * (k == c->param[COND_KXX] ? ux : uy);
