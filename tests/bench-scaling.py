@@ -11,7 +11,7 @@ Measures, on the machine it runs on:
   GN       (--gn) three Gauss-Newton steps of a 5081-parameter network at 1 and 2 ranks (-log_view: KDGNJacobian,
            KDGNNormalEq, KDGNSolve): the Jacobian's time per row and the rates of dsyrk and of the Cholesky factorization.
 Then predicts the time of a step at P ranks with the model of docs/benchmarks.md ("Scaling model"):
-  Adam/L-BFGS step  T(P) = E N / (N1 P) + A + R(8 (n + 3), P)
+  Adam/L-BFGS step  T(P) = E N / (N1 P) + A + R(8 (n + 4), P)
   GN step           T(P) = j rows / P + rows n^2 / (P F_syrk) + R(8 n^2, P) + trials (n^3 / (3 P F_chol) + C(P))
   allreduce         R(m, P) = min(ceil(log2 P) (alpha + m (beta + gamma)),
                                   2 ceil(log2 P) alpha + (P - 1) / P m (2 beta + gamma))
@@ -91,7 +91,7 @@ def allreduce_time(m, P, alpha, beta, gamma):
 
 def step_time(E, A, n, N, P, net):
     """E: loss + gradient time at 1 rank for N1 = NCOL + NBOUNDARY points, A: update time, net = (alpha, beta, gamma)."""
-    return E * N / (NCOL + NBOUNDARY) / P + A + allreduce_time(8.0 * (n + 3), P, *net)
+    return E * N / (NCOL + NBOUNDARY) / P + A + allreduce_time(8.0 * (n + 4), P, *net)
 
 
 def gn_time(g, P, net):
