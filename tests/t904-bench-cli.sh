@@ -5,7 +5,8 @@
 #    t901 (f64 export 1e-12, f32 1e-5, int8 3x the noise model), and an error against the reference;
 #  - results.json: every other member is kept verbatim (including strings with braces and quotes), a previous "bench"
 #    member is replaced, the file stays valid JSON over reruns, and it is created if absent; bench.json and bench.md;
-#  - one-line errors: no C compiler (-kd_bench_cc), more than one rank, no model;
+#  - -kd_bench_variants: only those variants (and f64) timed and written, no int8 calibration without int8_export;
+#  - one-line errors: no C compiler (-kd_bench_cc), more than one rank, no model, an unknown or empty variant;
 #  - no shell: a command line as -kd_bench_cc or command substitutions in -kd_bench_cflags run nothing; flags that
 #    PETSc swallowed as an option (a value starting with '-') are refused, a bad flag fails the compilation.
 set -u
@@ -57,6 +58,21 @@ rm out/results.json
 "$KDPINN" bench -kd_out out "${quick[@]}" -kd_bench_models out/student_L1.h5 > bench3.log 2>&1 || { cat bench3.log; fail "bench without results.json"; }
 "$KD_PYTHON" -c "import json; r = json.load(open('out/results.json')); assert list(r['bench']['models']) == ['student_L1'], r" ||
   fail "results.json not created"
+# some variants only: those in bench.json, bench.md and on stdout; no int8 calibration (its figures null)
+"$KDPINN" bench -kd_out out "${quick[@]}" -kd_bench_models out/student_L1.h5 -kd_bench_variants f32_export \
+  -kd_bench_dir out/bench4 > bench4.log 2>&1 || { cat bench4.log; fail "bench -kd_bench_variants f32_export"; }
+"$KD_PYTHON" -c "
+import json
+m = json.load(open('out/bench.json'))['bench']['models']['student_L1']
+v = [k for k in ('f64', 'f64_export', 'f32_export', 'int8_export') if k in m]
+assert v == ['f64', 'f32_export'], v
+assert m['int8_calibration_rel_l2'] is None and m['int8_noise_model_rel_l2'] is None, m
+assert 0 < m['f32_export']['loss_vs_f64'] <= 1e-5, m['f32_export']
+" || fail "-kd_bench_variants f32_export: bench.json not as expected"
+[ "$(grep -c ' f32_export ' bench4.log)" -eq 1 ] && ! grep -q "int8_export\|f64_export" bench4.log out/bench.md ||
+  { cat bench4.log out/bench.md; fail "-kd_bench_variants f32_export: other variants printed"; }
+ls out/bench4/*f32* > /dev/null || fail "-kd_bench_variants f32_export: no f32 export in -kd_bench_dir"
+ls out/bench4/*int8* out/bench4/*f64* > /dev/null 2>&1 && fail "-kd_bench_variants f32_export: an int8 or f64 export was built"
 
 one_error() { # log pattern what
   [ "$(grep -c '^kdpinn: error:' "$1")" -eq 1 ] && grep -q -- "$2" "$1" || { cat "$1"; fail "$3: expected one error line matching '$2'"; }
@@ -74,6 +90,9 @@ bench_error() {
   "$KDPINN" bench -kd_out out "${quick[@]}" "$@" > "$log" 2>&1 && fail "$what: the bench succeeded"
   one_error "$log" "$pattern" "$what"
 }
+bench_error variant.log "-kd_bench_variants: unknown variant 'f16'" "unknown variant" -kd_bench_variants f64,f16
+bench_error variant2.log "-kd_bench_variants f64,,f32_export: an empty entry" "empty variant" \
+  -kd_bench_variants f64,,f32_export
 # no shell: a compiler option that holds a command line is one (missing) program, and nothing else runs
 bench_error inject.log "no C compiler: 'cc -O3; touch PWNED; cc --version' failed" "command line as -kd_bench_cc" \
   -kd_bench_cc 'cc -O3; touch PWNED; cc'

@@ -231,6 +231,7 @@ typedef struct {
   char field_kind[32];
   PetscInt ref_points;
   PetscReal int8_predicted, int8_measured;
+  PetscBool measured[KD_BENCH_VARIANTS]; /* the variants timed (-kd_bench_variants) */
   KDBenchFigures fig[KD_BENCH_VARIANTS];
 } KDBenchModel;
 
@@ -240,6 +241,7 @@ typedef struct {
   PetscBool cflags_missing; /* -kd_bench_cflags given without a value (a value starting with '-' is an option) */
   char *models[KD_BENCH_MAX_MODELS];
   PetscReal sample_ms;
+  PetscBool use[KD_BENCH_VARIANTS]; /* -kd_bench_variants; the library (f64) always: every loss is against it */
 } KDBenchOptions;
 
 /* JSON has no NaN or infinity: a number that is not finite is null. */
@@ -362,9 +364,9 @@ static PetscErrorCode KDBenchRelL2(PetscInt nout, PetscInt n, const PetscReal a[
   PetscFunctionReturn(0);
 }
 
-/* Evaluates every variant at n points; y[v] (nout * n values each) in double. */
-static PetscErrorCode KDBenchEvaluateAll(const KDBenchKernels *k, PetscInt nin, PetscInt nout, PetscInt n,
-                                         const PetscReal x[], PetscReal *y[])
+/* Evaluates every variant in use at n points; y[v] (nout * n values each) in double. */
+static PetscErrorCode KDBenchEvaluateAll(const KDBenchKernels *k, const PetscBool use[], PetscInt nin, PetscInt nout,
+                                         PetscInt n, const PetscReal x[], PetscReal *y[])
 {
   float *xf, *yf;
 
@@ -372,6 +374,7 @@ static PetscErrorCode KDBenchEvaluateAll(const KDBenchKernels *k, PetscInt nin, 
   PetscCall(PetscMalloc2(n * nin, &xf, n * nout, &yf));
   for (PetscInt i = 0; i < n * nin; i++) xf[i] = (float) x[i];
   for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) {
+    if (!use[v]) continue;
     PetscCall(KDBenchCall(k, v, n, x, xf, y[v], yf));
     if (v >= 2)
       for (PetscInt i = 0; i < n * nout; i++) y[v][i] = (PetscReal) yf[i];
@@ -406,7 +409,7 @@ static PetscErrorCode KDBenchReferenceErrors(KDReference ref, const KDModelInfo 
   PetscCall(PetscStrToArray(info->outputs, ',', &nnames, &names));
   PetscCall(KDExportLevelPoints(net, info, ref, info->level, &n, &x));
   for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) PetscCall(PetscMalloc1(n * nout, &y[v]));
-  PetscCall(KDBenchEvaluateAll(k, nin, nout, n, x, y));
+  PetscCall(KDBenchEvaluateAll(k, bm->measured, nin, nout, n, x, y));
   PetscCall(PetscMalloc2(n * nout, &yr, n * nout, &ym));
   for (PetscInt o = 0; o < nout && o < nnames; o++) {
     PetscInt nf;
@@ -435,6 +438,7 @@ static PetscErrorCode KDBenchReferenceErrors(KDReference ref, const KDModelInfo 
       err.mean_removed[j] = (has && out[j] == gauge) ? PETSC_TRUE : PETSC_FALSE;
     }
     for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) {
+      if (!bm->measured[v]) continue;
       for (PetscInt j = 0; j < nmatch; j++) PetscCall(PetscArraycpy(ym + j * n, y[v] + out[j] * n, n));
       PetscCall(KDValidateFieldErrors(PETSC_COMM_SELF, nmatch, n, n, r, ym, &err));
       bm->fig[v].err_vs_ref = err.rel_l2;
@@ -509,18 +513,31 @@ static PetscErrorCode KDBenchModelRun(const KDBenchOptions *bo, const KDCalibrat
   PetscCall(PetscStrncpy(bm->file, path, sizeof(bm->file)));
   PetscCall(KDModelBaseName(path, bm->name, sizeof(bm->name)));
 
-  PetscCall(KDCalibrationPoints(PETSC_COMM_SELF, co, net, &info, &ncal, &xcal, desc, sizeof(desc)));
-  PetscCall(KDQuantizedNetCreate(net, co->mode, co->abits, ncal, xcal, &q));
-  PetscCall(KDQuantizedNetGetErrorEstimate(q, &bm->int8_predicted, &bm->int8_measured));
-  PetscCall(PetscFree(xcal));
-  PetscCall(KDBenchBuild(bo, net, &info, KD_PRECISION_F64, NULL, bm->name, &handle[0], &fn[0]));
-  PetscCall(KDBenchBuild(bo, net, &info, KD_PRECISION_F32, NULL, bm->name, &handle[1], &fn[1]));
-  PetscCall(KDBenchBuild(bo, net, &info, KD_PRECISION_INT8, q, bm->name, &handle[2], &fn[2]));
+  PetscCall(PetscArraycpy(bm->measured, bo->use, KD_BENCH_VARIANTS));
+  for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) {
+    KDBenchFigures *f = &bm->fig[v];
+    f->latency_us = f->batch_ms = f->field_ms = f->fps = f->loss_vs_f64 = f->err_vs_ref = (PetscReal) NAN;
+  }
+  bm->int8_predicted = bm->int8_measured = (PetscReal) NAN;
+  q                                      = NULL;
+  if (bo->use[3]) {
+    PetscCall(KDCalibrationPoints(PETSC_COMM_SELF, co, net, &info, &ncal, &xcal, desc, sizeof(desc)));
+    PetscCall(KDQuantizedNetCreate(net, co->mode, co->abits, ncal, xcal, &q));
+    PetscCall(KDQuantizedNetGetErrorEstimate(q, &bm->int8_predicted, &bm->int8_measured));
+    PetscCall(PetscFree(xcal));
+  }
+  PetscCall(PetscMemzero(&k, sizeof(k)));
   k.net = net;
+  {
+    const KDPrecision prec[3] = {KD_PRECISION_F64, KD_PRECISION_F32, KD_PRECISION_INT8};
+    for (PetscInt i = 0; i < 3; i++)
+      if (bo->use[i + 1])
+        PetscCall(KDBenchBuild(bo, net, &info, prec[i], i == 2 ? q : NULL, bm->name, &handle[i], &fn[i]));
+  }
   /* POSIX guarantees that a dlsym() result converts to a function pointer */
-  memcpy(&k.f64, &fn[0], sizeof(k.f64));
-  memcpy(&k.f32[0], &fn[1], sizeof(k.f32[0]));
-  memcpy(&k.f32[1], &fn[2], sizeof(k.f32[1]));
+  if (bo->use[1]) memcpy(&k.f64, &fn[0], sizeof(k.f64));
+  if (bo->use[2]) memcpy(&k.f32[0], &fn[1], sizeof(k.f32[0]));
+  if (bo->use[3]) memcpy(&k.f32[1], &fn[2], sizeof(k.f32[1]));
 
   /* timings: 1 point, 1024 points (a regular subset of the field), the full field */
   PetscCall(KDBenchFieldPoints(bo, net, &info, ref, bm, &nf, &xf));
@@ -531,6 +548,7 @@ static PetscErrorCode KDBenchModelRun(const KDBenchOptions *bo, const KDCalibrat
   for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) {
     PetscReal t = 0;
     float *xb   = NULL;
+    if (!bo->use[v]) continue;
     PetscCall(KDBenchTime(bo, &k, v, 1, xf + (nf / 2) * nin, xs + (nf / 2) * nin, yd, ys, &t));
     bm->fig[v].latency_us = 1e6 * t;
     PetscCall(PetscMalloc1(1024 * nin, &xb));
@@ -544,15 +562,16 @@ static PetscErrorCode KDBenchModelRun(const KDBenchOptions *bo, const KDCalibrat
   }
   /* accuracy on the field: every variant against the library */
   for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) PetscCall(PetscMalloc1(nf * nout, &y[v]));
-  PetscCall(KDBenchEvaluateAll(&k, nin, nout, nf, xf, y));
+  PetscCall(KDBenchEvaluateAll(&k, bo->use, nin, nout, nf, xf, y));
   for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++)
-    PetscCall(KDBenchRelL2(nout, nf, y[v], y[0], &bm->fig[v].loss_vs_f64));
+    if (bo->use[v]) PetscCall(KDBenchRelL2(nout, nf, y[v], y[0], &bm->fig[v].loss_vs_f64));
   for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) PetscCall(PetscFree(y[v]));
   PetscCall(KDBenchReferenceErrors(ref, &info, &k, net, bm));
 
   PetscCall(PetscFree4(xs, ys, yd, xcal));
   PetscCall(PetscFree(xf));
-  for (PetscInt i = 0; i < 3; i++) (void) dlclose(handle[i]);
+  for (PetscInt i = 0; i < 3; i++)
+    if (handle[i]) (void) dlclose(handle[i]);
   PetscCall(KDQuantizedNetDestroy(&q));
   PetscCall(KDNetDestroy(&net));
   PetscFunctionReturn(0);
@@ -592,6 +611,7 @@ static PetscErrorCode KDBenchJSON(const KDBenchOptions *bo, PetscInt nm, const K
     PetscCall(KDTextReal(t, b->int8_predicted));
     for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) {
       const KDBenchFigures *f = &b->fig[v];
+      if (!b->measured[v]) continue;
       PetscCall(KDTextAppend(t, ",\n        \"%s\": {\"latency_1_us\": ", KDBenchVariants[v]));
       PetscCall(KDTextReal(t, f->latency_us));
       PetscCall(KDTextAppend(t, ", \"batch_1024_ms\": "));
@@ -762,6 +782,7 @@ static PetscErrorCode KDBenchMarkdown(const KDBenchOptions *bo, PetscInt nm, con
     }
     for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) {
       const KDBenchFigures *f = &b->fig[v];
+      if (!b->measured[v]) continue;
       PetscCall(KDTextAppend(t, "| %s | %d | %s | %s | %.3g | %.3g | %.3g | %.0f | %.2e | ", v ? "" : b->name,
                              (int) b->params, v ? "" : shape, KDBenchVariants[v], (double) f->latency_us,
                              (double) f->batch_ms, (double) f->field_ms, (double) f->fps, (double) f->loss_vs_f64));
@@ -798,6 +819,27 @@ static PetscErrorCode KDBenchGetOptions(MPI_Comm comm, const KDCommonOptions *op
                                     "Model files to benchmark (default: teacher.h5 and student_L<l>.h5 in -kd_out)",
                                     "KDStageBench", bo->models, &bo->nmodels, &set));
   if (!set) bo->nmodels = 0;
+  {
+    char *names[KD_BENCH_VARIANTS + 1];
+    PetscInt nv = KD_BENCH_VARIANTS + 1;
+
+    PetscCall(
+        KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-kd_bench_variants", PETSC_TRUE));
+    PetscCall(PetscOptionsStringArray("-kd_bench_variants",
+                                      "Variants to time, of f64 (the library: always, every loss is against it), "
+                                      "f64_export, f32_export, int8_export (default: all)",
+                                      "KDStageBench", names, &nv, &set));
+    for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) bo->use[v] = set ? PETSC_FALSE : PETSC_TRUE;
+    bo->use[0] = PETSC_TRUE;
+    for (PetscInt i = 0; set && i < nv; i++) {
+      PetscInt v = 0;
+      while (v < KD_BENCH_VARIANTS && strcmp(names[i], KDBenchVariants[v])) v++;
+      PetscCheck(v < KD_BENCH_VARIANTS, comm, PETSC_ERR_ARG_UNKNOWN_TYPE,
+                 "-kd_bench_variants: unknown variant '%s' (f64, f64_export, f32_export, int8_export)", names[i]);
+      bo->use[v] = PETSC_TRUE;
+      PetscCall(PetscFree(names[i]));
+    }
+  }
   PetscCall(PetscOptionsInt("-kd_bench_repeats", "Timed samples per figure (the median is reported)", "KDStageBench",
                             bo->repeats, &bo->repeats, NULL));
   PetscCall(PetscOptionsInt("-kd_bench_warmup", "Untimed calls before the samples", "KDStageBench", bo->warmup,
@@ -882,6 +924,7 @@ static PetscErrorCode KDBenchPrintModel(MPI_Comm comm, const KDBenchModel *b)
   PetscFunctionBegin;
   for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) {
     const KDBenchFigures *f = &b->fig[v];
+    if (!b->measured[v]) continue;
     PetscCall(PetscPrintf(comm,
                           "kdpinn bench: %-12s %-11s 1 point %8.3f us, 1024 points %8.4f ms, field (%" PetscInt_FMT
                           " points) %9.3f ms = %8.1f fps, loss vs f64 %.2e, vs reference %.3e\n",
@@ -940,6 +983,7 @@ static PetscErrorCode KDBenchWriteResults(MPI_Comm comm, const KDCommonOptions *
 
   Options Database Keys:
 + -kd_bench_models <a,b,...>   - model files (default: teacher.h5 and student_L<l>.h5 of -kd_out that exist)
+. -kd_bench_variants <a,b,...> - variants to time: f64 (always), f64_export, f32_export, int8_export (default: all)
 . -kd_bench_repeats <n>        - timed samples per figure, the median is reported (default 21)
 . -kd_bench_warmup <n>         - untimed calls first (default 3)
 . -kd_bench_sample_ms <ms>     - a sample repeats a fast call until it lasts about this long (default 2)
