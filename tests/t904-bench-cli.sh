@@ -6,7 +6,7 @@
 #  - results.json: every other member is kept verbatim (including strings with braces and quotes), a previous "bench"
 #    member is replaced, the file stays valid JSON over reruns, and it is created if absent; bench.json and bench.md;
 #  - -kd_bench_variants: only those variants (and f64) timed and written, no int8 calibration without int8_export;
-#  - one-line errors: no C compiler (-kd_bench_cc), more than one rank, no model, an unknown or empty variant;
+#  - one-line errors: no C compiler (-kd_bench_cc), more than one rank, no model, an unknown or empty variant, too many;
 #  - no shell: a command line as -kd_bench_cc or command substitutions in -kd_bench_cflags run nothing; flags that
 #    PETSc swallowed as an option (a value starting with '-') are refused, a bad flag fails the compilation.
 set -u
@@ -93,6 +93,8 @@ bench_error() {
 bench_error variant.log "-kd_bench_variants: unknown variant 'f16'" "unknown variant" -kd_bench_variants f64,f16
 bench_error variant2.log "-kd_bench_variants f64,,f32_export: an empty entry" "empty variant" \
   -kd_bench_variants f64,,f32_export
+bench_error variant3.log "-kd_bench_variants: 17 entries, at most 16" "too many variants (PETSc drops the rest)" \
+  -kd_bench_variants f64,f64,f64,f64,f64,f64,f64,f64,f64,f64,f64,f64,f64,f64,f64,f64,f16
 # no shell: a compiler option that holds a command line is one (missing) program, and nothing else runs
 bench_error inject.log "no C compiler: 'cc -O3; touch PWNED; cc --version' failed" "command line as -kd_bench_cc" \
   -kd_bench_cc 'cc -O3; touch PWNED; cc'

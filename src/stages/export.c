@@ -820,8 +820,9 @@ static PetscErrorCode KDBenchGetOptions(MPI_Comm comm, const KDCommonOptions *op
                                     "KDStageBench", bo->models, &bo->nmodels, &set));
   if (!set) bo->nmodels = 0;
   {
-    char *names[KD_BENCH_VARIANTS + 1];
-    PetscInt nv = KD_BENCH_VARIANTS + 1;
+    char *names[4 * KD_BENCH_VARIANTS], raw[256];
+    PetscInt nv = 4 * KD_BENCH_VARIANTS, nraw = 1;
+    PetscBool given;
 
     PetscCall(
         KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-kd_bench_variants", PETSC_TRUE));
@@ -829,6 +830,11 @@ static PetscErrorCode KDBenchGetOptions(MPI_Comm comm, const KDCommonOptions *op
                                       "Variants to time, of f64 (the library: always, every loss is against it), "
                                       "f64_export, f32_export, int8_export (default: all)",
                                       "KDStageBench", names, &nv, &set));
+    /* PETSc drops the entries beyond the array unseen: count them in the raw value */
+    PetscCall(PetscOptionsGetString(NULL, NULL, "-kd_bench_variants", raw, sizeof(raw), &given));
+    for (const char *c = raw; given && *c; c++) nraw += *c == ',';
+    PetscCheck(!given || nraw <= 4 * KD_BENCH_VARIANTS, comm, PETSC_ERR_ARG_OUTOFRANGE,
+               "-kd_bench_variants: %" PetscInt_FMT " entries, at most %d", nraw, 4 * KD_BENCH_VARIANTS);
     for (PetscInt v = 0; v < KD_BENCH_VARIANTS; v++) bo->use[v] = set ? PETSC_FALSE : PETSC_TRUE;
     bo->use[0] = PETSC_TRUE;
     for (PetscInt i = 0; set && i < nv; i++) {
