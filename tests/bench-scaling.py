@@ -111,7 +111,7 @@ def main():
     ap.add_argument("--mpiexec", default=os.environ.get("MPIEXEC", "mpiexec"))
     ap.add_argument("--quick", action="store_true", help="one repeat, shorter runs, no GN (the CTest case)")
     ap.add_argument("--repeats", type=int, default=3, help="runs of each measurement; the tables give medians")
-    ap.add_argument("--gn", action="store_true", help="also measure and model a Gauss-Newton step (about 30 s)")
+    ap.add_argument("--gn", action="store_true", help="also measure and model a Gauss-Newton step (about 2 min with 3 repeats)")
     ap.add_argument("--alpha-us", type=float, default=2.0, help="cluster: allreduce latency per hop (us)")
     ap.add_argument("--beta-ns", type=float, default=0.08, help="cluster: network time per byte (ns; 0.08 = 12.5 GB/s)")
     ap.add_argument("--gamma-ns", type=float, default=0.05, help="cluster: reduction time per byte (ns)")
