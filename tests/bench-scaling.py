@@ -53,20 +53,11 @@ def nparams(width):
 
 def log_events(path, stage, names):
     """{name: (count, max seconds over the ranks)} of the events in a -log_view ascii_info_detail file."""
-    out = {}
-    pat = re.compile(r'Stages\["%s"\]\["(\w+)"\]\[(\d+)\] = \{(.*)\}' % stage)
-    with open(path) as f:
-        for line in f:
-            m = pat.search(line)
-            if not m or m.group(1) not in names:
-                continue
-            fields = dict(re.findall(r'"(\w+)" : ([-+0-9.eE]+)', m.group(3)))
-            c, t = out.get(m.group(1), (0, 0.0))
-            out[m.group(1)] = (max(c, int(float(fields["count"]))), max(t, float(fields["time"])))
-    missing = [n for n in names if n not in out]
+    ev = bt.log_view_events(path, stage, names)
+    missing = [n for n in names if n not in ev]
     if missing:
         raise SystemExit(f"bench-scaling: no events {', '.join(missing)} in {path}")
-    return out
+    return {n: (int(max(f["count"] for f in r.values())), max(f["time"] for f in r.values())) for n, r in ev.items()}
 
 
 def fit_allreduce(data):
@@ -156,12 +147,10 @@ def main():
             for P in ((1, 2) if rep % 2 == 0 else (2, 1)):  # alternate, as bench-training.py does
                 tag = f"scaling_{name}_np{P}"
                 ms, _ = bt.kdpinn_step(args, env, widths, every, 2 if args.quick else 4, P, tag)
-                ev = log_events(os.path.join(args.workdir, f"log_{tag}.txt"), "Train",
-                                ("KDTrainEval", "KDTrainAdam", "KDTrainAllreduce"))
+                ev = log_events(os.path.join(args.workdir, f"log_{tag}.txt"), "Train", ("KDTrainEval", "KDTrainAdam"))
                 steps = ev["KDTrainAdam"][0]
                 runs.setdefault((name, P), []).append({"ms": ms, "E": ev["KDTrainEval"][1] / steps,
-                                                       "A": ev["KDTrainAdam"][1] / steps,
-                                                       "R": ev["KDTrainAllreduce"][1] / steps})
+                                                       "A": ev["KDTrainAdam"][1] / steps})
     meas = {k: {f: statistics.median(r[f] for r in v) for f in v[0]} for k, v in runs.items()}
     calib = {name: (meas[name, 1]["E"], meas[name, 1]["A"], nparams(NETS[name])) for name in ("8x20", "8x128")}
     # the large network: 8x128's figures scaled by the gradient time per point and by the parameter count
@@ -258,7 +247,7 @@ def main():
         except ImportError:
             print("bench-scaling: matplotlib not found (Debian: python3-matplotlib): no plot")
             return 0
-        titles = sorted({t for t, _ in series}, key=lambda t: list(dict.fromkeys(t for t, _ in series)).index(t))
+        titles = list(dict.fromkeys(t for t, _ in series))  # in the order of the tables
         fig, axes = plt.subplots(1, len(titles), figsize=(5 * len(titles), 4), sharey=True)
         for ax, t in zip(axes, titles):
             for name in NETS:

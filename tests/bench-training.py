@@ -52,18 +52,27 @@ def nparams(widths):
     return sum((w[k] + 1) * w[k + 1] for k in range(len(w) - 1))
 
 
-def parse_log_view(path):
-    """Per rank: (flops, seconds) of KDNetForward + KDNetBackward in stage Train (ascii_info_detail format)."""
-    per_rank = {}
-    pat = re.compile(r'Stages\["Train"\]\["(KDNetForward|KDNetBackward)"\]\[(\d+)\] = \{(.*)\}')
+def log_view_events(path, stage, names):
+    """{event: {rank: fields}} of the events `names` in a stage of a -log_view ascii_info_detail file; fields are
+    floats by name ("count", "time", "flop", ...)."""
+    out = {}
+    pat = re.compile(r'Stages\["%s"\]\["(\w+)"\]\[(\d+)\] = \{(.*)\}' % re.escape(stage))
     with open(path) as f:
         for line in f:
             m = pat.search(line)
-            if not m:
-                continue
-            fields = dict(re.findall(r'"(\w+)" : ([-+0-9.eE]+)', m.group(3)))
-            fl, t = per_rank.get(int(m.group(2)), (0.0, 0.0))
-            per_rank[int(m.group(2))] = (fl + float(fields["flop"]), t + float(fields["time"]))
+            if m and m.group(1) in names:
+                fields = {k: float(v) for k, v in re.findall(r'"(\w+)" : ([-+0-9.eE]+)', m.group(3))}
+                out.setdefault(m.group(1), {})[int(m.group(2))] = fields
+    return out
+
+
+def parse_log_view(path):
+    """Per rank: (flops, seconds) of KDNetForward + KDNetBackward in stage Train."""
+    per_rank = {}
+    for ranks in log_view_events(path, "Train", ("KDNetForward", "KDNetBackward")).values():
+        for r, f in ranks.items():
+            fl, t = per_rank.get(r, (0.0, 0.0))
+            per_rank[r] = (fl + f["flop"], t + f["time"])
     return per_rank
 
 
