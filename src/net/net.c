@@ -48,7 +48,7 @@ PetscErrorCode KDNetCreate(MPI_Comm comm, KDNet *net)
   n->widths[3]   = 20;
   n->widths[4]   = 1;
   n->activation  = KD_ACTIVATION_TANH;
-  n->blocksize   = 128;
+  n->blocksize   = KD_NET_JET_BLOCK;
   n->first_scale = 1.0;
   for (PetscInt i = 0; i < KD_NET_MAX_IN; i++) {
     n->lo[i] = -1.0;
@@ -223,7 +223,12 @@ PetscErrorCode KDNetSetOutputScaling(KDNet net, const PetscReal scale[], const P
   Logically collective
 
   Options Database Key:
-. -<prefix>net_block_size <n> - points per block (default 128)
+. -<prefix>net_block_size <n> - points per block (default 32)
+
+  Notes:
+  The default keeps what a block of a narrow network stores for its reverse pass in the core's own caches (8x20 with 4
+  streams: about 0.4 MB at 32 points, 1.5 MB at 128); docs/benchmarks.md, "Jet kernels", gives the measurements.
+KDNetEvaluate() (values only, one stream) runs blocks of KD_NET_EVALUATE_BLOCK points whatever this is.
 @*/
 PetscErrorCode KDNetSetBlockSize(KDNet net, PetscInt bs)
 {
@@ -245,7 +250,7 @@ PetscErrorCode KDNetSetBlockSize(KDNet net, PetscInt bs)
   Options Database Keys (with the network's prefix):
 + -widths w1,w2,...     - hidden layer widths (default: the current ones, 20,20,20 for a new network)
 . -activation tanh|sin|isru - hidden-layer activation (default tanh)
-. -net_block_size <n>   - points per block of the kernels (default 128)
+. -net_block_size <n>   - points per block of the jet kernels (default 32)
 - -net_view             - view the network after KDNetSetUp()
 @*/
 PetscErrorCode KDNetSetFromOptions(KDNet net)
@@ -295,7 +300,7 @@ PetscErrorCode KDNetSetFromOptions(KDNet net)
 PetscErrorCode KDNetWorkspaceEnsure_Private(KDNet net, PetscInt S)
 {
   const PetscInt L = net->nlayers, B = net->blocksize;
-  PetscInt maxw = 0, total = 0, off = 0;
+  PetscInt maxw = 0, total = 0, off = 0, ping;
 
   PetscFunctionBegin;
   if (net->work && S <= net->wsstreams) PetscFunctionReturn(0);
@@ -306,7 +311,8 @@ PetscErrorCode KDNetWorkspaceEnsure_Private(KDNet net, PetscInt S)
     total += KDPAD(net->widths[k] * S * B) + KDPAD(net->widths[k + 1] * S * B);
     if (k < L - 1) total += KDPAD(net->widths[k + 1] * B);
   }
-  total += KDPAD(net->widths[L] * S * B) + 2 * KDPAD(maxw * S * B) + KDPAD(2 * B);
+  ping = maxw * PetscMax(S * B, KD_NET_EVALUATE_BLOCK);
+  total += KDPAD(net->widths[L] * S * B) + 2 * KDPAD(ping) + KDPAD(2 * B);
   PetscCall(PetscMalloc1(total, &net->work));
   for (PetscInt k = 0; k < L; k++) {
     net->A[k] = net->work + off;
@@ -322,9 +328,9 @@ PetscErrorCode KDNetWorkspaceEnsure_Private(KDNet net, PetscInt S)
   net->adj = net->work + off;
   off += KDPAD(net->widths[L] * S * B);
   net->G[0] = net->work + off;
-  off += KDPAD(maxw * S * B);
+  off += KDPAD(ping);
   net->G[1] = net->work + off;
-  off += KDPAD(maxw * S * B);
+  off += KDPAD(ping);
   net->tmp = net->work + off;
   off += KDPAD(2 * B);
 #undef KDPAD
@@ -530,8 +536,8 @@ PetscErrorCode KDNetEvaluate(KDNet net, PetscInt n, const PetscReal x[], PetscRe
   PetscCheck(net->setupcalled, net->comm, PETSC_ERR_ORDER, "call KDNetSetUp() before KDNetEvaluate()");
   PetscCall(KDNetLogEventsGet_Private(NULL, NULL, &ev));
   PetscCall(PetscLogEventBegin(ev, 0, 0, 0, 0));
-  for (PetscInt off = 0; off < n; off += net->blocksize) {
-    const PetscInt nb = PetscMin(net->blocksize, n - off);
+  for (PetscInt off = 0; off < n; off += KD_NET_EVALUATE_BLOCK) {
+    const PetscInt nb = PetscMin(KD_NET_EVALUATE_BLOCK, n - off);
     PetscCall(KDNetEvaluateBlock_Private(net, nb, x + off * nin, y + off, n));
   }
   PetscCall(PetscLogFlops(KDNetFlopsPerPoint_Private(net, 1, PETSC_FALSE) * (PetscLogDouble) n));

@@ -4,6 +4,11 @@
    and the exporter (src/export/exportimpl.h), which read the layers directly. */
 #include <kdnet.h>
 
+/* Points per block: of the jet kernels by default (-net_block_size), and of KDNetEvaluate() (one stream, where wider
+   blocks make better GEMMs; measured in docs/benchmarks.md, "Jet kernels"). */
+#define KD_NET_JET_BLOCK 32
+#define KD_NET_EVALUATE_BLOCK 128
+
 struct _p_KDNet {
   MPI_Comm comm;
   char *prefix;
@@ -29,8 +34,8 @@ struct _p_KDNet {
   PetscReal *Z[KD_NET_MAX_LAYERS]; /* output of layer k before the activation; Z[nlayers-1] = jets */
   PetscReal *D[KD_NET_MAX_LAYERS]; /* s'(z) of the value stream of hidden layer k (width x nb) */
   PetscReal *adj;                  /* dLoss/djet of a block (nout x nstreams x nb) */
-  PetscReal *G[2];                 /* reverse-pass ping-pong buffers (max width x nstreams x nb) */
-  PetscReal *tmp;                  /* 2 * blocksize scratch values */
+  PetscReal *G[2]; /* reverse-pass ping-pong buffers (max width x nstreams x nb), also KDNetEvaluate()'s */
+  PetscReal *tmp;  /* 2 * blocksize scratch values */
 };
 
 /* The stream order of a spec: second[q] is stream 1 + nin + q. */
