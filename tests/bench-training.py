@@ -10,7 +10,10 @@ For each network (8x20, 4x128, 8x128 hidden layers) on the Burgers PINN with 10,
 The four runs of a network alternate (kdpinn, torch, kdpinn, torch; the order flips every repeat) and the table
 shows medians over the repeats. Also: a single-core DGEMM peak (bench-dgemm, best of its products), the rate of the
 jet kernels (GEMM flops of KDNetForward + KDNetBackward over their time, from -log_view, per rank) as a fraction of
-it, and the data-parallel efficiency t1 / (2 t2) from 1 to 2 ranks.
+it, and the data-parallel efficiency t1 / (2 t2) from 1 to 2 ranks. What the machine allows two ranks is measured
+beside it: two independent 1-rank runs at the same time, one per core (t1x2, each in its own directory); t1 / t1x2
+is the ceiling of the efficiency (shared clock, caches and memory, or a shared physical core on a virtual machine),
+and t1x2 / (2 t2) the share of it the data-parallel step keeps (what the allreduce and the replicated update cost).
 
 Timings are reported, never asserted: the script fails only if a run fails or prints nothing to time. It exits 0
 without the PyTorch columns (and says so) when PyTorch is not installed.
@@ -19,7 +22,9 @@ usage: bench-training.py --kdpinn PATH --dgemm PATH [--mpiexec PATH] [--repeats 
                          [--ncol N] [--workdir DIR] [--markdown FILE]
 """
 import argparse
+import concurrent.futures
 import os
+import shutil
 import re
 import statistics
 import subprocess
@@ -36,7 +41,7 @@ CONFIGS = {
     "8x128": ([128] * 8, 2, 4, 1),
 }
 TARGETS = {"8x20": 4.0, "8x128": 2.0}  # torch (2 threads) / kdpinn (2 ranks), the training targets of docs/benchmarks.md
-EFFICIENCY_TARGET = 0.85
+EFFICIENCY_TARGETS = {"8x20": 0.90, "4x128": 0.95, "8x128": 0.95}  # 1 -> 2 ranks, docs/benchmarks.md
 
 
 def run(cmd, env, what):
@@ -76,10 +81,12 @@ def parse_log_view(path):
     return per_rank
 
 
-def kdpinn_step(args, env, widths, every, windows, ranks, tag):
-    """One `kdpinn train` run: (median ms/step over the monitor windows after the first, jet GFLOP/s per rank)."""
-    log = os.path.join(args.workdir, f"log_{tag}.txt")
-    cmd = [args.mpiexec, "-n", str(ranks), args.kdpinn, "train", "-kd_pde", "burgers", "-kd_out", args.workdir,
+def kdpinn_step(args, env, widths, every, windows, ranks, tag, workdir=None):
+    """One `kdpinn train` run: (median ms/step over the monitor windows after the first, jet GFLOP/s per rank).
+    ranks = 0: one process started without the launcher (launchers bind each job's first rank to the same core)."""
+    workdir = workdir or args.workdir
+    log = os.path.join(workdir, f"log_{tag}.txt")
+    cmd = ([args.mpiexec, "-n", str(ranks)] if ranks else []) + [args.kdpinn, "train", "-kd_pde", "burgers", "-kd_out", workdir,
            "-kd_seed", "1", "-teacher_widths", ",".join(map(str, widths)), "-teacher_ncol", str(args.ncol),
            "-teacher_nic", "400", "-teacher_nbc", "400", "-teacher_adam_steps", str(every * (windows + 1)),
            "-teacher_lbfgs_steps", "0", "-teacher_resample_every", "0", "-teacher_checkpoint_every", "0",
@@ -90,9 +97,18 @@ def kdpinn_step(args, env, widths, every, windows, ranks, tag):
         sys.stdout.write(out)
         raise SystemExit(f"bench-training: expected {windows + 1} monitor lines from kdpinn train ({tag}), got {len(ms)}")
     rates = [fl / t * 1e-9 for fl, t in parse_log_view(log).values() if t > 0]
-    if len(rates) != ranks:
+    if len(rates) != max(ranks, 1):
         raise SystemExit(f"bench-training: no KDNetForward/KDNetBackward events in {log}")
     return statistics.median(ms[1:]), statistics.fmean(rates)
+
+
+def kdpinn_pair(args, env, widths, every, windows, tag):
+    """Two 1-rank `kdpinn train` runs at the same time, each in its own directory (an output file has one writer) and
+    started without the launcher, so that each gets a core: the mean of their ms/step."""
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        runs = [pool.submit(kdpinn_step, args, env, widths, every, windows, 0, f"{tag}_{k}",
+                            os.path.join(args.workdir, f"pair{k}")) for k in range(2)]
+        return statistics.fmean(r.result()[0] for r in runs)
 
 
 def torch_step(args, env, widths, steps, warmup, threads):
@@ -172,12 +188,16 @@ def main():
     run([args.mpiexec, "-n", "1", args.kdpinn, "solve", "-kd_pde", "burgers", "-burgers_nu", "0.0031830988618379067",
          "-burgers_nx", "256", "-burgers_nt", "32", "-kd_levels", "1", "-kd_out", args.workdir, "-kd_force"], env,
         "kdpinn solve")
+    for k in range(2):
+        os.makedirs(os.path.join(args.workdir, f"pair{k}"), exist_ok=True)
+        shutil.copy(os.path.join(args.workdir, "reference.h5"), os.path.join(args.workdir, f"pair{k}"))
     peak, kernels = dgemm_peak(args, env)
     pair = dgemm_pair(args, env)
 
     kd = {(c, r): [] for c in configs for r in (1, 2)}
     rate = {(c, r): [] for c in configs for r in (1, 2)}
     th = {(c, r): [] for c in configs for r in (1, 2)}
+    pairs = {c: [] for c in configs}
     torch_found = True
     for rep in range(args.repeats):
         if rep:  # the peak is the best probe of the run: a probe disturbed by other processes only reads low
@@ -187,14 +207,16 @@ def main():
             windows = 2 if args.quick else 4
             if args.quick:
                 tsteps = max(2, tsteps // 2)
-            jobs = [("kd", 1), ("torch", 1), ("kd", 2), ("torch", 2)]
+            jobs = [("kd", 1), ("torch", 1), ("kd", 2), ("torch", 2), ("pair", 1)]
             if rep % 2:
-                jobs = [("torch", 1), ("kd", 1), ("torch", 2), ("kd", 2)]
+                jobs = [("pair", 1), ("torch", 1), ("kd", 1), ("torch", 2), ("kd", 2)]
             for kind, n in jobs:
                 if kind == "kd":
                     ms, g = kdpinn_step(args, env, widths, every, windows, n, f"{c}_np{n}")
                     kd[c, n].append(ms)
                     rate[c, n].append(g)
+                elif kind == "pair":
+                    pairs[c].append(kdpinn_pair(args, env, widths, every, windows, f"{c}_pair"))
                 elif torch_found:
                     ms = torch_step(args, env, widths, tsteps, twarm, n)
                     if ms is None:
@@ -203,7 +225,7 @@ def main():
                         th[c, n].append(ms)
             print(f"  repeat {rep + 1}/{args.repeats} {c}: kdpinn {kd[c, 1][-1]:.1f} / {kd[c, 2][-1]:.1f} ms, torch "
                   + (f"{th[c, 1][-1]:.1f} / {th[c, 2][-1]:.1f} ms" if torch_found else "-")
-                  + " (1 / 2 ranks or threads)", flush=True)
+                  + f" (1 / 2 ranks or threads); two 1-rank runs at once {pairs[c][-1]:.1f} ms", flush=True)
     load1 = os.getloadavg()
     med = statistics.median
 
@@ -230,13 +252,16 @@ def main():
             else:
                 lines.append(f"| {c} | {nparams(CONFIGS[c][0])} | {n} | {t:.1f} | - | - |")
     lines.append("")
-    lines.append("| network | ranks | jet kernels GFLOP/s per core | fraction of DGEMM peak | efficiency 1 -> 2 ranks |")
-    lines.append("| --- | ---: | ---: | ---: | ---: |")
+    lines.append("| network | ranks | jet kernels GFLOP/s per core | fraction of DGEMM peak | efficiency 1 -> 2 ranks | "
+                 "two 1-rank runs at once: ms/step, ceiling t1 / t1x2 | efficiency / ceiling |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for c in configs:
-        eff = med(kd[c, 1]) / (2 * med(kd[c, 2]))
+        eff, t1x2 = med(kd[c, 1]) / (2 * med(kd[c, 2])), med(pairs[c])
         for n in (1, 2):
             g = med(rate[c, n])
-            lines.append(f"| {c} | {n} | {g:.2f} | {g / peak:.2f} | " + (f"{eff:.2f} |" if n == 2 else "|"))
+            lines.append(f"| {c} | {n} | {g:.2f} | {g / peak:.2f} | "
+                         + (f"{eff:.2f} | {t1x2:.1f}, {med(kd[c, 1]) / t1x2:.2f} | {t1x2 / (2 * med(kd[c, 2])):.2f} |"
+                            if n == 2 else "| | |"))
     lines.append("")
     for c in configs:
         if c in TARGETS and torch_found:
@@ -244,8 +269,9 @@ def main():
             lines.append(f"target {c}, 2 ranks vs PyTorch 2 threads: >= {TARGETS[c]:g}x faster: {r:.2f}x, "
                          + ("met" if r >= TARGETS[c] else "NOT met"))
         eff = med(kd[c, 1]) / (2 * med(kd[c, 2]))
-        lines.append(f"target {c}, efficiency 1 -> 2 ranks >= {EFFICIENCY_TARGET:g}: {eff:.2f}, "
-                     + ("met" if eff >= EFFICIENCY_TARGET else "NOT met"))
+        lines.append(f"target {c}, efficiency 1 -> 2 ranks >= {EFFICIENCY_TARGETS[c]:g}: {eff:.2f}, "
+                     + ("met" if eff >= EFFICIENCY_TARGETS[c] else "NOT met")
+                     + f" (the machine's ceiling, two 1-rank runs at once: {med(kd[c, 1]) / med(pairs[c]):.2f})")
     text = "\n".join(lines)
     print(text)
     if args.markdown:
