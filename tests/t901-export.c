@@ -26,6 +26,7 @@ static const char help[] =
 #include <kdexport.h>
 #include "t30-netutil.h"
 #include <dlfcn.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,6 +196,39 @@ static PetscErrorCode CheckNet(const char cc[], const char cflags[], const char 
   PetscFunctionReturn(0);
 }
 
+/* A stop signal (SIGTERM from a job's end) caught before or during the int8 calibration ends it with PETSC_ERR_SIG and
+   leaves no scheme behind, instead of minutes of calibration nobody waits for. */
+static PetscErrorCode CheckStopSignal(void)
+{
+  const PetscInt widths[] = {20, 20};
+  KDNet net;
+  KDQuantizedNet q = NULL;
+  PetscReal *xcal;
+  PetscInt ncal;
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  PetscCall(TestNetCreate(PETSC_COMM_SELF, 2, 2, widths, 1, KD_ACTIVATION_TANH, 7, &net));
+  PetscCall(KDExportBoxPoints(net, 256, &ncal, &xcal));
+  PetscCall(KDSignalInstall());
+  PetscCheck(raise(SIGTERM) == 0, PETSC_COMM_SELF, PETSC_ERR_SYS, "raise(SIGTERM) failed");
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = KDQuantizedNetCreate(net, KD_INT8_SCALE_LAYER, 16, ncal, xcal, &q);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(KDSignalInstall()); /* clears the caught signal */
+  (void) signal(SIGTERM, SIG_DFL);
+  (void) signal(SIGUSR1, SIG_DFL);
+  (void) signal(SIGHUP, SIG_DFL);
+  PetscCheck(ierr == PETSC_ERR_SIG, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "int8 calibration after SIGTERM returned error %d, expected PETSC_ERR_SIG (%d)", (int) ierr,
+             (int) PETSC_ERR_SIG);
+  PetscCheck(!q, PETSC_COMM_SELF, PETSC_ERR_PLIB, "a stopped int8 calibration returned a scheme");
+  PetscCall(PetscFree(xcal));
+  PetscCall(KDNetDestroy(&net));
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "int8 calibration stops at SIGTERM: ok\n"));
+  PetscFunctionReturn(0);
+}
+
 int main(int argc, char **argv)
 {
   const PetscInt student[] = {20, 20}, teacher[] = {64, 64, 64, 64}, odd[] = {7, 5, 9}, sinw[] = {16, 12};
@@ -225,6 +259,7 @@ int main(int argc, char **argv)
     PetscCall(CheckNet(cc, cflags, "odd_unit", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_CHANNEL, 16));
     PetscCall(CheckNet(cc, cflags, "student_a8", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 8));
     PetscCall(CheckNet(cc, cflags, "odd_a8", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 8));
+    PetscCall(CheckStopSignal());
   }
   PetscCall(PetscFinalize());
   return 0;

@@ -175,15 +175,24 @@ static void KDQuantizedNetRoundFeedback(PetscInt in, const PetscReal L[], const 
   }
 }
 
+/* The calibration's loops ask every so often whether a stop signal arrived (KDSignalPending(): collective, the ranks
+   compute the same and agree); after freeing their buffers they end here. */
+static PetscErrorCode KDQuantizedNetStopped(MPI_Comm comm, PetscBool stop)
+{
+  PetscFunctionBegin;
+  PetscCheck(!stop, comm, PETSC_ERR_SIG, "int8 calibration: stopped by a signal; nothing written, run the stage again");
+  PetscFunctionReturn(0);
+}
+
 /* Weight rounding and bias correction of layers 1 .. L-1, in order, on at most 8192 of the calibration points (a
    regular subset): layer k is fitted to the f64 network's pre-activations given the int8 network's input levels, which
    already carry the errors of layers < k, so later layers also compensate what earlier ones could not. */
-static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, PetscInt ncal, const PetscReal xcal[])
+static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, MPI_Comm comm, PetscInt ncal, const PetscReal xcal[])
 {
   const PetscInt L = q->nlayers, nin = q->widths[0], stride = (ncal + 8191) / 8192, n = (ncal + stride - 1) / stride;
   PetscInt wmax = 0;
   PetscReal *ql, *an, *ql2, *an2, *z, *e, *mean, *var, *H, *U, *r, *wf;
-  PetscBool ok;
+  PetscBool ok, stop = PETSC_FALSE;
 
   PetscFunctionBegin;
   for (PetscInt k = 0; k <= L; k++) wmax = PetscMax(wmax, q->widths[k]);
@@ -226,6 +235,8 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, PetscInt ncal, const
     for (PetscInt o = 0; o < out; o++) {
       const PetscReal S = q->S[q->soff[k] + o];
       int8_t *wq        = q->wq + q->qoff[k] + o * in;
+      PetscCall(KDSignalPending(comm, &stop)); /* a channel of a wide layer takes up to seconds */
+      if (stop) break;
       /* without a factor (a degenerate layer) the round-to-nearest weights stay, and the sweeps below improve them */
       if (ok) {
         PetscReal zm = 0;
@@ -245,7 +256,7 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, PetscInt ncal, const
       }
       q->bq[q->soff[k] + o] = b[o] - KDQuantizedNetRoundChannel(in, n, ql, mean, var, S, wq, e);
     }
-    if (k == L - 1) break;
+    if (stop || k == L - 1) break;
     /* inputs of layer k + 1: the int8 network's levels, from its adjusted weights and biases, and the f64 activations
      */
     for (PetscInt o = 0; o < out; o++) {
@@ -270,6 +281,7 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, PetscInt ncal, const
   PetscCall(PetscFree(an));
   PetscCall(PetscFree(ql2));
   PetscCall(PetscFree(an2));
+  PetscCall(KDQuantizedNetStopped(comm, stop));
   PetscFunctionReturn(0);
 }
 
@@ -328,17 +340,20 @@ static PetscErrorCode KDQuantizedNetAllocate(KDNet net, KDInt8Scale mode, PetscI
 
 /* Calibration: the largest |activation| of each unit entering a quantized layer, then the layer's or the unit's
    activation scale. */
-static PetscErrorCode KDQuantizedNetCalibrate(KDQuantizedNet q, PetscInt ncal, const PetscReal xcal[])
+static PetscErrorCode KDQuantizedNetCalibrate(KDQuantizedNet q, MPI_Comm comm, PetscInt ncal, const PetscReal xcal[])
 {
   const PetscInt L = q->nlayers, nin = q->widths[0], nout = q->widths[L];
   PetscInt hoff[KD_NET_MAX_LAYERS + 1], htot;
   PetscReal *h, *z, *y, *amax;
+  PetscBool stop = PETSC_FALSE;
 
   PetscFunctionBegin;
   htot = KDQuantizedNetPointLayout(q, hoff, NULL);
   PetscCall(PetscMalloc4(htot, &h, htot, &z, nout, &y, htot, &amax));
   for (PetscInt i = 0; i < htot; i++) amax[i] = 0;
   for (PetscInt p = 0; p < ncal; p++) {
+    if (p % 64 == 0) PetscCall(KDSignalPending(comm, &stop));
+    if (stop) break;
     KDQuantizedNetForwardPoint(q, xcal + p * nin, h, z, hoff, y);
     for (PetscInt i = hoff[1]; i < htot; i++) amax[i] = PetscMax(amax[i], PetscAbsReal(h[i]));
   }
@@ -352,6 +367,7 @@ static PetscErrorCode KDQuantizedNetCalibrate(KDQuantizedNet q, PetscInt ncal, c
     }
   }
   PetscCall(PetscFree4(h, z, y, amax));
+  PetscCall(KDQuantizedNetStopped(comm, stop));
   PetscFunctionReturn(0);
 }
 
@@ -381,16 +397,19 @@ static void KDQuantizedNetRoundToNearest(KDQuantizedNet q)
    through dy/dh; a weight rounding is uniform over [-S/2, S/2] in units of the levels and changes z_j by
    variance S_j^2/12 sum_i (h_i/sa_i)^2, entering through dy/dz_j. All independent: the variances add.
    The result, relative to the f64 outputs, is q->predicted. */
-static PetscErrorCode KDQuantizedNetPredictError(KDQuantizedNet q, PetscInt ncal, const PetscReal xcal[])
+static PetscErrorCode KDQuantizedNetPredictError(KDQuantizedNet q, MPI_Comm comm, PetscInt ncal, const PetscReal xcal[])
 {
   const PetscInt L = q->nlayers, nin = q->widths[0], nout = q->widths[L];
   PetscInt hoff[KD_NET_MAX_LAYERS + 1], wmax, htot;
   PetscReal *h, *z, *g, *gz, *y, var = 0, den = 0;
+  PetscBool stop = PETSC_FALSE;
 
   PetscFunctionBegin;
   htot = KDQuantizedNetPointLayout(q, hoff, &wmax);
   PetscCall(PetscMalloc5(htot, &h, htot, &z, wmax, &g, wmax, &gz, nout, &y));
   for (PetscInt p = 0; p < ncal; p++) {
+    if (p % 64 == 0) PetscCall(KDSignalPending(comm, &stop)); /* a point costs nout reverse passes */
+    if (stop) break;
     KDQuantizedNetForwardPoint(q, xcal + p * nin, h, z, hoff, y);
     for (PetscInt o = 0; o < nout; o++) {
       /* gz = dy_o/dz_k for the layer k being processed, starting with the output layer */
@@ -418,6 +437,7 @@ static PetscErrorCode KDQuantizedNetPredictError(KDQuantizedNet q, PetscInt ncal
   }
   q->predicted = den > 0 ? PetscSqrtReal(var / den) : 0.0;
   PetscCall(PetscFree5(h, z, g, gz, y));
+  PetscCall(KDQuantizedNetStopped(comm, stop));
   PetscFunctionReturn(0);
 }
 
@@ -445,7 +465,8 @@ static PetscErrorCode KDQuantizedNetMeasureError(KDNet net, KDQuantizedNet q, Pe
   activation scales calibrated on given points, weight rounding and biases fitted on them, and an estimate of the
   error the scheme makes.
 
-  Not collective (every rank computes the same from the same points)
+  Collective on the network's communicator (every rank computes the same from the same points; they agree on a stop
+  signal, see below)
 
   Input Parameters:
 + net  - the network, set up
@@ -465,6 +486,8 @@ static PetscErrorCode KDQuantizedNetMeasureError(KDNet net, KDQuantizedNet q, Pe
   independent error uniform over one quantization step and propagates it to the outputs with the f64 network's
   Jacobian at each calibration point (docs/export.md gives the formula); it describes round-to-nearest weights, so it
   overestimates once the rounding is fitted. The measured error is that of KDQuantizedNetEvaluate() on the same points.
+  A stop signal caught during the calibration (KDSignalInstall(); minutes for a network of millions of parameters)
+  ends it with PETSC_ERR_SIG on every rank.
 
 .seealso: KDQuantizedNetEvaluate(), KDQuantizedNetGetErrorEstimate(), KDExportWrite()
 @*/
@@ -474,6 +497,7 @@ PetscErrorCode KDQuantizedNetCreate(KDNet net, KDInt8Scale mode, PetscInt abits,
   const PetscInt L = net->nlayers;
   KDQuantizedNet q = NULL; /* set by KDQuantizedNetAllocate(); NULL keeps GCC from a false warning */
   PetscLogEvent event;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   PetscCheck(net->setupcalled, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE,
@@ -492,13 +516,19 @@ PetscErrorCode KDQuantizedNetCreate(KDNet net, KDInt8Scale mode, PetscInt abits,
   PetscCall(KDExportLogEventsGet_Private(&event, NULL));
   PetscCall(PetscLogEventBegin(event, 0, 0, 0, 0));
   PetscCall(KDQuantizedNetAllocate(net, mode, abits, &q));
-  PetscCall(KDQuantizedNetCalibrate(q, ncal, xcal));
-  KDQuantizedNetRoundToNearest(q);
-  PetscCall(KDQuantizedNetPredictError(q, ncal, xcal));
-  PetscCall(KDQuantizedNetRound(q, ncal, xcal));
-  PetscCall(KDQuantizedNetMeasureError(net, q, ncal, xcal));
-  *qnet = q;
+  ierr = KDQuantizedNetCalibrate(q, net->comm, ncal, xcal);
+  if (!ierr) {
+    KDQuantizedNetRoundToNearest(q);
+    ierr = KDQuantizedNetPredictError(q, net->comm, ncal, xcal);
+  }
+  if (!ierr) ierr = KDQuantizedNetRound(q, net->comm, ncal, xcal);
+  if (!ierr) ierr = KDQuantizedNetMeasureError(net, q, ncal, xcal);
   PetscCall(PetscLogEventEnd(event, 0, 0, 0, 0));
+  if (ierr) { /* a stop signal or an allocation failure: nothing half-built is left */
+    PetscCall(KDQuantizedNetDestroy(&q));
+    PetscCall(ierr);
+  }
+  *qnet = q;
   PetscFunctionReturn(0);
 }
 
