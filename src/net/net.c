@@ -227,8 +227,9 @@ PetscErrorCode KDNetSetOutputScaling(KDNet net, const PetscReal scale[], const P
 
   Notes:
   The default keeps what a block of a narrow network stores for its reverse pass in the core's own caches (8x20 with 4
-  streams: about 0.4 MB at 32 points, 1.5 MB at 128); docs/benchmarks.md, "Jet kernels", gives the measurements.
-KDNetEvaluate() (values only, one stream) runs blocks of KD_NET_EVALUATE_BLOCK points whatever this is.
+  streams: about 0.4 MB at 32 points, 1.5 MB at 128); docs/benchmarks.md, "Jet kernels in blocks of 32 points",
+  gives the measurements. KDNetEvaluate() (values only, one stream) runs blocks of KD_NET_EVALUATE_BLOCK points
+  whatever this is.
 @*/
 PetscErrorCode KDNetSetBlockSize(KDNet net, PetscInt bs)
 {

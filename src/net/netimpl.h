@@ -5,7 +5,7 @@
 #include <kdnet.h>
 
 /* Points per block: of the jet kernels by default (-net_block_size), and of KDNetEvaluate() (one stream, where wider
-   blocks make better GEMMs; measured in docs/benchmarks.md, "Jet kernels"). */
+   blocks make better GEMMs; docs/benchmarks.md, "Jet kernels in blocks of 32 points"). */
 #define KD_NET_JET_BLOCK 32
 #define KD_NET_EVALUATE_BLOCK 128
 
