@@ -175,15 +175,6 @@ static void KDQuantizedNetRoundFeedback(PetscInt in, const PetscReal L[], const 
   }
 }
 
-/* The calibration's loops ask every so often whether a stop signal arrived (KDSignalPending(): collective, the ranks
-   compute the same and agree); after freeing their buffers they end here. */
-static PetscErrorCode KDQuantizedNetStopped(MPI_Comm comm, PetscBool stop)
-{
-  PetscFunctionBegin;
-  PetscCheck(!stop, comm, PETSC_ERR_SIG, "int8 calibration: stopped by a signal; nothing written, run the stage again");
-  PetscFunctionReturn(0);
-}
-
 /* Weight rounding and bias correction of layers 1 .. L-1, in order, on at most 8192 of the calibration points (a
    regular subset): layer k is fitted to the f64 network's pre-activations given the int8 network's input levels, which
    already carry the errors of layers < k, so later layers also compensate what earlier ones could not. */
@@ -281,7 +272,7 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, MPI_Comm comm, Petsc
   PetscCall(PetscFree(an));
   PetscCall(PetscFree(ql2));
   PetscCall(PetscFree(an2));
-  PetscCall(KDQuantizedNetStopped(comm, stop));
+  if (stop) PetscCall(KDSignalCheck(comm, "int8 calibration")); /* the ranks agreed: it raises on every one */
   PetscFunctionReturn(0);
 }
 
@@ -367,7 +358,7 @@ static PetscErrorCode KDQuantizedNetCalibrate(KDQuantizedNet q, MPI_Comm comm, P
     }
   }
   PetscCall(PetscFree4(h, z, y, amax));
-  PetscCall(KDQuantizedNetStopped(comm, stop));
+  if (stop) PetscCall(KDSignalCheck(comm, "int8 calibration")); /* the ranks agreed: it raises on every one */
   PetscFunctionReturn(0);
 }
 
@@ -437,7 +428,7 @@ static PetscErrorCode KDQuantizedNetPredictError(KDQuantizedNet q, MPI_Comm comm
   }
   q->predicted = den > 0 ? PetscSqrtReal(var / den) : 0.0;
   PetscCall(PetscFree5(h, z, g, gz, y));
-  PetscCall(KDQuantizedNetStopped(comm, stop));
+  if (stop) PetscCall(KDSignalCheck(comm, "int8 calibration")); /* the ranks agreed: it raises on every one */
   PetscFunctionReturn(0);
 }
 
