@@ -1,4 +1,6 @@
 #include "export/exportimpl.h"
+#include <petscblaslapack.h>
+#include <cblas.h>
 
 /*
   The int8 scheme in double precision (KDQuantizedNet): calibration of the activation scales, rounding of the weights,
@@ -27,61 +29,67 @@ PetscErrorCode KDExportLogEventsGet_Private(PetscLogEvent *create, PetscLogEvent
   PetscFunctionReturn(0);
 }
 
-/* f64 forward of one point keeping every layer's activations: h + hoff[k] is the input of layer k (h_0 the mapped
-   point) and z + hoff[k] its pre-activation (k >= 1), y the outputs. */
-static void KDQuantizedNetForwardPoint(KDQuantizedNet q, const PetscReal x[], PetscReal h[], PetscReal z[],
-                                       const PetscInt hoff[], PetscReal y[])
-{
-  const PetscInt L = q->nlayers;
+/* Points per block of the f64 forwards and reverses below: each layer is one GEMM over a block, and a stop signal is
+   checked once per block. */
+#define KD_QUANTIZE_BLOCK 64
 
-  for (PetscInt i = 0; i < q->widths[0]; i++) h[i] = 2.0 * (x[i] - q->lo[i]) / (q->hi[i] - q->lo[i]) - 1.0;
+/* f64 forward of nb points keeping every layer's activations, unit-major with leading dimension nb: h + hoff[k] nb is
+   the input of layer k (h_0 the mapped points), z + hoff[k] nb its pre-activation (k >= 1), y[o nb + p] the outputs.
+   Each layer is one GEMM. */
+static PetscErrorCode KDQuantizedNetForwardBlock(KDQuantizedNet q, PetscInt nb, const PetscReal x[], PetscReal h[],
+                                                 PetscReal z[], const PetscInt hoff[], PetscReal y[])
+{
+  const PetscInt L = q->nlayers, nin = q->widths[0];
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < nin; i++)
+    for (PetscInt p = 0; p < nb; p++) h[i * nb + p] = 2.0 * (x[p * nin + i] - q->lo[i]) / (q->hi[i] - q->lo[i]) - 1.0;
   for (PetscInt k = 0; k < L; k++) {
     const PetscInt in = q->widths[k], out = q->widths[k + 1];
-    const PetscReal *W = q->params + q->woff[k], *b = q->params + q->boff[k], *a = h + hoff[k];
-    for (PetscInt o = 0; o < out; o++) {
-      PetscReal s = 0;
-      for (PetscInt i = 0; i < in; i++) s += W[o * in + i] * a[i];
-      if (k < L - 1) {
-        z[hoff[k + 1] + o] = s + b[o];
-        h[hoff[k + 1] + o] = KDActivate(q->activation, s + b[o]);
-      } else
-        y[o] = q->scale[o] * (s + b[o]) + q->shift[o];
-    }
+    const PetscReal *W = q->params + q->woff[k], *b = q->params + q->boff[k];
+    PetscReal *s = k < L - 1 ? z + hoff[k + 1] * nb : y;
+
+    PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) out, (int) nb, (int) in,
+                                             1.0, W, (int) in, h + hoff[k] * nb, (int) nb, 0.0, s, (int) nb));
+    for (PetscInt o = 0; o < out; o++)
+      for (PetscInt p = 0; p < nb; p++) {
+        if (k < L - 1) {
+          s[o * nb + p] += b[o];
+          h[(hoff[k + 1] + o) * nb + p] = KDActivate(q->activation, s[o * nb + p]);
+        } else
+          y[o * nb + p] = q->scale[o] * (s[o * nb + p] + b[o]) + q->shift[o];
+      }
   }
+  PetscFunctionReturn(0);
 }
 
-/* Adjusts the integer weights of one output channel: e_p is the channel's pre-activation error at calibration point p
-   for the current weights (the int8 network's input levels ql, the f64 network's pre-activation as target); a step of
-   +-1 in weight i changes e by +-S ql_i, and is taken when it lowers var(e), the error left once the bias takes its
-   mean. Greedy sweeps over the inputs until none helps (at most 8). Returns the mean of the final error. */
-static PetscReal KDQuantizedNetRoundChannel(PetscInt in, PetscInt n, const PetscReal ql[], const PetscReal mean[],
-                                            const PetscReal var[], PetscReal S, int8_t wq[], PetscReal e[])
+/* Adjusts the integer weights of one output channel. With e_p the channel's pre-activation error at calibration point
+   p for the current weights (the int8 network's input levels ql, the f64 network's pre-activation as target), a step
+   of +-1 in weight i changes e by +-S ql_i, and is taken when it lowers var(e), the error left once the bias takes
+   its mean: var(e + d S ql_i) - var(e) = 2 d S c_i + S^2 H0_ii, with c_i = Cov(e, ql_i) and H0 = Cov(ql). The sweeps
+   run on c alone, updated by the step (c_j += d S H0_ij), so they cost O(in) per step instead of a pass over the
+   points. Greedy sweeps over the inputs until none helps (at most 8). em is mean(e) on entry; returns it at the end.
+ */
+static PetscReal KDQuantizedNetRoundChannel(PetscInt in, const PetscReal H0[], const PetscReal mean[], PetscReal S,
+                                            int8_t wq[], PetscReal c[], PetscReal em)
 {
-  PetscReal emean = 0;
-
   for (PetscInt sweep = 0; sweep < 8; sweep++) {
     PetscBool changed = PETSC_FALSE;
     for (PetscInt i = 0; i < in; i++) {
-      const PetscReal *a = ql + i * n;
-      PetscReal em = 0, cov = 0;
-      for (PetscInt p = 0; p < n; p++) em += e[p];
-      em /= (PetscReal) n;
-      for (PetscInt p = 0; p < n; p++) cov += (e[p] - em) * (a[p] - mean[i]);
-      cov /= (PetscReal) n;
+      const PetscReal var = H0[i * in + i];
       for (int d = -1; d <= 1; d += 2) {
-        /* var(e + d S a) - var(e) = 2 d S cov + S^2 var(a); a relative margin keeps round-off from cycling */
-        if (wq[i] + d > 127 || wq[i] + d < -127 || 2.0 * d * S * cov + S * S * var[i] >= -1e-12 * S * S * var[i])
-          continue;
+        /* a relative margin keeps round-off from cycling */
+        if (wq[i] + d > 127 || wq[i] + d < -127 || 2.0 * d * S * c[i] + S * S * var >= -1e-12 * S * S * var) continue;
         wq[i] = (int8_t) (wq[i] + d);
-        for (PetscInt p = 0; p < n; p++) e[p] += d * S * a[p];
+        for (PetscInt j = 0; j < in; j++) c[j] += d * S * H0[i * in + j];
+        em += d * S * mean[i];
         changed = PETSC_TRUE;
         break;
       }
     }
     if (!changed) break;
   }
-  for (PetscInt p = 0; p < n; p++) emean += e[p];
-  return emean / (PetscReal) n;
+  return em;
 }
 
 /* In-place Cholesky factor of a symmetric positive definite m x m matrix (lower triangle, row-major); the strict upper
@@ -108,23 +116,17 @@ static PetscBool KDCholesky(PetscInt m, PetscReal A[])
    (H^-1 = U^T U). For an output channel, wf = H^-1 Cov(ql, z) / S are the least-squares weights in level units given
    the int8 network's own inputs (they absorb what the earlier layers' roundings changed); the weights are then rounded
    one at a time, each rounding error pushed onto the weights not yet rounded along the row of U, the step that keeps
-   the error of the pre-activation over the calibration points smallest (optimal brain surgeon). */
-static PetscErrorCode KDQuantizedNetLayerFactor(PetscInt in, PetscInt n, const PetscReal ql[], const PetscReal mean[],
-                                                PetscReal H[], PetscReal U[], PetscBool *ok)
+   the error of the pre-activation over the calibration points smallest (optimal brain surgeon). H0 is Cov(ql); H
+   receives the Cholesky factor of the damped matrix (lower, row-major). */
+static void KDQuantizedNetLayerFactor(PetscInt in, const PetscReal H0[], PetscReal H[], PetscReal U[], PetscBool *ok)
 {
   PetscReal tr = 0;
 
-  PetscFunctionBegin;
-  for (PetscInt i = 0; i < in; i++)
-    for (PetscInt j = 0; j <= i; j++) {
-      PetscReal s = 0;
-      for (PetscInt p = 0; p < n; p++) s += (ql[i * n + p] - mean[i]) * (ql[j * n + p] - mean[j]);
-      H[i * in + j] = H[j * in + i] = s / (PetscReal) n;
-    }
+  for (PetscInt i = 0; i < in * in; i++) H[i] = H0[i];
   for (PetscInt i = 0; i < in; i++) tr += H[i * in + i];
   for (PetscInt i = 0; i < in; i++) H[i * in + i] += tr > 0 ? 1e-8 * tr / (PetscReal) in : 1.0;
   *ok = KDCholesky(in, H);
-  if (!*ok) PetscFunctionReturn(0);
+  if (!*ok) return;
   /* H^-1 = L^-T L^-1 column by column into U, then its Cholesky factor, transposed */
   for (PetscInt c = 0; c < in; c++) {
     PetscReal *v = U + c * in; /* row c of U as scratch: solves L L^T v = e_c */
@@ -141,30 +143,18 @@ static PetscErrorCode KDQuantizedNetLayerFactor(PetscInt in, PetscInt n, const P
   }
   /* U now holds H^-1 (symmetric); keep L in H for the least-squares solves */
   *ok = KDCholesky(in, U);
-  if (!*ok) PetscFunctionReturn(0);
+  if (!*ok) return;
   for (PetscInt i = 0; i < in; i++)
     for (PetscInt j = i + 1; j < in; j++) {
       U[i * in + j] = U[j * in + i];
       U[j * in + i] = 0;
     }
-  PetscFunctionReturn(0);
 }
 
-/* Least-squares weights of one output channel in level units (r = Cov(ql, z), L the Cholesky factor of H), then the
-   rounding with error feedback (see KDQuantizedNetLayerFactor()). wf is scratch. */
-static void KDQuantizedNetRoundFeedback(PetscInt in, const PetscReal L[], const PetscReal U[], const PetscReal r[],
-                                        PetscReal S, PetscReal wf[], int8_t wq[])
+/* The rounding with error feedback of one output channel (see KDQuantizedNetLayerFactor()): wf holds its least-squares
+   weights H^-1 Cov(ql, z) on entry and is scratch. */
+static void KDQuantizedNetRoundFeedback(PetscInt in, const PetscReal U[], PetscReal S, PetscReal wf[], int8_t wq[])
 {
-  for (PetscInt i = 0; i < in; i++) {
-    PetscReal s = r[i];
-    for (PetscInt k = 0; k < i; k++) s -= L[i * in + k] * wf[k];
-    wf[i] = s / L[i * in + i];
-  }
-  for (PetscInt i = in - 1; i >= 0; i--) {
-    PetscReal s = wf[i];
-    for (PetscInt k = i + 1; k < in; k++) s -= L[k * in + i] * wf[k];
-    wf[i] = s / L[i * in + i];
-  }
   for (PetscInt i = 0; i < in; i++) wf[i] /= S;
   for (PetscInt i = 0; i < in; i++) {
     PetscReal v = wf[i] > 127 ? 127 : (wf[i] < -127 ? -127 : wf[i]), err;
@@ -177,12 +167,15 @@ static void KDQuantizedNetRoundFeedback(PetscInt in, const PetscReal L[], const 
 
 /* Weight rounding and bias correction of layers 1 .. L-1, in order, on at most 8192 of the calibration points (a
    regular subset): layer k is fitted to the f64 network's pre-activations given the int8 network's input levels, which
-   already carry the errors of layers < k, so later layers also compensate what earlier ones could not. */
+   already carry the errors of layers < k, so later layers also compensate what earlier ones could not. What passes
+   over the points is a BLAS call: the targets z = W a, the covariances Cov(ql) and Cov(z, ql), the least-squares
+   weights of all channels (two triangular solves), the error covariances of their rounded weights, and the next
+   layer's inputs (an integer product, exact in double). */
 static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, MPI_Comm comm, PetscInt ncal, const PetscReal xcal[])
 {
   const PetscInt L = q->nlayers, nin = q->widths[0], stride = (ncal + 8191) / 8192, n = (ncal + stride - 1) / stride;
   PetscInt wmax = 0;
-  PetscReal *ql, *an, *ql2, *an2, *z, *e, *mean, *var, *H, *U, *r, *wf;
+  PetscReal *ql, *an, *ql2, *an2, *z, *mean, *zm, *H0, *H, *U, *R, *Wd, *C;
   PetscBool ok, stop = PETSC_FALSE;
 
   PetscFunctionBegin;
@@ -192,8 +185,9 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, MPI_Comm comm, Petsc
   PetscCall(PetscMalloc1(wmax * n, &an));
   PetscCall(PetscMalloc1(wmax * n, &ql2));
   PetscCall(PetscMalloc1(wmax * n, &an2));
-  PetscCall(PetscMalloc4(wmax * n, &z, n, &e, wmax, &mean, wmax, &var));
-  PetscCall(PetscMalloc4(wmax * wmax, &H, wmax * wmax, &U, wmax, &r, wmax, &wf));
+  PetscCall(PetscMalloc3(wmax * n, &z, wmax, &mean, wmax, &zm));
+  PetscCall(PetscMalloc6(wmax * wmax, &H0, wmax * wmax, &H, wmax * wmax, &U, wmax * wmax, &R, wmax * wmax, &Wd,
+                         wmax * wmax, &C));
   /* layer 0 in double (the kernel computes it in float): the f64 activations an and the levels ql entering layer 1 */
   for (PetscInt p = 0; p < n; p++) {
     const PetscReal *x = xcal + p * stride * nin, *W = q->params + q->woff[0], *b = q->params + q->boff[0];
@@ -207,67 +201,80 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, MPI_Comm comm, Petsc
   for (PetscInt k = 1; k < L; k++) {
     const PetscInt in = q->widths[k], out = q->widths[k + 1];
     const PetscReal *W = q->params + q->woff[k], *b = q->params + q->boff[k];
+
+    PetscCall(KDSignalPending(comm, &stop)); /* a wide layer takes a second */
+    if (stop) break;
     /* targets: the f64 network's pre-activations without bias */
-    for (PetscInt o = 0; o < out; o++)
-      for (PetscInt p = 0; p < n; p++) {
-        PetscReal s = 0;
-        for (PetscInt i = 0; i < in; i++) s += W[o * in + i] * an[i * n + p];
-        z[o * n + p] = s;
-      }
+    PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) out, (int) n, (int) in,
+                                             1.0, W, (int) in, an, (int) n, 0.0, z, (int) n));
+    /* centred levels (into ql2) and targets (into an2), both free until the next layer's inputs are formed */
     for (PetscInt i = 0; i < in; i++) {
-      PetscReal m = 0, v = 0;
+      PetscReal m = 0;
       for (PetscInt p = 0; p < n; p++) m += ql[i * n + p];
-      m /= (PetscReal) n;
-      for (PetscInt p = 0; p < n; p++) v += (ql[i * n + p] - m) * (ql[i * n + p] - m);
-      mean[i] = m;
-      var[i]  = v / (PetscReal) n;
+      mean[i] = m /= (PetscReal) n;
+      for (PetscInt p = 0; p < n; p++) ql2[i * n + p] = ql[i * n + p] - m;
     }
-    PetscCall(KDQuantizedNetLayerFactor(in, n, ql, mean, H, U, &ok));
+    for (PetscInt o = 0; o < out; o++) {
+      PetscReal m = 0;
+      for (PetscInt p = 0; p < n; p++) m += z[o * n + p];
+      zm[o] = m /= (PetscReal) n;
+      for (PetscInt p = 0; p < n; p++) an2[o * n + p] = z[o * n + p] - m;
+    }
+    /* H0 = Cov(ql) (in x in), R = Cov(z, ql) (out x in, a row per channel) */
+    PetscCallBLAS("cblas_dsyrk", cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (int) in, (int) n,
+                                             1.0 / (PetscReal) n, ql2, (int) n, 0.0, H0, (int) in));
+    for (PetscInt i = 0; i < in; i++)
+      for (PetscInt j = i + 1; j < in; j++) H0[i * in + j] = H0[j * in + i];
+    PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int) out, (int) in, (int) n,
+                                             1.0 / (PetscReal) n, an2, (int) n, ql2, (int) n, 0.0, R, (int) in));
+    KDQuantizedNetLayerFactor(in, H0, H, U, &ok);
+    /* without a factor (a degenerate layer) the round-to-nearest weights stay, and the sweeps below improve them */
+    if (ok) {
+      /* least-squares weights of every channel, the rows of R H^-1 = R L^-T L^-1 */
+      PetscCall(PetscArraycpy(C, R, out * in));
+      PetscCallBLAS("cblas_dtrsm", cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit,
+                                               (int) out, (int) in, 1.0, H, (int) in, C, (int) in));
+      PetscCallBLAS("cblas_dtrsm", cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit,
+                                               (int) out, (int) in, 1.0, H, (int) in, C, (int) in));
+      for (PetscInt o = 0; o < out; o++)
+        KDQuantizedNetRoundFeedback(in, U, q->S[q->soff[k] + o], C + o * in, q->wq + q->qoff[k] + o * in);
+    }
+    /* the error of a channel's weights wq against its target, e = S wq.ql - z: Cov(e, ql) = S H0 wq - R, and its mean
+     */
+    for (PetscInt i = 0; i < out * in; i++) Wd[i] = (PetscReal) q->wq[q->qoff[k] + i];
+    PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) out, (int) in, (int) in,
+                                             1.0, Wd, (int) in, H0, (int) in, 0.0, C, (int) in));
     for (PetscInt o = 0; o < out; o++) {
       const PetscReal S = q->S[q->soff[k] + o];
       int8_t *wq        = q->wq + q->qoff[k] + o * in;
-      PetscCall(KDSignalPending(comm, &stop)); /* a channel of a wide layer takes up to seconds */
-      if (stop) break;
-      /* without a factor (a degenerate layer) the round-to-nearest weights stay, and the sweeps below improve them */
-      if (ok) {
-        PetscReal zm = 0;
-        for (PetscInt p = 0; p < n; p++) zm += z[o * n + p];
-        zm /= (PetscReal) n;
-        for (PetscInt i = 0; i < in; i++) {
-          PetscReal s = 0;
-          for (PetscInt p = 0; p < n; p++) s += (ql[i * n + p] - mean[i]) * (z[o * n + p] - zm);
-          r[i] = s / (PetscReal) n;
-        }
-        KDQuantizedNetRoundFeedback(in, H, U, r, S, wf, wq);
+      PetscReal *c = C + o * in, em = 0;
+
+      for (PetscInt i = 0; i < in; i++) {
+        c[i] = S * c[i] - R[o * in + i];
+        em += (PetscReal) wq[i] * mean[i];
       }
-      for (PetscInt p = 0; p < n; p++) {
-        PetscReal s = 0;
-        for (PetscInt i = 0; i < in; i++) s += (PetscReal) wq[i] * ql[i * n + p];
-        e[p] = S * s - z[o * n + p];
-      }
-      q->bq[q->soff[k] + o] = b[o] - KDQuantizedNetRoundChannel(in, n, ql, mean, var, S, wq, e);
+      q->bq[q->soff[k] + o] = b[o] - KDQuantizedNetRoundChannel(in, H0, mean, S, wq, c, S * em - zm[o]);
     }
-    if (stop || k == L - 1) break;
+    if (k == L - 1) break;
     /* inputs of layer k + 1: the int8 network's levels, from its adjusted weights and biases, and the f64 activations
      */
-    for (PetscInt o = 0; o < out; o++) {
-      const int8_t *wq = q->wq + q->qoff[k] + o * in;
+    for (PetscInt i = 0; i < out * in; i++) Wd[i] = (PetscReal) q->wq[q->qoff[k] + i];
+    PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) out, (int) n, (int) in,
+                                             1.0, Wd, (int) in, ql, (int) n, 0.0, ql2, (int) n));
+    for (PetscInt o = 0; o < out; o++)
       for (PetscInt p = 0; p < n; p++) {
-        PetscReal s = 0;
-        for (PetscInt i = 0; i < in; i++) s += (PetscReal) wq[i] * ql[i * n + p];
-        s              = s * q->S[q->soff[k] + o] + q->bq[q->soff[k] + o];
-        ql2[o * n + p] = KDQuantizeLevel(KDActivate(q->activation, s), q->sa[q->aoff[k + 1] + o], q->lmax);
-        an2[o * n + p] = KDActivate(q->activation, z[o * n + p] + b[o]);
+        const PetscReal s = ql2[o * n + p] * q->S[q->soff[k] + o] + q->bq[q->soff[k] + o];
+        ql2[o * n + p]    = KDQuantizeLevel(KDActivate(q->activation, s), q->sa[q->aoff[k + 1] + o], q->lmax);
+        an2[o * n + p]    = KDActivate(q->activation, z[o * n + p] + b[o]);
       }
-    }
     {
       PetscReal *t = ql;
       ql = ql2, ql2 = t;
       t = an, an = an2, an2 = t;
     }
   }
-  PetscCall(PetscFree4(z, e, mean, var));
-  PetscCall(PetscFree4(H, U, r, wf));
+  PetscCall(PetscFree3(z, mean, zm));
+  PetscCall(PetscFree6(H0, H, U, R, Wd, C));
   PetscCall(PetscFree(ql));
   PetscCall(PetscFree(an));
   PetscCall(PetscFree(ql2));
@@ -276,8 +283,8 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, MPI_Comm comm, Petsc
   PetscFunctionReturn(0);
 }
 
-/* Offsets of the layers in the per-point buffers of KDQuantizedNetForwardPoint(): hoff[k] for k = 0 .. L; returns
-   their total length, and in wmax (if not NULL) the largest width. */
+/* Offsets of the layers in the buffers of KDQuantizedNetForwardBlock() (in units of nb): hoff[k] for k = 0 .. L;
+   returns their total length, and in wmax (if not NULL) the largest width. */
 static PetscInt KDQuantizedNetPointLayout(KDQuantizedNet q, PetscInt hoff[], PetscInt *wmax)
 {
   PetscInt htot = 0;
@@ -333,20 +340,22 @@ static PetscErrorCode KDQuantizedNetAllocate(KDNet net, KDInt8Scale mode, PetscI
    activation scale. */
 static PetscErrorCode KDQuantizedNetCalibrate(KDQuantizedNet q, MPI_Comm comm, PetscInt ncal, const PetscReal xcal[])
 {
-  const PetscInt L = q->nlayers, nin = q->widths[0], nout = q->widths[L];
+  const PetscInt L = q->nlayers, nin = q->widths[0], nout = q->widths[L], B = KD_QUANTIZE_BLOCK;
   PetscInt hoff[KD_NET_MAX_LAYERS + 1], htot;
   PetscReal *h, *z, *y, *amax;
   PetscBool stop = PETSC_FALSE;
 
   PetscFunctionBegin;
   htot = KDQuantizedNetPointLayout(q, hoff, NULL);
-  PetscCall(PetscMalloc4(htot, &h, htot, &z, nout, &y, htot, &amax));
+  PetscCall(PetscMalloc4(htot * B, &h, htot * B, &z, nout * B, &y, htot, &amax));
   for (PetscInt i = 0; i < htot; i++) amax[i] = 0;
-  for (PetscInt p = 0; p < ncal; p++) {
-    if (p % 64 == 0) PetscCall(KDSignalPending(comm, &stop));
+  for (PetscInt p0 = 0; p0 < ncal; p0 += B) {
+    const PetscInt nb = PetscMin(B, ncal - p0);
+    PetscCall(KDSignalPending(comm, &stop));
     if (stop) break;
-    KDQuantizedNetForwardPoint(q, xcal + p * nin, h, z, hoff, y);
-    for (PetscInt i = hoff[1]; i < htot; i++) amax[i] = PetscMax(amax[i], PetscAbsReal(h[i]));
+    PetscCall(KDQuantizedNetForwardBlock(q, nb, xcal + p0 * nin, h, z, hoff, y));
+    for (PetscInt i = hoff[1]; i < htot; i++)
+      for (PetscInt p = 0; p < nb; p++) amax[i] = PetscMax(amax[i], PetscAbsReal(h[i * nb + p]));
   }
   for (PetscInt k = 1; k < L; k++) {
     PetscReal m = 0;
@@ -390,44 +399,55 @@ static void KDQuantizedNetRoundToNearest(KDQuantizedNet q)
    The result, relative to the f64 outputs, is q->predicted. */
 static PetscErrorCode KDQuantizedNetPredictError(KDQuantizedNet q, MPI_Comm comm, PetscInt ncal, const PetscReal xcal[])
 {
-  const PetscInt L = q->nlayers, nin = q->widths[0], nout = q->widths[L];
+  const PetscInt L = q->nlayers, nin = q->widths[0], nout = q->widths[L], B = KD_QUANTIZE_BLOCK;
   PetscInt hoff[KD_NET_MAX_LAYERS + 1], wmax, htot;
-  PetscReal *h, *z, *g, *gz, *y, var = 0, den = 0;
+  PetscReal *h, *z, *g, *gz, *y, *ll, var = 0, den = 0;
   PetscBool stop = PETSC_FALSE;
 
   PetscFunctionBegin;
   htot = KDQuantizedNetPointLayout(q, hoff, &wmax);
-  PetscCall(PetscMalloc5(htot, &h, htot, &z, wmax, &g, wmax, &gz, nout, &y));
-  for (PetscInt p = 0; p < ncal; p++) {
-    if (p % 64 == 0) PetscCall(KDSignalPending(comm, &stop)); /* a point costs nout reverse passes */
+  PetscCall(PetscMalloc6(htot * B, &h, htot * B, &z, wmax * B, &g, wmax * B, &gz, nout * B, &y, L * B, &ll));
+  for (PetscInt p0 = 0; p0 < ncal; p0 += B) {
+    const PetscInt nb = PetscMin(B, ncal - p0);
+    PetscCall(KDSignalPending(comm, &stop)); /* a block costs nout reverse passes */
     if (stop) break;
-    KDQuantizedNetForwardPoint(q, xcal + p * nin, h, z, hoff, y);
+    PetscCall(KDQuantizedNetForwardBlock(q, nb, xcal + p0 * nin, h, z, hoff, y));
+    /* ll[k nb + p]: the sum of the squared levels entering layer k at point p */
+    for (PetscInt k = 1; k < L; k++) {
+      const PetscReal *a = h + hoff[k] * nb, *sa = q->sa + q->aoff[k];
+      for (PetscInt p = 0; p < nb; p++) ll[k * nb + p] = 0;
+      for (PetscInt i = 0; i < q->widths[k]; i++)
+        for (PetscInt p = 0; p < nb; p++) ll[k * nb + p] += (a[i * nb + p] / sa[i]) * (a[i * nb + p] / sa[i]);
+    }
     for (PetscInt o = 0; o < nout; o++) {
       /* gz = dy_o/dz_k for the layer k being processed, starting with the output layer */
-      for (PetscInt j = 0; j < nout; j++) gz[j] = j == o ? q->scale[o] : 0.0;
+      for (PetscInt j = 0; j < nout; j++)
+        for (PetscInt p = 0; p < nb; p++) gz[j * nb + p] = j == o ? q->scale[o] : 0.0;
       for (PetscInt k = L - 1; k >= 1; k--) {
         const PetscInt in = q->widths[k], out = q->widths[k + 1];
-        const PetscReal *W = q->params + q->woff[k], *a = h + hoff[k], *sa = q->sa + q->aoff[k];
-        PetscReal ll = 0;
-        for (PetscInt i = 0; i < in; i++) ll += (a[i] / sa[i]) * (a[i] / sa[i]);
+        const PetscReal *W = q->params + q->woff[k], *a = h + hoff[k] * nb, *zk = z + hoff[k] * nb,
+                        *sa = q->sa + q->aoff[k];
         for (PetscInt j = 0; j < out; j++) {
           const PetscReal S = q->S[q->soff[k] + j];
-          var += gz[j] * gz[j] * S * S / 12.0 * ll;
+          PetscReal t       = 0;
+          for (PetscInt p = 0; p < nb; p++) t += gz[j * nb + p] * gz[j * nb + p] * ll[k * nb + p];
+          var += S * S / 12.0 * t;
         }
         /* g = dy_o/dh_k = W^T gz; then through the activation to dy_o/dz_{k-1} */
+        PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int) in, (int) nb, (int) out,
+                                                 1.0, W, (int) in, gz, (int) nb, 0.0, g, (int) nb));
         for (PetscInt i = 0; i < in; i++) {
-          PetscReal s = 0;
-          for (PetscInt j = 0; j < out; j++) s += W[j * in + i] * gz[j];
-          g[i] = s;
-          var += s * s * sa[i] * sa[i] / 12.0;
+          PetscReal t = 0;
+          for (PetscInt p = 0; p < nb; p++) t += g[i * nb + p] * g[i * nb + p];
+          var += t * sa[i] * sa[i] / 12.0;
         }
-        for (PetscInt i = 0; i < in; i++) gz[i] = g[i] * KDActivateDerivative(q->activation, z[hoff[k] + i], a[i]);
+        for (PetscInt i = 0; i < in * nb; i++) gz[i] = g[i] * KDActivateDerivative(q->activation, zk[i], a[i]);
       }
-      den += y[o] * y[o];
+      for (PetscInt p = 0; p < nb; p++) den += y[o * nb + p] * y[o * nb + p];
     }
   }
   q->predicted = den > 0 ? PetscSqrtReal(var / den) : 0.0;
-  PetscCall(PetscFree5(h, z, g, gz, y));
+  PetscCall(PetscFree6(h, z, g, gz, y, ll));
   if (stop) PetscCall(KDSignalCheck(comm, "int8 calibration")); /* the ranks agreed: it raises on every one */
   PetscFunctionReturn(0);
 }
