@@ -1,8 +1,8 @@
 #!/bin/bash
 # Inference at KD-PINN's scale (docs/benchmarks.md, "The 5M -> 500k row"): the 4.95M-parameter cavity teacher of
 # jobs/cavity-large.opts (8 x 840) against its 495k student (8 x 265), on one core, in one run:
-#   kdpinn bench   the teacher: the library in f64 and its f32 export (its int8 calibration takes over 6 minutes and its
-#                  f64 source minutes to compile: -kd_bench_variants); the student: all four variants;
+#   kdpinn bench   the teacher and the student, each in all four variants (the library in f64, the f64, f32 and int8
+#                  exports; the teacher's sources take minutes to compile);
 #   PyTorch        both networks' forward pass, float64, one thread (tests/bench-torch-infer.py), the same points.
 # A latency needs no trained weights: the models are made by a few steps of the job at its real network sizes (as
 # t605 does). Prints kdpinn's tables, then teacher / student and PyTorch / kdpinn ratios.
@@ -57,8 +57,8 @@ for stage in solve train distill; do
 done
 b=(-options_file "$src/jobs/cavity-large.opts" -kd_out large -kd_bench_field $field -kd_bench_repeats "$repeats"
   -kd_bench_warmup 1)
-"$kdpinn" bench "${b[@]}" -kd_bench_models large/teacher.h5 -kd_bench_variants f64,f32_export \
-  -kd_bench_dir large/bench-teacher > bench-teacher.log 2>&1 || { cat bench-teacher.log; fail "kdpinn bench (teacher)"; }
+"$kdpinn" bench "${b[@]}" -kd_bench_models large/teacher.h5 -kd_bench_dir large/bench-teacher \
+  > bench-teacher.log 2>&1 || { cat bench-teacher.log; fail "kdpinn bench (teacher)"; }
 cp large/bench.json bench-teacher.json
 "$kdpinn" bench "${b[@]}" -kd_bench_models large/student_L1.h5 -kd_bench_dir large/bench-student \
   > bench-student.log 2>&1 || { cat bench-student.log; fail "kdpinn bench (student)"; }
@@ -94,6 +94,7 @@ print(f"teacher / student parameters: {T['params'] / S['params']:.1f}x")
 for what, key in (("1 point", "latency_1_us"), ("1024 points", "batch_1024_ms"), ("field", "field_ms")):
     row = [f"f64 library {T['f64'][key] / S['f64'][key]:.1f}x",
            f"f32 export {T['f32_export'][key] / S['f32_export'][key]:.1f}x",
+           f"int8 export {T['int8_export'][key] / S['int8_export'][key]:.1f}x",
            f"teacher f64 library / student int8 export {T['f64'][key] / S['int8_export'][key]:.1f}x",
            f"PyTorch {t['models']['teacher'][key] / t['models']['student_L1'][key]:.1f}x"]
     print(f"teacher / student time, {what}: " + ", ".join(row))

@@ -497,8 +497,9 @@ static PetscErrorCode KDQuantizedNetMeasureError(KDNet net, KDQuantizedNet q, Pe
   independent error uniform over one quantization step and propagates it to the outputs with the f64 network's
   Jacobian at each calibration point (docs/export.md gives the formula); it describes round-to-nearest weights, so it
   overestimates once the rounding is fitted. The measured error is that of KDQuantizedNetEvaluate() on the same points.
-  A stop signal caught during the calibration (KDSignalInstall(); minutes for a network of millions of parameters)
-  ends it with PETSC_ERR_SIG on every rank.
+  The passes over the points are BLAS calls (about 15 s on one core for 4.95M parameters and 4096 points). A stop
+  signal caught during the calibration (KDSignalInstall(); asked at every block of 64 points and every layer) ends it
+  with PETSC_ERR_SIG on every rank.
 
 .seealso: KDQuantizedNetEvaluate(), KDQuantizedNetGetErrorEstimate(), KDExportWrite()
 @*/
