@@ -22,8 +22,10 @@ static const char help[] =
   network: relative L2 <= 3x the noise model's prediction for round-to-nearest (docs/export.md:
   every rounding an independent uniform error; 3x covers the correlation of the weight roundings, which all points
   share). A batch of 0 points writes nothing; the single-point (tail) path gives the batch path's values to 1e-12.
+  CheckRounding(): the int8 weight rounding against a per-point recomputation (tolerances there).
 */
 #include <kdexport.h>
+#include "export/exportimpl.h"
 #include "t30-netutil.h"
 #include <dlfcn.h>
 #include <signal.h>
@@ -198,6 +200,96 @@ static PetscErrorCode CheckNet(const char cc[], const char cflags[], const char 
 
 /* A stop signal (SIGTERM from a job's end) caught before or during the int8 calibration ends it with PETSC_ERR_SIG and
    leaves no scheme behind, instead of minutes of calibration nobody waits for. */
+/* The fitted rounding of the int8 scheme against a per-point recomputation, the reference of its covariance-domain
+   sweeps (KDQuantizedNetRound() follows Cov(e, ql) updated by each +-1 move instead of the points). On the calibration
+   points, with the int8 network's own input levels ql and the f64 network's pre-activations z as targets, e = S wq.ql
+   - z for each channel: its bias must be b - mean(e), and no +-1 move of one weight may lower var(e), since the
+   sweeps stop only there (or after 8 sweeps, which these networks do not reach). Tolerances: the bias to 1e-9 of the
+   rms of z (sums of a few thousand double terms differ by ~1e-13 relative between the per-point and the BLAS order);
+   a move may lower var(e) by at most 1e-9 of its own S^2 var(ql_i) (the sweeps' margin is 1e-12, the covariances
+   differ by round-off of ~1e-12 relative to them). The networks are tanh; libm's tanh stands for the library's, which
+   may differ by an ulp: an activation level could move only within 1e-16 of a rounding boundary. */
+static PetscErrorCode CheckRounding(const char tag[], PetscInt nhidden, const PetscInt widths[], PetscInt nout)
+{
+  KDNet net;
+  KDQuantizedNet q;
+  PetscReal *xcal, *ql, *an, *ql2, *an2, *z, *e, worst_bias = 0, worst_move = PETSC_MIN_REAL;
+  PetscInt ncal, wmax = 0, L;
+
+  PetscFunctionBegin;
+  PetscCall(TestNetCreate(PETSC_COMM_SELF, 2, nhidden, widths, nout, KD_ACTIVATION_TANH, 11, &net));
+  PetscCall(KDExportBoxPoints(net, 4096, &ncal, &xcal)); /* <= 8192: the rounding uses every point */
+  PetscCall(KDQuantizedNetCreate(net, KD_INT8_SCALE_LAYER, 16, ncal, xcal, &q));
+  L = q->nlayers;
+  for (PetscInt k = 0; k <= L; k++) wmax = PetscMax(wmax, q->widths[k]);
+  PetscCall(PetscMalloc6(wmax * ncal, &ql, wmax * ncal, &an, wmax * ncal, &ql2, wmax * ncal, &an2, ncal, &z, ncal, &e));
+  for (PetscInt p = 0; p < ncal; p++) {
+    const PetscReal *W = q->params + q->woff[0], *b = q->params + q->boff[0];
+    for (PetscInt o = 0; o < q->widths[1]; o++) {
+      PetscReal s = b[o];
+      for (PetscInt i = 0; i < 2; i++)
+        s += W[o * 2 + i] * (2.0 * (xcal[p * 2 + i] - q->lo[i]) / (q->hi[i] - q->lo[i]) - 1.0);
+      an[o * ncal + p] = tanh(s);
+      ql[o * ncal + p] = KDQuantizeLevel(an[o * ncal + p], q->sa[q->aoff[1] + o], q->lmax);
+    }
+  }
+  for (PetscInt k = 1; k < L; k++) {
+    const PetscInt in = q->widths[k], out = q->widths[k + 1];
+    const PetscReal *W = q->params + q->woff[k], *b = q->params + q->boff[k];
+    for (PetscInt o = 0; o < out; o++) {
+      const PetscReal S = q->S[q->soff[k] + o], bq = q->bq[q->soff[k] + o];
+      const int8_t *wq = q->wq + q->qoff[k] + o * in;
+      PetscReal em = 0, zrms = 0;
+      for (PetscInt p = 0; p < ncal; p++) {
+        PetscReal sz = 0, sq = 0;
+        for (PetscInt i = 0; i < in; i++) {
+          sz += W[o * in + i] * an[i * ncal + p];
+          sq += (PetscReal) wq[i] * ql[i * ncal + p];
+        }
+        z[p] = sz;
+        e[p] = S * sq - sz;
+        em += e[p] / (PetscReal) ncal;
+        zrms += sz * sz / (PetscReal) ncal;
+        if (k < L - 1) {
+          ql2[o * ncal + p] = KDQuantizeLevel(tanh(sq * S + bq), q->sa[q->aoff[k + 1] + o], q->lmax);
+          an2[o * ncal + p] = tanh(sz + b[o]);
+        }
+      }
+      worst_bias = PetscMax(worst_bias, PetscAbsReal(bq - (b[o] - em)) / PetscSqrtReal(zrms));
+      for (PetscInt i = 0; i < in; i++) {
+        const PetscReal *a = ql + i * ncal;
+        PetscReal m = 0, var = 0, cov = 0;
+        for (PetscInt p = 0; p < ncal; p++) m += a[p] / (PetscReal) ncal;
+        for (PetscInt p = 0; p < ncal; p++) {
+          var += (a[p] - m) * (a[p] - m) / (PetscReal) ncal;
+          cov += (e[p] - em) * (a[p] - m) / (PetscReal) ncal;
+        }
+        for (int d = -1; d <= 1 && var > 0; d += 2)
+          if (wq[i] + d <= 127 && wq[i] + d >= -127)
+            worst_move = PetscMax(worst_move, -(2.0 * d * S * cov + S * S * var) / (S * S * var));
+      }
+    }
+    PetscReal *t = ql;
+    ql = ql2, ql2 = t;
+    t = an, an = an2, an2 = t;
+  }
+  PetscCheck(
+      worst_bias <= 1e-9 && worst_move <= 1e-9, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+      "%s: int8 rounding vs per-point reference: bias off by %.3e of rms(z), a +-1 move lowers var(e) by %.3e of "
+      "S^2 var(ql) (tolerance 1e-9 each)",
+      tag, (double) worst_bias, (double) worst_move);
+  PetscCall(
+      PetscPrintf(PETSC_COMM_SELF,
+                  "%s: int8 rounding vs per-point reference: bias %.1e of rms(z); the best +-1 move lowers var(e) by "
+                  "%.1e of S^2 var(ql) (negative: every move raises it; tolerance 1e-9): ok\n",
+                  tag, (double) worst_bias, (double) worst_move));
+  PetscCall(PetscFree6(ql, an, ql2, an2, z, e));
+  PetscCall(KDQuantizedNetDestroy(&q));
+  PetscCall(PetscFree(xcal));
+  PetscCall(KDNetDestroy(&net));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode CheckStopSignal(void)
 {
   const PetscInt widths[] = {20, 20};
@@ -259,6 +351,8 @@ int main(int argc, char **argv)
     PetscCall(CheckNet(cc, cflags, "odd_unit", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_CHANNEL, 16));
     PetscCall(CheckNet(cc, cflags, "student_a8", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 8));
     PetscCall(CheckNet(cc, cflags, "odd_a8", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 8));
+    PetscCall(CheckRounding("student", 2, student, 3));
+    PetscCall(CheckRounding("teacher", 4, teacher, 1));
     PetscCall(CheckStopSignal());
   }
   PetscCall(PetscFinalize());
