@@ -14,6 +14,7 @@ static const char help[] =
     "All configuration is through the PETSc options database (-options_file FILE, any option on the command\n"
     "line); -help lists the options of a stage with their defaults, -version prints the version.\n\n";
 
+#define _XOPEN_SOURCE 700 /* realpath(), which _POSIX_C_SOURCE alone does not declare without _FORTIFY_SOURCE */
 #include <kdpinn.h>
 #include <hdf5.h>
 #include <cblas.h>
