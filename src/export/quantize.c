@@ -51,14 +51,15 @@ static PetscErrorCode KDQuantizedNetForwardBlock(KDQuantizedNet q, PetscInt nb, 
 
     PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) out, (int) nb, (int) in,
                                              1.0, W, (int) in, h + hoff[k] * nb, (int) nb, 0.0, s, (int) nb));
-    for (PetscInt o = 0; o < out; o++)
-      for (PetscInt p = 0; p < nb; p++) {
-        if (k < L - 1) {
+    if (k < L - 1)
+      for (PetscInt o = 0; o < out; o++)
+        for (PetscInt p = 0; p < nb; p++) {
           s[o * nb + p] += b[o];
           h[(hoff[k + 1] + o) * nb + p] = KDActivate(q->activation, s[o * nb + p]);
-        } else
-          y[o * nb + p] = q->scale[o] * (s[o * nb + p] + b[o]) + q->shift[o];
-      }
+        }
+    else
+      for (PetscInt o = 0; o < out; o++)
+        for (PetscInt p = 0; p < nb; p++) y[o * nb + p] = q->scale[o] * (y[o * nb + p] + b[o]) + q->shift[o];
   }
   PetscFunctionReturn(0);
 }
