@@ -3,6 +3,7 @@
 #  - NaN in the loss (injected on one rank) in the Adam and in the L-BFGS phase: the line names the step and the
 #    last good checkpoint;
 #  - -train_gn_steps > 0 on an objective that gives no least-squares rows (no KDTrainerSetResidual());
+#  - -train_quantize_steps > 0 on a raw parameter buffer (no network, so no layers to quantize);
 #  - restart from a truncated checkpoint, from one with a flipped byte in the parameters or in the Adam state, and
 #    from an HDF5 file of another kind: refused, the line names the file. The intact checkpoint restarts (control).
 # Usage: t502-train-errors.sh <t500-trainer executable>
@@ -32,6 +33,8 @@ expect_error nan-adam 'NaN/Inf at step 25 \(adam\); last good checkpoint: nan/ch
 expect_error nan-lbfgs 'NaN/Inf at step (4[1-9]|5[0-9]) \(lbfgs\); last good checkpoint: nan/checkpoint_train\.h5 \(step (40|50)\)$' \
   "${base[@]}" -kd_out nan -train_adam_steps 40 -train_lbfgs_steps 40 -train_checkpoint_every 10 -test_nan_at 60
 expect_error gn '-train_gn_steps: Gauss-Newton needs a least-squares objective' "${base[@]}" -kd_out gn -train_gn_steps 1
+expect_error quantize '-train_quantize_steps: only the layers after the first are quantized, and this trainer \(no network\) has none' \
+  "${base[@]}" -kd_out gn -train_quantize_steps 2
 
 # A complete checkpoint, then damaged copies of it.
 "$MPIEXEC" -n $np "$exe" "${base[@]}" -kd_out good -train_adam_steps 30 -train_lbfgs_steps 10 -train_checkpoint_every 10 > good.out 2>&1 ||

@@ -6,8 +6,9 @@
   Checkpoint files of a KDTrainer (kind = "checkpoint"). Layout (docs/training.md gives it in full):
 
     root attributes  kdpinn_version, kind, pde, trainer_prefix, phase, step, epoch, adam_step, lbfgs_start,
-                     checkpoint_every, adam_lr, train_seconds, gauss_newton (gn_start, lambda, nu; optional), nparams,
-                     nterms, history_steps, loss_terms, checksum
+                     checkpoint_every, adam_lr, train_seconds, gauss_newton (gn_start, lambda, nu; optional),
+                     quantize (layers rounded, step their refit ends; only once that phase began), nparams, nterms,
+                     history_steps, loss_terms, checksum
     /parameters      (nparams)        the network's contiguous parameter buffer
     /adam_m, /adam_v (nparams)        Adam's first and second moment estimates
     /loss_history    (steps x (1 + nterms))   per step: total loss, then each term (absent before the first step)
@@ -46,6 +47,7 @@ PetscErrorCode KDCheckpointChecksum(const KDCheckpoint *ck, unsigned long long *
   h = KDHashBytes(h, &ck->train_seconds, sizeof(PetscReal));
   /* only once the Gauss-Newton phase began, so that files without it keep their checksums */
   if (ck->gn[0] >= 0) h = KDHashBytes(h, ck->gn, 3 * sizeof(PetscReal));
+  if (ck->quantize[1] >= 0) h = KDHashBytes(h, ck->quantize, 2 * sizeof(PetscReal));
   h = KDHashBytes(h, ck->params, n * sizeof(PetscReal));
   h = KDHashBytes(h, ck->adam_m, n * sizeof(PetscReal));
   h = KDHashBytes(h, ck->adam_v, n * sizeof(PetscReal));
@@ -91,6 +93,7 @@ static PetscErrorCode KDCheckpointWriteFile(hid_t file, PetscMPIInt rank, const 
   PetscCall(KDH5WriteAttrReals(file, "adam_lr", 1, &ck->lr));
   PetscCall(KDH5WriteAttrReals(file, "train_seconds", 1, &ck->train_seconds));
   PetscCall(KDH5WriteAttrReals(file, "gauss_newton", 3, ck->gn));
+  if (ck->quantize[1] >= 0) PetscCall(KDH5WriteAttrReals(file, "quantize", 2, ck->quantize));
   dims[0] = n;
   PetscCall(KDH5WriteRows(file, "parameters", 1, dims, 0, rank ? 0 : n, ck->params));
   PetscCall(KDH5WriteRows(file, "adam_m", 1, dims, 0, rank ? 0 : n, ck->adam_m));
@@ -214,6 +217,9 @@ static PetscErrorCode KDCheckpointRead(hid_t file, KDCheckpoint *ck)
     ck->gn[0] = -1.0, ck->gn[1] = 0.0, ck->gn[2] = 0.0;
     PetscCall(KDH5HasAttr(file, "gauss_newton", &has));
     if (has) PetscCall(KDH5ReadAttrReals(file, "gauss_newton", 3, ck->gn, NULL));
+    ck->quantize[0] = 0.0, ck->quantize[1] = -1.0;
+    PetscCall(KDH5HasAttr(file, "quantize", &has));
+    if (has) PetscCall(KDH5ReadAttrReals(file, "quantize", 2, ck->quantize, NULL));
   }
   PetscCheck(ck->nparams > 0 && ck->nterms >= 1 && ck->nterms <= KD_LOSS_MAX_TERMS && ck->nhistory >= 0 &&
                  ck->step >= 0,

@@ -15,12 +15,18 @@
   depend on the rank count only through the summation order of the allreduce (round-off); at a fixed rank count they
   are deterministic, which is what makes a restarted run bitwise identical to an uninterrupted one.
 
-  Phases: Adam for -<prefix>adam_steps steps, then L-BFGS (TAO) for -<prefix>lbfgs_steps iterations. Both count toward
-  one step counter; the loss history has one row per step.
+  Phases: Adam for -<prefix>adam_steps steps, then L-BFGS (TAO) for -<prefix>lbfgs_steps iterations, then
+  Gauss-Newton for -<prefix>gn_steps, then the quantization phase (-<prefix>quantize_steps: the layers after the first
+  rounded in turn to the int8 grid and frozen, the parameters still free refitted by Gauss-Newton after each). All
+  count toward one step counter; the loss history has one row per step.
 */
 
-typedef enum { KD_PHASE_ADAM, KD_PHASE_LBFGS, KD_PHASE_GN, KD_PHASE_DONE } KDTrainerPhase;
-static const char *const KDTrainerPhaseNames[] = {"adam", "lbfgs", "gn", "done"};
+typedef enum { KD_PHASE_ADAM, KD_PHASE_LBFGS, KD_PHASE_GN, KD_PHASE_QUANTIZE, KD_PHASE_DONE } KDTrainerPhase;
+static const char *const KDTrainerPhaseNames[] = {"adam", "lbfgs", "gn", "quantize", "done"};
+
+/* The int8 grid of the export's weights (src/export/quantize.c, docs/export.md "The int8 scheme"): per output row,
+   symmetric, 127 levels on each side of zero. */
+#define KD_TRAINER_INT8_LEVELS 127
 
 typedef enum { KD_LR_DECAY_NONE, KD_LR_DECAY_EXPONENTIAL, KD_LR_DECAY_STEP } KDLearningRateDecay;
 static const char *const KDLearningRateDecays[] = {"none",         "exponential", "step", "KDLearningRateDecay",
@@ -55,6 +61,10 @@ struct _p_KDTrainer {
   PetscReal weight_decay_norm;   /* |D|, the same on every rank */
   PetscInt ndecay, *decay_index; /* D; on rank 0 only (0 elsewhere), so that the term is added once */
   PetscInt nterms_objective;     /* terms the objective itself fills: nterms without the weight-decay term */
+  /* Quantization phase: the layers rounded so far (1 .. quantize_layers), the step at which the refit after the last
+     of them ends, and the parameters no optimizer moves any more (their gradient and Jacobian columns are zeroed). */
+  PetscInt quantize_layers, quantize_end;
+  PetscBool *frozen;
 
   PetscInt n;   /* number of parameters */
   PetscReal *x; /* parameters (borrowed, or xown) */
@@ -76,7 +86,7 @@ struct _p_KDTrainer {
   KDTrainerPhase step_phase; /* phase of the last completed step */
 
   /* options */
-  PetscInt adam_steps, lbfgs_steps, gn_steps;
+  PetscInt adam_steps, lbfgs_steps, gn_steps, quantize_steps;
   PetscReal lr0, beta1, beta2, epsilon;
   KDLearningRateDecay decay;
   PetscReal decay_rate;
@@ -115,6 +125,8 @@ struct _p_KDTrainer {
   PetscReal train_seconds;
   PetscBool setfromoptions_called, setup;
 };
+
+static PetscErrorCode KDTrainerFreezeLayer(KDTrainer, PetscInt, PetscBool);
 
 static PetscLogEvent KD_TRAINER_EVALUATE, KD_TRAINER_ALLREDUCE, KD_TRAINER_ADAM, KD_TRAINER_LBFGS,
     KD_TRAINER_CHECKPOINT;
@@ -171,6 +183,7 @@ PetscErrorCode KDTrainerCreate(MPI_Comm comm, KDTrainer *tr)
   t->phase                = KD_PHASE_ADAM;
   t->lbfgs_start          = -1;
   t->gn_start             = -1;
+  t->quantize_end         = -1;
   t->last_checkpoint_step = -1;
   t->loss_total           = PETSC_MAX_REAL;
   PetscCall(PetscStrncpy(t->name, "trainer", sizeof(t->name)));
@@ -197,6 +210,7 @@ PetscErrorCode KDTrainerDestroy(KDTrainer *tr)
   PetscCall(PetscFree(t->history));
   PetscCall(PetscFree(t->chunk_x));
   PetscCall(PetscFree(t->decay_index));
+  PetscCall(PetscFree(t->frozen));
   PetscCall(PetscFree(t->xown));
   PetscCall(PetscFree(t->ihistory));
   PetscCall(VecDestroy(&t->xtao));
@@ -466,6 +480,11 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
                             "KDTrainerSetFromOptions", tr->lbfgs_steps, &tr->lbfgs_steps, NULL));
   PetscCall(PetscOptionsInt("-gn_steps", "Gauss-Newton (Levenberg-Marquardt) steps after L-BFGS",
                             "KDTrainerSetFromOptions", tr->gn_steps, &tr->gn_steps, NULL));
+  PetscCall(PetscOptionsInt("-quantize_steps",
+                            "Quantization in the loop, after Gauss-Newton: the layers after the first are rounded in "
+                            "turn to the int8 grid of kdpinn export (per row, 127 levels) and frozen, each followed by "
+                            "this many Gauss-Newton steps on the parameters still free (0: none)",
+                            "KDTrainerSetFromOptions", tr->quantize_steps, &tr->quantize_steps, NULL));
   PetscCall(
       PetscOptionsReal("-weight_decay",
                        "Weight decay alpha: adds the loss term alpha |w|^2 / dim(w) over the weights w of a network "
@@ -503,6 +522,7 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
   PetscCheck(tr->adam_steps >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sadam_steps must be >= 0", tr->prefix);
   PetscCheck(tr->lbfgs_steps >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slbfgs_steps must be >= 0", tr->prefix);
   PetscCheck(tr->gn_steps >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sgn_steps must be >= 0", tr->prefix);
+  PetscCheck(tr->quantize_steps >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%squantize_steps must be >= 0", tr->prefix);
   PetscCheck(tr->weight_decay >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sweight_decay must be >= 0", tr->prefix);
   PetscCheck(tr->lr0 > 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sadam_lr must be positive", tr->prefix);
   PetscCheck(tr->beta1 >= 0 && tr->beta1 < 1 && tr->beta2 >= 0 && tr->beta2 < 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE,
@@ -604,6 +624,10 @@ static PetscErrorCode KDTrainerResidual(void *ctx, PetscInt start, PetscInt coun
       J[k * tr->n + i] = c;
     }
   }
+  if (J && tr->quantize_layers > 0)
+    for (PetscInt k = 0; k < count; k++)
+      for (PetscInt i = 0; i < tr->n; i++)
+        if (tr->frozen[i]) J[k * tr->n + i] = 0;
   PetscFunctionReturn(0);
 }
 
@@ -679,10 +703,17 @@ PetscErrorCode KDTrainerSetUp(KDTrainer tr)
   PetscCall(PetscCalloc1(tr->n, &tr->m));
   PetscCall(PetscCalloc1(tr->n, &tr->v));
   tr->history_capacity = tr->adam_steps + tr->lbfgs_steps + tr->gn_steps + 1;
-  if (tr->gn_steps > 0) {
+  if (tr->quantize_steps > 0) {
+    PetscCheck(tr->net && tr->net->nlayers > 1, tr->comm, PETSC_ERR_ARG_WRONG,
+               "-%squantize_steps: only the layers after the first are quantized, and this %s has none", tr->prefix,
+               tr->net ? "network" : "trainer (no network)");
+    PetscCall(PetscCalloc1(tr->n, &tr->frozen));
+    tr->history_capacity += tr->quantize_steps * (tr->net->nlayers - 1);
+  }
+  if (tr->gn_steps > 0 || tr->quantize_steps > 0) {
     PetscCheck(tr->loss || tr->rfun, tr->comm, PETSC_ERR_ARG_WRONG,
-               "-%sgn_steps: Gauss-Newton needs a least-squares objective (a KDLoss, or KDTrainerSetResidual())",
-               tr->prefix);
+               "-%s%s_steps: Gauss-Newton needs a least-squares objective (a KDLoss, or KDTrainerSetResidual())",
+               tr->prefix, tr->gn_steps > 0 ? "gn" : "quantize");
     PetscCall(KDGaussNewtonCreate(tr->comm, &tr->gn));
     PetscCall(KDGaussNewtonSetOptionsPrefix(tr->gn, tr->prefix));
     PetscCall(KDGaussNewtonSetResidual(tr->gn, tr->n, tr->x, KDTrainerResidualSize, KDTrainerResidual, tr));
@@ -751,6 +782,9 @@ static PetscErrorCode KDTrainerEvaluate(KDTrainer tr, PetscReal *f)
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, tr->buffer, (PetscMPIInt) (n + nt + 1), MPIU_REAL, MPI_SUM, tr->comm));
   PetscCall(PetscLogEventEnd(KD_TRAINER_ALLREDUCE, 0, 0, 0, 0));
   if (tr->buffer[n + nt] > 0) tr->stop_requested = PETSC_TRUE;
+  if (tr->quantize_layers > 0)
+    for (PetscInt i = 0; i < n; i++)
+      if (tr->frozen[i]) g[i] = 0;
   for (PetscInt k = 0; k < nt; k++) total += terms[k];
   finite = PetscIsInfOrNanReal(total) ? PETSC_FALSE : PETSC_TRUE;
   for (PetscInt i = 0; i < n && finite; i++)
@@ -810,9 +844,12 @@ static PetscErrorCode KDTrainerRecord(KDTrainer tr, PetscReal f, const PetscReal
 
 static PetscInt KDTrainerPlannedSteps(KDTrainer tr)
 {
-  if (tr->phase == KD_PHASE_ADAM) return PetscMax(tr->adam_steps, tr->step) + tr->lbfgs_steps;
-  if (tr->phase == KD_PHASE_LBFGS) return tr->lbfgs_start + tr->lbfgs_steps + tr->gn_steps;
-  if (tr->phase == KD_PHASE_GN) return tr->gn_start + tr->gn_steps;
+  const PetscInt quantize = tr->net ? tr->quantize_steps * (tr->net->nlayers - 1) : 0;
+  if (tr->phase == KD_PHASE_ADAM) return PetscMax(tr->adam_steps, tr->step) + tr->lbfgs_steps + tr->gn_steps + quantize;
+  if (tr->phase == KD_PHASE_LBFGS) return tr->lbfgs_start + tr->lbfgs_steps + tr->gn_steps + quantize;
+  if (tr->phase == KD_PHASE_GN) return tr->gn_start + tr->gn_steps + quantize;
+  if (tr->phase == KD_PHASE_QUANTIZE)
+    return tr->quantize_end + tr->quantize_steps * (tr->net->nlayers - 1 - tr->quantize_layers);
   return tr->step;
 }
 
@@ -861,7 +898,9 @@ static PetscErrorCode KDTrainerMonitor(KDTrainer tr, PetscBool force, const Pets
     KDAppend(line, sizeof(line), &pos, " %s %.6g", name, (double) value);
   }
   if (tr->step_phase == KD_PHASE_ADAM) KDAppend(line, sizeof(line), &pos, " lr %.2e", (double) tr->lr);
-  if (tr->step_phase == KD_PHASE_GN && tr->gn) {
+  if (tr->step_phase == KD_PHASE_QUANTIZE)
+    KDAppend(line, sizeof(line), &pos, " layer %" PetscInt_FMT, tr->quantize_layers);
+  if ((tr->step_phase == KD_PHASE_GN || tr->step_phase == KD_PHASE_QUANTIZE) && tr->gn) {
     PetscReal lambda;
     PetscCall(KDGaussNewtonGetDamping(tr->gn, &lambda, NULL));
     KDAppend(line, sizeof(line), &pos, " lambda %.2e", (double) lambda);
@@ -927,6 +966,8 @@ static PetscErrorCode KDTrainerCheckpointWrite(KDTrainer tr)
   ck.lr               = tr->lr;
   ck.gn[0]            = (PetscReal) tr->gn_start;
   if (tr->gn) PetscCall(KDGaussNewtonGetDamping(tr->gn, &ck.gn[1], &ck.gn[2]));
+  ck.quantize[0]   = (PetscReal) tr->quantize_layers;
+  ck.quantize[1]   = (PetscReal) tr->quantize_end;
   ck.train_seconds = tr->train_seconds_before + (PetscReal) (now - tr->time_start);
   /* The one quantity the ranks do not share bitwise: take rank 0's clock, so that the replicas' checksums agree. */
   PetscCallMPI(MPI_Bcast(&ck.train_seconds, 1, MPIU_REAL, 0, tr->comm));
@@ -1003,6 +1044,18 @@ static PetscErrorCode KDTrainerCheckpointRestore(KDTrainer tr)
   tr->lbfgs_start = ck.lbfgs_start;
   tr->lr          = ck.lr;
   tr->gn_start    = (PetscInt) ck.gn[0];
+  if (ck.quantize[1] >= 0) {
+    PetscCheck(
+        tr->frozen && ck.quantize[0] >= 0 && ck.quantize[0] <= tr->net->nlayers - 1 && ck.quantize[1] <= PETSC_MAX_INT,
+        tr->comm, PETSC_ERR_FILE_UNEXPECTED,
+        "refusing to restart from checkpoint %s: it rounded %g layers to int8, and this run has "
+        "-%squantize_steps %" PetscInt_FMT " with %" PetscInt_FMT " layers to round",
+        tr->checkpoint, (double) ck.quantize[0], tr->prefix, tr->quantize_steps, tr->net ? tr->net->nlayers - 1 : 0);
+    /* The rounded layers hold their rounded weights in the parameters just read: mark them, do not round again. */
+    tr->quantize_layers = (PetscInt) ck.quantize[0];
+    tr->quantize_end    = (PetscInt) ck.quantize[1];
+    for (PetscInt k = 1; k <= tr->quantize_layers; k++) PetscCall(KDTrainerFreezeLayer(tr, k, PETSC_FALSE));
+  }
   /* A run without Gauss-Newton saves no damping (factor 0): the new run's GN then starts from its options. */
   if (tr->gn && ck.gn[0] >= 0 && ck.gn[2] >= 1) PetscCall(KDGaussNewtonSetDamping(tr->gn, ck.gn[1], ck.gn[2]));
   /* A finished run restarted with (more) Gauss-Newton steps: the GN phase continues from the last step. */
@@ -1010,6 +1063,8 @@ static PetscErrorCode KDTrainerCheckpointRestore(KDTrainer tr)
     if (tr->gn_start < 0) tr->gn_start = tr->step;
     if (tr->step < tr->gn_start + tr->gn_steps) tr->phase = KD_PHASE_GN;
   }
+  /* ... and restarted with a quantization phase it has not begun */
+  if (tr->phase == KD_PHASE_DONE && tr->quantize_steps > 0 && tr->quantize_end < 0) tr->phase = KD_PHASE_QUANTIZE;
   tr->train_seconds_before = ck.train_seconds;
   tr->last_checkpoint_step = ck.step;
   if (ck.checkpoint_every != tr->checkpoint_every)
@@ -1198,24 +1253,44 @@ static PetscErrorCode KDTrainerLBFGSChunk(KDTrainer tr, PetscInt steps, PetscBoo
 }
 
 /* One Levenberg-Marquardt step (src/train/gn.c), then one evaluation for the history row (terms, gradient norm, the
-   stop flag). A step that no damping could make decrease the loss ends the phase. */
-static PetscErrorCode KDTrainerGaussNewtonStep(KDTrainer tr)
+   stop flag). *accepted is false when no damping made the loss decrease: the caller ends the phase (or the layer). */
+static PetscErrorCode KDTrainerGaussNewtonStep(KDTrainer tr, PetscBool *accepted)
 {
   PetscReal F, f, gnorm2 = 0;
-  PetscBool accepted;
 
   PetscFunctionBegin;
-  PetscCall(KDGaussNewtonStep(tr->gn, &F, &accepted));
+  PetscCall(KDGaussNewtonStep(tr->gn, &F, accepted));
   PetscCall(KDTrainerEvaluate(tr, &f));
   for (PetscInt i = 0; i < tr->n; i++) gnorm2 += tr->buffer[i] * tr->buffer[i];
   PetscCall(KDTrainerRecord(tr, f, tr->buffer + tr->n, PetscSqrtReal(gnorm2), NULL));
   PetscCall(KDTrainerMonitor(tr, PETSC_FALSE, tr->x));
-  if (!accepted) {
+  if (!*accepted)
     PetscCall(PetscPrintf(tr->comm,
-                          "%s: Gauss-Newton stopped at step %" PetscInt_FMT ": no damping decreased the loss\n",
-                          tr->name, tr->step));
-    tr->phase = KD_PHASE_DONE;
+                          "%s: Gauss-Newton stopped at step %" PetscInt_FMT ": no damping decreased the loss%s\n",
+                          tr->name, tr->step, tr->phase == KD_PHASE_QUANTIZE ? " with this layer rounded" : ""));
+  PetscFunctionReturn(0);
+}
+
+/* Marks the weights of layer k (k >= 1) frozen and, if round, first rounds each of its rows to the int8 grid:
+   s = max_i |W[o][i]| / 127, W[o][i] = s round(W[o][i] / s), to nearest with ties to even; the largest weight of a
+   row stays where it is. With one activation scale per layer (kdpinn export's default) these are exactly the values
+   int8 weights with per-row scales represent, so the export's fitted rounding finds the weights already on its grid.
+   A whole layer at once: rounding part of a layer and letting Gauss-Newton refit the rest of it made the free weights
+   grow into large, cancelling values that the next share's rounding could not survive (a cavity student's loss went
+   from 1e-3 to 0.4; docs/benchmarks.md "Export and inference"). */
+static PetscErrorCode KDTrainerFreezeLayer(KDTrainer tr, PetscInt k, PetscBool round)
+{
+  const PetscInt nin = tr->net->widths[k], nout = tr->net->widths[k + 1];
+  PetscReal *W = tr->x + tr->net->woff[k];
+
+  PetscFunctionBegin;
+  for (PetscInt o = 0; o < nout && round; o++) {
+    PetscReal wmax = 0, s;
+    for (PetscInt i = 0; i < nin; i++) wmax = PetscMax(wmax, PetscAbsReal(W[o * nin + i]));
+    s = wmax / KD_TRAINER_INT8_LEVELS;
+    for (PetscInt i = 0; i < nin && s > 0; i++) W[o * nin + i] = s * nearbyint(W[o * nin + i] / s);
   }
+  for (PetscInt e = 0; e < nin * nout; e++) tr->frozen[tr->net->woff[k] + e] = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
 
@@ -1294,8 +1369,14 @@ PetscErrorCode KDTrainerTrain(KDTrainer tr)
     PetscCall(PetscPrintf(tr->comm,
                           "%s: %" PetscInt_FMT " parameters, %" PetscInt_FMT
                           " loss terms, %d ranks; Adam %" PetscInt_FMT " steps, then L-BFGS %" PetscInt_FMT
-                          " steps, then Gauss-Newton %" PetscInt_FMT " steps\n",
+                          " steps, then Gauss-Newton %" PetscInt_FMT " steps",
                           tr->name, tr->n, tr->nterms, size, tr->adam_steps, tr->lbfgs_steps, tr->gn_steps));
+    if (tr->quantize_steps > 0)
+      PetscCall(PetscPrintf(tr->comm,
+                            ", then %" PetscInt_FMT " layers rounded to int8 in turn, each followed by %" PetscInt_FMT
+                            " Gauss-Newton steps",
+                            tr->net->nlayers - 1, tr->quantize_steps));
+    PetscCall(PetscPrintf(tr->comm, "\n"));
   }
   if (tr->phase == KD_PHASE_ADAM) {
     while (tr->step < tr->adam_steps) {
@@ -1332,11 +1413,32 @@ PetscErrorCode KDTrainerTrain(KDTrainer tr)
     tr->gn_start = tr->step;
   }
   if (tr->phase == KD_PHASE_GN) {
-    while (tr->step < tr->gn_start + tr->gn_steps) {
-      PetscCall(KDTrainerGaussNewtonStep(tr));
+    const KDTrainerPhase next = tr->quantize_steps > 0 ? KD_PHASE_QUANTIZE : KD_PHASE_DONE;
+    while (tr->phase == KD_PHASE_GN && tr->step < tr->gn_start + tr->gn_steps) {
+      PetscBool accepted;
+      PetscCall(KDTrainerGaussNewtonStep(tr, &accepted));
+      if (!accepted) tr->phase = next; /* before the checkpoint, so that a restart does not try again */
       if (ce > 0 && tr->step % ce == 0) PetscCall(KDTrainerCheckpointWrite(tr));
       if (tr->stop_requested) PetscCall(KDTrainerStopOnSignal(tr, tr->step));
-      if (tr->phase != KD_PHASE_GN) break;
+    }
+    tr->phase = next;
+  }
+  if (tr->phase == KD_PHASE_QUANTIZE) {
+    /* Layer by layer, from the first hidden-to-hidden layer to the output layer: round and freeze it, then refit
+       what is still free (the first layer, every bias, the layers not yet rounded) so that they compensate the
+       rounding. A refit that stops early (no damping decreased the loss) ends that layer's turn. */
+    if (tr->quantize_end < 0) tr->quantize_end = tr->step;
+    while (PETSC_TRUE) {
+      PetscBool accepted;
+      if (tr->step >= tr->quantize_end) {
+        if (tr->quantize_layers == tr->net->nlayers - 1) break;
+        PetscCall(KDTrainerFreezeLayer(tr, ++tr->quantize_layers, PETSC_TRUE));
+        tr->quantize_end = tr->step + tr->quantize_steps;
+      }
+      PetscCall(KDTrainerGaussNewtonStep(tr, &accepted));
+      if (!accepted) tr->quantize_end = tr->step;
+      if (ce > 0 && tr->step % ce == 0) PetscCall(KDTrainerCheckpointWrite(tr));
+      if (tr->stop_requested) PetscCall(KDTrainerStopOnSignal(tr, tr->step));
     }
     tr->phase = KD_PHASE_DONE;
   }
@@ -1472,6 +1574,11 @@ PetscErrorCode KDTrainerView(KDTrainer tr, PetscViewer viewer)
       "L-BFGS (TAO, options -%stao_*): %" PetscInt_FMT " steps, memory restarted every %" PetscInt_FMT " steps\n",
       tr->prefix, tr->lbfgs_steps, tr->checkpoint_every > 0 ? tr->checkpoint_every : tr->lbfgs_steps));
   PetscCall(PetscViewerASCIIPrintf(viewer, "Gauss-Newton: %" PetscInt_FMT " steps\n", tr->gn_steps));
+  if (tr->quantize_steps > 0)
+    PetscCall(PetscViewerASCIIPrintf(viewer,
+                                     "quantization: %" PetscInt_FMT " layers rounded to int8 in turn, %" PetscInt_FMT
+                                     " Gauss-Newton steps after each (%" PetscInt_FMT " rounded so far)\n",
+                                     tr->net->nlayers - 1, tr->quantize_steps, tr->quantize_layers));
   if (tr->weight_decay > 0)
     PetscCall(PetscViewerASCIIPrintf(
         viewer, "weight decay %g over %" PetscInt_FMT " parameters (%s)\n", (double) tr->weight_decay,

@@ -7,7 +7,7 @@
 typedef struct {
   char pde[64];
   char prefix[64];
-  char phase[16];  /* adam | lbfgs | done */
+  char phase[16];  /* adam | lbfgs | gn | quantize | done */
   char terms[512]; /* names of the loss terms, comma-separated */
   PetscInt nparams, nterms, nhistory;
   PetscInt step;             /* completed optimizer steps (Adam and L-BFGS together) */
@@ -18,6 +18,7 @@ typedef struct {
   PetscReal lr;              /* Adam learning rate of the last step */
   PetscReal train_seconds;   /* wall time spent training so far, summed over restarts */
   PetscReal gn[3];           /* Gauss-Newton: step its phase began (-1: not yet), LM damping lambda, its factor nu */
+  PetscReal quantize[2];     /* quantization phase: layers rounded and frozen, step their refit ends (-1: not begun) */
   PetscReal *params, *adam_m, *adam_v;
   PetscReal *history;          /* nhistory x (1 + nterms): total loss, then each term */
   PetscInt ninferred;          /* PDE parameters inferred with the network (0: none) */
