@@ -415,6 +415,23 @@ PetscErrorCode KDGaussNewtonSetDamping(KDGaussNewton gn, PetscReal lambda, Petsc
   PetscFunctionReturn(0);
 }
 
+/*@C
+  KDGaussNewtonResetDamping - Returns lambda and nu to their initial values (-<prefix>gn_lambda, 2), for a problem that
+  changed under the solver: the damping a previous run of steps ended with (huge after a step no damping could make
+  decrease the loss) says nothing about it.
+
+  Logically collective
+
+.seealso: KDGaussNewtonSetDamping()
+@*/
+PetscErrorCode KDGaussNewtonResetDamping(KDGaussNewton gn)
+{
+  PetscFunctionBegin;
+  gn->lambda = gn->lambda0;
+  gn->nu     = 2.0;
+  PetscFunctionReturn(0);
+}
+
 /* F = |R|^2 at the current parameters: the rows only (no Jacobian), one allreduce. */
 static PetscErrorCode KDGaussNewtonObjective(KDGaussNewton gn, PetscReal *F)
 {

@@ -1277,7 +1277,7 @@ static PetscErrorCode KDTrainerGaussNewtonStep(KDTrainer tr, PetscBool *accepted
    int8 weights with per-row scales represent, so the export's fitted rounding finds the weights already on its grid.
    A whole layer at once: rounding part of a layer and letting Gauss-Newton refit the rest of it made the free weights
    grow into large, cancelling values that the next share's rounding could not survive (a cavity student's loss went
-   from 1e-3 to 0.4; docs/benchmarks.md "Export and inference"). */
+   from 2.3e-3 to 0.4; docs/benchmarks.md "int8 over seeds"). */
 static PetscErrorCode KDTrainerFreezeLayer(KDTrainer tr, PetscInt k, PetscBool round)
 {
   const PetscInt nin = tr->net->widths[k], nout = tr->net->widths[k + 1];
@@ -1331,9 +1331,9 @@ static PetscErrorCode KDTrainerStopOnSignal(KDTrainer tr, PetscInt reached)
 }
 
 /*@C
-  KDTrainerTrain - Trains: Adam for -<prefix>adam_steps steps, then L-BFGS for -<prefix>lbfgs_steps iterations,
-  writing a checkpoint every -<prefix>checkpoint_every steps and at the end; with -kd_restart it first resumes from
-  the checkpoint file.
+  KDTrainerTrain - Trains: Adam for -<prefix>adam_steps steps, then L-BFGS for -<prefix>lbfgs_steps iterations, then
+  -<prefix>gn_steps Gauss-Newton steps, then the quantization phase (-<prefix>quantize_steps), writing a checkpoint
+  every -<prefix>checkpoint_every steps and at the end; with -kd_restart it first resumes from the checkpoint file.
 
   Collective
 
@@ -1433,6 +1433,8 @@ PetscErrorCode KDTrainerTrain(KDTrainer tr)
       if (tr->step >= tr->quantize_end) {
         if (tr->quantize_layers == tr->net->nlayers - 1) break;
         PetscCall(KDTrainerFreezeLayer(tr, ++tr->quantize_layers, PETSC_TRUE));
+        /* a new problem: the damping the last refit ended with (huge if it stopped early) would stall this one */
+        PetscCall(KDGaussNewtonResetDamping(tr->gn));
         tr->quantize_end = tr->step + tr->quantize_steps;
       }
       PetscCall(KDTrainerGaussNewtonStep(tr, &accepted));
