@@ -3,7 +3,7 @@
 #  - student and scratch twin: after L-BFGS and Gauss-Newton, the layers after the first are rounded one at a time to
 #    the int8 grid of kdpinn export and frozen while Gauss-Newton refits the rest. At the end every row of those
 #    layers lies on its grid, W[o][i] = (max_i |W[o][i]| / 127) q with q an integer, to 1e-9 (the product of two
-#    doubles, a few ulp from the integer); a frozen weight moved by an optimizer (a missed gradient or Jacobian column)
+#    doubles, a few ulp from the integer); a frozen weight moved by Gauss-Newton (a Jacobian column left unmasked)
 #    would leave the grid. The first layer, free to the end, is not on it.
 #  - the int8 export of the quantized student loses at most 1e-3 relative L2 against its f64 model on the calibration
 #    points: the weights round to themselves, so only the 16-bit activation levels (1/32767 of a layer's range, a few
