@@ -15,6 +15,10 @@
 typedef enum { KD_PRECISION_F64, KD_PRECISION_F32, KD_PRECISION_INT8 } KDPrecision;
 PETSC_EXTERN const char *const KDPrecisions[];
 
+/* The int8 weight grid: per output row, symmetric, integer levels in [-KD_INT8_WEIGHT_LEVELS, KD_INT8_WEIGHT_LEVELS]
+   (docs/export.md "The int8 scheme"). The trainer's quantization phase rounds to the same grid. */
+#define KD_INT8_WEIGHT_LEVELS 127
+
 /* Points per block of the generated kernels and of their short tail blocks: compile-time trip counts that the
    vectorizer maps onto whole vectors. */
 #define KD_EXPORT_BLOCK 64

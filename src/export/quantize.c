@@ -80,7 +80,9 @@ static PetscReal KDQuantizedNetRoundChannel(PetscInt in, const PetscReal H0[], c
       const PetscReal var = H0[i * in + i];
       for (int d = -1; d <= 1; d += 2) {
         /* a relative margin keeps round-off from cycling */
-        if (wq[i] + d > 127 || wq[i] + d < -127 || 2.0 * d * S * c[i] + S * S * var >= -1e-12 * S * S * var) continue;
+        if (wq[i] + d > KD_INT8_WEIGHT_LEVELS || wq[i] + d < -KD_INT8_WEIGHT_LEVELS ||
+            2.0 * d * S * c[i] + S * S * var >= -1e-12 * S * S * var)
+          continue;
         wq[i] = (int8_t) (wq[i] + d);
         for (PetscInt j = 0; j < in; j++) c[j] += d * S * H0[i * in + j];
         em += d * S * mean[i];
@@ -158,10 +160,11 @@ static void KDQuantizedNetRoundFeedback(PetscInt in, const PetscReal U[], PetscR
 {
   for (PetscInt i = 0; i < in; i++) wf[i] /= S;
   for (PetscInt i = 0; i < in; i++) {
-    PetscReal v = wf[i] > 127 ? 127 : (wf[i] < -127 ? -127 : wf[i]), err;
-    v           = v >= 0 ? PetscFloorReal(v + 0.5) : -PetscFloorReal(-v + 0.5);
-    wq[i]       = (int8_t) v;
-    err         = (wf[i] - v) / U[i * in + i];
+    const PetscReal L = KD_INT8_WEIGHT_LEVELS;
+    PetscReal v       = wf[i] > L ? L : (wf[i] < -L ? -L : wf[i]), err;
+    v                 = v >= 0 ? PetscFloorReal(v + 0.5) : -PetscFloorReal(-v + 0.5);
+    wq[i]             = (int8_t) v;
+    err               = (wf[i] - v) / U[i * in + i];
     for (PetscInt j = i + 1; j < in; j++) wf[j] -= err * U[i * in + j];
   }
 }
@@ -385,11 +388,11 @@ static void KDQuantizedNetRoundToNearest(KDQuantizedNet q)
       PetscReal m = 0, S;
       for (PetscInt i = 0; i < in; i++) m = PetscMax(m, PetscAbsReal(W[o * in + i] * sa[i]));
       /* an all-zero row keeps scale 1 and zero weights */
-      S                     = m > 0 ? m / 127.0 : 1.0;
+      S                     = m > 0 ? m / (PetscReal) KD_INT8_WEIGHT_LEVELS : 1.0;
       q->S[q->soff[k] + o]  = S;
       q->bq[q->soff[k] + o] = q->params[q->boff[k] + o];
       for (PetscInt i = 0; i < in; i++)
-        q->wq[q->qoff[k] + o * in + i] = (int8_t) KDQuantizeLevel(W[o * in + i] * sa[i], S, 127.0);
+        q->wq[q->qoff[k] + o * in + i] = (int8_t) KDQuantizeLevel(W[o * in + i] * sa[i], S, KD_INT8_WEIGHT_LEVELS);
     }
   }
 }
@@ -519,9 +522,9 @@ PetscErrorCode KDQuantizedNetCreate(KDNet net, KDInt8Scale mode, PetscInt abits,
              "int8 calibration needs at least one point, got %" PetscInt_FMT, ncal);
   PetscCheck(abits >= 8 && abits <= 16, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
              "-kd_int8_activation_bits must be 8 to 16, got %" PetscInt_FMT, abits);
-  /* the int32 sum of a layer: in products of at most 127 * lmax each */
+  /* the int32 sum of a layer: in products of at most KD_INT8_WEIGHT_LEVELS * lmax each */
   for (PetscInt k = 1; k < L; k++)
-    PetscCheck((PetscReal) net->widths[k] * 127.0 * (PetscReal) ((1 << (abits - 1)) - 1) < 2147483648.0,
+    PetscCheck((PetscReal) net->widths[k] * KD_INT8_WEIGHT_LEVELS * (PetscReal) ((1 << (abits - 1)) - 1) < 2147483648.0,
                PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
                "int8 export: a layer of %" PetscInt_FMT " inputs can overflow the int32 sum with %" PetscInt_FMT
                "-bit activations (lower -kd_int8_activation_bits)",

@@ -1,5 +1,6 @@
 #include "train/trainimpl.h"
-#include "net/netimpl.h" /* the weights of a network, for weight decay */
+#include "net/netimpl.h" /* the weights of a network, for weight decay and the quantization phase */
+#include <kdexport.h>    /* KD_INT8_WEIGHT_LEVELS: the export's int8 grid */
 #include <petsctao.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,10 +24,6 @@
 
 typedef enum { KD_PHASE_ADAM, KD_PHASE_LBFGS, KD_PHASE_GN, KD_PHASE_QUANTIZE, KD_PHASE_DONE } KDTrainerPhase;
 static const char *const KDTrainerPhaseNames[] = {"adam", "lbfgs", "gn", "quantize", "done"};
-
-/* The int8 grid of the export's weights (src/export/quantize.c, docs/export.md "The int8 scheme"): per output row,
-   symmetric, 127 levels on each side of zero. */
-#define KD_TRAINER_INT8_LEVELS 127
 
 typedef enum { KD_LR_DECAY_NONE, KD_LR_DECAY_EXPONENTIAL, KD_LR_DECAY_STEP } KDLearningRateDecay;
 static const char *const KDLearningRateDecays[] = {"none",         "exponential", "step", "KDLearningRateDecay",
@@ -1287,7 +1284,7 @@ static PetscErrorCode KDTrainerFreezeLayer(KDTrainer tr, PetscInt k, PetscBool r
   for (PetscInt o = 0; o < nout && round; o++) {
     PetscReal wmax = 0, s;
     for (PetscInt i = 0; i < nin; i++) wmax = PetscMax(wmax, PetscAbsReal(W[o * nin + i]));
-    s = wmax / KD_TRAINER_INT8_LEVELS;
+    s = wmax / KD_INT8_WEIGHT_LEVELS;
     for (PetscInt i = 0; i < nin && s > 0; i++) W[o * nin + i] = s * nearbyint(W[o * nin + i] / s);
   }
   for (PetscInt e = 0; e < nin * nout; e++) tr->frozen[tr->net->woff[k] + e] = PETSC_TRUE;
