@@ -31,12 +31,17 @@ def text(a):
 def evaluate_exported(source, x):
     """Outputs (n x nout) of the exported code SOURCE at points x, through a shared library built by cc."""
     name = os.path.splitext(os.path.basename(source))[0]
-    header = open(os.path.splitext(source)[0] + ".h").read()
+    try:
+        header = open(os.path.splitext(source)[0] + ".h").read()
+        nout = int(header.split(f"#define {name.upper()}_NOUT ")[1].split()[0])
+    except (OSError, IndexError, ValueError):
+        sys.exit(f"bench-teacher-error.py: --exported {source}: not a file of kdpinn export (no {name}.h beside it "
+                 f"defining {name.upper()}_NOUT)")
     real = ctypes.c_double if f"void {name}_eval(int n, const double *x" in header else ctypes.c_float
-    nout = int(header.split(f"#define {name.upper()}_NOUT ")[1].split()[0])
     with tempfile.TemporaryDirectory() as tmp:
         lib = os.path.join(tmp, name + ".so")
-        subprocess.run(["cc", "-O2", "-shared", "-fPIC", source, "-o", lib, "-lm"], check=True)
+        if subprocess.run(["cc", "-O2", "-shared", "-fPIC", source, "-o", lib, "-lm"]).returncode:
+            sys.exit(f"bench-teacher-error.py: --exported {source}: cc failed")
         f = getattr(ctypes.CDLL(lib), name + "_eval")
         n = len(x)
         xin = np.ascontiguousarray(x, dtype=np.float64 if real is ctypes.c_double else np.float32)
@@ -49,6 +54,8 @@ def main(argv):
     exported = None
     if "--exported" in argv:
         k = argv.index("--exported")
+        if k + 1 >= len(argv):
+            sys.exit("bench-teacher-error.py: --exported needs the exported FILE.c")
         exported = argv[k + 1]
         argv = argv[:k] + argv[k + 2 :]
     level = int(argv[3]) if len(argv) > 3 else 0
