@@ -121,6 +121,9 @@ PETSC_EXTERN PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton, Pets
 PETSC_EXTERN PetscErrorCode KDGaussNewtonSolveDamped(KDGaussNewton, PetscReal, PetscReal[], PetscBool *);
 /* (gn, &F, &accepted) */
 PETSC_EXTERN PetscErrorCode KDGaussNewtonStep(KDGaussNewton, PetscReal *, PetscBool *);
+/* (gn, lambda, nidx, idx, cols, &lambda_used): (J^T J + lambda D)^-1 e_j, j in idx, at the current parameters */
+PETSC_EXTERN PetscErrorCode KDGaussNewtonInverseColumns(KDGaussNewton, PetscReal, PetscInt, const PetscInt[],
+                                                        PetscReal[], PetscReal *);
 /* (gn, lambda, nidx, idx, block, &lambda_used): [(J^T J + lambda D)^-1]_{idx, idx} at the current parameters */
 PETSC_EXTERN PetscErrorCode KDGaussNewtonInverseBlock(KDGaussNewton, PetscReal, PetscInt, const PetscInt[], PetscReal[],
                                                       PetscReal *);

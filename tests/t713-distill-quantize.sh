@@ -9,18 +9,22 @@
 #    points: the weights round to themselves, so only the 16-bit activation levels (1/32767 of a layer's range, a few
 #    1e-5 at the output of this 2 x 8 network) and the float32 first layer remain; 1e-3 is a 10x margin. The same
 #    student without the quantization phase is exported too, for the comparison printed beside it.
+#  - the same student with -student_quantize_rounding compensated (each weight rounded in turn, the free parameters
+#    moved by the inverse Gauss-Newton matrix after each): its layers after the first are on the grid to 1e-9 too (a
+#    compensation that moved a weight already rounded would leave it), and its int8 export is within 1e-3 as well.
 #  - a run stopped inside the quantization phase (-student_stop_at_step) and resumed (-kd_restart) ends with the same
 #    model, bit for bit, as the run that was not stopped: the checkpoint keeps the layers rounded so far and the step
 #    their refit ends.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
-rm -rf out plain resumed
+rm -rf out plain resumed comp
 "$MPIEXEC" -n 2 "$KDPINN" solve -kd_out out -kd_pde burgers -kd_levels 2 -burgers_nx 256 -burgers_nt 64 > solve.log 2>&1 ||
   { cat solve.log; fail "kdpinn solve failed"; }
 "$MPIEXEC" -n 2 "$KDPINN" train -kd_out out -kd_pde burgers -teacher_widths 16,16 -teacher_ncol 500 -teacher_adam_steps 100 \
   -teacher_lbfgs_steps 20 > train.log 2>&1 || { cat train.log; fail "kdpinn train failed"; }
 cp -r out plain
 cp -r out resumed
+cp -r out comp
 
 q=3
 opts=(-kd_pde burgers -student_widths 8,8 -student_ncol 400 -student_nic 100 -student_nbc 100 -student_distill_ncell 300
@@ -37,11 +41,14 @@ done
 "$MPIEXEC" -n 2 "$KDPINN" distill -kd_out plain "${opts[@]}" -kd_distill_models student > plain.log 2>&1 ||
   { cat plain.log; fail "distill without quantization failed"; }
 
-for d in out plain; do
+"$MPIEXEC" -n 2 "$KDPINN" distill -kd_out comp "${opts[@]}" -student_quantize_steps $q -kd_distill_models student \
+  -student_quantize_rounding compensated > comp.log 2>&1 || { cat comp.log; fail "distill with compensated rounding failed"; }
+
+for d in out plain comp; do
   "$MPIEXEC" -n 1 "$KDPINN" export -kd_out $d -kd_model $d/student_L1.h5 -kd_precision int8 -kd_export_dir $d/export \
     > export-$d.log 2>&1 || { cat export-$d.log; fail "int8 export ($d) failed"; }
 done
-grep -h "int8" export-out.log export-plain.log
+grep -h "int8" export-out.log export-plain.log export-comp.log
 
 # stopped inside the quantization phase (74 steps of Adam, L-BFGS and GN, then 2 x q), after the second layer's
 # rounding; resumed
@@ -57,8 +64,8 @@ grep -q "(quantize)" stop.log || { cat stop.log; fail "the stop did not happen i
 
 "$KD_PYTHON" - <<'EOF' || fail "the quantized layers are not on the int8 grid, or the int8 loss is too large"
 import re, h5py, numpy as np
-for name in ("student_L1", "scratch_L1"):
-    f = h5py.File("out/%s.h5" % name, "r")
+for name in ("out/student_L1", "out/scratch_L1", "comp/student_L1"):
+    f = h5py.File("%s.h5" % name, "r")
     nl = len([k for k in f if k.startswith("layer_")])
     for k in range(nl):
         W = f["layer_%d/W" % k][...]
@@ -73,8 +80,9 @@ def int8_error(log):
     m = re.search(r"relative L2 error vs f64 there ([0-9.eE+-]+)", open(log).read())
     assert m, ("no int8 error in", log)
     return float(m.group(1))
-eq, ep = int8_error("export-out.log"), int8_error("export-plain.log")
-print("int8 export vs f64 model: %.2e with the quantization phase, %.2e without" % (eq, ep))
-assert eq <= 1e-3, eq
+eq, ep, ec = int8_error("export-out.log"), int8_error("export-plain.log"), int8_error("export-comp.log")
+print("int8 export vs f64 model: %.2e with the quantization phase, %.2e with compensated rounding, %.2e without" %
+      (eq, ec, ep))
+assert eq <= 1e-3 and ec <= 1e-3, (eq, ec)
 EOF
 echo PASS

@@ -643,6 +643,57 @@ PetscErrorCode KDGaussNewtonSolveDamped(KDGaussNewton gn, PetscReal lambda, Pets
 }
 
 /*@C
+  KDGaussNewtonInverseColumns - Columns of the inverse of the damped normal matrix at the current parameters,
+  (J^T J + lambda D)^-1 e_j for j in idx: how every parameter best follows a change of parameter j (Optimal Brain
+  Surgeon), e.g. to compensate the rounding of a weight.
+
+  Collective
+
+  Input Parameters:
++ gn     - the solver (its residual set)
+. lambda - the damping; the smallest that keeps the matrix positive definite is taken, from lambda up by factors of 10
+. nidx   - number of columns
+- idx    - their indices
+
+  Output Parameters:
++ cols   - nparams x nidx, column a at cols + a nparams, replicated on every rank (NaN if no damping up to
+           10^11 lambda made the matrix positive definite)
+- used   - the damping used (NaN then)
+
+  Notes:
+  Forms the normal equations (KDGaussNewtonFormNormalEquations()), factors once and solves with the nidx unit vectors.
+
+.seealso: KDGaussNewtonInverseBlock()
+@*/
+PetscErrorCode KDGaussNewtonInverseColumns(KDGaussNewton gn, PetscReal lambda, PetscInt nidx, const PetscInt idx[],
+                                           PetscReal cols[], PetscReal *used)
+{
+  PetscBool spd = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(KDGaussNewtonFormNormalEquations(gn, NULL));
+  PetscCall(PetscLogEventBegin(KD_GN_SOLVE, 0, 0, 0, 0));
+  lambda = PetscMax(lambda, PetscMax(gn->lambda_min, 1e-12)); /* a zero damping could never grow */
+  for (PetscInt k = 0; k < 12 && !spd; k++, lambda *= 10) PetscCall(KDGaussNewtonFactorDamped(gn, lambda, &spd));
+  gn->formed = PETSC_FALSE;
+  if (!spd) { /* the caller decides: an optional diagnostic must not end a finished training */
+    for (size_t a = 0; a < (size_t) nidx * gn->n; a++) cols[a] = (PetscReal) NAN;
+    *used = (PetscReal) NAN;
+    PetscCall(PetscLogEventEnd(KD_GN_SOLVE, 0, 0, 0, 0));
+    PetscFunctionReturn(0);
+  }
+  *used = lambda / 10;
+  for (PetscInt a = 0; a < nidx; a++) {
+    PetscReal *e = cols + (size_t) a * gn->n;
+    PetscCall(PetscArrayzero(e, gn->n));
+    e[idx[a]] = 1.0;
+    PetscCall(KDGaussNewtonSolveFactored(gn, e, e));
+  }
+  PetscCall(PetscLogEventEnd(KD_GN_SOLVE, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/*@C
   KDGaussNewtonInverseBlock - A block of the inverse of the damped normal matrix at the current parameters,
   [(J^T J + lambda D)^-1]_{idx, idx}: for parameters idx of a model whose other parameters are many (the inferred PDE
   parameters beside a network), the inverse of the Schur complement of the rest, which is the Laplace (Gauss-Newton)
@@ -660,40 +711,19 @@ PetscErrorCode KDGaussNewtonSolveDamped(KDGaussNewton gn, PetscReal lambda, Pets
 + block  - nidx x nidx, row-major (NaN if no damping up to 10^11 lambda made the matrix positive definite)
 - used   - the damping used (NaN then)
 
-  Notes:
-  Forms the normal equations (KDGaussNewtonFormNormalEquations()), factors once and solves with the nidx unit vectors.
-
-.seealso: KDLossSetInferredCovariance(), docs/inverse.md
+.seealso: KDGaussNewtonInverseColumns(), KDLossSetInferredCovariance(), docs/inverse.md
 @*/
 PetscErrorCode KDGaussNewtonInverseBlock(KDGaussNewton gn, PetscReal lambda, PetscInt nidx, const PetscInt idx[],
                                          PetscReal block[], PetscReal *used)
 {
-  PetscBool spd = PETSC_FALSE;
-  PetscReal *e;
+  PetscReal *cols;
 
   PetscFunctionBegin;
-  PetscCall(KDGaussNewtonFormNormalEquations(gn, NULL));
-  PetscCall(PetscLogEventBegin(KD_GN_SOLVE, 0, 0, 0, 0));
-  lambda = PetscMax(lambda, PetscMax(gn->lambda_min, 1e-12)); /* a zero damping could never grow */
-  for (PetscInt k = 0; k < 12 && !spd; k++, lambda *= 10) PetscCall(KDGaussNewtonFactorDamped(gn, lambda, &spd));
-  gn->formed = PETSC_FALSE;
-  if (!spd) { /* the caller decides: an optional diagnostic must not end a finished training */
-    for (PetscInt a = 0; a < nidx * nidx; a++) block[a] = (PetscReal) NAN;
-    *used = (PetscReal) NAN;
-    PetscCall(PetscLogEventEnd(KD_GN_SOLVE, 0, 0, 0, 0));
-    PetscFunctionReturn(0);
-  }
-  *used = lambda / 10;
-  PetscCall(PetscMalloc1(gn->n, &e));
-  for (PetscInt a = 0; a < nidx; a++) {
-    PetscCall(PetscArrayzero(e, gn->n));
-    e[idx[a]] = 1.0;
-    PetscCall(KDGaussNewtonSolveFactored(gn, e, e));
-    for (PetscInt b = 0; b < nidx; b++) block[b * nidx + a] = e[idx[b]];
-  }
-  PetscCall(PetscFree(e));
-  PetscCall(PetscLogEventEnd(KD_GN_SOLVE, 0, 0, 0, 0));
-  gn->formed = PETSC_FALSE;
+  PetscCall(PetscMalloc1((size_t) nidx * gn->n, &cols));
+  PetscCall(KDGaussNewtonInverseColumns(gn, lambda, nidx, idx, cols, used));
+  for (PetscInt a = 0; a < nidx; a++)
+    for (PetscInt b = 0; b < nidx; b++) block[b * nidx + a] = cols[(size_t) a * gn->n + idx[b]];
+  PetscCall(PetscFree(cols));
   PetscFunctionReturn(0);
 }
 

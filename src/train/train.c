@@ -29,6 +29,10 @@ typedef enum { KD_LR_DECAY_NONE, KD_LR_DECAY_EXPONENTIAL, KD_LR_DECAY_STEP } KDL
 static const char *const KDLearningRateDecays[] = {"none",         "exponential", "step", "KDLearningRateDecay",
                                                    "KD_LR_DECAY_", NULL};
 
+/* How the quantization phase puts a layer on the int8 grid (KDTrainerFreezeLayer()) */
+typedef enum { KD_QUANTIZE_NEAREST, KD_QUANTIZE_COMPENSATED } KDQuantizeRounding;
+static const char *const KDQuantizeRoundings[] = {"nearest", "compensated", "KDQuantizeRounding", "KD_QUANTIZE_", NULL};
+
 /* Evaluations remembered so that the TAO monitor can attach loss terms to the iterate TAO accepted. */
 #define KD_TRAINER_RECENT 8
 
@@ -62,6 +66,7 @@ struct _p_KDTrainer {
      of them ends, and the parameters no optimizer moves any more (their gradient and Jacobian columns are zeroed). */
   PetscInt quantize_layers, quantize_end;
   PetscBool *frozen;
+  KDQuantizeRounding quantize_rounding;
 
   PetscInt n;   /* number of parameters */
   PetscReal *x; /* parameters (borrowed, or xown) */
@@ -482,6 +487,14 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
                             "turn to the int8 grid of kdpinn export (per row, 127 levels) and frozen, each followed by "
                             "this many Gauss-Newton steps on the parameters still free (0: none)",
                             "KDTrainerSetFromOptions", tr->quantize_steps, &tr->quantize_steps, NULL));
+  PetscCall(
+      KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-quantize_rounding", PETSC_FALSE));
+  PetscCall(PetscOptionsEnum("-quantize_rounding",
+                             "How the quantization phase rounds a layer: nearest (each weight to its nearest level), "
+                             "compensated (one weight at a time, the least costly first, every parameter still free "
+                             "moved by the inverse Gauss-Newton matrix to make up for it)",
+                             "KDTrainerSetFromOptions", KDQuantizeRoundings, (PetscEnum) tr->quantize_rounding,
+                             (PetscEnum *) &tr->quantize_rounding, NULL));
   PetscCall(
       PetscOptionsReal("-weight_decay",
                        "Weight decay alpha: adds the loss term alpha |w|^2 / dim(w) over the weights w of a network "
@@ -1268,20 +1281,107 @@ static PetscErrorCode KDTrainerGaussNewtonStep(KDTrainer tr, PetscBool *accepted
   PetscFunctionReturn(0);
 }
 
-/* Marks the weights of layer k (k >= 1) frozen and, if round, first rounds each of its rows to the int8 grid:
-   s = max_i |W[o][i]| / 127, W[o][i] = s round(W[o][i] / s), to nearest with ties to even; the largest weight of a
-   row stays where it is. With one activation scale per layer (kdpinn export's default) these are exactly the values
-   int8 weights with per-row scales represent, so the export's fitted rounding finds the weights already on its grid.
-   A whole layer at once: rounding part of a layer and letting Gauss-Newton refit the rest of it made the free weights
-   grow into large, cancelling values that the next share's rounding could not survive (a cavity student's loss went
-   from 2.3e-3 to 0.4; docs/benchmarks.md "int8 over seeds"). */
+/* The int8 level of weight w in a row of scale s: s round(w / s), to nearest with ties to even, at most 127 levels
+   (a weight the compensation moved beyond its row's largest is clipped to it) */
+static inline PetscReal KDTrainerInt8Level(PetscReal w, PetscReal s)
+{
+  if (s <= 0) return w;
+  return s * PetscMax(-KD_INT8_WEIGHT_LEVELS, PetscMin(KD_INT8_WEIGHT_LEVELS, nearbyint(w / s)));
+}
+
+/* -quantize_rounding compensated: rounds layer k's weights one at a time and moves every parameter still free by the
+   Optimal Brain Surgeon update, x -= (w_q - level_q) / H^-1_qq H^-1 e_q with H = J^T J + lambda D at the parameters
+   where the layer's turn begins (lambda: the solver's damping, reset to -gn_lambda for the turn), so that the loss's
+   quadratic model rises as little as it can; the weight whose rounding costs least, (w_q - level_q)^2 / H^-1_qq, goes
+   next, and H^-1 then loses q's row and column (Optimal Brain Quantization, Frantar and Alistarh 2022). Each row's
+   scale is fixed by its largest weight when the turn begins; that weight costs nothing and goes first, so the row's
+   largest stays its largest (a weight moved beyond it is clipped to 127 levels). A rounded weight is frozen at once.
+   Returns *done = PETSC_FALSE if no damping made the matrix positive definite (the caller rounds to nearest). */
+static PetscErrorCode KDTrainerRoundLayerCompensated(KDTrainer tr, PetscInt k, PetscBool *done)
+{
+  const PetscInt n = tr->n, nin = tr->net->widths[k], nout = tr->net->widths[k + 1], nq = nin * nout;
+  PetscInt *idx, *row;
+  PetscReal *x = tr->x, *H, *scale, lambda, used;
+  PetscBool *rounded;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc5((size_t) n * nq, &H, nout, &scale, nq, &idx, nq, &row, nq, &rounded));
+  for (PetscInt o = 0; o < nout; o++) {
+    PetscReal wmax = 0;
+    for (PetscInt i = 0; i < nin; i++) {
+      const PetscInt q = o * nin + i;
+      idx[q]           = tr->net->woff[k] + q;
+      row[q]           = o;
+      rounded[q]       = PETSC_FALSE;
+      wmax             = PetscMax(wmax, PetscAbsReal(x[idx[q]]));
+    }
+    scale[o] = wmax / KD_INT8_WEIGHT_LEVELS;
+  }
+  PetscCall(KDGaussNewtonGetDamping(tr->gn, &lambda, NULL));
+  PetscCall(KDGaussNewtonInverseColumns(tr->gn, lambda, nq, idx, H, &used));
+  PetscCall(PetscInfo(NULL, "%s: compensated rounding with damping %g\n", tr->name, (double) used));
+  *done = PetscIsInfOrNanReal(used) ? PETSC_FALSE : PETSC_TRUE;
+  for (PetscInt t = 0; t < nq && *done; t++) {
+    PetscInt q     = -1;
+    PetscReal best = PETSC_MAX_REAL, level, f;
+    const PetscReal *Hq;
+    for (PetscInt a = 0; a < nq; a++) {
+      const PetscReal d = H[(size_t) a * n + idx[a]];
+      PetscReal e, c;
+      if (rounded[a]) continue;
+      e = x[idx[a]] - KDTrainerInt8Level(x[idx[a]], scale[row[a]]);
+      c = d > 0 ? e * e / d : 0; /* d > 0 but for round-off: then no compensation either */
+      if (q < 0 || c < best) best = c, q = a;
+    }
+    Hq         = H + (size_t) q * n;
+    level      = KDTrainerInt8Level(x[idx[q]], scale[row[q]]);
+    rounded[q] = PETSC_TRUE;
+    if (!(Hq[idx[q]] > 0)) {
+      x[idx[q]]          = level;
+      tr->frozen[idx[q]] = PETSC_TRUE;
+      continue;
+    }
+    f = (x[idx[q]] - level) / Hq[idx[q]];
+    for (PetscInt i = 0; i < n; i++) /* H^-1 has no entries left on the weights already rounded, but round-off */
+      if (!tr->frozen[i]) x[i] -= f * Hq[i];
+    x[idx[q]]          = level;
+    tr->frozen[idx[q]] = PETSC_TRUE;
+    for (PetscInt a = 0; a < nq; a++) {
+      PetscReal *Ha, c;
+      if (rounded[a]) continue;
+      Ha = H + (size_t) a * n;
+      c  = Ha[idx[q]] / Hq[idx[q]];
+      for (PetscInt i = 0; i < n; i++) Ha[i] -= c * Hq[i];
+    }
+  }
+  PetscCall(PetscFree5(H, scale, idx, row, rounded));
+  PetscFunctionReturn(0);
+}
+
+/* Marks the weights of layer k (k >= 1) frozen and, if round, first puts each of its rows on the int8 grid,
+   s = max_i |W[o][i]| / 127, W[o][i] = s round(W[o][i] / s): to nearest with ties to even (the largest weight of a
+   row stays where it is), or compensated (KDTrainerRoundLayerCompensated()). With one activation scale per layer
+   (kdpinn export's default) these are exactly the values int8 weights with per-row scales represent, so the export's
+   fitted rounding finds the weights already on its grid. A whole layer in one turn: rounding part of a layer and
+   letting Gauss-Newton refit the rest of it made the free weights grow into large, cancelling values that the next
+   share's rounding could not survive (a cavity student's loss went from 2.3e-3 to 0.4; docs/benchmarks.md "int8 over
+   seeds"). */
 static PetscErrorCode KDTrainerFreezeLayer(KDTrainer tr, PetscInt k, PetscBool round)
 {
   const PetscInt nin = tr->net->widths[k], nout = tr->net->widths[k + 1];
-  PetscReal *W = tr->x + tr->net->woff[k];
+  PetscReal *W   = tr->x + tr->net->woff[k];
+  PetscBool done = PETSC_FALSE;
 
   PetscFunctionBegin;
-  for (PetscInt o = 0; o < nout && round; o++) {
+  if (round && tr->quantize_rounding == KD_QUANTIZE_COMPENSATED) {
+    PetscCall(KDTrainerRoundLayerCompensated(tr, k, &done));
+    if (!done)
+      PetscCall(PetscPrintf(tr->comm,
+                            "%s: warning: the damped normal matrix is not positive definite: layer %" PetscInt_FMT
+                            " rounded to nearest\n",
+                            tr->name, k));
+  }
+  for (PetscInt o = 0; o < nout && round && !done; o++) {
     PetscReal wmax = 0, s;
     for (PetscInt i = 0; i < nin; i++) wmax = PetscMax(wmax, PetscAbsReal(W[o * nin + i]));
     s = wmax / KD_INT8_WEIGHT_LEVELS;
@@ -1370,9 +1470,10 @@ PetscErrorCode KDTrainerTrain(KDTrainer tr)
                           tr->name, tr->n, tr->nterms, size, tr->adam_steps, tr->lbfgs_steps, tr->gn_steps));
     if (tr->quantize_steps > 0)
       PetscCall(PetscPrintf(tr->comm,
-                            ", then %" PetscInt_FMT " layers rounded to int8 in turn, each followed by %" PetscInt_FMT
+                            ", then %" PetscInt_FMT
+                            " layers rounded to int8 in turn (%s), each followed by %" PetscInt_FMT
                             " Gauss-Newton steps",
-                            tr->net->nlayers - 1, tr->quantize_steps));
+                            tr->net->nlayers - 1, KDQuantizeRoundings[tr->quantize_rounding], tr->quantize_steps));
     PetscCall(PetscPrintf(tr->comm, "\n"));
   }
   if (tr->phase == KD_PHASE_ADAM) {
@@ -1429,9 +1530,10 @@ PetscErrorCode KDTrainerTrain(KDTrainer tr)
       PetscBool accepted;
       if (tr->step >= tr->quantize_end) {
         if (tr->quantize_layers == tr->net->nlayers - 1) break;
-        PetscCall(KDTrainerFreezeLayer(tr, ++tr->quantize_layers, PETSC_TRUE));
-        /* a new problem: the damping the last refit ended with (huge if it stopped early) would stall this one */
+        /* a new problem: the damping the last refit ended with (huge if it stopped early) would stall this one, and
+           would make the compensated rounding's H^-1 a multiple of D^-1 */
         PetscCall(KDGaussNewtonResetDamping(tr->gn));
+        PetscCall(KDTrainerFreezeLayer(tr, ++tr->quantize_layers, PETSC_TRUE));
         tr->quantize_end = tr->step + tr->quantize_steps;
       }
       PetscCall(KDTrainerGaussNewtonStep(tr, &accepted));
@@ -1574,10 +1676,11 @@ PetscErrorCode KDTrainerView(KDTrainer tr, PetscViewer viewer)
       tr->prefix, tr->lbfgs_steps, tr->checkpoint_every > 0 ? tr->checkpoint_every : tr->lbfgs_steps));
   PetscCall(PetscViewerASCIIPrintf(viewer, "Gauss-Newton: %" PetscInt_FMT " steps\n", tr->gn_steps));
   if (tr->quantize_steps > 0)
-    PetscCall(PetscViewerASCIIPrintf(viewer,
-                                     "quantization: %" PetscInt_FMT " layers rounded to int8 in turn, %" PetscInt_FMT
-                                     " Gauss-Newton steps after each (%" PetscInt_FMT " rounded so far)\n",
-                                     tr->net->nlayers - 1, tr->quantize_steps, tr->quantize_layers));
+    PetscCall(PetscViewerASCIIPrintf(
+        viewer,
+        "quantization: %" PetscInt_FMT " layers rounded to int8 in turn (%s), %" PetscInt_FMT
+        " Gauss-Newton steps after each (%" PetscInt_FMT " rounded so far)\n",
+        tr->net->nlayers - 1, KDQuantizeRoundings[tr->quantize_rounding], tr->quantize_steps, tr->quantize_layers));
   if (tr->weight_decay > 0)
     PetscCall(PetscViewerASCIIPrintf(
         viewer, "weight decay %g over %" PetscInt_FMT " parameters (%s)\n", (double) tr->weight_decay,
