@@ -29,6 +29,16 @@ PETSC_EXTERN PetscErrorCode KDOptionsDigest(PetscInt, const char *const[], char[
 PETSC_EXTERN PetscErrorCode KDRunProgram(char *const[], const char[], int *);
 PETSC_EXTERN PetscErrorCode KDSplitWords(char[], char *[], int, int *);
 PETSC_EXTERN PetscErrorCode KDOptionsCheckValue(MPI_Comm, const char[], const char[], PetscBool);
+/* PetscOptionsInt() and PetscOptionsReal() inside PetscOptionsBegin()/End() that refuse an option given without a
+   value, which PETSc would read as not set (src/sys/sys.c) */
+#define KDOptionsInt(opt, text, man, current, value, set)                                                              \
+  KDOptionsInt_Private(PetscOptionsObject, opt, text, man, current, value, set)
+#define KDOptionsReal(opt, text, man, current, value, set)                                                             \
+  KDOptionsReal_Private(PetscOptionsObject, opt, text, man, current, value, set)
+PETSC_EXTERN PetscErrorCode KDOptionsInt_Private(PetscOptionItems *, const char[], const char[], const char[], PetscInt,
+                                                 PetscInt *, PetscBool *);
+PETSC_EXTERN PetscErrorCode KDOptionsReal_Private(PetscOptionItems *, const char[], const char[], const char[],
+                                                  PetscReal, PetscReal *, PetscBool *);
 
 /* Counter-based random numbers: a pure function of (seed, stream, index), uniform in [0, 1) (src/sys/random.c). */
 PETSC_EXTERN PetscReal KDRandomUniform(PetscInt64, PetscInt64, PetscInt64);

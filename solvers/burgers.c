@@ -308,16 +308,15 @@ PetscErrorCode KDBurgersOptionsSetFromOptions(MPI_Comm comm, KDBurgersOptions *o
   opt->order     = 4;
   opt->monitor   = PETSC_FALSE;
   PetscOptionsBegin(comm, NULL, "Burgers reference solver", "KDSolveBurgers");
-  PetscCall(
-      PetscOptionsInt("-burgers_nx", "Cells in x on [-1, 1] (level 0)", "KDSolveBurgers", opt->nx, &opt->nx, NULL));
-  PetscCall(PetscOptionsInt("-burgers_nt", "Stored snapshots in t, at t_k = (k + 1/2) tfinal/nt (level 0)",
-                            "KDSolveBurgers", opt->nt, &opt->nt, NULL));
-  PetscCall(PetscOptionsReal("-burgers_tfinal", "Final time", "KDSolveBurgers", opt->tfinal, &opt->tfinal, NULL));
-  PetscCall(PetscOptionsInt("-burgers_order", "Order of the central differences in x: 2 or 4", "KDSolveBurgers",
-                            opt->order, &opt->order, NULL));
-  PetscCall(PetscOptionsReal("-burgers_cfl",
-                             "Default time step as a fraction of the RK4 stability limit (-burgers_ts_dt overrides)",
-                             "KDSolveBurgers", opt->cfl, &opt->cfl, NULL));
+  PetscCall(KDOptionsInt("-burgers_nx", "Cells in x on [-1, 1] (level 0)", "KDSolveBurgers", opt->nx, &opt->nx, NULL));
+  PetscCall(KDOptionsInt("-burgers_nt", "Stored snapshots in t, at t_k = (k + 1/2) tfinal/nt (level 0)",
+                         "KDSolveBurgers", opt->nt, &opt->nt, NULL));
+  PetscCall(KDOptionsReal("-burgers_tfinal", "Final time", "KDSolveBurgers", opt->tfinal, &opt->tfinal, NULL));
+  PetscCall(KDOptionsInt("-burgers_order", "Order of the central differences in x: 2 or 4", "KDSolveBurgers",
+                         opt->order, &opt->order, NULL));
+  PetscCall(KDOptionsReal("-burgers_cfl",
+                          "Default time step as a fraction of the RK4 stability limit (-burgers_ts_dt overrides)",
+                          "KDSolveBurgers", opt->cfl, &opt->cfl, NULL));
   PetscCall(PetscOptionsBool("-kd_monitor", "Print progress", "KDSolveBurgers", opt->monitor, &opt->monitor, NULL));
   PetscOptionsEnd();
   PetscCheck(opt->nx >= 4, comm, PETSC_ERR_ARG_OUTOFRANGE, "-burgers_nx must be at least 4, got %" PetscInt_FMT,

@@ -266,16 +266,15 @@ PetscErrorCode KDCavityOptionsSetFromOptions(MPI_Comm comm, KDCavityOptions *opt
   opt->mms       = PETSC_FALSE;
   opt->monitor   = PETSC_FALSE;
   PetscOptionsBegin(comm, NULL, "Lid-driven cavity reference solver", NULL);
-  PetscCall(PetscOptionsInt("-cavity_n", "Cells per side of the output grid (the solver uses n+1 nodes per side)", NULL,
-                            opt->n, &opt->n, NULL));
+  PetscCall(KDOptionsInt("-cavity_n", "Cells per side of the output grid (the solver uses n+1 nodes per side)", NULL,
+                         opt->n, &opt->n, NULL));
   PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-cavity_wall", PETSC_FALSE));
   PetscCall(PetscOptionsEnum("-cavity_wall", "Wall vorticity formula", NULL, KDCavityWalls, (PetscEnum) opt->wall,
                              (PetscEnum *) &opt->wall, NULL));
-  PetscCall(PetscOptionsReal("-cavity_re_start", "Reynolds number of the first solve of the continuation in Re", NULL,
-                             opt->re_start, &opt->re_start, NULL));
-  PetscCall(PetscOptionsReal("-cavity_re_factor",
-                             "Largest ratio of two successive Reynolds numbers of the continuation", NULL,
-                             opt->re_factor, &opt->re_factor, NULL));
+  PetscCall(KDOptionsReal("-cavity_re_start", "Reynolds number of the first solve of the continuation in Re", NULL,
+                          opt->re_start, &opt->re_start, NULL));
+  PetscCall(KDOptionsReal("-cavity_re_factor", "Largest ratio of two successive Reynolds numbers of the continuation",
+                          NULL, opt->re_factor, &opt->re_factor, NULL));
   PetscCall(PetscOptionsBool("-cavity_mms", "Manufactured-solution mode (convergence tests)", NULL, opt->mms, &opt->mms,
                              NULL));
   PetscCall(PetscOptionsBool("-kd_monitor", "Print solver progress", NULL, opt->monitor, &opt->monitor, NULL));

@@ -62,10 +62,10 @@ PetscErrorCode KDConductionOptionsSetFromOptions(MPI_Comm comm, KDConductionOpti
   opt->view    = PETSC_FALSE;
   opt->monitor = PETSC_FALSE;
   PetscOptionsBegin(comm, NULL, "Composite conduction solver", NULL);
-  PetscCall(PetscOptionsInt("-conduction_n", "Cells per axis of the n x n grid (eps n an integer)", "KDSolveConduction",
-                            opt->n, &opt->n, NULL));
-  PetscCall(PetscOptionsInt("-conduction_cell_n", "Cells per axis of the periodic cell problem (K_eff)",
-                            "KDConductionCellProblem", opt->celln, &opt->celln, NULL));
+  PetscCall(KDOptionsInt("-conduction_n", "Cells per axis of the n x n grid (eps n an integer)", "KDSolveConduction",
+                         opt->n, &opt->n, NULL));
+  PetscCall(KDOptionsInt("-conduction_cell_n", "Cells per axis of the periodic cell problem (K_eff)",
+                         "KDConductionCellProblem", opt->celln, &opt->celln, NULL));
   PetscCall(PetscOptionsBool("-conduction_view", "Print the microstructure", "KDSolveConduction", opt->view, &opt->view,
                              NULL));
   PetscCall(PetscOptionsBool("-kd_monitor", "Print progress", NULL, opt->monitor, &opt->monitor, NULL));

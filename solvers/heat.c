@@ -51,10 +51,10 @@ PetscErrorCode KDHeatOptionsSetFromOptions(MPI_Comm comm, const KDHeatProblem *p
   opt->view    = PETSC_FALSE;
   opt->monitor = PETSC_FALSE;
   PetscOptionsBegin(comm, NULL, "Heat solver", NULL);
-  PetscCall(PetscOptionsInt("-heat_n", "Cells per axis of the n x n grid", NULL, opt->n, &opt->n, NULL));
+  PetscCall(KDOptionsInt("-heat_n", "Cells per axis of the n x n grid", NULL, opt->n, &opt->n, NULL));
   PetscCall(
-      PetscOptionsInt("-heat_nt", "Stored snapshots, at t_k = (k + 1/2) tfinal / nt", NULL, opt->nt, &opt->nt, NULL));
-  PetscCall(PetscOptionsReal("-heat_dt", "Largest time step (0: tfinal / (4 nt))", NULL, opt->dt, &opt->dt, NULL));
+      KDOptionsInt("-heat_nt", "Stored snapshots, at t_k = (k + 1/2) tfinal / nt", NULL, opt->nt, &opt->nt, NULL));
+  PetscCall(KDOptionsReal("-heat_dt", "Largest time step (0: tfinal / (4 nt))", NULL, opt->dt, &opt->dt, NULL));
   PetscCall(PetscOptionsBool("-heat_view", "Print the heat problem", NULL, opt->view, &opt->view, NULL));
   PetscCall(PetscOptionsBool("-kd_monitor", "Print progress", NULL, opt->monitor, &opt->monitor, NULL));
   PetscOptionsEnd();

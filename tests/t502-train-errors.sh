@@ -4,6 +4,8 @@
 #    last good checkpoint;
 #  - -train_gn_steps > 0 on an objective that gives no least-squares rows (no KDTrainerSetResidual());
 #  - -train_quantize_steps > 0 on a raw parameter buffer (no network, so no layers to quantize);
+#  - an int, a real or an enum option given without a value (PETSc alone would keep the default, even over an options
+#    file's value, without a word), and an enum value that is not one of its choices (at one rank);
 #  - restart from a truncated checkpoint, from one with a flipped byte in the parameters or in the Adam state, and
 #    from an HDF5 file of another kind: refused, the line names the file. The intact checkpoint restarts (control).
 # Usage: t502-train-errors.sh <t500-trainer executable>
@@ -35,6 +37,15 @@ expect_error nan-lbfgs 'NaN/Inf at step (4[1-9]|5[0-9]) \(lbfgs\); last good che
 expect_error gn '-train_gn_steps: Gauss-Newton needs a least-squares objective' "${base[@]}" -kd_out gn -train_gn_steps 1
 expect_error quantize '-train_quantize_steps: only the layers after the first are quantized, and this trainer \(no network\) has none' \
   "${base[@]}" -kd_out gn -train_quantize_steps 2
+printf -- '-train_adam_steps 30\n-train_adam_lr 1e-2\n' > steps.opts
+expect_error empty-int '^kdpinn: error: -train_adam_steps needs a value' "${base[@]}" -kd_out gn -options_file steps.opts \
+  -train_adam_steps
+expect_error empty-real '^kdpinn: error: -train_adam_lr needs a value' "${base[@]}" -kd_out gn -train_adam_lr
+expect_error empty-enum '^kdpinn: error: -train_quantize_rounding needs a value' "${base[@]}" -kd_out gn \
+  -train_quantize_rounding
+# at one rank: PETSc raises an unknown enum value on PETSC_COMM_SELF, so every rank prints it
+np=1 expect_error bad-enum 'Unknown option fitted for -train_quantize_rounding\. Available options: nearest compensated' \
+  "${base[@]}" -kd_out gn -train_quantize_rounding fitted
 
 # A complete checkpoint, then damaged copies of it.
 "$MPIEXEC" -n $np "$exe" "${base[@]}" -kd_out good -train_adam_steps 30 -train_lbfgs_steps 10 -train_checkpoint_every 10 > good.out 2>&1 ||

@@ -170,7 +170,7 @@ static PetscErrorCode KDSolveDarcy(KDPDE pde, KDReference ref)
   PetscFunctionBegin;
   PetscCall(KDReferenceGetComm(ref, &comm));
   PetscOptionsBegin(comm, "darcy_", "Darcy reference solver", NULL);
-  PetscCall(PetscOptionsInt("-n", "Cells per side of the n x n grid", "KDSolveDarcy", n, &n, NULL));
+  PetscCall(KDOptionsInt("-n", "Cells per side of the n x n grid", "KDSolveDarcy", n, &n, NULL));
   PetscOptionsEnd();
   PetscCall(KDHelpRequested(&help));
   if (help) PetscFunctionReturn(0);

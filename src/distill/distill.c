@@ -404,28 +404,28 @@ PetscErrorCode KDDistillLossSetFromOptions(KDDistillLoss dl)
 
   PetscFunctionBegin;
   PetscOptionsBegin(dl->comm, dl->prefix, "KDDistillLoss: distillation from the model one level finer", NULL);
-  PetscCall(PetscOptionsInt("-distill_ncell", "Global distillation points at the cell centres of the student's level",
-                            "KDDistillLossSetUp", dl->ncell, &dl->ncell, NULL));
-  PetscCall(PetscOptionsInt("-distill_ncol", "Global fresh collocation points of the distillation terms",
-                            "KDDistillLossSetUp", dl->ncol, &dl->ncol, NULL));
-  PetscCall(PetscOptionsReal("-w_out", "Weight of the output match to the filtered teacher", "KDDistillLossSetUp",
-                             dl->w[KD_DTERM_OUT], &dl->w[KD_DTERM_OUT], NULL));
-  PetscCall(PetscOptionsReal("-w_grad", "Weight of the first-derivative match (Sobolev term)", "KDDistillLossSetUp",
-                             dl->w[KD_DTERM_GRAD], &dl->w[KD_DTERM_GRAD], NULL));
-  PetscCall(PetscOptionsReal("-w_res", "Weight of the PDE-residual match N[S] - N[T~]", "KDDistillLossSetUp",
-                             dl->w[KD_DTERM_RES], &dl->w[KD_DTERM_RES], NULL));
+  PetscCall(KDOptionsInt("-distill_ncell", "Global distillation points at the cell centres of the student's level",
+                         "KDDistillLossSetUp", dl->ncell, &dl->ncell, NULL));
+  PetscCall(KDOptionsInt("-distill_ncol", "Global fresh collocation points of the distillation terms",
+                         "KDDistillLossSetUp", dl->ncol, &dl->ncol, NULL));
+  PetscCall(KDOptionsReal("-w_out", "Weight of the output match to the filtered teacher", "KDDistillLossSetUp",
+                          dl->w[KD_DTERM_OUT], &dl->w[KD_DTERM_OUT], NULL));
+  PetscCall(KDOptionsReal("-w_grad", "Weight of the first-derivative match (Sobolev term)", "KDDistillLossSetUp",
+                          dl->w[KD_DTERM_GRAD], &dl->w[KD_DTERM_GRAD], NULL));
+  PetscCall(KDOptionsReal("-w_res", "Weight of the PDE-residual match N[S] - N[T~]", "KDDistillLossSetUp",
+                          dl->w[KD_DTERM_RES], &dl->w[KD_DTERM_RES], NULL));
   PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-filter_type", PETSC_FALSE));
   PetscCall(PetscOptionsEnum("-filter_type", "Scale filter of the teacher: box (Gauss-Legendre) or children",
                              "KDDistillLossSetFilter", KDFilterTypes, (PetscEnum) dl->filter, (PetscEnum *) &dl->filter,
                              NULL));
-  PetscCall(PetscOptionsInt("-filter_nodes", "Gauss-Legendre nodes per axis of the box filter",
-                            "KDDistillLossSetFilter", dl->filter_nodes, &dl->filter_nodes, NULL));
-  PetscCall(PetscOptionsInt("-distill_steps", "Adam steps with the distillation terms only", "KDDistillScheduleWeight",
-                            dl->distill_steps, &dl->distill_steps, NULL));
-  PetscCall(PetscOptionsInt("-ramp_steps", "Adam steps over which the physics terms ramp in linearly",
-                            "KDDistillScheduleWeight", dl->ramp_steps, &dl->ramp_steps, NULL));
-  PetscCall(PetscOptionsReal("-w_physics", "Final factor of the PINN terms (pde, ic, bc, ...) in the student's loss",
-                             "KDDistillScheduleWeight", dl->w_physics, &dl->w_physics, NULL));
+  PetscCall(KDOptionsInt("-filter_nodes", "Gauss-Legendre nodes per axis of the box filter", "KDDistillLossSetFilter",
+                         dl->filter_nodes, &dl->filter_nodes, NULL));
+  PetscCall(KDOptionsInt("-distill_steps", "Adam steps with the distillation terms only", "KDDistillScheduleWeight",
+                         dl->distill_steps, &dl->distill_steps, NULL));
+  PetscCall(KDOptionsInt("-ramp_steps", "Adam steps over which the physics terms ramp in linearly",
+                         "KDDistillScheduleWeight", dl->ramp_steps, &dl->ramp_steps, NULL));
+  PetscCall(KDOptionsReal("-w_physics", "Final factor of the PINN terms (pde, ic, bc, ...) in the student's loss",
+                          "KDDistillScheduleWeight", dl->w_physics, &dl->w_physics, NULL));
   PetscCall(PetscOptionsName("-distill_view", "View the distillation loss after setup", "KDDistillLossView", NULL));
   PetscOptionsEnd();
   PetscCheck(dl->ncell >= 0 && dl->ncol >= 0, dl->comm, PETSC_ERR_ARG_OUTOFRANGE,

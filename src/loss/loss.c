@@ -164,10 +164,10 @@ static PetscErrorCode KDLossConditionsSetFromOptions(KDLoss loss, PetscBool read
     PetscCall(PetscSNPrintf(opt, sizeof(opt), "-n%s", c->name));
     PetscCall(
         PetscSNPrintf(help, sizeof(help), "Global points of the %s condition %s", KDConditionTypes[c->type], c->name));
-    PetscCall(PetscOptionsInt(opt, help, "KDLossSetUp", loss->ncond[k], &loss->ncond[k], NULL));
+    PetscCall(KDOptionsInt(opt, help, "KDLossSetUp", loss->ncond[k], &loss->ncond[k], NULL));
     PetscCall(PetscSNPrintf(opt, sizeof(opt), "-w_%s", c->name));
     PetscCall(PetscSNPrintf(help, sizeof(help), "Weight of the %s condition %s", KDConditionTypes[c->type], c->name));
-    PetscCall(PetscOptionsReal(opt, help, "KDLossSetUp", loss->wcond[k], &loss->wcond[k], NULL));
+    PetscCall(KDOptionsReal(opt, help, "KDLossSetUp", loss->wcond[k], &loss->wcond[k], NULL));
     PetscCheck(loss->ncond[k] >= 0, loss->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sn%s must be non-negative", p, c->name);
     PetscCheck(loss->wcond[k] >= 0, loss->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sw_%s must be non-negative", p, c->name);
   }
@@ -293,28 +293,29 @@ PetscErrorCode KDLossSetFromOptions(KDLoss loss)
 
   PetscFunctionBegin;
   PetscOptionsBegin(loss->comm, loss->prefix, "KDLoss: PINN loss terms and collocation points", NULL);
-  PetscCall(
-      PetscOptionsInt("-ncol", "Global interior collocation points", "KDLossSetUp", loss->ncol, &loss->ncol, NULL));
-  PetscCall(PetscOptionsInt("-ndata", "Global reference data points (0: no data term)", "KDLossSetUp", loss->ndata,
-                            &loss->ndata, NULL));
-  PetscCall(PetscOptionsInt("-data_level", "Reference level of the data points", "KDLossSetUp", dl, &dl, &dlset));
+  PetscCall(KDOptionsInt("-ncol", "Global interior collocation points", "KDLossSetUp", loss->ncol, &loss->ncol, NULL));
+  PetscCall(KDOptionsInt("-ndata", "Global reference data points (0: no data term)", "KDLossSetUp", loss->ndata,
+                         &loss->ndata, NULL));
+  PetscCall(KDOptionsInt("-data_level", "Reference level of the data points", "KDLossSetUp", dl, &dl, &dlset));
+  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-data_fields", PETSC_TRUE));
   PetscCall(PetscOptionsString(
       "-data_fields", "Outputs fitted to data, comma separated (default: all in the reference but a gauge-pinned one)",
       "KDLossSetUp", loss->data_fields, loss->data_fields, sizeof(loss->data_fields), NULL));
+  PetscCall(KDOptionsReal("-w_pde", "Weight of the PDE residual term", "KDLossSetUp", loss->w_pde, &loss->w_pde, NULL));
+  PetscCall(KDOptionsReal("-w_gauge", "Weight of the gauge term (an output defined up to a constant)", "KDLossSetUp",
+                          loss->w_gauge, &loss->w_gauge, NULL));
   PetscCall(
-      PetscOptionsReal("-w_pde", "Weight of the PDE residual term", "KDLossSetUp", loss->w_pde, &loss->w_pde, NULL));
-  PetscCall(PetscOptionsReal("-w_gauge", "Weight of the gauge term (an output defined up to a constant)", "KDLossSetUp",
-                             loss->w_gauge, &loss->w_gauge, NULL));
-  PetscCall(PetscOptionsReal("-w_data", "Weight of the reference data term", "KDLossSetUp", loss->w_data, &loss->w_data,
-                             NULL));
+      KDOptionsReal("-w_data", "Weight of the reference data term", "KDLossSetUp", loss->w_data, &loss->w_data, NULL));
+  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-observations", PETSC_FALSE));
   PetscCall(PetscOptionsString("-observations", "HDF5 file of observations (points, values, sigma) to fit",
                                "KDLossSetUp", loss->observations, loss->observations, sizeof(loss->observations),
                                NULL));
-  PetscCall(
-      PetscOptionsReal("-w_obs", "Weight of the observation term", "KDLossSetUp", loss->w_obs, &loss->w_obs, NULL));
+  PetscCall(KDOptionsReal("-w_obs", "Weight of the observation term", "KDLossSetUp", loss->w_obs, &loss->w_obs, NULL));
+  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-infer", PETSC_TRUE));
   PetscCall(PetscOptionsString("-infer",
                                "PDE parameters inferred from data, name=initial,... (positive ones through their log)",
                                "KDLossSetUp", loss->infer, loss->infer, sizeof(loss->infer), NULL));
+  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-infer_field", PETSC_FALSE));
   PetscCall(PetscOptionsString("-infer_field",
                                "Coefficient field learned from data as a second network, name[=initial] (e.g. k=1)",
                                "KDLossSetUp", loss->infer_field, loss->infer_field, sizeof(loss->infer_field), NULL));

@@ -281,13 +281,11 @@ PetscErrorCode KDNetSetFromOptions(KDNet net)
   PetscCall(PetscOptionsEnum("-activation", "Hidden-layer activation", "KDNetSetActivation", KDActivations,
                              (PetscEnum) act, (PetscEnum *) &act, NULL));
   PetscCall(KDNetSetActivation(net, act));
-  PetscCall(
-      PetscOptionsInt("-net_block_size", "Points per block of the jet kernels", "KDNetSetBlockSize", bs, &bs, NULL));
+  PetscCall(KDOptionsInt("-net_block_size", "Points per block of the jet kernels", "KDNetSetBlockSize", bs, &bs, NULL));
   PetscCall(KDNetSetBlockSize(net, bs));
-  PetscCall(
-      PetscOptionsReal("-first_layer_scale",
-                       "Factor of the first layer's initial weights (> 1: features at finer scales from the start)",
-                       "KDNetInitialize", net->first_scale, &net->first_scale, NULL));
+  PetscCall(KDOptionsReal("-first_layer_scale",
+                          "Factor of the first layer's initial weights (> 1: features at finer scales from the start)",
+                          "KDNetInitialize", net->first_scale, &net->first_scale, NULL));
   PetscCall(PetscOptionsName("-net_view", "View the network after setup", "KDNetView", NULL));
   PetscOptionsEnd();
   PetscCheck(net->first_scale > 0 && PetscIsNormalReal(net->first_scale), net->comm, PETSC_ERR_ARG_OUTOFRANGE,

@@ -265,7 +265,7 @@ static PetscErrorCode KDPDESetProblemFromOptions_Heat(KDPDE pde, PetscOptionItem
   PetscFunctionBegin;
   PetscCall(PetscOptionsString("-microstructure", "Microstructure description of the conductivity k(x,y)",
                                "KDMicrostructureLoad", file, file, sizeof(file), NULL));
-  PetscCall(PetscOptionsReal("-tfinal", "End time", "KDPDESetProblemFromOptions", tfinal, &tfinal, NULL));
+  PetscCall(KDOptionsReal("-tfinal", "End time", "KDPDESetProblemFromOptions", tfinal, &tfinal, NULL));
   PetscCall(PetscOptionsBool("-mms", "Manufactured-solution mode (exact u known, for convergence tests)",
                              "KDPDESetProblemFromOptions", mms, &mms, NULL));
   for (PetscInt i = 0; i < KD_HEAT_NSOURCE; i++) src[i] = pde->param_values[h->source[i]];

@@ -1019,8 +1019,8 @@ PetscErrorCode KDPDESetProblemFromOptions(KDPDE pde)
   for (PetscInt i = 0; i < pde->nparams; i++) {
     char opt[KD_PDE_NAME_LEN + 1];
     PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s", pde->param_names[i]));
-    PetscCall(PetscOptionsReal(opt, pde->param_help[i], "KDPDESetProblemFromOptions", pde->param_values[i],
-                               &pde->param_values[i], NULL));
+    PetscCall(KDOptionsReal(opt, pde->param_help[i], "KDPDESetProblemFromOptions", pde->param_values[i],
+                            &pde->param_values[i], NULL));
     PetscCheck(!PetscIsInfOrNanReal(pde->param_values[i]), pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%s%s must be finite",
                prefix, pde->param_names[i]);
   }

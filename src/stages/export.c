@@ -43,11 +43,11 @@ static PetscErrorCode KDCalibrationGetOptions(PetscOptionItems *PetscOptionsObje
                                "Reference file whose level grid calibrates int8 activations (default "
                                "<kd_out>/reference.h5; if absent, a regular grid over the input box)",
                                "KDQuantizedNetCreate", co->reference, co->reference, sizeof(co->reference), &set));
-  PetscCall(PetscOptionsInt(
-      "-kd_calibration_level",
-      "Level of the reference whose cell centres calibrate int8 activations (default: the model's level)",
-      "KDQuantizedNetCreate", co->level, &co->level, NULL));
-  PetscCall(PetscOptionsInt(
+  PetscCall(
+      KDOptionsInt("-kd_calibration_level",
+                   "Level of the reference whose cell centres calibrate int8 activations (default: the model's level)",
+                   "KDQuantizedNetCreate", co->level, &co->level, NULL));
+  PetscCall(KDOptionsInt(
       "-kd_calibration_points",
       "At most this many calibration points (a regular subset of the level grid, or the size of the box grid)",
       "KDQuantizedNetCreate", co->maxpoints, &co->maxpoints, NULL));
@@ -55,10 +55,10 @@ static PetscErrorCode KDCalibrationGetOptions(PetscOptionItems *PetscOptionsObje
   PetscCall(PetscOptionsEnum("-kd_int8_scale", "int8 activation scales: one per layer or one per unit (channel)",
                              "KDQuantizedNetCreate", KDInt8Scales, (PetscEnum) co->mode, (PetscEnum *) &co->mode,
                              NULL));
-  PetscCall(PetscOptionsInt("-kd_int8_activation_bits",
-                            "Bits of the int8 scheme's activation levels, sign included: 16 (int8 x int16 products) or "
-                            "down to 8 (int8 x int8)",
-                            "KDQuantizedNetCreate", co->abits, &co->abits, NULL));
+  PetscCall(KDOptionsInt("-kd_int8_activation_bits",
+                         "Bits of the int8 scheme's activation levels, sign included: 16 (int8 x int16 products) or "
+                         "down to 8 (int8 x int8)",
+                         "KDQuantizedNetCreate", co->abits, &co->abits, NULL));
   PetscCheck(co->abits >= 8 && co->abits <= 16, comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-kd_int8_activation_bits must be 8 to 16, got %" PetscInt_FMT, co->abits);
   PetscCheck(co->maxpoints >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE,
@@ -846,14 +846,14 @@ static PetscErrorCode KDBenchGetOptions(MPI_Comm comm, const KDCommonOptions *op
       PetscCall(PetscFree(names[i]));
     }
   }
-  PetscCall(PetscOptionsInt("-kd_bench_repeats", "Timed samples per figure (the median is reported)", "KDStageBench",
-                            bo->repeats, &bo->repeats, NULL));
-  PetscCall(PetscOptionsInt("-kd_bench_warmup", "Untimed calls before the samples", "KDStageBench", bo->warmup,
-                            &bo->warmup, NULL));
-  PetscCall(PetscOptionsReal("-kd_bench_sample_ms", "A sample repeats a fast call until it lasts about this long",
-                             "KDStageBench", bo->sample_ms, &bo->sample_ms, NULL));
-  PetscCall(PetscOptionsInt("-kd_bench_field", "Points per axis of the full field of 2-D models", "KDStageBench",
-                            bo->field, &bo->field, NULL));
+  PetscCall(KDOptionsInt("-kd_bench_repeats", "Timed samples per figure (the median is reported)", "KDStageBench",
+                         bo->repeats, &bo->repeats, NULL));
+  PetscCall(KDOptionsInt("-kd_bench_warmup", "Untimed calls before the samples", "KDStageBench", bo->warmup,
+                         &bo->warmup, NULL));
+  PetscCall(KDOptionsReal("-kd_bench_sample_ms", "A sample repeats a fast call until it lasts about this long",
+                          "KDStageBench", bo->sample_ms, &bo->sample_ms, NULL));
+  PetscCall(KDOptionsInt("-kd_bench_field", "Points per axis of the full field of 2-D models", "KDStageBench",
+                         bo->field, &bo->field, NULL));
   PetscCall(PetscOptionsString("-kd_bench_cc", "C compiler of the exported code", "KDStageBench", bo->cc, bo->cc,
                                sizeof(bo->cc), NULL));
   PetscCall(PetscOptionsString("-kd_bench_cflags", "Flags of the C compiler", "KDStageBench", bo->cflags, bo->cflags,

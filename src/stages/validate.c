@@ -61,16 +61,15 @@ static PetscErrorCode KDValidateGetOptions(MPI_Comm comm, KDValidateOptions *vo)
   vo->python[0]       = 0;
   vo->script[0]       = 0;
   PetscOptionsBegin(comm, NULL, "kdpinn validate options", NULL);
-  PetscCall(PetscOptionsInt("-kd_validate_repeats",
-                            "Timed evaluations of each level grid (the median is reported), after one warm-up",
-                            "KDValidateInferenceTime", vo->repeats, &vo->repeats, NULL));
-  PetscCall(PetscOptionsInt("-kd_validate_quad",
-                            "Gauss-Legendre nodes per axis of the teacher's cell averages on coarser levels",
-                            "KDValidateCompare", vo->quad, &vo->quad, NULL));
-  PetscCall(
-      PetscOptionsInt("-kd_validate_residual_points",
-                      "At most this many cell centres for the residual RMS (a regular subset; 0: every cell centre)",
-                      "KDValidateResidualRMS", vo->residual_points, &vo->residual_points, NULL));
+  PetscCall(KDOptionsInt("-kd_validate_repeats",
+                         "Timed evaluations of each level grid (the median is reported), after one warm-up",
+                         "KDValidateInferenceTime", vo->repeats, &vo->repeats, NULL));
+  PetscCall(KDOptionsInt("-kd_validate_quad",
+                         "Gauss-Legendre nodes per axis of the teacher's cell averages on coarser levels",
+                         "KDValidateCompare", vo->quad, &vo->quad, NULL));
+  PetscCall(KDOptionsInt("-kd_validate_residual_points",
+                         "At most this many cell centres for the residual RMS (a regular subset; 0: every cell centre)",
+                         "KDValidateResidualRMS", vo->residual_points, &vo->residual_points, NULL));
   PetscCall(PetscOptionsBool("-kd_validate_figures",
                              "Make figures/*.png with kdpinn-report.py (python3, h5py, matplotlib)", NULL, vo->figures,
                              &vo->figures, NULL));
@@ -81,6 +80,8 @@ static PetscErrorCode KDValidateGetOptions(MPI_Comm comm, KDValidateOptions *vo)
                                "Figure script (default: kdpinn-report.py next to the kdpinn executable)", NULL,
                                vo->script, vo->script, sizeof(vo->script), NULL));
   vo->observations[0][0] = vo->observations[1][0] = 0;
+  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-kd_validate_observations",
+                                PETSC_FALSE));
   PetscCall(PetscOptionsString("-kd_validate_observations",
                                "Held-out observations (docs/inverse.md): the teacher's misfit to them is reported",
                                NULL, vo->observations[1], vo->observations[1], sizeof(vo->observations[1]), NULL));

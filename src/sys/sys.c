@@ -663,3 +663,39 @@ PetscErrorCode KDOptionsCheckValue(MPI_Comm comm, const char prefix[], const cha
              "-%s%s %s: an empty entry in the list", prefix ? prefix : "", name + 1, value);
   PetscFunctionReturn(0);
 }
+
+/*@C
+  KDOptionsInt_Private - PetscOptionsInt() that refuses the option given without a value: PETSc reads
+  `-teacher_gn_steps` alone as not set and keeps the default, even over the options file's value, without a word.
+  Use it as KDOptionsInt(opt, text, man, current, value, set) inside PetscOptionsBegin()/End().
+
+  Collective
+
+.seealso: KDOptionsCheckValue(), KDOptionsReal_Private()
+@*/
+PetscErrorCode KDOptionsInt_Private(PetscOptionItems *PetscOptionsObject, const char opt[], const char text[],
+                                    const char man[], PetscInt current, PetscInt *value, PetscBool *set)
+{
+  PetscFunctionBegin;
+  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, opt, PETSC_FALSE));
+  PetscCall(PetscOptionsInt(opt, text, man, current, value, set));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDOptionsReal_Private - PetscOptionsReal() that refuses the option given without a value (as
+  KDOptionsInt_Private()). Use it as KDOptionsReal(opt, text, man, current, value, set) inside
+  PetscOptionsBegin()/End().
+
+  Collective
+
+.seealso: KDOptionsCheckValue(), KDOptionsInt_Private()
+@*/
+PetscErrorCode KDOptionsReal_Private(PetscOptionItems *PetscOptionsObject, const char opt[], const char text[],
+                                     const char man[], PetscReal current, PetscReal *value, PetscBool *set)
+{
+  PetscFunctionBegin;
+  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, opt, PETSC_FALSE));
+  PetscCall(PetscOptionsReal(opt, text, man, current, value, set));
+  PetscFunctionReturn(0);
+}

@@ -280,30 +280,30 @@ PetscErrorCode KDGaussNewtonSetFromOptions(KDGaussNewton gn)
 {
   PetscFunctionBegin;
   PetscOptionsBegin(gn->comm, gn->prefix, "Gauss-Newton / Levenberg-Marquardt (ScaLAPACK)", "KDGaussNewton");
-  PetscCall(PetscOptionsReal("-gn_lambda", "Initial Levenberg-Marquardt damping", "KDGaussNewtonStep", gn->lambda0,
-                             &gn->lambda0, NULL));
-  PetscCall(PetscOptionsReal("-gn_lambda_min", "Smallest damping after the first step", "KDGaussNewtonStep",
-                             gn->lambda_min, &gn->lambda_min, NULL));
+  PetscCall(KDOptionsReal("-gn_lambda", "Initial Levenberg-Marquardt damping", "KDGaussNewtonStep", gn->lambda0,
+                          &gn->lambda0, NULL));
+  PetscCall(KDOptionsReal("-gn_lambda_min", "Smallest damping after the first step", "KDGaussNewtonStep",
+                          gn->lambda_min, &gn->lambda_min, NULL));
   PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-gn_damping", PETSC_FALSE));
   PetscCall(PetscOptionsEnum("-gn_damping", "Damping matrix: marquardt (diag of J^T J) or identity",
                              "KDGaussNewtonStep", KDGaussNewtonDampings, (PetscEnum) gn->damping,
                              (PetscEnum *) &gn->damping, NULL));
-  PetscCall(PetscOptionsReal("-gn_damping_floor", "Marquardt damping floor, relative to the largest diagonal entry",
-                             "KDGaussNewtonStep", gn->floor, &gn->floor, NULL));
-  PetscCall(PetscOptionsInt("-gn_max_trials", "Trial solves per step before the step is given up", "KDGaussNewtonStep",
-                            gn->max_trials, &gn->max_trials, NULL));
-  PetscCall(PetscOptionsInt("-gn_chunk_rows", "Jacobian rows per rank formed and redistributed at a time",
-                            "KDGaussNewtonStep", gn->chunk, &gn->chunk, NULL));
-  PetscCall(PetscOptionsInt("-gn_block_size", "Block size of the block-cyclic distribution", "KDGaussNewtonSetUp",
-                            gn->block, &gn->block, NULL));
+  PetscCall(KDOptionsReal("-gn_damping_floor", "Marquardt damping floor, relative to the largest diagonal entry",
+                          "KDGaussNewtonStep", gn->floor, &gn->floor, NULL));
+  PetscCall(KDOptionsInt("-gn_max_trials", "Trial solves per step before the step is given up", "KDGaussNewtonStep",
+                         gn->max_trials, &gn->max_trials, NULL));
+  PetscCall(KDOptionsInt("-gn_chunk_rows", "Jacobian rows per rank formed and redistributed at a time",
+                         "KDGaussNewtonStep", gn->chunk, &gn->chunk, NULL));
+  PetscCall(KDOptionsInt("-gn_block_size", "Block size of the block-cyclic distribution", "KDGaussNewtonSetUp",
+                         gn->block, &gn->block, NULL));
   PetscCall(
       KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-gn_normal_matrix", PETSC_FALSE));
   PetscCall(PetscOptionsEnum(
       "-gn_normal_matrix", "J^T J on several ranks: redistribute (pdgemr2d + pdsyrk), local (dsyrk + allreduce), auto",
       "KDGaussNewtonFormNormalEquations", KDGaussNewtonNormals, (PetscEnum) gn->normal, (PetscEnum *) &gn->normal,
       NULL));
-  PetscCall(PetscOptionsInt("-gn_grid_rows", "Process rows of the BLACS grid (0: most square, rows >= columns)",
-                            "KDGaussNewtonSetUp", gn->grid_rows, &gn->grid_rows, NULL));
+  PetscCall(KDOptionsInt("-gn_grid_rows", "Process rows of the BLACS grid (0: most square, rows >= columns)",
+                         "KDGaussNewtonSetUp", gn->grid_rows, &gn->grid_rows, NULL));
   PetscOptionsEnd();
   PetscCheck(gn->lambda0 >= 0 && gn->lambda_min > 0, gn->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-%sgn_lambda must be >= 0 and -%sgn_lambda_min > 0", gn->prefix ? gn->prefix : "",

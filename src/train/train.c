@@ -462,31 +462,31 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
   }
   PetscOptionsBegin(tr->comm, pre, "KDTrainer options (Adam, then L-BFGS)", "KDTrainer");
   PetscCall(
-      PetscOptionsInt("-adam_steps", "Adam steps", "KDTrainerSetFromOptions", tr->adam_steps, &tr->adam_steps, NULL));
-  PetscCall(PetscOptionsReal("-adam_lr", "Adam learning rate", "KDTrainerSetFromOptions", tr->lr0, &tr->lr0, NULL));
+      KDOptionsInt("-adam_steps", "Adam steps", "KDTrainerSetFromOptions", tr->adam_steps, &tr->adam_steps, NULL));
+  PetscCall(KDOptionsReal("-adam_lr", "Adam learning rate", "KDTrainerSetFromOptions", tr->lr0, &tr->lr0, NULL));
   PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-adam_lr_decay", PETSC_FALSE));
   PetscCall(PetscOptionsEnum(
       "-adam_lr_decay", "Learning-rate schedule: none, exponential (lr*rate^(k/steps)), step (lr*rate^floor(k/steps))",
       "KDTrainerSetFromOptions", KDLearningRateDecays, (PetscEnum) tr->decay, (PetscEnum *) &tr->decay, NULL));
-  PetscCall(PetscOptionsReal("-adam_lr_decay_rate", "Factor of the learning-rate schedule", "KDTrainerSetFromOptions",
-                             tr->decay_rate, &tr->decay_rate, NULL));
-  PetscCall(PetscOptionsInt("-adam_lr_decay_steps", "Adam steps over which the schedule applies its factor once",
-                            "KDTrainerSetFromOptions", tr->decay_steps, &tr->decay_steps, NULL));
-  PetscCall(PetscOptionsReal("-adam_beta1", "Adam decay of the first moment", "KDTrainerSetFromOptions", tr->beta1,
-                             &tr->beta1, NULL));
-  PetscCall(PetscOptionsReal("-adam_beta2", "Adam decay of the second moment", "KDTrainerSetFromOptions", tr->beta2,
-                             &tr->beta2, NULL));
-  PetscCall(PetscOptionsReal("-adam_epsilon", "Adam denominator offset", "KDTrainerSetFromOptions", tr->epsilon,
-                             &tr->epsilon, NULL));
-  PetscCall(PetscOptionsInt("-lbfgs_steps", "L-BFGS iterations after Adam (TAO lmvm; TAO options take the same prefix)",
-                            "KDTrainerSetFromOptions", tr->lbfgs_steps, &tr->lbfgs_steps, NULL));
-  PetscCall(PetscOptionsInt("-gn_steps", "Gauss-Newton (Levenberg-Marquardt) steps after L-BFGS",
-                            "KDTrainerSetFromOptions", tr->gn_steps, &tr->gn_steps, NULL));
-  PetscCall(PetscOptionsInt("-quantize_steps",
-                            "Quantization in the loop, after Gauss-Newton: the layers after the first are rounded in "
-                            "turn to the int8 grid of kdpinn export (per row, 127 levels) and frozen, each followed by "
-                            "this many Gauss-Newton steps on the parameters still free (0: none)",
-                            "KDTrainerSetFromOptions", tr->quantize_steps, &tr->quantize_steps, NULL));
+  PetscCall(KDOptionsReal("-adam_lr_decay_rate", "Factor of the learning-rate schedule", "KDTrainerSetFromOptions",
+                          tr->decay_rate, &tr->decay_rate, NULL));
+  PetscCall(KDOptionsInt("-adam_lr_decay_steps", "Adam steps over which the schedule applies its factor once",
+                         "KDTrainerSetFromOptions", tr->decay_steps, &tr->decay_steps, NULL));
+  PetscCall(KDOptionsReal("-adam_beta1", "Adam decay of the first moment", "KDTrainerSetFromOptions", tr->beta1,
+                          &tr->beta1, NULL));
+  PetscCall(KDOptionsReal("-adam_beta2", "Adam decay of the second moment", "KDTrainerSetFromOptions", tr->beta2,
+                          &tr->beta2, NULL));
+  PetscCall(KDOptionsReal("-adam_epsilon", "Adam denominator offset", "KDTrainerSetFromOptions", tr->epsilon,
+                          &tr->epsilon, NULL));
+  PetscCall(KDOptionsInt("-lbfgs_steps", "L-BFGS iterations after Adam (TAO lmvm; TAO options take the same prefix)",
+                         "KDTrainerSetFromOptions", tr->lbfgs_steps, &tr->lbfgs_steps, NULL));
+  PetscCall(KDOptionsInt("-gn_steps", "Gauss-Newton (Levenberg-Marquardt) steps after L-BFGS",
+                         "KDTrainerSetFromOptions", tr->gn_steps, &tr->gn_steps, NULL));
+  PetscCall(KDOptionsInt("-quantize_steps",
+                         "Quantization in the loop, after Gauss-Newton: the layers after the first are rounded in "
+                         "turn to the int8 grid of kdpinn export (per row, 127 levels) and frozen, each followed by "
+                         "this many Gauss-Newton steps on the parameters still free (0: none)",
+                         "KDTrainerSetFromOptions", tr->quantize_steps, &tr->quantize_steps, NULL));
   PetscCall(
       KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-quantize_rounding", PETSC_FALSE));
   PetscCall(PetscOptionsEnum("-quantize_rounding",
@@ -495,26 +495,25 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
                              "moved by the inverse Gauss-Newton matrix to make up for it)",
                              "KDTrainerSetFromOptions", KDQuantizeRoundings, (PetscEnum) tr->quantize_rounding,
                              (PetscEnum *) &tr->quantize_rounding, NULL));
-  PetscCall(
-      PetscOptionsReal("-weight_decay",
-                       "Weight decay alpha: adds the loss term alpha |w|^2 / dim(w) over the weights w of a network "
-                       "(all parameters of a raw buffer), in every phase, Gauss-Newton included (0: none)",
-                       "KDTrainerSetFromOptions", tr->weight_decay, &tr->weight_decay, NULL));
+  PetscCall(KDOptionsReal("-weight_decay",
+                          "Weight decay alpha: adds the loss term alpha |w|^2 / dim(w) over the weights w of a network "
+                          "(all parameters of a raw buffer), in every phase, Gauss-Newton included (0: none)",
+                          "KDTrainerSetFromOptions", tr->weight_decay, &tr->weight_decay, NULL));
   PetscCall(PetscOptionsBool("-weight_decay_first",
                              "Decay the first layer's weights too (by default a network's decay takes the weights of "
                              "every layer but the first, which maps the coordinates and stays float32 in every export)",
                              "KDTrainerSetFromOptions", tr->weight_decay_first, &tr->weight_decay_first, NULL));
-  PetscCall(PetscOptionsInt("-resample_every", "Draw a new collocation set every K Adam steps (0: never)",
-                            "KDTrainerSetFromOptions", tr->resample_every, &tr->resample_every, NULL));
-  PetscCall(PetscOptionsInt("-checkpoint_every",
-                            "Write a checkpoint every K steps (0: never); L-BFGS restarts its memory at these steps",
-                            "KDTrainerSetFromOptions", tr->checkpoint_every, &tr->checkpoint_every, NULL));
+  PetscCall(KDOptionsInt("-resample_every", "Draw a new collocation set every K Adam steps (0: never)",
+                         "KDTrainerSetFromOptions", tr->resample_every, &tr->resample_every, NULL));
+  PetscCall(KDOptionsInt("-checkpoint_every",
+                         "Write a checkpoint every K steps (0: never); L-BFGS restarts its memory at these steps",
+                         "KDTrainerSetFromOptions", tr->checkpoint_every, &tr->checkpoint_every, NULL));
   PetscCall(PetscOptionsString("-checkpoint", "Checkpoint file", "KDTrainerSetCheckpoint", tr->checkpoint,
                                tr->checkpoint, sizeof(tr->checkpoint), NULL));
-  PetscCall(PetscOptionsInt("-stop_at_step",
-                            "Stop after step N as a stop signal would (checkpoint, exit status 3), to test "
-                            "stop-and-resume (0: never)",
-                            "KDTrainerSetFromOptions", tr->stop_at_step, &tr->stop_at_step, NULL));
+  PetscCall(KDOptionsInt("-stop_at_step",
+                         "Stop after step N as a stop signal would (checkpoint, exit status 3), to test "
+                         "stop-and-resume (0: never)",
+                         "KDTrainerSetFromOptions", tr->stop_at_step, &tr->stop_at_step, NULL));
   PetscCall(PetscOptionsBool("-restart", "Resume from the checkpoint file if it exists", "KDTrainerSetFromOptions",
                              restart, &restart, NULL));
   PetscOptionsEnd();
@@ -522,8 +521,8 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
   PetscCall(PetscOptionsBool("-kd_monitor",
                              "Print a progress line (step, loss terms, gradient norm, time per step, ETA)",
                              "KDTrainerSetFromOptions", tr->monitor, &tr->monitor, NULL));
-  PetscCall(PetscOptionsInt("-kd_monitor_every", "Steps between monitor lines", "KDTrainerSetFromOptions",
-                            tr->monitor_every, &tr->monitor_every, NULL));
+  PetscCall(KDOptionsInt("-kd_monitor_every", "Steps between monitor lines", "KDTrainerSetFromOptions",
+                         tr->monitor_every, &tr->monitor_every, NULL));
   PetscCall(PetscOptionsBool("-kd_restart", "Resume every trainer from its checkpoint file if it exists",
                              "KDTrainerSetFromOptions", kd_restart, &kd_restart, NULL));
   PetscOptionsEnd();
