@@ -56,6 +56,19 @@ static int KDLaunchRank(void)
   return 0;
 }
 
+/* Exit with an error found before PETSc starts, which rank 0 has printed: every rank first meets the others, for a
+   rank that exits non-zero makes mpiexec kill the rest, and under load rank 0 was killed before its line was out. */
+static int KDExitBeforeInit(int code)
+{
+  int initialized = 0;
+
+  if (MPI_Initialized(&initialized) == MPI_SUCCESS && !initialized && MPI_Init(NULL, NULL) == MPI_SUCCESS) {
+    (void) MPI_Barrier(MPI_COMM_WORLD);
+    (void) MPI_Finalize();
+  }
+  return code;
+}
+
 /* OpenBLAS chooses its kernels when it loads. Builds older than the CPU (Debian 12 ships 0.3.21) do not know recent
    processors and fall back to generic SSE3 kernels ("Prescott"), 2.5-3.5x slower on the skinny GEMMs of PINNs. If
    the user has not chosen (OPENBLAS_CORETYPE unset) and the fallback happened on a CPU with AVX-512 or AVX2+FMA, name
@@ -229,13 +242,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "kdpinn: error: unknown stage '%s'\n\n", argv[1]);
         KDPrintUsage(stderr);
       }
-      return 2;
+      return KDExitBeforeInit(2);
     }
     argv[1] = argv[0];
     argc--;
     argv++;
   }
-  if (KDCheckOptionsFiles(argc, argv)) return 1;
+  if (KDCheckOptionsFiles(argc, argv)) return KDExitBeforeInit(1);
   if (KDPushErrorHandler(traceback)) return 1;
   if (PetscInitialize(&argc, &argv, NULL, help)) return 1; /* the handler has said why, in one line */
   ierr = KDRegisterAll();
