@@ -701,11 +701,7 @@ PetscErrorCode KDGaussNewtonInverseColumns(KDGaussNewton gn, PetscReal lambda, P
 
   Collective
 
-  Input Parameters:
-+ gn     - the solver (its residual set)
-. lambda - the damping; the smallest that keeps the matrix positive definite is taken, from lambda up by factors of 10
-. nidx   - number of parameters
-- idx    - their indices
+  Input Parameters: gn, lambda, nidx, idx as KDGaussNewtonInverseColumns()
 
   Output Parameters:
 + block  - nidx x nidx, row-major (NaN if no damping up to 10^11 lambda made the matrix positive definite)
