@@ -39,6 +39,16 @@ PETSC_EXTERN PetscErrorCode KDOptionsInt_Private(PetscOptionItems *, const char[
                                                  PetscInt *, PetscBool *);
 PETSC_EXTERN PetscErrorCode KDOptionsReal_Private(PetscOptionItems *, const char[], const char[], const char[],
                                                   PetscReal, PetscReal *, PetscBool *);
+/* PetscOptionsEnum() and PetscOptionsEList() that also refuse a value that is none of the choices, in one line */
+#define KDOptionsEnum(opt, text, man, list, current, value, set)                                                       \
+  KDOptionsEnum_Private(PetscOptionsObject, opt, text, man, list, current, value, set)
+#define KDOptionsEList(opt, text, man, list, n, current, value, set)                                                   \
+  KDOptionsEList_Private(PetscOptionsObject, opt, text, man, list, n, current, value, set)
+PETSC_EXTERN PetscErrorCode KDOptionsEnum_Private(PetscOptionItems *, const char[], const char[], const char[],
+                                                  const char *const[], PetscEnum, PetscEnum *, PetscBool *);
+PETSC_EXTERN PetscErrorCode KDOptionsEList_Private(PetscOptionItems *, const char[], const char[], const char[],
+                                                   const char *const[], PetscInt, const char[], PetscInt *,
+                                                   PetscBool *);
 
 /* Counter-based random numbers: a pure function of (seed, stream, index), uniform in [0, 1) (src/sys/random.c). */
 PETSC_EXTERN PetscReal KDRandomUniform(PetscInt64, PetscInt64, PetscInt64);

@@ -268,9 +268,8 @@ PetscErrorCode KDCavityOptionsSetFromOptions(MPI_Comm comm, KDCavityOptions *opt
   PetscOptionsBegin(comm, NULL, "Lid-driven cavity reference solver", NULL);
   PetscCall(KDOptionsInt("-cavity_n", "Cells per side of the output grid (the solver uses n+1 nodes per side)", NULL,
                          opt->n, &opt->n, NULL));
-  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-cavity_wall", PETSC_FALSE));
-  PetscCall(PetscOptionsEnum("-cavity_wall", "Wall vorticity formula", NULL, KDCavityWalls, (PetscEnum) opt->wall,
-                             (PetscEnum *) &opt->wall, NULL));
+  PetscCall(KDOptionsEnum("-cavity_wall", "Wall vorticity formula", NULL, KDCavityWalls, (PetscEnum) opt->wall,
+                          (PetscEnum *) &opt->wall, NULL));
   PetscCall(KDOptionsReal("-cavity_re_start", "Reynolds number of the first solve of the continuation in Re", NULL,
                           opt->re_start, &opt->re_start, NULL));
   PetscCall(KDOptionsReal("-cavity_re_factor", "Largest ratio of two successive Reynolds numbers of the continuation",

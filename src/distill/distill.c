@@ -414,10 +414,9 @@ PetscErrorCode KDDistillLossSetFromOptions(KDDistillLoss dl)
                           dl->w[KD_DTERM_GRAD], &dl->w[KD_DTERM_GRAD], NULL));
   PetscCall(KDOptionsReal("-w_res", "Weight of the PDE-residual match N[S] - N[T~]", "KDDistillLossSetUp",
                           dl->w[KD_DTERM_RES], &dl->w[KD_DTERM_RES], NULL));
-  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-filter_type", PETSC_FALSE));
-  PetscCall(PetscOptionsEnum("-filter_type", "Scale filter of the teacher: box (Gauss-Legendre) or children",
-                             "KDDistillLossSetFilter", KDFilterTypes, (PetscEnum) dl->filter, (PetscEnum *) &dl->filter,
-                             NULL));
+  PetscCall(KDOptionsEnum("-filter_type", "Scale filter of the teacher: box (Gauss-Legendre) or children",
+                          "KDDistillLossSetFilter", KDFilterTypes, (PetscEnum) dl->filter, (PetscEnum *) &dl->filter,
+                          NULL));
   PetscCall(KDOptionsInt("-filter_nodes", "Gauss-Legendre nodes per axis of the box filter", "KDDistillLossSetFilter",
                          dl->filter_nodes, &dl->filter_nodes, NULL));
   PetscCall(KDOptionsInt("-distill_steps", "Adam steps with the distillation terms only", "KDDistillScheduleWeight",

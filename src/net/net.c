@@ -277,9 +277,8 @@ PetscErrorCode KDNetSetFromOptions(KDNet net)
                net->prefix ? net->prefix : "");
     PetscCall(KDNetSetArchitecture(net, net->widths[0], nmax, widths, net->widths[net->nlayers]));
   }
-  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-activation", PETSC_FALSE));
-  PetscCall(PetscOptionsEnum("-activation", "Hidden-layer activation", "KDNetSetActivation", KDActivations,
-                             (PetscEnum) act, (PetscEnum *) &act, NULL));
+  PetscCall(KDOptionsEnum("-activation", "Hidden-layer activation", "KDNetSetActivation", KDActivations,
+                          (PetscEnum) act, (PetscEnum *) &act, NULL));
   PetscCall(KDNetSetActivation(net, act));
   PetscCall(KDOptionsInt("-net_block_size", "Points per block of the jet kernels", "KDNetSetBlockSize", bs, &bs, NULL));
   PetscCall(KDNetSetBlockSize(net, bs));

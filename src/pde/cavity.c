@@ -116,10 +116,8 @@ static PetscErrorCode KDPDESetFromOptions_Cavity(KDPDE pde, PetscOptionItems *Pe
 
   PetscFunctionBegin;
   PetscCall(KDPDEGetGauge(pde, &has, g, NULL));
-  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-cavity_lid", PETSC_FALSE));
-  PetscCall(PetscOptionsEnum("-cavity_lid",
-                             "Lid velocity profile: exact u=1 (as the reference solver) or smooth 1-s^16",
-                             "KDPDESetFromOptions", KDCavityLids, (PetscEnum) c->lid, (PetscEnum *) &c->lid, NULL));
+  PetscCall(KDOptionsEnum("-cavity_lid", "Lid velocity profile: exact u=1 (as the reference solver) or smooth 1-s^16",
+                          "KDPDESetFromOptions", KDCavityLids, (PetscEnum) c->lid, (PetscEnum *) &c->lid, NULL));
   PetscCall(KDOptionsCheckValue(pde->comm, pde->prefix, "-cavity_gauge_point", PETSC_TRUE));
   PetscCall(PetscOptionsRealArray("-cavity_gauge_point", "Point x,y where the cavity pressure is pinned to 0",
                                   "KDPDESetGaugePoint", g, &n, &set));

@@ -134,9 +134,8 @@ static PetscErrorCode KDPDESetProblemFromOptions_Conduction(KDPDE pde, PetscOpti
   PetscCall(PetscOptionsString("-microstructure",
                                "Two-phase microstructure: laminate, checkerboard, disks or a PGM file",
                                "KDCompositeSetUp", ms, ms, sizeof(ms), NULL));
-  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-orientation", PETSC_FALSE));
-  PetscCall(PetscOptionsEList("-orientation", "Laminate: normal of the layers", "KDCompositeSetUp", orientations, 2,
-                              orientations[orientation], &orientation, NULL));
+  PetscCall(KDOptionsEList("-orientation", "Laminate: normal of the layers", "KDCompositeSetUp", orientations, 2,
+                           orientations[orientation], &orientation, NULL));
   PetscCall(KDOptionsInt("-disks", "Disks: disks per period", "KDCompositeSetUp", ndisks, &ndisks, NULL));
   PetscCall(KDOptionsInt("-seed", "Disks: placement seed", "KDCompositeSetUp", seed, &seed, NULL));
   PetscCall(PetscOptionsBool("-mms", "Manufactured-solution mode (exact u known; needs a smooth interface)",
@@ -228,11 +227,9 @@ static PetscErrorCode KDPDESetFromOptions_Conduction(KDPDE pde, PetscOptionItems
   PetscEnum model     = (PetscEnum) c->model;
 
   PetscFunctionBegin;
-  PetscCall(
-      KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-conduction_model", PETSC_FALSE));
-  PetscCall(PetscOptionsEnum("-conduction_model",
-                             "Formulation: auto (homogenized on levels whose cells span a period), fine, homogenized",
-                             "KDPDESetFromOptions", KDConductionModels, model, &model, NULL));
+  PetscCall(KDOptionsEnum("-conduction_model",
+                          "Formulation: auto (homogenized on levels whose cells span a period), fine, homogenized",
+                          "KDPDESetFromOptions", KDConductionModels, model, &model, NULL));
   c->model = (KDConductionModel) model;
   PetscCall(KDPDEConductionUpdateModel(pde));
   PetscFunctionReturn(0);

@@ -215,9 +215,8 @@ static PetscErrorCode KDStageDistillGetSelection(MPI_Comm comm, KDDistillSelecti
   PetscCall(PetscStrncpy(sel->level_arg, "all", sizeof(sel->level_arg)));
   PetscCall(PetscStrncpy(sel->models_arg, "student,scratch", sizeof(sel->models_arg)));
   PetscOptionsBegin(comm, NULL, "Distill stage", "KDStageDistill");
-  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-kd_chain", PETSC_FALSE));
-  PetscCall(PetscOptionsEnum("-kd_chain", "Teacher of level l: chain (the student of level l-1) or direct (teacher.h5)",
-                             "KDStageDistill", KDChainModes, (PetscEnum) sel->chain, (PetscEnum *) &sel->chain, NULL));
+  PetscCall(KDOptionsEnum("-kd_chain", "Teacher of level l: chain (the student of level l-1) or direct (teacher.h5)",
+                          "KDStageDistill", KDChainModes, (PetscEnum) sel->chain, (PetscEnum *) &sel->chain, NULL));
   PetscCall(PetscOptionsString("-kd_level",
                                "Distil level l only (1..L-1), e.g. one task of a job array; all: every level",
                                "KDStageDistill", sel->level_arg, sel->level_arg, sizeof(sel->level_arg), NULL));

@@ -51,10 +51,8 @@ static PetscErrorCode KDCalibrationGetOptions(PetscOptionItems *PetscOptionsObje
       "-kd_calibration_points",
       "At most this many calibration points (a regular subset of the level grid, or the size of the box grid)",
       "KDQuantizedNetCreate", co->maxpoints, &co->maxpoints, NULL));
-  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-kd_int8_scale", PETSC_FALSE));
-  PetscCall(PetscOptionsEnum("-kd_int8_scale", "int8 activation scales: one per layer or one per unit (channel)",
-                             "KDQuantizedNetCreate", KDInt8Scales, (PetscEnum) co->mode, (PetscEnum *) &co->mode,
-                             NULL));
+  PetscCall(KDOptionsEnum("-kd_int8_scale", "int8 activation scales: one per layer or one per unit (channel)",
+                          "KDQuantizedNetCreate", KDInt8Scales, (PetscEnum) co->mode, (PetscEnum *) &co->mode, NULL));
   PetscCall(KDOptionsInt("-kd_int8_activation_bits",
                          "Bits of the int8 scheme's activation levels, sign included: 16 (int8 x int16 products) or "
                          "down to 8 (int8 x int8)",
@@ -153,9 +151,8 @@ PetscErrorCode KDStageExport(MPI_Comm comm)
   PetscOptionsBegin(comm, NULL, "kdpinn export options", NULL);
   PetscCall(
       PetscOptionsString("-kd_model", "Model file to export", "KDStageExport", model, model, sizeof(model), NULL));
-  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-kd_precision", PETSC_FALSE));
-  PetscCall(PetscOptionsEnum("-kd_precision", "Arithmetic of the exported code", "KDExportWrite", KDPrecisions,
-                             (PetscEnum) prec, (PetscEnum *) &prec, NULL));
+  PetscCall(KDOptionsEnum("-kd_precision", "Arithmetic of the exported code", "KDExportWrite", KDPrecisions,
+                          (PetscEnum) prec, (PetscEnum *) &prec, NULL));
   PetscCall(PetscOptionsString("-kd_export_dir", "Directory of the exported files (default <kd_out>/export)",
                                "KDStageExport", dir, dir, sizeof(dir), NULL));
   PetscCall(PetscOptionsString("-o", "Same as -kd_export_dir", "KDStageExport", dir, dir, sizeof(dir), NULL));

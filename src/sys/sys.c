@@ -699,3 +699,68 @@ PetscErrorCode KDOptionsReal_Private(PetscOptionItems *PetscOptionsObject, const
   PetscCall(PetscOptionsReal(opt, text, man, current, value, set));
   PetscFunctionReturn(0);
 }
+
+/* Refuses a value of option opt that is none of the n choices (case-insensitive, as PETSc compares them) with one line
+   on the object's communicator: PETSc raises it on PETSC_COMM_SELF, so that every rank printed it. */
+static PetscErrorCode KDOptionsCheckChoice(PetscOptionItems *PetscOptionsObject, const char opt[],
+                                           const char *const list[], PetscInt n)
+{
+  const char *prefix = PetscOptionsObject->prefix ? PetscOptionsObject->prefix : "";
+  char value[256], choices[1024] = "";
+  PetscBool set, match           = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, opt, PETSC_FALSE));
+  PetscCall(PetscOptionsGetString(NULL, PetscOptionsObject->prefix, opt, value, sizeof(value), &set));
+  if (!set) PetscFunctionReturn(0);
+  for (PetscInt i = 0; i < n && !match; i++) PetscCall(PetscStrcasecmp(value, list[i], &match));
+  if (match) PetscFunctionReturn(0);
+  for (PetscInt i = 0; i < n; i++) {
+    PetscCall(PetscStrlcat(choices, i ? ", " : "", sizeof(choices)));
+    PetscCall(PetscStrlcat(choices, list[i], sizeof(choices)));
+  }
+  SETERRQ(PetscOptionsObject->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%s%s %s: not one of %s", prefix, opt + 1, value,
+          choices);
+}
+
+/*@C
+  KDOptionsEnum_Private - PetscOptionsEnum() that refuses the option given without a value (PETSc would take the first
+  choice) and a value none of the choices is, in one line on the object's communicator. Use it as KDOptionsEnum(opt,
+  text, man, list, current, value, set) inside PetscOptionsBegin()/End().
+
+  Collective
+
+.seealso: KDOptionsCheckValue(), KDOptionsEList_Private()
+@*/
+PetscErrorCode KDOptionsEnum_Private(PetscOptionItems *PetscOptionsObject, const char opt[], const char text[],
+                                     const char man[], const char *const list[], PetscEnum current, PetscEnum *value,
+                                     PetscBool *set)
+{
+  PetscInt n = 0;
+
+  PetscFunctionBegin;
+  while (list[n]) n++;
+  PetscCheck(n >= 3, PETSC_COMM_SELF, PETSC_ERR_PLIB, "the choices of %s lack their type name and prefix", opt);
+  PetscCall(KDOptionsCheckChoice(PetscOptionsObject, opt, list, n - 2)); /* the list ends with type name, prefix */
+  PetscCall(PetscOptionsEnum(opt, text, man, list, current, value, set));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDOptionsEList_Private - PetscOptionsEList() that refuses the option given without a value and a value none of the
+  choices is (as KDOptionsEnum_Private()). Use it as KDOptionsEList(opt, text, man, list, n, current, value, set)
+  inside PetscOptionsBegin()/End().
+
+  Collective
+
+.seealso: KDOptionsEnum_Private()
+@*/
+PetscErrorCode KDOptionsEList_Private(PetscOptionItems *PetscOptionsObject, const char opt[], const char text[],
+                                      const char man[], const char *const list[], PetscInt n, const char current[],
+                                      PetscInt *value, PetscBool *set)
+{
+  PetscFunctionBegin;
+  PetscCall(KDOptionsCheckChoice(PetscOptionsObject, opt, list, n));
+  PetscCall(PetscOptionsEList(opt, text, man, list, n, current, value, set));
+  PetscFunctionReturn(0);
+}

@@ -284,10 +284,8 @@ PetscErrorCode KDGaussNewtonSetFromOptions(KDGaussNewton gn)
                           &gn->lambda0, NULL));
   PetscCall(KDOptionsReal("-gn_lambda_min", "Smallest damping after the first step", "KDGaussNewtonStep",
                           gn->lambda_min, &gn->lambda_min, NULL));
-  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-gn_damping", PETSC_FALSE));
-  PetscCall(PetscOptionsEnum("-gn_damping", "Damping matrix: marquardt (diag of J^T J) or identity",
-                             "KDGaussNewtonStep", KDGaussNewtonDampings, (PetscEnum) gn->damping,
-                             (PetscEnum *) &gn->damping, NULL));
+  PetscCall(KDOptionsEnum("-gn_damping", "Damping matrix: marquardt (diag of J^T J) or identity", "KDGaussNewtonStep",
+                          KDGaussNewtonDampings, (PetscEnum) gn->damping, (PetscEnum *) &gn->damping, NULL));
   PetscCall(KDOptionsReal("-gn_damping_floor", "Marquardt damping floor, relative to the largest diagonal entry",
                           "KDGaussNewtonStep", gn->floor, &gn->floor, NULL));
   PetscCall(KDOptionsInt("-gn_max_trials", "Trial solves per step before the step is given up", "KDGaussNewtonStep",
@@ -296,12 +294,10 @@ PetscErrorCode KDGaussNewtonSetFromOptions(KDGaussNewton gn)
                          "KDGaussNewtonStep", gn->chunk, &gn->chunk, NULL));
   PetscCall(KDOptionsInt("-gn_block_size", "Block size of the block-cyclic distribution", "KDGaussNewtonSetUp",
                          gn->block, &gn->block, NULL));
-  PetscCall(
-      KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-gn_normal_matrix", PETSC_FALSE));
-  PetscCall(PetscOptionsEnum(
-      "-gn_normal_matrix", "J^T J on several ranks: redistribute (pdgemr2d + pdsyrk), local (dsyrk + allreduce), auto",
-      "KDGaussNewtonFormNormalEquations", KDGaussNewtonNormals, (PetscEnum) gn->normal, (PetscEnum *) &gn->normal,
-      NULL));
+  PetscCall(KDOptionsEnum("-gn_normal_matrix",
+                          "J^T J on several ranks: redistribute (pdgemr2d + pdsyrk), local (dsyrk + allreduce), auto",
+                          "KDGaussNewtonFormNormalEquations", KDGaussNewtonNormals, (PetscEnum) gn->normal,
+                          (PetscEnum *) &gn->normal, NULL));
   PetscCall(KDOptionsInt("-gn_grid_rows", "Process rows of the BLACS grid (0: most square, rows >= columns)",
                          "KDGaussNewtonSetUp", gn->grid_rows, &gn->grid_rows, NULL));
   PetscOptionsEnd();

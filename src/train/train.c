@@ -464,8 +464,7 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
   PetscCall(
       KDOptionsInt("-adam_steps", "Adam steps", "KDTrainerSetFromOptions", tr->adam_steps, &tr->adam_steps, NULL));
   PetscCall(KDOptionsReal("-adam_lr", "Adam learning rate", "KDTrainerSetFromOptions", tr->lr0, &tr->lr0, NULL));
-  PetscCall(KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-adam_lr_decay", PETSC_FALSE));
-  PetscCall(PetscOptionsEnum(
+  PetscCall(KDOptionsEnum(
       "-adam_lr_decay", "Learning-rate schedule: none, exponential (lr*rate^(k/steps)), step (lr*rate^floor(k/steps))",
       "KDTrainerSetFromOptions", KDLearningRateDecays, (PetscEnum) tr->decay, (PetscEnum *) &tr->decay, NULL));
   PetscCall(KDOptionsReal("-adam_lr_decay_rate", "Factor of the learning-rate schedule", "KDTrainerSetFromOptions",
@@ -487,14 +486,12 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
                          "turn to the int8 grid of kdpinn export (per row, 127 levels) and frozen, each followed by "
                          "this many Gauss-Newton steps on the parameters still free (0: none)",
                          "KDTrainerSetFromOptions", tr->quantize_steps, &tr->quantize_steps, NULL));
-  PetscCall(
-      KDOptionsCheckValue(PetscOptionsObject->comm, PetscOptionsObject->prefix, "-quantize_rounding", PETSC_FALSE));
-  PetscCall(PetscOptionsEnum("-quantize_rounding",
-                             "How the quantization phase rounds a layer: nearest (each weight to its nearest level), "
-                             "compensated (one weight at a time, the least costly first, every parameter still free "
-                             "moved by the inverse Gauss-Newton matrix to make up for it)",
-                             "KDTrainerSetFromOptions", KDQuantizeRoundings, (PetscEnum) tr->quantize_rounding,
-                             (PetscEnum *) &tr->quantize_rounding, NULL));
+  PetscCall(KDOptionsEnum("-quantize_rounding",
+                          "How the quantization phase rounds a layer: nearest (each weight to its nearest level), "
+                          "compensated (one weight at a time, the least costly first, every parameter still free "
+                          "moved by the inverse Gauss-Newton matrix to make up for it)",
+                          "KDTrainerSetFromOptions", KDQuantizeRoundings, (PetscEnum) tr->quantize_rounding,
+                          (PetscEnum *) &tr->quantize_rounding, NULL));
   PetscCall(KDOptionsReal("-weight_decay",
                           "Weight decay alpha: adds the loss term alpha |w|^2 / dim(w) over the weights w of a network "
                           "(all parameters of a raw buffer), in every phase, Gauss-Newton included (0: none)",
