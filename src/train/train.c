@@ -1277,6 +1277,17 @@ static PetscErrorCode KDTrainerGaussNewtonStep(KDTrainer tr, PetscBool *accepted
   PetscFunctionReturn(0);
 }
 
+/* The int8 scale of a row of n weights: its largest magnitude over 127 levels */
+static PetscErrorCode KDTrainerInt8RowScale(const PetscReal W[], PetscInt n, PetscReal *s)
+{
+  PetscReal wmax = 0;
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < n; i++) wmax = PetscMax(wmax, PetscAbsReal(W[i]));
+  *s = wmax / KD_INT8_WEIGHT_LEVELS;
+  PetscFunctionReturn(0);
+}
+
 /* The int8 level of weight w in a row of scale s: s round(w / s), to nearest with ties to even, at most 127 levels
    (a weight the compensation moved beyond its row's largest is clipped to it) */
 static inline PetscReal KDTrainerInt8Level(PetscReal w, PetscReal s)
@@ -1296,61 +1307,49 @@ static inline PetscReal KDTrainerInt8Level(PetscReal w, PetscReal s)
 static PetscErrorCode KDTrainerRoundLayerCompensated(KDTrainer tr, PetscInt k, PetscBool *done)
 {
   const PetscInt n = tr->n, nin = tr->net->widths[k], nout = tr->net->widths[k + 1], nq = nin * nout;
-  PetscInt *idx, *row;
+  const PetscInt off = tr->net->woff[k];
+  PetscInt *idx;
   PetscReal *x = tr->x, *H, *scale, lambda, used;
-  PetscBool *rounded;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc5((size_t) n * nq, &H, nout, &scale, nq, &idx, nq, &row, nq, &rounded));
-  for (PetscInt o = 0; o < nout; o++) {
-    PetscReal wmax = 0;
-    for (PetscInt i = 0; i < nin; i++) {
-      const PetscInt q = o * nin + i;
-      idx[q]           = tr->net->woff[k] + q;
-      row[q]           = o;
-      rounded[q]       = PETSC_FALSE;
-      wmax             = PetscMax(wmax, PetscAbsReal(x[idx[q]]));
-    }
-    scale[o] = wmax / KD_INT8_WEIGHT_LEVELS;
-  }
+  PetscCall(PetscMalloc3((size_t) n * nq, &H, nout, &scale, nq, &idx));
+  for (PetscInt q = 0; q < nq; q++) idx[q] = off + q;
+  for (PetscInt o = 0; o < nout; o++) PetscCall(KDTrainerInt8RowScale(x + off + o * nin, nin, &scale[o]));
   PetscCall(KDGaussNewtonGetDamping(tr->gn, &lambda, NULL));
   PetscCall(KDGaussNewtonInverseColumns(tr->gn, lambda, nq, idx, H, &used));
   PetscCall(PetscInfo(NULL, "%s: compensated rounding with damping %g\n", tr->name, (double) used));
   *done = PetscIsInfOrNanReal(used) ? PETSC_FALSE : PETSC_TRUE;
+  /* a weight rounded is frozen at once: tr->frozen[off + q] marks the weights done */
   for (PetscInt t = 0; t < nq && *done; t++) {
     PetscInt q     = -1;
     PetscReal best = PETSC_MAX_REAL, level, f;
     const PetscReal *Hq;
     for (PetscInt a = 0; a < nq; a++) {
-      const PetscReal d = H[(size_t) a * n + idx[a]];
+      const PetscReal d = H[(size_t) a * n + off + a];
       PetscReal e, c;
-      if (rounded[a]) continue;
-      e = x[idx[a]] - KDTrainerInt8Level(x[idx[a]], scale[row[a]]);
+      if (tr->frozen[off + a]) continue;
+      e = x[off + a] - KDTrainerInt8Level(x[off + a], scale[a / nin]);
       c = d > 0 ? e * e / d : 0; /* d > 0 but for round-off: then no compensation either */
       if (q < 0 || c < best) best = c, q = a;
     }
-    Hq         = H + (size_t) q * n;
-    level      = KDTrainerInt8Level(x[idx[q]], scale[row[q]]);
-    rounded[q] = PETSC_TRUE;
-    if (!(Hq[idx[q]] > 0)) {
-      x[idx[q]]          = level;
-      tr->frozen[idx[q]] = PETSC_TRUE;
-      continue;
+    Hq    = H + (size_t) q * n;
+    level = KDTrainerInt8Level(x[off + q], scale[q / nin]);
+    if (Hq[off + q] > 0) {
+      f = (x[off + q] - level) / Hq[off + q];
+      for (PetscInt i = 0; i < n; i++) /* H^-1 has no entries left on the weights already rounded, but round-off */
+        if (!tr->frozen[i]) x[i] -= f * Hq[i];
     }
-    f = (x[idx[q]] - level) / Hq[idx[q]];
-    for (PetscInt i = 0; i < n; i++) /* H^-1 has no entries left on the weights already rounded, but round-off */
-      if (!tr->frozen[i]) x[i] -= f * Hq[i];
-    x[idx[q]]          = level;
-    tr->frozen[idx[q]] = PETSC_TRUE;
-    for (PetscInt a = 0; a < nq; a++) {
+    x[off + q]          = level;
+    tr->frozen[off + q] = PETSC_TRUE;
+    for (PetscInt a = 0; a < nq && Hq[off + q] > 0; a++) {
       PetscReal *Ha, c;
-      if (rounded[a]) continue;
+      if (tr->frozen[off + a]) continue;
       Ha = H + (size_t) a * n;
-      c  = Ha[idx[q]] / Hq[idx[q]];
+      c  = Ha[off + q] / Hq[off + q];
       for (PetscInt i = 0; i < n; i++) Ha[i] -= c * Hq[i];
     }
   }
-  PetscCall(PetscFree5(H, scale, idx, row, rounded));
+  PetscCall(PetscFree3(H, scale, idx));
   PetscFunctionReturn(0);
 }
 
@@ -1378,10 +1377,9 @@ static PetscErrorCode KDTrainerFreezeLayer(KDTrainer tr, PetscInt k, PetscBool r
                             tr->name, k));
   }
   for (PetscInt o = 0; o < nout && round && !done; o++) {
-    PetscReal wmax = 0, s;
-    for (PetscInt i = 0; i < nin; i++) wmax = PetscMax(wmax, PetscAbsReal(W[o * nin + i]));
-    s = wmax / KD_INT8_WEIGHT_LEVELS;
-    for (PetscInt i = 0; i < nin && s > 0; i++) W[o * nin + i] = s * nearbyint(W[o * nin + i] / s);
+    PetscReal s;
+    PetscCall(KDTrainerInt8RowScale(W + o * nin, nin, &s));
+    for (PetscInt i = 0; i < nin; i++) W[o * nin + i] = KDTrainerInt8Level(W[o * nin + i], s);
   }
   for (PetscInt e = 0; e < nin * nout; e++) tr->frozen[tr->net->woff[k] + e] = PETSC_TRUE;
   PetscFunctionReturn(0);
