@@ -74,6 +74,7 @@ PETSC_EXTERN PetscErrorCode KDTrainerCreate(MPI_Comm, KDTrainer *);
 PETSC_EXTERN PetscErrorCode KDTrainerDestroy(KDTrainer *);
 PETSC_EXTERN PetscErrorCode KDTrainerSetOptionsPrefix(KDTrainer, const char[]);
 PETSC_EXTERN PetscErrorCode KDTrainerSetName(KDTrainer, const char[]);
+PETSC_EXTERN PetscErrorCode KDTrainerGetName(KDTrainer, const char *[]);
 PETSC_EXTERN PetscErrorCode KDTrainerSetNet(KDTrainer, KDNet);
 PETSC_EXTERN PetscErrorCode KDTrainerSetLoss(KDTrainer, KDLoss);
 PETSC_EXTERN PetscErrorCode KDTrainerSetParameterLoss(KDTrainer, KDLoss);
@@ -86,7 +87,10 @@ PETSC_EXTERN PetscErrorCode KDTrainerSetResample(KDTrainer, PetscErrorCode (*)(v
 PETSC_EXTERN PetscErrorCode KDTrainerSetCheckpoint(KDTrainer, const char[]);
 /* Called after each monitor line (-kd_monitor) with the step and the parameters it reports (length n, as trained). */
 typedef PetscErrorCode (*KDTrainerMonitorFunction)(KDTrainer, PetscInt, const PetscReal[], void *);
-PETSC_EXTERN PetscErrorCode KDTrainerMonitorSet(KDTrainer, KDTrainerMonitorFunction, void *);
+#define KD_TRAINER_MAX_MONITORS 4
+/* (tr, f, ctx, destroy): adds a monitor; destroy(&ctx) (may be NULL) runs when the trainer is destroyed */
+PETSC_EXTERN PetscErrorCode KDTrainerMonitorSet(KDTrainer, KDTrainerMonitorFunction, void *,
+                                                PetscErrorCode (*)(void **));
 PETSC_EXTERN PetscErrorCode KDTrainerSetFromOptions(KDTrainer);
 PETSC_EXTERN PetscErrorCode KDTrainerSetUp(KDTrainer);
 PETSC_EXTERN PetscErrorCode KDTrainerTrain(KDTrainer);

@@ -7,6 +7,7 @@
    axis): the filtered teacher the students of that level are distilled from. Fields are the reference's row-block
    distributed Vecs: each rank evaluates its own rows, every reduction is one MPI_Allreduce. */
 #include <kdpde.h>
+#include <kdtrain.h>
 
 /* How a network is compared with the level-l reference. */
 typedef enum {
@@ -43,3 +44,5 @@ PETSC_EXTERN PetscErrorCode KDValidateObservations(MPI_Comm, KDPDE, KDNet, const
 /* (pde, field, name, n, &rel_l2, &max_err, &values): a learned coefficient field (log k network) against the PDE's */
 PETSC_EXTERN PetscErrorCode KDValidateCoefficientField(KDPDE, KDNet, const char[], PetscInt, PetscReal *, PetscReal *,
                                                        PetscReal **);
+/* (comm, tr, ref, pde, net, level): -kd_monitor_error, the network's error under each progress line of its trainer */
+PETSC_EXTERN PetscErrorCode KDValidateMonitorSetFromOptions(MPI_Comm, KDTrainer, KDReference, KDPDE, KDNet, PetscInt);

@@ -5,11 +5,12 @@
 #  - a short training writes teacher.h5 (kind model, trained_with pinn, level 0, inputs t,x, output u, widths
 #    [2,20,20,1], the reference's nu) and reduces the loss: the last step's loss must be below half of the first
 #    step's (a stage that does not train would fail this; this budget reaches about 0.1x);
+#  - -kd_monitor_error prints the error under each progress line and leaves the trained parameters as they were;
 #  - -kd_restart from the final checkpoint trains nothing more and writes bitwise the same parameters.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 np=2
-rm -rf out empty
+rm -rf out empty mon
 
 "$MPIEXEC" -n $np "$KDPINN" train -kd_out empty > missing.log 2>&1 && fail "train without reference.h5 succeeded"
 [ "$(grep -c '^kdpinn: error:' missing.log)" -eq 1 ] && grep -q 'reference.h5 not found: run `kdpinn solve` first' missing.log ||
@@ -56,6 +57,22 @@ assert h.shape == (200, 4), h.shape
 print("loss: first step %.4e, last step %.4e (ratio %.3f)" % (h[0, 0], h[-1, 0], h[-1, 0] / h[0, 0]))
 assert h[-1, 0] < 0.5 * h[0, 0], "the loss did not drop below half"
 EOF
+
+# -kd_monitor_error: one line under each progress line (steps 50, 100, 150, 200), the last one the error of teacher.h5
+# that tests/bench-teacher-error.py computes on level 0 (to the 4 digits printed); the monitor leaves training as it
+# was: the same parameters to the bit
+mkdir -p mon && cp out/reference.h5 mon/
+"$MPIEXEC" -n $np "$KDPINN" train "${opts[@]/#out/mon}" -kd_monitor_error > monitor.log 2>&1 ||
+  { cat monitor.log; fail "kdpinn train -kd_monitor_error failed"; }
+[ "$(grep -c '^ *[0-9]* teacher error rel_l2 [0-9.e+-]* \[u [0-9.e+-]*\] level 0 at [0-9.]* s$' monitor.log)" -eq 4 ] ||
+  { cat monitor.log; fail "-kd_monitor_error: expected 4 error lines"; }
+"$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" teacher-first.h5 mon/teacher.h5 ||
+  fail "-kd_monitor_error changed the trained parameters"
+last=$(grep ' 200 teacher error' monitor.log | awk '{print $5}')
+ref=$("$KD_PYTHON" "$KD_SOURCE_DIR/tests/bench-teacher-error.py" out/reference.h5 mon/teacher.h5 0 | awk '/^u:/ {print $3}')
+awk -v a="$last" -v b="$ref" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 6e-4 * b) }' ||
+  fail "-kd_monitor_error: last line $last, the model's error $ref"
+echo "-kd_monitor_error: last line $last, bench-teacher-error.py $ref, parameters bitwise the same"
 
 "$MPIEXEC" -n $np "$KDPINN" train "${opts[@]}" -kd_restart > restart.log 2>&1 || { cat restart.log; fail "restart failed"; }
 grep -q "restarting from checkpoint out/checkpoint_teacher.h5 at step 200 (done)" restart.log || { cat restart.log; fail "did not restart"; }

@@ -1,5 +1,6 @@
 #include <kdstages.h>
 #include <kddistill.h>
+#include <kdvalidate.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,9 +114,11 @@ static PetscErrorCode KDStageDistillFinish(MPI_Comm comm, KDTrainer tr, KDLoss p
   PetscFunctionReturn(0);
 }
 
+/* The trainer of a student or twin of level l, with its checkpoint file and -kd_monitor_error against that level. */
 static PetscErrorCode KDStageDistillTrainer(MPI_Comm comm, const char name[], const char out[], KDNet net,
-                                            KDTrainer *tr)
+                                            KDReference ref, KDLoss pinn, PetscInt l, KDTrainer *tr)
 {
+  KDPDE pde;
   char file[PETSC_MAX_PATH_LEN], path[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBegin;
@@ -126,6 +129,8 @@ static PetscErrorCode KDStageDistillTrainer(MPI_Comm comm, const char name[], co
   PetscCall(PetscSNPrintf(file, sizeof(file), "checkpoint_%s.h5", name));
   PetscCall(KDOutputPath(out, file, path, sizeof(path)));
   PetscCall(KDTrainerSetCheckpoint(*tr, path));
+  PetscCall(KDLossGetPDE(pinn, &pde));
+  PetscCall(KDValidateMonitorSetFromOptions(comm, *tr, ref, pde, net, l));
   PetscFunctionReturn(0);
 }
 
@@ -148,6 +153,7 @@ static PetscErrorCode KDStageDistillHelp(MPI_Comm comm, const char pde[])
   PetscCall(KDTrainerCreate(comm, &tr));
   PetscCall(KDTrainerSetOptionsPrefix(tr, "student_"));
   PetscCall(KDTrainerSetFromOptions(tr));
+  PetscCall(KDValidateMonitorSetFromOptions(comm, tr, NULL, NULL, NULL, 0));
   PetscCall(KDDistillLossCreate(comm, &dl));
   PetscCall(KDDistillLossSetOptionsPrefix(dl, "student_"));
   PetscCall(KDDistillLossSetFromOptions(dl));
@@ -375,7 +381,7 @@ static PetscErrorCode KDStageDistillStudent(MPI_Comm comm, const KDCommonOptions
   PetscCall(KDDistillLossSetFilter(dl, finer_is_teacher ? KD_FILTER_BOX : KD_FILTER_CHILDREN, 0));
   PetscCall(KDDistillLossSetFromOptions(dl));
   PetscCall(KDDistillLossSetUp(dl));
-  PetscCall(KDStageDistillTrainer(comm, sname, opt->out, *student, &str));
+  PetscCall(KDStageDistillTrainer(comm, sname, opt->out, *student, ref, sloss, l, &str));
   PetscCall(KDTrainerSetDistillLoss(str, dl));
   PetscCall(KDTrainerSetFromOptions(str));
 
@@ -431,7 +437,7 @@ static PetscErrorCode KDStageDistillScratch(MPI_Comm comm, const KDCommonOptions
   PetscFunctionBegin;
   PetscCall(PetscSNPrintf(tname, sizeof(tname), "scratch_L%" PetscInt_FMT, l));
   PetscCall(KDStageDistillSetUp(comm, opt->out, ref, l, opt->seed, tinfo, PETSC_FALSE, &tloss, &twin));
-  PetscCall(KDStageDistillTrainer(comm, tname, opt->out, twin, &ttr));
+  PetscCall(KDStageDistillTrainer(comm, tname, opt->out, twin, ref, tloss, l, &ttr));
   PetscCall(KDTrainerSetLoss(ttr, tloss));
   PetscCall(KDTrainerSetFromOptions(ttr));
   PetscCall(KDNetGetSizes(twin, NULL, NULL, &nparams));

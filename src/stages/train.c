@@ -155,6 +155,7 @@ static PetscErrorCode KDStageTrainHelp(MPI_Comm comm, const char pde[])
   PetscCall(KDTrainerCreate(comm, &tr));
   PetscCall(KDTrainerSetOptionsPrefix(tr, "teacher_"));
   PetscCall(KDTrainerSetFromOptions(tr));
+  PetscCall(KDValidateMonitorSetFromOptions(comm, tr, NULL, NULL, NULL, 0));
   /* the loss reads its options with the PDE of -kd_pde and no reference, so they are listed even before `kdpinn
      solve` ran */
   PetscCall(KDLossCreate(comm, &loss));
@@ -276,8 +277,9 @@ PetscErrorCode KDStageTrain(MPI_Comm comm)
     PetscCall(KDNetGetSizes(net, NULL, NULL, &fieldmon.nnet));
     fieldmon.comm = comm;
     fieldmon.loss = loss;
-    if (field && ref) PetscCall(KDTrainerMonitorSet(tr, KDStageTrainFieldMonitor, &fieldmon));
+    if (field && ref) PetscCall(KDTrainerMonitorSet(tr, KDStageTrainFieldMonitor, &fieldmon, NULL));
   }
+  PetscCall(KDValidateMonitorSetFromOptions(comm, tr, ref, pde, net, 0));
   PetscCall(KDTrainerSetFromOptions(tr));
   PetscCall(KDTrainerTrain(tr));
 

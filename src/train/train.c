@@ -97,8 +97,10 @@ struct _p_KDTrainer {
   PetscInt stop_at_step; /* act as if a stop signal arrived during this step (0: never) */
   PetscBool monitor;
   PetscInt monitor_every;
-  KDTrainerMonitorFunction umonitor; /* KDTrainerMonitorSet() */
-  void *umonitor_ctx;
+  PetscInt numonitors; /* KDTrainerMonitorSet() */
+  KDTrainerMonitorFunction umonitor[KD_TRAINER_MAX_MONITORS];
+  void *umonitor_ctx[KD_TRAINER_MAX_MONITORS];
+  PetscErrorCode (*umonitor_destroy[KD_TRAINER_MAX_MONITORS])(void **);
   PetscBool restart;
   char checkpoint[PETSC_MAX_PATH_LEN];
   char pde[64];
@@ -205,6 +207,8 @@ PetscErrorCode KDTrainerDestroy(KDTrainer *tr)
   PetscFunctionBegin;
   if (!tr || !*tr) PetscFunctionReturn(0);
   t = *tr;
+  for (PetscInt k = 0; k < t->numonitors; k++)
+    if (t->umonitor_destroy[k]) PetscCall((*t->umonitor_destroy[k])(&t->umonitor_ctx[k]));
   for (PetscInt k = 0; k < KD_LOSS_MAX_TERMS; k++) PetscCall(PetscFree(t->term_names[k]));
   PetscCall(PetscFree(t->buffer));
   PetscCall(PetscFree(t->m));
@@ -252,6 +256,18 @@ PetscErrorCode KDTrainerSetName(KDTrainer tr, const char name[])
   PetscFunctionBegin;
   PetscCheck(name && name[0], tr->comm, PETSC_ERR_ARG_WRONG, "KDTrainerSetName needs a non-empty name");
   PetscCall(PetscStrncpy(tr->name, name, sizeof(tr->name)));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDTrainerGetName - The name the trainer uses in its monitor lines and messages (KDTrainerSetName()).
+
+  Not collective
+@*/
+PetscErrorCode KDTrainerGetName(KDTrainer tr, const char *name[])
+{
+  PetscFunctionBegin;
+  *name = tr->name;
   PetscFunctionReturn(0);
 }
 
@@ -349,27 +365,35 @@ PetscErrorCode KDTrainerSetObjective(KDTrainer tr, PetscInt nterms, const char *
 
 /*@C
   KDTrainerMonitorSet - Adds a function called after each progress line of -kd_monitor, for what the trainer cannot
-  know: e.g. the error of a learned field against the truth while it trains. It is called on every rank.
+  know: e.g. the error of a learned field against the truth while it trains. It is called on every rank, in the order
+  the functions were added (at most KD_TRAINER_MAX_MONITORS).
 
   Logically collective
 
   Input Parameters:
-+ tr  - the trainer
-. f   - f(tr, step, x, ctx): step the step just reported, x the parameters reported (the trainer's whole vector, the
-        loss's extra parameters after the network's; do not keep the pointer)
-- ctx - passed to f
++ tr      - the trainer
+. f       - f(tr, step, x, ctx): step the step just reported, x the parameters reported (the trainer's whole vector, the
+            loss's extra parameters after the network's; do not keep the pointer)
+. ctx     - passed to f
+- destroy - frees ctx when the trainer is destroyed (may be NULL)
 
-  Note:
+  Notes:
   f may set the parameters of the trainer's loss (KDLossSetExtraParameters()): the trainer sets them again before
-  every evaluation.
+  every evaluation. f may also evaluate the network at x, by copying x into its parameters (KDNetGetParameters()), if
+  it puts back what it found there. KDTrainerGetTrainTime() gives the wall time up to the reported step.
 
-.seealso: KDTrainerSetFromOptions(), KDLossGetField()
+.seealso: KDTrainerSetFromOptions(), KDLossGetField(), KDValidateMonitorSetFromOptions()
 @*/
-PetscErrorCode KDTrainerMonitorSet(KDTrainer tr, KDTrainerMonitorFunction f, void *ctx)
+PetscErrorCode KDTrainerMonitorSet(KDTrainer tr, KDTrainerMonitorFunction f, void *ctx,
+                                   PetscErrorCode (*destroy)(void **))
 {
   PetscFunctionBegin;
-  tr->umonitor     = f;
-  tr->umonitor_ctx = ctx;
+  PetscCheck(tr->numonitors < KD_TRAINER_MAX_MONITORS, tr->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "KDTrainer %s: more than %d monitors", tr->name, KD_TRAINER_MAX_MONITORS);
+  tr->umonitor[tr->numonitors]         = f;
+  tr->umonitor_ctx[tr->numonitors]     = ctx;
+  tr->umonitor_destroy[tr->numonitors] = destroy;
+  tr->numonitors++;
   PetscFunctionReturn(0);
 }
 
@@ -914,7 +938,8 @@ static PetscErrorCode KDTrainerMonitor(KDTrainer tr, PetscBool force, const Pets
   KDAppend(line, sizeof(line), &pos, " %.2f ms/step ETA %d:%02d:%02d", (double) (1000 * per), (int) (eta / 3600),
            (int) ((eta / 60) % 60), (int) (eta % 60));
   PetscCall(PetscPrintf(tr->comm, "%s\n", line));
-  if (tr->umonitor) PetscCall((*tr->umonitor)(tr, tr->step, x, tr->umonitor_ctx));
+  tr->train_seconds = tr->train_seconds_before + (PetscReal) (now - tr->time_start);
+  for (PetscInt k = 0; k < tr->numonitors; k++) PetscCall((*tr->umonitor[k])(tr, tr->step, x, tr->umonitor_ctx[k]));
   PetscFunctionReturn(0);
 }
 
@@ -1625,7 +1650,8 @@ PetscErrorCode KDTrainerGetStep(KDTrainer tr, PetscInt *step)
 }
 
 /*@C
-  KDTrainerGetTrainTime - Wall time of training in seconds, summed over the runs a restarted run continued.
+  KDTrainerGetTrainTime - Wall time of training in seconds, summed over the runs a restarted run continued; in a
+  monitor (KDTrainerMonitorSet()), the time up to the step reported.
 
   Not collective
 @*/

@@ -613,3 +613,106 @@ PetscErrorCode KDValidateObservations(MPI_Comm comm, KDPDE pde, KDNet net, const
   PetscCall(KDObservationsReset(&obs));
   PetscFunctionReturn(0);
 }
+
+typedef struct {
+  KDReference ref;
+  KDPDE pde;
+  KDNet net;
+  PetscInt level;
+  PetscReal *save; /* the network's parameters while it is evaluated at the reported ones */
+} KDValidateMonitorCtx;
+
+static PetscErrorCode KDValidateMonitorDestroy(void **ctx)
+{
+  KDValidateMonitorCtx *mon = (KDValidateMonitorCtx *) *ctx;
+
+  PetscFunctionBegin;
+  PetscCall(PetscFree(mon->save));
+  PetscCall(PetscFree(*ctx));
+  PetscFunctionReturn(0);
+}
+
+/* One line under the trainer's progress line: the error of the network at the reported parameters, which are put in
+   the network for the evaluation and taken out again (the trainer's own state is left as it was, to the bit). */
+static PetscErrorCode KDValidateMonitorError(KDTrainer tr, PetscInt step, const PetscReal x[], void *ctx)
+{
+  KDValidateMonitorCtx *mon = (KDValidateMonitorCtx *) ctx;
+  KDValidateErrors err;
+  PetscReal *params, seconds;
+  PetscInt n;
+  const char *name;
+  MPI_Comm comm;
+
+  PetscFunctionBegin;
+  PetscCall(KDReferenceGetComm(mon->ref, &comm));
+  PetscCall(KDNetGetSizes(mon->net, NULL, NULL, &n));
+  PetscCall(KDNetGetParameters(mon->net, &params));
+  if (params != x) {
+    PetscCall(PetscArraycpy(mon->save, params, n));
+    PetscCall(PetscArraycpy(params, x, n));
+  }
+  PetscCall(KDValidateCompare(mon->ref, mon->pde, mon->net, mon->level, KD_VALIDATE_POINT, 0, NULL, &err));
+  if (params != x) PetscCall(PetscArraycpy(params, mon->save, n));
+  PetscCall(KDTrainerGetName(tr, &name));
+  PetscCall(KDTrainerGetTrainTime(tr, &seconds));
+  PetscCall(PetscPrintf(comm, "%6" PetscInt_FMT " %s error rel_l2 %.3e [", step, name, (double) err.rel_l2));
+  for (PetscInt f = 0; f < err.nfields; f++)
+    PetscCall(PetscPrintf(comm, "%s%s %.3e", f ? " " : "", err.field[f], (double) err.field_rel_l2[f]));
+  PetscCall(PetscPrintf(comm, "] level %" PetscInt_FMT " at %.2f s\n", mon->level, (double) seconds));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDValidateMonitorSetFromOptions - With -kd_monitor_error, adds to a trainer's progress lines (-kd_monitor) one line
+  with the network's relative L2 error against the reference of its level: the error against wall time, read off one
+  run.
+
+  Collective
+
+  Input Parameters:
++ comm  - the trainer's communicator
+. tr    - the trainer of net
+. ref   - the reference (NULL: read the option only, as -help does)
+. pde   - the PDE the network solves (KDPDESetFromReference())
+. net   - the network the trainer trains
+- level - the level it is compared with (its own: 0 for a teacher)
+
+  Options Database Key:
+. -kd_monitor_error - under each -kd_monitor line, the line
+  `  step name error rel_l2 E [field E ...] level l at T s`: E as `kdpinn validate` gives it (cell centres, a
+gauge-pinned output up to a constant), T the training wall time so far, the evaluations included
+
+  Notes:
+  The error takes one evaluation of the network at every cell centre of the level, split over the ranks: choose
+  -kd_monitor_every so that it stays small against the steps between two lines.
+
+.seealso: KDTrainerMonitorSet(), KDValidateCompare()
+@*/
+PetscErrorCode KDValidateMonitorSetFromOptions(MPI_Comm comm, KDTrainer tr, KDReference ref, KDPDE pde, KDNet net,
+                                               PetscInt level)
+{
+  PetscBool on = PETSC_FALSE;
+  KDValidateMonitorCtx *mon;
+  PetscInt n;
+
+  PetscFunctionBegin;
+  PetscOptionsBegin(comm, NULL, "Training monitor: error against the reference", "KDValidateMonitorSetFromOptions");
+  PetscCall(PetscOptionsBool("-kd_monitor_error",
+                             "Under each -kd_monitor line, the model's relative L2 error against the reference of its "
+                             "level",
+                             "KDValidateMonitorSetFromOptions", on, &on, NULL));
+  PetscOptionsEnd();
+  if (!on || !net) PetscFunctionReturn(0);
+  PetscCheck(ref, comm, PETSC_ERR_ARG_WRONG,
+             "-kd_monitor_error: no reference.h5 in -kd_out to compare with (run `kdpinn solve` or `kdpinn import` "
+             "first)");
+  PetscCall(PetscNew(&mon));
+  PetscCall(KDNetGetSizes(net, NULL, NULL, &n));
+  PetscCall(PetscMalloc1(n, &mon->save));
+  mon->ref   = ref;
+  mon->pde   = pde;
+  mon->net   = net;
+  mon->level = level;
+  PetscCall(KDTrainerMonitorSet(tr, KDValidateMonitorError, mon, KDValidateMonitorDestroy));
+  PetscFunctionReturn(0);
+}
