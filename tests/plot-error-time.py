@@ -1,0 +1,81 @@
+#!/usr/bin/python3
+"""Error against wall time, read off the output of runs with -kd_monitor -kd_monitor_error (docs/training.md).
+
+usage: plot-error-time.py -o FIGURE.png [--title TEXT] [--target E] LABEL=LOG [LABEL=LOG ...]
+Each LOG is what a `kdpinn train` or `kdpinn distill` run printed; every line
+  `  step name error rel_l2 E [...] level l at T s`
+is a point (T, E) of the curve of model `name`; the curve is labelled `LABEL name` (LABEL alone when the log holds one
+model), and the phase of each point (adam, lbfgs, gn, quantize, from the progress line above it) is marked where it
+starts; --target draws the error a target asks for. Prints the points as a table (step, time, error) too. Needs matplotlib; fails if a log holds no error line.
+"""
+import argparse
+import re
+import sys
+
+ERROR = re.compile(r"^\s*(\d+) (\S+) error rel_l2 (\S+) \[.*\] level (\d+) at (\S+) s$")
+PROGRESS = re.compile(r"^\s*(\d+) (\S+) (adam|lbfgs|gn|quantize)\s+loss ")
+
+
+def read(path):
+    """{model name: [(step, seconds, rel_l2, phase)]} of one log."""
+    curves, phase = {}, {}
+    with open(path) as f:
+        for line in f:
+            m = PROGRESS.match(line)
+            if m:
+                phase[m.group(2)] = m.group(3)
+                continue
+            m = ERROR.match(line)
+            if m:
+                name = m.group(2)
+                curves.setdefault(name, []).append(
+                    (int(m.group(1)), float(m.group(5)), float(m.group(3)), phase.get(name, "")))
+    return curves
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-o", required=True, help="the figure (PNG)")
+    ap.add_argument("--title", default="")
+    ap.add_argument("--target", type=float, help="a target error, drawn as a dashed line")
+    ap.add_argument("runs", nargs="+", help="LABEL=LOG")
+    args = ap.parse_args(argv[1:])
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for run in args.runs:
+        label, sep, path = run.partition("=")
+        if not sep:
+            sys.exit(f"plot-error-time.py: {run}: expected LABEL=LOG")
+        curves = read(path)
+        if not curves:
+            sys.exit(f"plot-error-time.py: {path}: no error lines (run with -kd_monitor -kd_monitor_error)")
+        for name, pts in curves.items():
+            full = label if len(curves) == 1 else f"{label} {name}"
+            print(f"# {full} ({path})\n# step seconds rel_l2 phase")
+            for p in pts:
+                print(f"{p[0]} {p[1]:.2f} {p[2]:.4e} {p[3]}")
+            line, = ax.semilogy([p[1] for p in pts], [p[2] for p in pts], "-", label=full)
+            for i, p in enumerate(pts):
+                if p[3] and (i == 0 or pts[i - 1][3] != p[3]):
+                    ax.annotate(p[3], (p[1], p[2]), textcoords="offset points", xytext=(4, 6), fontsize=8,
+                                color=line.get_color())
+                    ax.plot([p[1]], [p[2]], "o", ms=3, color=line.get_color())
+    if args.target:
+        ax.axhline(args.target, ls="--", color="grey", lw=1, label=f"target {args.target:g}")
+    ax.set_xlabel("training wall time (s)")
+    ax.set_ylabel("relative L2 error against the reference")
+    if args.title:
+        ax.set_title(args.title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(args.o, dpi=110)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
