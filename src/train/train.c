@@ -872,15 +872,25 @@ static PetscErrorCode KDTrainerRecord(KDTrainer tr, PetscReal f, const PetscReal
   PetscFunctionReturn(0);
 }
 
-static PetscInt KDTrainerPlannedSteps(KDTrainer tr)
+/* Steps still to run: first-order ones (Adam, L-BFGS) and Gauss-Newton ones (the GN and quantization phases), which
+   cost tens to thousands of times more each and so cannot share one rate in an ETA. */
+static void KDTrainerRemainingSteps(KDTrainer tr, PetscInt *first, PetscInt *second)
 {
   const PetscInt quantize = tr->net ? tr->quantize_steps * (tr->net->nlayers - 1) : 0;
-  if (tr->phase == KD_PHASE_ADAM) return PetscMax(tr->adam_steps, tr->step) + tr->lbfgs_steps + tr->gn_steps + quantize;
-  if (tr->phase == KD_PHASE_LBFGS) return tr->lbfgs_start + tr->lbfgs_steps + tr->gn_steps + quantize;
-  if (tr->phase == KD_PHASE_GN) return tr->gn_start + tr->gn_steps + quantize;
-  if (tr->phase == KD_PHASE_QUANTIZE)
-    return tr->quantize_end + tr->quantize_steps * (tr->net->nlayers - 1 - tr->quantize_layers);
-  return tr->step;
+
+  *first = *second = 0;
+  if (tr->phase == KD_PHASE_ADAM) {
+    *first  = PetscMax(tr->adam_steps, tr->step) - tr->step + tr->lbfgs_steps;
+    *second = tr->gn_steps + quantize;
+  } else if (tr->phase == KD_PHASE_LBFGS) {
+    *first  = tr->lbfgs_start + tr->lbfgs_steps - tr->step;
+    *second = tr->gn_steps + quantize;
+  } else if (tr->phase == KD_PHASE_GN)
+    *second = tr->gn_start + tr->gn_steps + quantize - tr->step;
+  else if (tr->phase == KD_PHASE_QUANTIZE)
+    *second = tr->quantize_end + tr->quantize_steps * (tr->net->nlayers - 1 - tr->quantize_layers) - tr->step;
+  *first  = PetscMax(*first, 0);
+  *second = PetscMax(*second, 0);
 }
 
 /* Appends to a fixed line buffer, truncating quietly: a monitor line is never worth an error. */
@@ -905,7 +915,8 @@ static PetscErrorCode KDTrainerMonitor(KDTrainer tr, PetscBool force, const Pets
   size_t pos = 0;
   PetscLogDouble now;
   PetscReal per;
-  PetscInt remaining, eta;
+  PetscInt first, second, eta;
+  PetscBool gn_rate;
 
   PetscFunctionBegin;
   if (!tr->monitor || tr->step == tr->step_monitor) PetscFunctionReturn(0);
@@ -914,8 +925,11 @@ static PetscErrorCode KDTrainerMonitor(KDTrainer tr, PetscBool force, const Pets
   per              = (PetscReal) (now - tr->time_monitor) / (PetscReal) (tr->step - tr->step_monitor);
   tr->time_monitor = now;
   tr->step_monitor = tr->step;
-  remaining        = PetscMax(KDTrainerPlannedSteps(tr) - tr->step, 0);
-  eta              = (PetscInt) (per * (PetscReal) remaining + 0.5);
+  /* the rate of the last steps holds for the steps of their kind; Gauss-Newton steps after first-order ones are
+     counted, not timed */
+  KDTrainerRemainingSteps(tr, &first, &second);
+  gn_rate = tr->step_phase == KD_PHASE_GN || tr->step_phase == KD_PHASE_QUANTIZE ? PETSC_TRUE : PETSC_FALSE;
+  eta     = (PetscInt) (per * (PetscReal) (gn_rate ? first + second : first) + 0.5);
   KDAppend(line, sizeof(line), &pos, "%6" PetscInt_FMT " %s %-5s loss %.6e [", tr->step, tr->name,
            KDTrainerPhaseNames[tr->step_phase], (double) tr->loss_total);
   for (PetscInt k = 0; k < tr->nterms; k++)
@@ -937,6 +951,7 @@ static PetscErrorCode KDTrainerMonitor(KDTrainer tr, PetscBool force, const Pets
   }
   KDAppend(line, sizeof(line), &pos, " %.2f ms/step ETA %d:%02d:%02d", (double) (1000 * per), (int) (eta / 3600),
            (int) ((eta / 60) % 60), (int) (eta % 60));
+  if (!gn_rate && second > 0) KDAppend(line, sizeof(line), &pos, " + %" PetscInt_FMT " gn steps", second);
   PetscCall(PetscPrintf(tr->comm, "%s\n", line));
   tr->train_seconds = tr->train_seconds_before + (PetscReal) (now - tr->time_start);
   for (PetscInt k = 0; k < tr->numonitors; k++) PetscCall((*tr->umonitor[k])(tr, tr->step, x, tr->umonitor_ctx[k]));
