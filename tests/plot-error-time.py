@@ -50,7 +50,10 @@ def main(argv):
         label, sep, path = run.partition("=")
         if not sep:
             sys.exit(f"plot-error-time.py: {run}: expected LABEL=LOG")
-        curves = read(path)
+        try:
+            curves = read(path)
+        except OSError as e:
+            sys.exit(f"plot-error-time.py: cannot read {path}: {e.strerror}")
         if not curves:
             sys.exit(f"plot-error-time.py: {path}: no error lines (run with -kd_monitor -kd_monitor_error)")
         for name, pts in curves.items():
