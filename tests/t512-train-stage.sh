@@ -6,6 +6,7 @@
 #    [2,20,20,1], the reference's nu) and reduces the loss: the last step's loss must be below half of the first
 #    step's (a stage that does not train would fail this; this budget reaches about 0.1x);
 #  - -kd_monitor_error prints the error under each progress line and leaves the trained parameters as they were;
+#  - the ETA of an Adam line leaves the Gauss-Newton steps ahead to a count ('+ N gn steps');
 #  - -kd_restart from the final checkpoint trains nothing more and writes bitwise the same parameters.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
@@ -73,6 +74,15 @@ ref=$("$KD_PYTHON" "$KD_SOURCE_DIR/tests/bench-teacher-error.py" out/reference.h
 awk -v a="$last" -v b="$ref" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 6e-4 * b) }' ||
   fail "-kd_monitor_error: last line $last, the model's error $ref"
 echo "-kd_monitor_error: last line $last, bench-teacher-error.py $ref, parameters bitwise the same"
+
+# The ETA of a progress line times the steps of its own kind: Adam lines end with the Gauss-Newton steps still ahead
+# (2), counted not timed; the Gauss-Newton line has none left
+mkdir -p eta && cp out/reference.h5 eta/
+"$MPIEXEC" -n $np "$KDPINN" train -kd_out eta -kd_pde burgers -teacher_widths 8 -teacher_ncol 200 -teacher_adam_steps 100 \
+  -teacher_lbfgs_steps 0 -teacher_gn_steps 2 -teacher_checkpoint_every 0 -kd_monitor -kd_monitor_every 50 > eta.log 2>&1 ||
+  { cat eta.log; fail "kdpinn train with Gauss-Newton steps failed"; }
+[ "$(grep -c ' teacher adam .* ETA [0-9]*:[0-9][0-9]:[0-9][0-9] + 2 gn steps$' eta.log)" -eq 2 ] &&
+  grep -q '^ *102 teacher gn .* ETA 0:00:00$' eta.log || { cat eta.log; fail "ETA: expected '+ 2 gn steps' on the Adam lines"; }
 
 "$MPIEXEC" -n $np "$KDPINN" train "${opts[@]}" -kd_restart > restart.log 2>&1 || { cat restart.log; fail "restart failed"; }
 grep -q "restarting from checkpoint out/checkpoint_teacher.h5 at step 200 (done)" restart.log || { cat restart.log; fail "did not restart"; }
