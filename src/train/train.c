@@ -908,7 +908,8 @@ static void KDAppend(char line[], size_t len, size_t *pos, const char fmt[], ...
 }
 
 /* A PETSc-style progress line:
-     <step> <name> <phase> loss <total> [<term> <value> ...] |grad| <norm> [lr <lr>] <ms>/step ETA h:mm:ss */
+     <step> <name> <phase> loss <total> [<term> <value> ...] |grad| <norm> [lr <lr>] <ms>/step ETA h:mm:ss
+     [+ <n> gn steps] */
 static PetscErrorCode KDTrainerMonitor(KDTrainer tr, PetscBool force, const PetscReal x[])
 {
   char line[1024];
@@ -1543,6 +1544,8 @@ PetscErrorCode KDTrainerTrain(KDTrainer tr)
     }
     tr->phase    = KD_PHASE_GN;
     tr->gn_start = tr->step;
+    /* a line at the switch, so that the first Gauss-Newton line times Gauss-Newton steps only */
+    if (tr->gn_steps > 0 || tr->quantize_steps > 0) PetscCall(KDTrainerMonitor(tr, PETSC_TRUE, tr->x));
   }
   if (tr->phase == KD_PHASE_GN) {
     const KDTrainerPhase next = tr->quantize_steps > 0 ? KD_PHASE_QUANTIZE : KD_PHASE_DONE;
