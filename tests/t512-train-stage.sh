@@ -6,6 +6,7 @@
 #    [2,20,20,1], the reference's nu) and reduces the loss: the last step's loss must be below half of the first
 #    step's (a stage that does not train would fail this; this budget reaches about 0.1x);
 #  - -kd_monitor_error prints the error under each progress line and leaves the trained parameters as they were;
+#    without -kd_monitor it is one error line;
 #  - the ETA of an Adam line leaves the Gauss-Newton steps ahead to a count ('+ N gn steps');
 #  - -kd_restart from the final checkpoint trains nothing more and writes bitwise the same parameters.
 set -u
@@ -63,6 +64,11 @@ EOF
 # that tests/bench-teacher-error.py computes on level 0 (to the 4 digits printed); the monitor leaves training as it
 # was: the same parameters to the bit
 mkdir -p mon && cp out/reference.h5 mon/
+"$MPIEXEC" -n $np "$KDPINN" train -kd_out mon -kd_pde burgers -teacher_widths 8 -teacher_adam_steps 2 -teacher_lbfgs_steps 0 \
+  -kd_monitor_error > nomonitor.log 2>&1 && { cat nomonitor.log; fail "-kd_monitor_error without -kd_monitor succeeded"; }
+[ "$(grep -c '^kdpinn: error:' nomonitor.log)" -eq 1 ] &&
+  grep -q '^kdpinn: error: -kd_monitor_error prints under the progress lines of -kd_monitor: add -kd_monitor' nomonitor.log &&
+  [ ! -e mon/teacher.h5 ] || { cat nomonitor.log; fail "-kd_monitor_error without -kd_monitor: expected one error line"; }
 "$MPIEXEC" -n $np "$KDPINN" train "${opts[@]/#out/mon}" -kd_monitor_error > monitor.log 2>&1 ||
   { cat monitor.log; fail "kdpinn train -kd_monitor_error failed"; }
 [ "$(grep -c '^ *[0-9]* teacher error rel_l2 [0-9.e+-]* \[u [0-9.e+-]*\] level 0 at [0-9.]* s$' monitor.log)" -eq 4 ] ||
@@ -75,14 +81,15 @@ awk -v a="$last" -v b="$ref" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 
   fail "-kd_monitor_error: last line $last, the model's error $ref"
 echo "-kd_monitor_error: last line $last, bench-teacher-error.py $ref, parameters bitwise the same"
 
-# The ETA of a progress line times the steps of its own kind: Adam lines end with the Gauss-Newton steps still ahead
-# (2), counted not timed; the Gauss-Newton line has none left
+# The ETA of a progress line times the steps of its own kind: Adam and L-BFGS lines end with the Gauss-Newton steps
+# still to come (2), counted not timed (with a line at the switch); the last Gauss-Newton line has none left
 mkdir -p eta && cp out/reference.h5 eta/
 "$MPIEXEC" -n $np "$KDPINN" train -kd_out eta -kd_pde burgers -teacher_widths 8 -teacher_ncol 200 -teacher_adam_steps 100 \
-  -teacher_lbfgs_steps 0 -teacher_gn_steps 2 -teacher_checkpoint_every 0 -kd_monitor -kd_monitor_every 50 > eta.log 2>&1 ||
+  -teacher_lbfgs_steps 50 -teacher_gn_steps 2 -teacher_checkpoint_every 0 -kd_monitor -kd_monitor_every 50 > eta.log 2>&1 ||
   { cat eta.log; fail "kdpinn train with Gauss-Newton steps failed"; }
-[ "$(grep -c ' teacher adam .* ETA [0-9]*:[0-9][0-9]:[0-9][0-9] + 2 gn steps$' eta.log)" -eq 2 ] &&
-  grep -q '^ *102 teacher gn .* ETA 0:00:00$' eta.log || { cat eta.log; fail "ETA: expected '+ 2 gn steps' on the Adam lines"; }
+[ "$(grep -c ' teacher \(adam \|lbfgs\) .* ETA [0-9]*:[0-9][0-9]:[0-9][0-9] + 2 gn steps$' eta.log)" -eq 3 ] &&
+  grep -q '^ *1[0-9][0-9] teacher gn .* ETA 0:00:00$' eta.log ||
+  { cat eta.log; fail "ETA: expected '+ 2 gn steps' on the Adam and L-BFGS lines"; }
 
 "$MPIEXEC" -n $np "$KDPINN" train "${opts[@]}" -kd_restart > restart.log 2>&1 || { cat restart.log; fail "restart failed"; }
 grep -q "restarting from checkpoint out/checkpoint_teacher.h5 at step 200 (done)" restart.log || { cat restart.log; fail "did not restart"; }

@@ -69,8 +69,6 @@ expect_error negative "-teacher_infer: nu is positive, its initial value -0.01 i
 expect_error format "-teacher_infer: expected name=initial_value, got 'nu'" -teacher_observations $obs -teacher_infer nu
 expect_error monitor "-kd_monitor_error: no reference.h5 in -kd_out to compare with" -teacher_observations $obs \
   -kd_monitor -kd_monitor_error
-expect_error monitor-lines "-kd_monitor_error prints under the progress lines of -kd_monitor: add -kd_monitor" \
-  -teacher_observations $obs -kd_monitor_error
 
 opts=(-kd_pde burgers -teacher_observations $obs -teacher_infer nu=0.01,advection=0.5 -teacher_w_ic 0 -teacher_w_bc 0
       -teacher_widths 10,10 -teacher_ncol 300 -teacher_adam_steps 60 -teacher_adam_lr 1e-2 -teacher_lbfgs_steps 40

@@ -703,15 +703,15 @@ PetscErrorCode KDValidateMonitorSetFromOptions(MPI_Comm comm, KDTrainer tr, KDRe
                              "KDValidateMonitorSetFromOptions", on, &on, NULL));
   PetscOptionsEnd();
   if (!on || !net) PetscFunctionReturn(0);
+  PetscCheck(ref, comm, PETSC_ERR_ARG_WRONG,
+             "-kd_monitor_error: no reference.h5 in -kd_out to compare with (run `kdpinn solve` or `kdpinn import` "
+             "first)");
   {
     PetscBool monitor = PETSC_FALSE;
     PetscCall(PetscOptionsGetBool(NULL, NULL, "-kd_monitor", &monitor, NULL));
     PetscCheck(monitor, comm, PETSC_ERR_ARG_INCOMP,
                "-kd_monitor_error prints under the progress lines of -kd_monitor: add -kd_monitor");
   }
-  PetscCheck(ref, comm, PETSC_ERR_ARG_WRONG,
-             "-kd_monitor_error: no reference.h5 in -kd_out to compare with (run `kdpinn solve` or `kdpinn import` "
-             "first)");
   PetscCall(PetscNew(&mon));
   PetscCall(KDNetGetSizes(net, NULL, NULL, &n));
   PetscCall(PetscMalloc1(n, &mon->save));
