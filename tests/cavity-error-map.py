@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""Where a cavity model's error sits: near the lid corners or in the bulk (docs/benchmarks.md "Teacher accuracy").
+"""Where a cavity model's error sits: near the lid corners or in the bulk (docs/benchmarks.md, "Cavity: where the
+error sits").
 
 usage: cavity-error-map.py REFERENCE.h5 MODEL.h5 [LEVEL] [--corner D]
 The model (tests/model_eval.py) is evaluated at every cell centre of the level (default 0) of a cavity reference
 (axes y,x; fields u, v, p; p compared up to a constant, as kdpinn validate does). For each field it prints the
 relative L2 error over the whole cavity, the same error without the two D x D squares at the lid corners (default
 0.2) and those squares' share of the squared error, then the RMS error over a 4 x 4 grid of blocks, top row first.
-It measures and exits 0; a reference that is not a cavity's is one error line.
+It measures and exits 0; a reference or model that is not a cavity's is one error line.
 """
 import os
 import sys
@@ -16,6 +17,13 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model_eval import evaluate  # noqa: E402
+
+
+def message(e):
+    """One line for an exception of h5py or of the checks below."""
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    return str(e.args[0]) if e.args else str(e)
 
 
 def main(argv):
@@ -30,19 +38,31 @@ def main(argv):
         else:
             args.append(a)
     if len(args) not in (2, 3):
-        sys.exit(__doc__.splitlines()[2])
-    level = int(args[2]) if len(args) == 3 else 0
+        sys.exit(__doc__.splitlines()[3])
+    try:
+        level = int(args[2]) if len(args) == 3 else 0
+    except ValueError:
+        sys.exit(f"cavity-error-map.py: LEVEL {args[2]} is not an integer")
     try:
         ref = h5py.File(args[0], "r")[f"level_{level}"]
         axes = ref.attrs["axes"]
         axes = axes.decode() if isinstance(axes, bytes) else str(axes)
         if axes != "y,x" or any(f not in ref for f in ("u", "v", "p")):
-            raise KeyError("not a cavity reference")
+            raise ValueError("not a cavity reference (axes y,x and fields u, v, p)")
         y, x = ref["y"][...], ref["x"][...]
-    except (OSError, KeyError) as e:
-        sys.exit(f"cavity-error-map.py: {args[0]} level {level}: {e}")
+    except (OSError, KeyError, ValueError) as e:
+        sys.exit(f"cavity-error-map.py: {args[0]} level {level}: {message(e)}")
+    try:
+        with h5py.File(args[1], "r") as f:
+            inputs, outputs = (f.attrs[k] for k in ("inputs", "outputs"))
+            inputs, outputs = (a.decode() if isinstance(a, bytes) else str(a) for a in (inputs, outputs))
+        if inputs != "x,y" or outputs != "u,v,p":
+            raise ValueError(f"inputs {inputs}, outputs {outputs}: not a cavity model (x,y -> u,v,p)")
+    except (OSError, KeyError, ValueError) as e:
+        sys.exit(f"cavity-error-map.py: {args[1]}: {message(e)}")
     Y, X = np.meshgrid(y, x, indexing="ij")
-    out = evaluate(args[1], np.stack([X.ravel(), Y.ravel()], 1))
+    pts = np.stack([X.ravel(), Y.ravel()], 1)
+    out = np.concatenate([evaluate(args[1], pts[s : s + 65536]) for s in range(0, len(pts), 65536)])
     xlo, xhi, yhi = x[0] - 0.5 * (x[1] - x[0]), x[-1] + 0.5 * (x[1] - x[0]), y[-1] + 0.5 * (y[1] - y[0])
     bulk = ~((Y > yhi - corner) & ((X < xlo + corner) | (X > xhi - corner)))
     for k, name in enumerate(("u", "v", "p")):

@@ -54,6 +54,8 @@ def main(argv):
             curves = read(path)
         except OSError as e:
             sys.exit(f"plot-error-time.py: cannot read {path}: {e.strerror}")
+        except UnicodeDecodeError:
+            sys.exit(f"plot-error-time.py: {path}: not a text log")
         if not curves:
             sys.exit(f"plot-error-time.py: {path}: no error lines (run with -kd_monitor -kd_monitor_error)")
         for name, pts in curves.items():
