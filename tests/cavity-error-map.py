@@ -19,6 +19,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model_eval import evaluate  # noqa: E402
 
 
+def text(a):
+    return a.decode() if isinstance(a, bytes) else str(a)
+
+
 def message(e):
     """One line for an exception of h5py or of the checks below."""
     if isinstance(e, OSError) and e.strerror:
@@ -45,8 +49,7 @@ def main(argv):
         sys.exit(f"cavity-error-map.py: LEVEL {args[2]} is not an integer")
     try:
         ref = h5py.File(args[0], "r")[f"level_{level}"]
-        axes = ref.attrs["axes"]
-        axes = axes.decode() if isinstance(axes, bytes) else str(axes)
+        axes = text(ref.attrs["axes"])
         if axes != "y,x" or any(f not in ref for f in ("u", "v", "p")):
             raise ValueError("not a cavity reference (axes y,x and fields u, v, p)")
         y, x = ref["y"][...], ref["x"][...]
@@ -54,8 +57,7 @@ def main(argv):
         sys.exit(f"cavity-error-map.py: {args[0]} level {level}: {message(e)}")
     try:
         with h5py.File(args[1], "r") as f:
-            inputs, outputs = (f.attrs[k] for k in ("inputs", "outputs"))
-            inputs, outputs = (a.decode() if isinstance(a, bytes) else str(a) for a in (inputs, outputs))
+            inputs, outputs = text(f.attrs["inputs"]), text(f.attrs["outputs"])
         if inputs != "x,y" or outputs != "u,v,p":
             raise ValueError(f"inputs {inputs}, outputs {outputs}: not a cavity model (x,y -> u,v,p)")
     except (OSError, KeyError, ValueError) as e:

@@ -7,7 +7,7 @@
 #    step's (a stage that does not train would fail this; this budget reaches about 0.1x);
 #  - -kd_monitor_error prints the error under each progress line and leaves the trained parameters as they were;
 #    without -kd_monitor it is one error line;
-#  - the ETA of an Adam line leaves the Gauss-Newton steps ahead to a count ('+ N gn steps');
+#  - the ETA of an Adam or L-BFGS line leaves the Gauss-Newton steps still to come to a count ('+ N gn steps');
 #  - -kd_restart from the final checkpoint trains nothing more and writes bitwise the same parameters.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
