@@ -84,6 +84,18 @@ typedef PetscErrorCode (*KDJetResidualFunction)(PetscInt, PetscInt, const PetscR
 PETSC_EXTERN PetscErrorCode KDNetResidualJacobian(KDNet, const KDJetSpec *, PetscInt, const PetscReal[], PetscInt,
                                                   KDJetResidualFunction, void *, PetscInt, PetscInt, PetscReal[],
                                                   PetscReal[]);
+/* An output addend: a known field added to a network's outputs, with its jets (a singular part that no smooth MLP
+   represents, such as the corner flow of a lid-driven cavity; docs/model-format.md). It adds, for nb points x
+   (point-major), to y[o * ld + s * nb + p] every stream s of the spec (value, first derivatives, the spec's second
+   ones; spec NULL: the value only, s = 0); param are the nparam numbers the model file carries with its name. */
+#define KD_NET_MAX_ADDEND_PARAMS 8
+typedef PetscErrorCode (*KDNetAddendFunction)(PetscInt nparam, const PetscReal param[], PetscInt nin, PetscInt nout,
+                                              const KDJetSpec *spec, PetscInt nb, const PetscReal x[], PetscReal y[],
+                                              PetscInt ld);
+PETSC_EXTERN PetscErrorCode KDNetAddendRegister(const char[], KDNetAddendFunction);
+PETSC_EXTERN PetscErrorCode KDNetSetOutputAddend(KDNet, const char[], PetscInt, const PetscReal[]);
+/* (net, &name, &nparam, &param): name "" when the network has none */
+PETSC_EXTERN PetscErrorCode KDNetGetOutputAddend(KDNet, const char **, PetscInt *, const PetscReal **);
 PETSC_EXTERN PetscErrorCode KDNetView(KDNet, PetscViewer);
 PETSC_EXTERN PetscErrorCode KDNetWrite(KDNet, const char[], const KDModelInfo *);
 PETSC_EXTERN PetscErrorCode KDNetLoad(MPI_Comm, const char[], KDNet *, KDModelInfo *);

@@ -9,6 +9,32 @@ import h5py
 import numpy as np
 
 
+def cavity_corner_flow(x, param):
+    """The lid-corner Stokes flow of both lid corners (u, v, p), cut off by exp(-r^2 / R^2)."""
+    R, mu, xlo, xhi, yhi = param
+    D = 1.0 / (1.0 - np.pi ** 2 / 4)
+    C, A = D * np.pi / 2, -D * np.pi ** 2 / 4
+
+    def corner(xi, eta):
+        r2 = xi * xi + eta * eta
+        at = r2 == 0
+        r2 = np.where(at, 1.0, r2)
+        th = np.arctan2(eta, xi)
+        u = np.where(at, 1.0, A + C * th + (C * xi * eta + D * xi * xi) / r2)
+        v = np.where(at, 0.0, D * th - (C * eta * eta + D * xi * eta) / r2)
+        p = np.where(at, 0.0, 2 * mu * (D * xi + C * eta) / r2)
+        chi = np.exp(-np.where(at, 0.0, r2) / R ** 2)
+        return chi * u, chi * v, chi * p
+
+    eta = yhi - x[:, 1]
+    ul, vl, pl = corner(x[:, 0] - xlo, eta)
+    ur, vr, pr = corner(xhi - x[:, 0], eta)
+    return np.stack([ul + ur, vl - vr, pl - pr], 1)
+
+
+ADDENDS = {"cavity_corner_flow": cavity_corner_flow}
+
+
 def evaluate(path, x):
     """Outputs of the model at points x (shape n x nin), shape n x nout."""
     with h5py.File(path, "r") as f:
@@ -26,7 +52,12 @@ def evaluate(path, x):
             h = h @ W.T + b
             if k < nlayers - 1:
                 h = act(h)
-    return scale * h + shift
+        y = scale * h + shift
+        if "output_addend" in a:  # a known field added to the outputs (docs/model-format.md)
+            name = a["output_addend"]
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            y = y + ADDENDS[name](np.asarray(x, dtype=float), np.atleast_1d(a["output_addend_params"]))
+    return y
 
 
 def main(argv):

@@ -132,6 +132,8 @@ PetscErrorCode KDNetForwardBlock_Private(KDNet net, const KDJetSpec *spec, Petsc
         for (PetscInt p = 0; p < nb; p++) y[p] = s * y[p] + c;
         for (PetscInt p = nb; p < ld; p++) y[p] *= s;
       }
+      if (net->addendfn)
+        PetscCall(net->addendfn(net->naddend, net->addend_param, nin, out, spec, nb, x, net->Z[k], ld));
     }
   }
   PetscFunctionReturn(0);
@@ -207,6 +209,7 @@ PetscErrorCode KDNetEvaluateBlock_Private(KDNet net, PetscInt nb, const PetscRea
         const PetscReal s = net->scale[o], c = s * b[o] + net->shift[o];
         for (PetscInt p = 0; p < nb; p++) yo[p] = s * z[p] + c;
       }
+      if (net->addendfn) PetscCall(net->addendfn(net->naddend, net->addend_param, nin, nO, NULL, nb, x, y, ldy));
     }
   }
   PetscFunctionReturn(0);

@@ -18,7 +18,8 @@ static PetscInt KDModelCountNames(const char list[])
 }
 
 /* The checksum of a model file (attribute "checksum", 16 hex digits): what decides the network's values, in this order:
-   the activation's name, the widths, the input box, the output scaling, the parameters (layer by layer, W then b). */
+   the activation's name, the widths, the input box, the output scaling, the parameters (layer by layer, W then b),
+   then, for a network with an output addend only, its name and parameters. */
 static void KDModelChecksum(KDNet net, const PetscReal lo[], const PetscReal hi[], const PetscReal scale[],
                             const PetscReal shift[], char sum[17])
 {
@@ -33,6 +34,10 @@ static void KDModelChecksum(KDNet net, const PetscReal lo[], const PetscReal hi[
   h = KDHashBytes(h, scale, (size_t) nout * sizeof(PetscReal));
   h = KDHashBytes(h, shift, (size_t) nout * sizeof(PetscReal));
   h = KDHashBytes(h, net->params, (size_t) net->nparams * sizeof(PetscReal));
+  if (net->addend[0]) {
+    h = KDHashBytes(h, net->addend, strlen(net->addend));
+    h = KDHashBytes(h, net->addend_param, (size_t) net->naddend * sizeof(PetscReal));
+  }
   (void) snprintf(sum, 17, "%016llx", h);
 }
 
@@ -57,6 +62,10 @@ static PetscErrorCode KDNetWrite_Private(KDNet net, hid_t file, const KDModelInf
   PetscCall(KDH5WriteAttrReals(file, "output_shift", nout, net->shift));
   PetscCall(KDH5WriteAttrInts(file, "params", 1, &net->nparams));
   PetscCall(KDH5WriteAttrString(file, "trained_with", info->trained_with));
+  if (net->addend[0]) {
+    PetscCall(KDH5WriteAttrString(file, "output_addend", net->addend));
+    if (net->naddend) PetscCall(KDH5WriteAttrReals(file, "output_addend_params", net->naddend, net->addend_param));
+  }
   {
     char sum[17];
     KDModelChecksum(net, net->lo, net->hi, net->scale, net->shift, sum);
@@ -326,6 +335,35 @@ static PetscErrorCode KDModelReadScaling(MPI_Comm comm, hid_t file, const char p
   PetscFunctionReturn(0);
 }
 
+/* The optional output addend: its name, registered here (KDNetAddendRegister()), and its finite parameters. */
+static PetscErrorCode KDModelReadAddend(MPI_Comm comm, hid_t file, const char path[], char name[32], PetscInt *n,
+                                        PetscReal param[])
+{
+  char str[256];
+  PetscBool has;
+
+  PetscFunctionBegin;
+  name[0] = 0;
+  *n      = 0;
+  PetscCall(KDH5HasAttr(file, "output_addend", &has));
+  if (!has) PetscFunctionReturn(0);
+  PetscCall(KDModelAttrCheck(comm, file, path, "output_addend", H5T_STRING, 1, 1, NULL));
+  PetscCall(KDH5ReadAttrString(file, "output_addend", str, sizeof(str)));
+  PetscCheck(KDNetAddendFind_Private(str), comm, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: unknown output addend '%s' (registered by its PDE type: load the PDE's code first)", path,
+             str);
+  PetscCall(PetscStrncpy(name, str, 32));
+  PetscCall(KDH5HasAttr(file, "output_addend_params", &has));
+  if (has) {
+    PetscCall(KDModelAttrCheck(comm, file, path, "output_addend_params", H5T_FLOAT, 1, KD_NET_MAX_ADDEND_PARAMS, n));
+    PetscCall(KDH5ReadAttrReals(file, "output_addend_params", KD_NET_MAX_ADDEND_PARAMS, param, NULL));
+    for (PetscInt k = 0; k < *n; k++)
+      PetscCheck(!PetscIsInfOrNanReal(param[k]), comm, PETSC_ERR_FILE_UNEXPECTED,
+                 "model file %s: output_addend_params[%" PetscInt_FMT "] is not finite", path, k);
+  }
+  PetscFunctionReturn(0);
+}
+
 /* Every root attribute that is not reserved is a PDE parameter: at most 16, each one float. */
 static PetscErrorCode KDModelReadPDEParameters(MPI_Comm comm, hid_t file, const char path[], KDModelInfo *mi)
 {
@@ -423,6 +461,9 @@ static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char pa
   PetscInt widths[KD_NET_MAX_LAYERS + 1], nin, nout, L = 0, np, cnt;
   PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN], scale[KD_NET_MAX_OUT], shift[KD_NET_MAX_OUT];
   KDActivation act = KD_ACTIVATION_TANH; /* act and L are set by the readers; GCC cannot see it (false warning) */
+  char addend[32]  = "";
+  PetscInt naddend = 0;
+  PetscReal addend_param[KD_NET_MAX_ADDEND_PARAMS];
   KDModelInfo mi;
   KDNet net;
 
@@ -443,6 +484,7 @@ static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char pa
   PetscCall(KDModelReadPDEParameters(comm, file, path, &mi));
   PetscCall(KDModelReadInferred(comm, file, path, &mi));
   PetscCall(KDModelCheckLayers(comm, file, path, L, widths));
+  PetscCall(KDModelReadAddend(comm, file, path, addend, &naddend, addend_param));
 
   PetscCall(KDNetCreate(comm, &net));
   PetscCall(KDNetSetArchitecture(net, nin, L - 1, widths + 1, nout));
@@ -451,6 +493,7 @@ static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char pa
   PetscCall(KDNetSetOutputScaling(net, scale, shift));
   PetscCall(KDNetSetUp(net));
   PetscCall(KDModelReadLayers(file, L, widths, net));
+  if (addend[0]) PetscCall(KDNetSetOutputAddend(net, addend, naddend, addend_param));
   for (PetscInt e = 0; e < net->nparams; e++)
     if (PetscIsInfOrNanReal(net->params[e])) {
       PetscCall(KDNetDestroy(&net));

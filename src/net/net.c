@@ -19,6 +19,106 @@ PetscErrorCode KDNetLogEventsGet_Private(PetscLogEvent *fwd, PetscLogEvent *bwd,
   PetscFunctionReturn(0);
 }
 
+static PetscFunctionList KDNetAddendList = NULL;
+
+static PetscErrorCode KDNetAddendFinalize(void)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFunctionListDestroy(&KDNetAddendList));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetAddendRegister - Adds an output addend by name (KDNetSetOutputAddend(); the name a model file carries).
+
+  Not collective
+
+  Input Parameters:
++ name - the addend's name (at most 31 characters)
+- fn   - adds the field and its jets to a block of outputs (KDNetAddendFunction, include/kdnet.h)
+
+  Notes:
+  A PDE type registers its addends where it registers itself, so that a model file that names one loads wherever the
+  PDE does. Registering a name again replaces its function.
+
+.seealso: KDNetSetOutputAddend(), KDPDERegister()
+@*/
+PetscErrorCode KDNetAddendRegister(const char name[], KDNetAddendFunction fn)
+{
+  size_t len;
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrlen(name, &len));
+  PetscCheck(fn && len > 0 && len < 32, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG,
+             "KDNetAddendRegister(%s): needs a name of 1 to 31 characters and a function", name ? name : "NULL");
+  if (!KDNetAddendList) PetscCall(PetscRegisterFinalize(KDNetAddendFinalize));
+  PetscCall(PetscFunctionListAdd(&KDNetAddendList, name, fn));
+  PetscFunctionReturn(0);
+}
+
+KDNetAddendFunction KDNetAddendFind_Private(const char name[])
+{
+  KDNetAddendFunction fn = NULL;
+  if (PetscFunctionListFind(KDNetAddendList, name, &fn)) return NULL;
+  return fn;
+}
+
+/*@C
+  KDNetSetOutputAddend - Adds a registered analytic field to the network's outputs, in every evaluation and jet (the
+  parameters' gradients are unchanged: the field does not depend on them); written to and read from model files.
+
+  Logically collective
+
+  Input Parameters:
++ net    - the network
+. name   - a name given to KDNetAddendRegister(), or NULL or "" to remove the addend
+. nparam - the number of the field's parameters (at most KD_NET_MAX_ADDEND_PARAMS)
+- param  - its parameters (what they mean is the addend's)
+
+.seealso: KDNetAddendRegister(), KDNetGetOutputAddend()
+@*/
+PetscErrorCode KDNetSetOutputAddend(KDNet net, const char name[], PetscInt nparam, const PetscReal param[])
+{
+  KDNetAddendFunction fn = NULL;
+
+  PetscFunctionBegin;
+  if (!name || !name[0]) {
+    net->addend[0] = 0;
+    net->naddend   = 0;
+    net->addendfn  = NULL;
+    PetscFunctionReturn(0);
+  }
+  fn = KDNetAddendFind_Private(name);
+  PetscCheck(fn, net->comm, PETSC_ERR_ARG_UNKNOWN_TYPE,
+             "unknown output addend '%s' (registered by its PDE type: load the PDE's code first)", name);
+  PetscCheck(nparam >= 0 && nparam <= KD_NET_MAX_ADDEND_PARAMS, net->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "output addend '%s': %" PetscInt_FMT " parameters, at most %d", name, nparam, KD_NET_MAX_ADDEND_PARAMS);
+  for (PetscInt k = 0; k < nparam; k++)
+    PetscCheck(!PetscIsInfOrNanReal(param[k]), net->comm, PETSC_ERR_ARG_OUTOFRANGE,
+               "output addend '%s': parameter %" PetscInt_FMT " is not finite", name, k);
+  PetscCall(PetscStrncpy(net->addend, name, sizeof(net->addend)));
+  net->naddend = nparam;
+  for (PetscInt k = 0; k < nparam; k++) net->addend_param[k] = param[k];
+  net->addendfn = fn;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetGetOutputAddend - The network's output addend: its name ("" for none) and parameters (borrowed).
+
+  Not collective
+
+.seealso: KDNetSetOutputAddend()
+@*/
+PetscErrorCode KDNetGetOutputAddend(KDNet net, const char **name, PetscInt *nparam, const PetscReal **param)
+{
+  PetscFunctionBegin;
+  if (name) *name = net->addend;
+  if (nparam) *nparam = net->naddend;
+  if (param) *param = net->addend_param;
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDNetCreate - Creates a network: by default 2 inputs, hidden widths 20,20,20, 1 output, tanh, inputs on [-1, 1],
   output scale 1 and shift 0.
@@ -662,8 +762,16 @@ PetscErrorCode KDNetView(KDNet net, PetscViewer viewer)
     PetscCall(PetscViewerASCIIPrintf(viewer, "input %" PetscInt_FMT " on [%g, %g]\n", i, (double) net->lo[i],
                                      (double) net->hi[i]));
   for (PetscInt o = 0; o < net->widths[net->nlayers]; o++)
-    PetscCall(PetscViewerASCIIPrintf(viewer, "output %" PetscInt_FMT " = %g * net + %g\n", o, (double) net->scale[o],
-                                     (double) net->shift[o]));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "output %" PetscInt_FMT " = %g * net + %g%s\n", o, (double) net->scale[o],
+                                     (double) net->shift[o], net->addend[0] ? " + addend" : ""));
+  if (net->addend[0]) {
+    PetscCall(PetscViewerASCIIPrintf(viewer, "output addend %s, parameters", net->addend));
+    PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
+    for (PetscInt k = 0; k < net->naddend; k++)
+      PetscCall(PetscViewerASCIIPrintf(viewer, " %g", (double) net->addend_param[k]));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+    PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
+  }
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(0);
 }

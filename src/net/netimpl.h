@@ -19,6 +19,11 @@ struct _p_KDNet {
   PetscReal scale[KD_NET_MAX_OUT], shift[KD_NET_MAX_OUT];
   PetscInt blocksize;    /* points per block of the kernels */
   PetscReal first_scale; /* factor of the first layer's initial weights (-<prefix>first_layer_scale) */
+  /* The output addend (KDNetSetOutputAddend()): name "" for none */
+  char addend[32];
+  PetscInt naddend;
+  PetscReal addend_param[KD_NET_MAX_ADDEND_PARAMS];
+  KDNetAddendFunction addendfn;
   PetscBool setupcalled;
 
   PetscInt nparams;
@@ -40,6 +45,8 @@ struct _p_KDNet {
 
 /* The stream order of a spec: second[q] is stream 1 + nin + q. */
 PETSC_INTERN PetscErrorCode KDNetCheckSpec_Private(KDNet, const KDJetSpec *, PetscInt *);
+/* The registered output addend of that name, NULL if none (KDNetAddendRegister()). */
+PETSC_INTERN KDNetAddendFunction KDNetAddendFind_Private(const char[]);
 PETSC_INTERN PetscErrorCode KDNetWorkspaceEnsure_Private(KDNet, PetscInt);
 PETSC_INTERN PetscErrorCode KDNetForwardBlock_Private(KDNet, const KDJetSpec *, PetscInt, PetscInt, const PetscReal[]);
 PETSC_INTERN PetscErrorCode KDNetBackwardBlock_Private(KDNet, const KDJetSpec *, PetscInt, PetscInt, PetscReal[]);

@@ -115,6 +115,21 @@ static PetscErrorCode KDModelBaseName(const char path[], char name[], size_t len
   PetscFunctionReturn(0);
 }
 
+/* The standalone C code is the MLP alone: a model whose outputs carry an output addend (docs/model-format.md) is
+   refused rather than exported without it. */
+static PetscErrorCode KDExportCheckPlain(MPI_Comm comm, KDNet net, const char path[])
+{
+  const char *addend;
+
+  PetscFunctionBegin;
+  PetscCall(KDNetGetOutputAddend(net, &addend, NULL, NULL));
+  PetscCheck(!addend[0], comm, PETSC_ERR_SUP,
+             "model %s carries the output addend '%s', which the exported C code does not compute: export a model "
+             "without one (a student)",
+             path, addend);
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDStageExport - The export stage: writes a model as standalone C (KDExportWrite()).
 
@@ -131,6 +146,7 @@ present) . -kd_calibration_level <l>     - int8 calibration: level of that grid 
 . -kd_int8_scale <layer,channel> - int8 activation scales: one per layer (default) or one per unit
 - -kd_int8_activation_bits <b>  - int8: bits of the activation levels, 8 to 16 (default 16)
 @*/
+
 PetscErrorCode KDStageExport(MPI_Comm comm)
 {
   KDCommonOptions opt;
@@ -167,6 +183,7 @@ PetscErrorCode KDStageExport(MPI_Comm comm)
   PetscCall(KDLogStageGet("Export", &stage));
   PetscCall(PetscLogStagePush(stage));
   PetscCall(KDNetLoad(comm, model, &net, &info));
+  PetscCall(KDExportCheckPlain(comm, net, model));
   PetscCall(KDOutputDirCheck(comm, dir));
   {
     char file[PETSC_MAX_PATH_LEN];
@@ -502,6 +519,7 @@ static PetscErrorCode KDBenchModelRun(const KDBenchOptions *bo, const KDCalibrat
 
   PetscFunctionBegin;
   PetscCall(KDNetLoad(PETSC_COMM_SELF, path, &net, &info));
+  PetscCall(KDExportCheckPlain(PETSC_COMM_SELF, net, path));
   PetscCall(KDNetGetSizes(net, &nin, &nout, &bm->params));
   PetscCall(KDNetGetWidths(net, &nw, &w));
   bm->nwidths = nw;

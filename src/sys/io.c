@@ -288,10 +288,10 @@ PetscErrorCode KDH5WriteAttrInts(hid_t obj, const char name[], PetscInt n, const
 
 /* The root attributes that describe a kdpinn file itself (reference.h5 and model files, docs/reference-format.md and
    docs/model-format.md): every other numeric root attribute is a PDE parameter, so none of these names can be one. */
-static const char *const KDH5Reserved[] = {"kdpinn_version", "kind",    "pde",          "axes",     "fields",
-                                           "centering",      "levels",  "activation",   "widths",   "level",
-                                           "inputs",         "outputs", "input_lo",     "input_hi", "output_scale",
-                                           "output_shift",   "params",  "trained_with", "checksum"};
+static const char *const KDH5Reserved[] = {
+    "kdpinn_version", "kind",         "pde",    "axes",         "fields",   "centering",     "levels",
+    "activation",     "widths",       "level",  "inputs",       "outputs",  "input_lo",      "input_hi",
+    "output_scale",   "output_shift", "params", "trained_with", "checksum", "output_addend", "output_addend_params"};
 
 PetscBool KDH5IsReservedAttribute(const char name[])
 {
