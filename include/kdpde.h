@@ -78,6 +78,7 @@ PETSC_EXTERN PetscErrorCode KDPDESetProblemFromOptions(KDPDE);
 PETSC_EXTERN PetscErrorCode KDPDESetFromReference(KDPDE, KDReference);
 PETSC_EXTERN PetscErrorCode KDPDEWriteReference(KDPDE, KDReference);
 PETSC_EXTERN PetscErrorCode KDPDESetLevel(KDPDE, KDReference, PetscInt);
+PETSC_EXTERN PetscErrorCode KDPDESetUpNet(KDPDE, KDNet);
 PETSC_EXTERN PetscErrorCode KDPDEView(KDPDE, PetscViewer);
 
 /* Named scalar parameters (burgers: nu; heat: source_amplitude, ...; cavity: Re). */

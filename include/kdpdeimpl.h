@@ -52,6 +52,9 @@ struct _KDPDEOps {
   /* The level of the reference the model lives on (KDPDESetLevel()): a formulation that depends on the scale (a
      homogenized one on coarse levels) chooses here; optional. */
   PetscErrorCode (*setlevel)(KDPDE, KDReference, PetscInt);
+  /* Makes the network of a loss fit the formulation after its options are read (an output addend,
+     KDNetSetOutputAddend()); optional. */
+  PetscErrorCode (*setupnet)(KDPDE, KDNet);
   /* coef[c * n + p] at the points x[p * nin + i]; required if ncoef > 0. */
   PetscErrorCode (*coefficients)(KDPDE, PetscInt, const PetscReal[], PetscReal[]);
   /* res[r * n + p] from the jets (coef as computed by coefficients, NULL without). */

@@ -50,6 +50,19 @@ static inline PetscErrorCode TestNetCreate(MPI_Comm comm, PetscInt nin, PetscInt
   PetscFunctionReturn(0);
 }
 
+/* Descriptive attributes of a test model file: PDE, input and output names, trained_with pinn, level 0. */
+static inline PetscErrorCode TestModelInfo(const char pde[], const char inputs[], const char outputs[],
+                                           KDModelInfo *info)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(info, sizeof(*info)));
+  PetscCall(PetscStrncpy(info->pde, pde, sizeof(info->pde)));
+  PetscCall(PetscStrncpy(info->inputs, inputs, sizeof(info->inputs)));
+  PetscCall(PetscStrncpy(info->outputs, outputs, sizeof(info->outputs)));
+  PetscCall(PetscStrncpy(info->trained_with, "pinn", sizeof(info->trained_with)));
+  PetscFunctionReturn(0);
+}
+
 /* Points drawn uniformly from the network's input box used by TestNetCreate(). */
 static inline void TestPoints(PetscInt n, PetscInt nin, uint64_t seed, PetscReal x[])
 {

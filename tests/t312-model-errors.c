@@ -142,11 +142,7 @@ int main(int argc, char **argv)
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
   PetscCall(TestNetCreate(PETSC_COMM_WORLD, 2, 2, widths, 2, KD_ACTIVATION_TANH, 1, &net));
-  PetscCall(PetscMemzero(&info, sizeof(info)));
-  PetscCall(PetscStrncpy(info.pde, "heat", sizeof(info.pde)));
-  PetscCall(PetscStrncpy(info.inputs, "t,x", sizeof(info.inputs)));
-  PetscCall(PetscStrncpy(info.outputs, "u,v", sizeof(info.outputs)));
-  PetscCall(PetscStrncpy(info.trained_with, "pinn", sizeof(info.trained_with)));
+  PetscCall(TestModelInfo("heat", "t,x", "u,v", &info));
   PetscCall(KDNetWrite(net, "good.h5", &info));
   PetscCall(KDNetLoad(PETSC_COMM_WORLD, "good.h5", &net2, NULL)); /* the undamaged file loads */
   PetscCall(KDNetDestroy(&net2));

@@ -658,6 +658,7 @@ PetscErrorCode KDLossSetUp(KDLoss loss)
                ", %" PetscInt_FMT " (see KDLossConfigureNet())",
                netin, netout, nin, nout);
   }
+  if (loss->net) PetscCall(KDPDESetUpNet(loss->pde, loss->net));
   PetscCall(PetscMemzero(&loss->valuespec, sizeof(loss->valuespec)));
   loss->nin = nin;
   PetscCall(KDLossInferSetUp(loss));

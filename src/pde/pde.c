@@ -30,6 +30,7 @@ static PetscBool KDPDEPackageInitialized = PETSC_FALSE;
 PETSC_EXTERN PetscErrorCode KDPDECreate_Burgers(KDPDE);
 PETSC_EXTERN PetscErrorCode KDPDECreate_Heat(KDPDE);
 PETSC_EXTERN PetscErrorCode KDPDECreate_Cavity(KDPDE);
+PETSC_EXTERN PetscErrorCode KDPDERegisterAddends_Cavity(void);
 PETSC_EXTERN PetscErrorCode KDPDECreate_Conduction(KDPDE);
 
 /*@C
@@ -62,6 +63,7 @@ PetscErrorCode KDPDEInitializePackage(void)
   PetscCall(KDPDERegister("burgers", KDPDECreate_Burgers));
   PetscCall(KDPDERegister("heat", KDPDECreate_Heat));
   PetscCall(KDPDERegister("cavity", KDPDECreate_Cavity));
+  PetscCall(KDPDERegisterAddends_Cavity());
   PetscCall(KDPDERegister("conduction", KDPDECreate_Conduction));
   PetscCall(KDCommonOptionsSetPDETypes(&KDPDEList, "burgers"));
   PetscCall(PetscRegisterFinalize(KDPDEFinalizePackage));
@@ -941,6 +943,23 @@ PetscErrorCode KDPDESetLevel(KDPDE pde, KDReference ref, PetscInt level)
   PetscCheck(level >= 0 && level < nlevels, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "level %" PetscInt_FMT " not in the reference's [0, %" PetscInt_FMT ")", level, nlevels);
   if (pde->ops->setlevel) PetscCall((*pde->ops->setlevel)(pde, ref, level));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDESetUpNet - Lets the PDE's formulation make a loss's network fit it once the options are read: the cavity's lid
+  corner flow is an output addend of the network (KDNetSetOutputAddend()). KDLossSetUp() calls it; types without
+  ops->setupnet leave the network as it is.
+
+  Logically collective
+
+.seealso: KDLossSetUp(), KDNetSetOutputAddend()
+@*/
+PetscErrorCode KDPDESetUpNet(KDPDE pde, KDNet net)
+{
+  PetscFunctionBegin;
+  PetscCall(KDPDECheckType(pde));
+  if (pde->ops->setupnet) PetscCall((*pde->ops->setupnet)(pde, net));
   PetscFunctionReturn(0);
 }
 
