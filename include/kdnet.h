@@ -87,7 +87,8 @@ PETSC_EXTERN PetscErrorCode KDNetResidualJacobian(KDNet, const KDJetSpec *, Pets
 /* An output addend: a known field added to a network's outputs, with its jets (a singular part that no smooth MLP
    represents, such as the corner flow of a lid-driven cavity; docs/model-format.md). It adds, for nb points x
    (point-major), to y[o * ld + s * nb + p] every stream s of the spec (value, first derivatives, the spec's second
-   ones; spec NULL: the value only, s = 0); param are the nparam numbers the model file carries with its name. */
+   ones; spec NULL: the value only, s = 0); param are the nparam numbers the model file carries with its name. Called
+   with nb = 0 (x, y NULL), it only checks nparam, param, nin and nout, and raises an error if they do not fit. */
 #define KD_NET_MAX_ADDEND_PARAMS 8
 typedef PetscErrorCode (*KDNetAddendFunction)(PetscInt nparam, const PetscReal param[], PetscInt nin, PetscInt nout,
                                               const KDJetSpec *spec, PetscInt nb, const PetscReal x[], PetscReal y[],

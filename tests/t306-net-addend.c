@@ -6,8 +6,9 @@ static const char help[] = "Output addend: the cavity's lid-corner flow in a net
    1. its jets (value, first derivatives, xx, xy, yy) against central differences of KDNetEvaluate() at 40 points at
       least 0.05 from the lid corners: first derivatives with step 1e-5 (truncation ~1e-8 of the field's third
       derivatives, which are O(1e3) there, round-off ~1e-10), tolerance 1e-6 relative to the largest first derivative
-      of the output; second derivatives with step 1e-3 (truncation ~1e-4 of its fourth derivatives, up to O(1e5)
-      so close to a corner), tolerance 1e-3 relative to the largest second derivative;
+      of the output; second derivatives with step 1e-3 (truncation h^2/12 of the fourth derivatives, up to O(1e6)
+      at 0.05 from a corner: a few 1e-4 of the largest second derivative, measured 2.3e-4), tolerance 1e-3 relative
+      to the largest second derivative;
    2. the field itself (every weight and bias zero, no output shift) with a cutoff radius of 1e6, i.e. Stokes flow:
       u_x + v_y = 0 and grad p = mu lap u at 40 points down to 1e-3 from a corner, tolerance 1e-9 relative to the size
       of the terms (the cutoff leaves ~4 mu / R^2 against terms of at least ~mu, round-off ~1e-14 of terms up to

@@ -1,10 +1,12 @@
 static const char help[] =
     "KDNetLoad rejects missing, damaged and inconsistent model files with one error naming the file.\n";
 
-/* Each case damages a copy of a valid model file in one way and requires KDNetLoad to fail, with an error message
-   that names the file and the problem (a keyword), and to return no network. A write into a directory that does not
-   exist must fail and leave no temporary file. */
+/* Each case damages a copy of a valid model file in one way (an attribute, a dataset, an output addend that is
+   unknown, does not fit the network or has a parameter that is not finite) and requires KDNetLoad to fail, with an
+   error message that names the file and the problem (a keyword), and to return no network. A write into a directory
+   that does not exist must fail and leave no temporary file. */
 #include "t30-netutil.h"
+#include <kdpde.h>    /* registers the cavity's output addend */
 #include "sys/kdio.h" /* PetscCallH5 */
 #include <string.h>
 
@@ -67,13 +69,34 @@ typedef enum {
   DAMAGE_PARAMS,
   DAMAGE_NAN,
   DAMAGE_WIDTHS,
-  DAMAGE_ACTIVATION
+  DAMAGE_ACTIVATION,
+  DAMAGE_ADDEND_UNKNOWN, /* output_addend names no registered addend */
+  DAMAGE_ADDEND_MISFIT,  /* cavity_corner_flow on a 2 -> 2 network, with 5 parameters */
+  DAMAGE_ADDEND_NAN      /* cavity_corner_flow with a NaN parameter */
 } Damage;
+
+/* A string attribute written as a foreign writer would. */
+static PetscErrorCode WriteString(hid_t f, const char name[], const char value[])
+{
+  hid_t s, a, t;
+
+  PetscFunctionBegin;
+  if (H5Aexists(f, name) > 0) PetscCallH5(H5Adelete(f, name));
+  t = H5Tcopy(H5T_C_S1);
+  PetscCallH5(H5Tset_size(t, strlen(value)));
+  s = H5Screate(H5S_SCALAR);
+  a = H5Acreate2(f, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+  PetscCallH5(H5Awrite(a, t, value));
+  PetscCallH5(H5Aclose(a));
+  PetscCallH5(H5Sclose(s));
+  PetscCallH5(H5Tclose(t));
+  PetscFunctionReturn(0);
+}
 
 /* Damages a copy with plain HDF5 calls, as a foreign or buggy writer would. */
 static PetscErrorCode DamageCopy(const char good[], const char path[], Damage d)
 {
-  hid_t f, s, a, t, ds;
+  hid_t f, s, a, ds;
 
   PetscFunctionBegin;
   PetscCall(CopyFile(good, path, 1.0));
@@ -81,17 +104,25 @@ static PetscErrorCode DamageCopy(const char good[], const char path[], Damage d)
   PetscCheck(f >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "cannot open %s", path);
   switch (d) {
   case DAMAGE_KIND:
-  case DAMAGE_ACTIVATION: {
-    const char *name = d == DAMAGE_KIND ? "kind" : "activation", *value = d == DAMAGE_KIND ? "reference" : "relu";
-    PetscCallH5(H5Adelete(f, name));
-    t = H5Tcopy(H5T_C_S1);
-    PetscCallH5(H5Tset_size(t, strlen(value)));
-    s = H5Screate(H5S_SCALAR);
-    a = H5Acreate2(f, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
-    PetscCallH5(H5Awrite(a, t, value));
+    PetscCall(WriteString(f, "kind", "reference"));
+    break;
+  case DAMAGE_ACTIVATION:
+    PetscCall(WriteString(f, "activation", "relu"));
+    break;
+  case DAMAGE_ADDEND_UNKNOWN:
+    PetscCall(WriteString(f, "output_addend", "frobnicate"));
+    break;
+  case DAMAGE_ADDEND_MISFIT:
+  case DAMAGE_ADDEND_NAN: {
+    double par[5]   = {0.2, 0.01, 0.0, 1.0, 1.0};
+    const hsize_t n = 5;
+    if (d == DAMAGE_ADDEND_NAN) par[1] = (double) NAN;
+    PetscCall(WriteString(f, "output_addend", "cavity_corner_flow"));
+    s = H5Screate_simple(1, &n, NULL);
+    a = H5Acreate2(f, "output_addend_params", H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+    PetscCallH5(H5Awrite(a, H5T_NATIVE_DOUBLE, par));
     PetscCallH5(H5Aclose(a));
     PetscCallH5(H5Sclose(s));
-    PetscCallH5(H5Tclose(t));
   } break;
   case DAMAGE_DROP_ATTR:
     PetscCallH5(H5Adelete(f, "output_scale"));
@@ -141,6 +172,7 @@ int main(int argc, char **argv)
   PetscBool exists;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  PetscCall(KDPDEInitializePackage());
   PetscCall(TestNetCreate(PETSC_COMM_WORLD, 2, 2, widths, 2, KD_ACTIVATION_TANH, 1, &net));
   PetscCall(TestModelInfo("heat", "t,x", "u,v", &info));
   PetscCall(KDNetWrite(net, "good.h5", &info));
@@ -171,6 +203,12 @@ int main(int argc, char **argv)
   PetscCall(ExpectLoadFailure("widths.h5", "params"));
   PetscCall(DamageCopy("good.h5", "nan.h5", DAMAGE_NAN));
   PetscCall(ExpectLoadFailure("nan.h5", "not finite"));
+  PetscCall(DamageCopy("good.h5", "addend.h5", DAMAGE_ADDEND_UNKNOWN));
+  PetscCall(ExpectLoadFailure("addend.h5", "unknown output addend 'frobnicate'"));
+  PetscCall(DamageCopy("good.h5", "addend-misfit.h5", DAMAGE_ADDEND_MISFIT));
+  PetscCall(ExpectLoadFailure("addend-misfit.h5", "does not take these 5 parameters for 2 inputs and 2 outputs"));
+  PetscCall(DamageCopy("good.h5", "addend-nan.h5", DAMAGE_ADDEND_NAN));
+  PetscCall(ExpectLoadFailure("addend-nan.h5", "output_addend_params[1] is not finite"));
 
   /* a failed write leaves nothing behind */
   lastmsg[0] = 0;

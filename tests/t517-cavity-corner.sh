@@ -7,7 +7,7 @@
 #    sums), and differs from the figure of the same weights without the addend by more than 1e-2 relative (the
 #    addend is O(1) in the lid corners);
 #  - students distilled from it carry no addend, and `kdpinn export` writes C for the student but refuses the teacher
-#    with one error line;
+#    with one error line; `kdpinn bench` leaves the teacher out of its default models, with a line;
 #  - a negative radius or weight is one error line naming the option (the error cases at 1 rank: mpiexec adds lines).
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
@@ -69,8 +69,13 @@ EOF
 run export -kd_out out -kd_model out/student_L1.h5 -kd_precision f32 > export.log 2>&1 || { cat export.log; fail "export student"; }
 "$KDPINN" export -kd_out out -kd_model out/teacher.h5 > teacher-export.out 2> teacher-export.err &&
   fail "the teacher with its addend was exported"
-[ "$(grep -c . teacher-export.err)" -eq 1 ] && grep -q "^kdpinn: error: .*output addend 'cavity_corner_flow'" teacher-export.err ||
+[ "$(grep -c . teacher-export.err)" -eq 1 ] &&
+  grep -q "^kdpinn: error: .*output addend 'cavity_corner_flow', which the exported C code does not compute" teacher-export.err ||
   { cat teacher-export.err; fail "teacher export: expected one error line naming the addend"; }
+# kdpinn bench leaves the teacher out of its default models with a line, and measures the students
+"$KDPINN" bench -kd_out out -kd_bench_variants f64 -kd_bench_sample_ms 1 > bench.log 2>&1 || { cat bench.log; fail "bench"; }
+grep -q "out/teacher.h5 left out: it carries the output addend 'cavity_corner_flow'" bench.log &&
+  grep -q "^kdpinn bench: student_L1 " bench.log || { cat bench.log; fail "bench: teacher not left out, or no student measured"; }
 for opt in -teacher_cavity_corner_flow -teacher_cavity_corner_weight; do
   rm -rf bad && mkdir -p bad && cp out/reference.h5 bad/
   "$KDPINN" train -kd_out bad -kd_pde cavity $opt -0.1 -teacher_adam_steps 1 -teacher_lbfgs_steps 0 > bad.out 2> bad.err &&

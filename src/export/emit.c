@@ -621,6 +621,9 @@ PetscErrorCode KDExportWrite(KDNet net, const KDModelInfo *info, KDPrecision pre
 
   PetscFunctionBegin;
   PetscCheck(net->setupcalled, net->comm, PETSC_ERR_ARG_WRONGSTATE, "KDExportWrite() needs a set-up network");
+  PetscCheck(!net->addend[0], net->comm, PETSC_ERR_SUP,
+             "KDExportWrite(): the network carries the output addend '%s', which the exported C code does not compute",
+             net->addend);
   PetscCheck(precision != KD_PRECISION_INT8 || q, net->comm, PETSC_ERR_ARG_NULL,
              "int8 export needs the quantized network");
   PetscCall(KDExportCheckName(net->comm, name, macro));

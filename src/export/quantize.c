@@ -518,6 +518,10 @@ PetscErrorCode KDQuantizedNetCreate(KDNet net, KDInt8Scale mode, PetscInt abits,
   PetscFunctionBegin;
   PetscCheck(net->setupcalled, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE,
              "KDQuantizedNetCreate() needs a set-up network");
+  PetscCheck(!net->addend[0], PETSC_COMM_SELF, PETSC_ERR_SUP,
+             "KDQuantizedNetCreate(): the network carries the output addend '%s', which the int8 scheme does not "
+             "compute",
+             net->addend);
   PetscCheck(ncal >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
              "int8 calibration needs at least one point, got %" PetscInt_FMT, ncal);
   PetscCheck(abits >= 8 && abits <= 16, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,

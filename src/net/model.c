@@ -335,12 +335,15 @@ static PetscErrorCode KDModelReadScaling(MPI_Comm comm, hid_t file, const char p
   PetscFunctionReturn(0);
 }
 
-/* The optional output addend: its name, registered here (KDNetAddendRegister()), and its finite parameters. */
-static PetscErrorCode KDModelReadAddend(MPI_Comm comm, hid_t file, const char path[], char name[32], PetscInt *n,
-                                        PetscReal param[])
+/* The optional output addend: its name, registered here (KDNetAddendRegister()), and its finite parameters, which
+   the addend accepts for nin inputs and nout outputs. */
+static PetscErrorCode KDModelReadAddend(MPI_Comm comm, hid_t file, const char path[], PetscInt nin, PetscInt nout,
+                                        char name[32], PetscInt *n, PetscReal param[])
 {
   char str[256];
   PetscBool has;
+  KDNetAddendFunction fn;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   name[0] = 0;
@@ -349,7 +352,8 @@ static PetscErrorCode KDModelReadAddend(MPI_Comm comm, hid_t file, const char pa
   if (!has) PetscFunctionReturn(0);
   PetscCall(KDModelAttrCheck(comm, file, path, "output_addend", H5T_STRING, 1, 1, NULL));
   PetscCall(KDH5ReadAttrString(file, "output_addend", str, sizeof(str)));
-  PetscCheck(KDNetAddendFind_Private(str), comm, PETSC_ERR_FILE_UNEXPECTED,
+  fn = KDNetAddendFind_Private(str);
+  PetscCheck(fn, comm, PETSC_ERR_FILE_UNEXPECTED,
              "model file %s: unknown output addend '%s' (registered by its PDE type: load the PDE's code first)", path,
              str);
   PetscCall(PetscStrncpy(name, str, 32));
@@ -361,6 +365,14 @@ static PetscErrorCode KDModelReadAddend(MPI_Comm comm, hid_t file, const char pa
       PetscCheck(!PetscIsInfOrNanReal(param[k]), comm, PETSC_ERR_FILE_UNEXPECTED,
                  "model file %s: output_addend_params[%" PetscInt_FMT "] is not finite", path, k);
   }
+  /* the addend checks its parameters on a block of no points; its own message would not name the file */
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = fn(*n, param, nin, nout, NULL, 0, NULL, NULL, 0);
+  PetscCall(PetscPopErrorHandler());
+  PetscCheck(!ierr, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: output addend '%s' does not take these %" PetscInt_FMT " parameters for %" PetscInt_FMT
+             " inputs and %" PetscInt_FMT " outputs",
+             path, name, *n, nin, nout);
   PetscFunctionReturn(0);
 }
 
@@ -484,7 +496,7 @@ static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char pa
   PetscCall(KDModelReadPDEParameters(comm, file, path, &mi));
   PetscCall(KDModelReadInferred(comm, file, path, &mi));
   PetscCall(KDModelCheckLayers(comm, file, path, L, widths));
-  PetscCall(KDModelReadAddend(comm, file, path, addend, &naddend, addend_param));
+  PetscCall(KDModelReadAddend(comm, file, path, nin, nout, addend, &naddend, addend_param));
 
   PetscCall(KDNetCreate(comm, &net));
   PetscCall(KDNetSetArchitecture(net, nin, L - 1, widths + 1, nout));

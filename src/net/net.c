@@ -96,6 +96,7 @@ PetscErrorCode KDNetSetOutputAddend(KDNet net, const char name[], PetscInt npara
   for (PetscInt k = 0; k < nparam; k++)
     PetscCheck(!PetscIsInfOrNanReal(param[k]), net->comm, PETSC_ERR_ARG_OUTOFRANGE,
                "output addend '%s': parameter %" PetscInt_FMT " is not finite", name, k);
+  PetscCall(fn(nparam, param, net->widths[0], net->widths[net->nlayers], NULL, 0, NULL, NULL, 0)); /* checks only */
   PetscCall(PetscStrncpy(net->addend, name, sizeof(net->addend)));
   net->naddend = nparam;
   for (PetscInt k = 0; k < nparam; k++) net->addend_param[k] = param[k];

@@ -124,7 +124,8 @@ static PetscErrorCode KDNetAddend_CavityCornerFlow(PetscInt nparam, const PetscR
   const PetscInt nsecond = spec ? spec->nsecond : 0;
 
   PetscFunctionBegin;
-  PetscCheck(nparam == 5 && nin == 2 && nout == 3 && param[0] > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
+  PetscCheck(nparam == 5 && nin == 2 && nout == 3 && param[0] > 0 && PetscIsNormalReal(1.0 / (param[0] * param[0])),
+             PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
              "output addend cavity_corner_flow needs 5 parameters (R > 0, mu, x_lo, x_hi, y_hi), inputs x,y and "
              "outputs u,v,p; got %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT,
              nparam, nin, nout);

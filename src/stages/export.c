@@ -914,7 +914,9 @@ static PetscErrorCode KDBenchCheckSetup(MPI_Comm comm, const KDBenchOptions *bo)
   PetscFunctionReturn(0);
 }
 
-/* Without -kd_bench_models: teacher.h5 and student_L<l>.h5 of -kd_out, those that exist (at least one). */
+/* Without -kd_bench_models: teacher.h5 and student_L<l>.h5 of -kd_out, those that exist and carry no output addend
+   (the exported C code computes the MLP alone: the cavity's teacher with its lid-corner flow is left out, with a
+   line saying so), at least one. */
 static PetscErrorCode KDBenchDefaultModels(MPI_Comm comm, const KDCommonOptions *opt, KDBenchOptions *bo)
 {
   const char *names[1 + KD_MAX_LEVELS];
@@ -931,7 +933,21 @@ static PetscErrorCode KDBenchDefaultModels(MPI_Comm comm, const KDCommonOptions 
     PetscBool exists;
     PetscCall(KDOutputPath(opt->out, names[i], path, sizeof(path)));
     PetscCall(PetscTestFile(path, 'r', &exists));
-    if (exists) PetscCall(PetscStrallocpy(path, &bo->models[bo->nmodels++]));
+    if (exists) {
+      KDNet net;
+      const char *addend;
+      PetscBool plain;
+      PetscCall(KDNetLoad(PETSC_COMM_SELF, path, &net, NULL));
+      PetscCall(KDNetGetOutputAddend(net, &addend, NULL, NULL));
+      plain = addend[0] ? PETSC_FALSE : PETSC_TRUE;
+      if (!plain)
+        PetscCall(PetscPrintf(comm,
+                              "kdpinn bench: %s left out: it carries the output addend '%s', which the exported C code "
+                              "does not compute\n",
+                              path, addend));
+      PetscCall(KDNetDestroy(&net));
+      if (plain) PetscCall(PetscStrallocpy(path, &bo->models[bo->nmodels++]));
+    }
   }
   PetscCheck(bo->nmodels, comm, PETSC_ERR_FILE_OPEN,
              "no model to benchmark: neither %s/teacher.h5 nor %s/student_L<l>.h5 exists (or give -kd_bench_models)",
