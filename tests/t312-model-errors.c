@@ -163,6 +163,24 @@ static PetscErrorCode DamageCopy(const char good[], const char path[], Damage d)
   PetscFunctionReturn(0);
 }
 
+/* The damaged copies: file, damage, what the error must say. */
+static const struct {
+  const char *path;
+  Damage damage;
+  const char *keyword;
+} cases[] = {
+    {"kind.h5", DAMAGE_KIND, "kind"},
+    {"activation.h5", DAMAGE_ACTIVATION, "relu"},
+    {"noscale.h5", DAMAGE_DROP_ATTR, "output_scale"},
+    {"shape.h5", DAMAGE_W_SHAPE, "layer_1/W"},
+    {"params.h5", DAMAGE_PARAMS, "params"},
+    {"widths.h5", DAMAGE_WIDTHS, "params"},
+    {"nan.h5", DAMAGE_NAN, "not finite"},
+    {"addend.h5", DAMAGE_ADDEND_UNKNOWN, "unknown output addend 'frobnicate'"},
+    {"addend-misfit.h5", DAMAGE_ADDEND_MISFIT, "does not take these 5 parameters for 2 inputs and 2 outputs"},
+    {"addend-nan.h5", DAMAGE_ADDEND_NAN, "output_addend_params[1] is not finite"},
+};
+
 int main(int argc, char **argv)
 {
   const PetscInt widths[2] = {6, 5};
@@ -189,26 +207,10 @@ int main(int argc, char **argv)
   PetscCall(ExpectLoadFailure("garbage.h5", "not an HDF5 file"));
   PetscCall(CopyFile("good.h5", "truncated.h5", 0.5));
   PetscCall(ExpectLoadFailure("truncated.h5", "truncated.h5"));
-  PetscCall(DamageCopy("good.h5", "kind.h5", DAMAGE_KIND));
-  PetscCall(ExpectLoadFailure("kind.h5", "kind"));
-  PetscCall(DamageCopy("good.h5", "activation.h5", DAMAGE_ACTIVATION));
-  PetscCall(ExpectLoadFailure("activation.h5", "relu"));
-  PetscCall(DamageCopy("good.h5", "noscale.h5", DAMAGE_DROP_ATTR));
-  PetscCall(ExpectLoadFailure("noscale.h5", "output_scale"));
-  PetscCall(DamageCopy("good.h5", "shape.h5", DAMAGE_W_SHAPE));
-  PetscCall(ExpectLoadFailure("shape.h5", "layer_1/W"));
-  PetscCall(DamageCopy("good.h5", "params.h5", DAMAGE_PARAMS));
-  PetscCall(ExpectLoadFailure("params.h5", "params"));
-  PetscCall(DamageCopy("good.h5", "widths.h5", DAMAGE_WIDTHS));
-  PetscCall(ExpectLoadFailure("widths.h5", "params"));
-  PetscCall(DamageCopy("good.h5", "nan.h5", DAMAGE_NAN));
-  PetscCall(ExpectLoadFailure("nan.h5", "not finite"));
-  PetscCall(DamageCopy("good.h5", "addend.h5", DAMAGE_ADDEND_UNKNOWN));
-  PetscCall(ExpectLoadFailure("addend.h5", "unknown output addend 'frobnicate'"));
-  PetscCall(DamageCopy("good.h5", "addend-misfit.h5", DAMAGE_ADDEND_MISFIT));
-  PetscCall(ExpectLoadFailure("addend-misfit.h5", "does not take these 5 parameters for 2 inputs and 2 outputs"));
-  PetscCall(DamageCopy("good.h5", "addend-nan.h5", DAMAGE_ADDEND_NAN));
-  PetscCall(ExpectLoadFailure("addend-nan.h5", "output_addend_params[1] is not finite"));
+  for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+    PetscCall(DamageCopy("good.h5", cases[k].path, cases[k].damage));
+    PetscCall(ExpectLoadFailure(cases[k].path, cases[k].keyword));
+  }
 
   /* a failed write leaves nothing behind */
   lastmsg[0] = 0;
