@@ -8,7 +8,8 @@
 #    addend is O(1) in the lid corners);
 #  - students distilled from it carry no addend, and `kdpinn export` writes C for the student but refuses the teacher
 #    with one error line; `kdpinn bench` leaves the teacher out of its default models, with a line;
-#  - a negative radius or weight is one error line naming the option (the error cases at 1 rank: mpiexec adds lines).
+#  - a negative, NaN, infinite, non-numeric or missing radius or weight is one error line naming the option and
+#    writes no teacher (the error cases at 1 rank: mpiexec adds lines).
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 np=2
@@ -77,10 +78,13 @@ run export -kd_out out -kd_model out/student_L1.h5 -kd_precision f32 > export.lo
 grep -q "out/teacher.h5 left out: it carries the output addend 'cavity_corner_flow'" bench.log &&
   grep -q "^kdpinn bench: student_L1 " bench.log || { cat bench.log; fail "bench: teacher not left out, or no student measured"; }
 for opt in -teacher_cavity_corner_flow -teacher_cavity_corner_weight; do
-  rm -rf bad && mkdir -p bad && cp out/reference.h5 bad/
-  "$KDPINN" train -kd_out bad -kd_pde cavity $opt -0.1 -teacher_adam_steps 1 -teacher_lbfgs_steps 0 > bad.out 2> bad.err &&
-    fail "$opt -0.1 accepted"
-  [ "$(grep -c . bad.err)" -eq 1 ] && grep -q "^kdpinn: error: .*$opt must be >= 0" bad.err ||
-    { cat bad.err; fail "$opt -0.1: expected one error line naming the option"; }
+  for value in -0.1 nan inf abc ""; do
+    rm -rf bad && mkdir -p bad && cp out/reference.h5 bad/
+    "$KDPINN" train -kd_out bad -kd_pde cavity -teacher_adam_steps 1 -teacher_lbfgs_steps 0 $opt $value \
+      > bad.out 2> bad.err && fail "$opt '$value' accepted"
+    [ "$(grep -c . bad.err)" -eq 1 ] && grep -q "^kdpinn: error: .*$opt" bad.err ||
+      { cat bad.err; fail "$opt '$value': expected one error line naming the option"; }
+    [ ! -e bad/teacher.h5 ] || fail "$opt '$value': a teacher was written"
+  done
 done
 echo "ok"

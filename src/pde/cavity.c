@@ -286,16 +286,20 @@ static PetscErrorCode KDPDESetFromOptions_Cavity(KDPDE pde, PetscOptionItems *Pe
   PetscCall(KDPDEGetGauge(pde, &has, g, NULL));
   PetscCall(KDOptionsEnum("-cavity_lid", "Lid velocity profile: exact u=1 (as the reference solver) or smooth 1-s^16",
                           "KDPDESetFromOptions", KDCavityLids, (PetscEnum) c->lid, (PetscEnum *) &c->lid, NULL));
+  PetscCall(KDOptionsCheckValue(pde->comm, pde->prefix, "-cavity_corner_flow", PETSC_FALSE));
   PetscCall(
       PetscOptionsReal("-cavity_corner_flow",
                        "Cutoff radius R of the lid-corner Stokes flow the outputs carry (0: none; docs/losses.md)",
                        "KDPDESetFromOptions", c->corner_radius, &c->corner_radius, NULL));
-  PetscCheck(c->corner_radius >= 0, pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scavity_corner_flow must be >= 0, got %g",
-             pde->prefix ? pde->prefix : "", (double) c->corner_radius);
+  PetscCheck(c->corner_radius >= 0 && !PetscIsInfOrNanReal(c->corner_radius), pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-%scavity_corner_flow must be finite and >= 0, got %g", pde->prefix ? pde->prefix : "",
+             (double) c->corner_radius);
+  PetscCall(KDOptionsCheckValue(pde->comm, pde->prefix, "-cavity_corner_weight", PETSC_FALSE));
   PetscCall(PetscOptionsReal("-cavity_corner_weight", "Residual weight min(1, r/d) at each lid corner (0: none)",
                              "KDPDESetFromOptions", c->corner_weight, &c->corner_weight, NULL));
-  PetscCheck(c->corner_weight >= 0, pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scavity_corner_weight must be >= 0, got %g",
-             pde->prefix ? pde->prefix : "", (double) c->corner_weight);
+  PetscCheck(c->corner_weight >= 0 && !PetscIsInfOrNanReal(c->corner_weight), pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-%scavity_corner_weight must be finite and >= 0, got %g", pde->prefix ? pde->prefix : "",
+             (double) c->corner_weight);
   PetscCall(KDPDESetNumCoefficients(pde, c->corner_weight > 0 ? 1 : 0)); /* the weight, a coefficient of the points */
   PetscCall(KDOptionsCheckValue(pde->comm, pde->prefix, "-cavity_gauge_point", PETSC_TRUE));
   PetscCall(PetscOptionsRealArray("-cavity_gauge_point", "Point x,y where the cavity pressure is pinned to 0",
