@@ -167,7 +167,8 @@ static PetscErrorCode KDPDESetUpNet_Cavity(KDPDE pde, KDNet net)
   const PetscReal param[5] = {c->corner_radius, 1.0 / pde->param_values[c->re], pde->lo[0], pde->hi[0], pde->hi[1]};
 
   PetscFunctionBegin;
-  PetscCall(KDNetSetOutputAddend(net, c->corner_radius > 0 ? "cavity_corner_flow" : NULL, 5, param));
+  /* without the option a network keeps what it has (a loaded teacher its addend) */
+  if (c->corner_radius > 0) PetscCall(KDNetSetOutputAddend(net, "cavity_corner_flow", 5, param));
   PetscFunctionReturn(0);
 }
 
