@@ -1,23 +1,25 @@
 #!/usr/bin/python3
 """Error against wall time, read off the output of runs with -kd_monitor -kd_monitor_error (docs/training.md).
 
-usage: plot-error-time.py -o FIGURE.png [--title TEXT] [--target E] LABEL=LOG [LABEL=LOG ...]
+usage: plot-error-time.py -o FIGURE.png [--title TEXT] [--target E] [--fields F,F] LABEL=LOG [LABEL=LOG ...]
 Each LOG is what a `kdpinn train` or `kdpinn distill` run printed; every line
-  `  step name error rel_l2 E [...] level l at T s`
+  `  step name error rel_l2 E [field E ...] level l at T s`
 is a point (T, E) of the curve of model `name`; the curve is labelled `LABEL name` (LABEL alone when the log holds one
-model), and the phase of each point (adam, lbfgs, gn, quantize, from the progress line above it) is marked where it
+model); with --fields, one curve per named field instead, from the bracket (`LABEL u`, or `LABEL name u`), for targets
+stated per field (the cavity's u and v); the phase of each point (adam, lbfgs, gn, quantize, from the progress line above it) is marked where it
 starts; --target draws the error a target asks for. Prints the points as a table (step, time, error) too. Needs matplotlib; fails if a log holds no error line.
 """
 import argparse
 import re
 import sys
 
-ERROR = re.compile(r"^\s*(\d+) (\S+) error rel_l2 (\S+) \[.*\] level (\d+) at (\S+) s$")
+ERROR = re.compile(r"^\s*(\d+) (\S+) error rel_l2 (\S+) \[(.*)\] level (\d+) at (\S+) s$")
 PROGRESS = re.compile(r"^\s*(\d+) (\S+) (adam|lbfgs|gn|quantize)\s+loss ")
 
 
-def read(path):
-    """{model name: [(step, seconds, rel_l2, phase)]} of one log."""
+def read(path, fields=None):
+    """{(model name, ""): [(step, seconds, rel_l2, phase)]} of one log; with fields, {(model name, field): [...]}, the
+    field's relative L2 error in place of rel_l2 (a field missing from a line is an error)."""
     curves, phase = {}, {}
     with open(path) as f:
         for line in f:
@@ -27,9 +29,17 @@ def read(path):
                 continue
             m = ERROR.match(line)
             if m:
-                name = m.group(2)
-                curves.setdefault(name, []).append(
-                    (int(m.group(1)), float(m.group(5)), float(m.group(3)), phase.get(name, "")))
+                name, step, seconds = m.group(2), int(m.group(1)), float(m.group(6))
+                if not fields:
+                    curves.setdefault((name, ""), []).append((step, seconds, float(m.group(3)), phase.get(name, "")))
+                    continue
+                words = m.group(4).split()
+                byfield = dict(zip(words[0::2], words[1::2]))
+                for f in fields:
+                    if f not in byfield:
+                        sys.exit(f"plot-error-time.py: {path}: no field '{f}' in the error line of step {step} "
+                                 f"(it has: {', '.join(byfield) or 'none'})")
+                    curves.setdefault((name, f), []).append((step, seconds, float(byfield[f]), phase.get(name, "")))
     return curves
 
 
@@ -38,6 +48,7 @@ def main(argv):
     ap.add_argument("-o", required=True, help="the figure (PNG)")
     ap.add_argument("--title", default="")
     ap.add_argument("--target", type=float, help="a target error, drawn as a dashed line")
+    ap.add_argument("--fields", help="comma-separated fields: one curve per field instead of all outputs together")
     ap.add_argument("runs", nargs="+", help="LABEL=LOG")
     args = ap.parse_args(argv[1:])
     import matplotlib
@@ -51,15 +62,16 @@ def main(argv):
         if not sep:
             sys.exit(f"plot-error-time.py: {run}: expected LABEL=LOG")
         try:
-            curves = read(path)
+            curves = read(path, args.fields.split(",") if args.fields else None)
         except OSError as e:
             sys.exit(f"plot-error-time.py: cannot read {path}: {e.strerror}")
         except UnicodeDecodeError:
             sys.exit(f"plot-error-time.py: {path}: not a text log")
         if not curves:
             sys.exit(f"plot-error-time.py: {path}: no error lines (run with -kd_monitor -kd_monitor_error)")
-        for name, pts in curves.items():
-            full = label if len(curves) == 1 else f"{label} {name}"
+        models = {name for name, _ in curves}
+        for (name, field), pts in curves.items():
+            full = " ".join(w for w in (label, name if len(models) > 1 else "", field) if w)
             print(f"# {full} ({path})\n# step seconds rel_l2 phase")
             for p in pts:
                 print(f"{p[0]} {p[1]:.2f} {p[2]:.4e} {p[3]}")
