@@ -33,6 +33,8 @@ PETSC_EXTERN PetscErrorCode KDReferenceCreateLevelVec(KDReference, PetscInt, Vec
 PETSC_EXTERN PetscErrorCode KDReferenceAddField(KDReference, const char[], Vec);
 PETSC_EXTERN PetscErrorCode KDReferenceSetNumLevels(KDReference, PetscInt);
 PETSC_EXTERN PetscErrorCode KDReferenceBuildHierarchy(KDReference, PetscInt);
+PETSC_EXTERN PetscErrorCode KDReferenceSetCoarsening(KDReference, PetscInt);
+PETSC_EXTERN PetscErrorCode KDReferenceGetCoarsening(KDReference, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDReferenceGetNumLevels(KDReference, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDReferenceGetLevelGrid(KDReference, PetscInt, PetscInt *, PetscInt[], PetscReal[],
                                                     PetscReal[]);

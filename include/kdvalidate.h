@@ -4,7 +4,8 @@
    A model of level l is evaluated at the cell centres of the level-l grid of reference.h5 (network input order is
    matched to the reference's axis order by name) and compared with the level-l fields. The teacher (level 0) is
    also compared with every coarser level, by its cell average over each level-l cell (Gauss-Legendre quadrature per
-   axis): the filtered teacher the students of that level are distilled from. Fields are the reference's row-block
+   axis): the filtered teacher the students of that level are distilled from; on level 0 too when that level is the
+   restriction of a finer solve (KDReferenceGetCoarsening()). Fields are the reference's row-block
    distributed Vecs: each rank evaluates its own rows, every reduction is one MPI_Allreduce. */
 #include <kdpde.h>
 #include <kdtrain.h>
@@ -15,6 +16,8 @@ typedef enum {
   KD_VALIDATE_CELL_AVERAGE /* network averaged over each cell by tensor Gauss-Legendre quadrature */
 } KDValidateSampling;
 PETSC_EXTERN const char *const KDValidateSamplings[];
+/* Gauss-Legendre nodes per axis of a cell average unless -kd_validate_quad says otherwise (exact for degree 5). */
+#define KD_VALIDATE_DEFAULT_QUAD 3
 
 /* Errors of one network on one level. rel_l2 = ||pred - ref||_2 / ||ref||_2 over all compared outputs together; for a
    gauge-pinned output (cavity p) both pred and ref first have their mean over the level's cells removed. */

@@ -1,8 +1,9 @@
 /*
   KDReference: the reference solutions of a PDE on a hierarchy of grids, and reference.h5.
 
-  Level 0 is the solver grid. Level l has half the cells of level l-1 on every axis, and each of its values is the
-  average of the 2^dim children: the cell average is the scale filter of the hierarchy, and it preserves the mean
+  Level 0 is the solver grid, or with KDReferenceSetCoarsening() that grid coarsened K times (a reference solved finer
+  than the grid it validates on). Level l has half the cells of level l-1 on every axis, and each of its values is
+  the average of the 2^dim children: the cell average is the scale filter of the hierarchy, and it preserves the mean
   exactly. Fields are MPI Vecs in natural (row-major) order, distributed in blocks of whole rows of axis 0, which is
   also the block each rank writes to or reads from the file with one collective hyperslab transfer. Averages are
   summed in a fixed order, so every level (and the file) is bitwise the same for any number of ranks.
@@ -29,6 +30,7 @@ struct _p_KDReference {
   char pde[KD_NAME_LEN];
   char axes[KD_NAME_LEN];
   PetscInt dim, nlevels, nlevels_requested;
+  PetscInt coarsen; /* restrictions from the solver grid to level 0 (KDReferenceSetCoarsening()) */
   PetscBool gridset;
   KDLevel level[KD_MAX_LEVELS];
   PetscInt nfields;
@@ -193,6 +195,49 @@ PetscErrorCode KDReferenceSetNumLevels(KDReference ref, PetscInt L)
              "-kd_levels %" PetscInt_FMT " not in [1, %d]", L, KD_MAX_LEVELS);
   ref->nlevels_requested = L;
   if (ref->gridset) PetscCall(KDReferenceCheckLevels(ref, L));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceSetCoarsening - Makes level 0 the solver grid coarsened K times (a reference finer than its level 0).
+
+  KDReferenceBuildHierarchy() then restricts K more times and drops the K finest grids, so that level 0 holds cell
+  averages of a finer solution (a reference converged beyond the grid it validates on). Call before the solver sets
+  the grid.
+
+  Collective
+
+  Input Parameters:
++ ref - the reference
+- K   - number of coarsenings, 0 (the default: level 0 is the solver grid) or more (option -kd_reference_coarsen)
+
+  Notes:
+  The file records K as the root attribute `coarsened`; kdpinn validate then compares the teacher on level 0 by its
+  cell averages, as it compares it on the coarser levels.
+
+.seealso: KDReferenceGetCoarsening(), KDReferenceBuildHierarchy()
+@*/
+PetscErrorCode KDReferenceSetCoarsening(KDReference ref, PetscInt K)
+{
+  PetscFunctionBegin;
+  PetscCheck(!ref->gridset, ref->comm, PETSC_ERR_ORDER, "set the coarsening before the grid");
+  PetscCheck(K >= 0 && K < KD_MAX_LEVELS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-kd_reference_coarsen %" PetscInt_FMT " not in [0, %d]", K, KD_MAX_LEVELS - 1);
+  ref->coarsen = K;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetCoarsening - How many times level 0 is coarsened from the solver grid (0: it is the solver grid).
+
+  Not collective
+
+.seealso: KDReferenceSetCoarsening()
+@*/
+PetscErrorCode KDReferenceGetCoarsening(KDReference ref, PetscInt *K)
+{
+  PetscFunctionBegin;
+  *K = ref->coarsen;
   PetscFunctionReturn(0);
 }
 
@@ -384,25 +429,31 @@ PetscErrorCode KDReferenceGetArray(KDReference ref, const char name[], PetscInt 
   PetscFunctionReturn(0);
 }
 
-/* Every axis needs a multiple of 2^(L-1) cells and at least 2 cells on the coarsest level. */
+/* Every axis of the solver grid needs a multiple of 2^(L+K-1) cells and at least 2 cells on the coarsest level (K the
+   coarsening of level 0). */
 static PetscErrorCode KDReferenceCheckLevels(KDReference ref, PetscInt L)
 {
   PetscInt factor = 1;
-  char axes[KD_NAME_LEN], *axis[KD_MAX_DIM] = {NULL, NULL, NULL}, *save = NULL;
+  char axes[KD_NAME_LEN], *axis[KD_MAX_DIM] = {NULL, NULL, NULL}, *save = NULL, also[64] = "";
 
   PetscFunctionBegin;
   PetscCheck(L >= 1 && L <= KD_MAX_LEVELS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-kd_levels %" PetscInt_FMT " not in [1, %d]", L, KD_MAX_LEVELS);
+  PetscCheck(L + ref->coarsen <= KD_MAX_LEVELS, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-kd_levels %" PetscInt_FMT " with -kd_reference_coarsen %" PetscInt_FMT " make more than %d grids", L,
+             ref->coarsen, KD_MAX_LEVELS);
+  if (ref->coarsen)
+    PetscCall(PetscSNPrintf(also, sizeof(also), " and -kd_reference_coarsen %" PetscInt_FMT, ref->coarsen));
   PetscCall(PetscStrncpy(axes, ref->axes, sizeof(axes)));
   axis[0] = strtok_r(axes, ",", &save);
   for (PetscInt d = 1; d < ref->dim; d++) axis[d] = strtok_r(NULL, ",", &save);
-  for (PetscInt l = 1; l < L; l++) factor *= 2;
+  for (PetscInt l = 1; l < L + ref->coarsen; l++) factor *= 2;
   for (PetscInt d = 0; d < ref->dim; d++) {
     const PetscInt n = ref->level[0].n[d];
     PetscCheck(n % factor == 0 && n / factor >= 2, ref->comm, PETSC_ERR_ARG_INCOMP,
-               "grid too small for -kd_levels %" PetscInt_FMT ": axis %s has %" PetscInt_FMT
+               "grid too small for -kd_levels %" PetscInt_FMT "%s: axis %s has %" PetscInt_FMT
                " cells, needs a multiple of %" PetscInt_FMT " and at least %" PetscInt_FMT,
-               L, axis[d] ? axis[d] : "?", n, factor, 2 * factor);
+               L, also, axis[d] ? axis[d] : "?", n, factor, 2 * factor);
   }
   PetscFunctionReturn(0);
 }
@@ -581,16 +632,22 @@ static PetscErrorCode KDReferenceRestrict(KDReference ref, PetscInt l)
 - L   - number of levels including level 0 (option -kd_levels)
 
   Notes:
-  Every axis of level 0 must have a multiple of 2^(L-1) cells, and at least 2 cells on the coarsest level.
+  Every axis of level 0 must have a multiple of 2^(L-1) cells, and at least 2 cells on the coarsest level. With a
+  coarsening K (KDReferenceSetCoarsening()) the solver grid is restricted L + K - 1 times and its K finest grids are
+  dropped: the solver grid then needs a multiple of 2^(L+K-1) cells.
+
+.seealso: KDReferenceSetCoarsening()
 @*/
 PetscErrorCode KDReferenceBuildHierarchy(KDReference ref, PetscInt L)
 {
+  const PetscInt K = ref->coarsen;
+
   PetscFunctionBegin;
   PetscCheck(ref->gridset && ref->nfields > 0, ref->comm, PETSC_ERR_ORDER, "the reference has no fields to restrict");
   PetscCheck(ref->nlevels == 1, ref->comm, PETSC_ERR_ORDER, "the hierarchy is already built");
   PetscCall(KDReferenceCheckLevels(ref, L));
   PetscCall(PetscLogEventBegin(KD_Restrict, 0, 0, 0, 0));
-  for (PetscInt l = 1; l < L; l++) {
+  for (PetscInt l = 1; l < L + K; l++) {
     for (PetscInt d = 0; d < ref->dim; d++) {
       ref->level[l].n[d]  = ref->level[l - 1].n[d] / 2;
       ref->level[l].lo[d] = ref->level[0].lo[d];
@@ -599,6 +656,21 @@ PetscErrorCode KDReferenceBuildHierarchy(KDReference ref, PetscInt L)
     ref->nlevels = l + 1;
     PetscCall(KDReferenceRestrict(ref, l));
   }
+  for (PetscInt l = 0; K && l < L; l++) { /* the K finest grids out, the rest renumbered from 0 */
+    for (PetscInt f = 0; f < ref->nfields; f++) {
+      PetscCall(VecDestroy(&ref->level[l].field[f]));
+      ref->level[l].field[f]     = ref->level[l + K].field[f];
+      ref->level[l + K].field[f] = NULL;
+    }
+    for (PetscInt d = 0; d < ref->dim; d++) {
+      ref->level[l].n[d]  = ref->level[l + K].n[d];
+      ref->level[l].lo[d] = ref->level[l + K].lo[d];
+      ref->level[l].hi[d] = ref->level[l + K].hi[d];
+    }
+  }
+  for (PetscInt l = L; l < L + K; l++)
+    for (PetscInt f = 0; f < ref->nfields; f++) PetscCall(VecDestroy(&ref->level[l].field[f]));
+  ref->nlevels = L;
   PetscCall(PetscLogEventEnd(KD_Restrict, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -842,6 +914,7 @@ static PetscErrorCode KDReferenceWriteFile(KDReference ref, hid_t file)
   PetscCall(KDH5WriteAttrString(file, "fields", fields));
   PetscCall(KDH5WriteAttrString(file, "centering", "cell"));
   PetscCall(KDH5WriteAttrInts(file, "levels", 1, &ref->nlevels));
+  PetscCall(KDH5WriteAttrInts(file, "coarsened", 1, &ref->coarsen));
   for (PetscInt l = 0; l < ref->nlevels; l++) {
     const KDLevel *lev = &ref->level[l];
     char gname[32], axes[KD_NAME_LEN], *axis, *save = NULL;
@@ -1056,6 +1129,11 @@ static PetscErrorCode KDReferenceReadFile(KDReference ref, const char path[], hi
   PetscCall(KDH5ReadAttrInts(file, "levels", 1, &L, NULL));
   PetscCheck(L >= 1 && L <= KD_MAX_LEVELS, ref->comm, PETSC_ERR_FILE_UNEXPECTED,
              "%s: bad number of levels %" PetscInt_FMT, path, L);
+  if (H5Aexists(file, "coarsened") > 0) { /* files of earlier versions lack it: level 0 is the solver grid */
+    PetscCall(KDH5ReadAttrInts(file, "coarsened", 1, &ref->coarsen, NULL));
+    PetscCheck(ref->coarsen >= 0 && ref->coarsen < KD_MAX_LEVELS, ref->comm, PETSC_ERR_FILE_UNEXPECTED,
+               "%s: bad attribute coarsened %" PetscInt_FMT, path, ref->coarsen);
+  }
   ctx.file = file;
   PetscCheck(H5Aiterate2(file, H5_INDEX_NAME, H5_ITER_INC, NULL, KDReferenceAttrIterate, &ctx) >= 0 && !ctx.err,
              ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: unreadable root attributes", path);
@@ -1187,6 +1265,9 @@ PetscErrorCode KDReferenceView(KDReference ref, PetscViewer viewer)
   for (PetscInt f = 0; f < ref->nfields; f++) PetscCall(PetscViewerASCIIPrintf(viewer, " %s", ref->fieldname[f]));
   PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
   PetscCall(PetscViewerASCIIPushTab(viewer));
+  if (ref->coarsen)
+    PetscCall(PetscViewerASCIIPrintf(viewer, "level 0 = the solver grid coarsened %" PetscInt_FMT " time(s)\n",
+                                     ref->coarsen));
   for (PetscInt i = 0; i < ref->nparams; i++)
     PetscCall(PetscViewerASCIIPrintf(viewer, "%s = %g\n", ref->paramname[i], (double) ref->paramvalue[i]));
   for (PetscInt i = 0; i < ref->narrays; i++) {

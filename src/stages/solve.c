@@ -151,6 +151,7 @@ PetscErrorCode KDSolverFind(MPI_Comm comm, const char pde[], KDSolverFunction *s
 + -kd_pde, -kd_levels, -kd_out - see KDGetCommonOptions()
 . -<pde>_<parameter>, ...     - the problem, KDPDESetProblemFromOptions()
 . -<prefix>...                - the solver's own options (prefix of its KDSolverRegister())
+. -kd_reference_coarsen K     - level 0 is the solver grid coarsened K times (cell averages of a finer solution)
 . -kd_reference_view          - print the grids of the hierarchy
 - -help                       - list the options of the stage, of the PDE's problem and of its solver, solve nothing
 
@@ -166,12 +167,17 @@ PetscErrorCode KDStageSolve(MPI_Comm comm)
   KDPDE pde;
   PetscLogStage stage;
   PetscLogDouble t0, t1;
-  PetscBool view = PETSC_FALSE, help;
+  PetscBool view   = PETSC_FALSE, help;
+  PetscInt coarsen = 0;
   char path[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBegin;
   PetscCall(KDGetCommonOptions(comm, &opt));
   PetscOptionsBegin(comm, NULL, "kdpinn solve stage", NULL);
+  PetscCall(KDOptionsInt("-kd_reference_coarsen",
+                         "Level 0 of reference.h5 is the solver grid coarsened this many times (cell averages): solve "
+                         "finer than the grid the models are validated on",
+                         "KDReferenceSetCoarsening", coarsen, &coarsen, NULL));
   PetscCall(
       PetscOptionsBool("-kd_reference_view", "Print the grids of the hierarchy", "KDStageSolve", view, &view, NULL));
   PetscOptionsEnd();
@@ -193,6 +199,7 @@ PetscErrorCode KDStageSolve(MPI_Comm comm)
   PetscCall(PetscLogStagePush(stage));
   PetscCall(PetscTime(&t0));
   PetscCall(KDReferenceCreate(comm, &ref));
+  PetscCall(KDReferenceSetCoarsening(ref, coarsen));
   PetscCall(KDReferenceSetNumLevels(ref, opt.levels));
   PetscCall(KDPDEWriteReference(pde, ref));
   PetscCall(solve(pde, ref));

@@ -13,8 +13,10 @@
 
   Rows of the report: each model on its own level (point values at the cell centres), and the teacher on every coarser
   level l as "teacher@L<l>" (its cell average over each level-l cell), which is what the level-l students are measured
-  against. Outputs: results.json, report.md, predictions.h5 with one XDMF sidecar per row, and figures made by
-  kdpinn-report.py. JSON and Markdown are written by rank 0 under a temporary name and renamed when complete.
+  against. On a reference whose level 0 is itself a restriction of a finer solve (kdpinn solve -kd_reference_coarsen)
+  the teacher's own row is a cell average too. Outputs: results.json, report.md, predictions.h5 with one XDMF sidecar
+  per row, and figures made by kdpinn-report.py. JSON and Markdown are written by rank 0 under a temporary name and
+  renamed when complete.
 */
 
 #define KD_VALIDATE_MAX_ROWS (3 * KD_MAX_LEVELS)
@@ -55,7 +57,7 @@ static PetscErrorCode KDValidateGetOptions(MPI_Comm comm, KDValidateOptions *vo)
 {
   PetscFunctionBegin;
   vo->repeats         = 5;
-  vo->quad            = 3;
+  vo->quad            = KD_VALIDATE_DEFAULT_QUAD;
   vo->residual_points = 262144;
   vo->figures         = PETSC_TRUE;
   vo->python[0]       = 0;
@@ -581,7 +583,7 @@ static void KDValidateWriteModelJSON(FILE *fp, const KDValidateOptions *vo, cons
   } else /* no reference: nothing compared, predicted or drawn on a grid */
     fprintf(fp,
             ",\n      \"predictions\": null,\n      \"xmf\": null,\n      \"figure\": null,\n      \"loss_figure\": ");
-  if (r->checkpoint[0] && r->sampling == KD_VALIDATE_POINT)
+  if (r->checkpoint[0] && r->level == r->model_level)
     fprintf(fp, "\"figures/loss_%s.png\"", r->model);
   else
     fprintf(fp, "null");
@@ -825,7 +827,7 @@ static void KDValidateWriteReportHeader(FILE *fp, KDReference ref, KDPDE kdpde, 
                                         PetscMPIInt size, const KDValidateRow rows[], PetscInt nrows)
 {
   const char *pde, *axes;
-  PetscInt nlevels, dim, n[KD_MAX_DIM];
+  PetscInt nlevels, dim, n[KD_MAX_DIM], coarsen;
   char gauge[200];
 
   (void) KDPDEGetType(kdpde, &pde);
@@ -845,10 +847,16 @@ static void KDValidateWriteReportHeader(FILE *fp, KDReference ref, KDPDE kdpde, 
   KDValidateGaugeNote(rows, nrows, gauge, sizeof(gauge));
   fprintf(fp, "Reference `reference.h5`: axes `%s`, %d levels, level 0 has ", axes, (int) nlevels);
   for (PetscInt d = 0; d < dim; d++) fprintf(fp, "%s%d", d ? " x " : "", (int) n[d]);
-  fprintf(
-      fp,
-      " cells. Validated on %d MPI rank%s; the numbers are in `results.json` (schema: docs/results.schema.json).\n\n",
-      (int) size, size > 1 ? "s" : "");
+  (void) KDReferenceGetCoarsening(ref, &coarsen);
+  if (coarsen)
+    fprintf(fp,
+            " cells, the cell averages of a solve on a grid %d times finer per axis (the teacher is compared by its "
+            "cell averages there too)",
+            1 << (int) coarsen);
+  else
+    fprintf(fp, " cells");
+  fprintf(fp, ". Validated on %d MPI rank%s; the numbers are in `results.json` (schema: docs/results.schema.json).\n\n",
+          (int) size, size > 1 ? "s" : "");
   fprintf(fp,
           "Each model is compared with the reference of its level at the cell centres; `teacher@L<l>` is the teacher's "
           "cell "
@@ -888,7 +896,7 @@ static void KDValidateWriteReportModels(FILE *fp, const char dir[], const KDVali
   }
   for (PetscInt i = 0; i < nrows; i++) {
     if (rows[i].sampling != KD_VALIDATE_CELL_AVERAGE) continue;
-    fprintf(fp, "\nFor `teacher@L<l>` rows the point values of the teacher at the level's cell centres give:\n\n| row "
+    fprintf(fp, "\nFor the rows compared by cell averages the point values at the level's cell centres give:\n\n| row "
                 "| rel. L2 error (points) | max error (points) |\n| --- | ---: | ---: |\n");
     break;
   }
@@ -1061,7 +1069,7 @@ static void KDValidateWriteReportFigures(FILE *fp, const char dir[], const KDVal
       char fig[128];
       (void) snprintf(fig, sizeof(fig), "figures/%s.png", rows[i].key);
       if (KDFileExists(dir, fig)) fprintf(fp, "- %s: reference, prediction, error: [%s](%s)\n", rows[i].name, fig, fig);
-      if (rows[i].checkpoint[0] && rows[i].sampling == KD_VALIDATE_POINT) {
+      if (rows[i].checkpoint[0] && rows[i].level == rows[i].model_level) {
         (void) snprintf(fig, sizeof(fig), "figures/loss_%s.png", rows[i].model);
         if (KDFileExists(dir, fig)) fprintf(fp, "- %s: loss history: [%s](%s)\n", rows[i].name, fig, fig);
       }
@@ -1257,8 +1265,10 @@ static PetscErrorCode KDValidateRunFigures(MPI_Comm comm, const KDValidateOption
 /* The stage */
 /* ------------------------------------------------------------------------------------------------------------------ */
 
+/* A row of model `model` on level `level`: point values on the model's own level, cell averages on a coarser one, and
+   on level 0 when that level holds cell averages of a finer solve (coarsen > 0, KDReferenceGetCoarsening()). */
 static PetscErrorCode KDValidateRowInit(KDValidateRow *row, const char name[], const char key[], const char model[],
-                                        PetscInt level, KDNet net, const KDModelInfo *info)
+                                        PetscInt level, PetscInt coarsen, KDNet net, const KDModelInfo *info)
 {
   const PetscInt *w;
 
@@ -1270,8 +1280,8 @@ static PetscErrorCode KDValidateRowInit(KDValidateRow *row, const char name[], c
   PetscCall(PetscStrncpy(row->trained_with, info->trained_with, sizeof(row->trained_with)));
   row->level       = level;
   row->model_level = info->level;
-  row->sampling    = level == info->level ? KD_VALIDATE_POINT : KD_VALIDATE_CELL_AVERAGE;
-  row->ninferred   = info->ninferred;
+  row->sampling  = level == info->level && !(level == 0 && coarsen > 0) ? KD_VALIDATE_POINT : KD_VALIDATE_CELL_AVERAGE;
+  row->ninferred = info->ninferred;
   PetscCall(PetscArraycpy(&row->inferred_names[0][0], &info->inferred_names[0][0], sizeof(row->inferred_names)));
   PetscCall(PetscArraycpy(&row->inferred[0][0], &info->inferred[0][0], 16 * 3));
   PetscCall(KDNetGetSizes(net, NULL, NULL, &row->params));
@@ -1313,13 +1323,14 @@ static PetscErrorCode KDValidateModels(MPI_Comm comm, const KDValidateOptions *v
                                        KDPDE pde, hid_t pfile, KDValidateRow rows[], PetscInt *nrowsout)
 {
   const char *refpde;
-  PetscInt nrows = 0, nlevels;
+  PetscInt nrows = 0, nlevels, coarsen;
   char path[PETSC_MAX_PATH_LEN];
   PetscBool exists;
 
   PetscFunctionBegin;
   PetscCall(KDReferenceGetPDE(ref, &refpde));
   PetscCall(KDReferenceGetNumLevels(ref, &nlevels));
+  PetscCall(KDReferenceGetCoarsening(ref, &coarsen));
   for (PetscInt l = 0; l < KD_MAX_LEVELS; l++) {
     const char *kinds[2] = {"student", "scratch"};
     for (PetscInt k = 0; k < (l ? 2 : 1); k++) {
@@ -1352,7 +1363,7 @@ static PetscErrorCode KDValidateModels(MPI_Comm comm, const KDValidateOptions *v
           PetscCall(PetscSNPrintf(key, sizeof(key), "%s_L%" PetscInt_FMT, model, lv));
         }
         PetscCall(KDSignalCheck(comm, "validate"));
-        PetscCall(KDValidateRowInit(row, name, key, model, lv, net, &info));
+        PetscCall(KDValidateRowInit(row, name, key, model, lv, coarsen, net, &info));
         if (lv == l)
           PetscCall(KDValidateTrainTime(comm, out, net, &info, row));
         else {
@@ -1497,7 +1508,7 @@ static PetscErrorCode KDValidateWithoutReference(MPI_Comm comm, const KDCommonOp
   }
   PetscCall(KDValidateModelCheck(comm, path, pde, info.pde, &info, 0));
   PetscCall(PetscPrintf(comm, "kdpinn validate: %s, no reference: the teacher against its observations\n", info.pde));
-  PetscCall(KDValidateRowInit(&row, "teacher", "teacher", "teacher", 0, net, &info));
+  PetscCall(KDValidateRowInit(&row, "teacher", "teacher", "teacher", 0, 0, net, &info));
   PetscCall(KDValidateTrainTime(comm, opt->out, net, &info, &row));
   row.err.rel_l2 = row.err.max_err = row.residual_rms = row.infer_ms = (PetscReal) NAN;
   PetscCall(KDValidateObservationMisfits(comm, vo, opt->out, pde, &row));

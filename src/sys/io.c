@@ -291,7 +291,8 @@ PetscErrorCode KDH5WriteAttrInts(hid_t obj, const char name[], PetscInt n, const
 static const char *const KDH5Reserved[] = {
     "kdpinn_version", "kind",         "pde",    "axes",         "fields",   "centering",     "levels",
     "activation",     "widths",       "level",  "inputs",       "outputs",  "input_lo",      "input_hi",
-    "output_scale",   "output_shift", "params", "trained_with", "checksum", "output_addend", "output_addend_params"};
+    "output_scale",   "output_shift", "params", "trained_with", "checksum", "output_addend", "output_addend_params",
+    "coarsened"};
 
 PetscBool KDH5IsReservedAttribute(const char name[])
 {

@@ -619,7 +619,8 @@ typedef struct {
   KDPDE pde;
   KDNet net;
   PetscInt level;
-  PetscReal *save; /* the network's parameters while it is evaluated at the reported ones */
+  KDValidateSampling sampling; /* as kdpinn validate compares the network on that level */
+  PetscReal *save;             /* the network's parameters while it is evaluated at the reported ones */
 } KDValidateMonitorCtx;
 
 static PetscErrorCode KDValidateMonitorDestroy(void **ctx)
@@ -651,7 +652,8 @@ static PetscErrorCode KDValidateMonitorError(KDTrainer tr, PetscInt step, const 
     PetscCall(PetscArraycpy(mon->save, params, n));
     PetscCall(PetscArraycpy(params, x, n));
   }
-  PetscCall(KDValidateCompare(mon->ref, mon->pde, mon->net, mon->level, KD_VALIDATE_POINT, 0, NULL, &err));
+  PetscCall(
+      KDValidateCompare(mon->ref, mon->pde, mon->net, mon->level, mon->sampling, KD_VALIDATE_DEFAULT_QUAD, NULL, &err));
   if (params != x) PetscCall(PetscArraycpy(params, mon->save, n));
   PetscCall(KDTrainerGetName(tr, &name));
   PetscCall(KDTrainerGetTrainTime(tr, &seconds));
@@ -679,8 +681,9 @@ static PetscErrorCode KDValidateMonitorError(KDTrainer tr, PetscInt step, const 
 
   Options Database Key:
 . -kd_monitor_error - under each -kd_monitor line, the line
-  `  step name error rel_l2 E [field E ...] level l at T s`: E as `kdpinn validate` gives it (cell centres, a
-gauge-pinned output up to a constant), T the training wall time so far, the evaluations included
+  `  step name error rel_l2 E [field E ...] level l at T s`: E as `kdpinn validate` gives it (cell centres, or cell
+averages on level 0 of a coarsened reference with 3 nodes per axis; a gauge-pinned output up to a constant), T the
+training wall time so far, the evaluations included
 
   Notes:
   The error takes one evaluation of the network at every cell centre of the level, split over the ranks: choose
@@ -693,7 +696,7 @@ PetscErrorCode KDValidateMonitorSetFromOptions(MPI_Comm comm, KDTrainer tr, KDRe
 {
   PetscBool on = PETSC_FALSE;
   KDValidateMonitorCtx *mon;
-  PetscInt n;
+  PetscInt n, coarsen;
 
   PetscFunctionBegin;
   PetscOptionsBegin(comm, NULL, "Training monitor: error against the reference", "KDValidateMonitorSetFromOptions");
@@ -719,6 +722,8 @@ PetscErrorCode KDValidateMonitorSetFromOptions(MPI_Comm comm, KDTrainer tr, KDRe
   mon->pde   = pde;
   mon->net   = net;
   mon->level = level;
+  PetscCall(KDReferenceGetCoarsening(ref, &coarsen));
+  mon->sampling = level == 0 && coarsen > 0 ? KD_VALIDATE_CELL_AVERAGE : KD_VALIDATE_POINT;
   PetscCall(KDTrainerMonitorSet(tr, KDValidateMonitorError, mon, KDValidateMonitorDestroy));
   PetscFunctionReturn(0);
 }
