@@ -30,4 +30,8 @@ expect run5.txt "validate is up to date"
 "$KDPINN" run $small -teacher_adam_steps 6 -kd_out out -burgers_nu 0.005 -kd_force > run6.txt
 expect run6.txt "^kdpinn solve:"
 expect run6.txt "^kdpinn train:"
+# a reference kept coarser than its solve is another reference: solve and every later stage rerun
+"$KDPINN" run $small -teacher_adam_steps 6 -kd_out out -burgers_nu 0.005 -kd_reference_coarsen 1 > run7.txt
+expect run7.txt "^kdpinn solve:"
+expect run7.txt "^kdpinn validate:"
 echo "t003: run skips up-to-date stages and reruns changed ones"

@@ -16,11 +16,11 @@ typedef struct {
   const char *name;
   PetscErrorCode (*run)(MPI_Comm);
   const char *output;
-  const char *prefixes[4];
+  const char *prefixes[5];
 } KDPipelineStage;
 
 static const KDPipelineStage KDPipeline[] = {
-    {"solve", KDStageSolve, "reference.h5", {"-kd_pde", "-kd_levels", "-kd_plugin", NULL}},
+    {"solve", KDStageSolve, "reference.h5", {"-kd_pde", "-kd_levels", "-kd_plugin", "-kd_reference_coarsen", NULL}},
     {"train", KDStageTrain, "teacher.h5", {"-kd_seed", "-teacher_", NULL}},
     {"distill", KDStageDistill, "student_L1.h5", {"-student_", "-kd_chain", NULL}},
     {"validate", KDStageValidate, "results.json", {"-kd_validate_", NULL}},
@@ -38,7 +38,7 @@ static PetscInt KDPipelineFind(const char stage[])
    prefixes, and for the solve stage those of the PDE's problem (-<pde>_) and of its solver. */
 static PetscErrorCode KDPipelineDigest(MPI_Comm comm, PetscInt k, char digest[])
 {
-  const char *prefixes[4 * KD_PIPELINE_LENGTH + 2], *solver = NULL;
+  const char *prefixes[5 * KD_PIPELINE_LENGTH + 2], *solver = NULL;
   char problem[80], solverp[80];
   KDCommonOptions opt;
   PetscInt n = 0;
