@@ -178,7 +178,10 @@ PetscErrorCode KDReferenceSetGrid(KDReference ref, PetscInt dim, const char axes
   }
   ref->nlevels = 1;
   ref->gridset = PETSC_TRUE;
-  if (ref->nlevels_requested > 1) PetscCall(KDReferenceCheckLevels(ref, ref->nlevels_requested));
+  /* before the solver spends time on a grid the hierarchy cannot be built from (one level needs no check unless it is
+     a coarsening) */
+  if (ref->nlevels_requested >= 1 && ref->nlevels_requested + ref->coarsen > 1)
+    PetscCall(KDReferenceCheckLevels(ref, ref->nlevels_requested));
   PetscFunctionReturn(0);
 }
 

@@ -397,8 +397,10 @@ static PetscErrorCode KDBenchEvaluateAll(const KDBenchKernels *k, const PetscBoo
   PetscFunctionReturn(0);
 }
 
-/* Accuracy against the reference on the model's level: outputs matched to fields by name; the gauge output (cavity
-   p) with means removed, as kdpinn validate does. Sets err_vs_ref of every variant (NaN without a reference). */
+/* Accuracy against the reference on the model's level: point values at the cell centres, outputs matched to fields by
+   name, the gauge output (cavity p) with means removed, as kdpinn validate compares a model on its own level (except a
+   teacher on level 0 of a coarsened reference, which validate compares by cell averages). Sets err_vs_ref of every
+   variant (NaN without a reference). */
 static PetscErrorCode KDBenchReferenceErrors(KDReference ref, const KDModelInfo *info, const KDBenchKernels *k,
                                              KDNet net, KDBenchModel *bm)
 {

@@ -142,9 +142,10 @@ def params_figure(plt, res, path):
             continue
         marker, color = styles.get(row["trained_with"], ("D", "C4"))
         label = {"pinn": "teacher", "distill": "student", "scratch": "scratch twin"}.get(row["trained_with"], row["trained_with"])
-        if row["evaluation"] == "cell_average":
+        coarser = row["level"] != row["model_level"]  # the teacher on level 0 of a coarsened reference is its own level
+        if coarser:
             label = "teacher on a coarser level"
-        face = "none" if row["evaluation"] == "cell_average" else color
+        face = "none" if coarser else color
         ax.loglog(row["params"], row["rel_l2"], marker, mec=color, mfc=face, ms=8, label=None if label in seen else label)
         seen.add(label)
         ax.annotate(row["name"], (row["params"], row["rel_l2"]), textcoords="offset points", xytext=(6, 4), fontsize=8)
