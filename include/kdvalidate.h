@@ -36,6 +36,7 @@ PETSC_EXTERN PetscErrorCode KDValidateLevelPoints(KDReference, KDPDE, PetscInt, 
 /* (comm, nfields, n, N, ref, pred, err): errors of distributed fields, gauge-pinned ones up to a constant */
 PETSC_EXTERN PetscErrorCode KDValidateFieldErrors(MPI_Comm, PetscInt, PetscInt, PetscInt, const PetscReal *[],
                                                   PetscReal[], KDValidateErrors *);
+PETSC_EXTERN PetscErrorCode KDValidateGetSampling(KDReference, PetscInt, PetscInt, KDValidateSampling *);
 PETSC_EXTERN PetscErrorCode KDValidateCompare(KDReference, KDPDE, KDNet, PetscInt, KDValidateSampling, PetscInt,
                                               PetscReal **, KDValidateErrors *);
 PETSC_EXTERN PetscErrorCode KDValidateResidualRMS(KDReference, KDPDE, KDNet, PetscInt, PetscInt, PetscReal *,

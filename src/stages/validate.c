@@ -1265,10 +1265,9 @@ static PetscErrorCode KDValidateRunFigures(MPI_Comm comm, const KDValidateOption
 /* The stage */
 /* ------------------------------------------------------------------------------------------------------------------ */
 
-/* A row of model `model` on level `level`: point values on the model's own level, cell averages on a coarser one, and
-   on level 0 when that level holds cell averages of a finer solve (coarsen > 0, KDReferenceGetCoarsening()). */
+/* A row of model `model` on level `level`, sampled as KDValidateGetSampling() says. */
 static PetscErrorCode KDValidateRowInit(KDValidateRow *row, const char name[], const char key[], const char model[],
-                                        PetscInt level, PetscInt coarsen, KDNet net, const KDModelInfo *info)
+                                        KDReference ref, PetscInt level, KDNet net, const KDModelInfo *info)
 {
   const PetscInt *w;
 
@@ -1280,7 +1279,7 @@ static PetscErrorCode KDValidateRowInit(KDValidateRow *row, const char name[], c
   PetscCall(PetscStrncpy(row->trained_with, info->trained_with, sizeof(row->trained_with)));
   row->level       = level;
   row->model_level = info->level;
-  row->sampling  = level == info->level && !(level == 0 && coarsen > 0) ? KD_VALIDATE_POINT : KD_VALIDATE_CELL_AVERAGE;
+  PetscCall(KDValidateGetSampling(ref, info->level, level, &row->sampling));
   row->ninferred = info->ninferred;
   PetscCall(PetscArraycpy(&row->inferred_names[0][0], &info->inferred_names[0][0], sizeof(row->inferred_names)));
   PetscCall(PetscArraycpy(&row->inferred[0][0], &info->inferred[0][0], 16 * 3));
@@ -1323,14 +1322,13 @@ static PetscErrorCode KDValidateModels(MPI_Comm comm, const KDValidateOptions *v
                                        KDPDE pde, hid_t pfile, KDValidateRow rows[], PetscInt *nrowsout)
 {
   const char *refpde;
-  PetscInt nrows = 0, nlevels, coarsen;
+  PetscInt nrows = 0, nlevels;
   char path[PETSC_MAX_PATH_LEN];
   PetscBool exists;
 
   PetscFunctionBegin;
   PetscCall(KDReferenceGetPDE(ref, &refpde));
   PetscCall(KDReferenceGetNumLevels(ref, &nlevels));
-  PetscCall(KDReferenceGetCoarsening(ref, &coarsen));
   for (PetscInt l = 0; l < KD_MAX_LEVELS; l++) {
     const char *kinds[2] = {"student", "scratch"};
     for (PetscInt k = 0; k < (l ? 2 : 1); k++) {
@@ -1363,7 +1361,7 @@ static PetscErrorCode KDValidateModels(MPI_Comm comm, const KDValidateOptions *v
           PetscCall(PetscSNPrintf(key, sizeof(key), "%s_L%" PetscInt_FMT, model, lv));
         }
         PetscCall(KDSignalCheck(comm, "validate"));
-        PetscCall(KDValidateRowInit(row, name, key, model, lv, coarsen, net, &info));
+        PetscCall(KDValidateRowInit(row, name, key, model, ref, lv, net, &info));
         if (lv == l)
           PetscCall(KDValidateTrainTime(comm, out, net, &info, row));
         else {

@@ -300,6 +300,37 @@ PetscErrorCode KDValidateFieldErrors(MPI_Comm comm, PetscInt nfields, PetscInt n
 }
 
 /*@C
+  KDValidateGetSampling - How a network of level model_level is compared with the reference of level `level`.
+
+  Not Collective
+
+  Input Parameters:
++ ref         - the reference
+. model_level - the level the network was trained for
+- level       - the level compared with
+
+  Output Parameter:
+. sampling - KD_VALIDATE_POINT on the network's own level; KD_VALIDATE_CELL_AVERAGE on a coarser one, and on level 0
+             too when that level holds the cell averages of a finer solve (KDReferenceGetCoarsening())
+
+  Notes:
+  kdpinn validate and -kd_monitor_error both take their sampling from here, so that the monitor prints the figure
+  validate reports.
+
+.seealso: KDValidateCompare(), KDReferenceGetCoarsening()
+@*/
+PetscErrorCode KDValidateGetSampling(KDReference ref, PetscInt model_level, PetscInt level,
+                                     KDValidateSampling *sampling)
+{
+  PetscInt coarsen;
+
+  PetscFunctionBegin;
+  PetscCall(KDReferenceGetCoarsening(ref, &coarsen));
+  *sampling = level == model_level && !(level == 0 && coarsen > 0) ? KD_VALIDATE_POINT : KD_VALIDATE_CELL_AVERAGE;
+  PetscFunctionReturn(0);
+}
+
+/*@C
   KDValidateCompare - Compares a network with the reference fields of one level.
 
   Collective
@@ -696,7 +727,7 @@ PetscErrorCode KDValidateMonitorSetFromOptions(MPI_Comm comm, KDTrainer tr, KDRe
 {
   PetscBool on = PETSC_FALSE;
   KDValidateMonitorCtx *mon;
-  PetscInt n, coarsen;
+  PetscInt n;
 
   PetscFunctionBegin;
   PetscOptionsBegin(comm, NULL, "Training monitor: error against the reference", "KDValidateMonitorSetFromOptions");
@@ -722,8 +753,7 @@ PetscErrorCode KDValidateMonitorSetFromOptions(MPI_Comm comm, KDTrainer tr, KDRe
   mon->pde   = pde;
   mon->net   = net;
   mon->level = level;
-  PetscCall(KDReferenceGetCoarsening(ref, &coarsen));
-  mon->sampling = level == 0 && coarsen > 0 ? KD_VALIDATE_CELL_AVERAGE : KD_VALIDATE_POINT;
+  PetscCall(KDValidateGetSampling(ref, level, level, &mon->sampling));
   PetscCall(KDTrainerMonitorSet(tr, KDValidateMonitorError, mon, KDValidateMonitorDestroy));
   PetscFunctionReturn(0);
 }
