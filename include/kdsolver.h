@@ -17,5 +17,6 @@ PETSC_EXTERN PetscErrorCode KDSolverInitializePackage(void);
 PETSC_EXTERN PetscErrorCode KDSolverFinalizePackage(void);
 /* (comm, pde, &solve, &prefix): the solver of a PDE type; an error naming the types that have one */
 PETSC_EXTERN PetscErrorCode KDSolverFind(MPI_Comm, const char[], KDSolverFunction *, const char **);
-/* (comm, file[:/group], pde, levels, &ref): another solver's level 0 as a reference with its hierarchy */
-PETSC_EXTERN PetscErrorCode KDReferenceImport(MPI_Comm, const char[], KDPDE, PetscInt, KDReference *);
+/* (comm, file[:/group], pde, levels, coarsen, &ref): another solver's grid as a reference with its hierarchy, level 0
+   that grid coarsened `coarsen` times */
+PETSC_EXTERN PetscErrorCode KDReferenceImport(MPI_Comm, const char[], KDPDE, PetscInt, PetscInt, KDReference *);

@@ -7,12 +7,14 @@
 #    -kd_monitor_error during training prints the error validate gives (both printed to 4 digits: the same number).
 #    The coarsened reference of these checks has cells so large (4 x 16 on level 0) that the teacher's point values
 #    and cell averages differ in those 4 digits, which the test checks first: a monitor still comparing points fails;
+#  - kdpinn import -kd_reference_coarsen 1 of the plain solve's level 0 writes the levels and the attribute of the
+#    coarsened solve, to the bit;
 #  - a negative K, and a K the grid cannot take (also with one level), are one line `kdpinn: error: ...`, a non-zero
-#    exit, no reference.h5, and nothing solved.
+#    exit, no reference.h5, and nothing solved (nothing imported).
 set -uo pipefail
 py=${KD_PYTHON:-/usr/bin/python3}
 fail=0
-rm -rf plain coarse coarse3 out-err
+rm -rf plain coarse coarse3 imported out-err
 grid=(-kd_pde burgers -burgers_nx 128 -burgers_nt 32)
 teacher=(-teacher_widths 8,8 -teacher_ncol 256 -teacher_nbc 32 -teacher_adam_steps 40 -teacher_lbfgs_steps 0)
 
@@ -23,6 +25,19 @@ teacher=(-teacher_widths 8,8 -teacher_ncol 256 -teacher_nbc 32 -teacher_adam_ste
 grep -q "level 0 = the solver grid coarsened 1 time(s)" coarse.log || { echo "FAIL: -kd_reference_view"; fail=1; }
 "$MPIEXEC" -n 2 "$KDPINN" solve "${grid[@]}" -kd_levels 1 -kd_reference_coarsen 3 -kd_out coarse3 > coarse3.log 2>&1 ||
   { echo "FAIL: solve coarsened 3 times"; cat coarse3.log; exit 1; }
+"$MPIEXEC" -n 2 "$KDPINN" import -kd_pde burgers -kd_import_file plain/reference.h5:/level_0 -kd_levels 2 \
+  -kd_reference_coarsen 1 -kd_out imported > imported.log 2>&1 || { echo "FAIL: import"; cat imported.log; exit 1; }
+grep -q "level 0 16 x 64 (the imported grid coarsened 1 time(s))" imported.log || { echo "FAIL: import's line"; fail=1; }
+"$py" - <<'PY' || fail=1
+import h5py, numpy as np
+with h5py.File("coarse/reference.h5", "r") as c, h5py.File("imported/reference.h5", "r") as i:
+    assert int(i.attrs["coarsened"]) == 1 and int(i.attrs["levels"]) == 2, (i.attrs["coarsened"], i.attrs["levels"])
+    for l in range(2):
+        for name in ("t", "x", "u"):
+            a, b = c[f"level_{l}/{name}"][...], i[f"level_{l}/{name}"][...]
+            assert np.array_equal(a, b), f"imported level {l} {name} differs from the coarsened solve's"
+print("import -kd_reference_coarsen 1 = solve -kd_reference_coarsen 1 to the bit")
+PY
 "$py" - <<'PY' || fail=1
 import h5py, numpy as np
 with h5py.File("plain/reference.h5", "r") as p, h5py.File("coarse/reference.h5", "r") as c:
@@ -85,6 +100,15 @@ expect_error "grid too small for -kd_levels 1 and -kd_reference_coarsen 1: axis 
 [ ! -s stdout.txt ] || { echo "FAIL: solved before refusing the grid:"; cat stdout.txt; fail=1; }
 expect_error "-kd_levels 8 with -kd_reference_coarsen 5 make more than 12 grids" \
   solve -kd_pde burgers -burgers_nx 256 -burgers_nt 256 -kd_levels 8 -kd_reference_coarsen 5 -kd_out out-err
+# the same checks in kdpinn import, on plain's 32 x 128 level 0
+imp=(import -kd_pde burgers -kd_import_file plain/reference.h5:/level_0 -kd_out out-err)
+expect_error "-kd_reference_coarsen -1 not in \[0, " "${imp[@]}" -kd_reference_coarsen -1
+expect_error "axis 't' has 32 cells, not divisible by 2^(kd_levels+kd_reference_coarsen-1) = 64" \
+  "${imp[@]}" -kd_levels 2 -kd_reference_coarsen 5
+expect_error "grid too small for -kd_levels 1 and -kd_reference_coarsen 5: axis t has 32 cells" \
+  "${imp[@]}" -kd_levels 1 -kd_reference_coarsen 5
+expect_error "-kd_levels 8 with -kd_reference_coarsen 5 make more than 12 grids" "${imp[@]}" -kd_levels 8 \
+  -kd_reference_coarsen 5
 
 [ $fail -eq 0 ] && echo "t106: coarsened reference ok"
 exit $fail

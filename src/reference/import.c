@@ -138,9 +138,9 @@ static PetscErrorCode KDImportAxis(MPI_Comm comm, hid_t g, const char where[], c
 
 /* The axes (the PDE's inputs, in any order) and their coordinates: the reference's level-0 grid. */
 static PetscErrorCode KDImportGrid(MPI_Comm comm, hid_t g, const char where[], KDPDE pde, const char axes[],
-                                   PetscInt levels, KDReference r)
+                                   PetscInt levels, PetscInt coarsen, KDReference r)
 {
-  const PetscInt blocks = (PetscInt) 1 << (levels - 1);
+  const PetscInt blocks = (PetscInt) 1 << (levels + coarsen - 1);
   const char *inputs, *type;
   char **axis, **in;
   int naxes, ni;
@@ -171,9 +171,9 @@ static PetscErrorCode KDImportGrid(MPI_Comm comm, hid_t g, const char where[], K
     }
     PetscCall(KDImportAxis(comm, g, where, axis[d], &n[d], &lo[d], &hi[d]));
     PetscCheck(n[d] % blocks == 0, comm, PETSC_ERR_ARG_INCOMP,
-               "%s: axis '%s' has %" PetscInt_FMT " cells, not divisible by 2^(kd_levels-1) = %" PetscInt_FMT
+               "%s: axis '%s' has %" PetscInt_FMT " cells, not divisible by 2^(%s-1) = %" PetscInt_FMT
                " (each coarser level halves every axis)",
-               where, axis[d], n[d], blocks);
+               where, axis[d], n[d], coarsen ? "kd_levels+kd_reference_coarsen" : "kd_levels", blocks);
   }
   PetscCall(KDReferenceSetGrid(r, naxes, axes, n, lo, hi));
   PetscCall(PetscStrToArrayDestroy(naxes, axis));
@@ -261,10 +261,12 @@ static PetscErrorCode KDImportField(MPI_Comm comm, hid_t g, const char where[], 
   Collective
 
   Input Parameters:
-+ comm   - the communicator (every rank reads its rows of the fields)
-. spec   - FILE or FILE:/group
-. pde    - the PDE the data solve (its inputs name the axes, its outputs the fields)
-- levels - levels of the hierarchy
++ comm    - the communicator (every rank reads its rows of the fields)
+. spec    - FILE or FILE:/group
+. pde     - the PDE the data solve (its inputs name the axes, its outputs the fields)
+. levels  - levels of the hierarchy
+- coarsen - 0, or K > 0: level 0 is the imported grid coarsened K times (KDReferenceSetCoarsening(); option
+            -kd_reference_coarsen): a solution finer than the grid the models are validated on
 
   Output Parameter:
 . ref - the reference, ready for KDReferenceWrite()
@@ -274,11 +276,12 @@ static PetscErrorCode KDImportField(MPI_Comm comm, hid_t g, const char where[], 
   inputs each once, a
   missing, non-numeric, non-uniform or decreasing coordinate array, a missing field or a dataset that is neither an
   axis nor an output, a field whose shape is not that of the axes, a NaN or infinity in a field, and a number of cells
-  not divisible by 2^(levels-1) on some axis.
+  not divisible by 2^(levels+coarsen-1) on some axis.
 
 .seealso: KDStageImport(), KDReferenceBuildHierarchy()
 @*/
-PetscErrorCode KDReferenceImport(MPI_Comm comm, const char spec[], KDPDE pde, PetscInt levels, KDReference *ref)
+PetscErrorCode KDReferenceImport(MPI_Comm comm, const char spec[], KDPDE pde, PetscInt levels, PetscInt coarsen,
+                                 KDReference *ref)
 {
   char file[PETSC_MAX_PATH_LEN], gname[256], where[PETSC_MAX_PATH_LEN + 256], axes[256];
   char source[PETSC_MAX_PATH_LEN + 300], **outputs;
@@ -306,8 +309,12 @@ PetscErrorCode KDReferenceImport(MPI_Comm comm, const char spec[], KDPDE pde, Pe
              "%s: attribute 'axes' must be a string of at most %d characters naming the axes (e.g. \"%s\")", where,
              (int) sizeof(axes) - 1, inputs);
   PetscCall(KDReferenceCreate(comm, &r));
+  PetscCall(KDReferenceSetCoarsening(r, coarsen));
   PetscCall(KDReferenceSetNumLevels(r, levels));
-  PetscCall(KDImportGrid(comm, g, where, pde, axes, levels, r));
+  PetscCheck(levels + coarsen <= KD_MAX_LEVELS, comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-kd_levels %" PetscInt_FMT " with -kd_reference_coarsen %" PetscInt_FMT " make more than %d grids",
+             levels, coarsen, KD_MAX_LEVELS);
+  PetscCall(KDImportGrid(comm, g, where, pde, axes, levels, coarsen, r));
   PetscCall(KDImportCheckObjects(comm, g, where, pde, axes));
   PetscCall(PetscStrToArray(outnames, ',', &nout, &outputs));
   for (int o = 0; o < nout; o++) PetscCall(KDImportField(comm, g, where, pde, r, outputs[o]));

@@ -15,6 +15,7 @@
 + -kd_import_file <FILE[:/group]> - the data: one level in the layout of reference.h5 (required)
 . -kd_pde, -kd_levels, -kd_out    - see KDGetCommonOptions()
 . -<pde>_<parameter>, ...         - the problem the data solve, KDPDESetProblemFromOptions() (recorded in the file)
+. -kd_reference_coarsen K         - level 0 is the imported grid coarsened K times (cell averages of finer data)
 . -kd_reference_view              - print the grids of the hierarchy
 - -help                           - list the options, import nothing
 
@@ -34,7 +35,7 @@ PetscErrorCode KDStageImport(MPI_Comm comm)
   PetscLogDouble t0, t1;
   PetscBool view                      = PETSC_FALSE, help, set;
   char spec[PETSC_MAX_PATH_LEN + 256] = "", path[PETSC_MAX_PATH_LEN];
-  PetscInt dim, n[KD_MAX_DIM];
+  PetscInt dim, n[KD_MAX_DIM], coarsen = 0;
   const char *axes;
 
   PetscFunctionBegin;
@@ -43,6 +44,10 @@ PetscErrorCode KDStageImport(MPI_Comm comm)
   PetscCall(PetscOptionsString("-kd_import_file",
                                "Data to import: FILE or FILE:/group, one level in the layout of reference.h5",
                                "KDReferenceImport", spec, spec, sizeof(spec), &set));
+  PetscCall(KDOptionsInt("-kd_reference_coarsen",
+                         "Level 0 of reference.h5 is the imported grid coarsened this many times (cell averages): "
+                         "import a solution finer than the grid the models are validated on",
+                         "KDReferenceImport", coarsen, &coarsen, NULL));
   PetscCall(
       PetscOptionsBool("-kd_reference_view", "Print the grids of the hierarchy", "KDStageImport", view, &view, NULL));
   PetscOptionsEnd();
@@ -60,7 +65,7 @@ PetscErrorCode KDStageImport(MPI_Comm comm)
   PetscCall(KDLogStageGet("Import", &stage));
   PetscCall(PetscLogStagePush(stage));
   PetscCall(PetscTime(&t0));
-  PetscCall(KDReferenceImport(comm, spec, pde, opt.levels, &ref));
+  PetscCall(KDReferenceImport(comm, spec, pde, opt.levels, coarsen, &ref));
   PetscCall(KDStageStampClear(comm));
   PetscCall(KDOutputPath(opt.out, "reference.h5", path, sizeof(path)));
   PetscCall(KDReferenceWrite(ref, path));
@@ -71,6 +76,7 @@ PetscErrorCode KDStageImport(MPI_Comm comm)
   PetscCall(KDReferenceGetAxes(ref, &axes));
   PetscCall(PetscPrintf(comm, "kdpinn import: %s, PDE %s, axes %s, level 0 ", spec, opt.pde, axes));
   for (PetscInt d = 0; d < dim; d++) PetscCall(PetscPrintf(comm, "%s%" PetscInt_FMT, d ? " x " : "", n[d]));
+  if (coarsen) PetscCall(PetscPrintf(comm, " (the imported grid coarsened %" PetscInt_FMT " time(s))", coarsen));
   PetscCall(PetscPrintf(comm, ", %" PetscInt_FMT " level(s) in %.2f s; wrote %s and reference_L*.xmf\n", opt.levels,
                         (double) (t1 - t0), path));
   PetscCall(KDReferenceDestroy(&ref));
