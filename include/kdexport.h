@@ -36,9 +36,10 @@ PETSC_EXTERN const char *const KDInt8Scales[];
 
 typedef struct _p_KDQuantizedNet *KDQuantizedNet;
 
-/* (net, mode, activation_bits, ncal, xcal, &q): quantize weights, calibrate activations on ncal points
-   xcal[p * nin + i]; activation levels of activation_bits bits (8 to 16), sign included */
-PETSC_EXTERN PetscErrorCode KDQuantizedNetCreate(KDNet, KDInt8Scale, PetscInt, PetscInt, const PetscReal[],
+/* (net, mode, activation_bits, search, ncal, xcal, &q): quantize weights, calibrate activations on ncal points
+   xcal[p * nin + i]; activation levels of activation_bits bits (8 to 16), sign included; search > 0: the nodes per
+   channel and scale of the integer search that refines the rounding (0: none) */
+PETSC_EXTERN PetscErrorCode KDQuantizedNetCreate(KDNet, KDInt8Scale, PetscInt, PetscInt, PetscInt, const PetscReal[],
                                                  KDQuantizedNet *);
 PETSC_EXTERN PetscErrorCode KDQuantizedNetDestroy(KDQuantizedNet *);
 /* (q, n, x, y): the int8 scheme evaluated in double precision, y[o * n + p] */

@@ -112,7 +112,7 @@ static PetscErrorCode Run(KDPrecision prec, void *fn, PetscInt nin, PetscInt nou
 
 static PetscErrorCode CheckNet(const char cc[], const char cflags[], const char tag[], PetscInt nin, PetscInt nhidden,
                                const PetscInt widths[], PetscInt nout, KDActivation act, KDInt8Scale mode,
-                               PetscInt abits)
+                               PetscInt abits, PetscInt search)
 {
   const PetscInt sizes[] = {1, 15, 16, 64, 1037};
   const PetscInt nmax    = 1037;
@@ -126,7 +126,7 @@ static PetscErrorCode CheckNet(const char cc[], const char cflags[], const char 
   PetscCall(TestNetCreate(PETSC_COMM_SELF, nin, nhidden, widths, nout, act, 5 + nin + nout, &net));
   ModelInfo(nin, nout, &info);
   PetscCall(KDExportBoxPoints(net, 4096, &ncal, &xcal));
-  PetscCall(KDQuantizedNetCreate(net, mode, abits, ncal, xcal, &q));
+  PetscCall(KDQuantizedNetCreate(net, mode, abits, search, ncal, xcal, &q));
   PetscCall(PetscFree(xcal));
   PetscCall(KDQuantizedNetGetErrorEstimate(q, &predicted, &measured));
   PetscCall(PetscMalloc4(nmax * nin, &x, nmax * nout, &y, nmax * nout + 1, &yc, nmax * nout, &yq));
@@ -219,7 +219,7 @@ static PetscErrorCode CheckRounding(const char tag[], PetscInt nhidden, const Pe
   PetscFunctionBegin;
   PetscCall(TestNetCreate(PETSC_COMM_SELF, 2, nhidden, widths, nout, KD_ACTIVATION_TANH, 11, &net));
   PetscCall(KDExportBoxPoints(net, 4096, &ncal, &xcal)); /* <= 8192: the rounding uses every point */
-  PetscCall(KDQuantizedNetCreate(net, KD_INT8_SCALE_LAYER, 16, ncal, xcal, &q));
+  PetscCall(KDQuantizedNetCreate(net, KD_INT8_SCALE_LAYER, 16, 0, ncal, xcal, &q));
   L = q->nlayers;
   for (PetscInt k = 0; k <= L; k++) wmax = PetscMax(wmax, q->widths[k]);
   PetscCall(PetscMalloc6(wmax * ncal, &ql, wmax * ncal, &an, wmax * ncal, &ql2, wmax * ncal, &an2, ncal, &z, ncal, &e));
@@ -290,6 +290,38 @@ static PetscErrorCode CheckRounding(const char tag[], PetscInt nhidden, const Pe
   PetscFunctionReturn(0);
 }
 
+/* The weight search (-kd_int8_search) on a network with one hidden layer: only the output layer is int8, so both of
+   its steps (the output layer's channels, the polish of the float first layer) minimize exactly the error measured on
+   the calibration points (at most 8192 of them: all are used), each from where the step before left it. The measured
+   error can therefore not grow (tolerance 1e-9 relative: the same sums in another order); the test also asks that it
+   shrinks, which a search that never moved would fail. */
+static PetscErrorCode CheckSearch(void)
+{
+  const PetscInt widths[] = {12};
+  KDNet net;
+  KDQuantizedNet q;
+  PetscReal *xcal, fitted, searched;
+  PetscInt ncal;
+
+  PetscFunctionBegin;
+  PetscCall(TestNetCreate(PETSC_COMM_SELF, 2, 1, widths, 2, KD_ACTIVATION_TANH, 13, &net));
+  PetscCall(KDExportBoxPoints(net, 4096, &ncal, &xcal));
+  PetscCall(KDQuantizedNetCreate(net, KD_INT8_SCALE_LAYER, 16, 0, ncal, xcal, &q));
+  PetscCall(KDQuantizedNetGetErrorEstimate(q, NULL, &fitted));
+  PetscCall(KDQuantizedNetDestroy(&q));
+  PetscCall(KDQuantizedNetCreate(net, KD_INT8_SCALE_LAYER, 16, 100000, ncal, xcal, &q));
+  PetscCall(KDQuantizedNetGetErrorEstimate(q, NULL, &searched));
+  PetscCall(KDQuantizedNetDestroy(&q));
+  PetscCall(PetscFree(xcal));
+  PetscCall(KDNetDestroy(&net));
+  PetscCheck(searched <= fitted * (1 + 1e-9) && searched < fitted, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "int8 weight search: error %.6e on the calibration points, the fitted rounding's %.6e", (double) searched,
+             (double) fitted);
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "int8 weight search: %.3e on the calibration points, fitted rounding %.3e\n",
+                        (double) searched, (double) fitted));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode CheckStopSignal(void)
 {
   const PetscInt widths[] = {20, 20};
@@ -305,7 +337,7 @@ static PetscErrorCode CheckStopSignal(void)
   PetscCall(KDSignalInstall());
   PetscCheck(raise(SIGTERM) == 0, PETSC_COMM_SELF, PETSC_ERR_SYS, "raise(SIGTERM) failed");
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-  ierr = KDQuantizedNetCreate(net, KD_INT8_SCALE_LAYER, 16, ncal, xcal, &q);
+  ierr = KDQuantizedNetCreate(net, KD_INT8_SCALE_LAYER, 16, 0, ncal, xcal, &q);
   PetscCall(PetscPopErrorHandler());
   PetscCall(KDSignalInstall()); /* clears the caught signal */
   (void) signal(SIGTERM, SIG_DFL);
@@ -341,16 +373,21 @@ int main(int argc, char **argv)
     PetscCall(KDNetWrite(net, model, &info));
     PetscCall(KDNetDestroy(&net));
   } else {
-    PetscCall(CheckNet(cc, cflags, "student", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 16));
-    PetscCall(CheckNet(cc, cflags, "teacher", 2, 4, teacher, 1, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 16));
-    PetscCall(CheckNet(cc, cflags, "odd", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 16));
-    PetscCall(CheckNet(cc, cflags, "sine", 2, 2, sinw, 1, KD_ACTIVATION_SIN, KD_INT8_SCALE_LAYER, 16));
-    PetscCall(CheckNet(cc, cflags, "isru", 2, 2, student, 3, KD_ACTIVATION_ISRU, KD_INT8_SCALE_LAYER, 16));
-    PetscCall(CheckNet(cc, cflags, "isru_unit", 2, 2, student, 3, KD_ACTIVATION_ISRU, KD_INT8_SCALE_CHANNEL, 16));
-    PetscCall(CheckNet(cc, cflags, "student_unit", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_CHANNEL, 16));
-    PetscCall(CheckNet(cc, cflags, "odd_unit", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_CHANNEL, 16));
-    PetscCall(CheckNet(cc, cflags, "student_a8", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 8));
-    PetscCall(CheckNet(cc, cflags, "odd_a8", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 8));
+    PetscCall(CheckNet(cc, cflags, "student", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 16, 0));
+    PetscCall(CheckNet(cc, cflags, "teacher", 2, 4, teacher, 1, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 16, 0));
+    PetscCall(CheckNet(cc, cflags, "odd", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 16, 0));
+    PetscCall(CheckNet(cc, cflags, "sine", 2, 2, sinw, 1, KD_ACTIVATION_SIN, KD_INT8_SCALE_LAYER, 16, 0));
+    PetscCall(CheckNet(cc, cflags, "isru", 2, 2, student, 3, KD_ACTIVATION_ISRU, KD_INT8_SCALE_LAYER, 16, 0));
+    PetscCall(CheckNet(cc, cflags, "isru_unit", 2, 2, student, 3, KD_ACTIVATION_ISRU, KD_INT8_SCALE_CHANNEL, 16, 0));
+    PetscCall(CheckNet(cc, cflags, "student_unit", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_CHANNEL, 16, 0));
+    PetscCall(CheckNet(cc, cflags, "odd_unit", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_CHANNEL, 16, 0));
+    PetscCall(CheckNet(cc, cflags, "student_a8", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 8, 0));
+    PetscCall(CheckNet(cc, cflags, "odd_a8", 3, 3, odd, 2, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 8, 0));
+    /* the weight search: scales other than a channel's largest weight at 127 levels, in the kernel too */
+    PetscCall(
+        CheckNet(cc, cflags, "student_search", 2, 2, student, 3, KD_ACTIVATION_TANH, KD_INT8_SCALE_LAYER, 16, 20000));
+    PetscCall(CheckNet(cc, cflags, "odd_search", 3, 3, odd, 2, KD_ACTIVATION_ISRU, KD_INT8_SCALE_CHANNEL, 8, 20000));
+    PetscCall(CheckSearch());
     PetscCall(CheckRounding("student", 2, student, 3));
     PetscCall(CheckRounding("teacher", 4, teacher, 1));
     PetscCall(CheckStopSignal());

@@ -7,8 +7,8 @@
 #    f32 to 1e-5 relative (t901's bound), int8 within 3x the noise model that export prints (t901's bound);
 #  - int8 calibration: with reference.h5 in -kd_out its level grid is used (-kd_calibration_level picks the level), with
 #    -kd_reference naming a missing file the error is one line, and without a reference a box grid is used;
-#  - a bad -kd_precision, one without a value (empty, or swallowed by the next option) and a missing model file give
-#    one error line and a non-zero exit.
+#  - a bad -kd_precision, one without a value (empty, or swallowed by the next option), a negative -kd_int8_search and a
+#    missing model file give one error line and a non-zero exit.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 cc=${CC:-cc}
@@ -78,6 +78,8 @@ EOF
 [ "$(grep -c '^kdpinn: error:' missing.log)" -eq 1 ] && grep -q 'missing.h5' missing.log || { cat missing.log; fail "missing model: expected one error line"; }
 "$KDPINN" export -kd_out out -kd_model out/teacher.h5 -kd_precision int8 -kd_reference out/none.h5 > noref.log 2>&1 && fail "a missing -kd_reference accepted"
 [ "$(grep -c '^kdpinn: error:' noref.log)" -eq 1 ] && grep -q -- '-kd_reference out/none.h5: no such file' noref.log || { cat noref.log; fail "missing reference: expected one error line"; }
+"$KDPINN" export -kd_out out -kd_model out/teacher.h5 -kd_precision int8 -kd_int8_search -1 > badsearch.log 2>&1 && fail "-kd_int8_search -1 accepted"
+[ "$(grep -c '^kdpinn: error:' badsearch.log)" -eq 1 ] && grep -q -- '-kd_int8_search must be >= 0, got -1' badsearch.log || { cat badsearch.log; fail "negative search: expected one error line"; }
 # an enum option without a value (PETSc read it as its first choice, f64) and one swallowed by the next option
 for args in "-kd_precision ''" "-kd_precision -kd_export_name x"; do
   eval "\"\$KDPINN\" export -kd_out out -kd_model out/teacher.h5 $args" > empty-prec.log 2>&1 && fail "$args accepted"

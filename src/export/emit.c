@@ -413,7 +413,9 @@ static PetscErrorCode KDEmitLayerParameters(KDEmitter *e, KDNet net, KDQuantized
   if (e->prec != KD_PRECISION_INT8) KDEmitRealArray(e, "scale", nout, net->scale);
   for (PetscInt k = 0; k < L; k++) {
     const PetscInt in = net->widths[k], out = net->widths[k + 1];
-    const PetscReal *W = net->params + net->woff[k], *b = net->params + net->boff[k];
+    /* int8: the first layer as the calibration left it (KDQuantizedNetCreate() with a search may move it) */
+    const PetscReal *params = e->prec == KD_PRECISION_INT8 ? q->params : net->params;
+    const PetscReal *W = params + net->woff[k], *b = params + net->boff[k];
     char label[32];
     if (e->prec == KD_PRECISION_INT8 && k > 0) {
       PetscReal *S, *C;

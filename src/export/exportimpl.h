@@ -23,17 +23,20 @@
   to even (the kernel adds and subtracts 1.5 * 2^23). Weights (KDQuantizedNetRound): layer by
   layer on the calibration points, the least-squares weights given the int8 network's own (already quantized) inputs,
   rounded with error feedback (GPTQ-like), then moved by +-1 where that lowers the variance of the pre-activation
-  error against the f64 network; the bias b' absorbs the mean of that error (bias correction).
+  error against the f64 network; the bias b' absorbs the mean of that error (bias correction). With a search
+  (KDQuantizedNetSearch(), KDQuantizedNetPolish()) a channel's S[o] is any positive scale and the first layer of params
+  may be moved from the network's: the kernel runs both as they are.
 */
 
 struct _p_KDQuantizedNet {
   PetscInt nlayers, widths[KD_NET_MAX_LAYERS + 1];
   KDActivation activation;
   KDInt8Scale mode;
-  PetscInt abits; /* bits of an activation level, sign included */
-  PetscReal lmax; /* largest activation level, 2^(abits-1) - 1 */
+  PetscInt abits;  /* bits of an activation level, sign included */
+  PetscReal lmax;  /* largest activation level, 2^(abits-1) - 1 */
+  PetscInt search; /* nodes per channel and scale of the integer search of KDQuantizedNetSearch() (0: none) */
   PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN], scale[KD_NET_MAX_OUT], shift[KD_NET_MAX_OUT];
-  PetscReal *params; /* f64 parameters, the KDNet layout */
+  PetscReal *params; /* f64 parameters, the KDNet layout; the first layer as the int8 kernel runs it */
   PetscInt woff[KD_NET_MAX_LAYERS], boff[KD_NET_MAX_LAYERS];
   int8_t *wq;        /* quantized weights of layers 1 .. L-1 at qoff[k] (out x in, row-major) */
   PetscReal *S, *bq; /* per output channel of layers 1 .. L-1 at soff[k]: z = S acc + bq */

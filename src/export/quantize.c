@@ -29,6 +29,9 @@ PetscErrorCode KDExportLogEventsGet_Private(PetscLogEvent *create, PetscLogEvent
   PetscFunctionReturn(0);
 }
 
+/* The largest network the weight search takes (-kd_int8_search). */
+#define KD_INT8_SEARCH_MAX_PARAMS 20000
+
 /* Points per block of the f64 forwards and reverses below: each layer is one GEMM over a block, and a stop signal is
    checked once per block. */
 #define KD_QUANTIZE_BLOCK 64
@@ -169,6 +172,221 @@ static void KDQuantizedNetRoundFeedback(PetscInt in, const PetscReal U[], PetscR
   }
 }
 
+/* The integer search of one channel (Schnorr-Euchner enumeration): the levels v, |v_i| <= 127, that minimize
+   |R v - c|^2 for the upper triangular R (m x m, row-major), depth first from the last level, each level's candidates
+   in order of their distance to its centre, a branch cut as soon as its partial distance reaches the best one; at
+   most `budget` nodes. best/bestd hold the incumbent on entry and the best found on return; returns whether it
+   improved. */
+static PetscBool KDQuantizedNetEnumerate(PetscInt m, const PetscReal R[], const PetscReal c[], PetscInt budget,
+                                         PetscInt v[], PetscReal centre[], PetscReal dist[], PetscInt base[],
+                                         PetscInt cnt[], PetscInt best[], PetscReal *bestd)
+{
+  const PetscInt Lw = KD_INT8_WEIGHT_LEVELS;
+  PetscInt k = m - 1, nodes = 0;
+  PetscBool improved = PETSC_FALSE;
+
+#define KD_ENUM_LEVEL(kk)                                                                                              \
+  do {                                                                                                                 \
+    PetscReal s_ = c[kk];                                                                                              \
+    for (PetscInt j_ = kk + 1; j_ < m; j_++) s_ -= R[(kk) *m + j_] * (PetscReal) v[j_];                                \
+    centre[kk] = s_ / R[(kk) *m + (kk)];                                                                               \
+    base[kk]   = (PetscInt) PetscFloorReal(PetscMax(-Lw, PetscMin(Lw, centre[kk])) + 0.5);                             \
+    cnt[kk]    = 0;                                                                                                    \
+  } while (0)
+
+  dist[m] = 0;
+  KD_ENUM_LEVEL(k);
+  while (k < m) {
+    /* the next candidate of level k: base (the centre rounded into the box), then alternately one step further on the
+       centre's side and the other, so that the candidates in the box come in order of their distance to the centre */
+    const PetscInt n = cnt[k]++, side = centre[k] >= (PetscReal) base[k] ? 1 : -1;
+    const PetscInt off = n == 0 ? 0 : (n % 2 ? side * ((n + 1) / 2) : -side * (n / 2)), vk = base[k] + off;
+    PetscReal d, e;
+
+    if (PetscAbsInt(off) > 2 * Lw + 1) { /* no candidate of this level is left in the box */
+      k++;
+      continue;
+    }
+    if (vk > Lw || vk < -Lw) continue;
+    e = R[k * m + k] * ((PetscReal) vk - centre[k]);
+    d = dist[k + 1] + e * e;
+    if (d >= *bestd || ++nodes > budget) { /* every later candidate of this level is farther */
+      if (nodes > budget) break;
+      k++;
+      continue;
+    }
+    v[k] = vk;
+    if (k == 0) {
+      *bestd = d;
+      for (PetscInt i = 0; i < m; i++) best[i] = v[i];
+      improved = PETSC_TRUE;
+    } else {
+      dist[k] = d;
+      k--;
+      KD_ENUM_LEVEL(k);
+    }
+  }
+#undef KD_ENUM_LEVEL
+  return improved;
+}
+
+/* Sensitivities of layer k's pre-activations (1 <= k < L-1): wsq[j * n + p] = sum_o (dy_o/dz_kj)^2 at calibration
+   point p of the f64 network, y the scaled outputs. Scalar loops: the search is for small networks. */
+static PetscErrorCode KDQuantizedNetSensitivity(KDQuantizedNet q, PetscInt k, PetscInt n, PetscInt stride,
+                                                const PetscReal xcal[], PetscReal wsq[])
+{
+  const PetscInt L = q->nlayers, nin = q->widths[0], nout = q->widths[L];
+  PetscInt wmax = 0, zoff[KD_NET_MAX_LAYERS + 1], ztot = 0;
+  PetscReal *z, *a, *d, *d2;
+
+  PetscFunctionBegin;
+  for (PetscInt j = 0; j <= L; j++) {
+    wmax    = PetscMax(wmax, q->widths[j]);
+    zoff[j] = ztot;
+    ztot += q->widths[j];
+  }
+  PetscCall(PetscMalloc4(ztot, &z, ztot, &a, wmax, &d, wmax, &d2));
+  PetscCall(PetscArrayzero(wsq, q->widths[k + 1] * n));
+  for (PetscInt p = 0; p < n; p++) {
+    const PetscReal *x = xcal + p * stride * nin;
+    for (PetscInt i = 0; i < nin; i++) a[i] = 2.0 * (x[i] - q->lo[i]) / (q->hi[i] - q->lo[i]) - 1.0;
+    for (PetscInt j = 0; j < L; j++) { /* z + zoff[j+1]: pre-activations of layer j's outputs, a: their activations */
+      const PetscReal *W = q->params + q->woff[j], *b = q->params + q->boff[j];
+      for (PetscInt o = 0; o < q->widths[j + 1]; o++) {
+        PetscReal t = b[o];
+        for (PetscInt i = 0; i < q->widths[j]; i++) t += W[o * q->widths[j] + i] * a[zoff[j] + i];
+        z[zoff[j + 1] + o] = t;
+        a[zoff[j + 1] + o] = KDActivate(q->activation, t);
+      }
+    }
+    for (PetscInt o = 0; o < nout; o++) {
+      /* d: dy_o / d(activation entering layer j), from the output layer back to layer k + 1's inputs */
+      for (PetscInt i = 0; i < q->widths[L - 1]; i++)
+        d[i] = q->scale[o] * q->params[q->woff[L - 1] + o * q->widths[L - 1] + i];
+      for (PetscInt j = L - 2; j > k; j--) {
+        const PetscReal *W = q->params + q->woff[j];
+        for (PetscInt i = 0; i < q->widths[j]; i++) d2[i] = 0;
+        for (PetscInt u = 0; u < q->widths[j + 1]; u++) {
+          const PetscReal g = d[u] * KDActivateDerivative(q->activation, z[zoff[j + 1] + u], a[zoff[j + 1] + u]);
+          for (PetscInt i = 0; i < q->widths[j]; i++) d2[i] += g * W[u * q->widths[j] + i];
+        }
+        for (PetscInt i = 0; i < q->widths[j]; i++) d[i] = d2[i];
+      }
+      for (PetscInt u = 0; u < q->widths[k + 1]; u++) {
+        const PetscReal g = d[u] * KDActivateDerivative(q->activation, z[zoff[k + 1] + u], a[zoff[k + 1] + u]);
+        wsq[u * n + p] += g * g;
+      }
+    }
+  }
+  PetscCall(PetscFree4(z, a, d, d2));
+  PetscFunctionReturn(0);
+}
+
+/* Scales tried per channel by the search: the present one (a channel's largest weight at 127 levels) times 1, then
+   0.80 to 1.50 in steps of 0.02. Below 1 the largest weights clip at 127 levels and the others get finer ones; on the
+   Burgers students the best scale came from the whole range (0.90-1.20 only: 0.95% instead of 0.74% on a level-2
+   student). */
+static const PetscReal KDQuantizeSearchScales[] = {
+    1.0,  0.8,  0.82, 0.84, 0.86, 0.88, 0.9,  0.92, 0.94, 0.96, 0.98, 1.02, 1.04, 1.06, 1.08, 1.1,  1.12, 1.14,
+    1.16, 1.18, 1.2,  1.22, 1.24, 1.26, 1.28, 1.3,  1.32, 1.34, 1.36, 1.38, 1.4,  1.42, 1.44, 1.46, 1.48, 1.5};
+
+/* The search of layer k (q->search > 0), after its fitted rounding: each output channel's levels and scale again, to
+   minimize the error its pre-activation makes in the outputs, sum_p w_p (S v.ql_p + b' - z_p)^2 with w_p =
+   sum_o (dy_o/dz_p)^2 of the f64 network (1 on the output layer, whose pre-activations are the outputs), b' the
+   weighted mean (bias correction). For each scale of KDQuantizeSearchScales, an exact integer least-squares search
+   (KDQuantizedNetEnumerate(), at most q->search nodes) from the best levels found so far, the fitted rounding's the
+   first incumbent: the search never ends worse than the rounding it starts from, in its own measure. ql: the layer's
+   int8 input levels (in x n), z: its f64 targets without bias (out x n). */
+static PetscErrorCode KDQuantizedNetSearch(KDQuantizedNet q, PetscInt k, PetscInt n, PetscInt stride,
+                                           const PetscReal xcal[], const PetscReal ql[], const PetscReal z[])
+{
+  const PetscInt L = q->nlayers, in = q->widths[k], out = q->widths[k + 1];
+  const PetscReal *b = q->params + q->boff[k];
+  PetscReal *wsq     = NULL, *T, *H, *R, *rw, *mw, *c, *centre, *dist;
+  PetscInt *v, *base, *cnt, *best;
+
+  PetscFunctionBegin;
+  if (k < L - 1) {
+    PetscCall(PetscMalloc1(out * n, &wsq));
+    PetscCall(KDQuantizedNetSensitivity(q, k, n, stride, xcal, wsq));
+  }
+  PetscCall(PetscMalloc5(in * n, &T, in * in, &H, in * in, &R, in, &rw, in, &mw));
+  PetscCall(PetscMalloc3(in, &c, in, &centre, in + 1, &dist));
+  PetscCall(PetscMalloc4(in, &v, in, &base, in, &cnt, in, &best));
+  for (PetscInt o = 0; o < out; o++) {
+    const PetscReal *w = wsq ? wsq + o * n : NULL, *zo = z + o * n;
+    int8_t *wq  = q->wq + q->qoff[k] + o * in;
+    PetscReal W = 0, mz = 0, tr = 0, bestd, S0 = q->S[q->soff[k] + o], Sbest = S0;
+
+    /* weighted means, centred and weighted levels T (sqrt(w) (ql - mw)), H = T T^T / W, rw = T sqrt(w)(z - mz) / W */
+    for (PetscInt p = 0; p < n; p++) {
+      const PetscReal wp = w ? w[p] : 1.0;
+      W += wp;
+      mz += wp * zo[p];
+    }
+    if (!(W > 0)) continue; /* the outputs do not depend on this unit: nothing to fit */
+    mz /= W;
+    for (PetscInt i = 0; i < in; i++) {
+      PetscReal m = 0;
+      for (PetscInt p = 0; p < n; p++) m += (w ? w[p] : 1.0) * ql[i * n + p];
+      mw[i] = m / W;
+      for (PetscInt p = 0; p < n; p++) T[i * n + p] = PetscSqrtReal(w ? w[p] : 1.0) * (ql[i * n + p] - mw[i]);
+    }
+    PetscCallBLAS("cblas_dsyrk", cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (int) in, (int) n, 1.0 / W, T,
+                                             (int) n, 0.0, H, (int) in));
+    for (PetscInt i = 0; i < in; i++) {
+      PetscReal r = 0;
+      for (PetscInt p = 0; p < n; p++) r += T[i * n + p] * PetscSqrtReal(w ? w[p] : 1.0) * (zo[p] - mz);
+      rw[i] = r / W;
+      tr += H[i * in + i];
+    }
+    for (PetscInt i = 0; i < in; i++) H[i * in + i] += tr > 0 ? 1e-8 * tr / (PetscReal) in : 1.0;
+    if (!KDCholesky(in, H)) continue; /* keep the fitted rounding */
+    /* |S L^T v - c|^2 = S^2 v^T H v - 2 S v^T rw + |c|^2 with c = L^-1 rw: the same constant for every scale */
+    for (PetscInt i = 0; i < in; i++) {
+      PetscReal t = rw[i];
+      for (PetscInt j = 0; j < i; j++) t -= H[i * in + j] * c[j];
+      c[i] = t / H[i * in + i];
+    }
+    for (PetscInt i = 0; i < in; i++) best[i] = wq[i];
+    bestd = 0;
+    for (PetscInt i = 0; i < in; i++) { /* the incumbent's distance, (S0 L^T v - c)_i */
+      PetscReal t = -c[i];
+      for (PetscInt j = i; j < in; j++) t += S0 * H[j * in + i] * (PetscReal) best[j];
+      bestd += t * t;
+    }
+    for (size_t f = 0; f < sizeof(KDQuantizeSearchScales) / sizeof(KDQuantizeSearchScales[0]); f++) {
+      const PetscReal S = S0 * KDQuantizeSearchScales[f];
+      PetscReal d       = 0;
+      if (f > 0) { /* the best levels so far, at this scale, as the incumbent */
+        for (PetscInt i = 0; i < in; i++) {
+          PetscReal t = -c[i];
+          for (PetscInt j = i; j < in; j++) t += S * H[j * in + i] * (PetscReal) best[j];
+          d += t * t;
+        }
+        if (d < bestd) bestd = d, Sbest = S;
+      }
+      for (PetscInt i = 0; i < in; i++)
+        for (PetscInt j = 0; j < in; j++) R[i * in + j] = j >= i ? S * H[j * in + i] : 0;
+      if (KDQuantizedNetEnumerate(in, R, c, q->search, v, centre, dist, base, cnt, best, &bestd)) Sbest = S;
+    }
+    {
+      PetscReal em = 0;
+      for (PetscInt i = 0; i < in; i++) {
+        wq[i] = (int8_t) best[i];
+        em += (PetscReal) best[i] * mw[i];
+      }
+      q->S[q->soff[k] + o]  = Sbest;
+      q->bq[q->soff[k] + o] = b[o] + mz - Sbest * em;
+    }
+  }
+  PetscCall(PetscFree4(v, base, cnt, best));
+  PetscCall(PetscFree3(c, centre, dist));
+  PetscCall(PetscFree5(T, H, R, rw, mw));
+  PetscCall(PetscFree(wsq));
+  PetscFunctionReturn(0);
+}
+
 /* Weight rounding and bias correction of layers 1 .. L-1, in order, on at most 8192 of the calibration points (a
    regular subset): layer k is fitted to the f64 network's pre-activations given the int8 network's input levels, which
    already carry the errors of layers < k, so later layers also compensate what earlier ones could not. What passes
@@ -259,6 +477,7 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, MPI_Comm comm, Petsc
       }
       q->bq[q->soff[k] + o] = b[o] - KDQuantizedNetRoundChannel(in, H0, mean, S, wq, c, S * em - zm[o]);
     }
+    if (q->search > 0) PetscCall(KDQuantizedNetSearch(q, k, n, stride, xcal, ql, z));
     if (k == L - 1) break;
     /* inputs of layer k + 1: the int8 network's levels, from its adjusted weights and biases, and the f64 activations
      */
@@ -284,6 +503,207 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, MPI_Comm comm, Petsc
   PetscCall(PetscFree(ql2));
   PetscCall(PetscFree(an2));
   if (stop) PetscCall(KDSignalCheck(comm, "int8 calibration")); /* the ranks agreed: it raises on every one */
+  PetscFunctionReturn(0);
+}
+
+/* From the integer sums acc of layer k (out x n): the levels entering layer k + 1 into lv, or the outputs into y. */
+static void KDQuantizedNetTailLevels(KDQuantizedNet q, PetscInt k, PetscInt n, const PetscReal acc[], PetscReal lv[],
+                                     PetscReal y[])
+{
+  const PetscInt out = q->widths[k + 1];
+  const PetscReal *b = q->bq + q->soff[k], *S = q->S + q->soff[k];
+
+  for (PetscInt o = 0; o < out; o++)
+    for (PetscInt p = 0; p < n; p++) {
+      const PetscReal z = acc[o * n + p] * S[o] + b[o];
+      if (k < q->nlayers - 1)
+        lv[o * n + p] = KDQuantizeLevel(KDActivate(q->activation, z), q->sa[q->aoff[k + 1] + o], q->lmax);
+      else
+        y[o * n + p] = q->scale[o] * z + q->shift[o];
+    }
+}
+
+/* The int8 scheme in double from the levels entering layer k0 >= 1 (lv[k0], in x n, unit-major) to the outputs y
+   (nout x n): the integer sums of each layer k >= k0 into acc[k] (exact in double, as in KDQuantizedNetEvaluate()),
+   the levels entering k + 1 into lv[k + 1]. */
+static void KDQuantizedNetTail(KDQuantizedNet q, PetscInt k0, PetscInt n, PetscReal *lv[], PetscReal *acc[],
+                               PetscReal y[])
+{
+  const PetscInt L = q->nlayers;
+
+  for (PetscInt k = k0; k < L; k++) {
+    const PetscInt in = q->widths[k], out = q->widths[k + 1];
+    const int8_t *Wq = q->wq + q->qoff[k];
+    for (PetscInt o = 0; o < out; o++)
+      for (PetscInt p = 0; p < n; p++) {
+        PetscReal a = 0;
+        for (PetscInt i = 0; i < in; i++) a += (PetscReal) Wq[o * in + i] * lv[k][i * n + p];
+        acc[k][o * n + p] = a;
+      }
+    KDQuantizedNetTailLevels(q, k, n, acc[k], lv[k + 1], y);
+  }
+}
+
+static PetscReal KDQuantizedNetSquaredError(PetscInt n, PetscInt nout, const PetscReal y[], const PetscReal yref[])
+{
+  PetscReal e = 0;
+  for (PetscInt i = 0; i < n * nout; i++) e += (y[i] - yref[i]) * (y[i] - yref[i]);
+  return e;
+}
+
+/* A trial of the polish: channel j of layer k with the pre-activations zj (n); the layers after it reevaluated into
+   tl, tacc, yt (the next one by the change of the one level row, the others in full). Kept (swapped into lv, acc, y,
+   *err updated) if the outputs' squared error drops; the caller updates layer k itself. */
+static PetscBool KDQuantizedNetPolishTrial(KDQuantizedNet q, PetscInt k, PetscInt j, PetscInt n, const PetscReal zj[],
+                                           PetscReal *lv[], PetscReal *acc[], PetscReal *tl[], PetscReal *tacc[],
+                                           PetscReal y[], PetscReal yt[], const PetscReal yref[], PetscReal *err)
+{
+  const PetscInt L = q->nlayers, nout = q->widths[L], k1 = k + 1, in1 = q->widths[k1], out1 = q->widths[k1 + 1];
+  const int8_t *Wq = q->wq + q->qoff[k1];
+  PetscReal et;
+
+  for (PetscInt i = 0; i < in1 * n; i++) tl[k1][i] = lv[k1][i];
+  for (PetscInt p = 0; p < n; p++)
+    tl[k1][j * n + p] = KDQuantizeLevel(KDActivate(q->activation, zj[p]), q->sa[q->aoff[k1] + j], q->lmax);
+  for (PetscInt u = 0; u < out1; u++)
+    for (PetscInt p = 0; p < n; p++)
+      tacc[k1][u * n + p] = acc[k1][u * n + p] + (PetscReal) Wq[u * in1 + j] * (tl[k1][j * n + p] - lv[k1][j * n + p]);
+  KDQuantizedNetTailLevels(q, k1, n, tacc[k1], k1 < L - 1 ? tl[k1 + 1] : NULL, yt);
+  if (k1 + 1 < L) KDQuantizedNetTail(q, k1 + 1, n, tl, tacc, yt);
+  et = KDQuantizedNetSquaredError(n, nout, yt, yref);
+  if (!(et < *err * (1 - 1e-12))) return PETSC_FALSE;
+  for (PetscInt m = k1; m < L; m++) {
+    PetscReal *t = lv[m];
+    lv[m] = tl[m], tl[m] = t;
+    t = acc[m], acc[m] = tacc[m], tacc[m] = t;
+  }
+  for (PetscInt i = 0; i < nout * n; i++) y[i] = yt[i];
+  *err = et;
+  return PETSC_TRUE;
+}
+
+/* The last step of the search (q->search > 0): +-1 moves of the weights of the hidden-to-hidden layers, each kept if it
+   lowers the error of the outputs themselves (the int8 scheme in double against the f64 network on the points the
+   rounding used), two sweeps; then the output layer's search again (KDQuantizedNetSearch()) on the levels that
+   changed. The searches before weighed each layer's error by a linearization; this measures the network. Each trial
+   reevaluates the layers after the weight's, so the pass costs O(n x weights x the weights after them): it is for
+   small students. */
+static PetscErrorCode KDQuantizedNetPolish(KDQuantizedNet q, PetscInt ncal, const PetscReal xcal[])
+{
+  const PetscInt L = q->nlayers, nin = q->widths[0], nout = q->widths[L], stride = (ncal + 8191) / 8192,
+                 n                     = (ncal + stride - 1) / stride;
+  PetscReal *lv[KD_NET_MAX_LAYERS + 1] = {NULL}, *zq[KD_NET_MAX_LAYERS] = {NULL}, *tl[KD_NET_MAX_LAYERS + 1] = {NULL},
+                                    *tz[KD_NET_MAX_LAYERS] = {NULL}, *yref, *y, *yt, *an, *an2, *zt, *zt2, err;
+  PetscInt wmax                                            = 0;
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k <= L; k++) wmax = PetscMax(wmax, q->widths[k]);
+  for (PetscInt k = 0; k < L; k++) {
+    PetscCall(PetscMalloc1(q->widths[k] * n, &lv[k])); /* lv[0]: the mapped inputs */
+    PetscCall(PetscMalloc1(q->widths[k] * n, &tl[k]));
+    PetscCall(PetscMalloc1(q->widths[k + 1] * n, &zq[k]));
+    PetscCall(PetscMalloc1(q->widths[k + 1] * n, &tz[k]));
+  }
+  PetscCall(PetscMalloc6(nout * n, &yref, nout * n, &y, nout * n, &yt, wmax * n, &an, wmax * n, &an2, wmax * n, &zt));
+  PetscCall(PetscMalloc1(n, &zt2));
+  /* layer 0 (float in the kernel, double here) for both networks: an, the f64 activations, and lv[1], the levels */
+  for (PetscInt p = 0; p < n; p++) {
+    const PetscReal *x = xcal + p * stride * nin, *W = q->params + q->woff[0], *b = q->params + q->boff[0];
+    for (PetscInt i = 0; i < nin; i++) lv[0][i * n + p] = 2.0 * (x[i] - q->lo[i]) / (q->hi[i] - q->lo[i]) - 1.0;
+    for (PetscInt o = 0; o < q->widths[1]; o++) {
+      PetscReal t = b[o];
+      for (PetscInt i = 0; i < nin; i++) t += W[o * nin + i] * lv[0][i * n + p];
+      zq[0][o * n + p] = t;
+      an[o * n + p]    = KDActivate(q->activation, t);
+      lv[1][o * n + p] = KDQuantizeLevel(an[o * n + p], q->sa[q->aoff[1] + o], q->lmax);
+    }
+  }
+  /* the f64 network: the targets of the output layer (zt, without bias) and the outputs yref */
+  for (PetscInt k = 1; k < L; k++) {
+    const PetscInt in = q->widths[k], out = q->widths[k + 1];
+    const PetscReal *W = q->params + q->woff[k], *b = q->params + q->boff[k];
+    for (PetscInt o = 0; o < out; o++)
+      for (PetscInt p = 0; p < n; p++) {
+        PetscReal t = 0;
+        for (PetscInt i = 0; i < in; i++) t += W[o * in + i] * an[i * n + p];
+        if (k < L - 1)
+          an2[o * n + p] = KDActivate(q->activation, t + b[o]);
+        else {
+          zt[o * n + p]   = t;
+          yref[o * n + p] = q->scale[o] * (t + b[o]) + q->shift[o];
+        }
+      }
+    if (k < L - 1) {
+      PetscReal *t = an;
+      an = an2, an2 = t;
+    }
+  }
+  KDQuantizedNetTail(q, 1, n, lv, zq, y);
+  err = KDQuantizedNetSquaredError(n, nout, y, yref);
+  for (PetscInt sweep = 0; sweep < 4; sweep++) {
+    /* the first layer, float32 in the kernel: its weights and biases in halving steps */
+    for (PetscInt j = 0; j < q->widths[1]; j++) {
+      PetscReal *W = q->params + q->woff[0] + j * nin, *b0 = q->params + q->boff[0] + j, wm = 0, zmax = 0;
+      for (PetscInt i = 0; i < nin; i++) wm = PetscMax(wm, PetscAbsReal(W[i]));
+      for (PetscInt p = 0; p < n; p++) zmax = PetscMax(zmax, PetscAbsReal(zq[0][j * n + p] - *b0));
+      for (PetscInt m = 3; m <= 12; m++) {
+        const PetscReal h = PetscPowReal(2.0, (PetscReal) -m);
+        for (PetscInt i = 0; i <= nin; i++) /* i = nin: the bias */
+          for (int d = -1; d <= 1; d += 2) {
+            const PetscReal dw = d * h * (i < nin ? wm : zmax);
+            for (PetscInt p = 0; p < n; p++) zt2[p] = zq[0][j * n + p] + dw * (i < nin ? lv[0][i * n + p] : 1.0);
+            if (KDQuantizedNetPolishTrial(q, 0, j, n, zt2, lv, zq, tl, tz, y, yt, yref, &err)) {
+              if (i < nin)
+                W[i] += dw;
+              else
+                *b0 += dw;
+              for (PetscInt p = 0; p < n; p++) zq[0][j * n + p] = zt2[p];
+              break;
+            }
+          }
+      }
+    }
+    for (PetscInt k = 1; k < L - 1; k++) {
+      const PetscInt in = q->widths[k], out = q->widths[k + 1];
+      for (PetscInt j = 0; j < out; j++) {
+        PetscReal *S = q->S + q->soff[k] + j, *bq = q->bq + q->soff[k] + j, zmax = 0;
+
+        /* +-1 moves of the channel's weights */
+        for (PetscInt i = 0; i < in; i++)
+          for (int d = -1; d <= 1; d += 2) {
+            int8_t *w = q->wq + q->qoff[k] + j * in + i;
+            if (*w + d > KD_INT8_WEIGHT_LEVELS || *w + d < -KD_INT8_WEIGHT_LEVELS) continue;
+            for (PetscInt p = 0; p < n; p++) zt2[p] = (zq[k][j * n + p] + d * lv[k][i * n + p]) * *S + *bq;
+            if (KDQuantizedNetPolishTrial(q, k, j, n, zt2, lv, zq, tl, tz, y, yt, yref, &err)) {
+              *w = (int8_t) (*w + d);
+              for (PetscInt p = 0; p < n; p++) zq[k][j * n + p] += d * lv[k][i * n + p];
+              break;
+            }
+          }
+        /* the channel's scale and bias, in halving steps: z = S acc + b */
+        for (PetscInt p = 0; p < n; p++) zmax = PetscMax(zmax, PetscAbsReal(zq[k][j * n + p] * *S));
+        for (PetscInt m = 3; m <= 12; m++) {
+          const PetscReal h = PetscPowReal(2.0, (PetscReal) -m);
+          for (int t = 0; t < 4; t++) {
+            const PetscReal Sn = t < 2 ? *S * (1 + (t ? -h : h)) : *S,
+                            bn = t < 2 ? *bq : *bq + (t == 2 ? h : -h) * zmax;
+            for (PetscInt p = 0; p < n; p++) zt2[p] = zq[k][j * n + p] * Sn + bn;
+            if (KDQuantizedNetPolishTrial(q, k, j, n, zt2, lv, zq, tl, tz, y, yt, yref, &err)) *S = Sn, *bq = bn;
+          }
+        }
+      }
+    }
+  }
+  /* the output layer again, on the levels it now receives */
+  PetscCall(KDQuantizedNetSearch(q, L - 1, n, stride, xcal, lv[L - 1], zt));
+  for (PetscInt k = 0; k < L; k++) {
+    PetscCall(PetscFree(lv[k]));
+    PetscCall(PetscFree(tl[k]));
+    PetscCall(PetscFree(zq[k]));
+    PetscCall(PetscFree(tz[k]));
+  }
+  PetscCall(PetscFree6(yref, y, yt, an, an2, zt));
+  PetscCall(PetscFree(zt2));
   PetscFunctionReturn(0);
 }
 
@@ -487,6 +907,7 @@ static PetscErrorCode KDQuantizedNetMeasureError(KDNet net, KDQuantizedNet q, Pe
 + net  - the network, set up
 . mode  - KD_INT8_SCALE_LAYER (one activation scale per layer) or KD_INT8_SCALE_CHANNEL (one per unit)
 . abits - bits of an activation level, sign included (8 to 16; 16 is the default of kdpinn export)
+. search - 0, or the nodes per channel and scale of the weight search that refines the rounding (-kd_int8_search)
 . ncal  - number of calibration points (>= 1)
 - xcal - calibration points, xcal[p * nin + i], physical units
 
@@ -497,18 +918,20 @@ static PetscErrorCode KDQuantizedNetMeasureError(KDNet net, KDQuantizedNet q, Pe
   An activation scale is the largest |activation| over the calibration points divided by lmax = 2^(abits-1) - 1, so
   values beyond the calibration range are clipped. The weights of each layer are the least-squares weights given the
   int8 network's own inputs, rounded with error feedback and then adjusted by +-1 steps (KDQuantizedNetRound()); the
-  biases absorb the mean error. The error estimate models every rounding (of a weight, of an activation) as an
-  independent error uniform over one quantization step and propagates it to the outputs with the f64 network's
-  Jacobian at each calibration point (docs/export.md gives the formula); it describes round-to-nearest weights, so it
-  overestimates once the rounding is fitted. The measured error is that of KDQuantizedNetEvaluate() on the same points.
-  The passes over the points are BLAS calls (about 15 s on one core for 4.95M parameters and 4096 points). A stop
-  signal caught during the calibration (KDSignalInstall(); asked at every block of 64 points and every layer) ends it
-  with PETSC_ERR_SIG on every rank.
+  biases absorb the mean error. With search > 0 each channel's levels and scale are then searched against the
+  outputs' error (KDQuantizedNetSearch()) and the network polished against the f64 one (KDQuantizedNetPolish(), which
+  may move the float first layer); docs/export.md, "Weight search". The error estimate models every rounding (of a
+weight, of an activation) as an independent error uniform over one quantization step and propagates it to the outputs
+with the f64 network's Jacobian at each calibration point (docs/export.md gives the formula); it describes
+round-to-nearest weights, so it overestimates once the rounding is fitted. The measured error is that of
+KDQuantizedNetEvaluate() on the same points. The passes over the points are BLAS calls (about 15 s on one core for 4.95M
+parameters and 4096 points). A stop signal caught during the calibration (KDSignalInstall(); asked at every block of 64
+points and every layer) ends it with PETSC_ERR_SIG on every rank.
 
 .seealso: KDQuantizedNetEvaluate(), KDQuantizedNetGetErrorEstimate(), KDExportWrite()
 @*/
-PetscErrorCode KDQuantizedNetCreate(KDNet net, KDInt8Scale mode, PetscInt abits, PetscInt ncal, const PetscReal xcal[],
-                                    KDQuantizedNet *qnet)
+PetscErrorCode KDQuantizedNetCreate(KDNet net, KDInt8Scale mode, PetscInt abits, PetscInt search, PetscInt ncal,
+                                    const PetscReal xcal[], KDQuantizedNet *qnet)
 {
   const PetscInt L = net->nlayers;
   KDQuantizedNet q = NULL; /* set by KDQuantizedNetAllocate(); NULL keeps GCC from a false warning */
@@ -535,13 +958,21 @@ PetscErrorCode KDQuantizedNetCreate(KDNet net, KDInt8Scale mode, PetscInt abits,
                net->widths[k], abits);
   PetscCall(KDExportLogEventsGet_Private(&event, NULL));
   PetscCall(PetscLogEventBegin(event, 0, 0, 0, 0));
+  PetscCheck(search >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-kd_int8_search must be >= 0, got %" PetscInt_FMT,
+             search);
+  /* the polish costs O(points x weights x the weights after them): minutes at 20000 parameters, hours beyond */
+  PetscCheck(!search || net->nparams <= KD_INT8_SEARCH_MAX_PARAMS, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "-kd_int8_search is for small students: this network has %" PetscInt_FMT " parameters, at most %d",
+             net->nparams, KD_INT8_SEARCH_MAX_PARAMS);
   PetscCall(KDQuantizedNetAllocate(net, mode, abits, &q));
-  ierr = KDQuantizedNetCalibrate(q, net->comm, ncal, xcal);
+  q->search = search;
+  ierr      = KDQuantizedNetCalibrate(q, net->comm, ncal, xcal);
   if (!ierr) {
     KDQuantizedNetRoundToNearest(q);
     ierr = KDQuantizedNetPredictError(q, net->comm, ncal, xcal);
   }
   if (!ierr) ierr = KDQuantizedNetRound(q, net->comm, ncal, xcal);
+  if (!ierr && search > 0) ierr = KDQuantizedNetPolish(q, ncal, xcal);
   if (!ierr) ierr = KDQuantizedNetMeasureError(net, q, ncal, xcal);
   PetscCall(PetscLogEventEnd(event, 0, 0, 0, 0));
   if (ierr) { /* a stop signal or an allocation failure: nothing half-built is left */

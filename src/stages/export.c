@@ -22,7 +22,8 @@ typedef struct {
   PetscInt level;                     /* -1: the model's level */
   PetscInt maxpoints;
   KDInt8Scale mode;
-  PetscInt abits; /* bits of the int8 scheme's activation levels */
+  PetscInt abits;  /* bits of the int8 scheme's activation levels */
+  PetscInt search; /* nodes of the int8 weight search per channel and scale (0: none) */
 } KDCalibrationOptions;
 
 /* Called between PetscOptionsBegin() and PetscOptionsEnd() of a stage, with that block's options object. */
@@ -39,6 +40,7 @@ static PetscErrorCode KDCalibrationGetOptions(PetscOptionItems *PetscOptionsObje
   co->maxpoints = 65536;
   co->mode      = KD_INT8_SCALE_LAYER;
   co->abits     = 16;
+  co->search    = 0;
   PetscCall(PetscOptionsString("-kd_reference",
                                "Reference file whose level grid calibrates int8 activations (default "
                                "<kd_out>/reference.h5; if absent, a regular grid over the input box)",
@@ -59,6 +61,12 @@ static PetscErrorCode KDCalibrationGetOptions(PetscOptionItems *PetscOptionsObje
                          "KDQuantizedNetCreate", co->abits, &co->abits, NULL));
   PetscCheck(co->abits >= 8 && co->abits <= 16, comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-kd_int8_activation_bits must be 8 to 16, got %" PetscInt_FMT, co->abits);
+  PetscCall(KDOptionsInt("-kd_int8_search",
+                         "Refine the int8 weights by an integer search per output channel, weighted by the outputs' "
+                         "sensitivity, over 16 scales: at most this many nodes per channel and scale (0: no search)",
+                         "KDQuantizedNetCreate", co->search, &co->search, NULL));
+  PetscCheck(co->search >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_int8_search must be >= 0, got %" PetscInt_FMT,
+             co->search);
   PetscCheck(co->maxpoints >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-kd_calibration_points must be >= 1, got %" PetscInt_FMT, co->maxpoints);
   PetscCall(PetscTestFile(co->reference, 'r', &exists));
@@ -194,7 +202,7 @@ PetscErrorCode KDStageExport(MPI_Comm comm)
     PetscInt n;
     PetscReal *x;
     PetscCall(KDCalibrationPoints(comm, &co, net, &info, &n, &x, desc, sizeof(desc)));
-    PetscCall(KDQuantizedNetCreate(net, co.mode, co.abits, n, x, &q));
+    PetscCall(KDQuantizedNetCreate(net, co.mode, co.abits, co.search, n, x, &q));
     PetscCall(PetscFree(x));
   }
   PetscCall(KDExportWrite(net, &info, prec, q, name, dir));
@@ -539,7 +547,7 @@ static PetscErrorCode KDBenchModelRun(const KDBenchOptions *bo, const KDCalibrat
   q                                      = NULL;
   if (bo->use[3]) {
     PetscCall(KDCalibrationPoints(PETSC_COMM_SELF, co, net, &info, &ncal, &xcal, desc, sizeof(desc)));
-    PetscCall(KDQuantizedNetCreate(net, co->mode, co->abits, ncal, xcal, &q));
+    PetscCall(KDQuantizedNetCreate(net, co->mode, co->abits, co->search, ncal, xcal, &q));
     PetscCall(KDQuantizedNetGetErrorEstimate(q, &bm->int8_predicted, &bm->int8_measured));
     PetscCall(PetscFree(xcal));
   }
