@@ -292,9 +292,10 @@ static PetscErrorCode CheckRounding(const char tag[], PetscInt nhidden, const Pe
 
 /* The weight search (-kd_int8_search) on a network with one hidden layer: only the output layer is int8, so both of
    its steps (the output layer's channels, the polish of the float first layer) minimize exactly the error measured on
-   the calibration points (at most 8192 of them: all are used), each from where the step before left it. The measured
-   error can therefore not grow (tolerance 1e-9 relative: the same sums in another order); the test also asks that it
-   shrinks, which a search that never moved would fail. */
+   the calibration points (at most 8192 of them: all are used), each from where the step before left it, so the
+   measured error can only shrink; the test asks that it does (strictly), which fails if the search wrote levels,
+   scales or biases that do not fit the scheme (the figure is KDQuantizedNetEvaluate()'s) or never moved. It does not
+   tell the channel search's share from the polish's: docs/benchmarks.md measures each on the Burgers students. */
 static PetscErrorCode CheckSearch(void)
 {
   const PetscInt widths[] = {12};
@@ -314,7 +315,7 @@ static PetscErrorCode CheckSearch(void)
   PetscCall(KDQuantizedNetDestroy(&q));
   PetscCall(PetscFree(xcal));
   PetscCall(KDNetDestroy(&net));
-  PetscCheck(searched <= fitted * (1 + 1e-9) && searched < fitted, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+  PetscCheck(searched < fitted, PETSC_COMM_SELF, PETSC_ERR_PLIB,
              "int8 weight search: error %.6e on the calibration points, the fitted rounding's %.6e", (double) searched,
              (double) fitted);
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "int8 weight search: %.3e on the calibration points, fitted rounding %.3e\n",

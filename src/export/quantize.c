@@ -29,8 +29,25 @@ PetscErrorCode KDExportLogEventsGet_Private(PetscLogEvent *create, PetscLogEvent
   PetscFunctionReturn(0);
 }
 
-/* The largest network the weight search takes (-kd_int8_search). */
-#define KD_INT8_SEARCH_MAX_PARAMS 20000
+/* The most multiply-adds the weight search's polish may take (-kd_int8_search; KDQuantizedNetSearchCost()). */
+#define KD_INT8_SEARCH_MAX_COST 5e10
+
+/* Multiply-adds of the polish of KDQuantizedNetPolish() for a network calibrated on ncal points: per sweep, every trial
+   (2 per int8 hidden weight, 40 per hidden channel, 60 per first-layer parameter) reevaluates the layers after the
+   changed one, on at most 8192 points. */
+static PetscReal KDQuantizedNetSearchCost(KDNet net, PetscInt ncal)
+{
+  const PetscInt L = net->nlayers, stride = (ncal + 8191) / 8192, n = (ncal + stride - 1) / stride;
+  PetscReal cost = 0;
+
+  for (PetscInt k = 0; k < L - 1; k++) {
+    const PetscReal in = (PetscReal) net->widths[k], out = (PetscReal) net->widths[k + 1];
+    PetscReal trials = k ? 2 * in * out + 40 * out : 60 * (in + 1) * out, after = (PetscReal) net->widths[k + 2];
+    for (PetscInt m = k + 2; m < L; m++) after += (PetscReal) net->widths[m] * (PetscReal) net->widths[m + 1];
+    cost += trials * after;
+  }
+  return 4 * (PetscReal) n * cost;
+}
 
 /* Points per block of the f64 forwards and reverses below: each layer is one GEMM over a block, and a stop signal is
    checked once per block. */
@@ -295,8 +312,9 @@ static const PetscReal KDQuantizeSearchScales[] = {
    sum_o (dy_o/dz_p)^2 of the f64 network (1 on the output layer, whose pre-activations are the outputs), b' the
    weighted mean (bias correction). For each scale of KDQuantizeSearchScales, an exact integer least-squares search
    (KDQuantizedNetEnumerate(), at most q->search nodes) from the best levels found so far, the fitted rounding's the
-   first incumbent: the search never ends worse than the rounding it starts from, in its own measure. ql: the layer's
-   int8 input levels (in x n), z: its f64 targets without bias (out x n). */
+   first incumbent; the result is kept only if it lowers the measure without the factorization's damping, so the
+   search never ends worse than the rounding it starts from, in its own measure. ql: the layer's int8 input levels
+   (in x n), z: its f64 targets without bias (out x n). */
 static PetscErrorCode KDQuantizedNetSearch(KDQuantizedNet q, PetscInt k, PetscInt n, PetscInt stride,
                                            const PetscReal xcal[], const PetscReal ql[], const PetscReal z[])
 {
@@ -371,7 +389,23 @@ static PetscErrorCode KDQuantizedNetSearch(KDQuantizedNet q, PetscInt k, PetscIn
       if (KDQuantizedNetEnumerate(in, R, c, q->search, v, centre, dist, base, cnt, best, &bestd)) Sbest = S;
     }
     {
-      PetscReal em = 0;
+      /* the measure itself, without the damping the factorization took: the levels found are kept only if they lower
+         it (the channel's own levels and scale otherwise, with the bias that is best for them in this measure) */
+      PetscReal em = 0, fold = 0, fnew = 0;
+      for (PetscInt p = 0; p < n; p++) {
+        const PetscReal t = PetscSqrtReal(w ? w[p] : 1.0) * (zo[p] - mz);
+        PetscReal ao = 0, an = 0;
+        for (PetscInt i = 0; i < in; i++) {
+          ao += (PetscReal) wq[i] * T[i * n + p];
+          an += (PetscReal) best[i] * T[i * n + p];
+        }
+        fold += (S0 * ao - t) * (S0 * ao - t);
+        fnew += (Sbest * an - t) * (Sbest * an - t);
+      }
+      if (!(fnew < fold)) {
+        for (PetscInt i = 0; i < in; i++) best[i] = wq[i];
+        Sbest = S0;
+      }
       for (PetscInt i = 0; i < in; i++) {
         wq[i] = (int8_t) best[i];
         em += (PetscReal) best[i] * mw[i];
@@ -582,18 +616,20 @@ static PetscBool KDQuantizedNetPolishTrial(KDQuantizedNet q, PetscInt k, PetscIn
   return PETSC_TRUE;
 }
 
-/* The last step of the search (q->search > 0): +-1 moves of the weights of the hidden-to-hidden layers, each kept if it
-   lowers the error of the outputs themselves (the int8 scheme in double against the f64 network on the points the
-   rounding used), two sweeps; then the output layer's search again (KDQuantizedNetSearch()) on the levels that
-   changed. The searches before weighed each layer's error by a linearization; this measures the network. Each trial
-   reevaluates the layers after the weight's, so the pass costs O(n x weights x the weights after them): it is for
-   small students. */
-static PetscErrorCode KDQuantizedNetPolish(KDQuantizedNet q, PetscInt ncal, const PetscReal xcal[])
+/* The last step of the search (q->search > 0): the int8 scheme in double against the f64 network, on the points the
+   rounding used, four sweeps of: the float first layer's weights and biases in halving steps, +-1 moves of every
+   hidden-to-hidden int8 weight, each hidden channel's scale and bias in halving steps, each change kept only if it
+   lowers the outputs' squared error; then the output layer's search (KDQuantizedNetSearch()) once more on the levels
+   it now receives. The searches before weighed each layer's error by a linearization; this measures the network. A
+   trial reevaluates the layers after the changed one, so the pass costs O(n x weights x the weights after them)
+   (KDQuantizedNetSearchCost()): it is for small students. A stop signal is asked for once per sweep. */
+static PetscErrorCode KDQuantizedNetPolish(KDQuantizedNet q, MPI_Comm comm, PetscInt ncal, const PetscReal xcal[])
 {
   const PetscInt L = q->nlayers, nin = q->widths[0], nout = q->widths[L], stride = (ncal + 8191) / 8192,
                  n                     = (ncal + stride - 1) / stride;
   PetscReal *lv[KD_NET_MAX_LAYERS + 1] = {NULL}, *zq[KD_NET_MAX_LAYERS] = {NULL}, *tl[KD_NET_MAX_LAYERS + 1] = {NULL},
                                     *tz[KD_NET_MAX_LAYERS] = {NULL}, *yref, *y, *yt, *an, *an2, *zt, *zt2, err;
+  PetscBool stop                                           = PETSC_FALSE;
   PetscInt wmax                                            = 0;
 
   PetscFunctionBegin;
@@ -641,6 +677,8 @@ static PetscErrorCode KDQuantizedNetPolish(KDQuantizedNet q, PetscInt ncal, cons
   KDQuantizedNetTail(q, 1, n, lv, zq, y);
   err = KDQuantizedNetSquaredError(n, nout, y, yref);
   for (PetscInt sweep = 0; sweep < 4; sweep++) {
+    PetscCall(KDSignalPending(comm, &stop));
+    if (stop) break;
     /* the first layer, float32 in the kernel: its weights and biases in halving steps */
     for (PetscInt j = 0; j < q->widths[1]; j++) {
       PetscReal *W = q->params + q->woff[0] + j * nin, *b0 = q->params + q->boff[0] + j, wm = 0, zmax = 0;
@@ -695,7 +733,7 @@ static PetscErrorCode KDQuantizedNetPolish(KDQuantizedNet q, PetscInt ncal, cons
     }
   }
   /* the output layer again, on the levels it now receives */
-  PetscCall(KDQuantizedNetSearch(q, L - 1, n, stride, xcal, lv[L - 1], zt));
+  if (!stop) PetscCall(KDQuantizedNetSearch(q, L - 1, n, stride, xcal, lv[L - 1], zt));
   for (PetscInt k = 0; k < L; k++) {
     PetscCall(PetscFree(lv[k]));
     PetscCall(PetscFree(tl[k]));
@@ -704,6 +742,7 @@ static PetscErrorCode KDQuantizedNetPolish(KDQuantizedNet q, PetscInt ncal, cons
   }
   PetscCall(PetscFree6(yref, y, yt, an, an2, zt));
   PetscCall(PetscFree(zt2));
+  if (stop) PetscCall(KDSignalCheck(comm, "int8 weight search")); /* the ranks agreed: it raises on every one */
   PetscFunctionReturn(0);
 }
 
@@ -956,14 +995,17 @@ PetscErrorCode KDQuantizedNetCreate(KDNet net, KDInt8Scale mode, PetscInt abits,
                "int8 export: a layer of %" PetscInt_FMT " inputs can overflow the int32 sum with %" PetscInt_FMT
                "-bit activations (lower -kd_int8_activation_bits)",
                net->widths[k], abits);
-  PetscCall(KDExportLogEventsGet_Private(&event, NULL));
-  PetscCall(PetscLogEventBegin(event, 0, 0, 0, 0));
   PetscCheck(search >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-kd_int8_search must be >= 0, got %" PetscInt_FMT,
              search);
-  /* the polish costs O(points x weights x the weights after them): minutes at 20000 parameters, hours beyond */
-  PetscCheck(!search || net->nparams <= KD_INT8_SEARCH_MAX_PARAMS, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
-             "-kd_int8_search is for small students: this network has %" PetscInt_FMT " parameters, at most %d",
-             net->nparams, KD_INT8_SEARCH_MAX_PARAMS);
+  if (search) {
+    const PetscReal cost = KDQuantizedNetSearchCost(net, ncal);
+    PetscCheck(cost <= KD_INT8_SEARCH_MAX_COST, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+               "-kd_int8_search is for small students: about %.1e multiply-adds for this network of %" PetscInt_FMT
+               " parameters, at most %.0e (a minute)",
+               (double) cost, net->nparams, KD_INT8_SEARCH_MAX_COST);
+  }
+  PetscCall(KDExportLogEventsGet_Private(&event, NULL));
+  PetscCall(PetscLogEventBegin(event, 0, 0, 0, 0));
   PetscCall(KDQuantizedNetAllocate(net, mode, abits, &q));
   q->search = search;
   ierr      = KDQuantizedNetCalibrate(q, net->comm, ncal, xcal);
@@ -972,7 +1014,7 @@ PetscErrorCode KDQuantizedNetCreate(KDNet net, KDInt8Scale mode, PetscInt abits,
     ierr = KDQuantizedNetPredictError(q, net->comm, ncal, xcal);
   }
   if (!ierr) ierr = KDQuantizedNetRound(q, net->comm, ncal, xcal);
-  if (!ierr && search > 0) ierr = KDQuantizedNetPolish(q, ncal, xcal);
+  if (!ierr && search > 0) ierr = KDQuantizedNetPolish(q, net->comm, ncal, xcal);
   if (!ierr) ierr = KDQuantizedNetMeasureError(net, q, ncal, xcal);
   PetscCall(PetscLogEventEnd(event, 0, 0, 0, 0));
   if (ierr) { /* a stop signal or an allocation failure: nothing half-built is left */

@@ -63,7 +63,7 @@ static PetscErrorCode KDCalibrationGetOptions(PetscOptionItems *PetscOptionsObje
              "-kd_int8_activation_bits must be 8 to 16, got %" PetscInt_FMT, co->abits);
   PetscCall(KDOptionsInt("-kd_int8_search",
                          "Refine the int8 weights by an integer search per output channel, weighted by the outputs' "
-                         "sensitivity, over 16 scales: at most this many nodes per channel and scale (0: no search)",
+                         "sensitivity, over 36 scales, then a polish against the network: at most this many nodes per channel and scale (0: no search)",
                          "KDQuantizedNetCreate", co->search, &co->search, NULL));
   PetscCheck(co->search >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_int8_search must be >= 0, got %" PetscInt_FMT,
              co->search);
