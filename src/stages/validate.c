@@ -1506,7 +1506,7 @@ static PetscErrorCode KDValidateWithoutReference(MPI_Comm comm, const KDCommonOp
   }
   PetscCall(KDValidateModelCheck(comm, path, pde, info.pde, &info, 0));
   PetscCall(PetscPrintf(comm, "kdpinn validate: %s, no reference: the teacher against its observations\n", info.pde));
-  PetscCall(KDValidateRowInit(&row, "teacher", "teacher", "teacher", 0, 0, net, &info));
+  PetscCall(KDValidateRowInit(&row, "teacher", "teacher", "teacher", NULL, 0, net, &info));
   PetscCall(KDValidateTrainTime(comm, opt->out, net, &info, &row));
   row.err.rel_l2 = row.err.max_err = row.residual_rms = row.infer_ms = (PetscReal) NAN;
   PetscCall(KDValidateObservationMisfits(comm, vo, opt->out, pde, &row));

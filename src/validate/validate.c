@@ -305,7 +305,7 @@ PetscErrorCode KDValidateFieldErrors(MPI_Comm comm, PetscInt nfields, PetscInt n
   Not Collective
 
   Input Parameters:
-+ ref         - the reference
++ ref         - the reference, or NULL (none: a network compared with observations, by point values)
 . model_level - the level the network was trained for
 - level       - the level compared with
 
@@ -322,10 +322,10 @@ PetscErrorCode KDValidateFieldErrors(MPI_Comm comm, PetscInt nfields, PetscInt n
 PetscErrorCode KDValidateGetSampling(KDReference ref, PetscInt model_level, PetscInt level,
                                      KDValidateSampling *sampling)
 {
-  PetscInt coarsen;
+  PetscInt coarsen = 0;
 
   PetscFunctionBegin;
-  PetscCall(KDReferenceGetCoarsening(ref, &coarsen));
+  if (ref) PetscCall(KDReferenceGetCoarsening(ref, &coarsen));
   *sampling = level == model_level && !(level == 0 && coarsen > 0) ? KD_VALIDATE_POINT : KD_VALIDATE_CELL_AVERAGE;
   PetscFunctionReturn(0);
 }
