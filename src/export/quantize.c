@@ -29,16 +29,34 @@ PetscErrorCode KDExportLogEventsGet_Private(PetscLogEvent *create, PetscLogEvent
   PetscFunctionReturn(0);
 }
 
+/* The fits of the rounding and of the search run on at most this many of the calibration points: every stride-th. */
+#define KD_QUANTIZE_FIT_POINTS 8192
+
+static void KDQuantizedNetFitPoints(PetscInt ncal, PetscInt *stride, PetscInt *n)
+{
+  *stride = (ncal + KD_QUANTIZE_FIT_POINTS - 1) / KD_QUANTIZE_FIT_POINTS;
+  *n      = (ncal + *stride - 1) / *stride;
+}
+
+/* Input i of a point mapped to [-1, 1], as the network maps it. */
+static inline PetscReal KDQuantizedNetMapInput(KDQuantizedNet q, PetscInt i, PetscReal x)
+{
+  return 2.0 * (x - q->lo[i]) / (q->hi[i] - q->lo[i]) - 1.0;
+}
+
 /* The most multiply-adds the weight search's polish may take (-kd_int8_search; KDQuantizedNetSearchCost()). */
 #define KD_INT8_SEARCH_MAX_COST 5e10
 
 /* Multiply-adds of the polish of KDQuantizedNetPolish() for a network calibrated on ncal points: per sweep, every trial
    (2 per int8 hidden weight, 40 per hidden channel, 60 per first-layer parameter) reevaluates the layers after the
-   changed one, on at most 8192 points. */
+   changed one, on at most KD_QUANTIZE_FIT_POINTS points. */
 static PetscReal KDQuantizedNetSearchCost(KDNet net, PetscInt ncal)
 {
-  const PetscInt L = net->nlayers, stride = (ncal + 8191) / 8192, n = (ncal + stride - 1) / stride;
+  const PetscInt L = net->nlayers;
+  PetscInt stride, n;
   PetscReal cost = 0;
+
+  KDQuantizedNetFitPoints(ncal, &stride, &n);
 
   for (PetscInt k = 0; k < L - 1; k++) {
     const PetscReal in = (PetscReal) net->widths[k], out = (PetscReal) net->widths[k + 1];
@@ -63,7 +81,7 @@ static PetscErrorCode KDQuantizedNetForwardBlock(KDQuantizedNet q, PetscInt nb, 
 
   PetscFunctionBegin;
   for (PetscInt i = 0; i < nin; i++)
-    for (PetscInt p = 0; p < nb; p++) h[i * nb + p] = 2.0 * (x[p * nin + i] - q->lo[i]) / (q->hi[i] - q->lo[i]) - 1.0;
+    for (PetscInt p = 0; p < nb; p++) h[i * nb + p] = KDQuantizedNetMapInput(q, i, x[p * nin + i]);
   for (PetscInt k = 0; k < L; k++) {
     const PetscInt in = q->widths[k], out = q->widths[k + 1];
     const PetscReal *W = q->params + q->woff[k], *b = q->params + q->boff[k];
@@ -266,7 +284,7 @@ static PetscErrorCode KDQuantizedNetSensitivity(KDQuantizedNet q, PetscInt k, Pe
   PetscCall(PetscArrayzero(wsq, q->widths[k + 1] * n));
   for (PetscInt p = 0; p < n; p++) {
     const PetscReal *x = xcal + p * stride * nin;
-    for (PetscInt i = 0; i < nin; i++) a[i] = 2.0 * (x[i] - q->lo[i]) / (q->hi[i] - q->lo[i]) - 1.0;
+    for (PetscInt i = 0; i < nin; i++) a[i] = KDQuantizedNetMapInput(q, i, x[i]);
     for (PetscInt j = 0; j < L; j++) { /* z + zoff[j+1]: pre-activations of layer j's outputs, a: their activations */
       const PetscReal *W = q->params + q->woff[j], *b = q->params + q->boff[j];
       for (PetscInt o = 0; o < q->widths[j + 1]; o++) {
@@ -421,20 +439,21 @@ static PetscErrorCode KDQuantizedNetSearch(KDQuantizedNet q, PetscInt k, PetscIn
   PetscFunctionReturn(0);
 }
 
-/* Weight rounding and bias correction of layers 1 .. L-1, in order, on at most 8192 of the calibration points (a
-   regular subset): layer k is fitted to the f64 network's pre-activations given the int8 network's input levels, which
-   already carry the errors of layers < k, so later layers also compensate what earlier ones could not. What passes
-   over the points is a BLAS call: the targets z = W a, the covariances Cov(ql) and Cov(z, ql), the least-squares
-   weights of all channels (two triangular solves), the error covariances of their rounded weights, and the next
-   layer's inputs (an integer product, exact in double). */
+/* Weight rounding and bias correction of layers 1 .. L-1, in order, on at most KD_QUANTIZE_FIT_POINTS of the
+   calibration points (a regular subset): layer k is fitted to the f64 network's pre-activations given the int8
+   network's input levels, which already carry the errors of layers < k, so later layers also compensate what earlier
+   ones could not. What passes over the points is a BLAS call: the targets z = W a, the covariances Cov(ql) and Cov(z,
+   ql), the least-squares weights of all channels (two triangular solves), the error covariances of their rounded
+   weights, and the next layer's inputs (an integer product, exact in double). */
 static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, MPI_Comm comm, PetscInt ncal, const PetscReal xcal[])
 {
-  const PetscInt L = q->nlayers, nin = q->widths[0], stride = (ncal + 8191) / 8192, n = (ncal + stride - 1) / stride;
-  PetscInt wmax = 0;
+  const PetscInt L = q->nlayers, nin = q->widths[0];
+  PetscInt wmax = 0, stride, n;
   PetscReal *ql, *an, *ql2, *an2, *z, *mean, *zm, *H0, *H, *U, *R, *Wd, *C;
   PetscBool ok, stop = PETSC_FALSE;
 
   PetscFunctionBegin;
+  KDQuantizedNetFitPoints(ncal, &stride, &n);
   for (PetscInt k = 0; k <= L; k++) wmax = PetscMax(wmax, q->widths[k]);
   /* separate allocations: ql/ql2 and an/an2 swap roles from layer to layer */
   PetscCall(PetscMalloc1(wmax * n, &ql));
@@ -449,7 +468,7 @@ static PetscErrorCode KDQuantizedNetRound(KDQuantizedNet q, MPI_Comm comm, Petsc
     const PetscReal *x = xcal + p * stride * nin, *W = q->params + q->woff[0], *b = q->params + q->boff[0];
     for (PetscInt o = 0; o < q->widths[1]; o++) {
       PetscReal s = b[o];
-      for (PetscInt i = 0; i < nin; i++) s += W[o * nin + i] * (2.0 * (x[i] - q->lo[i]) / (q->hi[i] - q->lo[i]) - 1.0);
+      for (PetscInt i = 0; i < nin; i++) s += W[o * nin + i] * KDQuantizedNetMapInput(q, i, x[i]);
       an[o * n + p] = KDActivate(q->activation, s);
       ql[o * n + p] = KDQuantizeLevel(an[o * n + p], q->sa[q->aoff[1] + o], q->lmax);
     }
@@ -625,14 +644,15 @@ static PetscBool KDQuantizedNetPolishTrial(KDQuantizedNet q, PetscInt k, PetscIn
    (KDQuantizedNetSearchCost()): it is for small students. A stop signal is asked for once per sweep. */
 static PetscErrorCode KDQuantizedNetPolish(KDQuantizedNet q, MPI_Comm comm, PetscInt ncal, const PetscReal xcal[])
 {
-  const PetscInt L = q->nlayers, nin = q->widths[0], nout = q->widths[L], stride = (ncal + 8191) / 8192,
-                 n                     = (ncal + stride - 1) / stride;
-  PetscReal *lv[KD_NET_MAX_LAYERS + 1] = {NULL}, *zq[KD_NET_MAX_LAYERS] = {NULL}, *tl[KD_NET_MAX_LAYERS + 1] = {NULL},
-                                    *tz[KD_NET_MAX_LAYERS] = {NULL}, *yref, *y, *yt, *an, *an2, *zt, *zt2, err;
-  PetscBool stop                                           = PETSC_FALSE;
-  PetscInt wmax                                            = 0;
+  const PetscInt L = q->nlayers, nin = q->widths[0], nout = q->widths[L];
+  PetscReal *lv[KD_NET_MAX_LAYERS + 1] = {NULL}, *zq[KD_NET_MAX_LAYERS] = {NULL};
+  PetscReal *tl[KD_NET_MAX_LAYERS + 1] = {NULL}, *tz[KD_NET_MAX_LAYERS] = {NULL};
+  PetscReal *yref, *y, *yt, *an, *an2, *zt, *zt2, err;
+  PetscBool stop = PETSC_FALSE;
+  PetscInt wmax  = 0, stride, n;
 
   PetscFunctionBegin;
+  KDQuantizedNetFitPoints(ncal, &stride, &n);
   for (PetscInt k = 0; k <= L; k++) wmax = PetscMax(wmax, q->widths[k]);
   for (PetscInt k = 0; k < L; k++) {
     PetscCall(PetscMalloc1(q->widths[k] * n, &lv[k])); /* lv[0]: the mapped inputs */
@@ -645,7 +665,7 @@ static PetscErrorCode KDQuantizedNetPolish(KDQuantizedNet q, MPI_Comm comm, Pets
   /* layer 0 (float in the kernel, double here) for both networks: an, the f64 activations, and lv[1], the levels */
   for (PetscInt p = 0; p < n; p++) {
     const PetscReal *x = xcal + p * stride * nin, *W = q->params + q->woff[0], *b = q->params + q->boff[0];
-    for (PetscInt i = 0; i < nin; i++) lv[0][i * n + p] = 2.0 * (x[i] - q->lo[i]) / (q->hi[i] - q->lo[i]) - 1.0;
+    for (PetscInt i = 0; i < nin; i++) lv[0][i * n + p] = KDQuantizedNetMapInput(q, i, x[i]);
     for (PetscInt o = 0; o < q->widths[1]; o++) {
       PetscReal t = b[o];
       for (PetscInt i = 0; i < nin; i++) t += W[o * nin + i] * lv[0][i * n + p];
@@ -957,15 +977,15 @@ static PetscErrorCode KDQuantizedNetMeasureError(KDNet net, KDQuantizedNet q, Pe
   An activation scale is the largest |activation| over the calibration points divided by lmax = 2^(abits-1) - 1, so
   values beyond the calibration range are clipped. The weights of each layer are the least-squares weights given the
   int8 network's own inputs, rounded with error feedback and then adjusted by +-1 steps (KDQuantizedNetRound()); the
-  biases absorb the mean error. With search > 0 each channel's levels and scale are then searched against the
-  outputs' error (KDQuantizedNetSearch()) and the network polished against the f64 one (KDQuantizedNetPolish(), which
-  may move the float first layer); docs/export.md, "Weight search". The error estimate models every rounding (of a
-weight, of an activation) as an independent error uniform over one quantization step and propagates it to the outputs
-with the f64 network's Jacobian at each calibration point (docs/export.md gives the formula); it describes
-round-to-nearest weights, so it overestimates once the rounding is fitted. The measured error is that of
-KDQuantizedNetEvaluate() on the same points. The passes over the points are BLAS calls (about 15 s on one core for 4.95M
-parameters and 4096 points). A stop signal caught during the calibration (KDSignalInstall(); asked at every block of 64
-points and every layer) ends it with PETSC_ERR_SIG on every rank.
+  biases absorb the mean error. With search > 0 each channel's levels and scale are then searched against the outputs'
+  error (KDQuantizedNetSearch()) and the network polished against the f64 one (KDQuantizedNetPolish(), which may move
+  the float first layer); docs/export.md, "Weight search". The error estimate models every rounding (of a weight, of
+  an activation) as an independent error uniform over one quantization step and propagates it to the outputs with the
+  f64 network's Jacobian at each calibration point (docs/export.md gives the formula); it describes round-to-nearest
+  weights, so it overestimates once the rounding is fitted. The measured error is that of KDQuantizedNetEvaluate() on
+  the same points. The passes over the points are BLAS calls (about 15 s on one core for 4.95M parameters and 4096
+  points). A stop signal caught during the calibration (KDSignalInstall(); asked at every block of 64 points and every
+  layer) ends it with PETSC_ERR_SIG on every rank.
 
 .seealso: KDQuantizedNetEvaluate(), KDQuantizedNetGetErrorEstimate(), KDExportWrite()
 @*/
@@ -1065,7 +1085,7 @@ PetscErrorCode KDQuantizedNetEvaluate(KDQuantizedNet q, PetscInt n, const PetscR
   for (PetscInt k = 0; k <= L; k++) wmax = PetscMax(wmax, q->widths[k]);
   PetscCall(PetscMalloc2(wmax, &a, wmax, &c));
   for (PetscInt p = 0; p < n; p++) {
-    for (PetscInt i = 0; i < nin; i++) h0[i] = 2.0 * (x[p * nin + i] - q->lo[i]) / (q->hi[i] - q->lo[i]) - 1.0;
+    for (PetscInt i = 0; i < nin; i++) h0[i] = KDQuantizedNetMapInput(q, i, x[p * nin + i]);
     {
       const PetscInt out = q->widths[1];
       const PetscReal *W = q->params + q->woff[0], *b = q->params + q->boff[0];
