@@ -35,6 +35,13 @@ PETSC_EXTERN PetscErrorCode KDReferenceSetNumLevels(KDReference, PetscInt);
 PETSC_EXTERN PetscErrorCode KDReferenceBuildHierarchy(KDReference, PetscInt);
 PETSC_EXTERN PetscErrorCode KDReferenceSetCoarsening(KDReference, PetscInt);
 PETSC_EXTERN PetscErrorCode KDReferenceGetCoarsening(KDReference, PetscInt *);
+PETSC_EXTERN PetscErrorCode KDReferenceSetGridDivisor(KDReference, PetscInt);
+PETSC_EXTERN PetscErrorCode KDReferenceGetGridDivisor(KDReference, PetscInt *);
+/* (ref, option, &n): for a solver, n divided by the grid divisor; an error naming option if it does not divide n */
+PETSC_EXTERN PetscErrorCode KDReferenceApplyGridDivisor(KDReference, const char[], PetscInt *);
+/* (ref, medium, coarse, viewer): level 0 of ref by Richardson extrapolation of the three, cell by cell */
+PETSC_EXTERN PetscErrorCode KDReferenceExtrapolate(KDReference, KDReference, KDReference, PetscViewer);
+PETSC_EXTERN PetscErrorCode KDReferenceGetExtrapolated(KDReference, PetscBool *);
 PETSC_EXTERN PetscErrorCode KDReferenceGetNumLevels(KDReference, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDReferenceGetLevelGrid(KDReference, PetscInt, PetscInt *, PetscInt[], PetscReal[],
                                                     PetscReal[]);

@@ -564,6 +564,8 @@ PetscErrorCode KDSolveBurgers(KDPDE pde, KDReference ref)
              "-burgers_nx %" PetscInt_FMT " must be divisible by 2^(kd_levels-1) = %" PetscInt_FMT, opt.nx, blocks);
   PetscCheck(opt.nt % blocks == 0, comm, PETSC_ERR_ARG_INCOMP,
              "-burgers_nt %" PetscInt_FMT " must be divisible by 2^(kd_levels-1) = %" PetscInt_FMT, opt.nt, blocks);
+  PetscCall(KDReferenceApplyGridDivisor(ref, "-burgers_nx", &opt.nx));
+  PetscCall(KDReferenceApplyGridDivisor(ref, "-burgers_nt", &opt.nt));
   n[0]  = opt.nt;
   n[1]  = opt.nx;
   hi[0] = opt.tfinal;

@@ -780,6 +780,7 @@ PetscErrorCode KDSolveCavity(KDPDE pde, KDReference ref)
   PetscCheck(opt.n % (1 << (common.levels - 1)) == 0, comm, PETSC_ERR_ARG_INCOMP,
              "-cavity_n %" PetscInt_FMT " must be divisible by 2^(kd_levels - 1) = %d", opt.n,
              1 << (common.levels - 1));
+  PetscCall(KDReferenceApplyGridDivisor(ref, "-cavity_n", &opt.n));
   n[0] = n[1] = opt.n;
   PetscCall(KDReferenceSetParameter(ref, "manufactured", opt.mms ? 1.0 : 0.0));
   PetscCall(KDReferenceSetGrid(ref, 2, "y,x", n, lo, hi));

@@ -484,6 +484,7 @@ PetscErrorCode KDSolveConduction(KDPDE pde, KDReference ref)
   if (help) PetscFunctionReturn(0); /* the options are listed; the problem (an image file) is not read */
   PetscCall(KDPDEConductionGetProblem(pde, &prob));
   if (opt.view) PetscCall(KDCompositeView(&prob->ms, PETSC_VIEWER_STDOUT_(comm)));
+  PetscCall(KDReferenceApplyGridDivisor(ref, "-conduction_n", &opt.n));
   /* every level whose cells are smaller than a period must hold whole periods: the same cells in each */
   PetscCall(KDGetCommonOptions(comm, &common));
   for (PetscInt l = 0; l < common.levels && opt.n % (1 << l) == 0; l++) {

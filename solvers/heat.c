@@ -403,6 +403,8 @@ PetscErrorCode KDSolveHeat(KDPDE pde, KDReference ref)
   }
   PetscCall(KDPDEHeatGetProblem(pde, &prob));
   PetscCall(KDHeatOptionsSetFromOptions(comm, prob, &opt));
+  PetscCall(KDReferenceApplyGridDivisor(ref, "-heat_n", &opt.n));
+  PetscCall(KDReferenceApplyGridDivisor(ref, "-heat_nt", &opt.nt));
   PetscCall(KDHeatSolveGrid(comm, prob, &opt, &sol));
 
   if (prob->manufactured) {

@@ -7,13 +7,14 @@
 #    7.5e-5 over -kd_seed 0..7: the bound says "trains to the solution", with a margin of more than 10 for round-off
 #    and CPUs), every model file is written and validated;
 #  - the plugin's own solver through `kdpinn solve`: within 1e-3 of the exact solution (second order at 64 x 64:
-#    measured 1.4e-4), and PETSc's -dll_append loads the same library;
+#    measured 1.4e-4), and PETSc's -dll_append loads the same library; -kd_reference_extrapolate, which this solver
+#    does not support (it ignores the grid divisor), is refused with one line;
 #  - a plugin whose KDPluginRegister() fails on rank 1 only gives one error line, from rank 0, with rank 1's reason.
 set -euo pipefail
 build=$1
 py=${KD_PYTHON:-/usr/bin/python3}
 prefix=$PWD/prefix
-rm -rf "$prefix" plugin-build out-import out-solve darcy.h5 bad-plugin bad-build
+rm -rf "$prefix" plugin-build out-import out-solve out-extra darcy.h5 bad-plugin bad-build
 cmake --install "$build" --prefix "$prefix" > install.log
 libdir=$(dirname "$(find "$prefix" -name 'libkdpinn.so*' | head -1)")
 kdpinn=$prefix/bin/kdpinn
@@ -59,6 +60,17 @@ e = np.linalg.norm(u - exact) / np.linalg.norm(exact)
 print(f"darcy finite-volume solver vs the exact solution: relative L2 {e:.3e} (bound 1e-3)")
 assert e <= 1e-3, e
 PY
+# a solver that does not solve on a coarser grid when asked (this example reads -darcy_n only, docs/extending.md):
+# -kd_reference_extrapolate is one line naming the PDE, a non-zero exit, and no reference written
+if "$kdpinn" solve $opts -darcy_n 64 -kd_reference_coarsen 2 -kd_reference_extrapolate -kd_out out-extra \
+  > extra.out 2> extra.err; then
+  echo "-kd_reference_extrapolate was accepted for a solver that ignores the grid divisor"; exit 1
+fi
+if [ "$(grep -c '^kdpinn' extra.err)" != 1 ] ||
+   ! grep -q "^kdpinn: error: -kd_reference_extrapolate: the solver of PDE 'darcy' does not solve on a coarser grid" extra.err ||
+   [ -e out-extra/reference.h5 ]; then
+  echo "expected one line naming the darcy solver and no reference:"; cat extra.err; exit 1
+fi
 # a plugin whose registration fails on one rank only: one line from rank 0 with that rank's reason, non-zero exit
 mkdir -p bad-plugin
 cat > bad-plugin/bad.c <<'EOF'

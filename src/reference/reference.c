@@ -2,11 +2,12 @@
   KDReference: the reference solutions of a PDE on a hierarchy of grids, and reference.h5.
 
   Level 0 is the solver grid, or with KDReferenceSetCoarsening() that grid coarsened K times (a reference solved finer
-  than the grid it validates on). Level l has half the cells of level l-1 on every axis, and each of its values is
-  the average of the 2^dim children: the cell average is the scale filter of the hierarchy, and it preserves the mean
-  exactly. Fields are MPI Vecs in natural (row-major) order, distributed in blocks of whole rows of axis 0, which is
-  also the block each rank writes to or reads from the file with one collective hyperslab transfer. Averages are
-  summed in a fixed order, so every level (and the file) is bitwise the same for any number of ranks.
+  than the grid it validates on), and with KDReferenceExtrapolate() the Richardson extrapolation of three such solves.
+  Level l has half the cells of level l-1 on every axis, and each of its values is the average of the 2^dim children:
+  the cell average is the scale filter of the hierarchy, and it preserves the mean exactly. Fields are MPI Vecs in
+  natural (row-major) order, distributed in blocks of whole rows of axis 0, which is also the block each rank writes to
+  or reads from the file with one collective hyperslab transfer. Averages are summed in a fixed order, so every level
+  (and the file) is bitwise the same for any number of ranks.
 */
 #include <kdreference.h>
 #include "sys/kdio.h"
@@ -30,7 +31,9 @@ struct _p_KDReference {
   char pde[KD_NAME_LEN];
   char axes[KD_NAME_LEN];
   PetscInt dim, nlevels, nlevels_requested;
-  PetscInt coarsen; /* restrictions from the solver grid to level 0 (KDReferenceSetCoarsening()) */
+  PetscInt coarsen;       /* restrictions from the solver grid to level 0 (KDReferenceSetCoarsening()) */
+  PetscInt divisor;       /* the solver's grid is its options' divided by this per axis (KDReferenceSetGridDivisor()) */
+  PetscBool extrapolated; /* level 0 is a Richardson extrapolation (KDReferenceExtrapolate()) */
   PetscBool gridset;
   KDLevel level[KD_MAX_LEVELS];
   PetscInt nfields;
@@ -82,6 +85,7 @@ PetscErrorCode KDReferenceCreate(MPI_Comm comm, KDReference *ref)
   PetscCall(PetscNew(ref));
   (*ref)->comm    = comm;
   (*ref)->nlevels = 0;
+  (*ref)->divisor = 1;
   PetscFunctionReturn(0);
 }
 
@@ -241,6 +245,87 @@ PetscErrorCode KDReferenceGetCoarsening(KDReference ref, PetscInt *K)
 {
   PetscFunctionBegin;
   *K = ref->coarsen;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceSetGridDivisor - Asks the solver for a grid coarser than its options say: every axis divided by d.
+
+  Collective
+
+  Input Parameters:
++ ref - the reference, before the solver sets its grid
+- d   - a power of 2, at least 1 (the default: the grid of the options)
+
+  Notes:
+  The solve stage sets it for the coarser solves of a Richardson extrapolation (-kd_reference_extrapolate,
+  KDReferenceExtrapolate()). A solver honours it by dividing the cell counts its options give
+(KDReferenceGetGridDivisor()); one that does not is found out by the stage, which compares the grids and refuses the
+extrapolation.
+
+.seealso: KDReferenceGetGridDivisor(), KDReferenceExtrapolate(), KDSolverRegister()
+@*/
+PetscErrorCode KDReferenceSetGridDivisor(KDReference ref, PetscInt d)
+{
+  PetscFunctionBegin;
+  PetscCheck(!ref->gridset, ref->comm, PETSC_ERR_ORDER, "set the grid divisor before the grid");
+  PetscCheck(d >= 1 && (d & (d - 1)) == 0, ref->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "grid divisor %" PetscInt_FMT " is not a power of 2", d);
+  ref->divisor = d;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetGridDivisor - For a solver: divide the cell count of every axis its options give by this (1 unless a
+  Richardson extrapolation asks for a coarser solve).
+
+  Not collective
+
+.seealso: KDReferenceSetGridDivisor()
+@*/
+PetscErrorCode KDReferenceGetGridDivisor(KDReference ref, PetscInt *d)
+{
+  PetscFunctionBegin;
+  *d = ref->divisor;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceApplyGridDivisor - For a solver: divides one of its cell counts by the grid divisor, or fails with one
+  line naming the option when it does not divide it.
+
+  Collective
+
+  Input Parameters:
++ ref    - the reference being solved
+- option - the option the count comes from, for the message (e.g. "-cavity_n")
+
+  Input/Output Parameter:
+. n - the count of the options in, the count to solve on out
+
+.seealso: KDReferenceGetGridDivisor(), KDReferenceSetGridDivisor()
+@*/
+PetscErrorCode KDReferenceApplyGridDivisor(KDReference ref, const char option[], PetscInt *n)
+{
+  PetscFunctionBegin;
+  PetscCheck(*n % ref->divisor == 0 && *n / ref->divisor >= 2, ref->comm, PETSC_ERR_ARG_INCOMP,
+             "%s %" PetscInt_FMT " is not a multiple of %" PetscInt_FMT
+             " cells: the grid of the coarsest solve of -kd_reference_extrapolate has to be that many times coarser",
+             option, *n, ref->divisor);
+  *n /= ref->divisor;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDReferenceGetExtrapolated - Whether level 0 is a Richardson extrapolation (KDReferenceExtrapolate(); the root
+  attribute `extrapolated` of reference.h5).
+
+  Not collective
+@*/
+PetscErrorCode KDReferenceGetExtrapolated(KDReference ref, PetscBool *flg)
+{
+  PetscFunctionBegin;
+  *flg = ref->extrapolated;
   PetscFunctionReturn(0);
 }
 
@@ -679,6 +764,103 @@ PetscErrorCode KDReferenceBuildHierarchy(KDReference ref, PetscInt L)
 }
 
 /*@C
+  KDReferenceExtrapolate - Replaces level 0 by the Richardson extrapolation of three solves, cell by cell at the
+  observed order, and rebuilds the coarser levels from it by restriction.
+
+  Collective
+
+  Input Parameters:
++ ref    - the finest solve, with its hierarchy built; it receives the extrapolation
+. medium - the same problem solved on a grid 2 times coarser per axis, its hierarchy built to the same levels (one
+           coarsening less: KDReferenceSetCoarsening(), KDReferenceSetGridDivisor())
+. coarse - solved 4 times coarser, two coarsenings less
+- viewer - where one line per field says what the extrapolation did (NULL: nothing printed)
+
+  Notes:
+  With f1, f2, f3 a cell's values in ref, medium and coarse, d = f1 - f2 and s = (f2 - f3) / d: where s > 1 the values
+  converge monotonically at the observed order q = log2(s), and f1 + d / (2^q - 1) is the estimate of the limit; an
+  order below 1 is taken as 1 (the correction is then d, the last change itself), so that a cell whose differences are
+  at the solvers' tolerance cannot move far. Where s <= 1 (not converging monotonically) the cell keeps f1. This is
+  the local Richardson extrapolation of Celik et al. (J. Fluids Eng. 130, 078001, 2008). It pays where the
+  solution converges slower than the scheme's order, e.g. in cells at a singularity (the lid corners of the cavity:
+  docs/solvers.md), and costs about 1.3 times the finest solve in 2-D. The relative L2 distance of f1 from the
+  extrapolation, printed per field, estimates the finest solve's own error on level 0.
+
+.seealso: KDReferenceSetGridDivisor(), KDReferenceGetExtrapolated(), KDReferenceBuildHierarchy()
+@*/
+PetscErrorCode KDReferenceExtrapolate(KDReference ref, KDReference medium, KDReference coarse, PetscViewer viewer)
+{
+  KDReference other[2] = {medium, coarse};
+  PetscReal *sums;
+
+  PetscFunctionBegin;
+  PetscCheck(ref->nfields > 0 && ref->nlevels >= 1 && !ref->extrapolated, ref->comm, PETSC_ERR_ORDER,
+             "extrapolate a reference once, after its hierarchy is built");
+  for (PetscInt k = 0; k < 2; k++) {
+    const KDReference o = other[k];
+    PetscCheck(o->dim == ref->dim && o->nlevels == ref->nlevels && o->nfields == ref->nfields, ref->comm,
+               PETSC_ERR_ARG_INCOMP, "the %s solve has other levels or fields than the finest",
+               k ? "coarse" : "medium");
+    for (PetscInt d = 0; d < ref->dim; d++)
+      PetscCheck(o->level[0].n[d] == ref->level[0].n[d] && o->level[0].lo[d] == ref->level[0].lo[d] &&
+                     o->level[0].hi[d] == ref->level[0].hi[d],
+                 ref->comm, PETSC_ERR_ARG_INCOMP, "the %s solve's level 0 is another grid than the finest's",
+                 k ? "coarse" : "medium");
+    for (PetscInt f = 0; f < ref->nfields; f++)
+      PetscCheck(!strcmp(o->fieldname[f], ref->fieldname[f]), ref->comm, PETSC_ERR_ARG_INCOMP,
+                 "the %s solve's field %" PetscInt_FMT " is %s, the finest's %s", k ? "coarse" : "medium", f,
+                 o->fieldname[f], ref->fieldname[f]);
+  }
+  /* per field: squared change, squared extrapolation, cells taken at order 1, cells kept, cells */
+  PetscCall(PetscCalloc1(5 * ref->nfields, &sums));
+  for (PetscInt f = 0; f < ref->nfields; f++) {
+    const PetscScalar *b, *c;
+    PetscScalar *a;
+    PetscInt n;
+
+    PetscCall(VecGetLocalSize(ref->level[0].field[f], &n));
+    PetscCall(VecGetArray(ref->level[0].field[f], &a));
+    PetscCall(VecGetArrayRead(medium->level[0].field[f], &b));
+    PetscCall(VecGetArrayRead(coarse->level[0].field[f], &c));
+    for (PetscInt i = 0; i < n; i++) {
+      const PetscReal d = a[i] - b[i], s = d != 0 ? (b[i] - c[i]) / d : 0;
+      PetscReal x = a[i];
+
+      if (s > 1 && PetscIsNormalReal(s)) {
+        x = a[i] + d / (PetscMax(s, 2.0) - 1);
+        if (s < 2) sums[5 * f + 2] += 1;
+      } else if (d != 0)
+        sums[5 * f + 3] += 1;
+      sums[5 * f + 0] += (x - a[i]) * (x - a[i]);
+      sums[5 * f + 1] += x * x;
+      a[i] = x;
+    }
+    sums[5 * f + 4] = n;
+    PetscCall(VecRestoreArrayRead(coarse->level[0].field[f], &c));
+    PetscCall(VecRestoreArrayRead(medium->level[0].field[f], &b));
+    PetscCall(VecRestoreArray(ref->level[0].field[f], &a));
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, (PetscMPIInt) (5 * ref->nfields), MPIU_REAL, MPIU_SUM, ref->comm));
+  for (PetscInt f = 0; viewer && f < ref->nfields; f++) {
+    const PetscReal *q = sums + 5 * f;
+    PetscCall(PetscViewerASCIIPrintf(viewer,
+                                     "  %s: the finest solve is %.3e from the extrapolation (relative L2 on level 0); "
+                                     "%.2f%% of the cells at order <= 1, %.2f%% not monotone (kept)\n",
+                                     ref->fieldname[f], (double) (q[1] > 0 ? PetscSqrtReal(q[0] / q[1]) : 0),
+                                     (double) (100 * q[2] / q[4]), (double) (100 * q[3] / q[4])));
+  }
+  PetscCall(PetscFree(sums));
+  PetscCall(PetscLogEventBegin(KD_Restrict, 0, 0, 0, 0));
+  for (PetscInt l = 1; l < ref->nlevels; l++) {
+    for (PetscInt f = 0; f < ref->nfields; f++) PetscCall(VecDestroy(&ref->level[l].field[f]));
+    PetscCall(KDReferenceRestrict(ref, l));
+  }
+  PetscCall(PetscLogEventEnd(KD_Restrict, 0, 0, 0, 0));
+  ref->extrapolated = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/*@C
   KDReferenceGetNumLevels - Number of levels (1 before the hierarchy is built).
 
   Not collective
@@ -918,6 +1100,10 @@ static PetscErrorCode KDReferenceWriteFile(KDReference ref, hid_t file)
   PetscCall(KDH5WriteAttrString(file, "centering", "cell"));
   PetscCall(KDH5WriteAttrInts(file, "levels", 1, &ref->nlevels));
   PetscCall(KDH5WriteAttrInts(file, "coarsened", 1, &ref->coarsen));
+  {
+    const PetscInt flag = ref->extrapolated ? 1 : 0;
+    PetscCall(KDH5WriteAttrInts(file, "extrapolated", 1, &flag));
+  }
   for (PetscInt l = 0; l < ref->nlevels; l++) {
     const KDLevel *lev = &ref->level[l];
     char gname[32], axes[KD_NAME_LEN], *axis, *save = NULL;
@@ -1137,6 +1323,13 @@ static PetscErrorCode KDReferenceReadFile(KDReference ref, const char path[], hi
     PetscCheck(ref->coarsen >= 0 && ref->coarsen < KD_MAX_LEVELS, ref->comm, PETSC_ERR_FILE_UNEXPECTED,
                "%s: bad attribute coarsened %" PetscInt_FMT, path, ref->coarsen);
   }
+  if (H5Aexists(file, "extrapolated") > 0) { /* files of earlier versions lack it: not extrapolated */
+    PetscInt flag;
+    PetscCall(KDH5ReadAttrInts(file, "extrapolated", 1, &flag, NULL));
+    PetscCheck(flag == 0 || flag == 1, ref->comm, PETSC_ERR_FILE_UNEXPECTED,
+               "%s: bad attribute extrapolated %" PetscInt_FMT, path, flag);
+    ref->extrapolated = flag ? PETSC_TRUE : PETSC_FALSE;
+  }
   ctx.file = file;
   PetscCheck(H5Aiterate2(file, H5_INDEX_NAME, H5_ITER_INC, NULL, KDReferenceAttrIterate, &ctx) >= 0 && !ctx.err,
              ref->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: unreadable root attributes", path);
@@ -1271,6 +1464,9 @@ PetscErrorCode KDReferenceView(KDReference ref, PetscViewer viewer)
   if (ref->coarsen)
     PetscCall(PetscViewerASCIIPrintf(viewer, "level 0 = the solver grid coarsened %" PetscInt_FMT " time(s)\n",
                                      ref->coarsen));
+  if (ref->extrapolated)
+    PetscCall(PetscViewerASCIIPrintf(viewer, "level 0 = the Richardson extrapolation of solves on this solver grid and "
+                                             "grids 2 and 4 times coarser\n"));
   for (PetscInt i = 0; i < ref->nparams; i++)
     PetscCall(PetscViewerASCIIPrintf(viewer, "%s = %g\n", ref->paramname[i], (double) ref->paramvalue[i]));
   for (PetscInt i = 0; i < ref->narrays; i++) {

@@ -16,11 +16,14 @@ typedef struct {
   const char *name;
   PetscErrorCode (*run)(MPI_Comm);
   const char *output;
-  const char *prefixes[5];
+  const char *prefixes[6];
 } KDPipelineStage;
 
 static const KDPipelineStage KDPipeline[] = {
-    {"solve", KDStageSolve, "reference.h5", {"-kd_pde", "-kd_levels", "-kd_plugin", "-kd_reference_coarsen", NULL}},
+    {"solve",
+     KDStageSolve,
+     "reference.h5",
+     {"-kd_pde", "-kd_levels", "-kd_plugin", "-kd_reference_coarsen", "-kd_reference_extrapolate", NULL}},
     {"train", KDStageTrain, "teacher.h5", {"-kd_seed", "-teacher_", NULL}},
     {"distill", KDStageDistill, "student_L1.h5", {"-student_", "-kd_chain", NULL}},
     {"validate", KDStageValidate, "results.json", {"-kd_validate_", NULL}},

@@ -142,6 +142,38 @@ PetscErrorCode KDSolverFind(MPI_Comm comm, const char pde[], KDSolverFunction *s
   PetscFunctionReturn(0);
 }
 
+/* One solve of the stage: the solver on its options' grid divided by div, level 0 that grid coarsened K times, the
+   hierarchy built. finest[] is the solver grid of the solve with div = 1 (set by it, the first): a solver that
+   ignores the divisor (KDReferenceGetGridDivisor()) is refused by name. */
+static PetscErrorCode KDStageSolveOnce(MPI_Comm comm, KDPDE pde, KDSolverFunction solve, PetscInt K, PetscInt div,
+                                       PetscInt levels, PetscInt finest[], KDReference *ref)
+{
+  PetscInt dim, n[KD_MAX_DIM];
+  const char *type;
+
+  PetscFunctionBegin;
+  PetscCall(KDReferenceCreate(comm, ref));
+  PetscCall(KDReferenceSetCoarsening(*ref, K));
+  PetscCall(KDReferenceSetGridDivisor(*ref, div));
+  PetscCall(KDReferenceSetNumLevels(*ref, levels));
+  PetscCall(KDPDEWriteReference(pde, *ref));
+  PetscCall(solve(pde, *ref));
+  if (div > 1) {
+    PetscCall(KDReferenceGetLevelGrid(*ref, 0, &dim, n, NULL, NULL));
+    PetscCall(KDPDEGetType(pde, &type));
+    for (PetscInt d = 0; d < dim; d++)
+      PetscCheck(n[d] * div == finest[d], comm, PETSC_ERR_SUP,
+                 "-kd_reference_extrapolate: the solver of PDE '%s' does not solve on a coarser grid when asked "
+                 "(KDReferenceGetGridDivisor()): axis %" PetscInt_FMT " has %" PetscInt_FMT
+                 " cells, not %" PetscInt_FMT,
+                 type, d, n[d], finest[d] / div);
+  } else {
+    PetscCall(KDReferenceGetLevelGrid(*ref, 0, &dim, finest, NULL, NULL));
+  }
+  PetscCall(KDReferenceBuildHierarchy(*ref, levels));
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDStageSolve - The solve stage: reference solution, hierarchy, reference.h5 and reference_L<l>.xmf in -kd_out.
 
@@ -152,6 +184,7 @@ PetscErrorCode KDSolverFind(MPI_Comm comm, const char pde[], KDSolverFunction *s
 . -<pde>_<parameter>, ...     - the problem, KDPDESetProblemFromOptions()
 . -<prefix>...                - the solver's own options (prefix of its KDSolverRegister())
 . -kd_reference_coarsen K     - level 0 is the solver grid coarsened K times (cell averages of a finer solution)
+. -kd_reference_extrapolate   - level 0 is the Richardson extrapolation of three solves (KDReferenceExtrapolate())
 . -kd_reference_view          - print the grids of the hierarchy
 - -help                       - list the options of the stage, of the PDE's problem and of its solver, solve nothing
 
@@ -167,8 +200,8 @@ PetscErrorCode KDStageSolve(MPI_Comm comm)
   KDPDE pde;
   PetscLogStage stage;
   PetscLogDouble t0, t1;
-  PetscBool view   = PETSC_FALSE, help;
-  PetscInt coarsen = 0;
+  PetscBool view = PETSC_FALSE, extrapolate = PETSC_FALSE, help;
+  PetscInt coarsen = 0, finest[KD_MAX_DIM];
   char path[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBegin;
@@ -178,6 +211,12 @@ PetscErrorCode KDStageSolve(MPI_Comm comm)
                          "Level 0 of reference.h5 is the solver grid coarsened this many times (cell averages): solve "
                          "finer than the grid the models are validated on",
                          "KDReferenceSetCoarsening", coarsen, &coarsen, NULL));
+  PetscCall(
+      PetscOptionsBool("-kd_reference_extrapolate",
+                       "Level 0 is the Richardson extrapolation of three solves, on the solver grid and on grids 2 "
+                       "and 4 times coarser, cell by cell at the observed order (needs -kd_reference_coarsen 2 "
+                       "or more)",
+                       "KDReferenceExtrapolate", extrapolate, &extrapolate, NULL));
   PetscCall(
       PetscOptionsBool("-kd_reference_view", "Print the grids of the hierarchy", "KDStageSolve", view, &view, NULL));
   PetscOptionsEnd();
@@ -193,17 +232,27 @@ PetscErrorCode KDStageSolve(MPI_Comm comm)
     PetscCall(KDPDEDestroy(&pde));
     PetscFunctionReturn(0);
   }
+  PetscCheck(
+      !extrapolate || coarsen >= 2, comm, PETSC_ERR_ARG_INCOMP,
+      "-kd_reference_extrapolate needs -kd_reference_coarsen 2 or more (its coarsest solve, 4 times coarser than "
+      "the solver grid, must still reach level 0), got %" PetscInt_FMT,
+      coarsen);
   PetscCall(KDOutputDirCheck(comm, opt.out));
   PetscCall(KDOutputLock(comm, opt.out, "reference.h5"));
   PetscCall(KDLogStageGet("Solve", &stage));
   PetscCall(PetscLogStagePush(stage));
   PetscCall(PetscTime(&t0));
-  PetscCall(KDReferenceCreate(comm, &ref));
-  PetscCall(KDReferenceSetCoarsening(ref, coarsen));
-  PetscCall(KDReferenceSetNumLevels(ref, opt.levels));
-  PetscCall(KDPDEWriteReference(pde, ref));
-  PetscCall(solve(pde, ref));
-  PetscCall(KDReferenceBuildHierarchy(ref, opt.levels));
+  PetscCall(KDStageSolveOnce(comm, pde, solve, coarsen, 1, opt.levels, finest, &ref));
+  if (extrapolate) {
+    KDReference medium, coarse;
+
+    PetscCall(KDStageSolveOnce(comm, pde, solve, coarsen - 1, 2, opt.levels, finest, &medium));
+    PetscCall(KDStageSolveOnce(comm, pde, solve, coarsen - 2, 4, opt.levels, finest, &coarse));
+    PetscCall(PetscPrintf(comm, "kdpinn solve: Richardson extrapolation of the three solves (docs/solvers.md):\n"));
+    PetscCall(KDReferenceExtrapolate(ref, medium, coarse, PETSC_VIEWER_STDOUT_(comm)));
+    PetscCall(KDReferenceDestroy(&medium));
+    PetscCall(KDReferenceDestroy(&coarse));
+  }
   PetscCall(PetscTime(&t1));
   PetscCall(KDOutputPath(opt.out, "reference.h5", path, sizeof(path)));
   PetscCall(KDStageStampClear(comm)); /* models stamped against the reference replaced here are no longer current */

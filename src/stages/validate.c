@@ -828,6 +828,7 @@ static void KDValidateWriteReportHeader(FILE *fp, KDReference ref, KDPDE kdpde, 
 {
   const char *pde, *axes;
   PetscInt nlevels, dim, n[KD_MAX_DIM], coarsen;
+  PetscBool extrapolated;
   char gauge[200];
 
   (void) KDPDEGetType(kdpde, &pde);
@@ -855,6 +856,10 @@ static void KDValidateWriteReportHeader(FILE *fp, KDReference ref, KDPDE kdpde, 
             1 << (int) coarsen);
   else
     fprintf(fp, " cells");
+  (void) KDReferenceGetExtrapolated(ref, &extrapolated);
+  if (extrapolated)
+    fprintf(fp, "; level 0 is the Richardson extrapolation of that solve and of solves on grids 2 and 4 times coarser "
+                "(`-kd_reference_extrapolate`, docs/solvers.md), and the coarser levels its cell averages");
   fprintf(fp, ". Validated on %d MPI rank%s; the numbers are in `results.json` (schema: docs/results.schema.json).\n\n",
           (int) size, size > 1 ? "s" : "");
   fprintf(fp,

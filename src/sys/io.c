@@ -292,7 +292,7 @@ static const char *const KDH5Reserved[] = {
     "kdpinn_version", "kind",         "pde",    "axes",         "fields",   "centering",     "levels",
     "activation",     "widths",       "level",  "inputs",       "outputs",  "input_lo",      "input_hi",
     "output_scale",   "output_shift", "params", "trained_with", "checksum", "output_addend", "output_addend_params",
-    "coarsened"};
+    "coarsened",      "extrapolated"};
 
 PetscBool KDH5IsReservedAttribute(const char name[])
 {
