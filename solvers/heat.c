@@ -66,7 +66,8 @@ PetscErrorCode KDHeatOptionsSetFromOptions(MPI_Comm comm, const KDHeatProblem *p
              "-heat_dt must be positive (or 0 for the default), got %g", (double) opt->dt);
   /* two steps per half snapshot interval: at one, the fast transients that the inclusions excite in the first
      snapshots carry a time error of ~2e-3 (max), above the space error of the default grid */
-  if (opt->dt == 0) opt->dt = prob->tfinal / (4 * opt->nt);
+  opt->dtauto = opt->dt == 0 ? PETSC_TRUE : PETSC_FALSE;
+  if (opt->dtauto) opt->dt = prob->tfinal / (4 * opt->nt);
   PetscFunctionReturn(0);
 }
 
@@ -405,6 +406,7 @@ PetscErrorCode KDSolveHeat(KDPDE pde, KDReference ref)
   PetscCall(KDHeatOptionsSetFromOptions(comm, prob, &opt));
   PetscCall(KDReferenceApplyGridDivisor(ref, "-heat_n", &opt.n));
   PetscCall(KDReferenceApplyGridDivisor(ref, "-heat_nt", &opt.nt));
+  if (opt.dtauto) opt.dt = prob->tfinal / (4 * opt.nt); /* a coarser solve of an extrapolation is coarser in time too */
   PetscCall(KDHeatSolveGrid(comm, prob, &opt, &sol));
 
   if (prob->manufactured) {

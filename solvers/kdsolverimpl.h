@@ -37,6 +37,7 @@ typedef struct {
   PetscInt n;        /* -heat_n: cells per axis */
   PetscInt nt;       /* -heat_nt: stored snapshots, at t_k = (k + 1/2) tfinal / nt */
   PetscReal dt;      /* -heat_dt: largest time step; shrunk so that every snapshot time is a step boundary */
+  PetscBool dtauto;  /* dt is the default, tfinal / (4 nt): it follows nt */
   PetscBool view;    /* -heat_view: print the problem */
   PetscBool monitor; /* -kd_monitor: a progress line per ~1/8 of the snapshots */
 } KDHeatOptions;

@@ -143,33 +143,36 @@ PetscErrorCode KDSolverFind(MPI_Comm comm, const char pde[], KDSolverFunction *s
 }
 
 /* One solve of the stage: the solver on its options' grid divided by div, level 0 that grid coarsened K times, the
-   hierarchy built. finest[] is the solver grid of the solve with div = 1 (set by it, the first): a solver that
-   ignores the divisor (KDReferenceGetGridDivisor()) is refused by name. */
+   hierarchy built. grid[] holds the solver grid of the previous solve, 2 times coarser (not read when first), and
+   on return this one's: a solver that ignores the divisor (KDReferenceApplyGridDivisor()) is refused by name. */
 static PetscErrorCode KDStageSolveOnce(MPI_Comm comm, KDPDE pde, KDSolverFunction solve, PetscInt K, PetscInt div,
-                                       PetscInt levels, PetscInt finest[], KDReference *ref)
+                                       PetscInt levels, PetscBool first, PetscInt grid[], KDReference *ref)
 {
   PetscInt dim, n[KD_MAX_DIM];
   const char *type;
 
   PetscFunctionBegin;
+  if (div > 1)
+    PetscCall(PetscPrintf(comm,
+                          "kdpinn solve: -kd_reference_extrapolate: the solve on a grid %" PetscInt_FMT
+                          " times coarser per axis (cell counts in the solver's messages are divided)\n",
+                          div));
   PetscCall(KDReferenceCreate(comm, ref));
   PetscCall(KDReferenceSetCoarsening(*ref, K));
   PetscCall(KDReferenceSetGridDivisor(*ref, div));
   PetscCall(KDReferenceSetNumLevels(*ref, levels));
   PetscCall(KDPDEWriteReference(pde, *ref));
   PetscCall(solve(pde, *ref));
-  if (div > 1) {
-    PetscCall(KDReferenceGetLevelGrid(*ref, 0, &dim, n, NULL, NULL));
-    PetscCall(KDPDEGetType(pde, &type));
-    for (PetscInt d = 0; d < dim; d++)
-      PetscCheck(n[d] * div == finest[d], comm, PETSC_ERR_SUP,
-                 "-kd_reference_extrapolate: the solver of PDE '%s' does not solve on a coarser grid when asked "
-                 "(KDReferenceGetGridDivisor()): axis %" PetscInt_FMT " has %" PetscInt_FMT
-                 " cells, not %" PetscInt_FMT,
-                 type, d, n[d], finest[d] / div);
-  } else {
-    PetscCall(KDReferenceGetLevelGrid(*ref, 0, &dim, finest, NULL, NULL));
-  }
+  PetscCall(KDReferenceGetLevelGrid(*ref, 0, &dim, n, NULL, NULL));
+  PetscCall(KDPDEGetType(pde, &type));
+  for (PetscInt d = 0; !first && d < dim; d++)
+    PetscCheck(n[d] == 2 * grid[d], comm, PETSC_ERR_SUP,
+               "-kd_reference_extrapolate: the solver of PDE '%s' does not solve on a coarser grid when asked "
+               "(KDReferenceApplyGridDivisor()): axis %" PetscInt_FMT " has %" PetscInt_FMT
+               " cells in the solve %" PetscInt_FMT " times coarser and %" PetscInt_FMT " in the one %" PetscInt_FMT
+               " times coarser",
+               type, d, grid[d], 2 * div, n[d], div);
+  for (PetscInt d = 0; d < dim; d++) grid[d] = n[d];
   PetscCall(KDReferenceBuildHierarchy(*ref, levels));
   PetscFunctionReturn(0);
 }
@@ -201,7 +204,7 @@ PetscErrorCode KDStageSolve(MPI_Comm comm)
   PetscLogStage stage;
   PetscLogDouble t0, t1;
   PetscBool view = PETSC_FALSE, extrapolate = PETSC_FALSE, help;
-  PetscInt coarsen = 0, finest[KD_MAX_DIM];
+  PetscInt coarsen = 0, grid[KD_MAX_DIM];
   char path[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBegin;
@@ -242,17 +245,18 @@ PetscErrorCode KDStageSolve(MPI_Comm comm)
   PetscCall(KDLogStageGet("Solve", &stage));
   PetscCall(PetscLogStagePush(stage));
   PetscCall(PetscTime(&t0));
-  PetscCall(KDStageSolveOnce(comm, pde, solve, coarsen, 1, opt.levels, finest, &ref));
-  if (extrapolate) {
+  if (extrapolate) { /* the coarser solves first: a grid they cannot take stops the stage before the costly one */
     KDReference medium, coarse;
 
-    PetscCall(KDStageSolveOnce(comm, pde, solve, coarsen - 1, 2, opt.levels, finest, &medium));
-    PetscCall(KDStageSolveOnce(comm, pde, solve, coarsen - 2, 4, opt.levels, finest, &coarse));
+    PetscCall(KDStageSolveOnce(comm, pde, solve, coarsen - 2, 4, opt.levels, PETSC_TRUE, grid, &coarse));
+    PetscCall(KDStageSolveOnce(comm, pde, solve, coarsen - 1, 2, opt.levels, PETSC_FALSE, grid, &medium));
+    PetscCall(KDStageSolveOnce(comm, pde, solve, coarsen, 1, opt.levels, PETSC_FALSE, grid, &ref));
     PetscCall(PetscPrintf(comm, "kdpinn solve: Richardson extrapolation of the three solves (docs/solvers.md):\n"));
     PetscCall(KDReferenceExtrapolate(ref, medium, coarse, PETSC_VIEWER_STDOUT_(comm)));
     PetscCall(KDReferenceDestroy(&medium));
     PetscCall(KDReferenceDestroy(&coarse));
-  }
+  } else
+    PetscCall(KDStageSolveOnce(comm, pde, solve, coarsen, 1, opt.levels, PETSC_TRUE, grid, &ref));
   PetscCall(PetscTime(&t1));
   PetscCall(KDOutputPath(opt.out, "reference.h5", path, sizeof(path)));
   PetscCall(KDStageStampClear(comm)); /* models stamped against the reference replaced here are no longer current */
