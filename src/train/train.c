@@ -548,6 +548,17 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
                              "KDTrainerSetFromOptions", kd_restart, &kd_restart, NULL));
   PetscOptionsEnd();
   tr->restart = (restart || kd_restart) ? PETSC_TRUE : PETSC_FALSE;
+  {
+    PetscBool help;
+    PetscCall(KDHelpRequested(&help));
+    if (help) { /* the solver reads its options only when a GN phase is set up: list them (and mark them read) */
+      KDGaussNewton gn;
+      PetscCall(KDGaussNewtonCreate(tr->comm, &gn));
+      PetscCall(KDGaussNewtonSetOptionsPrefix(gn, tr->prefix));
+      PetscCall(KDGaussNewtonSetFromOptions(gn));
+      PetscCall(KDGaussNewtonDestroy(&gn));
+    }
+  }
 
   PetscCheck(tr->adam_steps >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sadam_steps must be >= 0", tr->prefix);
   PetscCheck(tr->lbfgs_steps >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slbfgs_steps must be >= 0", tr->prefix);
