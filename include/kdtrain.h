@@ -135,6 +135,7 @@ PETSC_EXTERN PetscErrorCode KDGaussNewtonGetDamping(KDGaussNewton, PetscReal *, 
 PETSC_EXTERN PetscErrorCode KDGaussNewtonSetDamping(KDGaussNewton, PetscReal, PetscReal);
 PETSC_EXTERN PetscErrorCode KDGaussNewtonResetDamping(KDGaussNewton);
 PETSC_EXTERN PetscErrorCode KDGaussNewtonGetTrials(KDGaussNewton, PetscInt *);
+PETSC_EXTERN PetscErrorCode KDGaussNewtonGetIterations(KDGaussNewton, PetscInt *);
 PETSC_EXTERN PetscErrorCode KDGaussNewtonView(KDGaussNewton, PetscViewer);
 /* Gauss-Newton phase of a trainer on a KDTrainerSetObjective() objective (a KDLoss provides its rows itself) */
 PETSC_EXTERN PetscErrorCode KDTrainerSetResidual(KDTrainer, KDResidualSizeFunction, KDResidualFunction, void *);

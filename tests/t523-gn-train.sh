@@ -79,4 +79,27 @@ rm -rf ext && mkdir -p ext && cp ref/reference.h5 ext/
 "$MPIEXEC" -n $np "$KDPINN" train -kd_out ext "${opts[@]}" -kd_restart > ext2.log 2>&1 || { cat ext2.log; fail "restart with GN steps failed"; }
 grep -q "restarting from checkpoint ext/checkpoint_teacher.h5 at step 80 (gn)" ext2.log || { cat ext2.log; fail "the finished run was not resumed in the GN phase"; }
 "$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" ref/teacher.h5 ext/teacher.h5 || fail "GN added by a restart differs from GN in one run"
-echo "PASS (killed after the checkpoint at step $stopped; GN added to a finished run by a restart)"
+# -gn_precision mixed (J^T J factored in single precision, the step by CG in double): the monitor lines show the CG
+# iterations and the phase lowers the loss below the end of L-BFGS, as in double precision.
+rm -rf mix && mkdir -p mix && cp ref/reference.h5 mix/
+"$MPIEXEC" -n $np "$KDPINN" train -kd_out mix "${opts[@]}" -teacher_gn_precision mixed > mix.log 2>&1 ||
+  { cat mix.log; fail "mixed-precision run failed"; }
+grep -E " teacher gn " mix.log | tail -3
+grep -qE "^ +140 teacher gn +loss .* lambda [0-9.e+-]+ cg [0-9]+ " mix.log || fail "no monitor line of GN step 140 with its CG iterations"
+grep -q "option -teacher_gn_precision is not read" mix.log && fail "-teacher_gn_precision reported as not read"
+"$KD_PYTHON" - <<'PY' || fail "mixed-precision GN did not lower the loss"
+import h5py
+h = h5py.File("mix/checkpoint_teacher.h5", "r")["loss_history"][...]
+print("mixed precision: end of L-BFGS %.6e, after 60 GN steps %.6e" % (h[79, 0], h[139, 0]))
+assert h.shape[0] == 140 and h[139, 0] < h[79, 0]
+PY
+# bad Gauss-Newton options: one line naming the option, a non-zero exit, before any training
+for bad in "-teacher_gn_precision mixed -teacher_gn_normal_matrix redistribute:-teacher_gn_precision mixed" \
+           "-teacher_gn_rtol 0:-teacher_gn_rtol" "-teacher_gn_precision single:-teacher_gn_precision"; do
+  args=${bad%%:*}; name=${bad#*:}
+  "$MPIEXEC" -n $np "$KDPINN" train -kd_out mix "${opts[@]}" $args > bad.out 2> bad.err &&
+    fail "train accepted $args"
+  { [ "$(grep -c '^kdpinn' bad.err)" = 1 ] && grep -q -- "$name" bad.err && ! grep -q " teacher adam " bad.out; } ||
+    { cat bad.out bad.err; fail "expected one line naming $name for $args"; }
+done
+echo "PASS (killed after the checkpoint at step $stopped; GN added to a finished run by a restart; mixed precision)"

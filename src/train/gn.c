@@ -31,6 +31,11 @@
   rank keeps its block-cyclic part: no synchronization per chunk, and 2.3x faster than the redistribution at 2 ranks
   even with M ~ P (5081 parameters, 5800 rows). It replicates P^2 doubles per rank (512 MB at P = 8192), hence the
   bound; beyond it the redistribution keeps memory at 2 P^2 / size.
+
+  With -gn_precision mixed J^T J is formed (ssyrk, local) and factored (pspotrf) in single precision, at twice the
+  rate, and only preconditions conjugate gradients in double whose products J^T (J p) use this rank's rows of J, kept
+  in double: the normal equations square cond(J), and a step from a 7-digit factor would be wrong in exactly the
+  directions of small curvature Gauss-Newton is for. A few iterations reach 1e-10 (docs/gauss-newton.md).
 */
 #include <kdtrain.h>
 #include <petscblaslapack.h>
@@ -52,13 +57,22 @@ extern void pdsyrk_(const char *, const char *, const int *, const int *, const 
 extern void pdpotrf_(const char *, const int *, double *, const int *, const int *, const int *, int *);
 extern void pdpotrs_(const char *, const int *, const int *, const double *, const int *, const int *, const int *,
                      double *, const int *, const int *, const int *, int *);
+extern void pspotrf_(const char *, const int *, float *, const int *, const int *, const int *, int *);
+extern void pspotrs_(const char *, const int *, const int *, const float *, const int *, const int *, const int *,
+                     float *, const int *, const int *, const int *, int *);
+/* single-precision LAPACK (OpenBLAS): PETSc's LAPACK names are bound to PetscReal */
+extern void spotrf_(const char *, const int *, float *, const int *, int *);
+extern void spotrs_(const char *, const int *, const int *, const float *, const int *, float *, const int *, int *);
 
 typedef enum { KD_GN_DAMPING_MARQUARDT, KD_GN_DAMPING_IDENTITY } KDGaussNewtonDamping;
 typedef enum { KD_GN_NORMAL_AUTO, KD_GN_NORMAL_LOCAL, KD_GN_NORMAL_REDISTRIBUTE } KDGaussNewtonNormal;
-static const char *const KDGaussNewtonNormals[]  = {"auto",          "local", "redistribute", "KDGaussNewtonNormal",
-                                                    "KD_GN_NORMAL_", NULL};
-static const char *const KDGaussNewtonDampings[] = {"marquardt", "identity", "KDGaussNewtonDamping", "KD_GN_DAMPING_",
-                                                    NULL};
+typedef enum { KD_GN_PRECISION_DOUBLE, KD_GN_PRECISION_MIXED } KDGaussNewtonPrecision;
+static const char *const KDGaussNewtonPrecisions[] = {"double", "mixed", "KDGaussNewtonPrecision", "KD_GN_PRECISION_",
+                                                      NULL};
+static const char *const KDGaussNewtonNormals[]    = {"auto",          "local", "redistribute", "KDGaussNewtonNormal",
+                                                      "KD_GN_NORMAL_", NULL};
+static const char *const KDGaussNewtonDampings[]   = {"marquardt", "identity", "KDGaussNewtonDamping", "KD_GN_DAMPING_",
+                                                      NULL};
 
 struct _p_KDGaussNewton {
   MPI_Comm comm;
@@ -74,12 +88,15 @@ struct _p_KDGaussNewton {
   PetscReal lambda0, lambda_min, floor;
   KDGaussNewtonDamping damping;
   KDGaussNewtonNormal normal;
-  PetscInt max_trials, chunk, block, grid_rows;
+  KDGaussNewtonPrecision precision;
+  PetscInt max_trials, chunk, block, grid_rows, max_it;
+  PetscReal rtol;
 
   /* state */
   PetscReal lambda, nu, F;
   PetscBool formed, setup;
-  PetscInt trials; /* trial solves of the last step */
+  KDGaussNewtonPrecision formed_precision; /* of the normal equations formed last */
+  PetscInt trials;                         /* trial solves of the last step */
 
   /* BLACS grids: 2-D for the normal matrix, 1 x size for the row chunks of J */
   int handle, ctxt, ctxt1, nprow, npcol, myrow, mycol;
@@ -90,6 +107,16 @@ struct _p_KDGaussNewton {
   PetscReal *gdf; /* [g (n) | diag J^T J (n) | F]: the one allreduce of the formation */
   PetscReal *delta, *xold, *Dsc;
   PetscReal *Cfull; /* -gn_normal_matrix local: this rank's J^T J, P x P column-major (allocated when first used) */
+
+  /* -gn_precision mixed (allocated when first used): J^T J and its factor in single precision as the 2-D C and W,
+     this rank's rows of J kept in double for the products of the conjugate-gradient solve */
+  float *Cs, *Ws, *Bs, *Js, *Cfulls;
+  PetscReal *Jloc, *yp, *yx; /* m x P row-major; J p and J delta on this rank's rows */
+  PetscReal *cg;             /* residual, preconditioned residual, direction, A direction, previous z: 5 P */
+  PetscInt m, mJ;            /* rows on this rank at the last formation, rows Jloc holds */
+  PetscReal Jdelta2;         /* |J delta|^2 of the last mixed solve (its predicted reduction) */
+  PetscReal shift, rnorm;    /* preconditioner shift and relative residual of the last mixed solve */
+  PetscInt its, its_step;    /* its conjugate-gradient iterations, and those of the last step's trials */
 };
 
 static PetscLogEvent KD_GN_JACOBIAN, KD_GN_NORMAL, KD_GN_SOLVE, KD_GN_RESIDUAL;
@@ -136,6 +163,9 @@ PetscErrorCode KDGaussNewtonCreate(MPI_Comm comm, KDGaussNewton *gn)
   g->chunk      = 256;
   g->block      = 64;
   g->grid_rows  = 0;
+  g->precision  = KD_GN_PRECISION_DOUBLE;
+  g->rtol       = 1.e-10;
+  g->max_it     = 100;
   g->lambda     = g->lambda0;
   g->nu         = 2.0;
   g->handle     = -1;
@@ -163,7 +193,12 @@ PetscErrorCode KDGaussNewtonDestroy(KDGaussNewton *gn)
     Cblacs_gridexit(g->ctxt1);
     Cfree_blacs_system_handle(g->handle);
   }
-  PetscCall(PetscFree4(g->C, g->W, g->B, g->Jdst));
+  PetscCall(PetscFree2(g->C, g->W));
+  PetscCall(PetscFree2(g->B, g->Jdst));
+  PetscCall(PetscFree3(g->Cs, g->Ws, g->Bs));
+  PetscCall(PetscFree2(g->Js, g->cg));
+  PetscCall(PetscFree(g->Cfulls));
+  PetscCall(PetscFree3(g->Jloc, g->yp, g->yx));
   PetscCall(PetscFree2(g->Jsrc, g->r));
   PetscCall(PetscFree4(g->gdf, g->delta, g->xold, g->Dsc));
   PetscCall(PetscFree(g->Cfull));
@@ -274,7 +309,12 @@ PetscErrorCode KDGaussNewtonSetLoss(KDGaussNewton gn, PetscInt n, PetscReal x[],
 . -gn_block_size <64>       - block size of the block-cyclic distribution
 . -gn_normal_matrix <auto>  - how J^T J is formed on several ranks: redistribute (pdgemr2d + pdsyrk per chunk), local
                               (dsyrk of each rank's rows + one allreduce of P^2), auto (local if P <= 8192)
-- -gn_grid_rows <0>         - process rows of the BLACS grid (0: the most square grid with rows >= columns)
+. -gn_grid_rows <0>         - process rows of the BLACS grid (0: the most square grid with rows >= columns)
+. -gn_precision <double>    - double: J^T J formed and factored in double precision; mixed: formed and factored in
+                              single precision, the preconditioner of a conjugate-gradient solve of the damped normal
+                              equations in double with products by this rank's rows of J (kept in double)
+. -gn_rtol <1e-10>          - mixed: relative residual at which the conjugate-gradient solve stops
+- -gn_max_it <100>          - mixed: conjugate-gradient iterations per trial at most
 @*/
 PetscErrorCode KDGaussNewtonSetFromOptions(KDGaussNewton gn)
 {
@@ -300,7 +340,23 @@ PetscErrorCode KDGaussNewtonSetFromOptions(KDGaussNewton gn)
                           (PetscEnum *) &gn->normal, NULL));
   PetscCall(KDOptionsInt("-gn_grid_rows", "Process rows of the BLACS grid (0: most square, rows >= columns)",
                          "KDGaussNewtonSetUp", gn->grid_rows, &gn->grid_rows, NULL));
+  PetscCall(KDOptionsEnum("-gn_precision",
+                          "double, or mixed: J^T J factored in single precision as the preconditioner of a CG solve",
+                          "KDGaussNewtonSolveDamped", KDGaussNewtonPrecisions, (PetscEnum) gn->precision,
+                          (PetscEnum *) &gn->precision, NULL));
+  PetscCall(KDOptionsReal("-gn_rtol", "Mixed precision: relative residual of the conjugate-gradient solve",
+                          "KDGaussNewtonSolveDamped", gn->rtol, &gn->rtol, NULL));
+  PetscCall(KDOptionsInt("-gn_max_it", "Mixed precision: conjugate-gradient iterations per trial at most",
+                         "KDGaussNewtonSolveDamped", gn->max_it, &gn->max_it, NULL));
   PetscOptionsEnd();
+  PetscCheck(gn->rtol > 0 && gn->rtol < 1 && gn->max_it >= 1, gn->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-%sgn_rtol must be in (0, 1) and -%sgn_max_it positive", gn->prefix ? gn->prefix : "",
+             gn->prefix ? gn->prefix : "");
+  PetscCheck(gn->precision == KD_GN_PRECISION_DOUBLE || gn->normal != KD_GN_NORMAL_REDISTRIBUTE, gn->comm,
+             PETSC_ERR_SUP,
+             "-%sgn_precision mixed forms J^T J locally: it cannot be combined with -%sgn_normal_matrix "
+             "redistribute",
+             gn->prefix ? gn->prefix : "", gn->prefix ? gn->prefix : "");
   PetscCheck(gn->lambda0 >= 0 && gn->lambda_min > 0, gn->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-%sgn_lambda must be >= 0 and -%sgn_lambda_min > 0", gn->prefix ? gn->prefix : "",
              gn->prefix ? gn->prefix : "");
@@ -376,8 +432,7 @@ PetscErrorCode KDGaussNewtonSetUp(KDGaussNewton gn)
   descinit_(gn->descD, &P, &K, &nb, &nb, &izero, &izero, &gn->ctxt, &ld, &info);
   PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "descinit_ of the redistributed chunk failed: info %d", info);
 
-  PetscCall(PetscMalloc4((size_t) gn->lrC * gn->lcC, &gn->C, (size_t) gn->lrC * gn->lcC, &gn->W, PetscMax(1, gn->lrB),
-                         &gn->B, gn->serial ? 1 : (size_t) gn->lrC * gn->lcD, &gn->Jdst));
+  PetscCall(PetscMalloc2(PetscMax(1, gn->lrB), &gn->B, gn->serial ? 1 : (size_t) gn->lrC * gn->lcD, &gn->Jdst));
   PetscCall(PetscMalloc2((size_t) P * b, &gn->Jsrc, b, &gn->r));
   PetscCall(PetscMalloc4(2 * gn->n + 1, &gn->gdf, gn->n, &gn->delta, gn->n, &gn->xold, gn->n, &gn->Dsc));
   PetscFunctionReturn(0);
@@ -448,31 +503,101 @@ static PetscErrorCode KDGaussNewtonObjective(KDGaussNewton gn, PetscReal *F)
   PetscFunctionReturn(0);
 }
 
-/*@C
-  KDGaussNewtonFormNormalEquations - At the current parameters: the distributed normal matrix J^T J, the gradient
-  g = J^T R, diag(J^T J) and F = |R|^2 (replicated).
+/* Global index of local row (or column) l of a block-cyclic matrix: blocks of nb over np processes, this one me. */
+static inline PetscInt KDGaussNewtonGlobalIndex(PetscInt l, int nb, int np, int me)
+{
+  return ((l / nb) * np + me) * nb + l % nb;
+}
 
-  Collective
+/* g += J^T r, diag += the squares of J's columns, F += |r|^2 over cnt rows (row-major J), into gdf = [g | diag | F]. */
+static void KDGaussNewtonAccumulateRows(PetscInt n, PetscInt cnt, const PetscReal J[], const PetscReal r[],
+                                        PetscReal gdf[])
+{
+  PetscReal *g = gdf, *d = gdf + n;
 
-  Output Parameter:
-. F - |R|^2, the loss
+  for (PetscInt q = 0; q < cnt; q++) {
+    const PetscReal *Jq = J + q * n, rq = r[q];
+    for (PetscInt i = 0; i < n; i++) {
+      g[i] += Jq[i] * rq;
+      d[i] += Jq[i] * Jq[i];
+    }
+    gdf[2 * n] += rq * rq;
+  }
+}
 
-.seealso: KDGaussNewtonSolveDamped(), KDGaussNewtonStep()
-@*/
-PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton gn, PetscReal *F)
+/* -gn_precision mixed: this rank's rows of J are kept (double) for the products of the solve; J^T J is formed from
+   their single-precision copy by ssyrk, into a P x P buffer summed over the ranks by one allreduce of P^2 floats (one
+   rank: into C directly), and each rank keeps its block-cyclic part. g, diag and F are summed in double. */
+static PetscErrorCode KDGaussNewtonFormMixed(KDGaussNewton gn)
+{
+  const PetscInt n = gn->n, b = gn->chunk;
+  const int P = (int) n, nb = (int) gn->block, ld = PetscMax(1, gn->lrC);
+  PetscInt m;
+  float *S;
+
+  PetscFunctionBegin;
+  PetscCheck((PetscLogDouble) n * n < 2147483647.0, gn->comm, PETSC_ERR_SUP,
+             "-%sgn_precision mixed: %" PetscInt_FMT " parameters exceed one allreduce of P^2 values",
+             gn->prefix ? gn->prefix : "", n);
+  PetscCall((*gn->rsize)(gn->rctx, &m));
+  if (m > gn->mJ) {
+    PetscCall(PetscFree3(gn->Jloc, gn->yp, gn->yx));
+    PetscCall(PetscMalloc3((size_t) m * n, &gn->Jloc, m, &gn->yp, m, &gn->yx));
+    gn->mJ = m;
+  }
+  gn->m = m;
+  if (!gn->Cs) {
+    PetscCall(PetscMalloc3((size_t) gn->lrC * gn->lcC, &gn->Cs, (size_t) gn->lrC * gn->lcC, &gn->Ws,
+                           PetscMax(1, gn->lrB), &gn->Bs));
+    PetscCall(PetscMalloc2((size_t) n * b, &gn->Js, 5 * n, &gn->cg));
+    if (!gn->serial) PetscCall(PetscMalloc1((size_t) n * n, &gn->Cfulls));
+  }
+  S = gn->serial ? gn->Cs : gn->Cfulls;
+  PetscCall(PetscArrayzero(S, (size_t) n * n));
+  PetscCall(PetscArrayzero(gn->gdf, 2 * n + 1));
+  for (PetscInt start = 0; start < m; start += b) {
+    const PetscInt cnt = PetscMin(b, m - start);
+    PetscReal *Jc      = gn->Jloc + (size_t) start * n;
+
+    PetscCall(PetscLogEventBegin(KD_GN_JACOBIAN, 0, 0, 0, 0));
+    PetscCall((*gn->rfun)(gn->rctx, start, cnt, gn->r, Jc));
+    KDGaussNewtonAccumulateRows(n, cnt, Jc, gn->r, gn->gdf);
+    for (size_t k = 0; k < (size_t) cnt * n; k++) gn->Js[k] = (float) Jc[k];
+    PetscCall(PetscLogEventEnd(KD_GN_JACOBIAN, 0, 0, 0, 0));
+    PetscCall(PetscLogEventBegin(KD_GN_NORMAL, 0, 0, 0, 0));
+    cblas_ssyrk(CblasColMajor, CblasUpper, CblasNoTrans, P, (int) cnt, 1.0f, gn->Js, P, 1.0f, S, P);
+    PetscCall(PetscLogFlops((PetscLogDouble) cnt * (PetscLogDouble) P * (PetscLogDouble) P));
+    PetscCall(PetscLogEventEnd(KD_GN_NORMAL, 0, 0, 0, 0));
+  }
+  if (!gn->serial) {
+    PetscCall(PetscLogEventBegin(KD_GN_NORMAL, 0, 0, 0, 0));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, S, (PetscMPIInt) (n * n), MPI_FLOAT, MPI_SUM, gn->comm));
+    for (int lj = 0; lj < gn->lcC; lj++) {
+      const PetscInt j = KDGaussNewtonGlobalIndex(lj, nb, gn->npcol, gn->mycol);
+      for (int li = 0; li < gn->lrC; li++) {
+        const PetscInt i              = KDGaussNewtonGlobalIndex(li, nb, gn->nprow, gn->myrow);
+        gn->Cs[li + (size_t) lj * ld] = i <= j ? S[i + (size_t) j * n] : 0.0f;
+      }
+    }
+    PetscCall(PetscLogEventEnd(KD_GN_NORMAL, 0, 0, 0, 0));
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, gn->gdf, (PetscMPIInt) (2 * n + 1), MPIU_REAL, MPI_SUM, gn->comm));
+  PetscFunctionReturn(0);
+}
+
+/* The normal equations in double precision (the body of KDGaussNewtonFormNormalEquations() for -gn_precision double,
+   and what KDGaussNewtonInverseColumns() factors whatever the precision). */
+static PetscErrorCode KDGaussNewtonFormDouble(KDGaussNewton gn)
 {
   const int ione = 1, P = (int) gn->n;
   const PetscInt n = gn->n, b = gn->chunk;
   const double one = 1.0;
   PetscInt m, mmax, nchunks;
-  PetscReal *g, *d;
   PetscBool local;
   int K = (int) (b * gn->size);
 
   PetscFunctionBegin;
-  PetscCall(KDGaussNewtonSetUp(gn));
-  g = gn->gdf;
-  d = gn->gdf + n;
+  if (!gn->C) PetscCall(PetscMalloc2((size_t) gn->lrC * gn->lcC, &gn->C, (size_t) gn->lrC * gn->lcC, &gn->W));
   PetscCall((*gn->rsize)(gn->rctx, &m));
   PetscCallMPI(MPI_Allreduce(&m, &mmax, 1, MPIU_INT, MPI_MAX, gn->comm));
   local = !gn->serial && (gn->normal == KD_GN_NORMAL_LOCAL || (gn->normal == KD_GN_NORMAL_AUTO && n <= 8192))
@@ -496,14 +621,7 @@ PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton gn, PetscReal *F)
     /* rows beyond this rank's last one are zero: they change neither J^T J nor J^T R */
     PetscCall(PetscArrayzero(gn->Jsrc + cnt * n, (b - cnt) * n));
     if (cnt > 0) PetscCall((*gn->rfun)(gn->rctx, start, cnt, gn->r, gn->Jsrc));
-    for (PetscInt q = 0; q < cnt; q++) {
-      const PetscReal *Jq = gn->Jsrc + q * n, rq = gn->r[q];
-      for (PetscInt i = 0; i < n; i++) {
-        g[i] += Jq[i] * rq;
-        d[i] += Jq[i] * Jq[i];
-      }
-      gn->gdf[2 * n] += rq * rq;
-    }
+    KDGaussNewtonAccumulateRows(n, cnt, gn->Jsrc, gn->r, gn->gdf);
     PetscCall(PetscLogEventEnd(KD_GN_JACOBIAN, 0, 0, 0, 0));
     PetscCall(PetscLogEventBegin(KD_GN_NORMAL, 0, 0, 0, 0));
     if (gn->serial)
@@ -524,9 +642,9 @@ PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton gn, PetscReal *F)
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, gn->Cfull, (PetscMPIInt) (n * n), MPIU_REAL, MPI_SUM, gn->comm));
     /* this rank's blocks of the upper triangle; pdpotrf("U") never reads the strict lower one */
     for (int lj = 0; lj < gn->lcC; lj++) {
-      const PetscInt j = ((PetscInt) (lj / nb) * gn->npcol + gn->mycol) * nb + lj % nb;
+      const PetscInt j = KDGaussNewtonGlobalIndex(lj, nb, gn->npcol, gn->mycol);
       for (int li = 0; li < gn->lrC; li++) {
-        const PetscInt i             = ((PetscInt) (li / nb) * gn->nprow + gn->myrow) * nb + li % nb;
+        const PetscInt i             = KDGaussNewtonGlobalIndex(li, nb, gn->nprow, gn->myrow);
         gn->C[li + (size_t) lj * ld] = i <= j ? gn->Cfull[i + (size_t) j * n] : 0.0;
       }
     }
@@ -534,37 +652,83 @@ PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton gn, PetscReal *F)
   } else if (!nchunks)
     PetscCall(PetscArrayzero(gn->C, (size_t) gn->lrC * gn->lcC));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, gn->gdf, (PetscMPIInt) (2 * n + 1), MPIU_REAL, MPI_SUM, gn->comm));
-  gn->F      = gn->gdf[2 * n];
-  gn->formed = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDGaussNewtonForm(KDGaussNewton gn, KDGaussNewtonPrecision precision, PetscReal *F)
+{
+  PetscFunctionBegin;
+  PetscCall(KDGaussNewtonSetUp(gn));
+  if (precision == KD_GN_PRECISION_MIXED)
+    PetscCall(KDGaussNewtonFormMixed(gn));
+  else
+    PetscCall(KDGaussNewtonFormDouble(gn));
+  gn->F                = gn->gdf[2 * gn->n];
+  gn->formed           = PETSC_TRUE;
+  gn->formed_precision = precision;
   if (F) *F = gn->F;
   PetscFunctionReturn(0);
+}
+
+/*@C
+  KDGaussNewtonFormNormalEquations - At the current parameters: the distributed normal matrix J^T J, the gradient
+  g = J^T R, diag(J^T J) and F = |R|^2 (replicated). With -gn_precision mixed J^T J is formed in single precision and
+  this rank's rows of J are kept for the products of KDGaussNewtonSolveDamped().
+
+  Collective
+
+  Output Parameter:
+. F - |R|^2, the loss
+
+.seealso: KDGaussNewtonSolveDamped(), KDGaussNewtonStep()
+@*/
+PetscErrorCode KDGaussNewtonFormNormalEquations(KDGaussNewton gn, PetscReal *F)
+{
+  PetscFunctionBegin;
+  PetscCall(KDGaussNewtonForm(gn, gn->precision, F));
+  PetscFunctionReturn(0);
+}
+
+/* Dsc = the diagonal of the damping matrix D (-gn_damping) at the last formation; returns max diag(J^T J). */
+static PetscReal KDGaussNewtonDampingScale(KDGaussNewton gn)
+{
+  const PetscInt n   = gn->n;
+  const PetscReal *d = gn->gdf + n;
+  PetscReal dmax     = 0.0;
+
+  for (PetscInt i = 0; i < n; i++) dmax = PetscMax(dmax, d[i]);
+  for (PetscInt i = 0; i < n; i++)
+    gn->Dsc[i] = gn->damping == KD_GN_DAMPING_IDENTITY ? 1.0 : PetscMax(d[i], gn->floor * dmax);
+  return dmax;
+}
+
+/* Whether this rank holds the diagonal entry (i, i) of the block-cyclic normal matrix, and its local offset: global
+   (i, i) lives on process (i / nb mod nprow, i / nb mod npcol) at local (i / (nb nprow) nb + i mod nb, ...). */
+static PetscBool KDGaussNewtonLocalDiagonal(KDGaussNewton gn, PetscInt i, PetscInt *k)
+{
+  const PetscInt nb = gn->block, blk = i / nb;
+
+  if (blk % gn->nprow != gn->myrow || blk % gn->npcol != gn->mycol) return PETSC_FALSE;
+  *k = (blk / gn->nprow) * nb + i % nb + ((blk / gn->npcol) * nb + i % nb) * PetscMax(1, gn->lrC);
+  return PETSC_TRUE;
 }
 
 /* W = C + lambda D, factored by Cholesky in place (pdpotrf on the grid, or dpotrf on one rank); *spd = PETSC_FALSE if
    it is not numerically positive definite. */
 static PetscErrorCode KDGaussNewtonFactorDamped(KDGaussNewton gn, PetscReal lambda, PetscBool *spd)
 {
-  const int ione = 1, P = (int) gn->n, nb = (int) gn->block;
-  const PetscInt n   = gn->n;
-  const PetscReal *d = gn->gdf + n;
-  PetscReal dmax     = 0.0;
-  int info = 0, ld = PetscMax(1, gn->lrC);
+  const int ione = 1, P = (int) gn->n;
+  const PetscInt n = gn->n;
+  PetscInt k;
+  int info = 0;
 
   PetscFunctionBegin;
-  PetscCheck(gn->formed, gn->comm, PETSC_ERR_ORDER, "call KDGaussNewtonFormNormalEquations() first");
-  for (PetscInt i = 0; i < n; i++) dmax = PetscMax(dmax, d[i]);
-  for (PetscInt i = 0; i < n; i++)
-    gn->Dsc[i] = gn->damping == KD_GN_DAMPING_IDENTITY ? 1.0 : PetscMax(d[i], gn->floor * dmax);
+  PetscCheck(gn->formed && gn->formed_precision == KD_GN_PRECISION_DOUBLE, gn->comm, PETSC_ERR_ORDER,
+             "call KDGaussNewtonFormNormalEquations() first");
+  (void) KDGaussNewtonDampingScale(gn);
   PetscCall(PetscArraycpy(gn->W, gn->C, (size_t) gn->lrC * gn->lcC));
-  /* global (i, i) lives on process (i / nb mod nprow, i / nb mod npcol) at local (i / (nb nprow) nb + i mod nb, ...) */
-  for (PetscInt i = 0; i < n; i++) {
-    const PetscInt blk = i / nb;
-    if (blk % gn->nprow != gn->myrow || blk % gn->npcol != gn->mycol) continue;
-    {
-      const PetscInt li = (blk / gn->nprow) * nb + i % nb, lj = (blk / gn->npcol) * nb + i % nb;
-      gn->W[li + lj * ld] += lambda * gn->Dsc[i];
-    }
-  }
+  for (PetscInt i = 0; i < n; i++)
+    if (KDGaussNewtonLocalDiagonal(gn, i, &k)) gn->W[k] += lambda * gn->Dsc[i];
   if (gn->serial) {
     PetscBLASInt bP = P, binfo = 0;
     PetscCallBLAS("LAPACKpotrf", LAPACKpotrf_("U", &bP, gn->W, &bP, &binfo));
@@ -594,24 +758,175 @@ static PetscErrorCode KDGaussNewtonSolveFactored(KDGaussNewton gn, const PetscRe
     PetscCheck(binfo == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "dpotrs failed: info %d", (int) binfo);
   } else {
     if (gn->mycol == 0)
-      for (PetscInt li = 0; li < gn->lrB; li++) {
-        const PetscInt i = ((li / nb) * gn->nprow + gn->myrow) * nb + li % nb;
-        gn->B[li]        = rhs[i];
-      }
+      for (PetscInt li = 0; li < gn->lrB; li++) gn->B[li] = rhs[KDGaussNewtonGlobalIndex(li, nb, gn->nprow, gn->myrow)];
     pdpotrs_("U", &P, &ione, gn->W, &ione, &ione, gn->descC, gn->B, &ione, &ione, gn->descB, &info);
     PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "pdpotrs_ failed: info %d", info);
     PetscCall(PetscArrayzero(x, n));
     if (gn->mycol == 0)
-      for (PetscInt li = 0; li < gn->lrB; li++) x[((li / nb) * gn->nprow + gn->myrow) * nb + li % nb] = gn->B[li];
+      for (PetscInt li = 0; li < gn->lrB; li++) x[KDGaussNewtonGlobalIndex(li, nb, gn->nprow, gn->myrow)] = gn->B[li];
     /* each entry has exactly one owner: the sum only adds zeros, so every rank gets the same bits */
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, x, (PetscMPIInt) n, MPIU_REAL, MPI_SUM, gn->comm));
   }
   PetscFunctionReturn(0);
 }
 
+/* -gn_precision mixed: W = C + (lambda + shift) D' in single precision, factored by Cholesky in place, with
+   D' = max(diag(J^T J), floor max diag) and the smallest shift of 0, 1e-6, ..., 1e-1 at which single precision
+   factors it (the factor is only the preconditioner: a shift slows the conjugate gradients, it does not change the
+   step). *spd = PETSC_FALSE if no shift did. */
+static PetscErrorCode KDGaussNewtonFactorMixed(KDGaussNewton gn, PetscReal lambda, PetscBool *spd)
+{
+  const int ione = 1, P = (int) gn->n;
+  const PetscInt n   = gn->n;
+  const PetscReal *d = gn->gdf + n;
+  PetscReal dmax, shift = 0.0;
+  PetscInt k;
+  int info = 1;
+
+  PetscFunctionBegin;
+  dmax = KDGaussNewtonDampingScale(gn);
+  for (int t = 0; t < 7 && info; t++) {
+    shift = t ? PetscPowReal(10.0, (PetscReal) (t - 7)) : 0.0;
+    PetscCall(PetscArraycpy(gn->Ws, gn->Cs, (size_t) gn->lrC * gn->lcC));
+    for (PetscInt i = 0; i < n; i++)
+      if (KDGaussNewtonLocalDiagonal(gn, i, &k))
+        gn->Ws[k] += (float) (lambda * gn->Dsc[i] + shift * PetscMax(d[i], gn->floor * dmax));
+    if (gn->serial)
+      spotrf_("U", &P, gn->Ws, &P, &info);
+    else {
+      pspotrf_("U", &P, gn->Ws, &ione, &ione, gn->descC, &info);
+      PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &info, 1, MPI_INT, MPI_MAX, gn->comm));
+    }
+    PetscCheck(info >= 0, gn->comm, PETSC_ERR_LIB, "pspotrf_: illegal argument %d", -info);
+    PetscCall(PetscLogFlops((PetscLogDouble) P * P * P / 3.0 / gn->size));
+  }
+  gn->shift = shift;
+  *spd      = info == 0 ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* z = W^-1 r with the single-precision factor of KDGaussNewtonFactorMixed(); r and z replicated, in double. */
+static PetscErrorCode KDGaussNewtonApplyFactorMixed(KDGaussNewton gn, const PetscReal r[], PetscReal z[])
+{
+  const int ione = 1, P = (int) gn->n, nb = (int) gn->block;
+  const PetscInt n = gn->n;
+  int info         = 0;
+
+  PetscFunctionBegin;
+  if (gn->serial) {
+    for (PetscInt i = 0; i < n; i++) gn->Bs[i] = (float) r[i];
+    spotrs_("U", &P, &ione, gn->Ws, &P, gn->Bs, &P, &info);
+    PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "spotrs failed: info %d", info);
+    for (PetscInt i = 0; i < n; i++) z[i] = gn->Bs[i];
+  } else {
+    if (gn->mycol == 0)
+      for (PetscInt li = 0; li < gn->lrB; li++)
+        gn->Bs[li] = (float) r[KDGaussNewtonGlobalIndex(li, nb, gn->nprow, gn->myrow)];
+    pspotrs_("U", &P, &ione, gn->Ws, &ione, &ione, gn->descC, gn->Bs, &ione, &ione, gn->descB, &info);
+    PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "pspotrs_ failed: info %d", info);
+    PetscCall(PetscArrayzero(z, n));
+    if (gn->mycol == 0)
+      for (PetscInt li = 0; li < gn->lrB; li++) z[KDGaussNewtonGlobalIndex(li, nb, gn->nprow, gn->myrow)] = gn->Bs[li];
+    /* one owner per entry, as in KDGaussNewtonSolveFactored() */
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, z, (PetscMPIInt) n, MPIU_REAL, MPI_SUM, gn->comm));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* q = (J^T J + lambda D) p in double from this rank's rows of J (kept by the mixed formation), and y = J p on them;
+   one allreduce of P values. */
+static PetscErrorCode KDGaussNewtonApplyNormal(KDGaussNewton gn, PetscReal lambda, const PetscReal p[], PetscReal q[],
+                                               PetscReal y[])
+{
+  const PetscInt n = gn->n, m = gn->m;
+
+  PetscFunctionBegin;
+  if (m > 0) {
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int) m, (int) n, 1.0, gn->Jloc, (int) n, p, 1, 0.0, y, 1);
+    cblas_dgemv(CblasRowMajor, CblasTrans, (int) m, (int) n, 1.0, gn->Jloc, (int) n, y, 1, 0.0, q, 1);
+  } else
+    PetscCall(PetscArrayzero(q, n)); /* BLAS returns early on an empty matrix and leaves q as it was */
+  PetscCall(PetscLogFlops(4.0 * (PetscLogDouble) m * (PetscLogDouble) n));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, q, (PetscMPIInt) n, MPIU_REAL, MPI_SUM, gn->comm));
+  for (PetscInt i = 0; i < n; i++) q[i] += lambda * gn->Dsc[i] * p[i];
+  PetscFunctionReturn(0);
+}
+
+/* -gn_precision mixed: (C + lambda D) x = -g by conjugate gradients in double, preconditioned by the single-precision
+   factor (flexible: Polak-Ribiere beta, since rounding to single makes the preconditioner slightly nonlinear), from
+   x = 0 until |residual| <= rtol |g| or max_it iterations. Every iterate lowers the damped quadratic model, so a
+   truncated solve is still a step the gain ratio can judge; its predicted reduction uses |J x|^2, accumulated from
+   the products. Every rank does the same replicated vector arithmetic on allreduced values. */
+static PetscErrorCode KDGaussNewtonSolveMixed(KDGaussNewton gn, PetscReal lambda, PetscReal x[], PetscBool *spd)
+{
+  const PetscInt n = gn->n, m = gn->m;
+  const PetscReal *g = gn->gdf;
+  PetscReal *r = gn->cg, *z = r + n, *p = z + n, *q = p + n, *zold = q + n;
+  PetscReal bnorm = 0.0, rnorm, rz = 0.0, pq, rdz, alpha, beta, s = 0.0;
+
+  PetscFunctionBegin;
+  PetscCheck(gn->formed && gn->formed_precision == KD_GN_PRECISION_MIXED, gn->comm, PETSC_ERR_ORDER,
+             "call KDGaussNewtonFormNormalEquations() first");
+  gn->its     = 0;
+  gn->rnorm   = 1.0;
+  gn->Jdelta2 = 0.0;
+  PetscCall(KDGaussNewtonFactorMixed(gn, lambda, spd));
+  if (!*spd) PetscFunctionReturn(0);
+  for (PetscInt i = 0; i < n; i++) {
+    r[i] = -g[i];
+    x[i] = 0.0;
+    bnorm += r[i] * r[i];
+  }
+  bnorm = PetscSqrtReal(bnorm);
+  rnorm = bnorm;
+  PetscCall(PetscArrayzero(gn->yx, m));
+  if (bnorm > 0) {
+    PetscCall(KDGaussNewtonApplyFactorMixed(gn, r, z));
+    PetscCall(PetscArraycpy(p, z, n));
+    for (PetscInt i = 0; i < n; i++) rz += r[i] * z[i];
+  }
+  while (gn->its < gn->max_it && rnorm > gn->rtol * bnorm) {
+    PetscCall(KDGaussNewtonApplyNormal(gn, lambda, p, q, gn->yp));
+    pq = 0.0;
+    for (PetscInt i = 0; i < n; i++) pq += p[i] * q[i];
+    if (!(pq > 0 && rz > 0)) break; /* round-off has taken the curvature or the preconditioner below zero */
+    alpha = rz / pq;
+    rnorm = 0.0;
+    for (PetscInt i = 0; i < n; i++) {
+      x[i] += alpha * p[i];
+      r[i] -= alpha * q[i];
+      rnorm += r[i] * r[i];
+    }
+    for (PetscInt k = 0; k < m; k++) gn->yx[k] += alpha * gn->yp[k];
+    rnorm = PetscSqrtReal(rnorm);
+    gn->its++;
+    if (rnorm <= gn->rtol * bnorm) break;
+    PetscCall(PetscArraycpy(zold, z, n));
+    PetscCall(KDGaussNewtonApplyFactorMixed(gn, r, z));
+    rdz = 0.0;
+    for (PetscInt i = 0; i < n; i++) rdz += r[i] * (z[i] - zold[i]);
+    beta = rdz / rz;
+    rz   = 0.0;
+    for (PetscInt i = 0; i < n; i++) {
+      rz += r[i] * z[i];
+      p[i] = z[i] + beta * p[i];
+    }
+  }
+  for (PetscInt k = 0; k < m; k++) s += gn->yx[k] * gn->yx[k];
+  PetscCallMPI(MPI_Allreduce(&s, &gn->Jdelta2, 1, MPIU_REAL, MPI_SUM, gn->comm));
+  gn->rnorm = bnorm > 0 ? rnorm / bnorm : 0.0;
+  PetscCall(PetscInfo(NULL,
+                      "mixed-precision solve, lambda %g: %" PetscInt_FMT
+                      " CG iterations, relative residual %g, preconditioner shift %g\n",
+                      (double) lambda, gn->its, (double) gn->rnorm, (double) gn->shift));
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDGaussNewtonSolveDamped - Solves (J^T J + lambda D) delta = -J^T R with the normal equations of the last
-  KDGaussNewtonFormNormalEquations(), by pdpotrf/pdpotrs on the BLACS grid.
+  KDGaussNewtonFormNormalEquations(), by pdpotrf/pdpotrs on the BLACS grid; with -gn_precision mixed by conjugate
+  gradients in double (products with the kept rows of J) preconditioned by pspotrf/pspotrs of the single-precision
+  J^T J, to -gn_rtol in at most -gn_max_it iterations.
 
   Collective
 
@@ -629,10 +944,14 @@ PetscErrorCode KDGaussNewtonSolveDamped(KDGaussNewton gn, PetscReal lambda, Pets
 {
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(KD_GN_SOLVE, 0, 0, 0, 0));
-  PetscCall(KDGaussNewtonFactorDamped(gn, lambda, spd));
-  if (*spd) {
-    for (PetscInt i = 0; i < gn->n; i++) delta[i] = -gn->gdf[i];
-    PetscCall(KDGaussNewtonSolveFactored(gn, delta, delta));
+  if (gn->formed && gn->formed_precision == KD_GN_PRECISION_MIXED)
+    PetscCall(KDGaussNewtonSolveMixed(gn, lambda, delta, spd));
+  else {
+    PetscCall(KDGaussNewtonFactorDamped(gn, lambda, spd));
+    if (*spd) {
+      for (PetscInt i = 0; i < gn->n; i++) delta[i] = -gn->gdf[i];
+      PetscCall(KDGaussNewtonSolveFactored(gn, delta, delta));
+    }
   }
   PetscCall(PetscLogEventEnd(KD_GN_SOLVE, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -667,7 +986,7 @@ PetscErrorCode KDGaussNewtonInverseColumns(KDGaussNewton gn, PetscReal lambda, P
   PetscBool spd = PETSC_FALSE;
 
   PetscFunctionBegin;
-  PetscCall(KDGaussNewtonFormNormalEquations(gn, NULL));
+  PetscCall(KDGaussNewtonForm(gn, KD_GN_PRECISION_DOUBLE, NULL)); /* whatever -gn_precision: columns of the inverse */
   PetscCall(PetscLogEventBegin(KD_GN_SOLVE, 0, 0, 0, 0));
   lambda = PetscMax(lambda, PetscMax(gn->lambda_min, 1e-12)); /* a zero damping could never grow */
   for (PetscInt k = 0; k < 12 && !spd; k++, lambda *= 10) PetscCall(KDGaussNewtonFactorDamped(gn, lambda, &spd));
@@ -739,10 +1058,11 @@ PetscErrorCode KDGaussNewtonStep(KDGaussNewton gn, PetscReal *F, PetscBool *acce
 
   PetscFunctionBegin;
   PetscCall(KDGaussNewtonFormNormalEquations(gn, &F0));
-  g          = gn->gdf; /* allocated by the first formation */
-  *accepted  = PETSC_FALSE;
-  *F         = F0;
-  gn->trials = 0;
+  g            = gn->gdf; /* allocated by the first formation */
+  *accepted    = PETSC_FALSE;
+  *F           = F0;
+  gn->trials   = 0;
+  gn->its_step = 0;
   while (gn->trials < gn->max_trials && !*accepted) {
     PetscBool spd;
     PetscReal Fnew = PETSC_MAX_REAL, pred = 0.0, rho = -1.0;
@@ -750,8 +1070,13 @@ PetscErrorCode KDGaussNewtonStep(KDGaussNewton gn, PetscReal *F, PetscBool *acce
     gn->trials++;
     PetscCall(KDGaussNewtonSolveDamped(gn, gn->lambda, gn->delta, &spd));
     if (spd) {
-      for (PetscInt i = 0; i < n; i++)
-        pred += -gn->delta[i] * g[i] + gn->lambda * gn->Dsc[i] * gn->delta[i] * gn->delta[i];
+      if (gn->formed_precision == KD_GN_PRECISION_MIXED) { /* the model's reduction |R|^2 - |R + J delta|^2 */
+        for (PetscInt i = 0; i < n; i++) pred += -2.0 * gn->delta[i] * g[i];
+        pred -= gn->Jdelta2;
+        gn->its_step += gn->its;
+      } else
+        for (PetscInt i = 0; i < n; i++)
+          pred += -gn->delta[i] * g[i] + gn->lambda * gn->Dsc[i] * gn->delta[i] * gn->delta[i];
       PetscCall(PetscArraycpy(gn->xold, gn->x, n));
       for (PetscInt i = 0; i < n; i++) gn->x[i] += gn->delta[i];
       PetscCall(KDGaussNewtonObjective(gn, &Fnew));
@@ -786,6 +1111,21 @@ PetscErrorCode KDGaussNewtonGetTrials(KDGaussNewton gn, PetscInt *trials)
 }
 
 /*@C
+  KDGaussNewtonGetIterations - Conjugate-gradient iterations of the last KDGaussNewtonStep(), over its trials (0 with
+  -gn_precision double).
+
+  Not collective
+
+.seealso: KDGaussNewtonGetTrials()
+@*/
+PetscErrorCode KDGaussNewtonGetIterations(KDGaussNewton gn, PetscInt *its)
+{
+  PetscFunctionBegin;
+  *its = gn->its_step;
+  PetscFunctionReturn(0);
+}
+
+/*@C
   KDGaussNewtonView - Prints the grid, the damping and the options.
 
   Collective
@@ -804,6 +1144,13 @@ PetscErrorCode KDGaussNewtonView(KDGaussNewton gn, PetscViewer viewer)
                                    " rows per rank per chunk\n",
                                    gn->n, gn->setup ? gn->nprow : 0, gn->setup ? gn->npcol : 0, gn->block, gn->chunk));
   PetscCall(PetscViewerASCIIPrintf(viewer, "  normal matrix: %s\n", KDGaussNewtonNormals[gn->normal]));
+  if (gn->precision == KD_GN_PRECISION_MIXED)
+    PetscCall(PetscViewerASCIIPrintf(viewer,
+                                     "  precision mixed: J^T J factored in single precision, CG in double to rtol %g"
+                                     " in at most %" PetscInt_FMT " iterations\n",
+                                     (double) gn->rtol, gn->max_it));
+  else
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  precision double\n"));
   PetscCall(PetscViewerASCIIPrintf(
       viewer, "  damping %s (floor %g), lambda %g (initial %g, min %g), nu %g, %" PetscInt_FMT " trials per step\n",
       KDGaussNewtonDampings[gn->damping], (double) gn->floor, (double) gn->lambda, (double) gn->lambda0,

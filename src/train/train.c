@@ -958,8 +958,11 @@ static PetscErrorCode KDTrainerMonitor(KDTrainer tr, PetscBool force, const Pets
     KDAppend(line, sizeof(line), &pos, " layer %" PetscInt_FMT, tr->quantize_layers);
   if ((tr->step_phase == KD_PHASE_GN || tr->step_phase == KD_PHASE_QUANTIZE) && tr->gn) {
     PetscReal lambda;
+    PetscInt its;
     PetscCall(KDGaussNewtonGetDamping(tr->gn, &lambda, NULL));
+    PetscCall(KDGaussNewtonGetIterations(tr->gn, &its));
     KDAppend(line, sizeof(line), &pos, " lambda %.2e", (double) lambda);
+    if (its) KDAppend(line, sizeof(line), &pos, " cg %" PetscInt_FMT, its);
   }
   KDAppend(line, sizeof(line), &pos, " %.2f ms/step ETA %d:%02d:%02d", (double) (1000 * per), (int) (eta / 3600),
            (int) ((eta / 60) % 60), (int) (eta % 60));
