@@ -8,6 +8,8 @@
 #  - a finished run without GN (-teacher_gn_steps 0), restarted with -teacher_gn_steps 60 -kd_restart, adds the GN
 #    phase and ends bitwise where the run with GN from the start ended (its checkpoint holds no damping: the GN
 #    phase starts from the options, as it does in one run).
+#  - -teacher_gn_precision mixed: the monitor shows the CG iterations and the phase lowers the loss; bad GN options
+#    (mixed with redistribute, -teacher_gn_rtol 0, an unknown precision) are one line and a non-zero exit.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 np=2

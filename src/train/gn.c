@@ -35,7 +35,10 @@
   With -gn_precision mixed J^T J is formed (ssyrk, local) and factored (pspotrf) in single precision, at twice the
   rate, and only preconditions conjugate gradients in double whose products J^T (J p) use this rank's rows of J, kept
   in double: the normal equations square cond(J), and a step from a 7-digit factor would be wrong in exactly the
-  directions of small curvature Gauss-Newton is for. A few iterations reach 1e-10 (docs/gauss-newton.md).
+  directions of small curvature Gauss-Newton is for. A few iterations reach 1e-10 (docs/gauss-newton.md). A damping
+  below single precision's round-off is met by shifting the preconditioner; where no shift up to 1e-4 lets single
+  precision factor it, or -gn_max_it iterations do not reach -gn_rtol, the trial forms the normal equations again in
+  double: the step is then the double-precision one, bit for bit.
 */
 #include <kdtrain.h>
 #include <petscblaslapack.h>
@@ -61,8 +64,9 @@ extern void pspotrf_(const char *, const int *, float *, const int *, const int 
 extern void pspotrs_(const char *, const int *, const int *, const float *, const int *, const int *, const int *,
                      float *, const int *, const int *, const int *, int *);
 /* single-precision LAPACK (OpenBLAS): PETSc's LAPACK names are bound to PetscReal */
-extern void spotrf_(const char *, const int *, float *, const int *, int *);
-extern void spotrs_(const char *, const int *, const int *, const float *, const int *, float *, const int *, int *);
+extern void spotrf_(const char *, const PetscBLASInt *, float *, const PetscBLASInt *, PetscBLASInt *);
+extern void spotrs_(const char *, const PetscBLASInt *, const PetscBLASInt *, const float *, const PetscBLASInt *,
+                    float *, const PetscBLASInt *, PetscBLASInt *);
 
 typedef enum { KD_GN_DAMPING_MARQUARDT, KD_GN_DAMPING_IDENTITY } KDGaussNewtonDamping;
 typedef enum { KD_GN_NORMAL_AUTO, KD_GN_NORMAL_LOCAL, KD_GN_NORMAL_REDISTRIBUTE } KDGaussNewtonNormal;
@@ -94,7 +98,7 @@ struct _p_KDGaussNewton {
 
   /* state */
   PetscReal lambda, nu, F;
-  PetscBool formed, setup;
+  PetscBool formed, setup, allocated_double, allocated_mixed;
   KDGaussNewtonPrecision formed_precision; /* of the normal equations formed last */
   PetscInt trials;                         /* trial solves of the last step */
 
@@ -165,7 +169,7 @@ PetscErrorCode KDGaussNewtonCreate(MPI_Comm comm, KDGaussNewton *gn)
   g->grid_rows  = 0;
   g->precision  = KD_GN_PRECISION_DOUBLE;
   g->rtol       = 1.e-10;
-  g->max_it     = 100;
+  g->max_it     = 50;
   g->lambda     = g->lambda0;
   g->nu         = 2.0;
   g->handle     = -1;
@@ -314,7 +318,7 @@ PetscErrorCode KDGaussNewtonSetLoss(KDGaussNewton gn, PetscInt n, PetscReal x[],
                               single precision, the preconditioner of a conjugate-gradient solve of the damped normal
                               equations in double with products by this rank's rows of J (kept in double)
 . -gn_rtol <1e-10>          - mixed: relative residual at which the conjugate-gradient solve stops
-- -gn_max_it <100>          - mixed: conjugate-gradient iterations per trial at most
+- -gn_max_it <50>           - mixed: conjugate-gradient iterations per trial before the trial is solved in double
 @*/
 PetscErrorCode KDGaussNewtonSetFromOptions(KDGaussNewton gn)
 {
@@ -346,11 +350,12 @@ PetscErrorCode KDGaussNewtonSetFromOptions(KDGaussNewton gn)
                           (PetscEnum *) &gn->precision, NULL));
   PetscCall(KDOptionsReal("-gn_rtol", "Mixed precision: relative residual of the conjugate-gradient solve",
                           "KDGaussNewtonSolveDamped", gn->rtol, &gn->rtol, NULL));
-  PetscCall(KDOptionsInt("-gn_max_it", "Mixed precision: conjugate-gradient iterations per trial at most",
+  PetscCall(KDOptionsInt("-gn_max_it", "Mixed precision: CG iterations before a trial is solved in double instead",
                          "KDGaussNewtonSolveDamped", gn->max_it, &gn->max_it, NULL));
   PetscOptionsEnd();
-  PetscCheck(gn->rtol > 0 && gn->rtol < 1 && gn->max_it >= 1, gn->comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-%sgn_rtol must be in (0, 1) and -%sgn_max_it positive", gn->prefix ? gn->prefix : "",
+  PetscCheck(gn->rtol > 0 && gn->rtol < 1, gn->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sgn_rtol must be in (0, 1)",
+             gn->prefix ? gn->prefix : "");
+  PetscCheck(gn->max_it >= 1, gn->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sgn_max_it must be positive",
              gn->prefix ? gn->prefix : "");
   PetscCheck(gn->precision == KD_GN_PRECISION_DOUBLE || gn->normal != KD_GN_NORMAL_REDISTRIBUTE, gn->comm,
              PETSC_ERR_SUP,
@@ -546,7 +551,8 @@ static PetscErrorCode KDGaussNewtonFormMixed(KDGaussNewton gn)
     gn->mJ = m;
   }
   gn->m = m;
-  if (!gn->Cs) {
+  if (!gn->allocated_mixed) { /* C may be empty on a rank: a flag, not a pointer, says the arrays exist */
+    gn->allocated_mixed = PETSC_TRUE;
     PetscCall(PetscMalloc3((size_t) gn->lrC * gn->lcC, &gn->Cs, (size_t) gn->lrC * gn->lcC, &gn->Ws,
                            PetscMax(1, gn->lrB), &gn->Bs));
     PetscCall(PetscMalloc2((size_t) n * b, &gn->Js, 5 * n, &gn->cg));
@@ -597,7 +603,10 @@ static PetscErrorCode KDGaussNewtonFormDouble(KDGaussNewton gn)
   int K = (int) (b * gn->size);
 
   PetscFunctionBegin;
-  if (!gn->C) PetscCall(PetscMalloc2((size_t) gn->lrC * gn->lcC, &gn->C, (size_t) gn->lrC * gn->lcC, &gn->W));
+  if (!gn->allocated_double) {
+    gn->allocated_double = PETSC_TRUE;
+    PetscCall(PetscMalloc2((size_t) gn->lrC * gn->lcC, &gn->C, (size_t) gn->lrC * gn->lcC, &gn->W));
+  }
   PetscCall((*gn->rsize)(gn->rctx, &m));
   PetscCallMPI(MPI_Allreduce(&m, &mmax, 1, MPIU_INT, MPI_MAX, gn->comm));
   local = !gn->serial && (gn->normal == KD_GN_NORMAL_LOCAL || (gn->normal == KD_GN_NORMAL_AUTO && n <= 8192))
@@ -770,10 +779,11 @@ static PetscErrorCode KDGaussNewtonSolveFactored(KDGaussNewton gn, const PetscRe
   PetscFunctionReturn(0);
 }
 
-/* -gn_precision mixed: W = C + (lambda + shift) D' in single precision, factored by Cholesky in place, with
-   D' = max(diag(J^T J), floor max diag) and the smallest shift of 0, 1e-6, ..., 1e-1 at which single precision
-   factors it (the factor is only the preconditioner: a shift slows the conjugate gradients, it does not change the
-   step). *spd = PETSC_FALSE if no shift did. */
+/* -gn_precision mixed: W = C + lambda D + shift D' in single precision, factored by Cholesky in place (pspotrf on the
+   grid, spotrf on one rank), D' = max(diag(J^T J), floor max diag), with the smallest shift of 0, 1e-6, 1e-5, 1e-4 at
+   which single precision factors it. The factor only preconditions the conjugate gradients: a shift slows them (a
+   damping below single precision's round-off, late in a converging run: about 20-60 iterations at a shift of 1e-5
+   with lambda 3e-6), it does not change the step. *spd = PETSC_FALSE if no shift did. */
 static PetscErrorCode KDGaussNewtonFactorMixed(KDGaussNewton gn, PetscReal lambda, PetscBool *spd)
 {
   const int ione = 1, P = (int) gn->n;
@@ -785,19 +795,22 @@ static PetscErrorCode KDGaussNewtonFactorMixed(KDGaussNewton gn, PetscReal lambd
 
   PetscFunctionBegin;
   dmax = KDGaussNewtonDampingScale(gn);
-  for (int t = 0; t < 7 && info; t++) {
+  for (int t = 0; t < 4 && info; t++) {
     shift = t ? PetscPowReal(10.0, (PetscReal) (t - 7)) : 0.0;
     PetscCall(PetscArraycpy(gn->Ws, gn->Cs, (size_t) gn->lrC * gn->lcC));
     for (PetscInt i = 0; i < n; i++)
       if (KDGaussNewtonLocalDiagonal(gn, i, &k))
         gn->Ws[k] += (float) (lambda * gn->Dsc[i] + shift * PetscMax(d[i], gn->floor * dmax));
-    if (gn->serial)
-      spotrf_("U", &P, gn->Ws, &P, &info);
-    else {
+    if (gn->serial) {
+      PetscBLASInt bP = P, binfo = 0;
+      PetscCallBLAS("LAPACKspotrf", spotrf_("U", &bP, gn->Ws, &bP, &binfo));
+      info = (int) binfo;
+    } else {
       pspotrf_("U", &P, gn->Ws, &ione, &ione, gn->descC, &info);
       PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &info, 1, MPI_INT, MPI_MAX, gn->comm));
     }
-    PetscCheck(info >= 0, gn->comm, PETSC_ERR_LIB, "pspotrf_: illegal argument %d", -info);
+    PetscCheck(info >= 0, gn->comm, PETSC_ERR_LIB, "%s: illegal argument %d", gn->serial ? "spotrf" : "pspotrf_",
+               -info);
     PetscCall(PetscLogFlops((PetscLogDouble) P * P * P / 3.0 / gn->size));
   }
   gn->shift = shift;
@@ -814,9 +827,10 @@ static PetscErrorCode KDGaussNewtonApplyFactorMixed(KDGaussNewton gn, const Pets
 
   PetscFunctionBegin;
   if (gn->serial) {
+    PetscBLASInt bP = P, bone = 1, binfo = 0;
     for (PetscInt i = 0; i < n; i++) gn->Bs[i] = (float) r[i];
-    spotrs_("U", &P, &ione, gn->Ws, &P, gn->Bs, &P, &info);
-    PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "spotrs failed: info %d", info);
+    PetscCallBLAS("LAPACKspotrs", spotrs_("U", &bP, &bone, gn->Ws, &bP, gn->Bs, &bP, &binfo));
+    PetscCheck(binfo == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "spotrs failed: info %d", (int) binfo);
     for (PetscInt i = 0; i < n; i++) z[i] = gn->Bs[i];
   } else {
     if (gn->mycol == 0)
@@ -854,15 +868,17 @@ static PetscErrorCode KDGaussNewtonApplyNormal(KDGaussNewton gn, PetscReal lambd
 
 /* -gn_precision mixed: (C + lambda D) x = -g by conjugate gradients in double, preconditioned by the single-precision
    factor (flexible: Polak-Ribiere beta, since rounding to single makes the preconditioner slightly nonlinear), from
-   x = 0 until |residual| <= rtol |g| or max_it iterations. Every iterate lowers the damped quadratic model, so a
-   truncated solve is still a step the gain ratio can judge; its predicted reduction uses |J x|^2, accumulated from
-   the products. Every rank does the same replicated vector arithmetic on allreduced values. */
-static PetscErrorCode KDGaussNewtonSolveMixed(KDGaussNewton gn, PetscReal lambda, PetscReal x[], PetscBool *spd)
+   x = 0 until |residual| <= rtol |g|; *solved = PETSC_FALSE if single precision cannot factor the damped matrix or
+   max_it iterations do not reach rtol (the caller then solves in double). The predicted reduction of the step uses
+   |J x|^2, accumulated from the products. Every rank does the same replicated vector arithmetic on allreduced values,
+   so every rank takes the same decisions. */
+static PetscErrorCode KDGaussNewtonSolveMixed(KDGaussNewton gn, PetscReal lambda, PetscReal x[], PetscBool *solved)
 {
   const PetscInt n = gn->n, m = gn->m;
   const PetscReal *g = gn->gdf;
   PetscReal *r = gn->cg, *z = r + n, *p = z + n, *q = p + n, *zold = q + n;
   PetscReal bnorm = 0.0, rnorm, rz = 0.0, pq, rdz, alpha, beta, s = 0.0;
+  PetscBool spd = PETSC_FALSE;
 
   PetscFunctionBegin;
   PetscCheck(gn->formed && gn->formed_precision == KD_GN_PRECISION_MIXED, gn->comm, PETSC_ERR_ORDER,
@@ -870,8 +886,13 @@ static PetscErrorCode KDGaussNewtonSolveMixed(KDGaussNewton gn, PetscReal lambda
   gn->its     = 0;
   gn->rnorm   = 1.0;
   gn->Jdelta2 = 0.0;
-  PetscCall(KDGaussNewtonFactorMixed(gn, lambda, spd));
-  if (!*spd) PetscFunctionReturn(0);
+  PetscCall(KDGaussNewtonFactorMixed(gn, lambda, &spd));
+  *solved = PETSC_FALSE;
+  if (!spd) {
+    PetscCall(PetscInfo(NULL, "lambda %g: single precision cannot factor the damped normal matrix, solved in double\n",
+                        (double) lambda));
+    PetscFunctionReturn(0);
+  }
   for (PetscInt i = 0; i < n; i++) {
     r[i] = -g[i];
     x[i] = 0.0;
@@ -915,10 +936,13 @@ static PetscErrorCode KDGaussNewtonSolveMixed(KDGaussNewton gn, PetscReal lambda
   for (PetscInt k = 0; k < m; k++) s += gn->yx[k] * gn->yx[k];
   PetscCallMPI(MPI_Allreduce(&s, &gn->Jdelta2, 1, MPIU_REAL, MPI_SUM, gn->comm));
   gn->rnorm = bnorm > 0 ? rnorm / bnorm : 0.0;
+  gn->its_step += gn->its;
+  *solved = rnorm <= gn->rtol * bnorm ? PETSC_TRUE : PETSC_FALSE;
   PetscCall(PetscInfo(NULL,
                       "mixed-precision solve, lambda %g: %" PetscInt_FMT
-                      " CG iterations, relative residual %g, preconditioner shift %g\n",
-                      (double) lambda, gn->its, (double) gn->rnorm, (double) gn->shift));
+                      " CG iterations, relative residual %g, preconditioner shift %g%s\n",
+                      (double) lambda, gn->its, (double) gn->rnorm, (double) gn->shift,
+                      *solved ? "" : ": not converged, solved in double"));
   PetscFunctionReturn(0);
 }
 
@@ -926,7 +950,9 @@ static PetscErrorCode KDGaussNewtonSolveMixed(KDGaussNewton gn, PetscReal lambda
   KDGaussNewtonSolveDamped - Solves (J^T J + lambda D) delta = -J^T R with the normal equations of the last
   KDGaussNewtonFormNormalEquations(), by pdpotrf/pdpotrs on the BLACS grid; with -gn_precision mixed by conjugate
   gradients in double (products with the kept rows of J) preconditioned by pspotrf/pspotrs of the single-precision
-  J^T J, to -gn_rtol in at most -gn_max_it iterations.
+  J^T J, to -gn_rtol in at most -gn_max_it iterations. Where single precision cannot factor the damped matrix or the
+  iterations do not reach -gn_rtol, the normal equations are formed again in double and solved as with
+  -gn_precision double (and so are the later trials of the same step).
 
   Collective
 
@@ -943,15 +969,24 @@ static PetscErrorCode KDGaussNewtonSolveMixed(KDGaussNewton gn, PetscReal lambda
 PetscErrorCode KDGaussNewtonSolveDamped(KDGaussNewton gn, PetscReal lambda, PetscReal delta[], PetscBool *spd)
 {
   PetscFunctionBegin;
-  PetscCall(PetscLogEventBegin(KD_GN_SOLVE, 0, 0, 0, 0));
-  if (gn->formed && gn->formed_precision == KD_GN_PRECISION_MIXED)
-    PetscCall(KDGaussNewtonSolveMixed(gn, lambda, delta, spd));
-  else {
-    PetscCall(KDGaussNewtonFactorDamped(gn, lambda, spd));
-    if (*spd) {
-      for (PetscInt i = 0; i < gn->n; i++) delta[i] = -gn->gdf[i];
-      PetscCall(KDGaussNewtonSolveFactored(gn, delta, delta));
+  if (gn->formed && gn->formed_precision == KD_GN_PRECISION_MIXED) {
+    PetscBool solved;
+
+    PetscCall(PetscLogEventBegin(KD_GN_SOLVE, 0, 0, 0, 0));
+    PetscCall(KDGaussNewtonSolveMixed(gn, lambda, delta, &solved));
+    PetscCall(PetscLogEventEnd(KD_GN_SOLVE, 0, 0, 0, 0));
+    if (solved) {
+      *spd = PETSC_TRUE;
+      PetscFunctionReturn(0);
     }
+    /* the same rows at the same parameters: g, diag(J^T J) and F come out bit for bit as before */
+    PetscCall(KDGaussNewtonForm(gn, KD_GN_PRECISION_DOUBLE, NULL));
+  }
+  PetscCall(PetscLogEventBegin(KD_GN_SOLVE, 0, 0, 0, 0));
+  PetscCall(KDGaussNewtonFactorDamped(gn, lambda, spd));
+  if (*spd) {
+    for (PetscInt i = 0; i < gn->n; i++) delta[i] = -gn->gdf[i];
+    PetscCall(KDGaussNewtonSolveFactored(gn, delta, delta));
   }
   PetscCall(PetscLogEventEnd(KD_GN_SOLVE, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -1073,7 +1108,6 @@ PetscErrorCode KDGaussNewtonStep(KDGaussNewton gn, PetscReal *F, PetscBool *acce
       if (gn->formed_precision == KD_GN_PRECISION_MIXED) { /* the model's reduction |R|^2 - |R + J delta|^2 */
         for (PetscInt i = 0; i < n; i++) pred += -2.0 * gn->delta[i] * g[i];
         pred -= gn->Jdelta2;
-        gn->its_step += gn->its;
       } else
         for (PetscInt i = 0; i < n; i++)
           pred += -gn->delta[i] * g[i] + gn->lambda * gn->Dsc[i] * gn->delta[i] * gn->delta[i];
