@@ -42,7 +42,7 @@ static PetscErrorCode KDHeatRegisterEvents(void)
 . -heat_view     - print the problem
 - -kd_monitor    - progress lines
 */
-PetscErrorCode KDHeatOptionsSetFromOptions(MPI_Comm comm, const KDHeatProblem *prob, KDHeatOptions *opt)
+PetscErrorCode KDHeatOptionsSetFromOptions(MPI_Comm comm, KDHeatOptions *opt)
 {
   PetscFunctionBegin;
   opt->n       = 128;
@@ -64,10 +64,6 @@ PetscErrorCode KDHeatOptionsSetFromOptions(MPI_Comm comm, const KDHeatProblem *p
              "-heat_nt must be in [1, 100000], got %" PetscInt_FMT, opt->nt);
   PetscCheck(opt->dt >= 0 && (opt->dt == 0 || PetscIsNormalReal(opt->dt)), comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-heat_dt must be positive (or 0 for the default), got %g", (double) opt->dt);
-  /* two steps per half snapshot interval: at one, the fast transients that the inclusions excite in the first
-     snapshots carry a time error of ~2e-3 (max), above the space error of the default grid */
-  opt->dtauto = opt->dt == 0 ? PETSC_TRUE : PETSC_FALSE;
-  if (opt->dtauto) opt->dt = prob->tfinal / (4 * opt->nt);
   PetscFunctionReturn(0);
 }
 
@@ -255,6 +251,7 @@ PetscErrorCode KDHeatSolveGrid(MPI_Comm comm, const KDHeatProblem *prob, const K
   Mat J;
   Vec U;
   PetscInt m, xs, ys, xm, ym;
+  PetscReal dtmax;
   PetscScalar **u;
   PetscLogDouble t0, t1;
 
@@ -269,8 +266,12 @@ PetscErrorCode KDHeatSolveGrid(MPI_Comm comm, const KDHeatProblem *prob, const K
   ctx.sol      = sol;
   ctx.monitor  = opt->monitor;
   ctx.nmonitor = PetscMax(1, opt->nt / 8);
+  /* dt = 0: two steps per half snapshot interval (at one, the fast transients that the inclusions excite in the first
+     snapshots carry a time error of ~2e-3 (max), above the space error of the default grid), from the snapshots of
+     this grid: a coarser solve of an extrapolation is coarser in time too */
+  dtmax = opt->dt > 0 ? opt->dt : prob->tfinal / (4 * opt->nt);
   /* m steps per half snapshot interval: snapshot k is reached after (2k + 1) m steps */
-  m           = (PetscInt) PetscCeilReal(prob->tfinal / (2 * opt->nt * opt->dt) * (1 - 1e-12));
+  m           = (PetscInt) PetscCeilReal(prob->tfinal / (2 * opt->nt * dtmax) * (1 - 1e-12));
   m           = PetscMax(m, 1);
   ctx.dt      = prob->tfinal / (2 * opt->nt * m);
   sol->n      = opt->n;
@@ -396,17 +397,13 @@ PetscErrorCode KDSolveHeat(KDPDE pde, KDReference ref)
   PetscCall(KDReferenceGetComm(ref, &comm));
   PetscCall(KDHelpRequested(&help));
   if (help) { /* list the options, solve nothing: the problem (its microstructure file) is not read under -help */
-    KDHeatProblem none;
-    PetscCall(PetscMemzero(&none, sizeof(none)));
-    none.tfinal = 1.0;
-    PetscCall(KDHeatOptionsSetFromOptions(comm, &none, &opt));
+    PetscCall(KDHeatOptionsSetFromOptions(comm, &opt));
     PetscFunctionReturn(0);
   }
   PetscCall(KDPDEHeatGetProblem(pde, &prob));
-  PetscCall(KDHeatOptionsSetFromOptions(comm, prob, &opt));
+  PetscCall(KDHeatOptionsSetFromOptions(comm, &opt));
   PetscCall(KDReferenceApplyGridDivisor(ref, "-heat_n", &opt.n));
   PetscCall(KDReferenceApplyGridDivisor(ref, "-heat_nt", &opt.nt));
-  if (opt.dtauto) opt.dt = prob->tfinal / (4 * opt.nt); /* a coarser solve of an extrapolation is coarser in time too */
   PetscCall(KDHeatSolveGrid(comm, prob, &opt, &sol));
 
   if (prob->manufactured) {

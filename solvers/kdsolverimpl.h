@@ -36,8 +36,8 @@ PETSC_EXTERN PetscErrorCode KDBurgersRelativeError(const KDBurgersOptions *, Vec
 typedef struct {
   PetscInt n;        /* -heat_n: cells per axis */
   PetscInt nt;       /* -heat_nt: stored snapshots, at t_k = (k + 1/2) tfinal / nt */
-  PetscReal dt;      /* -heat_dt: largest time step; shrunk so that every snapshot time is a step boundary */
-  PetscBool dtauto;  /* dt is the default, tfinal / (4 nt): it follows nt */
+  PetscReal dt;      /* -heat_dt: largest time step (0: tfinal / (4 nt)); shrunk so that every snapshot time is a step
+                        boundary */
   PetscBool view;    /* -heat_view: print the problem */
   PetscBool monitor; /* -kd_monitor: a progress line per ~1/8 of the snapshots */
 } KDHeatOptions;
@@ -54,7 +54,7 @@ typedef struct {
   PetscLogDouble seconds;
 } KDHeatSolution;
 
-PETSC_EXTERN PetscErrorCode KDHeatOptionsSetFromOptions(MPI_Comm, const KDHeatProblem *, KDHeatOptions *);
+PETSC_EXTERN PetscErrorCode KDHeatOptionsSetFromOptions(MPI_Comm, KDHeatOptions *);
 PETSC_EXTERN PetscErrorCode KDHeatSolveGrid(MPI_Comm, const KDHeatProblem *, const KDHeatOptions *, KDHeatSolution *);
 PETSC_EXTERN PetscErrorCode KDHeatSolutionDestroy(KDHeatSolution *);
 

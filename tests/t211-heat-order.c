@@ -48,7 +48,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsSetValue(NULL, "-heat_mms", "1"));
   PetscCall(PetscOptionsSetValue(NULL, "-heat_tfinal", "1"));
   PetscCall(KDHeatProblemSetFromOptions(PETSC_COMM_WORLD, &prob));
-  PetscCall(KDHeatOptionsSetFromOptions(PETSC_COMM_WORLD, &prob, &opt));
+  PetscCall(KDHeatOptionsSetFromOptions(PETSC_COMM_WORLD, &opt));
 
   /* (1) space and time */
   for (PetscInt g = 0; g < 3; g++) {

@@ -37,7 +37,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsSetValue(NULL, "-heat_nt", "6"));
   PetscCall(PetscOptionsSetValue(NULL, "-heat_dt", "0.002"));
   PetscCall(KDHeatProblemSetFromOptions(PETSC_COMM_WORLD, &prob));
-  PetscCall(KDHeatOptionsSetFromOptions(PETSC_COMM_WORLD, &prob, &opt));
+  PetscCall(KDHeatOptionsSetFromOptions(PETSC_COMM_WORLD, &opt));
 
   /* every rank solves the whole problem alone: its serial snapshots are in natural order */
   PetscCall(KDHeatSolveGrid(PETSC_COMM_SELF, &prob, &opt, &ser));
