@@ -31,6 +31,9 @@ PETSC_EXTERN PetscErrorCode KDReferenceSetArray(KDReference, const char[], Petsc
 PETSC_EXTERN PetscErrorCode KDReferenceGetArray(KDReference, const char[], PetscInt *, const PetscReal **, PetscBool *);
 PETSC_EXTERN PetscErrorCode KDReferenceCreateLevelVec(KDReference, PetscInt, Vec *);
 PETSC_EXTERN PetscErrorCode KDReferenceAddField(KDReference, const char[], Vec);
+/* (ref, name, nx, ny, ns, xs, ys, xm, ym, u): the field from this rank's block of ns slices of an ny x nx plane */
+PETSC_EXTERN PetscErrorCode KDReferenceAddBlockField(KDReference, const char[], PetscInt, PetscInt, PetscInt, PetscInt,
+                                                     PetscInt, PetscInt, PetscInt, const PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDReferenceSetNumLevels(KDReference, PetscInt);
 PETSC_EXTERN PetscErrorCode KDReferenceBuildHierarchy(KDReference, PetscInt);
 PETSC_EXTERN PetscErrorCode KDReferenceSetCoarsening(KDReference, PetscInt);

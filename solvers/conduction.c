@@ -471,8 +471,7 @@ PetscErrorCode KDSolveConduction(KDPDE pde, KDReference ref)
   KDConductionOptions opt;
   KDConductionSolution sol;
   KDCommonOptions common;
-  Vec U;
-  PetscInt n[2], *idx;
+  PetscInt n[2];
   PetscReal lo[2] = {0, 0}, hi[2] = {1, 1}, K[4], asym;
   PetscLogDouble t0, t1;
   PetscBool help;
@@ -509,17 +508,7 @@ PetscErrorCode KDSolveConduction(KDPDE pde, KDReference ref)
       PetscCall(PetscPrintf(comm, "conduction: manufactured solution, error max %.3e, L2 %.3e\n", (double) sol.errmax,
                             (double) sol.errl2));
   }
-  PetscCall(KDReferenceCreateLevelVec(ref, 0, &U));
-  /* the DMDA blocks are not the reference's blocks of whole rows: set by natural index, let the Vec move them */
-  PetscCall(PetscMalloc1(sol.xm * sol.ym, &idx));
-  for (PetscInt j = 0; j < sol.ym; j++)
-    for (PetscInt i = 0; i < sol.xm; i++) idx[j * sol.xm + i] = (sol.ys + j) * sol.n + sol.xs + i;
-  PetscCall(VecSetValues(U, sol.xm * sol.ym, idx, sol.u, INSERT_VALUES));
-  PetscCall(PetscFree(idx));
-  PetscCall(VecAssemblyBegin(U));
-  PetscCall(VecAssemblyEnd(U));
-  PetscCall(KDReferenceAddField(ref, "u", U));
-  PetscCall(VecDestroy(&U));
+  PetscCall(KDReferenceAddBlockField(ref, "u", sol.n, sol.n, 1, sol.xs, sol.ys, sol.xm, sol.ym, sol.u));
   PetscCall(KDConductionSolutionDestroy(&sol));
 
   PetscCall(PetscTime(&t0));

@@ -388,8 +388,7 @@ PetscErrorCode KDSolveHeat(KDPDE pde, KDReference ref)
   const KDHeatProblem *prob;
   KDHeatOptions opt;
   KDHeatSolution sol;
-  Vec U;
-  PetscInt n[3], *idx;
+  PetscInt n[3];
   PetscReal lo[3] = {0, 0, 0}, hi[3];
   PetscBool help;
 
@@ -417,19 +416,7 @@ PetscErrorCode KDSolveHeat(KDPDE pde, KDReference ref)
   hi[1] = 1;
   hi[2] = 1;
   PetscCall(KDReferenceSetGrid(ref, 3, "t,y,x", n, lo, hi));
-  PetscCall(KDReferenceCreateLevelVec(ref, 0, &U));
-  /* the DMDA blocks are not the reference's blocks of whole snapshots: set by natural index, let the Vec move them */
-  PetscCall(PetscMalloc1(sol.xm * sol.ym, &idx));
-  for (PetscInt k = 0; k < sol.nt; k++) {
-    for (PetscInt j = 0; j < sol.ym; j++)
-      for (PetscInt i = 0; i < sol.xm; i++) idx[j * sol.xm + i] = (k * sol.n + sol.ys + j) * sol.n + sol.xs + i;
-    PetscCall(VecSetValues(U, sol.xm * sol.ym, idx, sol.u + k * sol.xm * sol.ym, INSERT_VALUES));
-  }
-  PetscCall(PetscFree(idx));
-  PetscCall(VecAssemblyBegin(U));
-  PetscCall(VecAssemblyEnd(U));
-  PetscCall(KDReferenceAddField(ref, "u", U));
-  PetscCall(VecDestroy(&U));
+  PetscCall(KDReferenceAddBlockField(ref, "u", sol.n, sol.n, sol.nt, sol.xs, sol.ys, sol.xm, sol.ym, sol.u));
   PetscCall(KDHeatSolutionDestroy(&sol));
   PetscFunctionReturn(0);
 }

@@ -609,6 +609,46 @@ static PetscErrorCode KDVecCountNonFinite(Vec v, PetscInt *count, PetscInt *firs
 }
 
 /*@C
+  KDReferenceAddBlockField - Adds a level-0 field given as this rank's block of a 2-D grid (a DMDA's corners): every
+  slice k < ns of the cells [xs, xs + xm) x [ys, ys + ym) of the ny x nx plane, the slices being the snapshots of a
+  "t,y,x" grid (ns = nt) or the one plane of a "y,x" grid (ns = 1).
+
+  Collective
+
+  Input Parameters:
++ ref    - the reference, with its grid set (ns x ny x nx cells, or ny x nx)
+. name   - field name
+. nx, ny - cells of the plane along x and y
+. ns     - slices
+. xs, ys, xm, ym - this rank's block of the plane
+- u      - u[(k ym + (j - ys)) xm + (i - xs)], slice k, cell (i, j)
+
+.seealso: KDReferenceAddField()
+@*/
+PetscErrorCode KDReferenceAddBlockField(KDReference ref, const char name[], PetscInt nx, PetscInt ny, PetscInt ns,
+                                        PetscInt xs, PetscInt ys, PetscInt xm, PetscInt ym, const PetscReal u[])
+{
+  Vec U;
+  PetscInt *idx;
+
+  PetscFunctionBegin;
+  PetscCall(KDReferenceCreateLevelVec(ref, 0, &U));
+  /* the grid's blocks are not the reference's blocks of whole slices: set by natural index, let the Vec move them */
+  PetscCall(PetscMalloc1(xm * ym, &idx));
+  for (PetscInt k = 0; k < ns; k++) {
+    for (PetscInt j = 0; j < ym; j++)
+      for (PetscInt i = 0; i < xm; i++) idx[j * xm + i] = (k * ny + ys + j) * nx + xs + i;
+    PetscCall(VecSetValues(U, xm * ym, idx, u + k * xm * ym, INSERT_VALUES));
+  }
+  PetscCall(PetscFree(idx));
+  PetscCall(VecAssemblyBegin(U));
+  PetscCall(VecAssemblyEnd(U));
+  PetscCall(KDReferenceAddField(ref, name, U));
+  PetscCall(VecDestroy(&U));
+  PetscFunctionReturn(0);
+}
+
+/*@C
   KDReferenceAddField - Adds a level-0 field; the reference keeps its own copy.
 
   Collective
