@@ -5,26 +5,12 @@ static const char help[] =
     "Each fits the slope of log(error) against log(h) or log(dt) by least squares.\n";
 #include <kdsolver.h>
 #include "../solvers/kdsolverimpl.h"
+#include "t20-order.h"
 #include <stdlib.h>
 
 #ifndef KD_SOURCE_DIR
 #define KD_SOURCE_DIR "."
 #endif
-
-/* Least-squares slope of log(e) against log(h). */
-static PetscReal FitSlope(PetscInt m, const PetscReal h[], const PetscReal e[])
-{
-  PetscReal mh = 0, me = 0, shh = 0, she = 0;
-  for (PetscInt g = 0; g < m; g++) {
-    mh += PetscLogReal(h[g]) / m;
-    me += PetscLogReal(e[g]) / m;
-  }
-  for (PetscInt g = 0; g < m; g++) {
-    shh += (PetscLogReal(h[g]) - mh) * (PetscLogReal(h[g]) - mh);
-    she += (PetscLogReal(h[g]) - mh) * (PetscLogReal(e[g]) - me);
-  }
-  return she / shh;
-}
 
 int main(int argc, char **argv)
 {

@@ -5,21 +5,7 @@ static const char help[] =
     "The slope of log(error) against log(h) is fitted by least squares, for the max and the L2 error.\n";
 #include <kdsolver.h>
 #include "../solvers/kdsolverimpl.h"
-
-/* Least-squares slope of log(e) against log(h). */
-static PetscReal FitSlope(PetscInt m, const PetscReal h[], const PetscReal e[])
-{
-  PetscReal mh = 0, me = 0, shh = 0, she = 0;
-  for (PetscInt g = 0; g < m; g++) {
-    mh += PetscLogReal(h[g]) / m;
-    me += PetscLogReal(e[g]) / m;
-  }
-  for (PetscInt g = 0; g < m; g++) {
-    shh += (PetscLogReal(h[g]) - mh) * (PetscLogReal(h[g]) - mh);
-    she += (PetscLogReal(h[g]) - mh) * (PetscLogReal(e[g]) - me);
-  }
-  return she / shh;
-}
+#include "t20-order.h"
 
 /* grad k of every smooth type and the manufactured source against central differences at random points: step 1e-6
    (domain units) against an interface width 0.005 leaves a truncation error ~ (1e-6 / 0.005)^2 ~ 4e-8 relative and a
