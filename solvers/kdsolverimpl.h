@@ -5,12 +5,14 @@
 #include <kdsolver.h>
 #include "pde/heat.h"
 #include "pde/conduction.h"
+#include "pde/fisher.h"
 
 /* The solvers of the built-in PDEs (KDSolverRegister() in src/stages/solve.c). */
 PETSC_EXTERN PetscErrorCode KDSolveBurgers(KDPDE, KDReference);
 PETSC_EXTERN PetscErrorCode KDSolveHeat(KDPDE, KDReference);
 PETSC_EXTERN PetscErrorCode KDSolveCavity(KDPDE, KDReference);
 PETSC_EXTERN PetscErrorCode KDSolveConduction(KDPDE, KDReference);
+PETSC_EXTERN PetscErrorCode KDSolveFisher(KDPDE, KDReference);
 /* The Cole-Hopf solution of Burgers' equation with u0 = -sin(pi x), for the solver's tests. */
 PETSC_EXTERN PetscErrorCode KDBurgersExact(PetscReal, PetscReal, PetscReal, PetscReal *);
 
@@ -107,3 +109,31 @@ PETSC_EXTERN PetscErrorCode KDConductionSolutionDestroy(KDConductionSolution *);
 /* (comm, ms, n, K, asym): K_eff = [kxx, kxy, kyx, kyy] of the periodic cell problem on n x n cells; asym (may be NULL)
    the largest difference of its energy and flux forms relative to max |K| */
 PETSC_EXTERN PetscErrorCode KDConductionCellProblem(MPI_Comm, const KDComposite *, PetscInt, PetscReal[4], PetscReal *);
+
+/* ---- Fisher-KPP tumour growth (solvers/fisher.c) ------------------------------------------------------------- */
+typedef struct {
+  PetscInt n;        /* -fisher_n: cells per axis */
+  PetscInt nt;       /* -fisher_nt: stored snapshots, at t_k = (k + 1/2) tfinal / nt */
+  PetscReal dt;      /* -fisher_dt: largest time step (0: tfinal / (4 nt)); shrunk so that every snapshot time is a
+                        step boundary */
+  PetscBool view;    /* -fisher_view: print the problem */
+  PetscBool monitor; /* -kd_monitor: a progress line per ~1/8 of the snapshots */
+} KDFisherOptions;
+
+/* A solution on one rank's block of cells [xs, xs + xm) x [ys, ys + ym), all snapshots; in manufactured mode its error
+   against the exact solution (zero otherwise). */
+typedef struct {
+  PetscInt n, nt, nsteps, xs, ys, xm, ym;
+  PetscReal dt;
+  PetscReal *u;         /* u[(k ym + (j - ys)) xm + (i - xs)], snapshot k, cell (i, j) */
+  PetscReal errmax;     /* max over snapshots and cells of |u - exact| */
+  PetscReal errl2;      /* max over snapshots of the grid L2 norm (h^2 sum (u - exact)^2)^(1/2) */
+  PetscReal umin, umax; /* range of u over the snapshots */
+  PetscInt kspits;      /* Chebyshev iterations, all stages */
+  PetscLogDouble seconds;
+} KDFisherSolution;
+
+PETSC_EXTERN PetscErrorCode KDFisherOptionsSetFromOptions(MPI_Comm, KDFisherOptions *);
+PETSC_EXTERN PetscErrorCode KDFisherSolveGrid(MPI_Comm, const KDFisherProblem *, const KDFisherOptions *,
+                                              KDFisherSolution *);
+PETSC_EXTERN PetscErrorCode KDFisherSolutionDestroy(KDFisherSolution *);

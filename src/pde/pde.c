@@ -32,6 +32,7 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Heat(KDPDE);
 PETSC_EXTERN PetscErrorCode KDPDECreate_Cavity(KDPDE);
 PETSC_EXTERN PetscErrorCode KDPDERegisterAddends_Cavity(void);
 PETSC_EXTERN PetscErrorCode KDPDECreate_Conduction(KDPDE);
+PETSC_EXTERN PetscErrorCode KDPDECreate_Fisher(KDPDE);
 
 /*@C
   KDPDEFinalizePackage - Empties the registry of PDE types; called by PetscFinalize().
@@ -65,6 +66,7 @@ PetscErrorCode KDPDEInitializePackage(void)
   PetscCall(KDPDERegister("cavity", KDPDECreate_Cavity));
   PetscCall(KDPDERegisterAddends_Cavity());
   PetscCall(KDPDERegister("conduction", KDPDECreate_Conduction));
+  PetscCall(KDPDERegister("fisher", KDPDECreate_Fisher));
   PetscCall(KDCommonOptionsSetPDETypes(&KDPDEList, "burgers"));
   PetscCall(PetscRegisterFinalize(KDPDEFinalizePackage));
   PetscFunctionReturn(0);

@@ -47,6 +47,7 @@ PetscErrorCode KDSolverInitializePackage(void)
   PetscCall(KDSolverRegister("heat", KDSolveHeat, "heat_"));
   PetscCall(KDSolverRegister("cavity", KDSolveCavity, "cavity_"));
   PetscCall(KDSolverRegister("conduction", KDSolveConduction, "conduction_"));
+  PetscCall(KDSolverRegister("fisher", KDSolveFisher, "fisher_"));
   PetscCall(PetscRegisterFinalize(KDSolverFinalizePackage));
   PetscFunctionReturn(0);
 }

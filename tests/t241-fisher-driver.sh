@@ -1,0 +1,76 @@
+#!/bin/bash
+# The Fisher-KPP solver through the driver: bad problem and grid options give exactly one line on stderr,
+# "kdpinn: error: ..." naming the option, a non-zero exit and no reference.h5; the same problem solved at 1, 2 and 3
+# ranks gives the same reference.h5 bit for bit (h5diff without a tolerance: the solver has no partition-dependent
+# sum, solvers/fisher.c); the file carries the problem and the t,y,x grid.
+set -uo pipefail
+fail=0
+
+expect_error() { # expect_error <what the message must contain> <args...>
+  local want=$1; shift
+  rm -rf out-err
+  "$KDPINN" solve -kd_pde fisher -kd_out out-err -fisher_n 16 -fisher_nt 4 "$@" > stdout.txt 2> stderr.txt
+  local rc=$?
+  if [ $rc -eq 0 ]; then echo "FAIL: exit 0 for: $*"; fail=1; return; fi
+  if [ "$(grep -c . stderr.txt)" -ne 1 ] || ! grep -qF -- "$want" stderr.txt || ! grep -q "^kdpinn: error: " stderr.txt; then
+    echo "FAIL: expected one line 'kdpinn: error: ...$want...' for: $*"; cat stderr.txt; fail=1; return
+  fi
+  if [ -e out-err/reference.h5 ]; then echo "FAIL: reference.h5 written for: $*"; fail=1; return; fi
+  echo "ok: $* -> $(cat stderr.txt)"
+}
+
+expect_error "-fisher_D must be positive" -fisher_D 0
+expect_error "-fisher_D must be positive" -fisher_D -1e-3
+expect_error "-fisher_rho must be positive" -fisher_rho 0
+expect_error "-fisher_seed_x must be in [0, 1]" -fisher_seed_x 1.2
+expect_error "-fisher_seed_y must be in [0, 1]" -fisher_seed_y -0.1
+expect_error "-fisher_seed_amp must be in (0, 1]" -fisher_seed_amp 1.5
+expect_error "-fisher_seed_width must be positive" -fisher_seed_width 0
+expect_error "-fisher_tfinal must be positive" -fisher_tfinal 0
+expect_error "-fisher_n" -fisher_n 1
+expect_error "-fisher_nt" -fisher_nt 0
+expect_error "-fisher_dt" -fisher_dt -0.1
+
+# One problem at 1, 2 and 3 ranks: the seed off-centre so that no symmetry hides a partition error.
+args=(solve -kd_pde fisher -fisher_n 48 -fisher_nt 6 -kd_levels 2 -fisher_seed_x 0.3 -fisher_seed_y 0.6 -fisher_D 2e-3)
+for np in 1 2 3; do
+  rm -rf "out-$np"
+  if ! "$MPIEXEC" -n $np --oversubscribe "$KDPINN" "${args[@]}" -kd_out "out-$np" > "solve-$np.txt" 2>&1; then
+    echo "FAIL: solve at $np rank(s)"; cat "solve-$np.txt"; fail=1
+  fi
+done
+for np in 2 3; do
+  if h5diff out-1/reference.h5 "out-$np/reference.h5" > diff.txt 2>&1; then
+    echo "ok: reference.h5 at $np ranks equals the 1-rank one bit for bit"
+  else
+    echo "FAIL: reference.h5 at $np ranks differs from the 1-rank one"; head -20 diff.txt; fail=1
+  fi
+done
+if [ -e out-1/reference.h5 ]; then
+  "$KD_PYTHON" - <<'PY' || fail=1
+import h5py, sys
+f = h5py.File("out-1/reference.h5", "r")
+a = f.attrs
+dec = lambda v: v.decode() if isinstance(v, bytes) else str(v)
+ok = True
+def check(cond, what):
+    global ok
+    if not cond:
+        print("FAIL:", what); ok = False
+check(dec(a["pde"]) == "fisher", "pde attribute")
+for name, v in [("D", 2e-3), ("rho", 5.0), ("seed_x", 0.3), ("seed_y", 0.6), ("seed_amp", 0.5), ("seed_width", 0.05),
+                ("tfinal", 1.0)]:
+    check(name in a and abs(float(a[name]) - v) < 1e-15, "parameter " + name)
+check(dec(f["level_0"].attrs["axes"]) == "t,y,x", "axes t,y,x")
+check(f["level_0/u"].shape == (6, 48, 48) and f["level_1/u"].shape == (3, 24, 24), "field shapes")
+u = f["level_0/u"][...]
+# a density: between 0 and 1, growing (the logistic term) from its seed
+check(u.min() >= 0 and u.max() <= 1 and u[-1].sum() > u[0].sum(), "u a growing density in [0, 1]")
+# the maximum stays at the seed: cell (i, j) of the largest value near (0.3, 0.6)
+j, i = divmod(int(u[-1].argmax()), 48)
+check(abs((i + 0.5) / 48 - 0.3) < 1.5 / 48 and abs((j + 0.5) / 48 - 0.6) < 1.5 / 48, "maximum at the seed")
+print("ok: reference.h5 carries pde, parameters, t,y,x grid; u a growing density centred on the seed" if ok else "")
+sys.exit(0 if ok else 1)
+PY
+fi
+exit $fail
