@@ -3,7 +3,8 @@ static const char help[] =
     "(1) space and time together: n = 16, 32, 64 with dt = h, error against the exact solution;\n"
     "(2) time alone: n = 32 fixed, dt = 1/32 halved three times, differences of successive solutions;\n"
     "(3) the default problem (seed at the centre) on 64 x 64 cells: the grid's symmetries, and the front (u = 1/2)\n"
-    "    at the same distance from the seed along an axis and along the diagonal.\n";
+    "    at the same distance from the seed along an axis and along the diagonal;\n"
+    "(4) a planar front: its speed against 2 sqrt(D rho) with the correction of pulled fronts.\n";
 #include <kdsolver.h>
 #include "../solvers/kdsolverimpl.h"
 #include "t20-order.h"
@@ -140,6 +141,59 @@ int main(int argc, char **argv)
                "front radius along x %g and along the diagonal %g differ by more than a fifth of a cell", (double) rax,
                (double) rdiag);
     PetscCall(KDFisherSolutionDestroy(&sol[0]));
+  }
+
+  /* (4) A planar front from the wall x = 0. A pulled Fisher-KPP front sits at x(t) = c t - 3/(2 lambda) ln t + const
+     + O(t^-1/2), c = 2 sqrt(D rho), lambda = sqrt(rho / D) (Bramson): between t1 and t2 it moves at
+     c - 3 ln(t2 / t1) / (2 lambda (t2 - t1)). D and rho give c = 0.4 and a front sqrt(D / rho) = 0.02 wide (5 cells at
+     n = 256); the front is measured on the snapshots of t in [1, 2], where it crosses x = 0.35 ... 0.75. */
+  {
+    const PetscReal D = 4e-3, rho = 10, c = 2 * PetscSqrtReal(D * rho), lambda = PetscSqrtReal(rho / D);
+    PetscReal xf[64], tf[64], t1, t2, v, vexp;
+    PetscInt nf = 0;
+
+    prob.manufactured                = PETSC_FALSE;
+    prob.planar                      = PETSC_TRUE;
+    prob.param[KD_FISHER_D]          = D;
+    prob.param[KD_FISHER_RHO]        = rho;
+    prob.param[KD_FISHER_SEED_X]     = 0;
+    prob.param[KD_FISHER_SEED_AMP]   = 1;
+    prob.param[KD_FISHER_SEED_WIDTH] = 0.02;
+    prob.tfinal                      = 2;
+    opt.n                            = 256;
+    opt.nt                           = 40;
+    opt.dt                           = 0;
+    PetscCall(KDFisherSolveGrid(PETSC_COMM_WORLD, &prob, &opt, &sol[0]));
+    /* the front on row ys of this rank's block (every row is the same), where u falls through 1/2 */
+    for (PetscInt k = 0; k < opt.nt; k++) {
+      const PetscReal *u = sol[0].u + k * sol[0].xm * sol[0].ym, t = (k + 0.5) * prob.tfinal / opt.nt;
+      PetscReal x = -1;
+      for (PetscInt i = 0; i + 1 < sol[0].xm; i++)
+        if (u[i] >= 0.5 && u[i + 1] < 0.5) x = (sol[0].xs + i + 0.5 + (u[i] - 0.5) / (u[i] - u[i + 1])) / opt.n;
+      PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &x, 1, MPIU_REAL, MPIU_MAX, PETSC_COMM_WORLD));
+      if (t >= 1 && x > 0) {
+        tf[nf]   = t;
+        xf[nf++] = x;
+      }
+    }
+    PetscCall(KDFisherSolutionDestroy(&sol[0]));
+    PetscCheck(nf >= 2, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "the planar front was not found");
+    t1   = tf[0];
+    t2   = tf[nf - 1];
+    v    = (xf[nf - 1] - xf[0]) / (t2 - t1);
+    vexp = c - 3 * PetscLogReal(t2 / t1) / (2 * lambda * (t2 - t1));
+    PetscCall(
+        PetscPrintf(PETSC_COMM_WORLD,
+                    "planar front: x = %.5f at t = %.4f, %.5f at t = %.4f; speed %.5f, 2 sqrt(D rho) = %.5f, with "
+                    "the pulled-front correction %.5f: %+.3f%% (%+.3f%% against 2 sqrt(D rho))\n",
+                    (double) xf[0], (double) t1, (double) xf[nf - 1], (double) t2, (double) v, (double) c,
+                    (double) vexp, (double) (100 * (v / vexp - 1)), (double) (100 * (v / c - 1))));
+    /* 1%, the issue's figure. Measured -0.34% at n = 256 (+0.07% at 128, -0.45% at 512: the next, O(t^-1/2), terms
+       of the expansion); without the correction the same run is 5.5% slow, and a wrong D or rho in either part of
+       the scheme moves c by its square root. */
+    PetscCheck(PetscAbsReal(v / vexp - 1) <= 0.01, PETSC_COMM_WORLD, PETSC_ERR_PLIB,
+               "planar front speed %g is not within 1%% of %g (2 sqrt(D rho) with the pulled-front correction)",
+               (double) v, (double) vexp);
   }
   PetscCall(PetscFinalize());
   return 0;

@@ -79,6 +79,7 @@ PetscReal KDFisherProblemInitial(const KDFisherProblem *prob, PetscReal x, Petsc
                   w = p[KD_FISHER_SEED_WIDTH];
 
   if (prob->manufactured) return KDFisherExact(0, x, y);
+  if (prob->planar) return p[KD_FISHER_SEED_AMP] * PetscExpReal(-dx * dx / (2 * w * w));
   return p[KD_FISHER_SEED_AMP] * PetscExpReal(-(dx * dx + dy * dy) / (2 * w * w));
 }
 
@@ -133,6 +134,7 @@ static PetscErrorCode KDPDESetProblemFromOptions_Fisher(KDPDE pde, PetscOptionIt
   PetscCall(KDOptionsReal("-tfinal", "End time T", "KDPDESetProblemFromOptions", tfinal, &tfinal, NULL));
   f->prob.tfinal       = tfinal;
   f->prob.manufactured = PETSC_FALSE;
+  f->prob.planar       = PETSC_FALSE;
   KDPDEFisherSync(pde);
   PetscCall(KDFisherProblemCheck(pde->comm, &f->prob));
   f->probset           = PETSC_TRUE;
@@ -162,6 +164,7 @@ static PetscErrorCode KDPDESetFromReference_Fisher(KDPDE pde, KDReference ref)
   PetscCheck(found && f->prob.tfinal > 0, comm, PETSC_ERR_ARG_WRONG,
              "the reference has no valid 'tfinal' parameter: not written by the fisher solver");
   f->prob.manufactured = PETSC_FALSE;
+  f->prob.planar       = PETSC_FALSE;
   f->probset           = PETSC_TRUE;
   KDPDEFisherSync(pde);
   PetscFunctionReturn(0);

@@ -9,7 +9,8 @@
 
    Manufactured mode (set from C by the solver's tests, never by an option): the exact solution
    u = 1/2 + exp(-t) cos(pi x) cos(2 pi y) / 5 + cos(t) cos(2 pi x) / 10, which has zero normal derivative on every
-   wall, with the source f = u_t - D lap u - rho u (1 - u) it needs. */
+   wall, with the source f = u_t - D lap u - rho u (1 - u) it needs. Planar mode (also from C only): the seed is a
+   plane, so that the front is one-dimensional. */
 #include <kdpde.h>
 
 /* indices of the named parameters of the fisher PDE, in its declaration order (-fisher_<name>) */
@@ -27,6 +28,8 @@ typedef struct {
   PetscReal param[KD_FISHER_NPARAM]; /* D, rho, seed_x, seed_y, seed_amp, seed_width */
   PetscReal tfinal;                  /* end time; the problem lives on [0, tfinal] x [0,1]^2 */
   PetscBool manufactured;            /* manufactured-solution mode (convergence tests) */
+  PetscBool planar;                  /* the seed is the plane x = seed_x: u0 = amp exp(-(x - cx)^2 / (2 w^2)) (the
+                                        travelling-front test); set from C only */
 } KDFisherProblem;
 
 /* Checks the problem (D, rho, tfinal, the seed's width > 0; seed centre inside the square; amplitude in (0, 1]); every
