@@ -1,12 +1,14 @@
 /*
-  Fisher-KPP reference solver: tumour growth in homogeneous tissue,
+  Fisher-KPP reference solver: tumour growth in grey and white matter,
 
-      u_t = D (u_xx + u_yy) + rho u (1 - u) + f(t,x,y)  on (0, tfinal] x [0,1]^2,   du/dn = 0 on the walls,
+      u_t = div(D k(x,y) grad u) + rho u (1 - u) + f(t,x,y)  on (0, tfinal] x [0,1]^2,   du/dn = 0 on the walls,
 
-  (f = 0 except in the tests' manufactured mode), u(0) the Gaussian seed (src/pde/fisher.h).
+  (k = 1 in grey matter, white_ratio in white matter; f = 0 except in the tests' manufactured mode), u(0) the
+  Gaussian seed (src/pde/fisher.h).
 
   Discretization: n x n cells of width h on a 2-D DMDA, values at the cell centres, the five-point flux differences
-  with zero flux through the walls (the reflected ghost value), second order. In time an additive Runge-Kutta IMEX
+  D k_f (u_neighbour - u) / h^2 with k_f the harmonic mean of the two cells' k (exact across a sharp interface on a
+  grid line, second order for a smooth one) and zero flux through the walls. In time an additive Runge-Kutta IMEX
   scheme (PETSc TSARKIMEX, prefix -fisher_, default 2e: second order, L-stable implicit part): diffusion implicit (it
   is the stiff part: its eigenvalues reach 8 D / h^2), reaction and source explicit (their rate is rho). Fixed steps
   land on every snapshot time t_k = (k + 1/2) tfinal / nt, the cell centres of the reference's time axis.
@@ -72,8 +74,10 @@ typedef struct {
   DM da;
   Vec local; /* ghosted work vector of the operator */
   PetscInt n;
-  PetscReal h, c;  /* cell width, D / h^2 */
-  PetscReal shift; /* s of the stage operator s I - A, from the last IJacobian */
+  PetscReal h;
+  PetscReal *face;  /* D k_f / h^2 of the west, east, south, north faces of each local cell (0 on a wall) */
+  PetscReal rowmax; /* the largest sum of a cell's four face coefficients, over all ranks */
+  PetscReal shift;  /* s of the stage operator s I - A, from the last IJacobian */
   /* snapshot bookkeeping for the monitor */
   KDFisherSolution *sol;
   PetscInt nextsnap, nmonitor;
@@ -81,12 +85,47 @@ typedef struct {
   PetscBool monitor;
 } KDFisherContext;
 
+/* The face coefficients of the local cells, from k at their centres and their neighbours' (every rank evaluates k
+   itself: the same numbers on any partition). */
+static PetscErrorCode KDFisherSetUpFaces(KDFisherContext *ctx)
+{
+  const PetscInt n  = ctx->n;
+  const PetscReal h = ctx->h, c = ctx->prob->param[KD_FISHER_D] / (h * h), a = ctx->prob->param[KD_FISHER_WHITE_RATIO];
+  PetscInt xs, ys, xm, ym;
+  PetscReal rowmax = 0;
+
+  PetscFunctionBegin;
+  PetscCall(DMDAGetCorners(ctx->da, &xs, &ys, NULL, &xm, &ym, NULL));
+  PetscCall(PetscMalloc1(4 * xm * ym, &ctx->face));
+  for (PetscInt j = ys; j < ys + ym; j++)
+    for (PetscInt i = xs; i < xs + xm; i++) {
+      const PetscInt ni[4] = {i - 1, i + 1, i, i}, nj[4] = {j, j, j - 1, j + 1};
+      PetscReal *f = ctx->face + 4 * ((j - ys) * xm + (i - xs)), chi, k, sum = 0;
+
+      KDFisherProblemTissue(ctx->prob, (i + 0.5) * h, (j + 0.5) * h, &chi, NULL);
+      k = 1 + (a - 1) * chi;
+      for (PetscInt q = 0; q < 4; q++) {
+        PetscReal kn;
+        if (ni[q] < 0 || ni[q] >= n || nj[q] < 0 || nj[q] >= n) {
+          f[q] = 0;
+          continue;
+        }
+        KDFisherProblemTissue(ctx->prob, (ni[q] + 0.5) * h, (nj[q] + 0.5) * h, &chi, NULL);
+        kn   = 1 + (a - 1) * chi;
+        f[q] = c * 2 * k * kn / (k + kn);
+        sum += f[q];
+      }
+      rowmax = PetscMax(rowmax, sum);
+    }
+  PetscCallMPI(MPI_Allreduce(&rowmax, &ctx->rowmax, 1, MPIU_REAL, MPI_MAX, PetscObjectComm((PetscObject) ctx->da)));
+  PetscFunctionReturn(0);
+}
+
 /* y = s x - A x (s = 0: y = -A x), A the five-point diffusion with zero flux through the walls; the same operations
    in the same order for every cell whatever the partition. */
 static PetscErrorCode KDFisherApply(KDFisherContext *ctx, PetscReal s, Vec X, Vec Y)
 {
-  const PetscInt n  = ctx->n;
-  const PetscReal c = ctx->c;
+  const PetscInt n = ctx->n;
   PetscInt xs, ys, xm, ym;
   const PetscScalar **x;
   PetscScalar **y;
@@ -100,18 +139,19 @@ static PetscErrorCode KDFisherApply(KDFisherContext *ctx, PetscReal s, Vec X, Ve
   PetscCall(DMDAVecGetArray(ctx->da, Y, &y));
   for (PetscInt j = ys; j < ys + ym; j++) {
     for (PetscInt i = xs; i < xs + xm; i++) {
+      const PetscReal *f  = ctx->face + 4 * ((j - ys) * xm + (i - xs));
       const PetscScalar u = x[j][i];
       PetscScalar d       = 0;
-      if (i > 0) d += x[j][i - 1] - u;
-      if (i < n - 1) d += x[j][i + 1] - u;
-      if (j > 0) d += x[j - 1][i] - u;
-      if (j < n - 1) d += x[j + 1][i] - u;
-      y[j][i] = s * u - c * d;
+      if (i > 0) d += f[0] * (x[j][i - 1] - u);
+      if (i < n - 1) d += f[1] * (x[j][i + 1] - u);
+      if (j > 0) d += f[2] * (x[j - 1][i] - u);
+      if (j < n - 1) d += f[3] * (x[j + 1][i] - u);
+      y[j][i] = s * u - d;
     }
   }
   PetscCall(DMDAVecRestoreArrayRead(ctx->da, ctx->local, &x));
   PetscCall(DMDAVecRestoreArray(ctx->da, Y, &y));
-  PetscCall(PetscLogFlops(7.0 * xm * ym));
+  PetscCall(PetscLogFlops(13.0 * xm * ym));
   PetscCall(PetscLogEventEnd(KD_FisherOperator, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -126,21 +166,22 @@ static PetscErrorCode KDFisherJacobianMult(Mat J, Vec X, Vec Y)
   PetscFunctionReturn(0);
 }
 
-/* The diagonal s + c (number of neighbours), for the Jacobi preconditioner. */
+/* The diagonal s + (sum of the cell's face coefficients), for the Jacobi preconditioner. */
 static PetscErrorCode KDFisherJacobianDiagonal(Mat J, Vec Dg)
 {
   KDFisherContext *ctx;
-  PetscInt xs, ys, xm, ym, n;
+  PetscInt xs, ys, xm, ym;
   PetscScalar **d;
 
   PetscFunctionBegin;
   PetscCall(MatShellGetContext(J, &ctx));
-  n = ctx->n;
   PetscCall(DMDAGetCorners(ctx->da, &xs, &ys, NULL, &xm, &ym, NULL));
   PetscCall(DMDAVecGetArray(ctx->da, Dg, &d));
   for (PetscInt j = ys; j < ys + ym; j++)
-    for (PetscInt i = xs; i < xs + xm; i++)
-      d[j][i] = ctx->shift + ctx->c * ((i > 0) + (i < n - 1) + (j > 0) + (j < n - 1));
+    for (PetscInt i = xs; i < xs + xm; i++) {
+      const PetscReal *f = ctx->face + 4 * ((j - ys) * xm + (i - xs));
+      d[j][i]            = ctx->shift + (f[0] + f[1] + f[2] + f[3]);
+    }
   PetscCall(DMDAVecRestoreArray(ctx->da, Dg, &d));
   PetscFunctionReturn(0);
 }
@@ -155,14 +196,16 @@ static PetscErrorCode KDFisherIFunction(TS ts, PetscReal t, Vec U, Vec Udot, Vec
 }
 
 /*
-  J = s I - A. With Jacobi scaling, Gershgorin puts the spectrum of D^-1 J in [s / (s + m), (s + 2 m) / (s + m)], m =
-  4 D / h^2 the largest off-diagonal row sum; Chebyshev iteration between these bounds reduces the error by
-  r = (sqrt(k) - 1) / (sqrt(k) + 1) per iteration, k the ratio of the bounds. Enough iterations for 1e-14.
+  J = s I - A. Row i of A has the off-diagonal sum m_i (the cell's face coefficients) and the diagonal -m_i, so with
+  Jacobi scaling Gershgorin's discs of diag(J)^-1 J have centre 1 and radius m_i / (s + m_i) <= m / (s + m), m the
+  largest m_i: its (real) spectrum lies in [s / (s + m), (s + 2 m) / (s + m)]. Chebyshev iteration between these
+  bounds reduces the error by r = (sqrt(k) - 1) / (sqrt(k) + 1) per iteration, k the ratio of the bounds. Enough
+  iterations for 1e-14.
 */
 static PetscErrorCode KDFisherIJacobian(TS ts, PetscReal t, Vec U, Vec Udot, PetscReal s, Mat J, Mat P, void *vctx)
 {
   KDFisherContext *ctx = (KDFisherContext *) vctx;
-  const PetscReal m = 4 * ctx->c, emin = s / (s + m), emax = (s + 2 * m) / (s + m), kappa = emax / emin;
+  const PetscReal m = ctx->rowmax, emin = s / (s + m), emax = (s + 2 * m) / (s + m), kappa = emax / emin;
   const PetscReal rate = (PetscSqrtReal(kappa) - 1) / (PetscSqrtReal(kappa) + 1);
   PetscInt its;
   SNES snes;
@@ -299,7 +342,6 @@ PetscErrorCode KDFisherSolveGrid(MPI_Comm comm, const KDFisherProblem *prob, con
   ctx.prob     = prob;
   ctx.n        = opt->n;
   ctx.h        = 1.0 / opt->n;
-  ctx.c        = prob->param[KD_FISHER_D] * opt->n * opt->n;
   ctx.sol      = sol;
   ctx.monitor  = opt->monitor;
   ctx.nmonitor = PetscMax(1, opt->nt / 8);
@@ -327,6 +369,7 @@ PetscErrorCode KDFisherSolveGrid(MPI_Comm comm, const KDFisherProblem *prob, con
   sol->ym = ym;
   PetscCall(PetscMalloc1(opt->nt * xm * ym, &sol->u));
   PetscCall(DMCreateLocalVector(ctx.da, &ctx.local));
+  PetscCall(KDFisherSetUpFaces(&ctx));
 
   mloc = xm * ym;
   PetscCall(MatCreateShell(comm, mloc, mloc, opt->n * opt->n, opt->n * opt->n, &ctx, &J));
@@ -375,6 +418,11 @@ PetscErrorCode KDFisherSolveGrid(MPI_Comm comm, const KDFisherProblem *prob, con
                     (double) prob->tfinal, (double) p[KD_FISHER_D], (double) p[KD_FISHER_RHO],
                     (double) p[KD_FISHER_SEED_AMP], (double) p[KD_FISHER_SEED_X], (double) p[KD_FISHER_SEED_Y],
                     (double) p[KD_FISHER_SEED_WIDTH], prob->manufactured ? " (manufactured solution)" : ""));
+    if (prob->heterogeneous) {
+      PetscCall(
+          PetscPrintf(comm, "white matter (k = %g there, 1 in grey matter): ", (double) p[KD_FISHER_WHITE_RATIO]));
+      PetscCall(KDCompositeView(&prob->tissue, PETSC_VIEWER_STDOUT_(comm)));
+    }
   }
   if (opt->monitor)
     PetscCall(PetscPrintf(comm,
@@ -399,6 +447,7 @@ PetscErrorCode KDFisherSolveGrid(MPI_Comm comm, const KDFisherProblem *prob, con
   PetscCall(VecDestroy(&U));
   PetscCall(MatDestroy(&J));
   PetscCall(VecDestroy(&ctx.local));
+  PetscCall(PetscFree(ctx.face));
   PetscCall(DMDestroy(&ctx.da));
   PetscFunctionReturn(0);
 }

@@ -1,8 +1,9 @@
 #!/bin/bash
-# The Fisher-KPP solver through the driver: bad problem and grid options give exactly one line on stderr,
-# "kdpinn: error: ..." naming the option, a non-zero exit and no reference.h5; the same problem solved at 1, 2 and 3
-# ranks gives the same reference.h5 bit for bit (h5diff without a tolerance: the solver has no partition-dependent
-# sum, solvers/fisher.c); the file carries the problem and the t,y,x grid.
+# The Fisher-KPP solver through the driver: bad problem, tissue and grid options give exactly one line on stderr,
+# "kdpinn: error: ..." naming the option or the file, a non-zero exit and no reference.h5; the same problem solved at 1,
+# 2 and 3 ranks gives the same reference.h5 bit for bit (h5diff without a tolerance: the solver has no
+# partition-dependent sum, solvers/fisher.c), in homogeneous and heterogeneous tissue; the file carries the problem
+# and the t,y,x grid.
 set -uo pipefail
 fail=0
 
@@ -30,22 +31,36 @@ expect_error "-fisher_tfinal must be positive" -fisher_tfinal 0
 expect_error "-fisher_n" -fisher_n 1
 expect_error "-fisher_nt" -fisher_nt 0
 expect_error "-fisher_dt" -fisher_dt -0.1
+expect_error "-fisher_white_ratio must be positive" -fisher_white_ratio 0
+expect_error "cannot read" -fisher_tissue no-such-tissue.pgm
+expect_error "-fisher_tissue must be none, laminate, disks or a PGM file" -fisher_tissue checkerboard
+expect_error "-fisher_fraction must be in (0, 1)" -fisher_tissue laminate -fisher_fraction 1
+expect_error "-fisher_eps must be 1/m for an integer m" -fisher_tissue laminate -fisher_eps 0.3
+expect_error "-fisher_interface_width must be >= 0" -fisher_tissue disks -fisher_interface_width -0.1
+expect_error "-fisher_disk_seed must be >= 0" -fisher_tissue disks -fisher_disk_seed -1
 
-# One problem at 1, 2 and 3 ranks: the seed off-centre so that no symmetry hides a partition error.
-args=(solve -kd_pde fisher -fisher_n 48 -fisher_nt 6 -kd_levels 2 -fisher_seed_x 0.3 -fisher_seed_y 0.6 -fisher_D 2e-3)
-for np in 1 2 3; do
-  rm -rf "out-$np"
-  if ! "$MPIEXEC" -n $np --oversubscribe "$KDPINN" "${args[@]}" -kd_out "out-$np" > "solve-$np.txt" 2>&1; then
-    echo "FAIL: solve at $np rank(s)"; cat "solve-$np.txt"; fail=1
-  fi
-done
-for np in 2 3; do
-  if h5diff out-1/reference.h5 "out-$np/reference.h5" > diff.txt 2>&1; then
-    echo "ok: reference.h5 at $np ranks equals the 1-rank one bit for bit"
-  else
-    echo "FAIL: reference.h5 at $np ranks differs from the 1-rank one"; head -20 diff.txt; fail=1
-  fi
-done
+# One problem at 1, 2 and 3 ranks: the seed off-centre so that no symmetry hides a partition error; homogeneous
+# tissue, then white-matter disks (smooth) and the committed image (sharp).
+same_at_ranks() { # same_at_ranks <name> <args...>
+  local name=$1; shift
+  for np in 1 2 3; do
+    rm -rf "$name-$np"
+    if ! "$MPIEXEC" -n $np --oversubscribe "$KDPINN" solve -kd_pde fisher -fisher_n 48 -fisher_nt 6 -kd_levels 2 \
+        -fisher_seed_x 0.3 -fisher_seed_y 0.6 -fisher_D 2e-3 "$@" -kd_out "$name-$np" > "solve-$name-$np.txt" 2>&1; then
+      echo "FAIL: $name: solve at $np rank(s)"; cat "solve-$name-$np.txt"; fail=1; return
+    fi
+  done
+  for np in 2 3; do
+    if h5diff "$name-1/reference.h5" "$name-$np/reference.h5" > diff.txt 2>&1; then
+      echo "ok: $name: reference.h5 at $np ranks equals the 1-rank one bit for bit"
+    else
+      echo "FAIL: $name: reference.h5 at $np ranks differs from the 1-rank one"; head -20 diff.txt; fail=1
+    fi
+  done
+}
+same_at_ranks out
+same_at_ranks disks -fisher_tissue disks -fisher_white_ratio 4
+same_at_ranks image -fisher_tissue "$KD_SOURCE_DIR/meshes/inclusion.pgm"
 if [ -e out-1/reference.h5 ]; then
   "$KD_PYTHON" - <<'PY' || fail=1
 import h5py, sys
@@ -59,8 +74,10 @@ def check(cond, what):
         print("FAIL:", what); ok = False
 check(dec(a["pde"]) == "fisher", "pde attribute")
 for name, v in [("D", 2e-3), ("rho", 5.0), ("seed_x", 0.3), ("seed_y", 0.6), ("seed_amp", 0.5), ("seed_width", 0.05),
-                ("tfinal", 1.0)]:
+                ("tfinal", 1.0), ("white_ratio", 5.0)]:
     check(name in a and abs(float(a[name]) - v) < 1e-15, "parameter " + name)
+check(dec(a["tissue"]) == "none", "tissue attribute none")
+check(dec(h5py.File("disks-1/reference.h5", "r").attrs["tissue"]).startswith("type disks"), "tissue attribute disks")
 check(dec(f["level_0"].attrs["axes"]) == "t,y,x", "axes t,y,x")
 check(f["level_0/u"].shape == (6, 48, 48) and f["level_1/u"].shape == (3, 24, 24), "field shapes")
 u = f["level_0/u"][...]

@@ -6,7 +6,7 @@ static const char help[] =
     "  cavity   steady Navier-Stokes                   (Kovasznay flow)\n"
     "  conduction  (q + k grad u)/sqrt(k), q = f (x, y)/2 + curl psi, and its homogenized form with a tensor K\n"
     "           (u = x^2 + y^2/2 + x y, q = -k grad u or -K grad u)\n"
-    "  fisher   u_t - D lap u - rho u (1 - u)         (Ablowitz-Zeppetella travelling wave; d/d D, d/d rho)\n"
+    "  fisher   u_t - div(D k grad u) - rho u (1 - u) (Ablowitz-Zeppetella wave; d/d D, rho, white_ratio)\n"
     "and heat's coefficient field given by a network (KDPDESetCoefficientFieldNet): k = exp(g), k_x, k_y against g "
     "and\n"
     "finite differences of exp(g), the other coefficients untouched.\n";
@@ -363,33 +363,41 @@ static PetscErrorCode CheckConductionForward(PetscBool homogenized)
   PetscFunctionReturn(0);
 }
 
-/* Fisher-KPP: the travelling wave of Ablowitz and Zeppetella, u = (1 + e^z)^-2, z = k (x - c t), k = sqrt(rho / (6 D)),
-   c = 5 sqrt(rho D / 6), an exact solution of u_t = D u_xx + rho u (1 - u). Jet streams: u, u_t, u_x, u_y, u_xx,
-   u_yy. */
+/* Fisher-KPP: the travelling wave of Ablowitz and Zeppetella, u = (1 + e^z)^-2, z = k (x - c t), k = sqrt(rho / (6
+   D')), c = 5 sqrt(rho D' / 6), an exact solution of u_t = D' u_xx + rho u (1 - u). Jet streams: u, u_t, u_x, u_y,
+   u_xx, u_yy; coefficients chi, chi_x, chi_y. Grey matter (chi = 0: D' = D), then white matter everywhere (chi = 1: D'
+   = D white_ratio). */
 static PetscErrorCode CheckFisherForward(void)
 {
   KDPDE pde;
   const PetscInt n  = 9;
-  const PetscReal D = 0.02, rho = 3.0, k = PetscSqrtReal(rho / (6 * D)), c = 5 * PetscSqrtReal(rho * D / 6);
-  PetscReal jet[6 * 9], res[9];
+  const PetscReal D = 0.02, rho = 3.0, ratio = 2.5;
+  PetscReal jet[6 * 9], coef[3 * 9], res[9];
 
   PetscFunctionBegin;
   PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));
   PetscCall(KDPDESetType(pde, "fisher"));
   PetscCall(KDPDESetParameter(pde, "D", D));
   PetscCall(KDPDESetParameter(pde, "rho", rho));
-  for (PetscInt p = 0; p < n; p++) {
-    const PetscReal t = 0.1 * p, x = 0.125 * p, E = PetscExpReal(k * (x - c * t)), w = 1 / (1 + E);
-    const PetscReal ux = -2 * k * E * w * w * w;
-    jet[0 * n + p]     = w * w;
-    jet[1 * n + p]     = -c * ux;
-    jet[2 * n + p]     = ux;
-    jet[3 * n + p]     = 0.0;
-    jet[4 * n + p]     = k * k * (6 * E * E * w * w * w * w - 2 * E * w * w * w);
-    jet[5 * n + p]     = 0.0;
+  PetscCall(KDPDESetParameter(pde, "white_ratio", ratio));
+  for (PetscInt white = 0; white < 2; white++) {
+    const PetscReal Dw = white ? D * ratio : D, k = PetscSqrtReal(rho / (6 * Dw)), c = 5 * PetscSqrtReal(rho * Dw / 6);
+    for (PetscInt p = 0; p < n; p++) {
+      const PetscReal t = 0.1 * p, x = 0.125 * p, E = PetscExpReal(k * (x - c * t)), w = 1 / (1 + E);
+      const PetscReal ux = -2 * k * E * w * w * w;
+      jet[0 * n + p]     = w * w;
+      jet[1 * n + p]     = -c * ux;
+      jet[2 * n + p]     = ux;
+      jet[3 * n + p]     = 0.0;
+      jet[4 * n + p]     = k * k * (6 * E * E * w * w * w * w - 2 * E * w * w * w);
+      jet[5 * n + p]     = 0.0;
+      coef[0 * n + p]    = white;
+      coef[1 * n + p]    = 0.0;
+      coef[2 * n + p]    = 0.0;
+    }
+    PetscCall(KDPDEResidual(pde, n, NULL, coef, jet, res));
+    PetscCall(CheckForward(white ? "fisher wave, white matter" : "fisher wave, grey matter", n, res, rho));
   }
-  PetscCall(KDPDEResidual(pde, n, NULL, NULL, jet, res));
-  PetscCall(CheckForward("fisher travelling wave", n, res, rho));
   PetscCall(KDPDEDestroy(&pde));
   PetscFunctionReturn(0);
 }
@@ -425,6 +433,7 @@ int main(int argc, char **argv)
     if (t == 2) PetscCall(KDPDESetParameter(pde, "Re", 3.0));
     if (t == 5) PetscCall(KDPDESetParameter(pde, "D", 0.37));
     if (t == 5) PetscCall(KDPDESetParameter(pde, "rho", 1.3));
+    if (t == 5) PetscCall(KDPDESetParameter(pde, "white_ratio", 4.2));
     PetscCall(CheckAdjoint(pde, 5, 100 + t));
     PetscCall(CheckParameters(pde, 5, 200 + t, &nchecked));
     /* burgers lets both of its parameters be inferred */
@@ -435,9 +444,9 @@ int main(int argc, char **argv)
                "conduction (fine): %" PetscInt_FMT " inferable parameters, expected 1", nchecked);
     PetscCheck(t != 4 || nchecked == 4, PETSC_COMM_SELF, PETSC_ERR_PLIB,
                "conduction (homogenized): %" PetscInt_FMT " inferable parameters, expected 4", nchecked);
-    /* fisher: D and rho; the seed enters only the initial data */
-    PetscCheck(t != 5 || nchecked == 2, PETSC_COMM_SELF, PETSC_ERR_PLIB,
-               "fisher: %" PetscInt_FMT " inferable parameters, expected 2", nchecked);
+    /* fisher: D, rho and white_ratio; the seed enters only the initial data */
+    PetscCheck(t != 5 || nchecked == 3, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "fisher: %" PetscInt_FMT " inferable parameters, expected 3", nchecked);
     PetscCall(KDPDEDestroy(&pde));
   }
   PetscCall(PetscFinalize());

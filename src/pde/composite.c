@@ -228,6 +228,20 @@ void KDCompositeBounds(const KDComposite *ms, PetscReal wiener[2], PetscReal hs[
    Set-up: validation, disk placement, images
    --------------------------------------------------------------------------------------------------------------- */
 
+/* The option names of the messages: -<prefix><name>, the conduction PDE's unless the owner set its own. */
+static const char *KDCompositePrefix(const KDComposite *ms)
+{
+  return ms->prefix ? ms->prefix : "conduction_";
+}
+static const char *KDCompositeTypeOption(const KDComposite *ms)
+{
+  return ms->typeoption ? ms->typeoption : "microstructure";
+}
+static const char *KDCompositeSeedOption(const KDComposite *ms)
+{
+  return ms->seedoption ? ms->seedoption : "seed";
+}
+
 /* The checks every description passes, from options or from a stored string. Each error names the option. */
 static PetscErrorCode KDCompositeValidate(MPI_Comm comm, const KDComposite *ms)
 {
@@ -236,35 +250,38 @@ static PetscErrorCode KDCompositeValidate(MPI_Comm comm, const KDComposite *ms)
 
   PetscFunctionBegin;
   PetscCheck(ms->type >= KD_COMPOSITE_LAMINATE && ms->type <= KD_COMPOSITE_IMAGE, comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-conduction_microstructure: unknown microstructure type %d", (int) ms->type);
-  PetscCheck(ms->k1 > 0 && PetscIsNormalReal(ms->k1), comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-conduction_k1 must be positive, got %s", KDNum(ms->k1, v));
-  PetscCheck(ms->k2 > 0 && PetscIsNormalReal(ms->k2), comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-conduction_k2 must be positive, got %s", KDNum(ms->k2, v));
+             "-%s%s: unknown microstructure type %d", KDCompositePrefix(ms), KDCompositeTypeOption(ms), (int) ms->type);
+  PetscCheck(ms->k1 > 0 && PetscIsNormalReal(ms->k1), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk1 must be positive, got %s",
+             KDCompositePrefix(ms), KDNum(ms->k1, v));
+  PetscCheck(ms->k2 > 0 && PetscIsNormalReal(ms->k2), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk2 must be positive, got %s",
+             KDCompositePrefix(ms), KDNum(ms->k2, v));
   if (ms->type != KD_COMPOSITE_IMAGE)
     PetscCheck(ms->fraction > 0 && ms->fraction < 1, comm, PETSC_ERR_ARG_OUTOFRANGE,
-               "-conduction_fraction must be in (0, 1), got %s", KDNum(ms->fraction, v));
+               "-%sfraction must be in (0, 1), got %s", KDCompositePrefix(ms), KDNum(ms->fraction, v));
   m = ms->eps > 0 ? PetscFloorReal(1 / ms->eps + 0.5) : 0;
   PetscCheck(ms->eps > 0 && ms->eps <= 1 && m >= 1 && PetscAbsReal(m * ms->eps - 1) <= 1e-12, comm,
-             PETSC_ERR_ARG_OUTOFRANGE, "-conduction_eps must be 1/m for an integer m, got %s", KDNum(ms->eps, v));
+             PETSC_ERR_ARG_OUTOFRANGE, "-%seps must be 1/m for an integer m, got %s", KDCompositePrefix(ms),
+             KDNum(ms->eps, v));
   PetscCheck(ms->width >= 0 && !PetscIsInfOrNanReal(ms->width), comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-conduction_interface_width must be >= 0, got %s", KDNum(ms->width, v));
+             "-%sinterface_width must be >= 0, got %s", KDCompositePrefix(ms), KDNum(ms->width, v));
   PetscCheck(ms->orientation == 0 || ms->orientation == 1, comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-conduction_orientation must be x or y, got %" PetscInt_FMT, ms->orientation);
+             "-%sorientation must be x or y, got %" PetscInt_FMT, KDCompositePrefix(ms), ms->orientation);
   switch (ms->type) {
   case KD_COMPOSITE_CHECKERBOARD:
     PetscCheck(ms->fraction == 0.5, comm, PETSC_ERR_ARG_INCOMP,
-               "-conduction_fraction must be 0.5 for the checkerboard microstructure, got %s", KDNum(ms->fraction, v));
+               "-%sfraction must be 0.5 for the checkerboard microstructure, got %s", KDCompositePrefix(ms),
+               KDNum(ms->fraction, v));
     break;
   case KD_COMPOSITE_DISKS:
     PetscCheck(ms->ndisks >= 1 && ms->ndisks <= KD_COMPOSITE_MAX_DISKS, comm, PETSC_ERR_ARG_OUTOFRANGE,
-               "-conduction_disks must be in [1, %d], got %" PetscInt_FMT, KD_COMPOSITE_MAX_DISKS, ms->ndisks);
-    PetscCheck(ms->seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-conduction_seed must be >= 0, got %" PetscInt_FMT,
-               ms->seed);
+               "-%sdisks must be in [1, %d], got %" PetscInt_FMT, KDCompositePrefix(ms), KD_COMPOSITE_MAX_DISKS,
+               ms->ndisks);
+    PetscCheck(ms->seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%s%s must be >= 0, got %" PetscInt_FMT,
+               KDCompositePrefix(ms), KDCompositeSeedOption(ms), ms->seed);
     break;
   case KD_COMPOSITE_IMAGE:
     PetscCheck(ms->width == 0, comm, PETSC_ERR_ARG_INCOMP,
-               "-conduction_interface_width must be 0 for an image microstructure (sharp pixels), got %s",
+               "-%sinterface_width must be 0 for an image microstructure (sharp pixels), got %s", KDCompositePrefix(ms),
                KDNum(ms->width, v));
     break;
   default:
@@ -309,9 +326,9 @@ static PetscErrorCode KDCompositePlaceDisks(MPI_Comm comm, KDComposite *ms)
     }
   }
   PetscCheck(placed == n && (dmin < 1), comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-conduction_fraction %s is too large for %" PetscInt_FMT
+             "-%sfraction %s is too large for %" PetscInt_FMT
              " disk%s: no placement keeps them apart (radius %.4g, minimum gap %.4g in cell units)",
-             KDNum(ms->fraction, v), n, n > 1 ? "s" : "", (double) r, (double) gap);
+             KDCompositePrefix(ms), KDNum(ms->fraction, v), n, n > 1 ? "s" : "", (double) r, (double) gap);
   PetscFunctionReturn(0);
 }
 
@@ -422,7 +439,8 @@ static PetscErrorCode KDCompositeLoadImage(MPI_Comm comm, KDComposite *ms)
   unsigned char *data = NULL;
 
   PetscFunctionBegin;
-  PetscCheck(ms->source[0], comm, PETSC_ERR_ARG_WRONG, "-conduction_microstructure: the image file name is empty");
+  PetscCheck(ms->source[0], comm, PETSC_ERR_ARG_WRONG, "-%s%s: the image file name is empty", KDCompositePrefix(ms),
+             KDCompositeTypeOption(ms));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (!rank) {
     FILE *fp = fopen(ms->source, "rb");
@@ -507,8 +525,8 @@ PetscErrorCode KDCompositeCheckGrid(MPI_Comm comm, const KDComposite *ms, PetscI
   PetscFunctionBegin;
   PetscCheck(PetscAbsReal(p - PetscFloorReal(p + 0.5)) <= 1e-9 * PetscMax(1, p) && PetscFloorReal(p + 0.5) >= 1, comm,
              PETSC_ERR_ARG_INCOMP,
-             "-conduction_eps %s does not divide the %" PetscInt_FMT "-cell grid of %s: eps N must be an integer",
-             KDNum(ms->eps, v), n, option);
+             "-%seps %s does not divide the %" PetscInt_FMT "-cell grid of %s: eps N must be an integer",
+             KDCompositePrefix(ms), KDNum(ms->eps, v), n, option);
   PetscFunctionReturn(0);
 }
 

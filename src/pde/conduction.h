@@ -41,6 +41,9 @@ typedef struct {
   PetscInt nx, ny;                            /* image: pixels per row, rows */
   unsigned char *pixel; /* image: ny x nx, 1 = phase 2, row-major from the top row; owned (KDCompositeReset()) */
   char source[256];     /* image: the file it was read from (for messages) */
+  /* The options that describe it, for the messages (-<prefix><name>): NULL gives the conduction PDE's
+     (conduction_, microstructure, seed); another owner points them at its own static names. */
+  const char *prefix, *typeoption, *seedoption;
 } KDComposite;
 
 /* Checks the description (k1, k2 > 0, fraction in (0,1), eps in (0, 1] with 1/eps an integer, width >= 0, type and

@@ -4,23 +4,28 @@
       u_t - D (u_xx + u_yy) - rho u (1 - u) = 0,   du/dn = 0 on the walls of [0,1]^2,
       u(0, x, y) = amp exp(-((x - cx)^2 + (y - cy)^2) / (2 w^2)),
 
-  homogeneous tissue (D one number). Named parameters D and rho (both inferable: the calibration from scans), and the
-  seed's seed_x, seed_y, seed_amp, seed_width (initial data only); the end time -fisher_tfinal. Reference axes t,y,x;
-  network inputs t,x,y (solvers/fisher.c).
+  in tissue of grey and white matter: the diffusivity is D k(x, y), k = 1 + (white_ratio - 1) chi(x, y), chi the
+  white-matter indicator of a microstructure of period eps (-fisher_tissue laminate|disks|FILE; none: k = 1),
+  smoothed over -fisher_interface_width so that grad k exists for the network's residual
+      u_t - D (k (u_xx + u_yy) + k_x u_x + k_y u_y) - rho u (1 - u).
+  Named parameters D, rho and white_ratio (inferable: the calibration from scans), and the seed's seed_x, seed_y,
+  seed_amp, seed_width (initial data only); the end time -fisher_tfinal. Reference axes t,y,x; network inputs t,x,y
+  (solvers/fisher.c).
 */
 #include <kdpdeimpl.h>
 #include "pde/fisher.h"
 
 typedef struct {
-  KDFisherProblem prob; /* tfinal and the mode; its parameters are copied from the PDE's (KDPDEFisherSync) */
+  KDFisherProblem prob; /* tfinal, tissue and mode; its parameters are copied from the PDE's (KDPDEFisherSync) */
   PetscInt param[KD_FISHER_NPARAM];
   PetscInt sxx, syy; /* jet streams of u_xx, u_yy */
   PetscBool probset; /* the problem was defined (options or a reference) */
 } KDPDE_Fisher;
 
 enum { FISHER_U, FISHER_T, FISHER_X, FISHER_Y };
+enum { FISHER_CHI, FISHER_CHIX, FISHER_CHIY, FISHER_NCOEF }; /* the white-matter indicator and its gradient */
 
-static const char *const KDFisherParamNames[KD_FISHER_NPARAM] = {"D",      "rho",      "seed_x",
+static const char *const KDFisherParamNames[KD_FISHER_NPARAM] = {"D",      "rho",      "white_ratio", "seed_x",
                                                                  "seed_y", "seed_amp", "seed_width"};
 
 /*@C
@@ -40,6 +45,9 @@ PetscErrorCode KDFisherProblemCheck(MPI_Comm comm, const KDFisherProblem *prob)
              "-fisher_D must be positive, got %g", (double) p[KD_FISHER_D]);
   PetscCheck(p[KD_FISHER_RHO] > 0 && PetscIsNormalReal(p[KD_FISHER_RHO]), comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-fisher_rho must be positive, got %g", (double) p[KD_FISHER_RHO]);
+  PetscCheck(p[KD_FISHER_WHITE_RATIO] > 0 && PetscIsNormalReal(p[KD_FISHER_WHITE_RATIO]), comm,
+             PETSC_ERR_ARG_OUTOFRANGE, "-fisher_white_ratio must be positive, got %g",
+             (double) p[KD_FISHER_WHITE_RATIO]);
   PetscCheck(prob->tfinal > 0 && PetscIsNormalReal(prob->tfinal), comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-fisher_tfinal must be positive, got %g", (double) prob->tfinal);
   PetscCheck(p[KD_FISHER_SEED_X] >= 0 && p[KD_FISHER_SEED_X] <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE,
@@ -53,23 +61,62 @@ PetscErrorCode KDFisherProblemCheck(MPI_Comm comm, const KDFisherProblem *prob)
   PetscFunctionReturn(0);
 }
 
-/* Manufactured solution: every term has zero normal derivative on the walls of the unit square; cos(2 pi y) against
-   cos(pi x) breaks the x-y symmetry, the cos(t) term the pure decay. Returns u, u_t and the laplacian. */
-static void KDFisherExactAll(PetscReal t, PetscReal x, PetscReal y, PetscReal *u, PetscReal *ut, PetscReal *lap)
-{
-  const PetscReal et = PetscExpReal(-t), ct = PetscCosReal(t), st = PetscSinReal(t);
-  const PetscReal a = PetscCosReal(PETSC_PI * x) * PetscCosReal(2 * PETSC_PI * y), b = PetscCosReal(2 * PETSC_PI * x);
+/*@C
+  KDFisherProblemSetUp - Checks a tumour-growth problem (KDFisherProblemCheck()) and sets up its tissue: the
+  microstructure's checks, the placement of its disks, the reading of its image (KDCompositeSetUp()).
 
-  *u = 0.5 + 0.2 * et * a + 0.1 * ct * b;
-  if (ut) *ut = -0.2 * et * a - 0.1 * st * b;
-  if (lap) *lap = -5 * PETSC_PI * PETSC_PI * 0.2 * et * a - 4 * PETSC_PI * PETSC_PI * 0.1 * ct * b;
+  Collective
+@*/
+PetscErrorCode KDFisherProblemSetUp(MPI_Comm comm, KDFisherProblem *prob)
+{
+  PetscFunctionBegin;
+  PetscCall(KDFisherProblemCheck(comm, prob));
+  if (prob->heterogeneous) {
+    prob->tissue.prefix     = "fisher_";
+    prob->tissue.typeoption = "tissue";
+    prob->tissue.seedoption = "disk_seed";
+    prob->tissue.k1         = 1;
+    prob->tissue.k2         = prob->param[KD_FISHER_WHITE_RATIO];
+    PetscCall(KDCompositeSetUp(comm, &prob->tissue));
+  }
+  PetscFunctionReturn(0);
+}
+
+void KDFisherProblemTissue(const KDFisherProblem *prob, PetscReal x, PetscReal y, PetscReal *chi, PetscReal gchi[2])
+{
+  PetscReal g[2] = {0, 0};
+
+  *chi = 0;
+  if (prob->heterogeneous) KDCompositeCellIndicator(&prob->tissue, x / prob->tissue.eps, y / prob->tissue.eps, chi, g);
+  if (gchi) {
+    gchi[0] = prob->heterogeneous ? g[0] / prob->tissue.eps : 0;
+    gchi[1] = prob->heterogeneous ? g[1] / prob->tissue.eps : 0;
+  }
+}
+
+/* Manufactured solution: every term has zero normal derivative on the walls of the unit square; cos(2 pi y) against
+   cos(pi x) breaks the x-y symmetry, the cos(t) term the pure decay. Returns u, u_t, grad u and the laplacian. */
+static void KDFisherExactAll(PetscReal t, PetscReal x, PetscReal y, PetscReal *u, PetscReal *ut, PetscReal gu[2],
+                             PetscReal *lap)
+{
+  const PetscReal et = PetscExpReal(-t), ct = PetscCosReal(t), st = PetscSinReal(t), pi = PETSC_PI;
+  const PetscReal cx = PetscCosReal(pi * x), sx = PetscSinReal(pi * x), c2y = PetscCosReal(2 * pi * y),
+                  s2y = PetscSinReal(2 * pi * y), b = PetscCosReal(2 * pi * x);
+
+  *u = 0.5 + 0.2 * et * cx * c2y + 0.1 * ct * b;
+  if (ut) *ut = -0.2 * et * cx * c2y - 0.1 * st * b;
+  if (gu) {
+    gu[0] = -0.2 * et * pi * sx * c2y - 0.1 * ct * 2 * pi * PetscSinReal(2 * pi * x);
+    gu[1] = -0.2 * et * cx * 2 * pi * s2y;
+  }
+  if (lap) *lap = -5 * pi * pi * 0.2 * et * cx * c2y - 4 * pi * pi * 0.1 * ct * b;
 }
 
 PetscReal KDFisherExact(PetscReal t, PetscReal x, PetscReal y)
 {
   PetscReal u;
 
-  KDFisherExactAll(t, x, y, &u, NULL, NULL);
+  KDFisherExactAll(t, x, y, &u, NULL, NULL, NULL);
   return u;
 }
 
@@ -85,11 +132,14 @@ PetscReal KDFisherProblemInitial(const KDFisherProblem *prob, PetscReal x, Petsc
 
 PetscReal KDFisherProblemSource(const KDFisherProblem *prob, PetscReal t, PetscReal x, PetscReal y)
 {
-  PetscReal u, ut, lap;
+  const PetscReal a = prob->param[KD_FISHER_WHITE_RATIO] - 1;
+  PetscReal u, ut, gu[2], lap, chi, gchi[2];
 
   if (!prob->manufactured) return 0;
-  KDFisherExactAll(t, x, y, &u, &ut, &lap);
-  return ut - prob->param[KD_FISHER_D] * lap - prob->param[KD_FISHER_RHO] * u * (1 - u);
+  KDFisherExactAll(t, x, y, &u, &ut, gu, &lap);
+  KDFisherProblemTissue(prob, x, y, &chi, gchi);
+  return ut - prob->param[KD_FISHER_D] * ((1 + a * chi) * lap + a * (gchi[0] * gu[0] + gchi[1] * gu[1])) -
+         prob->param[KD_FISHER_RHO] * u * (1 - u);
 }
 
 /* ---------------------------------------------------------------------------------------------------------------
@@ -101,6 +151,7 @@ static void KDPDEFisherSync(KDPDE pde)
 {
   KDPDE_Fisher *f = (KDPDE_Fisher *) pde->data;
   for (PetscInt i = 0; i < KD_FISHER_NPARAM; i++) f->prob.param[i] = pde->param_values[f->param[i]];
+  f->prob.tissue.k2 = f->prob.param[KD_FISHER_WHITE_RATIO];
 }
 
 static PetscErrorCode KDPDEResidual_Fisher(KDPDE, PetscInt, const PetscReal[], const PetscReal[], PetscReal[]);
@@ -127,16 +178,57 @@ PetscErrorCode KDPDEFisherGetProblem(KDPDE pde, const KDFisherProblem **prob)
 
 static PetscErrorCode KDPDESetProblemFromOptions_Fisher(KDPDE pde, PetscOptionItems *PetscOptionsObject)
 {
-  KDPDE_Fisher *f  = (KDPDE_Fisher *) pde->data;
-  PetscReal tfinal = 1.0;
+  static const char *const orientations[] = {"x", "y", "KDOrientation", "KD_ORIENTATION_", NULL};
+  KDPDE_Fisher *f                         = (KDPDE_Fisher *) pde->data;
+  char tissue[256]                        = "none";
+  PetscReal tfinal = 1.0, eps = 0.25, fraction = 0.3, width = 0.01;
+  PetscInt orientation = 0, ndisks = 4, seed = 1;
+  PetscBool widthset, none, found, help;
+  PetscEnum type;
 
   PetscFunctionBegin;
   PetscCall(KDOptionsReal("-tfinal", "End time T", "KDPDESetProblemFromOptions", tfinal, &tfinal, NULL));
+  PetscCall(PetscOptionsString("-tissue", "White matter: none, laminate, disks or a PGM image of one period",
+                               "KDFisherProblemSetUp", tissue, tissue, sizeof(tissue), NULL));
+  PetscCall(KDOptionsReal("-eps", "Tissue: period of the white-matter microstructure (1/eps an integer)",
+                          "KDFisherProblemSetUp", eps, &eps, NULL));
+  PetscCall(KDOptionsReal("-fraction", "Tissue: volume fraction of white matter, in (0, 1)", "KDFisherProblemSetUp",
+                          fraction, &fraction, NULL));
+  PetscCall(KDOptionsReal("-interface_width",
+                          "Tissue: width of the smoothed grey-white interface (0: sharp; an image's default)",
+                          "KDFisherProblemSetUp", width, &width, &widthset));
+  PetscCall(KDOptionsEList("-orientation", "Tissue laminate: normal of the layers", "KDFisherProblemSetUp",
+                           orientations, 2, orientations[orientation], &orientation, NULL));
+  PetscCall(KDOptionsInt("-disks", "Tissue disks: disks per period", "KDFisherProblemSetUp", ndisks, &ndisks, NULL));
+  PetscCall(KDOptionsInt("-disk_seed", "Tissue disks: placement seed", "KDFisherProblemSetUp", seed, &seed, NULL));
+  PetscCall(KDHelpRequested(&help));
+  if (help) PetscFunctionReturn(0); /* -help lists the options; an image file need not exist */
+  PetscCall(KDCompositeReset(&f->prob.tissue));
+  PetscCall(PetscStrcmp(tissue, "none", &none));
+  f->prob.heterogeneous = none ? PETSC_FALSE : PETSC_TRUE;
+  if (!none) {
+    PetscCall(PetscEnumFind(KDCompositeTypes, tissue, &type, &found));
+    PetscCheck(!found || (KDCompositeType) type != KD_COMPOSITE_CHECKERBOARD, pde->comm, PETSC_ERR_ARG_WRONG,
+               "-fisher_tissue must be none, laminate, disks or a PGM file, got checkerboard");
+    if (found && (KDCompositeType) type != KD_COMPOSITE_IMAGE)
+      f->prob.tissue.type = (KDCompositeType) type;
+    else {
+      f->prob.tissue.type = KD_COMPOSITE_IMAGE;
+      PetscCall(PetscStrncpy(f->prob.tissue.source, tissue, sizeof(f->prob.tissue.source)));
+      if (!widthset) width = 0; /* an image is sharp */
+    }
+    f->prob.tissue.eps         = eps;
+    f->prob.tissue.fraction    = fraction;
+    f->prob.tissue.width       = width;
+    f->prob.tissue.orientation = orientation;
+    f->prob.tissue.ndisks      = ndisks;
+    f->prob.tissue.seed        = seed;
+  }
   f->prob.tfinal       = tfinal;
   f->prob.manufactured = PETSC_FALSE;
   f->prob.planar       = PETSC_FALSE;
   KDPDEFisherSync(pde);
-  PetscCall(KDFisherProblemCheck(pde->comm, &f->prob));
+  PetscCall(KDFisherProblemSetUp(pde->comm, &f->prob));
   f->probset           = PETSC_TRUE;
   pde->hi[pde->tinput] = tfinal;
   PetscFunctionReturn(0);
@@ -149,13 +241,21 @@ static PetscErrorCode KDPDEWriteReference_Fisher(KDPDE pde, KDReference ref)
   PetscFunctionBegin;
   PetscCall(KDPDEFisherGetProblem(pde, &prob));
   PetscCall(KDReferenceSetParameter(ref, "tfinal", prob->tfinal));
+  if (prob->heterogeneous) {
+    char *text;
+    PetscCall(KDCompositeToString(&prob->tissue, &text));
+    PetscCall(KDReferenceSetString(ref, "tissue", text));
+    PetscCall(PetscFree(text));
+  } else
+    PetscCall(KDReferenceSetString(ref, "tissue", "none"));
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode KDPDESetFromReference_Fisher(KDPDE pde, KDReference ref)
 {
   KDPDE_Fisher *f = (KDPDE_Fisher *) pde->data;
-  PetscBool found;
+  const char *text;
+  PetscBool found, none;
   MPI_Comm comm;
 
   PetscFunctionBegin;
@@ -163,10 +263,35 @@ static PetscErrorCode KDPDESetFromReference_Fisher(KDPDE pde, KDReference ref)
   PetscCall(KDReferenceGetParameter(ref, "tfinal", &f->prob.tfinal, &found));
   PetscCheck(found && f->prob.tfinal > 0, comm, PETSC_ERR_ARG_WRONG,
              "the reference has no valid 'tfinal' parameter: not written by the fisher solver");
+  PetscCall(KDReferenceGetString(ref, "tissue", &text));
+  PetscCheck(text, comm, PETSC_ERR_ARG_WRONG,
+             "the reference has no 'tissue' attribute: not written by the fisher solver");
+  PetscCall(PetscStrcmp(text, "none", &none));
+  PetscCall(KDCompositeReset(&f->prob.tissue));
+  f->prob.heterogeneous = none ? PETSC_FALSE : PETSC_TRUE;
+  if (!none) PetscCall(KDCompositeFromString(comm, text, &f->prob.tissue));
   f->prob.manufactured = PETSC_FALSE;
   f->prob.planar       = PETSC_FALSE;
   f->probset           = PETSC_TRUE;
   KDPDEFisherSync(pde);
+  PetscCall(KDFisherProblemCheck(comm, &f->prob));
+  PetscFunctionReturn(0);
+}
+
+/* chi, chi_x, chi_y at (t, x, y) */
+static PetscErrorCode KDPDECoefficients_Fisher(KDPDE pde, PetscInt n, const PetscReal x[], PetscReal coef[])
+{
+  const KDFisherProblem *prob;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEFisherGetProblem(pde, &prob));
+  for (PetscInt p = 0; p < n; p++) {
+    PetscReal chi, g[2];
+    KDFisherProblemTissue(prob, x[3 * p + 1], x[3 * p + 2], &chi, g);
+    coef[FISHER_CHI * n + p]  = chi;
+    coef[FISHER_CHIX * n + p] = g[0];
+    coef[FISHER_CHIY * n + p] = g[1];
+  }
   PetscFunctionReturn(0);
 }
 
@@ -174,12 +299,17 @@ static PetscErrorCode KDPDEResidual_Fisher(KDPDE pde, PetscInt n, const PetscRea
                                            PetscReal res[])
 {
   const KDPDE_Fisher *f = (const KDPDE_Fisher *) pde->data;
-  const PetscReal D = pde->param_values[f->param[KD_FISHER_D]], rho = pde->param_values[f->param[KD_FISHER_RHO]];
+  const PetscReal D = pde->param_values[f->param[KD_FISHER_D]], rho = pde->param_values[f->param[KD_FISHER_RHO]],
+                  a  = pde->param_values[f->param[KD_FISHER_WHITE_RATIO]] - 1;
   const PetscReal *u = KDPDEJet(pde, jet, n, 0, FISHER_U), *ut = KDPDEJet(pde, jet, n, 0, FISHER_T),
+                  *ux = KDPDEJet(pde, jet, n, 0, FISHER_X), *uy = KDPDEJet(pde, jet, n, 0, FISHER_Y),
                   *uxx = KDPDEJet(pde, jet, n, 0, f->sxx), *uyy = KDPDEJet(pde, jet, n, 0, f->syy);
+  const PetscReal *chi = coef + FISHER_CHI * n, *cx = coef + FISHER_CHIX * n, *cy = coef + FISHER_CHIY * n;
 
   PetscFunctionBegin;
-  for (PetscInt p = 0; p < n; p++) res[p] = ut[p] - D * (uxx[p] + uyy[p]) - rho * u[p] * (1 - u[p]);
+  for (PetscInt p = 0; p < n; p++)
+    res[p] = ut[p] - D * ((1 + a * chi[p]) * (uxx[p] + uyy[p]) + a * (cx[p] * ux[p] + cy[p] * uy[p])) -
+             rho * u[p] * (1 - u[p]);
   PetscFunctionReturn(0);
 }
 
@@ -187,35 +317,51 @@ static PetscErrorCode KDPDEResidualAdjoint_Fisher(KDPDE pde, PetscInt n, const P
                                                   const PetscReal rbar[], PetscReal adj[])
 {
   const KDPDE_Fisher *f = (const KDPDE_Fisher *) pde->data;
-  const PetscReal D = pde->param_values[f->param[KD_FISHER_D]], rho = pde->param_values[f->param[KD_FISHER_RHO]];
-  const PetscReal *u = KDPDEJet(pde, jet, n, 0, FISHER_U);
+  const PetscReal D = pde->param_values[f->param[KD_FISHER_D]], rho = pde->param_values[f->param[KD_FISHER_RHO]],
+                  a    = pde->param_values[f->param[KD_FISHER_WHITE_RATIO]] - 1;
+  const PetscReal *u   = KDPDEJet(pde, jet, n, 0, FISHER_U);
+  const PetscReal *chi = coef + FISHER_CHI * n, *cx = coef + FISHER_CHIX * n, *cy = coef + FISHER_CHIY * n;
   PetscReal *au = KDPDEJetAdjoint(pde, adj, n, 0, FISHER_U), *aut = KDPDEJetAdjoint(pde, adj, n, 0, FISHER_T),
+            *aux = KDPDEJetAdjoint(pde, adj, n, 0, FISHER_X), *auy = KDPDEJetAdjoint(pde, adj, n, 0, FISHER_Y),
             *auxx = KDPDEJetAdjoint(pde, adj, n, 0, f->sxx), *auyy = KDPDEJetAdjoint(pde, adj, n, 0, f->syy);
 
   PetscFunctionBegin;
   for (PetscInt p = 0; p < n; p++) {
+    const PetscReal Dk = D * (1 + a * chi[p]);
     au[p] -= rho * (1 - 2 * u[p]) * rbar[p];
     aut[p] += rbar[p];
-    auxx[p] -= D * rbar[p];
-    auyy[p] -= D * rbar[p];
+    aux[p] -= D * a * cx[p] * rbar[p];
+    auy[p] -= D * a * cy[p] * rbar[p];
+    auxx[p] -= Dk * rbar[p];
+    auyy[p] -= Dk * rbar[p];
   }
   PetscFunctionReturn(0);
 }
 
-/* d res / d D = -(u_xx + u_yy), d res / d rho = -u (1 - u); the seed enters only the initial data */
+/* d res / d D = -(k lap u + grad k . grad u), d res / d rho = -u (1 - u), d res / d white_ratio = -D (chi lap u +
+   grad chi . grad u) (white matter in the tissue only); the seed enters only the initial data */
 static PetscErrorCode KDPDEResidualParameter_Fisher(KDPDE pde, PetscInt k, PetscInt n, const PetscReal coef[],
                                                     const PetscReal jet[], PetscReal dres[])
 {
   const KDPDE_Fisher *f = (const KDPDE_Fisher *) pde->data;
-  const PetscReal *u = KDPDEJet(pde, jet, n, 0, FISHER_U), *uxx = KDPDEJet(pde, jet, n, 0, f->sxx),
+  const PetscReal D     = pde->param_values[f->param[KD_FISHER_D]],
+                  a     = pde->param_values[f->param[KD_FISHER_WHITE_RATIO]] - 1;
+  const PetscReal *u = KDPDEJet(pde, jet, n, 0, FISHER_U), *ux = KDPDEJet(pde, jet, n, 0, FISHER_X),
+                  *uy = KDPDEJet(pde, jet, n, 0, FISHER_Y), *uxx = KDPDEJet(pde, jet, n, 0, f->sxx),
                   *uyy = KDPDEJet(pde, jet, n, 0, f->syy);
+  const PetscReal *chi = coef + FISHER_CHI * n, *cx = coef + FISHER_CHIX * n, *cy = coef + FISHER_CHIY * n;
 
   PetscFunctionBegin;
   if (k == f->param[KD_FISHER_D])
-    for (PetscInt p = 0; p < n; p++) dres[p] = -(uxx[p] + uyy[p]);
+    for (PetscInt p = 0; p < n; p++)
+      dres[p] = -((1 + a * chi[p]) * (uxx[p] + uyy[p]) + a * (cx[p] * ux[p] + cy[p] * uy[p]));
   else if (k == f->param[KD_FISHER_RHO])
     for (PetscInt p = 0; p < n; p++) dres[p] = -u[p] * (1 - u[p]);
-  else
+  else if (k == f->param[KD_FISHER_WHITE_RATIO]) {
+    PetscCheck(!f->probset || f->prob.heterogeneous, pde->comm, PETSC_ERR_SUP,
+               "fisher: white_ratio cannot be inferred in homogeneous tissue (-fisher_tissue none)");
+    for (PetscInt p = 0; p < n; p++) dres[p] = -D * (chi[p] * (uxx[p] + uyy[p]) + cx[p] * ux[p] + cy[p] * uy[p]);
+  } else
     SETERRQ(pde->comm, PETSC_ERR_SUP, "fisher: parameter %s enters only the initial data and cannot be inferred",
             pde->param_names[k]);
   PetscFunctionReturn(0);
@@ -239,8 +385,8 @@ static PetscErrorCode KDPDEView_Fisher(KDPDE pde, PetscViewer viewer)
 
   PetscFunctionBegin;
   if (!f->probset) PetscFunctionReturn(0);
-  PetscCall(PetscViewerASCIIPrintf(viewer, "homogeneous tissue, tfinal = %g; front speed 2 sqrt(D rho) = %g\n",
-                                   (double) f->prob.tfinal,
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%s tissue, tfinal = %g; front speed 2 sqrt(D rho) = %g (grey matter)\n",
+                                   f->prob.heterogeneous ? "heterogeneous" : "homogeneous", (double) f->prob.tfinal,
                                    (double) (2 * PetscSqrtReal(pde->param_values[f->param[KD_FISHER_D]] *
                                                                pde->param_values[f->param[KD_FISHER_RHO]]))));
   PetscFunctionReturn(0);
@@ -248,22 +394,27 @@ static PetscErrorCode KDPDEView_Fisher(KDPDE pde, PetscViewer viewer)
 
 static PetscErrorCode KDPDEDestroy_Fisher(KDPDE pde)
 {
+  KDPDE_Fisher *f = (KDPDE_Fisher *) pde->data;
+
   PetscFunctionBegin;
+  PetscCall(KDCompositeReset(&f->prob.tissue));
   PetscCall(PetscFree(pde->data));
   PetscFunctionReturn(0);
 }
 
 /*
-  KDPDECreate_Fisher - inputs t,x,y, output u, one residual; parameters D, rho (positive, inferable), seed_x, seed_y,
-  seed_amp, seed_width (-fisher_*); problem option -fisher_tfinal; conditions ic (initial, the Gaussian seed) and bc
+  KDPDECreate_Fisher - inputs t,x,y, output u, one residual; coefficients chi, chi_x, chi_y (white matter); parameters
+  D, rho, white_ratio (positive, inferable), seed_x, seed_y, seed_amp, seed_width (-fisher_*); problem options
+  -fisher_tfinal and the tissue's (-fisher_tissue, -fisher_eps, ...); conditions ic (initial, the Gaussian seed) and bc
   (neumann, zero flux on all four walls).
 */
 PETSC_EXTERN PetscErrorCode KDPDECreate_Fisher(KDPDE pde)
 {
   KDPDE_Fisher *f;
-  const PetscReal defaults[KD_FISHER_NPARAM] = {1e-3, 5.0, 0.5, 0.5, 0.5, 0.05};
-  const char *help[KD_FISHER_NPARAM]         = {"Diffusivity D of u_t = div(D grad u) + rho u (1 - u)",
-                                                "Proliferation rate rho of u_t = div(D grad u) + rho u (1 - u)",
+  const PetscReal defaults[KD_FISHER_NPARAM] = {1e-3, 5.0, 5.0, 0.5, 0.5, 0.5, 0.05};
+  const char *help[KD_FISHER_NPARAM]         = {"Diffusivity D (grey matter) of u_t = div(D k grad u) + rho u (1 - u)",
+                                                "Proliferation rate rho of u_t = div(D k grad u) + rho u (1 - u)",
+                                                "Diffusivity of white matter over grey matter (k in white matter)",
                                                 "Centre cx of the seed u(0) = amp exp(-|(x,y) - (cx,cy)|^2 / (2 w^2))",
                                                 "Centre cy of the seed",
                                                 "Amplitude amp of the seed, in (0, 1]",
@@ -281,12 +432,15 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Fisher(KDPDE pde)
     PetscCall(KDPDEAddParameter(pde, KDFisherParamNames[i], defaults[i], help[i], &f->param[i]));
   PetscCall(KDPDESetParameterPositive(pde, f->param[KD_FISHER_D]));
   PetscCall(KDPDESetParameterPositive(pde, f->param[KD_FISHER_RHO]));
+  PetscCall(KDPDESetParameterPositive(pde, f->param[KD_FISHER_WHITE_RATIO]));
+  PetscCall(KDPDESetNumCoefficients(pde, FISHER_NCOEF));
   PetscCall(KDPDEAddCondition(pde, "ic", KD_CONDITION_INITIAL, 0, "u", KDPDEInitial_Fisher, NULL));
   PetscCall(KDPDEAddCondition(pde, "bc", KD_CONDITION_NEUMANN, KD_FACES_ALL, "u", NULL, NULL));
   f->prob.tfinal                  = 1.0;
   pde->ops->setproblemfromoptions = KDPDESetProblemFromOptions_Fisher;
   pde->ops->writereference        = KDPDEWriteReference_Fisher;
   pde->ops->setfromreference      = KDPDESetFromReference_Fisher;
+  pde->ops->coefficients          = KDPDECoefficients_Fisher;
   pde->ops->residual              = KDPDEResidual_Fisher;
   pde->ops->residualadjoint       = KDPDEResidualAdjoint_Fisher;
   pde->ops->residualparameter     = KDPDEResidualParameter_Fisher;
