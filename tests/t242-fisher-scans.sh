@@ -4,7 +4,7 @@
 # centres and the attributes are those of the observation format; 2% noise has a standard deviation within 15% of
 # 0.02 (512 samples: the estimate's own spread is 3%); bad input (a time outside the snapshots, pixels that do not
 # divide the grid) is one line and a non-zero exit, and no file; a training on scans taken after -fisher_tfinal is
-# refused in one line.
+# refused in one line; jobs/tumour-forecast.py finds a reference exact against itself and refuses another grid.
 set -uo pipefail
 fail=0
 scans="$KD_SOURCE_DIR/jobs/tumour-scans.py"
@@ -55,6 +55,20 @@ expect_fail() { # expect_fail <what the message must contain> <args...>
 expect_fail "scan time 1.5 is outside the stored snapshots" --times 0.5,1.5
 expect_fail "--pixels 5 does not divide the 32 x 32 cells" --times 0.5 --pixels 5
 expect_fail "--noise must be >= 0" --times 0.5 --noise -1
+
+# the forecast comparison (jobs/tumour-forecast.py): a reference against itself is exact; other grids are refused
+fc="$KD_SOURCE_DIR/jobs/tumour-forecast.py"
+if "$KD_PYTHON" "$fc" ref/reference.h5 ref/reference.h5 --from 0 > fc.txt 2>&1 && [ "$(grep -c 'relative L2 0.000e+00' fc.txt)" -eq 8 ]; then
+  echo "ok: forecast of a reference against itself: 8 snapshots, error 0"
+else
+  echo "FAIL: forecast of a reference against itself"; cat fc.txt; fail=1
+fi
+"$KDPINN" solve -kd_pde fisher -fisher_n 16 -fisher_nt 8 -kd_levels 1 -kd_out ref16 > /dev/null 2>&1
+if "$KD_PYTHON" "$fc" ref/reference.h5 ref16/reference.h5 > fc.txt 2>&1 || ! grep -q "not on the same grid" fc.txt; then
+  echo "FAIL: forecast on different grids not refused"; cat fc.txt; fail=1
+else
+  echo "ok: $(cat fc.txt)"
+fi
 
 # scans after the end of the problem the training poses: one line from kdpinn
 rm -rf late
