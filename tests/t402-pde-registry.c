@@ -176,15 +176,15 @@ int main(int argc, char **argv)
              "the second registration of solver toy did not replace the first");
   PetscCall(KDPDEGetTypeNames(&n, &names));
   for (PetscInt i = 0; i < n; i++) found = (PetscBool) (found || !strcmp(names[i], "toy"));
-  /* the four built-ins (burgers, heat, cavity, conduction) and toy */
-  PetscCheck(n == 5 && found, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "%" PetscInt_FMT " PDE types, toy %s", n,
+  /* the five built-ins (burgers, heat, cavity, conduction, fisher) and toy */
+  PetscCheck(n == 6 && found, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "%" PetscInt_FMT " PDE types, toy %s", n,
              found ? "among them" : "missing");
 
   /* finalized, the registries forget what the program added and come back with the built-ins */
   PetscCall(KDSolverFinalizePackage());
   PetscCall(KDPDEFinalizePackage());
   PetscCall(KDPDEGetTypeNames(&n, &names));
-  PetscCheck(n == 4, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "%" PetscInt_FMT " PDE types after finalize, expected 4", n);
+  PetscCheck(n == 5, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "%" PetscInt_FMT " PDE types after finalize, expected 5", n);
   EXPECT_ERROR("solver after finalize", KDSolverFind(PETSC_COMM_WORLD, "toy", NULL, NULL), "'toy'");
   PetscCall(KDSolverFind(PETSC_COMM_WORLD, "cavity", &solve, &prefix));
   PetscCheck(!strcmp(prefix, "cavity_"), PETSC_COMM_WORLD, PETSC_ERR_PLIB, "cavity's solver prefix is %s", prefix);
