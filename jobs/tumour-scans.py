@@ -48,10 +48,13 @@ def main():
     with f:
         if text(f.attrs.get("pde", "")) != "fisher":
             fail(f"{a.reference} is not a fisher reference (pde = {text(f.attrs.get('pde', ''))})")
-        g = f["level_0"]
-        if text(g.attrs["axes"]) != "t,y,x":
-            fail(f"{a.reference}: level 0 has axes {text(g.attrs['axes'])}, expected t,y,x")
-        t, y, x, u = g["t"][...], g["y"][...], g["x"][...], g["u"][...]
+        try:
+            g = f["level_0"]
+            if text(g.attrs["axes"]) != "t,y,x":
+                fail(f"{a.reference}: level 0 has axes {text(g.attrs['axes'])}, expected t,y,x")
+            t, y, x, u = g["t"][...], g["y"][...], g["x"][...], g["u"][...]
+        except KeyError as e:
+            fail(f"{a.reference}: level 0 incomplete ({e})")
     n = len(x)
     if a.pixels < 1 or n % a.pixels or len(y) != n:
         fail(f"--pixels {a.pixels} does not divide the {len(y)} x {n} cells of level 0")
@@ -65,9 +68,12 @@ def main():
     for s in times:
         if not t[0] <= s <= t[-1]:
             fail(f"scan time {s} is outside the stored snapshots [{t[0]}, {t[-1]}] of {a.reference}")
-        k = min(int(np.searchsorted(t, s, side="right")) - 1, len(t) - 2)
-        w = (s - t[k]) / (t[k + 1] - t[k])
-        scan = (1 - w) * img[k] + w * img[k + 1]
+        if len(t) == 1:  # one snapshot: its time only (the check above)
+            scan = img[0]
+        else:
+            k = min(int(np.searchsorted(t, s, side="right")) - 1, len(t) - 2)
+            w = (s - t[k]) / (t[k + 1] - t[k])
+            scan = (1 - w) * img[k] + w * img[k + 1]
         scan = scan + a.noise * rng.standard_normal(scan.shape)
         yy, xx = np.meshgrid(yc, xc, indexing="ij")
         pts.append(np.column_stack([np.full(xx.size, s), xx.ravel(), yy.ravel()]))

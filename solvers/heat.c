@@ -250,8 +250,7 @@ PetscErrorCode KDHeatSolveGrid(MPI_Comm comm, const KDHeatProblem *prob, const K
   KSP ksp;
   Mat J;
   Vec U;
-  PetscInt m, xs, ys, xm, ym;
-  PetscReal dtmax;
+  PetscInt xs, ys, xm, ym;
   PetscScalar **u;
   PetscLogDouble t0, t1;
 
@@ -269,15 +268,10 @@ PetscErrorCode KDHeatSolveGrid(MPI_Comm comm, const KDHeatProblem *prob, const K
   /* dt = 0: two steps per half snapshot interval (at one, the fast transients that the inclusions excite in the first
      snapshots carry a time error of ~2e-3 (max), above the space error of the default grid), from the snapshots of
      this grid: a coarser solve of an extrapolation is coarser in time too */
-  dtmax = opt->dt > 0 ? opt->dt : prob->tfinal / (4 * opt->nt);
-  /* m steps per half snapshot interval: snapshot k is reached after (2k + 1) m steps */
-  m           = (PetscInt) PetscCeilReal(prob->tfinal / (2 * opt->nt * dtmax) * (1 - 1e-12));
-  m           = PetscMax(m, 1);
-  ctx.dt      = prob->tfinal / (2 * opt->nt * m);
-  sol->n      = opt->n;
-  sol->nt     = opt->nt;
-  sol->dt     = ctx.dt;
-  sol->nsteps = (2 * opt->nt - 1) * m;
+  KDSnapshotSteps(prob->tfinal, opt->nt, opt->dt, &ctx.dt, &sol->nsteps);
+  sol->n  = opt->n;
+  sol->nt = opt->nt;
+  sol->dt = ctx.dt;
 
   /* no DMSetFromOptions: the grid is set by -heat_n only, so that the reference grid is what the options say */
   PetscCall(DMDACreate2d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, opt->n, opt->n, PETSC_DECIDE,

@@ -16,6 +16,21 @@ PETSC_EXTERN PetscErrorCode KDSolveFisher(KDPDE, KDReference);
 /* The Cole-Hopf solution of Burgers' equation with u0 = -sin(pi x), for the solver's tests. */
 PETSC_EXTERN PetscErrorCode KDBurgersExact(PetscReal, PetscReal, PetscReal, PetscReal *);
 
+/* Fixed time steps that land on every snapshot time t_k = (k + 1/2) tfinal / nt of a reference's time axis (the
+   heat and Fisher-KPP solvers): m steps of dt = tfinal / (2 nt m) per half snapshot interval, the fewest with dt <=
+   dtmax (dtmax = 0: tfinal / (4 nt), two steps per half interval); snapshot k is reached after (2k + 1) m steps, the
+   last after nsteps. */
+static inline void KDSnapshotSteps(PetscReal tfinal, PetscInt nt, PetscReal dtmax, PetscReal *dt, PetscInt *nsteps)
+{
+  PetscInt m;
+
+  if (dtmax <= 0) dtmax = tfinal / (4 * nt);
+  m       = (PetscInt) PetscCeilReal(tfinal / (2 * nt * dtmax) * (1 - 1e-12));
+  m       = PetscMax(m, 1);
+  *dt     = tfinal / (2 * nt * m);
+  *nsteps = (2 * nt - 1) * m;
+}
+
 /* ---- Burgers (solvers/burgers.c) ---------------------------------------------------------------------------- */
 typedef struct {
   PetscReal nu;        /* viscosity, the PDE's parameter nu (-burgers_nu) */

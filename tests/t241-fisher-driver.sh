@@ -38,6 +38,7 @@ expect_error "-fisher_fraction must be in (0, 1)" -fisher_tissue laminate -fishe
 expect_error "-fisher_eps must be 1/m for an integer m" -fisher_tissue laminate -fisher_eps 0.3
 expect_error "-fisher_interface_width must be >= 0" -fisher_tissue disks -fisher_interface_width -0.1
 expect_error "-fisher_disk_seed must be >= 0" -fisher_tissue disks -fisher_disk_seed -1
+expect_error "-fisher_eps 0.25 does not divide the 50-cell grid of -fisher_n" -fisher_tissue laminate -fisher_n 50
 
 # One problem at 1, 2 and 3 ranks: the seed off-centre so that no symmetry hides a partition error; homogeneous
 # tissue, then white-matter disks (smooth) and the committed image (sharp).

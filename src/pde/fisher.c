@@ -269,7 +269,12 @@ static PetscErrorCode KDPDESetFromReference_Fisher(KDPDE pde, KDReference ref)
   PetscCall(PetscStrcmp(text, "none", &none));
   PetscCall(KDCompositeReset(&f->prob.tissue));
   f->prob.heterogeneous = none ? PETSC_FALSE : PETSC_TRUE;
-  if (!none) PetscCall(KDCompositeFromString(comm, text, &f->prob.tissue));
+  if (!none) {
+    PetscCall(KDCompositeFromString(comm, text, &f->prob.tissue));
+    f->prob.tissue.prefix     = "fisher_"; /* later messages name this PDE's options */
+    f->prob.tissue.typeoption = "tissue";
+    f->prob.tissue.seedoption = "disk_seed";
+  }
   f->prob.manufactured = PETSC_FALSE;
   f->prob.planar       = PETSC_FALSE;
   f->probset           = PETSC_TRUE;
