@@ -8,7 +8,8 @@
 #    from their initial values;
 #  - 1 rank and 2 ranks agree on the identified values to 1e-8 relative (the same sums in another order, amplified by
 #    about 100 steps of training);
-#  - stopped during the Adam phase and resumed, and stopped during L-BFGS and resumed, the run ends with the
+#  - -teacher_gn_resample_every 2 draws new collocation points during Gauss-Newton (the run differs from one without);
+#  - stopped during the Adam phase, during L-BFGS and during Gauss-Newton, and resumed each time, the run ends with the
 #    uninterrupted run's teacher.h5 parameters and identified values bitwise (the inferred values are part of the
 #    checkpointed parameter vector);
 #  - validate without reference.h5 reports the misfits to the training and held-out observations and the identified
@@ -17,7 +18,7 @@
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 np=2
-rm -rf out1 out2 bad run stop
+rm -rf out0 out1 out2 bad run stop
 obs=obs.h5
 "$KD_PYTHON" "$KD_SOURCE_DIR/jobs/burgers-observations.py" $obs --n 300 --noise 0.01 --seed 4 ||
   fail "cannot write observations"
@@ -67,15 +68,18 @@ expect_error infer "-teacher_infer: PDE burgers has no parameter 'mu' (its param
 expect_error negative "-teacher_infer: nu is positive, its initial value -0.01 is not" -teacher_observations $obs \
   -teacher_infer nu=-0.01
 expect_error format "-teacher_infer: expected name=initial_value, got 'nu'" -teacher_observations $obs -teacher_infer nu
+expect_error gnresample "-teacher_gn_resample_every must be >= 0" -teacher_observations $obs \
+  -teacher_gn_resample_every -1
 expect_error monitor "-kd_monitor_error: no reference.h5 in -kd_out to compare with" -teacher_observations $obs \
   -kd_monitor -kd_monitor_error
 
 opts=(-kd_pde burgers -teacher_observations $obs -teacher_infer nu=0.01,advection=0.5 -teacher_w_ic 0 -teacher_w_bc 0
       -teacher_widths 10,10 -teacher_ncol 300 -teacher_adam_steps 60 -teacher_adam_lr 1e-2 -teacher_lbfgs_steps 40
-      -teacher_gn_steps 3 -teacher_checkpoint_every 20)
+      -teacher_gn_steps 4 -teacher_gn_resample_every 2 -teacher_checkpoint_every 20)
 "$MPIEXEC" -n 2 "$KDPINN" train -kd_out out2 "${opts[@]}" > out2.log 2>&1 || { cat out2.log; fail "2-rank training failed"; }
 "$KDPINN" train -kd_out out1 "${opts[@]}" > out1.log 2>&1 || { cat out1.log; fail "1-rank training failed"; }
 cat out2.log
+"$KDPINN" train -kd_out out0 "${opts[@]}" -teacher_gn_resample_every 0 > out0.log 2>&1 || { cat out0.log; fail "training without Gauss-Newton resampling failed"; }
 "$KD_PYTHON" - <<'EOF' || fail "identified values not as expected"
 import h5py, numpy as np
 a, b = h5py.File("out1/teacher.h5", "r"), h5py.File("out2/teacher.h5", "r")
@@ -87,14 +91,20 @@ for name, init in (("nu", 0.01), ("advection", 0.5)):
     assert abs(v2 - init) > 0.01 * init, (name, "did not move from", init, v2)
     assert abs(v1 - v2) <= 1e-8 * abs(v2), (name, "1 rank", v1, "2 ranks", v2)
     print("%s: 1 rank %.12g, 2 ranks %.12g, std %.3g, initial %g" % (name, v1, v2, inf[1], init))
+v0 = float(h5py.File("out0/teacher.h5", "r").attrs["nu"])
+assert v0 != float(a.attrs["nu"]), ("-teacher_gn_resample_every 2 changed nothing", v0)
+print("without Gauss-Newton resampling nu = %.12g: the collocation set was drawn anew" % v0)
 EOF
 
-# stop during Adam (step 30) and during L-BFGS (step 75), resume each time; compare with the uninterrupted run
+# stop during Adam (step 30), during L-BFGS (step 75) and during Gauss-Newton (step 102, just before the collocation
+# set is drawn anew), resume each time; compare with the uninterrupted run
 mkdir -p run
 "$MPIEXEC" -n 2 "$KDPINN" train -kd_out run "${opts[@]}" -teacher_stop_at_step 30 > stop1.log 2>&1
 [ $? -eq 3 ] || { cat stop1.log; fail "stop at step 30: expected exit status 3"; }
 "$MPIEXEC" -n 2 "$KDPINN" train -kd_out run "${opts[@]}" -teacher_stop_at_step 75 -kd_restart > stop2.log 2>&1
 [ $? -eq 3 ] || { cat stop2.log; fail "stop at step 75: expected exit status 3"; }
+"$MPIEXEC" -n 2 "$KDPINN" train -kd_out run "${opts[@]}" -teacher_stop_at_step 102 -kd_restart > stop3.log 2>&1
+[ $? -eq 3 ] || { cat stop3.log; fail "stop at step 102: expected exit status 3"; }
 "$MPIEXEC" -n 2 "$KDPINN" train -kd_out run "${opts[@]}" -kd_restart > resume.log 2>&1 || { cat resume.log; fail "resume failed"; }
 "$KD_PYTHON" - <<'EOF' || fail "the resumed run differs from the uninterrupted one"
 import h5py, numpy as np
@@ -106,7 +116,7 @@ for k in a:
 for name in ("nu", "advection"):
     assert a.attrs[name] == b.attrs[name], (name, a.attrs[name], b.attrs[name])
     assert np.array_equal(a["inferred"].attrs[name], b["inferred"].attrs[name]), name
-print("stopped twice and resumed: parameters and identified values bitwise identical")
+print("stopped three times and resumed: parameters and identified values bitwise identical")
 EOF
 # validate without reference.h5: the misfits to the training and to held-out observations, the identified values,
 # the schema; without observations either it refuses with one line naming reference.h5

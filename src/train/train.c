@@ -93,7 +93,7 @@ struct _p_KDTrainer {
   KDLearningRateDecay decay;
   PetscReal decay_rate;
   PetscInt decay_steps;
-  PetscInt resample_every, checkpoint_every;
+  PetscInt resample_every, gn_resample_every, checkpoint_every;
   PetscInt stop_at_step; /* act as if a stop signal arrived during this step (0: never) */
   PetscBool monitor;
   PetscInt monitor_every;
@@ -182,6 +182,7 @@ PetscErrorCode KDTrainerCreate(MPI_Comm comm, KDTrainer *tr)
   t->decay_rate           = 0.5;
   t->decay_steps          = 1000;
   t->resample_every       = 0;
+  t->gn_resample_every    = 0;
   t->checkpoint_every     = 500;
   t->monitor_every        = 100;
   t->phase                = KD_PHASE_ADAM;
@@ -459,6 +460,7 @@ PetscErrorCode KDTrainerSetCheckpoint(KDTrainer tr, const char path[])
 . -teacher_gn_steps <0>               - Levenberg-Marquardt steps after L-BFGS (ScaLAPACK; -teacher_gn_* options, see
                                         KDGaussNewtonSetFromOptions())
 . -teacher_resample_every <0>         - draw a new collocation set every K Adam steps (0: never)
+. -teacher_gn_resample_every <0>      - draw a new collocation set every K Gauss-Newton steps (0: never)
 . -teacher_checkpoint_every <500>     - write a checkpoint every K steps (0: never); L-BFGS restarts its memory there
 . -teacher_checkpoint <path>          - checkpoint file
 . -teacher_stop_at_step <0>           - stop after step N as a stop signal would (checkpoint, exit status 3), to test
@@ -526,6 +528,10 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
                              "KDTrainerSetFromOptions", tr->weight_decay_first, &tr->weight_decay_first, NULL));
   PetscCall(KDOptionsInt("-resample_every", "Draw a new collocation set every K Adam steps (0: never)",
                          "KDTrainerSetFromOptions", tr->resample_every, &tr->resample_every, NULL));
+  PetscCall(KDOptionsInt("-gn_resample_every",
+                         "Draw a new collocation set every K Gauss-Newton steps, so that the network cannot fit the "
+                         "data between fixed collocation points (0: never)",
+                         "KDTrainerSetFromOptions", tr->gn_resample_every, &tr->gn_resample_every, NULL));
   PetscCall(KDOptionsInt("-checkpoint_every",
                          "Write a checkpoint every K steps (0: never); L-BFGS restarts its memory at these steps",
                          "KDTrainerSetFromOptions", tr->checkpoint_every, &tr->checkpoint_every, NULL));
@@ -572,6 +578,8 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
   PetscCheck(tr->decay_rate > 0 && tr->decay_steps > 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-%sadam_lr_decay_rate and -%sadam_lr_decay_steps must be positive", tr->prefix, tr->prefix);
   PetscCheck(tr->resample_every >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sresample_every must be >= 0", tr->prefix);
+  PetscCheck(tr->gn_resample_every >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sgn_resample_every must be >= 0",
+             tr->prefix);
   PetscCheck(tr->checkpoint_every >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scheckpoint_every must be >= 0",
              tr->prefix);
   PetscCheck(tr->stop_at_step >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sstop_at_step must be >= 0", tr->prefix);
@@ -738,6 +746,8 @@ PetscErrorCode KDTrainerSetUp(KDTrainer tr)
   }
   PetscCheck(!tr->resample_every || tr->resample, tr->comm, PETSC_ERR_ARG_WRONG,
              "-%sresample_every needs a loss that can draw new points", tr->prefix);
+  PetscCheck(!tr->gn_resample_every || tr->resample, tr->comm, PETSC_ERR_ARG_WRONG,
+             "-%sgn_resample_every needs a loss that can draw new points", tr->prefix);
   PetscCheck(tr->n + tr->nterms + 1 < PETSC_MPI_INT_MAX, tr->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "too many parameters for one MPI_Allreduce");
   PetscCall(PetscCalloc1(tr->n + tr->nterms + 1, &tr->buffer));
@@ -1565,6 +1575,10 @@ PetscErrorCode KDTrainerTrain(KDTrainer tr)
     const KDTrainerPhase next = tr->quantize_steps > 0 ? KD_PHASE_QUANTIZE : KD_PHASE_DONE;
     while (tr->phase == KD_PHASE_GN && tr->step < tr->gn_start + tr->gn_steps) {
       PetscBool accepted;
+      /* epochs count on from Adam's, so that each set is new and a restart draws the one in use (tr->epoch) */
+      if (tr->gn_resample_every > 0 && tr->step > tr->gn_start &&
+          (tr->step - tr->gn_start) % tr->gn_resample_every == 0)
+        PetscCall((*tr->resample)(tr->resample_ctx, ++tr->epoch));
       PetscCall(KDTrainerGaussNewtonStep(tr, &accepted));
       if (!accepted) tr->phase = next; /* before the checkpoint, so that a restart does not try again */
       if (ce > 0 && tr->step % ce == 0) PetscCall(KDTrainerCheckpointWrite(tr));
@@ -1739,9 +1753,11 @@ PetscErrorCode KDTrainerView(KDTrainer tr, PetscViewer viewer)
         (PetscInt) tr->weight_decay_norm,
         !tr->net ? "all" : (tr->weight_decay_first ? "all weights" : "weights after the first layer")));
   if (tr->gn) PetscCall(KDGaussNewtonView(tr->gn, viewer));
-  PetscCall(PetscViewerASCIIPrintf(
-      viewer, "resample every %" PetscInt_FMT " steps; checkpoint every %" PetscInt_FMT " steps to %s\n",
-      tr->resample_every, tr->checkpoint_every, tr->checkpoint[0] ? tr->checkpoint : "(none)"));
+  PetscCall(PetscViewerASCIIPrintf(viewer,
+                                   "resample every %" PetscInt_FMT " Adam steps, every %" PetscInt_FMT
+                                   " Gauss-Newton steps; checkpoint every %" PetscInt_FMT " steps to %s\n",
+                                   tr->resample_every, tr->gn_resample_every, tr->checkpoint_every,
+                                   tr->checkpoint[0] ? tr->checkpoint : "(none)"));
   PetscCall(PetscViewerASCIIPrintf(
       viewer, "state: step %" PetscInt_FMT ", phase %s, epoch %" PetscInt_FMT ", loss %g, %g s\n", tr->step,
       KDTrainerPhaseNames[tr->phase], tr->epoch, (double) tr->loss_total, (double) tr->train_seconds));
