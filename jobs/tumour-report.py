@@ -6,19 +6,22 @@ figures: radius curves, parameters), OUT/radius.png and OUT/density.png (with --
 
 The radius of a density u is that of the disk of the same area as {u >= 0.5}: r = sqrt(A / pi), A the area of the
 cells where u >= 0.5 (in heterogeneous tissue the region is not a disk; r is then its equivalent radius). Cells are
-counted whole, so r is exact to within about dx^2 / (4 r) for a round tumour.
+counted whole: for a round tumour r is within a fraction of a cell (the cells the circle cuts in and out of the region
+largely cancel).
 
     tumour-report.py OUT --run DIR [--scans SCANS.h5] [--calibration DIR [--true D=2e-3,rho=4]]
                      [--truth REF.h5 --forecast REF.h5]
 
 DIR is a run's output directory after kdpinn validate (reference.h5, predictions.h5); --calibration the output
 directory of a calibration (its teacher.h5 holds the identified parameters), --true the values they are compared
-with; --truth and --forecast the level 0 of the
-solver run with the true and with the identified parameters (past the scans: -fisher_tfinal 1.5).
+with; --truth and --forecast the level 0 of the solver run with the true and with the identified parameters (past the
+scans: -fisher_tfinal 1.5).
 """
 import argparse
 import json
+import math
 import os
+import re
 import sys
 
 try:
@@ -50,15 +53,19 @@ def read_levels(path):
         if text(f.attrs.get("pde", "")) != "fisher":
             fail(f"{path} is not a fisher reference (pde = {text(f.attrs.get('pde', ''))})")
         for name in sorted(f):
-            if not name.startswith("level_"):
+            m = re.fullmatch(r"level_(\d+)", name)
+            if not m:
                 continue
             g = f[name]
             try:
                 if text(g.attrs["axes"]) != "t,y,x":
                     fail(f"{path}: {name} has axes {text(g.attrs['axes'])}, expected t,y,x")
-                levels[int(name[6:])] = (g["t"][...], g["y"][...], g["x"][...], g["u"][...])
+                t, y, x, u = (g[k][...] for k in ("t", "y", "x", "u"))
             except KeyError as e:
                 fail(f"{path}: {name} incomplete ({e})")
+            if len(x) < 2 or len(y) < 2 or u.shape != (len(t), len(y), len(x)):
+                fail(f"{path}: {name} is not a grid of at least 2 x 2 cells with u of shape t x y x x")
+            levels[int(m.group(1))] = (t, y, x, u)
     if 0 not in levels:
         fail(f"{path} has no level_0")
     return levels
@@ -66,17 +73,30 @@ def read_levels(path):
 
 def radius(y, x, u):
     """Equivalent radius of {u >= 0.5} per snapshot (u: nt x ny x nx cell values)"""
-    cell = (x[1] - x[0]) * (y[1] - y[0]) if len(x) > 1 and len(y) > 1 else 0.0
+    cell = (x[1] - x[0]) * (y[1] - y[0])
     return np.sqrt(np.count_nonzero(u >= 0.5, axis=(1, 2)) * cell / np.pi)
 
 
 def at_time(t, u, s):
-    """u at time s, linear between the snapshots around it (as tumour-scans.py takes a scan)"""
+    """u at time s, linear between the snapshots around it (as tumour-scans.py takes a scan); None outside them"""
+    if not t[0] <= s <= t[-1]:
+        return None
     if len(t) == 1:
         return u[0]
     k = min(max(int(np.searchsorted(t, s, side="right")) - 1, 0), len(t) - 2)
     w = (s - t[k]) / (t[k + 1] - t[k])
     return (1 - w) * u[k] + w * u[k + 1]
+
+
+def save(plt, fig, out, name, dpi):
+    """A figure written under a temporary name and renamed"""
+    try:
+        fig.savefig(os.path.join(out, name + ".tmp"), format="png", dpi=dpi)
+        os.replace(os.path.join(out, name + ".tmp"), os.path.join(out, name))
+    except OSError as e:
+        fail(f"cannot write {name} in {out}: {e}")
+    finally:
+        plt.close(fig)
 
 
 def main():
@@ -99,9 +119,10 @@ def main():
     fields = {}  # (model, level) -> u on that level
     with open_h5(os.path.join(a.run, "predictions.h5")) as p:
         for name in sorted(p):
-            if not name.startswith("level_"):
+            m = re.fullmatch(r"level_(\d+)", name)
+            if not m:
                 continue
-            lev = int(name[6:])
+            lev = int(m.group(1))
             if lev not in ref:
                 fail(f"{a.run}/predictions.h5 has {name}, reference.h5 does not")
             t, y, x, _ = ref[lev]
@@ -138,6 +159,8 @@ def main():
                 fail(f"{a.calibration}/teacher.h5 has no identified parameters (group inferred)")
             for k, v in m["inferred"].attrs.items():
                 v = np.atleast_1d(v)
+                if len(v) != 3:
+                    fail(f"{a.calibration}/teacher.h5: inferred/{k} is not [value, std, initial]")
                 params[k] = {"value": float(v[0]), "std": float(v[1]), "initial": float(v[2])}
         for k in true:
             if k not in params:
@@ -148,6 +171,8 @@ def main():
         with open_h5(a.scans) as s:
             try:
                 pts, vals = s["points"][...], s["values"][...]
+                if pts.ndim != 2 or vals.ndim != 2 or len(pts) != len(vals) or pts.shape[1] != 3:
+                    raise ValueError(f"points {pts.shape}, values {vals.shape}")
                 scans = sorted(set(float(v) for v in pts[:, 0]))
             except (KeyError, IndexError, ValueError) as e:
                 fail(f"{a.scans}: no points t,x,y and values ({e})")
@@ -159,7 +184,10 @@ def main():
             if not t0[0] <= s <= t0[-1]:
                 fail(f"scan time {s} of {a.scans} is outside the snapshots [{t0[0]}, {t0[-1]}] of the run")
 
-    os.makedirs(a.out, exist_ok=True)
+    try:
+        os.makedirs(a.out, exist_ok=True)
+    except OSError as e:
+        fail(f"cannot create the report directory {a.out}: {e}")
     lines = ["# Tumour growth report", "", f"Run: `{a.run}`.", ""]
     lines += ["## Tumour radius (u = 0.5)", "",
               "Equivalent radius sqrt(A / pi) of the region u >= 0.5, at the reference's level-0 snapshots; each model "
@@ -185,24 +213,24 @@ def main():
         if not np.array_equal(tt, tf):
             fail(f"{a.truth} and {a.forecast} have different snapshots")
         lines += ["", "## Forecast", "",
-                  f"The solver with the identified parameters against the solver with the true ones, to t = {tt[-1]:.4f}: "
-                  f"radius {rf[-1]:.4f} against {rt[-1]:.4f} at the last snapshot; largest difference "
-                  f"{np.max(np.abs(rf - rt)):.4f}."]
+                  "The solver with the identified parameters against the solver with the true ones, to "
+                  f"t = {tt[-1]:.4f}: radius {rf[-1]:.4f} against {rt[-1]:.4f} at the last snapshot; largest "
+                  f"difference {np.max(np.abs(rf - rt)):.4f}."]
     if params:
-        lines += ["", "## Identified parameters", "", "| parameter | value | std | initial | truth | error | error / std |",
+        lines += ["", "## Identified parameters", "",
+                  "| parameter | value | std | initial | truth | error | error / std |",
                   "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for k, v in params.items():
-            row = f"| {k} | {v['value']:.6g} | {v['std']:.2g} | {v['initial']:.6g} |"
+            known = math.isfinite(v["std"]) and v["std"] > 0  # NaN when no Gauss-Newton phase ran
+            std = f"{v['std']:.2g}" if known else "-"
+            row = f"| {k} | {v['value']:.6g} | {std} | {v['initial']:.6g} |"
             if k in true:
                 e = v["value"] - true[k]
-                row += f" {true[k]:.6g} | {100 * e / true[k]:+.2f}% | {abs(e) / v['std']:.2f} |"
+                ratio = f"{abs(e) / v['std']:.2f}" if known else "-"
+                row += f" {true[k]:.6g} | {100 * e / true[k]:+.2f}% | {ratio} |"
             else:
                 row += " | | |"
             lines.append(row)
-    if scans:
-        lines += ["", f"Density maps at the scan times {', '.join(f'{s:g}' for s in scans)}: density.png."]
-    lines += ["", "Radius against time: radius.png.", ""]
-
     try:
         import matplotlib
 
@@ -212,6 +240,10 @@ def main():
         print("tumour-report.py: matplotlib missing (Debian: python3-matplotlib): no figures", file=sys.stderr)
         plt = None
     if plt:
+        lines += ["", "Radius against time: radius.png."]
+        if scans:
+            lines += [f"Density maps at the scan times {', '.join(f'{s:g}' for s in scans)}: density.png (blank "
+                      "where a level has no snapshots around the time)."]
         fig, ax = plt.subplots(figsize=(6, 4))
         for label, t, r, lev in curves:
             ax.plot(t, r, "-" if lev == 0 else "--", label=label)
@@ -221,37 +253,38 @@ def main():
         ax.set_ylabel("radius of u >= 0.5")
         ax.legend(fontsize=7)
         fig.tight_layout()
-        fig.savefig(os.path.join(a.out, "radius.png.tmp"), format="png", dpi=120)
-        plt.close(fig)
-        os.replace(os.path.join(a.out, "radius.png.tmp"), os.path.join(a.out, "radius.png"))
+        save(plt, fig, a.out, "radius.png", 120)
         if scans:
-            cols = [("scan", None, None)] * bool(images) + [("reference", 0, u0)] + [(m if l == 0 else f"{m} (L{l})", l, u) for (m, l), u in fields.items()
-                                            if m != "teacher" or l == 0]
+            cols = [("scan", None, None)] * bool(images) + [("reference", 0, u0)]
+            cols += [(m if lv == 0 else f"{m} (L{lv})", lv, u) for (m, lv), u in fields.items()
+                     if m != "teacher" or lv == 0]
             dx, dy = x0[1] - x0[0], y0[1] - y0[0]
             box = (x0[0] - dx / 2, x0[-1] + dx / 2, y0[0] - dy / 2, y0[-1] + dy / 2)
-            fig, axs = plt.subplots(len(scans), len(cols), figsize=(2.2 * len(cols), 2.2 * len(scans)), squeeze=False)
+            fig, axs = plt.subplots(len(scans), len(cols), figsize=(2.2 * len(cols), 2.2 * len(scans)),
+                                    squeeze=False)
             for i, s in enumerate(scans):
                 for j, (label, lev, u) in enumerate(cols):
-                    if lev is None:
-                        img = images.get(s, np.zeros((1, 1)))
-                    else:
-                        t, _, _, _ = ref[lev]
-                        img = at_time(t, u, s)
-                    axs[i][j].imshow(img, origin="lower", extent=box, vmin=0, vmax=1, cmap="magma")
+                    img = images.get(s) if lev is None else at_time(ref[lev][0], u, s)
+                    if img is not None:
+                        axs[i][j].imshow(img, origin="lower", extent=box, vmin=0, vmax=1, cmap="magma")
                     axs[i][j].set_title(f"{label}, t = {s:g}", fontsize=7)
                     axs[i][j].set_xticks([])
                     axs[i][j].set_yticks([])
             fig.tight_layout()
-            fig.savefig(os.path.join(a.out, "density.png.tmp"), format="png", dpi=100)
-            plt.close(fig)
-            os.replace(os.path.join(a.out, "density.png.tmp"), os.path.join(a.out, "density.png"))
+            save(plt, fig, a.out, "density.png", 100)
+    lines.append("")
+    finite = lambda v: v if math.isfinite(v) else None  # JSON has no NaN (as results.json: null)
     summary = {"radius": {label: {"level": lev, "t": t.tolist(), "r": r.tolist()} for label, t, r, lev in curves},
-               "parameters": {k: dict(v, **({"truth": true[k]} if k in true else {})) for k, v in params.items()},
+               "parameters": {k: {**{q: finite(w) for q, w in v.items()}, **({"truth": true[k]} if k in true else {})}
+                              for k, v in params.items()},
                "scan_times": scans}
-    for name, body in (("tumour.md", "\n".join(lines)), ("tumour.json", json.dumps(summary, indent=1))):
-        with open(os.path.join(a.out, name + ".tmp"), "w") as f:
-            f.write(body)
-        os.replace(os.path.join(a.out, name + ".tmp"), os.path.join(a.out, name))
+    try:
+        for name, body in (("tumour.md", "\n".join(lines)), ("tumour.json", json.dumps(summary, indent=1))):
+            with open(os.path.join(a.out, name + ".tmp"), "w") as f:
+                f.write(body)
+            os.replace(os.path.join(a.out, name + ".tmp"), os.path.join(a.out, name))
+    except OSError as e:
+        fail(f"cannot write the report in {a.out}: {e}")
     print("\n".join(lines))
 
 

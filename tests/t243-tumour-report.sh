@@ -1,11 +1,14 @@
 #!/bin/bash
 # The tumour study's report (jobs/tumour-report.py).
 # 1. On a made-up run whose density is a sharp disk of radius 0.1 + 0.2 t on 64^2 cells (level 0) and 32^2 (level 1),
-#    the reference's radius is 0.1 + 0.2 t to within half a cell of level 0 (1/128: a cell is counted whole, so the
-#    area is off by at most the cells the circle cuts, which moves the radius by less than half a cell); a model equal
-#    to the reference of its level differs from it by exactly 0, one 0.03 larger by 0.03 to within a cell of its
-#    level (1/32); the identified parameters and their errors against --true are those of the model file; the forecast
-#    against the truth is 0 for a file against itself; the figures are written.
+#    the reference's radius is 0.1 + 0.2 t to within half a cell of level 0 (1/128). Cells are counted whole: the
+#    cells the circle cuts in and out of the disk largely cancel (for these radii the error is at most 0.12 cell, and
+#    0.34 cell for radii in [0.05, 0.45]), while a wrong cell area or a missing square root is off by many cells.
+#    A model equal to the reference of its level differs from it by exactly 0, one 0.03 larger by 0.03 to within a
+#    cell of its level (1/32); tumour.md gives a level-1 model's radius at a level-0 time between its snapshots by
+#    linear interpolation; the identified parameters and their errors against --true are those of the model file (a
+#    NaN deviation, as without Gauss-Newton, shown as "-" and null); the forecast against the truth is 0 for a file
+#    against itself; the figures are written; a group of predictions.h5 that is not a level is ignored.
 # 2. On a real run (solve, a 20-step teacher, validate) the report runs and finds the reference's radius.
 # 3. Bad input is one line and a non-zero exit.
 set -uo pipefail
@@ -34,9 +37,11 @@ with h5py.File("made/predictions.h5", "w") as f:
     f["level_1/teacher/u"] = disk(32, t1)[1]
     f["level_1/student_L1/u"] = disk(32, t1)[1]
     f["level_1/scratch_L1/u"] = disk(32, t1, 0.03)[1]
+    f["level_notes/readme"] = np.zeros(1)  # not a level: ignored
 with h5py.File("made/teacher.h5", "w") as f:
     f.create_group("inferred").attrs["D"] = [2.1e-3, 1e-4, 1e-3]
     f["inferred"].attrs["rho"] = [3.9, 0.05, 2.0]
+    f["inferred"].attrs["white_ratio"] = [4.5, np.nan, 2.0]
 with h5py.File("made/scans.h5", "w") as f:
     c = (np.arange(8) + 0.5) / 8
     Y, X = np.meshgrid(c, c, indexing="ij")
@@ -69,6 +74,12 @@ check(p["D"] == {"value": 2.1e-3, "std": 1e-4, "initial": 1e-3, "truth": 2e-3} a
       "identified parameters and their truth")
 md = open("rep/tumour.md").read()
 check("| D | 0.0021 | 0.0001 | 0.001 | 0.002 | +5.00% | 1.00 |" in md, "error and error / std of D in tumour.md")
+check(p["white_ratio"]["std"] is None and "| white_ratio | 4.5 | - | 2 | | | |" in md, "a NaN deviation: null and -")
+# the table row of t = t0[3] = 0.4375 (level 0): student_L1 between its snapshots 0.375 and 0.625
+cols = [c.strip() for c in md.split("\n| t |")[1].split("\n")[0].split("|")[:-1]]
+row = [c.strip() for c in md.split("\n| 0.4375 |")[1].split("\n")[0].split("|")[:-1]]
+want = np.interp(0.4375, r["student_L1"]["t"], r["student_L1"]["r"])
+check(abs(float(row[cols.index("student_L1")]) - want) < 1e-4, f"student_L1 at t = 0.4375 interpolated: {want:.4f}")
 check("| student_L1 | 1 | 0.0000 |" in md, "no radius difference for a model equal to its reference in tumour.md")
 check(s["scan_times"] == [0.3], "scan times")
 for f in ("radius.png", "density.png"):
@@ -103,4 +114,6 @@ expect_fail "--true nu: not identified" --run made --calibration made --true nu=
 expect_fail "has no identified parameters" --run made --calibration real
 expect_fail "--true needs --calibration" --run made --true D=1
 expect_fail "is not name=value" --run made --calibration made --true D
+"$KD_PYTHON" -c "import h5py; f = h5py.File('flat.h5', 'w'); f['points'] = [0.3, 0.5, 0.5]; f['values'] = [0.1]"
+expect_fail "flat.h5: no points t,x,y and values" --run made --scans flat.h5
 exit $fail

@@ -97,7 +97,8 @@ print("without Gauss-Newton resampling nu = %.12g: the collocation set was drawn
 EOF
 
 # stop during Adam (step 30), during L-BFGS (step 75) and during Gauss-Newton (step 102, just before the collocation
-# set is drawn anew), resume each time; compare with the uninterrupted run
+# set is drawn anew; step 103, just after, with the new epoch in the checkpoint), resume each time; compare with the
+# uninterrupted run
 mkdir -p run
 "$MPIEXEC" -n 2 "$KDPINN" train -kd_out run "${opts[@]}" -teacher_stop_at_step 30 > stop1.log 2>&1
 [ $? -eq 3 ] || { cat stop1.log; fail "stop at step 30: expected exit status 3"; }
@@ -105,6 +106,8 @@ mkdir -p run
 [ $? -eq 3 ] || { cat stop2.log; fail "stop at step 75: expected exit status 3"; }
 "$MPIEXEC" -n 2 "$KDPINN" train -kd_out run "${opts[@]}" -teacher_stop_at_step 102 -kd_restart > stop3.log 2>&1
 [ $? -eq 3 ] || { cat stop3.log; fail "stop at step 102: expected exit status 3"; }
+"$MPIEXEC" -n 2 "$KDPINN" train -kd_out run "${opts[@]}" -teacher_stop_at_step 103 -kd_restart > stop4.log 2>&1
+[ $? -eq 3 ] || { cat stop4.log; fail "stop at step 103: expected exit status 3"; }
 "$MPIEXEC" -n 2 "$KDPINN" train -kd_out run "${opts[@]}" -kd_restart > resume.log 2>&1 || { cat resume.log; fail "resume failed"; }
 "$KD_PYTHON" - <<'EOF' || fail "the resumed run differs from the uninterrupted one"
 import h5py, numpy as np
@@ -116,7 +119,7 @@ for k in a:
 for name in ("nu", "advection"):
     assert a.attrs[name] == b.attrs[name], (name, a.attrs[name], b.attrs[name])
     assert np.array_equal(a["inferred"].attrs[name], b["inferred"].attrs[name]), name
-print("stopped three times and resumed: parameters and identified values bitwise identical")
+print("stopped four times and resumed: parameters and identified values bitwise identical")
 EOF
 # validate without reference.h5: the misfits to the training and to held-out observations, the identified values,
 # the schema; without observations either it refuses with one line naming reference.h5

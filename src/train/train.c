@@ -529,8 +529,8 @@ PetscErrorCode KDTrainerSetFromOptions(KDTrainer tr)
   PetscCall(KDOptionsInt("-resample_every", "Draw a new collocation set every K Adam steps (0: never)",
                          "KDTrainerSetFromOptions", tr->resample_every, &tr->resample_every, NULL));
   PetscCall(KDOptionsInt("-gn_resample_every",
-                         "Draw a new collocation set every K Gauss-Newton steps, so that the network cannot fit the "
-                         "data between fixed collocation points (0: never)",
+                         "Draw a new collocation set every K Gauss-Newton steps, so that the network fits the data "
+                         "less between fixed collocation points (0: never)",
                          "KDTrainerSetFromOptions", tr->gn_resample_every, &tr->gn_resample_every, NULL));
   PetscCall(KDOptionsInt("-checkpoint_every",
                          "Write a checkpoint every K steps (0: never); L-BFGS restarts its memory at these steps",
