@@ -65,6 +65,8 @@ def read_levels(path):
                 fail(f"{path}: {name} incomplete ({e})")
             if len(x) < 2 or len(y) < 2 or u.shape != (len(t), len(y), len(x)):
                 fail(f"{path}: {name} is not a grid of at least 2 x 2 cells with u of shape t x y x x")
+            if not np.isfinite(u).all():
+                fail(f"{path}: {name}/u holds a NaN or Inf")
             levels[int(m.group(1))] = (t, y, x, u)
     if 0 not in levels:
         fail(f"{path} has no level_0")
@@ -132,6 +134,8 @@ def main():
                 u = p[name][model]["u"][...]
                 if u.shape != ref[lev][3].shape:
                     fail(f"{a.run}/predictions.h5: {name}/{model}/u is {u.shape}, the reference {ref[lev][3].shape}")
+                if not np.isfinite(u).all():
+                    fail(f"{a.run}/predictions.h5: {name}/{model}/u holds a NaN or Inf")
                 fields[(model, lev)] = u
                 # a teacher evaluated on a coarser level adds nothing to its own curve
                 if model != "teacher" or lev == 0:
@@ -152,6 +156,8 @@ def main():
                 true[k.strip()] = float(v)
             except ValueError:
                 fail(f"--true {a.true}: {item} is not name=value")
+            if not math.isfinite(true[k.strip()]) or true[k.strip()] == 0:
+                fail(f"--true {a.true}: {item}: a true value must be finite and nonzero (errors are relative to it)")
     params = {}
     if a.calibration:
         with open_h5(os.path.join(a.calibration, "teacher.h5")) as m:

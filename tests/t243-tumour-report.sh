@@ -15,7 +15,7 @@ set -uo pipefail
 fail=0
 report="$KD_SOURCE_DIR/jobs/tumour-report.py"
 
-rm -rf made real rep rep2
+rm -rf made real rep rep2 nanrun
 mkdir -p made
 "$KD_PYTHON" - <<'PY' || { echo "FAIL: could not make the test files"; exit 1; }
 import h5py, numpy as np
@@ -116,4 +116,12 @@ expect_fail "--true needs --calibration" --run made --true D=1
 expect_fail "is not name=value" --run made --calibration made --true D
 "$KD_PYTHON" -c "import h5py; f = h5py.File('flat.h5', 'w'); f['points'] = [0.3, 0.5, 0.5]; f['values'] = [0.1]"
 expect_fail "flat.h5: no points t,x,y and values" --run made --scans flat.h5
+expect_fail "a true value must be finite and nonzero" --run made --calibration made --true D=0
+expect_fail "a true value must be finite and nonzero" --run made --calibration made --true D=nan
+mkdir -p nanrun && cp made/predictions.h5 nanrun/ && "$KD_PYTHON" -c "
+import h5py, numpy as np
+f = h5py.File('made/reference.h5', 'r'); g = h5py.File('nanrun/reference.h5', 'w'); g.attrs['pde'] = 'fisher'
+for lev in ('level_0', 'level_1'): f.copy(lev, g)
+g['level_0/u'][0, 0, 0] = np.nan"
+expect_fail "nanrun/reference.h5: level_0/u holds a NaN or Inf" --run nanrun
 exit $fail
