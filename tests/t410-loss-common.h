@@ -26,7 +26,7 @@ static PetscReal TestField(const char *name, PetscReal t, PetscReal x, PetscReal
 /* Reference of a PDE on a small grid with L levels (the grid is divisible by 2^(L-1)); n0 = cells of the first axis. */
 static PetscErrorCode TestReferenceCreate(MPI_Comm comm, const char *pde, PetscInt L, KDReference *ref)
 {
-  PetscBool burgers, heat, conduction;
+  PetscBool burgers, heat, conduction, fisher;
   PetscInt dim, n[3], nf;
   PetscReal lo[3], hi[3];
   const char *axes, *fields[3];
@@ -35,6 +35,7 @@ static PetscErrorCode TestReferenceCreate(MPI_Comm comm, const char *pde, PetscI
   PetscCall(PetscStrcmp(pde, "burgers", &burgers));
   PetscCall(PetscStrcmp(pde, "heat", &heat));
   PetscCall(PetscStrcmp(pde, "conduction", &conduction));
+  PetscCall(PetscStrcmp(pde, "fisher", &fisher));
   PetscCall(KDReferenceCreate(comm, ref));
   PetscCall(KDReferenceSetPDE(*ref, pde));
   if (burgers) {
@@ -63,6 +64,19 @@ static PetscErrorCode TestReferenceCreate(MPI_Comm comm, const char *pde, PetscI
     PetscCall(KDPDESetProblemFromOptions(cp));
     PetscCall(KDPDEWriteReference(cp, *ref));
     PetscCall(KDPDEDestroy(&cp));
+  } else if (fisher) { /* laminate tissue of period 1/4: level 1 (4 x 4 cells) is homogenized */
+    KDPDE fp;
+    dim = 3, axes = "t,y,x", nf = 1, fields[0] = "u";
+    n[0] = 4, n[1] = 8, n[2] = 8, lo[0] = lo[1] = lo[2] = 0.0, hi[0] = hi[1] = hi[2] = 1.0;
+    PetscCall(PetscOptionsSetValue(NULL, "-fisher_tissue", "laminate"));
+    PetscCall(PetscOptionsSetValue(NULL, "-fisher_eps", "0.25"));
+    PetscCall(KDPDECreate(comm, &fp));
+    PetscCall(KDPDESetType(fp, "fisher"));
+    PetscCall(KDPDESetProblemFromOptions(fp));
+    PetscCall(KDPDEWriteReference(fp, *ref));
+    PetscCall(KDPDEDestroy(&fp));
+    PetscCall(PetscOptionsClearValue(NULL, "-fisher_tissue"));
+    PetscCall(PetscOptionsClearValue(NULL, "-fisher_eps"));
   } else {
     dim = 2, axes = "y,x", nf = 3, fields[0] = "u", fields[1] = "v", fields[2] = "p";
     n[0] = 8, n[1] = 12, lo[0] = 0.0, hi[0] = 1.0, lo[1] = 0.0, hi[1] = 1.0;
@@ -84,7 +98,7 @@ static PetscErrorCode TestReferenceCreate(MPI_Comm comm, const char *pde, PetscI
       }
       if (burgers)
         t = ax[0], x = ax[1], y = 0.0;
-      else if (heat)
+      else if (heat || fisher)
         t = ax[0], y = ax[1], x = ax[2];
       else /* cavity, conduction */
         t = 0.0, y = ax[0], x = ax[1];

@@ -1,11 +1,13 @@
-static const char help[] = "KDDistillLoss on small networks for burgers, heat, cavity and conduction (a homogenized "
-                           "student that learns its conductivity\n"
-                           "tensor: the gradient covers the three learned parameters too): the cached filtered teacher "
-                           "and the out term against\n"
-                           "an independent evaluation; the parameter gradient (all terms with the physics terms at a "
-                           "partial schedule weight,\n"
-                           "and each distillation term alone) against central differences, along directions and entry "
-                           "by entry; the schedule.\n";
+static const char help[] =
+    "KDDistillLoss on small networks for burgers, heat, cavity, conduction and fisher (homogenized "
+    "students that learn their\n"
+    "conductivity or diffusivity tensor: the gradient covers the learned parameters too, and "
+    "fisher's residual match\n"
+    "reads the teacher's second derivatives): the cached filtered teacher and the out term against\n"
+    "an independent evaluation; the parameter gradient (all terms with the physics terms at a "
+    "partial schedule weight,\n"
+    "and each distillation term alone) against central differences, along directions and entry "
+    "by entry; the schedule.\n";
 
 #include "t70-distill-common.h"
 
@@ -113,11 +115,15 @@ static PetscErrorCode RunCase(const char *pde, const char *which)
   PetscCall(KDNetGetParameters(student, &params));
   PetscCall(KDLossGetNumParameters(phys, &ntot));
   PetscCall(KDLossGetNumInferred(phys, &ninfer));
-  { /* conduction: every level of the fixture's reference spans a period, the student learns Kxx, Kxy, Kyy */
-    PetscBool conduction;
+  { /* conduction: every level of the fixture's reference spans a period, the student learns Kxx, Kxy, Kyy; fisher:
+       level 1 spans the tissue's period, the student learns Dxx, Dyy */
+    PetscBool conduction, fisher;
     PetscCall(PetscStrcmp(pde, "conduction", &conduction));
+    PetscCall(PetscStrcmp(pde, "fisher", &fisher));
     PetscCheck(!conduction || (ninfer == 3 && ntot == np + 3), PETSC_COMM_SELF, PETSC_ERR_PLIB,
                "conduction: %" PetscInt_FMT " learned parameters, expected 3", ninfer);
+    PetscCheck(!fisher || (ninfer == 2 && ntot == np + 2), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "fisher: %" PetscInt_FMT " learned parameters, expected 2", ninfer);
   }
   PetscCall(PetscMalloc4(ntot, &grad, ntot, &gwork, ntot, &dir, ntot, &x));
   PetscCall(PetscArraycpy(x, params, np));
@@ -247,7 +253,7 @@ static PetscErrorCode CheckSchedule(void)
 
 int main(int argc, char **argv)
 {
-  const char *pdes[] = {"burgers", "heat", "cavity", "conduction"};
+  const char *pdes[] = {"burgers", "heat", "cavity", "conduction", "fisher"};
   const char *only[] = {NULL, "out", "grad", "res"};
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
@@ -255,7 +261,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsInsertString(NULL, "-student_ncol 37 -student_nic 11 -student_nbc 13 -student_ndata 9 "
                                            "-student_distill_ncell 29 -student_distill_ncol 31"));
   PetscCall(CheckSchedule());
-  for (PetscInt k = 0; k < 4; k++)
+  for (PetscInt k = 0; k < 5; k++)
     for (PetscInt o = 0; o < 4; o++) PetscCall(RunCase(pdes[k], only[o]));
   PetscCall(PetscFinalize());
   return 0;

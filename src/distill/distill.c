@@ -26,6 +26,8 @@ typedef struct {
   PetscInt nglobal, nlocal, gstart;
   PetscReal *x;      /* x[p * nin + i] */
   PetscReal *target; /* T~ value and first derivatives: target[(o * (1 + nin) + s) * nlocal + p] */
+  PetscReal *second; /* T~'s second derivatives the residual reads: second[(o * nsecond + k) * nlocal + p] (N[T~] at
+                        learned PDE parameters) */
   PetscReal *tres;   /* N[T~]: tres[r * nlocal + p] */
   PetscReal *coef;   /* PDE coefficients: coef[c * nlocal + p] */
 } KDDistillSet;
@@ -275,6 +277,7 @@ static PetscErrorCode KDDistillLossReset(KDDistillLoss dl)
   PetscFunctionBegin;
   for (PetscInt s = 0; s < 2; s++) {
     PetscCall(PetscFree4(dl->set[s].x, dl->set[s].target, dl->set[s].tres, dl->set[s].coef));
+    PetscCall(PetscFree(dl->set[s].second));
     PetscCall(PetscMemzero(&dl->set[s], sizeof(dl->set[s])));
   }
   PetscCall(PetscFree(dl->pgrad));
@@ -447,6 +450,7 @@ static PetscErrorCode KDDistillSetAllocate(KDDistillLoss dl, KDDistillSet *s, co
   PetscCall(KDSplitOwnership(dl->comm, N, &s->nlocal, &s->gstart));
   PetscCall(PetscMalloc4(s->nlocal * dl->nin, &s->x, s->nlocal * dl->nout * (1 + dl->nin), &s->target,
                          s->nlocal * dl->nres, &s->tres, s->nlocal * dl->ncoef, &s->coef));
+  PetscCall(PetscMalloc1(s->nlocal * dl->nout * (dl->nstreams - 1 - dl->nin), &s->second));
   PetscFunctionReturn(0);
 }
 
@@ -465,6 +469,9 @@ static PetscErrorCode KDDistillSetCache(KDDistillLoss dl, KDDistillSet *s)
   for (PetscInt o = 0; o < dl->nout; o++)
     for (PetscInt st = 0; st <= dl->nin; st++)
       PetscCall(PetscArraycpy(s->target + (o * (1 + dl->nin) + st) * n, tjet + (o * S + st) * n, n));
+  for (PetscInt o = 0; o < dl->nout; o++)
+    for (PetscInt st = 1 + dl->nin; st < S; st++)
+      PetscCall(PetscArraycpy(s->second + (o * (S - 1 - dl->nin) + st - 1 - dl->nin) * n, tjet + (o * S + st) * n, n));
   PetscCall(KDPDEResidual(dl->pde, n, NULL, dl->ncoef ? s->coef : NULL, tjet, s->tres));
   PetscCall(PetscFree(tjet));
   PetscCall(PetscLogEventEnd(KD_DistillTeacher, 0, 0, 0, 0));
@@ -585,11 +592,6 @@ PetscErrorCode KDDistillLossSetUp(KDDistillLoss dl)
       PetscCall(KDLossGetInferred(dl->physics, k, &name, NULL, NULL, NULL));
       PetscCall(KDPDEGetParameterIndex(dl->pde, name, &dl->infer_param[k]));
     }
-    /* N[T~] at the current parameters is recomputed from the cached value and first derivatives */
-    PetscCheck(!dl->ninfer || dl->w[KD_DTERM_RES] == 0 || dl->nstreams == 1 + dl->nin, dl->comm, PETSC_ERR_SUP,
-               "-%sw_res: the residual match of a student that learns PDE parameters needs a PDE of first derivatives "
-               "only; set -%sw_res 0",
-               dl->prefix ? dl->prefix : "", dl->prefix ? dl->prefix : "");
     PetscCall(PetscMalloc1(ntotal, &dl->pgrad));
   }
   dl->setupcalled = PETSC_TRUE;
@@ -701,20 +703,24 @@ PetscReal KDDistillScheduleWeight(PetscInt distill_steps, PetscInt ramp_steps, P
 }
 
 /* The residual match of a block when the physics learns PDE parameters: N[T~] at the current parameters from the
-   cached jets (value and first derivatives, the whole jet of such a PDE), res overwritten with N[S] - N[T~], and the
-   match's gradient with respect to the learned parameters' trainable values added to gextra. */
+   cached jets (value, first and second derivatives), res overwritten with N[S] - N[T~], and the match's gradient with
+   respect to the learned parameters' trainable values added to gextra. */
 static PetscErrorCode KDDistillBlockLearned(KDDistillLoss dl, PetscInt n, PetscInt offset, const PetscReal coef[],
                                             const PetscReal jet[], PetscReal res[])
 {
   const KDDistillSet *s = dl->current;
-  const PetscInt nin = dl->nin, nl = s->nlocal, nr = dl->nres;
+  const PetscInt nin = dl->nin, nl = s->nlocal, nr = dl->nres, S = dl->nstreams, nsec = S - 1 - nin;
   const PetscReal sr = dl->w[KD_DTERM_RES] * dl->scale;
   PetscReal *tjet, *tres, *ds, *dt;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc4(n * dl->nout * (1 + nin), &tjet, n * nr, &tres, n * nr, &ds, n * nr, &dt));
-  for (PetscInt q = 0; q < dl->nout * (1 + nin); q++)
-    PetscCall(PetscArraycpy(tjet + q * n, s->target + q * nl + offset, n));
+  PetscCall(PetscMalloc4(n * dl->nout * S, &tjet, n * nr, &tres, n * nr, &ds, n * nr, &dt));
+  for (PetscInt o = 0; o < dl->nout; o++)
+    for (PetscInt st = 0; st < S; st++)
+      PetscCall(PetscArraycpy(tjet + (o * S + st) * n,
+                              st <= nin ? s->target + (o * (1 + nin) + st) * nl + offset
+                                        : s->second + (o * nsec + st - 1 - nin) * nl + offset,
+                              n));
   PetscCall(KDPDEResidual(dl->pde, n, NULL, coef, tjet, tres));
   for (PetscInt q = 0; q < nr * n; q++) res[q] -= tres[q];
   for (PetscInt k = 0; k < dl->ninfer; k++) {
