@@ -507,7 +507,8 @@ PetscErrorCode KDPDEIsParameterLearned(KDPDE pde, PetscInt k, PetscBool *learned
 + pde     - the PDE
 . name    - the entry of results.json, e.g. "effective_conductivity"
 . dim     - the tensor's size
-. param   - dim x dim parameter indices, row-major (a symmetric tensor repeats the off-diagonal one)
+. param   - dim x dim parameter indices, row-major (a symmetric tensor repeats the off-diagonal one; -1: an entry
+            that is zero in every model, e.g. the off-diagonal ones of a diagonal tensor)
 . refname - the reference's array attribute of dim x dim values, row-major (e.g. "K_eff"); may be missing in a file
 - label   - its name in results.json (e.g. "cell_problem")
 
@@ -520,8 +521,8 @@ PetscErrorCode KDPDESetLearnedTensor(KDPDE pde, const char name[], PetscInt dim,
   PetscCheck(dim >= 1 && dim <= KD_NET_MAX_IN, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "KDPDESetLearnedTensor(%s): dim %" PetscInt_FMT " not in [1, %d]", name, dim, KD_NET_MAX_IN);
   for (PetscInt i = 0; i < dim * dim; i++)
-    PetscCheck(param[i] >= 0 && param[i] < pde->nparams, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
-               "KDPDESetLearnedTensor(%s): parameter %" PetscInt_FMT " not in [0, %" PetscInt_FMT ")", name, param[i],
+    PetscCheck(param[i] >= -1 && param[i] < pde->nparams, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+               "KDPDESetLearnedTensor(%s): parameter %" PetscInt_FMT " not in [-1, %" PetscInt_FMT ")", name, param[i],
                pde->nparams);
   PetscCall(PetscStrncpy(pde->tensor_name, name, sizeof(pde->tensor_name)));
   PetscCall(PetscStrncpy(pde->tensor_reference, refname, sizeof(pde->tensor_reference)));
@@ -539,7 +540,7 @@ PetscErrorCode KDPDESetLearnedTensor(KDPDE pde, const char name[], PetscInt dim,
   Output Parameters (each may be NULL):
 + name    - its entry in results.json
 . dim     - its size
-. param   - dim x dim parameter indices (borrowed)
+. param   - dim x dim parameter indices (borrowed; -1 a zero entry)
 . refname - the reference's array attribute holding its reference value
 - label   - the name of that value in results.json
 @*/

@@ -643,8 +643,8 @@ static void KDValidateWriteDistillationJSON(FILE *fp, const KDValidateRow rows[]
   fprintf(fp, "}");
 }
 
-/* The tensor of learned parameters a row's model holds (all its entries learned, on the model's own level): value[]
-   row-major. PETSC_FALSE if the model did not learn it. */
+/* The tensor of learned parameters a row's model holds (all its entries learned, on the model's own level; an entry
+   declared -1 is zero): value[] row-major. PETSC_FALSE if the model did not learn it. */
 static PetscBool KDValidateRowTensor(KDPDE pde, const KDValidateRow *r, PetscReal value[])
 {
   const PetscInt *param;
@@ -655,6 +655,10 @@ static PetscBool KDValidateRowTensor(KDPDE pde, const KDValidateRow *r, PetscRea
   for (PetscInt e = 0; e < dim * dim; e++) {
     const char *name;
     PetscBool found = PETSC_FALSE;
+    if (param[e] < 0) { /* an entry zero in every model (a diagonal tensor's off-diagonal) */
+      value[e] = 0;
+      continue;
+    }
     (void) KDPDEGetParameterName(pde, param[e], &name);
     for (PetscInt k = 0; k < r->ninferred; k++)
       if (!strcmp(r->inferred_names[k], name)) {
