@@ -41,6 +41,7 @@ static PetscErrorCode KDFisherRegisterEvents(void)
 + -fisher_n <n>    - cells per axis (default: 256)
 . -fisher_nt <nt>  - stored snapshots (default: 32)
 . -fisher_dt <dt>  - largest time step (default: tfinal / (4 nt))
+. -fisher_cell_n <n> - cells per axis of the tissue's periodic cell problem (default: 256)
 . -fisher_view     - print the problem
 - -kd_monitor      - progress lines
 */
@@ -50,6 +51,7 @@ PetscErrorCode KDFisherOptionsSetFromOptions(MPI_Comm comm, KDFisherOptions *opt
   opt->n       = 256;
   opt->nt      = 32;
   opt->dt      = 0;
+  opt->celln   = 256;
   opt->view    = PETSC_FALSE;
   opt->monitor = PETSC_FALSE;
   PetscOptionsBegin(comm, NULL, "Fisher-KPP solver", NULL);
@@ -57,6 +59,8 @@ PetscErrorCode KDFisherOptionsSetFromOptions(MPI_Comm comm, KDFisherOptions *opt
   PetscCall(
       KDOptionsInt("-fisher_nt", "Stored snapshots, at t_k = (k + 1/2) tfinal / nt", NULL, opt->nt, &opt->nt, NULL));
   PetscCall(KDOptionsReal("-fisher_dt", "Largest time step (0: tfinal / (4 nt))", NULL, opt->dt, &opt->dt, NULL));
+  PetscCall(KDOptionsInt("-fisher_cell_n", "Cells per axis of the tissue's periodic cell problem (D_eff)", NULL,
+                         opt->celln, &opt->celln, NULL));
   PetscCall(PetscOptionsBool("-fisher_view", "Print the Fisher-KPP problem", NULL, opt->view, &opt->view, NULL));
   PetscCall(PetscOptionsBool("-kd_monitor", "Print progress", NULL, opt->monitor, &opt->monitor, NULL));
   PetscOptionsEnd();
@@ -66,6 +70,8 @@ PetscErrorCode KDFisherOptionsSetFromOptions(MPI_Comm comm, KDFisherOptions *opt
              "-fisher_nt must be in [1, 100000], got %" PetscInt_FMT, opt->nt);
   PetscCheck(opt->dt >= 0 && (opt->dt == 0 || PetscIsNormalReal(opt->dt)), comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-fisher_dt must be positive (or 0 for the default), got %g", (double) opt->dt);
+  PetscCheck(opt->celln >= 4 && opt->celln <= 65536, comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-fisher_cell_n must be in [4, 65536], got %" PetscInt_FMT, opt->celln);
   PetscFunctionReturn(0);
 }
 
@@ -471,6 +477,7 @@ PetscErrorCode KDFisherSolutionDestroy(KDFisherSolution *sol)
 + -fisher_n <n>    - cells per axis (default: 256)
 . -fisher_nt <nt>  - stored snapshots (default: 32)
 . -fisher_dt <dt>  - largest time step (default: tfinal / (4 nt)); shrunk so that the steps land on every snapshot
+. -fisher_cell_n <n> - heterogeneous tissue: cells per axis of the periodic cell problem (default 256)
 . -fisher_view     - print the problem
 . -fisher_ts_arkimex_type, ... - the IMEX integrator (default 2e, fixed steps)
 - -kd_monitor      - progress lines
@@ -511,5 +518,24 @@ PetscErrorCode KDSolveFisher(KDPDE pde, KDReference ref)
   PetscCall(KDReferenceSetGrid(ref, 3, "t,y,x", n, lo, hi));
   PetscCall(KDReferenceAddBlockField(ref, "u", sol.n, sol.n, sol.nt, sol.xs, sol.ys, sol.xm, sol.ym, sol.u));
   PetscCall(KDFisherSolutionDestroy(&sol));
+  if (prob->heterogeneous) {
+    /* the effective diffusivity D K_eff of the tissue (k = 1 grey, white_ratio white) from its periodic cell problem:
+       what the homogenized coarse students' learned diag(Dxx, Dyy) is reported against (src/pde/fisher.c). Every rank
+       solves it alone, the same sequential computation: the file is bit for bit the same at any rank count (a
+       parallel Krylov solve stops at a partition-dependent iterate). */
+    const PetscReal D = prob->param[KD_FISHER_D];
+    PetscReal K[4], Deff[4], asym;
+    PetscCall(KDSignalCheck(comm, "fisher solve")); /* a stop requested during the solve, before the cell problem */
+    PetscCall(KDConductionCellProblem(PETSC_COMM_SELF, &prob->tissue, opt.celln, K, &asym));
+    for (PetscInt e = 0; e < 4; e++) Deff[e] = D * K[e];
+    PetscCall(KDReferenceSetArray(ref, "D_eff", 4, Deff));
+    PetscCall(KDReferenceSetParameter(ref, "Dxx", Deff[0]));
+    PetscCall(KDReferenceSetParameter(ref, "Dyy", Deff[3]));
+    PetscCall(PetscPrintf(comm,
+                          "fisher: D_eff = D K_eff (cell problem, %" PetscInt_FMT
+                          "^2 cells) = [[%.10g, %.10g], [%.10g, "
+                          "%.10g]]\n",
+                          opt.celln, (double) Deff[0], (double) Deff[1], (double) Deff[2], (double) Deff[3]));
+  }
   PetscFunctionReturn(0);
 }

@@ -131,6 +131,7 @@ typedef struct {
   PetscInt nt;       /* -fisher_nt: stored snapshots, at t_k = (k + 1/2) tfinal / nt */
   PetscReal dt;      /* -fisher_dt: largest time step (0: tfinal / (4 nt)); shrunk so that every snapshot time is a
                         step boundary */
+  PetscInt celln;    /* -fisher_cell_n: cells per axis of the tissue's periodic cell problem (D_eff) */
   PetscBool view;    /* -fisher_view: print the problem */
   PetscBool monitor; /* -kd_monitor: a progress line per ~1/8 of the snapshots */
 } KDFisherOptions;

@@ -3,7 +3,7 @@
 # "kdpinn: error: ..." naming the option or the file, a non-zero exit and no reference.h5; the same problem solved at 1,
 # 2 and 3 ranks gives the same reference.h5 bit for bit (h5diff without a tolerance: the solver has no
 # partition-dependent sum, solvers/fisher.c), in homogeneous and heterogeneous tissue; the file carries the problem
-# and the t,y,x grid.
+# and the t,y,x grid; in a sharp laminate the effective diffusivity D_eff is exact.
 set -uo pipefail
 fail=0
 
@@ -39,6 +39,35 @@ expect_error "-fisher_eps must be 1/m for an integer m" -fisher_tissue laminate 
 expect_error "-fisher_interface_width must be >= 0" -fisher_tissue disks -fisher_interface_width -0.1
 expect_error "-fisher_disk_seed must be >= 0" -fisher_tissue disks -fisher_disk_seed -1
 expect_error "-fisher_eps 0.25 does not divide the 50-cell grid of -fisher_n" -fisher_tissue laminate -fisher_n 50
+expect_error "-fisher_cell_n must be in [4, 65536]" -fisher_tissue laminate -fisher_cell_n 2
+
+# The effective diffusivity of a sharp laminate (white fraction 0.25, interfaces on the cell grid, ratio 4, D 2e-3): D times the harmonic mean of
+# the diffusivities across the layers and the arithmetic mean along them, to 1e-10 relative (the cell problem's
+# harmonic face means make it exact up to the solver tolerance, 1e-12), and zero off the diagonal; both orientations.
+for o in x y; do
+  rm -rf "lam-$o"
+  if "$KDPINN" solve -kd_pde fisher -fisher_n 16 -fisher_nt 4 -kd_levels 2 -fisher_tissue laminate -fisher_orientation $o \
+      -fisher_interface_width 0 -fisher_fraction 0.25 -fisher_white_ratio 4 -fisher_D 2e-3 -fisher_cell_n 64 \
+      -kd_out "lam-$o" > "lam-$o.txt" 2>&1; then
+    "$KD_PYTHON" - "$o" <<'PY' || fail=1
+import h5py, sys
+o = sys.argv[1]
+a = h5py.File("lam-%s/reference.h5" % o, "r").attrs
+D, f, r = 2e-3, 0.25, 4.0
+harm, arith = D / ((1 - f) + f / r), D * ((1 - f) + f * r)
+dxx, dyy = (harm, arith) if o == "x" else (arith, harm)
+d = [float(v) for v in a["D_eff"]]
+err = max(abs(d[0] - dxx) / dxx, abs(d[3] - dyy) / dyy, abs(d[1]) / dxx, abs(d[2]) / dxx)
+ok = err <= 1e-10 and float(a["Dxx"]) == d[0] and float(a["Dyy"]) == d[3]
+print("%s: laminate normal to %s: D_eff %s against [%.10g, 0, 0, %.10g], worst relative error %.1e" %
+      ("ok" if ok else "FAIL", o, d, dxx, dyy, err))
+sys.exit(0 if ok else 1)
+PY
+  else
+    echo "FAIL: laminate solve ($o)"; cat "lam-$o.txt"; fail=1
+  fi
+done
+grep -q "D_eff" solve-out-1.txt 2>/dev/null && { echo "FAIL: D_eff printed in homogeneous tissue"; fail=1; }
 
 # One problem at 1, 2 and 3 ranks: the seed off-centre so that no symmetry hides a partition error; homogeneous
 # tissue, then white-matter disks (smooth) and the committed image (sharp).

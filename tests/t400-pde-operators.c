@@ -6,7 +6,8 @@ static const char help[] =
     "  cavity   steady Navier-Stokes                   (Kovasznay flow)\n"
     "  conduction  (q + k grad u)/sqrt(k), q = f (x, y)/2 + curl psi, and its homogenized form with a tensor K\n"
     "           (u = x^2 + y^2/2 + x y, q = -k grad u or -K grad u)\n"
-    "  fisher   u_t - div(D k grad u) - rho u (1 - u) (Ablowitz-Zeppetella wave; d/d D, rho, white_ratio)\n"
+    "  fisher   u_t - div(D k grad u) - rho u (1 - u) (Ablowitz-Zeppetella wave; d/d D, rho, white_ratio), and its\n"
+    "           homogenized form u_t - Dxx u_xx - Dyy u_yy - rho u (1 - u) (d/d rho, Dxx, Dyy)\n"
     "and heat's coefficient field given by a network (KDPDESetCoefficientFieldNet): k = exp(g), k_x, k_y against g "
     "and\n"
     "finite differences of exp(g), the other coefficients untouched.\n";
@@ -366,12 +367,13 @@ static PetscErrorCode CheckConductionForward(PetscBool homogenized)
 /* Fisher-KPP: the travelling wave of Ablowitz and Zeppetella, u = (1 + e^z)^-2, z = k (x - c t), k = sqrt(rho / (6
    D')), c = 5 sqrt(rho D' / 6), an exact solution of u_t = D' u_xx + rho u (1 - u). Jet streams: u, u_t, u_x, u_y,
    u_xx, u_yy; coefficients chi, chi_x, chi_y. Grey matter (chi = 0: D' = D), then white matter everywhere (chi = 1: D'
-   = D white_ratio). */
+   = D white_ratio). Homogenized (a tensor diag(Dxx, Dyy) in place of D k, which the coefficients must not enter): the
+   wave along x with D' = Dxx, then along y with D' = Dyy. */
 static PetscErrorCode CheckFisherForward(void)
 {
   KDPDE pde;
   const PetscInt n  = 9;
-  const PetscReal D = 0.02, rho = 3.0, ratio = 2.5;
+  const PetscReal D = 0.02, rho = 3.0, ratio = 2.5, Dxx = 0.034, Dyy = 0.012;
   PetscReal jet[6 * 9], coef[3 * 9], res[9];
 
   PetscFunctionBegin;
@@ -380,23 +382,37 @@ static PetscErrorCode CheckFisherForward(void)
   PetscCall(KDPDESetParameter(pde, "D", D));
   PetscCall(KDPDESetParameter(pde, "rho", rho));
   PetscCall(KDPDESetParameter(pde, "white_ratio", ratio));
-  for (PetscInt white = 0; white < 2; white++) {
-    const PetscReal Dw = white ? D * ratio : D, k = PetscSqrtReal(rho / (6 * Dw)), c = 5 * PetscSqrtReal(rho * Dw / 6);
+  for (PetscInt c4 = 0; c4 < 4; c4++) {
+    const PetscBool hom  = c4 >= 2 ? PETSC_TRUE : PETSC_FALSE;
+    const PetscInt white = hom ? 1 : c4, dir = c4 == 3 ? 1 : 0; /* the wave along x (dir 0) or y (dir 1) */
+    const PetscReal Dw = hom     ? (dir ? Dyy : Dxx)
+                         : white ? D * ratio
+                                 : D,
+                    k = PetscSqrtReal(rho / (6 * Dw)), c = 5 * PetscSqrtReal(rho * Dw / 6);
+    const char *what[] = {"fisher wave, grey matter", "fisher wave, white matter", "fisher homogenized, wave along x",
+                          "fisher homogenized, wave along y"};
+    if (c4 == 2) {
+      PetscCall(PetscOptionsSetValue(NULL, "-fisher_model", "homogenized"));
+      PetscCall(KDPDESetFromOptions(pde));
+      PetscCall(PetscOptionsClearValue(NULL, "-fisher_model"));
+      PetscCall(KDPDESetParameter(pde, "Dxx", Dxx));
+      PetscCall(KDPDESetParameter(pde, "Dyy", Dyy));
+    }
     for (PetscInt p = 0; p < n; p++) {
       const PetscReal t = 0.1 * p, x = 0.125 * p, E = PetscExpReal(k * (x - c * t)), w = 1 / (1 + E);
-      const PetscReal ux = -2 * k * E * w * w * w;
-      jet[0 * n + p]     = w * w;
-      jet[1 * n + p]     = -c * ux;
-      jet[2 * n + p]     = ux;
-      jet[3 * n + p]     = 0.0;
-      jet[4 * n + p]     = k * k * (6 * E * E * w * w * w * w - 2 * E * w * w * w);
-      jet[5 * n + p]     = 0.0;
-      coef[0 * n + p]    = white;
-      coef[1 * n + p]    = 0.0;
-      coef[2 * n + p]    = 0.0;
+      const PetscReal ux = -2 * k * E * w * w * w, uxx = k * k * (6 * E * E * w * w * w * w - 2 * E * w * w * w);
+      jet[0 * n + p]  = w * w;
+      jet[1 * n + p]  = -c * ux;
+      jet[2 * n + p]  = dir ? 0.0 : ux;
+      jet[3 * n + p]  = dir ? ux : 0.0;
+      jet[4 * n + p]  = dir ? 0.0 : uxx;
+      jet[5 * n + p]  = dir ? uxx : 0.0;
+      coef[0 * n + p] = white;
+      coef[1 * n + p] = hom ? 7.0 : 0.0; /* a gradient of the tissue the homogenized form must ignore */
+      coef[2 * n + p] = hom ? -5.0 : 0.0;
     }
     PetscCall(KDPDEResidual(pde, n, NULL, coef, jet, res));
-    PetscCall(CheckForward(white ? "fisher wave, white matter" : "fisher wave, grey matter", n, res, rho));
+    PetscCall(CheckForward(what[c4], n, res, rho));
   }
   PetscCall(KDPDEDestroy(&pde));
   PetscFunctionReturn(0);
@@ -404,7 +420,7 @@ static PetscErrorCode CheckFisherForward(void)
 
 int main(int argc, char **argv)
 {
-  const char *types[] = {"burgers", "heat", "cavity", "conduction", "conduction", "fisher"};
+  const char *types[] = {"burgers", "heat", "cavity", "conduction", "conduction", "fisher", "fisher"};
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
   PetscCall(CheckBurgersForward());
@@ -414,7 +430,7 @@ int main(int argc, char **argv)
   PetscCall(CheckConductionForward(PETSC_FALSE));
   PetscCall(CheckConductionForward(PETSC_TRUE));
   PetscCall(CheckFisherForward());
-  for (PetscInt t = 0; t < 6; t++) {
+  for (PetscInt t = 0; t < 7; t++) {
     KDPDE pde;
     PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));
     PetscCall(KDPDESetType(pde, types[t]));
@@ -426,14 +442,21 @@ int main(int argc, char **argv)
       PetscCall(KDPDESetParameter(pde, "Kxy", 0.4));
       PetscCall(KDPDESetParameter(pde, "Kyy", 1.7));
     }
+    if (t == 6) { /* fisher's homogenized formulation, an anisotropic tensor */
+      PetscCall(PetscOptionsSetValue(NULL, "-fisher_model", "homogenized"));
+      PetscCall(KDPDESetFromOptions(pde));
+      PetscCall(PetscOptionsClearValue(NULL, "-fisher_model"));
+      PetscCall(KDPDESetParameter(pde, "Dxx", 0.61));
+      PetscCall(KDPDESetParameter(pde, "Dyy", 0.23));
+    }
     /* Parameters away from 1 so that a missing factor nu or 1/Re is visible. */
     PetscInt nchecked;
     if (t == 0) PetscCall(KDPDESetParameter(pde, "nu", 0.37));
     if (t == 0) PetscCall(KDPDESetParameter(pde, "advection", 1.3));
     if (t == 2) PetscCall(KDPDESetParameter(pde, "Re", 3.0));
-    if (t == 5) PetscCall(KDPDESetParameter(pde, "D", 0.37));
-    if (t == 5) PetscCall(KDPDESetParameter(pde, "rho", 1.3));
-    if (t == 5) PetscCall(KDPDESetParameter(pde, "white_ratio", 4.2));
+    if (t >= 5) PetscCall(KDPDESetParameter(pde, "D", 0.37));
+    if (t >= 5) PetscCall(KDPDESetParameter(pde, "rho", 1.3));
+    if (t >= 5) PetscCall(KDPDESetParameter(pde, "white_ratio", 4.2));
     PetscCall(CheckAdjoint(pde, 5, 100 + t));
     PetscCall(CheckParameters(pde, 5, 200 + t, &nchecked));
     /* burgers lets both of its parameters be inferred */
@@ -447,6 +470,9 @@ int main(int argc, char **argv)
     /* fisher: D, rho and white_ratio; the seed enters only the initial data */
     PetscCheck(t != 5 || nchecked == 3, PETSC_COMM_SELF, PETSC_ERR_PLIB,
                "fisher: %" PetscInt_FMT " inferable parameters, expected 3", nchecked);
+    /* fisher homogenized: rho, Dxx and Dyy; D and white_ratio do not appear in it */
+    PetscCheck(t != 6 || nchecked == 3, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "fisher (homogenized): %" PetscInt_FMT " inferable parameters, expected 3", nchecked);
     PetscCall(KDPDEDestroy(&pde));
   }
   PetscCall(PetscFinalize());

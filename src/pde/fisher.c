@@ -11,22 +11,40 @@
   Named parameters D, rho and white_ratio (inferable: the calibration from scans), and the seed's seed_x, seed_y,
   seed_amp, seed_width (initial data only); the end time -fisher_tfinal. Reference axes t,y,x; network inputs t,x,y
   (solvers/fisher.c).
+
+  On a coarse level of heterogeneous tissue, whose cells span at least one tissue period (-<prefix>fisher_model
+  auto), the formulation is the homogenized one,
+
+      u_t - (Dxx u_xx + Dyy u_yy) - rho u (1 - u) = 0,
+
+  with a constant diagonal effective diffusion tensor diag(Dxx, Dyy) (the named parameters Dxx, Dyy) trained with the
+  network (KDPDESetParameterLearned()): a student learns the effective diffusivity from its teacher's coarse field, to
+  be compared with D K_eff of the tissue's periodic cell problem (the reference's D_eff, solvers/fisher.c). Diagonal:
+  exact for a laminate, whose layers are normal to an axis; the off-diagonal entries of a disk or image tissue's
+  K_eff are reported beside, not learned (they would need the jet of u_xy in every model). The initial tensor is the
+  arithmetic mean of grey and white matter, isotropic (the Wiener upper bound), or what -<prefix>infer gives.
 */
 #include <kdpdeimpl.h>
 #include "pde/fisher.h"
 
+typedef enum { KD_FISHER_MODEL_AUTO, KD_FISHER_MODEL_FINE, KD_FISHER_MODEL_HOMOGENIZED } KDFisherModel;
+static const char *const KDFisherModels[] = {"auto", "fine", "homogenized", "KDFisherModel", "KD_FISHER_MODEL_", NULL};
+
 typedef struct {
   KDFisherProblem prob; /* tfinal, tissue and mode; its parameters are copied from the PDE's (KDPDEFisherSync) */
   PetscInt param[KD_FISHER_NPARAM];
-  PetscInt sxx, syy; /* jet streams of u_xx, u_yy */
-  PetscBool probset; /* the problem was defined (options or a reference) */
+  PetscInt sxx, syy;     /* jet streams of u_xx, u_yy */
+  PetscBool probset;     /* the problem was defined (options or a reference) */
+  KDFisherModel model;   /* -<prefix>fisher_model */
+  PetscReal h;           /* the model level's cell width in space (KDPDESetLevel()), 0: unknown (the fine level) */
+  PetscBool homogenized; /* the formulation in use */
 } KDPDE_Fisher;
 
 enum { FISHER_U, FISHER_T, FISHER_X, FISHER_Y };
 enum { FISHER_CHI, FISHER_CHIX, FISHER_CHIY, FISHER_NCOEF }; /* the white-matter indicator and its gradient */
 
-static const char *const KDFisherParamNames[KD_FISHER_NPARAM] = {"D",      "rho",      "white_ratio", "seed_x",
-                                                                 "seed_y", "seed_amp", "seed_width"};
+static const char *const KDFisherParamNames[KD_FISHER_NPARAM] = {
+    "D", "rho", "white_ratio", "seed_x", "seed_y", "seed_amp", "seed_width", "Dxx", "Dyy"};
 
 /*@C
   KDFisherProblemCheck - Checks a tumour-growth problem: D, rho, the end time and the seed's width positive and
@@ -176,6 +194,34 @@ PetscErrorCode KDPDEFisherGetProblem(KDPDE pde, const KDFisherProblem **prob)
   PetscFunctionReturn(0);
 }
 
+/* The formulation of the model's level: homogenized where a cell spans at least one tissue period (auto; never in
+   homogeneous tissue), or as forced. The homogenized one trains diag(Dxx, Dyy) with the network. */
+static PetscErrorCode KDPDEFisherUpdateModel(KDPDE pde)
+{
+  KDPDE_Fisher *f = (KDPDE_Fisher *) pde->data;
+  PetscBool hom;
+
+  PetscFunctionBegin;
+  if (f->model == KD_FISHER_MODEL_AUTO)
+    hom = f->probset && f->prob.heterogeneous && f->h > 0 && f->h >= f->prob.tissue.eps * (1 - 1e-12) ? PETSC_TRUE
+                                                                                                      : PETSC_FALSE;
+  else
+    hom = f->model == KD_FISHER_MODEL_HOMOGENIZED ? PETSC_TRUE : PETSC_FALSE;
+  if (hom && !f->homogenized && f->probset) {
+    /* the initial tensor: the arithmetic mean of grey and white matter, isotropic (an uninformed start, the Wiener
+       upper bound); D itself in homogeneous tissue */
+    const PetscReal D                          = pde->param_values[f->param[KD_FISHER_D]];
+    const PetscReal w                          = f->prob.heterogeneous ? f->prob.tissue.fraction : 0;
+    const PetscReal Dmean                      = D * ((1 - w) + w * pde->param_values[f->param[KD_FISHER_WHITE_RATIO]]);
+    pde->param_values[f->param[KD_FISHER_DXX]] = Dmean;
+    pde->param_values[f->param[KD_FISHER_DYY]] = Dmean;
+  }
+  f->homogenized = hom;
+  PetscCall(KDPDESetParameterLearned(pde, f->param[KD_FISHER_DXX], hom));
+  PetscCall(KDPDESetParameterLearned(pde, f->param[KD_FISHER_DYY], hom));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode KDPDESetProblemFromOptions_Fisher(KDPDE pde, PetscOptionItems *PetscOptionsObject)
 {
   static const char *const orientations[] = {"x", "y", "KDOrientation", "KD_ORIENTATION_", NULL};
@@ -231,6 +277,7 @@ static PetscErrorCode KDPDESetProblemFromOptions_Fisher(KDPDE pde, PetscOptionIt
   PetscCall(KDFisherProblemSetUp(pde->comm, &f->prob));
   f->probset           = PETSC_TRUE;
   pde->hi[pde->tinput] = tfinal;
+  PetscCall(KDPDEFisherUpdateModel(pde));
   PetscFunctionReturn(0);
 }
 
@@ -280,6 +327,43 @@ static PetscErrorCode KDPDESetFromReference_Fisher(KDPDE pde, KDReference ref)
   f->probset           = PETSC_TRUE;
   KDPDEFisherSync(pde);
   PetscCall(KDFisherProblemCheck(comm, &f->prob));
+  PetscCall(KDPDEFisherUpdateModel(pde));
+  PetscFunctionReturn(0);
+}
+
+/* The level's cell width in space (the time axis aside) decides the formulation (auto). */
+static PetscErrorCode KDPDESetLevel_Fisher(KDPDE pde, KDReference ref, PetscInt level)
+{
+  KDPDE_Fisher *f = (KDPDE_Fisher *) pde->data;
+  PetscInt dim, n[KD_MAX_DIM], a = 0;
+  PetscReal lo[KD_MAX_DIM], hi[KD_MAX_DIM];
+  const char *axes, *s;
+
+  PetscFunctionBegin;
+  PetscCall(KDReferenceGetLevelGrid(ref, level, &dim, n, lo, hi));
+  PetscCall(KDReferenceGetAxes(ref, &axes));
+  f->h = 0;
+  for (s = axes; a < dim; a++) { /* axes "t,y,x" (or an imported order): the names are one letter each */
+    if (*s != 't') f->h = f->h > 0 ? PetscMin(f->h, (hi[a] - lo[a]) / n[a]) : (hi[a] - lo[a]) / n[a];
+    s = strchr(s, ',');
+    if (!s) break;
+    s++;
+  }
+  PetscCall(KDPDEFisherUpdateModel(pde));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDPDESetFromOptions_Fisher(KDPDE pde, PetscOptionItems *PetscOptionsObject)
+{
+  KDPDE_Fisher *f = (KDPDE_Fisher *) pde->data;
+  PetscEnum model = (PetscEnum) f->model;
+
+  PetscFunctionBegin;
+  PetscCall(KDOptionsEnum(
+      "-fisher_model", "Formulation: auto (homogenized on levels whose cells span a tissue period), fine, homogenized",
+      "KDPDESetFromOptions", KDFisherModels, model, &model, NULL));
+  f->model = (KDFisherModel) model;
+  PetscCall(KDPDEFisherUpdateModel(pde));
   PetscFunctionReturn(0);
 }
 
@@ -312,9 +396,13 @@ static PetscErrorCode KDPDEResidual_Fisher(KDPDE pde, PetscInt n, const PetscRea
   const PetscReal *chi = coef + FISHER_CHI * n, *cx = coef + FISHER_CHIX * n, *cy = coef + FISHER_CHIY * n;
 
   PetscFunctionBegin;
-  for (PetscInt p = 0; p < n; p++)
-    res[p] = ut[p] - D * ((1 + a * chi[p]) * (uxx[p] + uyy[p]) + a * (cx[p] * ux[p] + cy[p] * uy[p])) -
-             rho * u[p] * (1 - u[p]);
+  if (f->homogenized) {
+    const PetscReal Dxx = pde->param_values[f->param[KD_FISHER_DXX]], Dyy = pde->param_values[f->param[KD_FISHER_DYY]];
+    for (PetscInt p = 0; p < n; p++) res[p] = ut[p] - (Dxx * uxx[p] + Dyy * uyy[p]) - rho * u[p] * (1 - u[p]);
+  } else
+    for (PetscInt p = 0; p < n; p++)
+      res[p] = ut[p] - D * ((1 + a * chi[p]) * (uxx[p] + uyy[p]) + a * (cx[p] * ux[p] + cy[p] * uy[p])) -
+               rho * u[p] * (1 - u[p]);
   PetscFunctionReturn(0);
 }
 
@@ -331,6 +419,16 @@ static PetscErrorCode KDPDEResidualAdjoint_Fisher(KDPDE pde, PetscInt n, const P
             *auxx = KDPDEJetAdjoint(pde, adj, n, 0, f->sxx), *auyy = KDPDEJetAdjoint(pde, adj, n, 0, f->syy);
 
   PetscFunctionBegin;
+  if (f->homogenized) {
+    const PetscReal Dxx = pde->param_values[f->param[KD_FISHER_DXX]], Dyy = pde->param_values[f->param[KD_FISHER_DYY]];
+    for (PetscInt p = 0; p < n; p++) {
+      au[p] -= rho * (1 - 2 * u[p]) * rbar[p];
+      aut[p] += rbar[p];
+      auxx[p] -= Dxx * rbar[p];
+      auyy[p] -= Dyy * rbar[p];
+    }
+    PetscFunctionReturn(0);
+  }
   for (PetscInt p = 0; p < n; p++) {
     const PetscReal Dk = D * (1 + a * chi[p]);
     au[p] -= rho * (1 - 2 * u[p]) * rbar[p];
@@ -344,7 +442,8 @@ static PetscErrorCode KDPDEResidualAdjoint_Fisher(KDPDE pde, PetscInt n, const P
 }
 
 /* d res / d D = -(k lap u + grad k . grad u), d res / d rho = -u (1 - u), d res / d white_ratio = -D (chi lap u +
-   grad chi . grad u) (white matter in the tissue only); the seed enters only the initial data */
+   grad chi . grad u) (white matter in the tissue only); homogenized: d res / d Dxx = -u_xx, d res / d Dyy = -u_yy, and
+   D and white_ratio do not appear. The seed enters only the initial data. */
 static PetscErrorCode KDPDEResidualParameter_Fisher(KDPDE pde, PetscInt k, PetscInt n, const PetscReal coef[],
                                                     const PetscReal jet[], PetscReal dres[])
 {
@@ -357,6 +456,18 @@ static PetscErrorCode KDPDEResidualParameter_Fisher(KDPDE pde, PetscInt k, Petsc
   const PetscReal *chi = coef + FISHER_CHI * n, *cx = coef + FISHER_CHIX * n, *cy = coef + FISHER_CHIY * n;
 
   PetscFunctionBegin;
+  if (k == f->param[KD_FISHER_DXX] || k == f->param[KD_FISHER_DYY]) {
+    PetscCheck(f->homogenized, pde->comm, PETSC_ERR_SUP,
+               "fisher: %s is a parameter of the homogenized formulation (-fisher_model homogenized, or a level whose "
+               "cells span a tissue period)",
+               pde->param_names[k]);
+    for (PetscInt p = 0; p < n; p++) dres[p] = -(k == f->param[KD_FISHER_DXX] ? uxx[p] : uyy[p]);
+    PetscFunctionReturn(0);
+  }
+  PetscCheck(
+      !f->homogenized || k == f->param[KD_FISHER_RHO], pde->comm, PETSC_ERR_SUP,
+      "fisher: the homogenized formulation has the tensor Dxx, Dyy in place of %s, which cannot be inferred there",
+      pde->param_names[k]);
   if (k == f->param[KD_FISHER_D])
     for (PetscInt p = 0; p < n; p++)
       dres[p] = -((1 + a * chi[p]) * (uxx[p] + uyy[p]) + a * (cx[p] * ux[p] + cy[p] * uy[p]));
@@ -394,6 +505,10 @@ static PetscErrorCode KDPDEView_Fisher(KDPDE pde, PetscViewer viewer)
                                    f->prob.heterogeneous ? "heterogeneous" : "homogeneous", (double) f->prob.tfinal,
                                    (double) (2 * PetscSqrtReal(pde->param_values[f->param[KD_FISHER_D]] *
                                                                pde->param_values[f->param[KD_FISHER_RHO]]))));
+  if (f->homogenized)
+    PetscCall(PetscViewerASCIIPrintf(viewer, "homogenized formulation: diag(Dxx, Dyy) = diag(%g, %g) learned\n",
+                                     (double) pde->param_values[f->param[KD_FISHER_DXX]],
+                                     (double) pde->param_values[f->param[KD_FISHER_DYY]]));
   PetscFunctionReturn(0);
 }
 
@@ -409,21 +524,26 @@ static PetscErrorCode KDPDEDestroy_Fisher(KDPDE pde)
 
 /*
   KDPDECreate_Fisher - inputs t,x,y, output u, one residual; coefficients chi, chi_x, chi_y (white matter); parameters
-  D, rho, white_ratio (positive, inferable), seed_x, seed_y, seed_amp, seed_width (-fisher_*); problem options
+  D, rho, white_ratio (positive, inferable), seed_x, seed_y, seed_amp, seed_width, Dxx, Dyy (the homogenized tensor,
+  learned on coarse levels) (-fisher_*); problem options
   -fisher_tfinal and the tissue's (-fisher_tissue, -fisher_eps, ...); conditions ic (initial, the Gaussian seed) and bc
   (neumann, zero flux on all four walls).
 */
 PETSC_EXTERN PetscErrorCode KDPDECreate_Fisher(KDPDE pde)
 {
   KDPDE_Fisher *f;
-  const PetscReal defaults[KD_FISHER_NPARAM] = {1e-3, 5.0, 5.0, 0.5, 0.5, 0.5, 0.05};
+  const PetscReal defaults[KD_FISHER_NPARAM] = {1e-3, 5.0, 5.0, 0.5, 0.5, 0.5, 0.05, 1e-3, 1e-3};
   const char *help[KD_FISHER_NPARAM]         = {"Diffusivity D (grey matter) of u_t = div(D k grad u) + rho u (1 - u)",
                                                 "Proliferation rate rho of u_t = div(D k grad u) + rho u (1 - u)",
                                                 "Diffusivity of white matter over grey matter (k in white matter)",
                                                 "Centre cx of the seed u(0) = amp exp(-|(x,y) - (cx,cy)|^2 / (2 w^2))",
                                                 "Centre cy of the seed",
                                                 "Amplitude amp of the seed, in (0, 1]",
-                                                "Width w of the seed"};
+                                                "Width w of the seed",
+                                                "Homogenized diffusivity Dxx (solve: D K_eff of the cell problem; "
+                                                        "coarse students learn theirs)",
+                                                "Homogenized diffusivity Dyy (solve: D K_eff of the cell problem; "
+                                                        "coarse students learn theirs)"};
 
   PetscFunctionBegin;
   PetscCall(PetscNew(&f));
@@ -438,6 +558,12 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Fisher(KDPDE pde)
   PetscCall(KDPDESetParameterPositive(pde, f->param[KD_FISHER_D]));
   PetscCall(KDPDESetParameterPositive(pde, f->param[KD_FISHER_RHO]));
   PetscCall(KDPDESetParameterPositive(pde, f->param[KD_FISHER_WHITE_RATIO]));
+  PetscCall(KDPDESetParameterPositive(pde, f->param[KD_FISHER_DXX]));
+  PetscCall(KDPDESetParameterPositive(pde, f->param[KD_FISHER_DYY]));
+  {
+    const PetscInt Dt[4] = {f->param[KD_FISHER_DXX], -1, -1, f->param[KD_FISHER_DYY]}; /* diagonal: -1 a zero entry */
+    PetscCall(KDPDESetLearnedTensor(pde, "effective_diffusivity", 2, Dt, "D_eff", "cell_problem"));
+  }
   PetscCall(KDPDESetNumCoefficients(pde, FISHER_NCOEF));
   PetscCall(KDPDEAddCondition(pde, "ic", KD_CONDITION_INITIAL, 0, "u", KDPDEInitial_Fisher, NULL));
   PetscCall(KDPDEAddCondition(pde, "bc", KD_CONDITION_NEUMANN, KD_FACES_ALL, "u", NULL, NULL));
@@ -445,6 +571,8 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Fisher(KDPDE pde)
   pde->ops->setproblemfromoptions = KDPDESetProblemFromOptions_Fisher;
   pde->ops->writereference        = KDPDEWriteReference_Fisher;
   pde->ops->setfromreference      = KDPDESetFromReference_Fisher;
+  pde->ops->setlevel              = KDPDESetLevel_Fisher;
+  pde->ops->setfromoptions        = KDPDESetFromOptions_Fisher;
   pde->ops->coefficients          = KDPDECoefficients_Fisher;
   pde->ops->residual              = KDPDEResidual_Fisher;
   pde->ops->residualadjoint       = KDPDEResidualAdjoint_Fisher;

@@ -24,11 +24,13 @@ enum {
   KD_FISHER_SEED_Y,
   KD_FISHER_SEED_AMP,
   KD_FISHER_SEED_WIDTH,
+  KD_FISHER_DXX, /* the homogenized diffusion tensor diag(Dxx, Dyy) of coarse students (src/pde/fisher.c) */
+  KD_FISHER_DYY,
   KD_FISHER_NPARAM
 };
 
 typedef struct {
-  PetscReal param[KD_FISHER_NPARAM]; /* D, rho, white_ratio, seed_x, seed_y, seed_amp, seed_width */
+  PetscReal param[KD_FISHER_NPARAM]; /* D, rho, white_ratio, seed_x, seed_y, seed_amp, seed_width, Dxx, Dyy */
   PetscBool heterogeneous;           /* white matter in the tissue (tissue holds it); else k = 1 */
   KDComposite tissue;                /* phase 2 = white matter; its k2 follows white_ratio (KDFisherProblemTissue) */
   PetscReal tfinal;                  /* end time; the problem lives on [0, tfinal] x [0,1]^2 */

@@ -1,0 +1,58 @@
+#!/bin/bash
+# The fisher PDE in laminate tissue through the whole pipeline at 2 ranks (solve 16^2 x 8, teacher, students of levels
+# 1 and 2, validate) with tissue period 1/4, so that level 2 (4 x 4 cells) spans a period: student_L2 and its twin
+# learn the homogenized diffusivity diag(Dxx, Dyy), student_L1 does not; the model files carry the learned values,
+# results.json has the entry effective_diffusivity with the cell problem's D_eff (reference.h5) and the learned
+# tensors (off-diagonal entries zero), report.md its section, and every residual is finite. Budgets are a few hundred
+# steps: this checks the wiring, not the accuracy (docs/benchmarks.md "Tumour growth" measures that).
+set -uo pipefail
+fail=0
+common=(-kd_pde fisher -kd_out out -kd_levels 3 -fisher_n 16 -fisher_nt 8 -fisher_cell_n 64 -fisher_tissue laminate
+  -fisher_eps 0.25 -fisher_fraction 0.5 -fisher_D 1e-2 -fisher_rho 3 -fisher_seed_width 0.1
+  -teacher_widths 16,16 -teacher_ncol 400 -teacher_nic 100 -teacher_adam_steps 200 -teacher_lbfgs_steps 0
+  -student_widths 8 -student_ncol 200 -student_nic 64 -student_distill_ncell 256 -student_distill_ncol 128
+  -student_adam_steps 200 -student_distill_steps 50 -student_ramp_steps 50 -student_lbfgs_steps 20
+  -kd_validate_figures false)
+rm -rf out
+if ! "$MPIEXEC" -n 2 "$KDPINN" run "${common[@]}" > run.txt 2>&1; then
+  echo "FAIL: 2-rank run"; tail -20 run.txt; exit 1
+fi
+grep -q "student_L2 learned Dxx" run.txt || { echo "FAIL: student_L2 learned no Dxx"; fail=1; }
+grep -q "student_L1 learned" run.txt && { echo "FAIL: student_L1 (cells smaller than a period) learned a tensor"; fail=1; }
+grep -q "## Learned tensor: effective_diffusivity" out/report.md || { echo "FAIL: report.md has no tensor section"; fail=1; }
+"$KD_PYTHON" - <<'PY' || fail=1
+import h5py, json, math
+r = json.load(open("out/results.json"))
+ok = True
+def check(cond, what):
+    global ok
+    if not cond:
+        print("FAIL:", what); ok = False
+ed = r.get("effective_diffusivity", {})
+check("cell_problem" in ed, "results.json effective_diffusivity has no cell_problem")
+check("student_L2" in ed and "scratch_L2" in ed, "effective_diffusivity lacks student_L2 or scratch_L2: %s" % list(ed))
+check("student_L1" not in ed, "student_L1 is not homogenized")
+deff = list(h5py.File("out/reference.h5", "r").attrs["D_eff"])
+cp = sum(ed.get("cell_problem", [[0, 0], [0, 0]]), [])
+check(len(deff) == 4 and all(abs(a - b) <= 1e-12 * abs(deff[0]) for a, b in zip(deff, cp)),
+      "cell_problem %s differs from reference.h5 D_eff %s" % (cp, deff))
+m = h5py.File("out/student_L2.h5", "r")
+check("inferred" in m and all(n in m["inferred"].attrs for n in ("Dxx", "Dyy")), "student_L2.h5 has no inferred Dxx, Dyy")
+check("inferred" not in m or all(n not in m["inferred"].attrs for n in ("D", "white_ratio")),
+      "student_L2.h5 inferred D or white_ratio, which its formulation does not hold")
+if "inferred" in m:
+    v = m["inferred"].attrs["Dxx"]
+    check(float(m.attrs["Dxx"]) == v[0] and v[0] > 0, "the Dxx root attribute is not the learned value")
+    t = ed.get("student_L2", [[None, None], [None, None]])
+    check(t[0][0] == v[0], "results.json's Dxx of student_L2 is not the model's")
+    check(t[0][1] == 0 and t[1][0] == 0, "the learned tensor's off-diagonal is not zero: %s" % t)
+    # the initial value is the isotropic arithmetic mean D ((1 - f) + f white_ratio) = 0.03: it moved
+    check(abs(v[0] - 0.03) > 1e-6 or abs(m["inferred"].attrs["Dyy"][0] - 0.03) > 1e-6, "Dxx and Dyy did not move")
+rows = {row["name"]: row for row in r["models"]}
+check(all(math.isfinite(rows[n]["residual_rms"]) for n in ("student_L2", "scratch_L2", "student_L1")),
+      "residuals not finite")
+print("results.json effective_diffusivity:", json.dumps(ed))
+raise SystemExit(0 if ok else 1)
+PY
+[ $fail -eq 0 ] && echo "t244: all checks passed"
+exit $fail
