@@ -518,7 +518,10 @@ PetscErrorCode KDSolveFisher(KDPDE pde, KDReference ref)
   PetscCall(KDReferenceSetGrid(ref, 3, "t,y,x", n, lo, hi));
   PetscCall(KDReferenceAddBlockField(ref, "u", sol.n, sol.n, sol.nt, sol.xs, sol.ys, sol.xm, sol.ym, sol.u));
   PetscCall(KDFisherSolutionDestroy(&sol));
-  if (prob->heterogeneous) {
+  if (!prob->heterogeneous) { /* the effective diffusivity of homogeneous tissue is D itself */
+    PetscCall(KDReferenceSetParameter(ref, "Dxx", prob->param[KD_FISHER_D]));
+    PetscCall(KDReferenceSetParameter(ref, "Dyy", prob->param[KD_FISHER_D]));
+  } else {
     /* the effective diffusivity D K_eff of the tissue (k = 1 grey, white_ratio white) from its periodic cell problem:
        what the homogenized coarse students' learned diag(Dxx, Dyy) is reported against (src/pde/fisher.c). Every rank
        solves it alone, the same sequential computation: the file is bit for bit the same at any rank count (a

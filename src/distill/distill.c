@@ -7,8 +7,9 @@
            the number of cells, else cell floor(U N_cells) for U = KDRandomUniform(seed, stream 6, j);
     col  - fresh interior collocation points, KDPDESamplePoints() on stream 5 + 16 k for epoch k (the PINN loss uses
            streams 1 + 16 k, 2 + 16 k, 3 + 16 k and 4, src/loss/lossimpl.h, so the streams never coincide).
-  For each set the filtered teacher's value and first derivatives, its PDE residual N[T~] and the PDE coefficients are
-  computed once, when the set is drawn (KDDistillLossSetUp(), KDDistillLossResample()), and cached.
+  For each set the filtered teacher's value, first and second derivatives (those the residual reads: N[T~] at learned
+  PDE parameters), its PDE residual N[T~] and the PDE coefficients are computed once, when the set is drawn
+  (KDDistillLossSetUp(), KDDistillLossResample()), and cached.
 */
 #include <kddistill.h>
 
@@ -454,7 +455,7 @@ static PetscErrorCode KDDistillSetAllocate(KDDistillLoss dl, KDDistillSet *s, co
   PetscFunctionReturn(0);
 }
 
-/* The teacher's cache of a set whose points are drawn: coefficients, T~ value and first derivatives, N[T~]. */
+/* The teacher's cache of a set whose points are drawn: coefficients, T~ value, first and second derivatives, N[T~]. */
 static PetscErrorCode KDDistillSetCache(KDDistillLoss dl, KDDistillSet *s)
 {
   const PetscInt n = s->nlocal, S = dl->nstreams;
@@ -493,7 +494,7 @@ static PetscErrorCode KDDistillDrawCollocation(KDDistillLoss dl)
 
 /*@C
   KDDistillLossSetUp - Draws the cell and collocation point sets, computes and caches the filtered teacher's values,
-  first derivatives and residual on them, and fixes the list of terms.
+  first (and second) derivatives and residual on them, and fixes the list of terms.
 
   Collective (the point sets are split by global index; the PINN loss must be set up already)
 

@@ -335,19 +335,17 @@ static PetscErrorCode KDPDESetFromReference_Fisher(KDPDE pde, KDReference ref)
 static PetscErrorCode KDPDESetLevel_Fisher(KDPDE pde, KDReference ref, PetscInt level)
 {
   KDPDE_Fisher *f = (KDPDE_Fisher *) pde->data;
-  PetscInt dim, n[KD_MAX_DIM], a = 0;
+  PetscInt dim, n[KD_MAX_DIM], map[KD_NET_MAX_IN];
   PetscReal lo[KD_MAX_DIM], hi[KD_MAX_DIM];
-  const char *axes, *s;
 
   PetscFunctionBegin;
   PetscCall(KDReferenceGetLevelGrid(ref, level, &dim, n, lo, hi));
-  PetscCall(KDReferenceGetAxes(ref, &axes));
+  PetscCall(KDPDEGetReferenceAxisMap(pde, ref, map));
   f->h = 0;
-  for (s = axes; a < dim; a++) { /* axes "t,y,x" (or an imported order): the names are one letter each */
-    if (*s != 't') f->h = f->h > 0 ? PetscMin(f->h, (hi[a] - lo[a]) / n[a]) : (hi[a] - lo[a]) / n[a];
-    s = strchr(s, ',');
-    if (!s) break;
-    s++;
+  for (PetscInt i = 0; i < pde->nin; i++) { /* the inputs x and y, whatever the reference's axis order */
+    const PetscInt a = map[i];
+    if (i == pde->tinput) continue;
+    f->h = f->h > 0 ? PetscMin(f->h, (hi[a] - lo[a]) / n[a]) : (hi[a] - lo[a]) / n[a];
   }
   PetscCall(KDPDEFisherUpdateModel(pde));
   PetscFunctionReturn(0);

@@ -557,6 +557,23 @@ PetscErrorCode KDPDEGetLearnedTensor(KDPDE pde, const char **name, PetscInt *dim
 }
 
 /*@C
+  KDPDEIsTensorParameter - Whether parameter k is an entry of the PDE's learned tensor (KDPDESetLearnedTensor()): a
+  value the coarse models learn, not part of the problem (a reference may lack it, a teacher need not agree on it).
+
+  Not collective
+
+.seealso: KDPDESetLearnedTensor()
+@*/
+PetscErrorCode KDPDEIsTensorParameter(KDPDE pde, PetscInt k, PetscBool *is)
+{
+  PetscFunctionBegin;
+  *is = PETSC_FALSE;
+  for (PetscInt e = 0; e < pde->tensor_dim * pde->tensor_dim; e++)
+    if (pde->tensor_param[e] == k) *is = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/*@C
   KDPDEIsParameterPositive - Whether parameter k was declared positive (KDPDESetParameterPositive()).
 
   Not collective
@@ -915,8 +932,10 @@ PetscErrorCode KDPDESetFromReference(KDPDE pde, KDReference ref)
   PetscCall(KDPDESetDomain(pde, lo, hi));
   for (PetscInt i = 0; i < pde->nparams; i++) {
     PetscReal v;
-    PetscBool found;
+    PetscBool found, tensor;
     PetscCall(KDReferenceGetParameter(ref, pde->param_names[i], &v, &found));
+    PetscCall(KDPDEIsTensorParameter(pde, i, &tensor));
+    if (!found && tensor) continue; /* learned by coarse models, not part of the problem: a file may predate it */
     PetscCheck(found, pde->comm, PETSC_ERR_FILE_UNEXPECTED,
                "the reference lacks the root attribute '%s', a parameter of PDE %s (a file from an older kdpinn? run "
                "kdpinn solve or import again)",

@@ -176,17 +176,26 @@ static PetscErrorCode KDStageDistillCheckTeacher(MPI_Comm comm, KDReference ref,
 {
   PetscReal tlo[KD_NET_MAX_IN], thi[KD_NET_MAX_IN], rlo[KD_MAX_DIM], rhi[KD_MAX_DIM];
   PetscInt map[KD_NET_MAX_IN], dim, n[KD_MAX_DIM], nin;
+  KDPDE pde;
 
   PetscFunctionBegin;
+  PetscCall(KDPDECreate(comm, &pde)); /* which parameters are the problem's (not a learned tensor's) */
+  PetscCall(KDPDESetType(pde, tinfo->pde));
   for (PetscInt i = 0; i < tinfo->nparams; i++) {
     PetscReal v;
-    PetscBool has;
+    PetscBool has, tensor = PETSC_FALSE;
+    PetscInt k;
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); /* a name the PDE does not have: compared */
+    if (!KDPDEGetParameterIndex(pde, tinfo->param_names[i], &k)) PetscCall(KDPDEIsTensorParameter(pde, k, &tensor));
+    PetscCall(PetscPopErrorHandler());
+    if (tensor) continue; /* learned by coarse models (a cell problem's value in the reference), not the problem */
     PetscCall(KDReferenceGetParameter(ref, tinfo->param_names[i], &v, &has));
     PetscCheck(!has || PetscAbsReal(v - tinfo->param_values[i]) <= 1e-12 * PetscMax(PetscAbsReal(v), 1.0), comm,
                PETSC_ERR_ARG_INCOMP,
                "%s was trained with %s = %.17g, but %s holds %.17g: train the teacher on this reference (-kd_force)",
                tpath, tinfo->param_names[i], (double) tinfo->param_values[i], refpath, (double) v);
   }
+  PetscCall(KDPDEDestroy(&pde));
   PetscCall(KDNetGetSizes(teacher, &nin, NULL, NULL));
   PetscCall(KDNetGetInputBounds(teacher, tlo, thi));
   PetscCall(KDReferenceGetLevelGrid(ref, 0, &dim, n, rlo, rhi));
