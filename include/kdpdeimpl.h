@@ -97,7 +97,8 @@ struct _p_KDPDE {
   /* A tensor of named parameters that coarse models learn (KDPDESetLearnedTensor()); dim 0: none */
   char tensor_name[KD_PDE_NAME_LEN], tensor_reference[KD_PDE_NAME_LEN], tensor_label[KD_PDE_NAME_LEN];
   PetscInt tensor_dim, tensor_param[KD_NET_MAX_IN * KD_NET_MAX_IN];
-  PetscInt gauge_output; /* -1: none */
+  PetscBool tensor_needs_teacher; /* the PINN loss alone does not determine it: scratch twins keep its initial value */
+  PetscInt gauge_output;          /* -1: none */
   PetscReal gauge[KD_NET_MAX_IN];
   PetscBool gaugeset; /* gauge[] given; otherwise the centre of the domain */
 };
@@ -110,6 +111,7 @@ PETSC_EXTERN PetscErrorCode KDPDESetParameterPositive(KDPDE, PetscInt);
 PETSC_EXTERN PetscErrorCode KDPDESetParameterLearned(KDPDE, PetscInt, PetscBool);
 PETSC_EXTERN PetscErrorCode KDPDESetLearnedTensor(KDPDE, const char[], PetscInt, const PetscInt[], const char[],
                                                   const char[]);
+PETSC_EXTERN PetscErrorCode KDPDESetLearnedTensorNeedsTeacher(KDPDE, PetscBool);
 PETSC_EXTERN PetscErrorCode KDPDESetNumCoefficients(KDPDE, PetscInt);
 PETSC_EXTERN PetscErrorCode KDPDEAddCoefficientField(KDPDE, const char[], PetscInt, const PetscInt[]);
 PETSC_EXTERN PetscErrorCode KDPDEAddCondition(KDPDE, const char[], KDConditionType, PetscInt, const char[],

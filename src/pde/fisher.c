@@ -561,6 +561,7 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Fisher(KDPDE pde)
   {
     const PetscInt Dt[4] = {f->param[KD_FISHER_DXX], -1, -1, f->param[KD_FISHER_DYY]}; /* diagonal: -1 a zero entry */
     PetscCall(KDPDESetLearnedTensor(pde, "effective_diffusivity", 2, Dt, "D_eff", "cell_problem"));
+    PetscCall(KDPDESetLearnedTensorNeedsTeacher(pde, PETSC_TRUE)); /* any D solves the PINN loss; a twin takes D -> 0 */
   }
   PetscCall(KDPDESetNumCoefficients(pde, FISHER_NCOEF));
   PetscCall(KDPDEAddCondition(pde, "ic", KD_CONDITION_INITIAL, 0, "u", KDPDEInitial_Fisher, NULL));

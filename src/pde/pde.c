@@ -557,6 +557,40 @@ PetscErrorCode KDPDEGetLearnedTensor(KDPDE pde, const char **name, PetscInt *dim
 }
 
 /*@C
+  KDPDESetLearnedTensorNeedsTeacher - Declares that the PINN loss alone does not determine the learned tensor (fisher:
+  with initial data and zero-flux walls, every diffusivity has its solution, and a twin drives it to zero): a scratch
+  twin keeps the tensor at its initial value instead of learning it. For a type's create function.
+
+  Logically collective
+
+.seealso: KDPDESetLearnedTensor(), KDPDESetUpScratchTwin()
+@*/
+PetscErrorCode KDPDESetLearnedTensorNeedsTeacher(KDPDE pde, PetscBool needs)
+{
+  PetscFunctionBegin;
+  pde->tensor_needs_teacher = needs;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDESetUpScratchTwin - Readies the PDE of a scratch twin (a model without a teacher): a learned tensor that the PINN
+  loss alone does not determine (KDPDESetLearnedTensorNeedsTeacher()) keeps its initial value instead of being
+  learned. Call after the level is set (KDLossSetFromOptions()) and before KDLossSetUp().
+
+  Logically collective
+
+.seealso: KDPDESetLearnedTensorNeedsTeacher(), KDPDESetParameterLearned()
+@*/
+PetscErrorCode KDPDESetUpScratchTwin(KDPDE pde)
+{
+  PetscFunctionBegin;
+  if (!pde->tensor_needs_teacher) PetscFunctionReturn(0);
+  for (PetscInt e = 0; e < pde->tensor_dim * pde->tensor_dim; e++)
+    if (pde->tensor_param[e] >= 0) PetscCall(KDPDESetParameterLearned(pde, pde->tensor_param[e], PETSC_FALSE));
+  PetscFunctionReturn(0);
+}
+
+/*@C
   KDPDEIsTensorParameter - Whether parameter k is an entry of the PDE's learned tensor (KDPDESetLearnedTensor()): a
   value the coarse models learn, not part of the problem (a reference may lack it, a teacher need not agree on it).
 

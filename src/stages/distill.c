@@ -93,6 +93,20 @@ static PetscErrorCode KDStageDistillFinish(MPI_Comm comm, KDTrainer tr, KDLoss p
   /* a student uses the values its teacher identified (in the parameters) and infers none of them; the parameters its
      formulation learns (a homogenized conductivity) are its own */
   PetscCall(KDLossSetModelInfo(pinn, &info));
+  { /* a learned tensor's entries are the model's own: learned, or kept at their initial value (a twin's) */
+    KDPDE pde;
+    const PetscInt *param;
+    PetscInt dim;
+    PetscCall(KDLossGetPDE(pinn, &pde));
+    PetscCall(KDPDEGetLearnedTensor(pde, NULL, &dim, &param, NULL, NULL));
+    for (PetscInt e = 0; e < dim * dim; e++) {
+      const char *name;
+      if (param[e] < 0) continue;
+      PetscCall(KDPDEGetParameterName(pde, param[e], &name));
+      for (PetscInt i = 0; i < info.nparams; i++)
+        if (!strcmp(info.param_names[i], name)) PetscCall(KDPDEGetParameter(pde, name, &info.param_values[i]));
+    }
+  }
   PetscCall(PetscSNPrintf(file, sizeof(file), "%s.h5", name));
   PetscCall(KDOutputPath(out, file, path, sizeof(path)));
   PetscCall(KDNetWrite(net, path, &info));
@@ -325,7 +339,7 @@ static PetscErrorCode KDStageDistillLearnedFields(MPI_Comm comm, const char out[
    physics is the teacher's: the PDE parameters it identified from data replace the reference's, and so do the
    coefficient fields it learned. */
 static PetscErrorCode KDStageDistillSetUp(MPI_Comm comm, const char out[], KDReference ref, PetscInt l, PetscInt seed,
-                                          const KDModelInfo *tinfo, PetscBool print, KDLoss *loss, KDNet *net)
+                                          const KDModelInfo *tinfo, PetscBool student, KDLoss *loss, KDNet *net)
 {
   KDPDE pde;
   PetscInt ninfer, ntotal, nnet;
@@ -338,7 +352,8 @@ static PetscErrorCode KDStageDistillSetUp(MPI_Comm comm, const char out[], KDRef
   PetscCall(KDLossGetPDE(*loss, &pde));
   for (PetscInt k = 0; k < tinfo->ninferred; k++)
     PetscCall(KDPDESetParameter(pde, tinfo->inferred_names[k], tinfo->inferred[k][0]));
-  PetscCall(KDStageDistillLearnedFields(comm, out, pde, print));
+  if (!student) PetscCall(KDPDESetUpScratchTwin(pde)); /* a tensor only a teacher determines: kept, not learned */
+  PetscCall(KDStageDistillLearnedFields(comm, out, pde, student));
   PetscCall(KDLossSetUp(*loss));
   PetscCall(KDLossGetNumInferred(*loss, &ninfer));
   for (PetscInt k = 0; k < ninfer; k++) {

@@ -392,6 +392,22 @@ static PetscErrorCode KDValidateModelPhysics(KDReference ref, KDPDE pde, PetscIn
     PetscCall(KDPDEIsParameterLearned(pde, i, &learned));
     if (learned) PetscCall(KDPDESetParameter(pde, info->inferred_names[k], info->inferred[k][0]));
   }
+  /* a learned tensor's entries as the model holds them: learned, or kept at their initial value (a twin's,
+     KDPDESetUpScratchTwin()); never the previous row's */
+  {
+    const PetscInt *param;
+    PetscInt dim;
+    PetscCall(KDPDEGetLearnedTensor(pde, NULL, &dim, &param, NULL, NULL));
+    for (PetscInt e = 0; e < dim * dim; e++) {
+      const char *name;
+      PetscBool learned;
+      if (param[e] < 0) continue;
+      PetscCall(KDPDEIsParameterLearned(pde, param[e], &learned));
+      PetscCall(KDPDEGetParameterName(pde, param[e], &name));
+      for (PetscInt k = 0; learned && k < info->nparams; k++)
+        if (!strcmp(info->param_names[k], name)) PetscCall(KDPDESetParameter(pde, name, info->param_values[k]));
+    }
+  }
   PetscFunctionReturn(0);
 }
 
