@@ -93,6 +93,7 @@ PETSC_EXTERN PetscErrorCode KDPDEGetLearnedTensor(KDPDE, const char **, PetscInt
                                                   const char **);
 PETSC_EXTERN PetscErrorCode KDPDEIsTensorParameter(KDPDE, PetscInt, PetscBool *);
 PETSC_EXTERN PetscErrorCode KDPDESetUpScratchTwin(KDPDE);
+PETSC_EXTERN PetscErrorCode KDPDEIsScratchTwin(KDPDE, PetscBool *);
 
 PETSC_EXTERN PetscErrorCode KDPDESetDomain(KDPDE, const PetscReal[], const PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDPDEGetDomain(KDPDE, PetscReal[], PetscReal[]);

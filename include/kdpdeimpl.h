@@ -98,6 +98,7 @@ struct _p_KDPDE {
   char tensor_name[KD_PDE_NAME_LEN], tensor_reference[KD_PDE_NAME_LEN], tensor_label[KD_PDE_NAME_LEN];
   PetscInt tensor_dim, tensor_param[KD_NET_MAX_IN * KD_NET_MAX_IN];
   PetscBool tensor_needs_teacher; /* the PINN loss alone does not determine it: scratch twins keep its initial value */
+  PetscBool scratch_twin;         /* KDPDESetUpScratchTwin() kept such a tensor: -<prefix>infer only sets its value */
   PetscInt gauge_output;          /* -1: none */
   PetscReal gauge[KD_NET_MAX_IN];
   PetscBool gaugeset; /* gauge[] given; otherwise the centre of the domain */

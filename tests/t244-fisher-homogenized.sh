@@ -6,7 +6,8 @@
 # results.json has the entry effective_diffusivity with the cell problem's D_eff (reference.h5) and the learned
 # tensors (off-diagonal entries zero), report.md its section, and every residual is finite. Budgets are a few hundred
 # steps: this checks the wiring, not the accuracy (docs/benchmarks.md "Tumour growth" measures that). A reference
-# without the tensor's parameters (an older file) is still read.
+# without the tensor's parameters (an older file) is still trained on, distilled and validated; -student_infer
+# Dxx=..,Dyy=.. starts the student there and fixes the twin's tensor.
 set -uo pipefail
 fail=0
 common=(-kd_pde fisher -kd_out out -kd_levels 3 -fisher_n 16 -fisher_nt 8 -fisher_cell_n 64 -fisher_tissue laminate
@@ -69,8 +70,23 @@ import h5py
 f = h5py.File('old/reference.h5', 'r+')
 for n in ('Dxx', 'Dyy', 'D_eff'): del f.attrs[n]" || fail=1
 if ! "$KDPINN" train -kd_pde fisher -kd_out old -teacher_widths 8 -teacher_ncol 100 -teacher_nic 20 -teacher_adam_steps 5 \
-    -teacher_lbfgs_steps 0 > old.txt 2>&1; then
+    -teacher_lbfgs_steps 0 > old.txt 2>&1 ||
+  ! "$KDPINN" distill -kd_pde fisher -kd_out old -kd_level 2 -kd_chain direct -student_widths 4 -student_ncol 50 -student_nic 20 \
+    -student_distill_ncell 64 -student_distill_ncol 32 -student_adam_steps 5 -student_lbfgs_steps 0 >> old.txt 2>&1 ||
+  ! "$KDPINN" validate -kd_pde fisher -kd_out old -kd_validate_figures false >> old.txt 2>&1; then
   echo "FAIL: a reference without Dxx, Dyy refused"; tail -3 old.txt; fail=1
+fi
+
+# -student_infer gives the homogenized student its start and its twin its fixed tensor.
+if "$MPIEXEC" -n 2 "$KDPINN" distill "${common[@]}" -kd_level 2 -kd_force -student_infer Dxx=0.02,Dyy=0.04 > infer.txt 2>&1; then
+  grep -q "student_L2 learned Dxx = .* (from 0.02)" infer.txt || { echo "FAIL: student_L2 did not start from Dxx 0.02"; fail=1; }
+  "$KD_PYTHON" -c "
+import h5py, sys
+a = h5py.File('out/scratch_L2.h5', 'r').attrs
+sys.exit(0 if float(a['Dxx']) == 0.02 and float(a['Dyy']) == 0.04 else 1)" ||
+    { echo "FAIL: the twin does not keep Dxx 0.02, Dyy 0.04"; fail=1; }
+else
+  echo "FAIL: distill with -student_infer Dxx=0.02,Dyy=0.04"; tail -3 infer.txt; fail=1
 fi
 [ $fail -eq 0 ] && echo "t244: all checks passed"
 exit $fail

@@ -604,6 +604,19 @@ static PetscErrorCode KDLossInferSetUp(KDLoss loss)
     for (PetscInt j = 0; j < loss->ninfer; j++)
       PetscCheck(loss->infer_param[j] != k, loss->comm, PETSC_ERR_ARG_WRONG, "-%sinfer: %s is named twice", p,
                  items[i]);
+    {
+      PetscBool twin, tensor;
+      PetscCall(KDPDEIsScratchTwin(loss->pde, &twin));
+      PetscCall(KDPDEIsTensorParameter(loss->pde, k, &tensor));
+      if (twin && tensor) { /* a scratch twin keeps the tensor its student starts from, unlearned */
+        PetscBool positive;
+        PetscCall(KDPDEIsParameterPositive(loss->pde, k, &positive));
+        PetscCheck(!positive || v > 0, loss->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sinfer: %s must start positive, got %g",
+                   p, items[i], (double) v);
+        PetscCall(KDPDESetParameter(loss->pde, items[i], v));
+        continue;
+      }
+    }
     PetscCall(KDLossInferAdd(loss, k, v));
   }
   PetscCall(PetscStrToArrayDestroy(nitems, items));

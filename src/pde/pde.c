@@ -575,7 +575,8 @@ PetscErrorCode KDPDESetLearnedTensorNeedsTeacher(KDPDE pde, PetscBool needs)
 /*@C
   KDPDESetUpScratchTwin - Readies the PDE of a scratch twin (a model without a teacher): a learned tensor that the PINN
   loss alone does not determine (KDPDESetLearnedTensorNeedsTeacher()) keeps its initial value instead of being
-  learned. Call after the level is set (KDLossSetFromOptions()) and before KDLossSetUp().
+  learned (a value -<prefix>infer gives for an entry replaces it). Call after the level is set (KDLossSetFromOptions())
+and before KDLossSetUp().
 
   Logically collective
 
@@ -587,6 +588,20 @@ PetscErrorCode KDPDESetUpScratchTwin(KDPDE pde)
   if (!pde->tensor_needs_teacher) PetscFunctionReturn(0);
   for (PetscInt e = 0; e < pde->tensor_dim * pde->tensor_dim; e++)
     if (pde->tensor_param[e] >= 0) PetscCall(KDPDESetParameterLearned(pde, pde->tensor_param[e], PETSC_FALSE));
+  pde->scratch_twin = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDPDEIsScratchTwin - Whether KDPDESetUpScratchTwin() kept the PDE's learned tensor fixed: a value -<prefix>infer gives
+  for one of its entries is then its fixed value, not a start.
+
+  Not collective
+@*/
+PetscErrorCode KDPDEIsScratchTwin(KDPDE pde, PetscBool *twin)
+{
+  PetscFunctionBegin;
+  *twin = pde->scratch_twin;
   PetscFunctionReturn(0);
 }
 

@@ -10,9 +10,9 @@ static const PetscInt KDFieldWidths[] = {20, 20};
 
 /* The model file carries the reference's named parameters (the PDE's, and what its solver recorded), in the order of
    the reference (its attributes by name). */
-static PetscErrorCode KDStageTrainReferenceParameters(MPI_Comm comm, KDReference ref, KDModelInfo *info)
+static PetscErrorCode KDStageTrainReferenceParameters(MPI_Comm comm, KDReference ref, KDPDE pde, KDModelInfo *info)
 {
-  PetscInt n;
+  PetscInt n, np;
 
   PetscFunctionBegin;
   PetscCall(KDReferenceGetNumParameters(ref, &n));
@@ -29,6 +29,23 @@ static PetscErrorCode KDStageTrainReferenceParameters(MPI_Comm comm, KDReference
                "reference parameter name '%s' is longer than %d characters", name,
                (int) sizeof(info->param_names[0]) - 1);
     PetscCall(PetscStrncpy(info->param_names[i], name, sizeof(info->param_names[0])));
+  }
+  /* a learned tensor's parameters that an older reference lacks (KDPDESetFromReference() kept their defaults): the
+     model carries them too, so that its students can record theirs */
+  PetscCall(KDPDEGetNumParameters(pde, &np));
+  for (PetscInt k = 0; k < np; k++) {
+    const char *name;
+    PetscBool has = PETSC_FALSE;
+    PetscCall(KDPDEGetParameterName(pde, k, &name));
+    for (PetscInt i = 0; i < info->nparams; i++)
+      if (!strcmp(info->param_names[i], name)) has = PETSC_TRUE;
+    if (has) continue;
+    PetscCheck(info->nparams < (PetscInt) (sizeof(info->param_values) / sizeof(info->param_values[0])), comm,
+               PETSC_ERR_FILE_UNEXPECTED, "the reference and the PDE have more parameters than a model file holds (%d)",
+               (int) (sizeof(info->param_values) / sizeof(info->param_values[0])));
+    PetscCall(PetscStrncpy(info->param_names[info->nparams], name, sizeof(info->param_names[0])));
+    PetscCall(KDPDEGetParameter(pde, name, &info->param_values[info->nparams]));
+    info->nparams++;
   }
   PetscFunctionReturn(0);
 }
@@ -291,7 +308,7 @@ PetscErrorCode KDStageTrain(MPI_Comm comm)
   PetscCall(PetscStrncpy(info.trained_with, "pinn", sizeof(info.trained_with)));
   info.level = 0;
   if (ref)
-    PetscCall(KDStageTrainReferenceParameters(comm, ref, &info));
+    PetscCall(KDStageTrainReferenceParameters(comm, ref, pde, &info));
   else
     PetscCall(KDStageTrainPDEParameters(pde, &info));
   PetscCall(KDStageTrainInferred(comm, loss, &info));
