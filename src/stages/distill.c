@@ -189,19 +189,23 @@ static PetscErrorCode KDStageDistillCheckTeacher(MPI_Comm comm, KDReference ref,
                                                  const KDModelInfo *tinfo, const char tpath[])
 {
   PetscReal tlo[KD_NET_MAX_IN], thi[KD_NET_MAX_IN], rlo[KD_MAX_DIM], rhi[KD_MAX_DIM];
-  PetscInt map[KD_NET_MAX_IN], dim, n[KD_MAX_DIM], nin;
+  PetscInt map[KD_NET_MAX_IN], dim, n[KD_MAX_DIM], nin, tdim;
+  const PetscInt *tensor_param;
   KDPDE pde;
 
   PetscFunctionBegin;
   PetscCall(KDPDECreate(comm, &pde)); /* which parameters are the problem's (not a learned tensor's) */
   PetscCall(KDPDESetType(pde, tinfo->pde));
+  PetscCall(KDPDEGetLearnedTensor(pde, NULL, &tdim, &tensor_param, NULL, NULL));
   for (PetscInt i = 0; i < tinfo->nparams; i++) {
     PetscReal v;
     PetscBool has, tensor = PETSC_FALSE;
-    PetscInt k;
-    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); /* a name the PDE does not have: compared */
-    if (!KDPDEGetParameterIndex(pde, tinfo->param_names[i], &k)) PetscCall(KDPDEIsTensorParameter(pde, k, &tensor));
-    PetscCall(PetscPopErrorHandler());
+    for (PetscInt e = 0; e < tdim * tdim; e++) {
+      const char *name;
+      if (tensor_param[e] < 0) continue;
+      PetscCall(KDPDEGetParameterName(pde, tensor_param[e], &name));
+      if (!strcmp(name, tinfo->param_names[i])) tensor = PETSC_TRUE;
+    }
     if (tensor) continue; /* learned by coarse models (a cell problem's value in the reference), not the problem */
     PetscCall(KDReferenceGetParameter(ref, tinfo->param_names[i], &v, &has));
     PetscCheck(!has || PetscAbsReal(v - tinfo->param_values[i]) <= 1e-12 * PetscMax(PetscAbsReal(v), 1.0), comm,
