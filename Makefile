@@ -19,7 +19,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Everything kdpinn needs from Debian 12 to build, test and plot.
 DEBIAN_PACKAGES = build-essential cmake pkg-config petsc-dev libhdf5-openmpi-dev hdf5-tools \
-                  libscalapack-openmpi-dev openmpi-bin libopenmpi-dev libopenblas-dev \
+                  libscalapack-openmpi-dev openmpi-bin libopenmpi-dev libopenblas-dev libxsmm-dev \
                   python3-numpy python3-h5py python3-matplotlib slurm-wlm munge \
                   python3-torch clang libclang-rt-14-dev
 

@@ -21,6 +21,11 @@ typedef struct _p_KDNet *KDNet;
 typedef enum { KD_ACTIVATION_TANH, KD_ACTIVATION_SIN, KD_ACTIVATION_ISRU } KDActivation;
 PETSC_EXTERN const char *const KDActivations[];
 
+/* The small matrix products of the jet kernels: the BLAS (cblas_dgemm; the default, and the reference the other is
+   checked against), or LIBXSMM's code generated for the exact sizes. */
+typedef enum { KD_NET_GEMM_BLAS, KD_NET_GEMM_LIBXSMM } KDNetGemm;
+PETSC_EXTERN const char *const KDNetGemms[];
+
 /* Which second derivatives a jet carries: pairs (i, j), i <= j; pure ones are (i, i). */
 typedef struct {
   PetscInt nsecond;
@@ -58,6 +63,8 @@ PETSC_EXTERN PetscErrorCode KDNetSetInputBounds(KDNet, const PetscReal[], const 
 PETSC_EXTERN PetscErrorCode KDNetGetInputBounds(KDNet, PetscReal[], PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDNetSetOutputScaling(KDNet, const PetscReal[], const PetscReal[]);
 PETSC_EXTERN PetscErrorCode KDNetSetBlockSize(KDNet, PetscInt);
+PETSC_EXTERN PetscErrorCode KDNetSetGemm(KDNet, KDNetGemm);
+PETSC_EXTERN PetscErrorCode KDNetGetGemm(KDNet, KDNetGemm *);
 PETSC_EXTERN PetscErrorCode KDNetSetFromOptions(KDNet);
 PETSC_EXTERN PetscErrorCode KDNetSetUp(KDNet);
 PETSC_EXTERN PetscErrorCode KDNetInitialize(KDNet, PetscInt);

@@ -1,6 +1,7 @@
 #include "net/netimpl.h"
 #include <petscblaslapack.h>
 #include <cblas.h>
+#include <libxsmm.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -11,9 +12,105 @@
      a = s(z),  a_i = s'(z) z_i,  a_ij = s''(z) z_i z_j + s'(z) z_ij.
   The reverse pass is the exact adjoint of these maps, then two GEMMs per layer: dW += Zbar A^T over all streams at
   once, Abar = W^T Zbar. The forward keeps Z (all streams), the activations A and s'(z) for the reverse; nothing
-  else is stored and nothing is allocated here. The activation's own work on a row goes through its row of
-  KDActivationTable (src/net/activation.c).
+  else is stored and nothing is allocated here (LIBXSMM keeps the code it generates in its own registry). The
+  activation's own work on a row goes through its row of KDActivationTable (src/net/activation.c).
+
+  The products are small (8x20 with 4 streams in blocks of 32 points: 20 x 20 times 20 x 128), where the BLAS spends
+  much of its time packing and dispatching. With -<prefix>net_gemm libxsmm, LIBXSMM generates machine code for each
+  exact shape once (for the CPU it runs on) and the kernels call it: forward Z = W A and reverse Abar = W^T Zbar
+  directly on the row-major blocks (read as column-major: Z^T = A^T W^T). dW += Zbar A^T sums over the points, the
+  contiguous index of both factors: LIBXSMM 1.17 generates no product with a transposed first factor, and with a
+  transposed copy of A it was slower than OpenBLAS's AVX-512 small-matrix kernels (docs/benchmarks.md), so that product
+  stays with the BLAS.
+  -<prefix>net_gemm blas (the default) calls cblas_dgemm for all three, the reference of the tests; a shape LIBXSMM
+  declines falls back to it.
 */
+
+/* Products of more multiply-adds than this go to the BLAS: LIBXSMM's own bound of a small product (64^3). Layers of
+   64 and 128 (at 32 points: 128 x 64 x 64 and 128 x 128 x 128) gained nothing outside the machine's noise from
+   generated code (docs/benchmarks.md, "Small products by LIBXSMM"). */
+#define KD_NET_GEMM_SMALL (64.0 * 64.0 * 64.0)
+
+void KDNetGemmReset_Private(KDNet net)
+{
+  for (PetscInt k = 0; k < KD_NET_MAX_LAYERS; k++) {
+    net->gemm_ld[k]   = 0;
+    net->gemm_fwd[k]  = NULL;
+    net->gemm_back[k] = NULL;
+  }
+  net->gemm_calls[0] = net->gemm_calls[1] = 0;
+}
+
+PetscErrorCode KDNetGemmGetCounts(KDNet net, PetscInt64 calls[2])
+{
+  PetscFunctionBegin;
+  calls[0] = net->gemm_calls[0];
+  calls[1] = net->gemm_calls[1];
+  PetscFunctionReturn(0);
+}
+
+/* Generates (or finds in LIBXSMM's registry) layer k's products for stream matrices of leading dimension ld, once per
+   change of ld; leaves NULL where the product is not small or LIBXSMM declines it. A block of another size (the last,
+   shorter one, or another loss term's streams) dispatches again. */
+static void KDNetGemmDispatch(KDNet net, PetscInt k, PetscInt ld)
+{
+  const libxsmm_blasint m = (libxsmm_blasint) ld, in = (libxsmm_blasint) net->widths[k],
+                        out = (libxsmm_blasint) net->widths[k + 1];
+  const double one = 1.0, zero = 0.0;
+  const int nn = LIBXSMM_GEMM_FLAG_NONE, nt = LIBXSMM_GEMM_FLAG_TRANS_B, pf = LIBXSMM_GEMM_PREFETCH_NONE;
+
+  if (net->gemm_ld[k] == ld) return;
+  net->gemm_ld[k]   = ld;
+  net->gemm_fwd[k]  = NULL;
+  net->gemm_back[k] = NULL;
+  if ((double) ld * (double) in * (double) out > KD_NET_GEMM_SMALL) return;
+  /* column-major views: Z^T (ld x out) = A^T (ld x in) W^T (in x out) */
+  net->gemm_fwd[k] = (void (*)(void)) libxsmm_dmmdispatch(m, out, in, &m, &in, &m, &one, &zero, &nn, &pf);
+  /* Abar^T (ld x in) = Zbar^T (ld x out) (W^T (in x out))^T */
+  net->gemm_back[k] = (void (*)(void)) libxsmm_dmmdispatch(m, in, out, &m, &in, &m, &one, &zero, &nt, &pf);
+}
+
+/* Z (out x ld) = W (out x in) A (in x ld), row-major */
+static PetscErrorCode KDNetGemmForward(KDNet net, PetscInt k, PetscInt ld, const PetscReal *W, const PetscReal *A,
+                                       PetscReal *Z)
+{
+  const PetscInt in = net->widths[k], out = net->widths[k + 1];
+
+  PetscFunctionBegin;
+  if (net->gemm == KD_NET_GEMM_LIBXSMM) KDNetGemmDispatch(net, k, ld);
+  if (net->gemm == KD_NET_GEMM_LIBXSMM && net->gemm_fwd[k]) {
+    ((libxsmm_dmmfunction) net->gemm_fwd[k])(A, W, Z);
+    net->gemm_calls[0]++;
+  } else {
+    PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) out, (int) ld, (int) in,
+                                             1.0, W, (int) in, A, (int) ld, 0.0, Z, (int) ld));
+    net->gemm_calls[1]++;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* dW (out x in) += G (out x ld) A^T (always the BLAS) and Gprev (in x ld) = W^T G, row-major; Gprev NULL: dW only */
+static PetscErrorCode KDNetGemmReverse(KDNet net, PetscInt k, PetscInt ld, const PetscReal *W, const PetscReal *A,
+                                       const PetscReal *G, PetscReal *dW, PetscReal *Gprev)
+{
+  const PetscInt in = net->widths[k], out = net->widths[k + 1];
+
+  PetscFunctionBegin;
+  PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int) out, (int) in, (int) ld, 1.0,
+                                           G, (int) ld, A, (int) ld, 1.0, dW, (int) in));
+  net->gemm_calls[1]++;
+  if (!Gprev) PetscFunctionReturn(0);
+  if (net->gemm == KD_NET_GEMM_LIBXSMM) KDNetGemmDispatch(net, k, ld);
+  if (net->gemm == KD_NET_GEMM_LIBXSMM && net->gemm_back[k]) {
+    ((libxsmm_dmmfunction) net->gemm_back[k])(G, W, Gprev);
+    net->gemm_calls[0]++;
+  } else {
+    PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int) in, (int) ld, (int) out,
+                                             1.0, W, (int) in, G, (int) ld, 0.0, Gprev, (int) ld));
+    net->gemm_calls[1]++;
+  }
+  PetscFunctionReturn(0);
+}
 
 /* Hidden-layer forward pass over m rows: adds the bias to the value stream, applies the activation and propagates
    the jets. t2 is scratch for s''(z) of one row. */
@@ -117,11 +214,10 @@ PetscErrorCode KDNetForwardBlock_Private(KDNet net, const KDJetSpec *spec, Petsc
       for (PetscInt p = 0; p < nb; p++) row[(1 + nin + q) * nb + p] = 0.0;
   }
   for (PetscInt k = 0; k < L; k++) {
-    const PetscInt in = net->widths[k], out = net->widths[k + 1];
+    const PetscInt out = net->widths[k + 1];
     const PetscReal *W = net->params + net->woff[k], *b = net->params + net->boff[k];
 
-    PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) out, (int) ld, (int) in,
-                                             1.0, W, (int) in, net->A[k], (int) ld, 0.0, net->Z[k], (int) ld));
+    PetscCall(KDNetGemmForward(net, k, ld, W, net->A[k], net->Z[k]));
     if (k < L - 1)
       KDJetActivate(&KDActivationTable[net->activation], out, S, nin, nsecond, (const PetscInt(*)[2]) spec->second, nb,
                     b, net->Z[k], net->A[k + 1], net->D[k], net->tmp);
@@ -157,8 +253,7 @@ PetscErrorCode KDNetBackwardBlock_Private(KDNet net, const KDJetSpec *spec, Pets
     const PetscReal *W = net->params + net->woff[k];
     PetscReal *dW = grad + net->woff[k], *db = grad + net->boff[k];
 
-    PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int) out, (int) in, (int) ld,
-                                             1.0, G, (int) ld, net->A[k], (int) ld, 1.0, dW, (int) in));
+    PetscCall(KDNetGemmReverse(net, k, ld, W, net->A[k], G, dW, k > 0 ? Gprev : NULL));
     for (PetscInt o = 0; o < out; o++) {
       const PetscReal *restrict g = G + o * ld;
       PetscReal s                 = 0.0;
@@ -166,8 +261,6 @@ PetscErrorCode KDNetBackwardBlock_Private(KDNet net, const KDJetSpec *spec, Pets
       db[o] += s;
     }
     if (k == 0) break;
-    PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int) in, (int) ld, (int) out,
-                                             1.0, W, (int) in, G, (int) ld, 0.0, Gprev, (int) ld));
     KDJetActivateAdjoint(&KDActivationTable[net->activation], in, S, nin, spec->nsecond,
                          (const PetscInt(*)[2]) spec->second, nb, net->Z[k - 1], net->A[k], net->D[k - 1], Gprev,
                          net->tmp, net->tmp + net->blocksize);

@@ -150,6 +150,7 @@ PetscErrorCode KDNetCreate(MPI_Comm comm, KDNet *net)
   n->widths[4]   = 1;
   n->activation  = KD_ACTIVATION_TANH;
   n->blocksize   = KD_NET_JET_BLOCK;
+  n->gemm        = KD_NET_GEMM_BLAS;
   n->first_scale = 1.0;
   for (PetscInt i = 0; i < KD_NET_MAX_IN; i++) {
     n->lo[i] = -1.0;
@@ -168,6 +169,7 @@ static PetscErrorCode KDNetReset_Private(KDNet net)
   PetscFunctionBegin;
   PetscCall(PetscFree(net->params));
   PetscCall(PetscFree(net->work));
+  KDNetGemmReset_Private(net);
   net->nparams     = 0;
   net->wsstreams   = 0;
   net->setupcalled = PETSC_FALSE;
@@ -319,7 +321,8 @@ PetscErrorCode KDNetSetOutputScaling(KDNet net, const PetscReal scale[], const P
 
 /*@C
   KDNetSetBlockSize - Sets the number of points the kernels process at a time (the workspace holds one block).
-  Results do not depend on it beyond round-off in the sums over points.
+  Results do not depend on it beyond round-off: the sums over points, and which code multiplies a block (a product
+  over LIBXSMM's bound goes to the BLAS, KDNetSetGemm()).
 
   Logically collective
 
@@ -344,6 +347,58 @@ PetscErrorCode KDNetSetBlockSize(KDNet net, PetscInt bs)
   PetscFunctionReturn(0);
 }
 
+const char *const KDNetGemms[] = {"blas", "libxsmm", "KDNetGemm", "KD_NET_GEMM_", NULL};
+
+/*@C
+  KDNetSetGemm - Chooses who multiplies the matrices of the jet kernels: the BLAS (the default), or LIBXSMM's code
+  generated for each exact shape. Both compute the same products; they differ in round-off only (the order of the
+  sums), so a training run is reproducible with either, not across them.
+
+  Logically collective
+
+  Options Database Key:
+. -<prefix>net_gemm blas|libxsmm - the products of the jet kernels (default blas)
+
+  Notes:
+  The kernels' products are small (a layer of 20 times 20 x 128 for 8x20 with 4 streams in blocks of 32 points), where
+  the BLAS spends much of its time packing; docs/benchmarks.md, "Small products by LIBXSMM", gives the measurements.
+  LIBXSMM takes the forward product W A and the reverse W^T Zbar of every layer of at most 64^3 multiply-adds per
+  block; the weight gradient Zbar A^T, larger products, and KDNetEvaluate() use the BLAS either way. The default stays
+  the BLAS because every figure of the job files was measured with it: LIBXSMM's products change training
+  trajectories in round-off, as another CPU does. Networks read from model files (KDNetLoad()) read no options: they
+  use the default.
+
+.seealso: KDNetGetGemm(), KDNetSetBlockSize()
+@*/
+PetscErrorCode KDNetSetGemm(KDNet net, KDNetGemm gemm)
+{
+  PetscFunctionBegin;
+  PetscCheck(gemm == KD_NET_GEMM_LIBXSMM || gemm == KD_NET_GEMM_BLAS, net->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "unknown KDNetGemm %d", (int) gemm);
+  net->gemm = gemm;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetGetGemm - Who multiplies the matrices of the jet kernels (KDNetSetGemm()).
+
+  Not collective
+
+  Input Parameter:
+. net - the network
+
+  Output Parameter:
+. gemm - KD_NET_GEMM_LIBXSMM or KD_NET_GEMM_BLAS
+
+.seealso: KDNetSetGemm()
+@*/
+PetscErrorCode KDNetGetGemm(KDNet net, KDNetGemm *gemm)
+{
+  PetscFunctionBegin;
+  *gemm = net->gemm;
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDNetSetFromOptions - Reads the network's options.
 
@@ -353,6 +408,7 @@ PetscErrorCode KDNetSetBlockSize(KDNet net, PetscInt bs)
 + -widths w1,w2,...     - hidden layer widths (default: the current ones, 20,20,20 for a new network)
 . -activation tanh|sin|isru - hidden-layer activation (default tanh)
 . -net_block_size <n>   - points per block of the jet kernels (default 32)
+. -net_gemm blas|libxsmm - the products of the jet kernels (default blas)
 - -net_view             - view the network after KDNetSetUp()
 @*/
 PetscErrorCode KDNetSetFromOptions(KDNet net)
@@ -360,6 +416,7 @@ PetscErrorCode KDNetSetFromOptions(KDNet net)
   PetscInt nhidden = net->nlayers - 1, widths[KD_NET_MAX_LAYERS], nmax = KD_NET_MAX_LAYERS - 1, bs = net->blocksize;
   PetscBool flg;
   KDActivation act     = net->activation;
+  KDNetGemm gemm       = net->gemm;
   char helpwidths[256] = "Hidden layer widths (default ", item[16];
 
   PetscFunctionBegin;
@@ -383,6 +440,9 @@ PetscErrorCode KDNetSetFromOptions(KDNet net)
   PetscCall(KDNetSetActivation(net, act));
   PetscCall(KDOptionsInt("-net_block_size", "Points per block of the jet kernels", "KDNetSetBlockSize", bs, &bs, NULL));
   PetscCall(KDNetSetBlockSize(net, bs));
+  PetscCall(KDOptionsEnum("-net_gemm", "Products of the jet kernels: the BLAS, or LIBXSMM's generated code",
+                          "KDNetSetGemm", KDNetGemms, (PetscEnum) gemm, (PetscEnum *) &gemm, NULL));
+  PetscCall(KDNetSetGemm(net, gemm));
   PetscCall(KDOptionsReal("-first_layer_scale",
                           "Factor of the first layer's initial weights (> 1: features at finer scales from the start)",
                           "KDNetInitialize", net->first_scale, &net->first_scale, NULL));
@@ -736,7 +796,8 @@ PetscErrorCode KDNetLossGradient(KDNet net, const KDJetSpec *spec, PetscInt n, c
 }
 
 /*@C
-  KDNetView - Prints the architecture, activation, parameter count, input box and output scaling.
+  KDNetView - Prints the architecture, activation, parameter count, block size, who multiplies (KDNetSetGemm()), input
+  box and output scaling.
 
   Collective on the viewer
 @*/
@@ -754,9 +815,9 @@ PetscErrorCode KDNetView(KDNet net, PetscViewer viewer)
   PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
   for (PetscInt k = 0; k <= net->nlayers; k++)
     PetscCall(PetscViewerASCIIPrintf(viewer, "%s%" PetscInt_FMT, k ? "," : "", net->widths[k]));
-  PetscCall(PetscViewerASCIIPrintf(viewer,
-                                   ", activation %s, %" PetscInt_FMT " parameters, block %" PetscInt_FMT " points\n",
-                                   KDActivations[net->activation], np, net->blocksize));
+  PetscCall(PetscViewerASCIIPrintf(
+      viewer, ", activation %s, %" PetscInt_FMT " parameters, block %" PetscInt_FMT " points, products by %s\n",
+      KDActivations[net->activation], np, net->blocksize, KDNetGemms[net->gemm]));
   PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   for (PetscInt i = 0; i < net->widths[0]; i++)
