@@ -70,6 +70,23 @@ static void KDNetGemmDispatch(KDNet net, PetscInt k, PetscInt ld)
   net->gemm_back[k] = (void (*)(void)) libxsmm_dmmdispatch(m, in, out, &m, &in, &m, &one, &zero, &nt, &pf);
 }
 
+/* Y (m x ld) = op(W) X (k x ld), row-major, W stored out x in (op: as is, or transposed): by the generated product
+   when there is one (it takes X, W, Y), by the BLAS otherwise. */
+static PetscErrorCode KDNetGemmProduct(KDNet net, void (*generated)(void), CBLAS_TRANSPOSE op, PetscInt m, PetscInt ld,
+                                       PetscInt k, PetscInt in, const PetscReal *W, const PetscReal *X, PetscReal *Y)
+{
+  PetscFunctionBegin;
+  if (generated) {
+    ((libxsmm_dmmfunction) generated)(X, W, Y);
+    net->gemm_calls[0]++;
+  } else {
+    PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, op, CblasNoTrans, (int) m, (int) ld, (int) k, 1.0, W,
+                                             (int) in, X, (int) ld, 0.0, Y, (int) ld));
+    net->gemm_calls[1]++;
+  }
+  PetscFunctionReturn(0);
+}
+
 /* Z (out x ld) = W (out x in) A (in x ld), row-major */
 static PetscErrorCode KDNetGemmForward(KDNet net, PetscInt k, PetscInt ld, const PetscReal *W, const PetscReal *A,
                                        PetscReal *Z)
@@ -78,14 +95,8 @@ static PetscErrorCode KDNetGemmForward(KDNet net, PetscInt k, PetscInt ld, const
 
   PetscFunctionBegin;
   if (net->gemm == KD_NET_GEMM_LIBXSMM) KDNetGemmDispatch(net, k, ld);
-  if (net->gemm == KD_NET_GEMM_LIBXSMM && net->gemm_fwd[k]) {
-    ((libxsmm_dmmfunction) net->gemm_fwd[k])(A, W, Z);
-    net->gemm_calls[0]++;
-  } else {
-    PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) out, (int) ld, (int) in,
-                                             1.0, W, (int) in, A, (int) ld, 0.0, Z, (int) ld));
-    net->gemm_calls[1]++;
-  }
+  PetscCall(KDNetGemmProduct(net, net->gemm == KD_NET_GEMM_LIBXSMM ? net->gemm_fwd[k] : NULL, CblasNoTrans, out, ld, in,
+                             in, W, A, Z));
   PetscFunctionReturn(0);
 }
 
@@ -101,14 +112,8 @@ static PetscErrorCode KDNetGemmReverse(KDNet net, PetscInt k, PetscInt ld, const
   net->gemm_calls[1]++;
   if (!Gprev) PetscFunctionReturn(0);
   if (net->gemm == KD_NET_GEMM_LIBXSMM) KDNetGemmDispatch(net, k, ld);
-  if (net->gemm == KD_NET_GEMM_LIBXSMM && net->gemm_back[k]) {
-    ((libxsmm_dmmfunction) net->gemm_back[k])(G, W, Gprev);
-    net->gemm_calls[0]++;
-  } else {
-    PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int) in, (int) ld, (int) out,
-                                             1.0, W, (int) in, G, (int) ld, 0.0, Gprev, (int) ld));
-    net->gemm_calls[1]++;
-  }
+  PetscCall(KDNetGemmProduct(net, net->gemm == KD_NET_GEMM_LIBXSMM ? net->gemm_back[k] : NULL, CblasTrans, in, ld, out,
+                             in, W, G, Gprev));
   PetscFunctionReturn(0);
 }
 

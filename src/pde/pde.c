@@ -576,7 +576,7 @@ PetscErrorCode KDPDESetLearnedTensorNeedsTeacher(KDPDE pde, PetscBool needs)
   KDPDESetUpScratchTwin - Readies the PDE of a scratch twin (a model without a teacher): a learned tensor that the PINN
   loss alone does not determine (KDPDESetLearnedTensorNeedsTeacher()) keeps its initial value instead of being
   learned (a value -<prefix>infer gives for an entry replaces it). Call after the level is set (KDLossSetFromOptions())
-and before KDLossSetUp().
+  and before KDLossSetUp().
 
   Logically collective
 

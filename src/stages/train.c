@@ -8,11 +8,37 @@ static const PetscInt KDTeacherWidths[] = {64, 64, 64, 64};
 /* and of the network of a coefficient field learned from data (src/loss/field.c) */
 static const PetscInt KDFieldWidths[] = {20, 20};
 
+/* Appends the PDE's parameters the model info does not have yet, by name, with their values: all of them to an empty
+   info (without a reference, the model file carries the PDE's own parameters, from -<type>_<name>). */
+static PetscErrorCode KDStageTrainPDEParameters(MPI_Comm comm, KDPDE pde, KDModelInfo *info)
+{
+  PetscInt np;
+
+  PetscFunctionBegin;
+  PetscCall(KDPDEGetNumParameters(pde, &np));
+  for (PetscInt k = 0; k < np; k++) {
+    const char *name;
+    PetscBool has = PETSC_FALSE;
+    PetscCall(KDPDEGetParameterName(pde, k, &name));
+    for (PetscInt i = 0; i < info->nparams; i++)
+      if (!strcmp(info->param_names[i], name)) has = PETSC_TRUE;
+    if (has) continue;
+    PetscCheck(info->nparams < (PetscInt) (sizeof(info->param_values) / sizeof(info->param_values[0])), comm,
+               PETSC_ERR_FILE_UNEXPECTED,
+               "the parameters of the PDE and the reference are more than a model file holds (%d)",
+               (int) (sizeof(info->param_values) / sizeof(info->param_values[0])));
+    PetscCall(PetscStrncpy(info->param_names[info->nparams], name, sizeof(info->param_names[0])));
+    PetscCall(KDPDEGetParameter(pde, name, &info->param_values[info->nparams]));
+    info->nparams++;
+  }
+  PetscFunctionReturn(0);
+}
+
 /* The model file carries the reference's named parameters (the PDE's, and what its solver recorded), in the order of
    the reference (its attributes by name). */
 static PetscErrorCode KDStageTrainReferenceParameters(MPI_Comm comm, KDReference ref, KDPDE pde, KDModelInfo *info)
 {
-  PetscInt n, np;
+  PetscInt n;
 
   PetscFunctionBegin;
   PetscCall(KDReferenceGetNumParameters(ref, &n));
@@ -32,38 +58,7 @@ static PetscErrorCode KDStageTrainReferenceParameters(MPI_Comm comm, KDReference
   }
   /* a learned tensor's parameters that an older reference lacks (KDPDESetFromReference() kept their defaults): the
      model carries them too, so that its students can record theirs */
-  PetscCall(KDPDEGetNumParameters(pde, &np));
-  for (PetscInt k = 0; k < np; k++) {
-    const char *name;
-    PetscBool has = PETSC_FALSE;
-    PetscCall(KDPDEGetParameterName(pde, k, &name));
-    for (PetscInt i = 0; i < info->nparams; i++)
-      if (!strcmp(info->param_names[i], name)) has = PETSC_TRUE;
-    if (has) continue;
-    PetscCheck(info->nparams < (PetscInt) (sizeof(info->param_values) / sizeof(info->param_values[0])), comm,
-               PETSC_ERR_FILE_UNEXPECTED, "the reference and the PDE have more parameters than a model file holds (%d)",
-               (int) (sizeof(info->param_values) / sizeof(info->param_values[0])));
-    PetscCall(PetscStrncpy(info->param_names[info->nparams], name, sizeof(info->param_names[0])));
-    PetscCall(KDPDEGetParameter(pde, name, &info->param_values[info->nparams]));
-    info->nparams++;
-  }
-  PetscFunctionReturn(0);
-}
-
-/* Without a reference, the model file carries the PDE's own parameters (from -<type>_<name>). */
-static PetscErrorCode KDStageTrainPDEParameters(KDPDE pde, KDModelInfo *info)
-{
-  PetscInt n;
-
-  PetscFunctionBegin;
-  PetscCall(KDPDEGetNumParameters(pde, &n));
-  info->nparams = n;
-  for (PetscInt i = 0; i < n; i++) {
-    const char *name;
-    PetscCall(KDPDEGetParameterName(pde, i, &name));
-    PetscCall(KDPDEGetParameter(pde, name, &info->param_values[i]));
-    PetscCall(PetscStrncpy(info->param_names[i], name, sizeof(info->param_names[0])));
-  }
+  PetscCall(KDStageTrainPDEParameters(comm, pde, info));
   PetscFunctionReturn(0);
 }
 
@@ -310,7 +305,7 @@ PetscErrorCode KDStageTrain(MPI_Comm comm)
   if (ref)
     PetscCall(KDStageTrainReferenceParameters(comm, ref, pde, &info));
   else
-    PetscCall(KDStageTrainPDEParameters(pde, &info));
+    PetscCall(KDStageTrainPDEParameters(comm, pde, &info));
   PetscCall(KDStageTrainInferred(comm, loss, &info));
   PetscCall(KDOutputPath(opt.out, "teacher.h5", modelpath, sizeof(modelpath)));
   PetscCall(KDNetWrite(net, modelpath, &info));
