@@ -104,6 +104,34 @@ PETSC_EXTERN PetscErrorCode KDNetAddendRegister(const char[], KDNetAddendFunctio
 PETSC_EXTERN PetscErrorCode KDNetSetOutputAddend(KDNet, const char[], PetscInt, const PetscReal[]);
 /* (net, &name, &nparam, &param): name "" when the network has none */
 PETSC_EXTERN PetscErrorCode KDNetGetOutputAddend(KDNet, const char **, PetscInt *, const PetscReal **);
+/* Input features: known functions of the physical inputs that the first layer reads after them, with their jets
+   (for example |phi| of a level set phi whose zero set is a material interface, so that the network represents
+   fields whose gradient jumps there; docs/model-format.md). For nb points x (point-major, physical coordinates) it
+   writes feature j's stream s of point p to A[j * ld + s * nb + p] for every stream of the spec (value, first
+   derivatives, the spec's second ones; spec NULL: the value only). param are the nparam numbers the model file
+   carries with its name. Called with nb = 0 (x, A NULL), it only checks nparam, param and nin, raises an error if
+   they do not fit, and sets *nfeat to the number of features (1..KD_NET_MAX_FEATURES). */
+#define KD_NET_MAX_FEATURES 8
+typedef PetscErrorCode (*KDNetFeatureFunction)(PetscInt nparam, const PetscReal param[], PetscInt nin,
+                                               const KDJetSpec *spec, PetscInt nb, const PetscReal x[], PetscReal A[],
+                                               PetscInt ld, PetscInt *nfeat);
+PETSC_EXTERN PetscErrorCode KDNetFeatureRegister(const char[], KDNetFeatureFunction);
+PETSC_EXTERN PetscErrorCode KDNetSetInputFeatures(KDNet, const char[], PetscInt, const PetscReal[]);
+/* (net, &name, &nfeat, &nparam, &param): name "" and nfeat 0 when the network has none */
+PETSC_EXTERN PetscErrorCode KDNetGetInputFeatures(KDNet, const char **, PetscInt *, PetscInt *, const PetscReal **);
+/* An output factor: a known function D(x) that multiplies some of the network's outputs, y_o = D(x) * (scaled MLP
+   output o), in every value and jet (before the output addend), so that those outputs vanish where D does: boundary
+   data imposed exactly (docs/model-format.md). For nb points x (point-major) it writes D's stream s of point p to
+   D[s * nb + p] for every stream of the spec (spec NULL: the value only). Called with nb = 0 (x, D NULL), it only
+   checks nparam, param, nin and nout, raises an error if they do not fit, and sets *mask to the outputs it
+   multiplies (bit o for output o). */
+typedef PetscErrorCode (*KDNetFactorFunction)(PetscInt nparam, const PetscReal param[], PetscInt nin, PetscInt nout,
+                                              const KDJetSpec *spec, PetscInt nb, const PetscReal x[], PetscReal D[],
+                                              PetscInt *mask);
+PETSC_EXTERN PetscErrorCode KDNetFactorRegister(const char[], KDNetFactorFunction);
+PETSC_EXTERN PetscErrorCode KDNetSetOutputFactor(KDNet, const char[], PetscInt, const PetscReal[]);
+/* (net, &name, &mask, &nparam, &param): name "" and mask 0 when the network has none */
+PETSC_EXTERN PetscErrorCode KDNetGetOutputFactor(KDNet, const char **, PetscInt *, PetscInt *, const PetscReal **);
 PETSC_EXTERN PetscErrorCode KDNetView(KDNet, PetscViewer);
 PETSC_EXTERN PetscErrorCode KDNetWrite(KDNet, const char[], const KDModelInfo *);
 PETSC_EXTERN PetscErrorCode KDNetLoad(MPI_Comm, const char[], KDNet *, KDModelInfo *);

@@ -35,6 +35,34 @@ def cavity_corner_flow(x, param):
 ADDENDS = {"cavity_corner_flow": cavity_corner_flow}
 
 
+def conduction_interfaces(x, param):
+    """Level sets phi of the grid-aligned interfaces of a laminate or checkerboard, |phi|, and a mode in quadrature."""
+    kind, eps, fraction, orientation = param
+    w = 2 * np.pi / eps
+    if kind == 0:  # laminate: phase 2 where phi > 0
+        th = w * x[:, int(orientation)] - np.pi * fraction
+        phi = np.cos(th) - np.cos(np.pi * fraction)
+        return np.stack([phi, np.abs(phi), np.sin(th)], 1)
+    feats = []  # checkerboard: phase 2 where phi_x phi_y < 0
+    for axis in (0, 1):
+        th = w * x[:, axis]
+        feats += [np.sin(th), np.abs(np.sin(th)), np.cos(th)]
+    return np.stack(feats, 1)
+
+
+FEATURES = {"conduction_interfaces": conduction_interfaces}
+
+
+def conduction_boundary(x, param):
+    """16 a (1 - a) b (1 - b), a, b the inputs mapped to [0, 1] on the box: zero on its boundary; multiplies u."""
+    xlo, xhi, ylo, yhi = param
+    a, b = (x[:, 0] - xlo) / (xhi - xlo), (x[:, 1] - ylo) / (yhi - ylo)
+    return 16 * a * (1 - a) * b * (1 - b), [0]
+
+
+FACTORS = {"conduction_boundary": conduction_boundary}
+
+
 def evaluate(path, x):
     """Outputs of the model at points x (shape n x nin), shape n x nout."""
     with h5py.File(path, "r") as f:
@@ -46,6 +74,11 @@ def evaluate(path, x):
         lo, hi = np.atleast_1d(a["input_lo"]), np.atleast_1d(a["input_hi"])
         scale, shift = np.atleast_1d(a["output_scale"]), np.atleast_1d(a["output_shift"])
         h = 2.0 * (np.asarray(x, dtype=float) - lo) / (hi - lo) - 1.0
+        if "input_features" in a:  # known functions of x the first layer reads after the inputs
+            name = a["input_features"]
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            feats = FEATURES[name](np.asarray(x, dtype=float), np.atleast_1d(a["input_features_params"]))
+            h = np.concatenate([h, feats], 1)
         nlayers = len(widths) - 1
         for k in range(nlayers):
             W, b = f[f"layer_{k}/W"][...], f[f"layer_{k}/b"][...]
@@ -53,6 +86,11 @@ def evaluate(path, x):
             if k < nlayers - 1:
                 h = act(h)
         y = scale * h + shift
+        if "output_factor" in a:  # a known function that multiplies some outputs (docs/model-format.md)
+            name = a["output_factor"]
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            d, outputs = FACTORS[name](np.asarray(x, dtype=float), np.atleast_1d(a["output_factor_params"]))
+            y[:, outputs] *= d[:, None]
         if "output_addend" in a:  # a known field added to the outputs (docs/model-format.md)
             name = a["output_addend"]
             name = name.decode() if isinstance(name, bytes) else str(name)

@@ -3,12 +3,16 @@
 # validate) with eps = 1/8, so that level 2 (8 x 8 cells) spans a period: student_L2 and its twin learn Kxx, Kxy,
 # Kyy (the homogenized formulation), student_L1 does not; the model files carry the learned values (group inferred),
 # results.json has the entry effective_conductivity with the cell problem's K_eff and the learned tensors, report.md
-# its section, and every residual is finite. Budgets are a few hundred steps: this checks the wiring, not the accuracy
+# its section, and every residual is finite. The checkerboard teacher reads the interfaces' features and imposes
+# u = 0 on the boundary exactly (-teacher_conduction_interface_features, -teacher_conduction_exact_bc): its file
+# carries both, distillation and validation evaluate it, the students carry neither, and the standalone export
+# refuses it with one line. Budgets are a few hundred steps: this checks the wiring, not the accuracy
 # (docs/benchmarks.md "Composite conduction" measures that).
 set -uo pipefail
 fail=0
 common=(-kd_pde conduction -kd_out out -kd_levels 3 -conduction_n 32 -conduction_cell_n 64 -conduction_eps 0.125
   -teacher_widths 16,16 -teacher_ncol 400 -teacher_nbc 100 -teacher_adam_steps 200 -teacher_lbfgs_steps 0
+  -conduction_microstructure checkerboard -teacher_conduction_interface_features -teacher_conduction_exact_bc
   -student_widths 8 -student_ncol 200 -student_nbc 64 -student_distill_ncell 256 -student_distill_ncol 128
   -student_adam_steps 200 -student_distill_steps 50 -student_ramp_steps 50 -student_lbfgs_steps 20
   -kd_validate_figures false)
@@ -19,6 +23,13 @@ fi
 grep -q "student_L2 learned Kxx" run.txt || { echo "FAIL: student_L2 learned no Kxx"; fail=1; }
 grep -q "student_L1 learned" run.txt && { echo "FAIL: student_L1 (cells smaller than a period) learned a tensor"; fail=1; }
 grep -q "## Learned tensor: effective_conductivity" out/report.md || { echo "FAIL: report.md has no tensor section"; fail=1; }
+# The teacher reads the interfaces' features and carries the boundary factor (the students do not); the standalone
+# export refuses it in one line.
+"$KDPINN" export -kd_out out -kd_model out/teacher.h5 > export.txt 2> export-err.txt && { echo "FAIL: teacher exported"; fail=1; }
+if [ "$(grep -c . export-err.txt)" -ne 1 ] ||
+  ! grep -q "^kdpinn: error: model out/teacher.h5 carries the output factor 'conduction_boundary'" export-err.txt; then
+  echo "FAIL: export of a teacher with a factor and features: expected one error line"; cat export-err.txt; fail=1
+fi
 "$KD_PYTHON" - <<'PY' || fail=1
 import h5py, json, math
 r = json.load(open("out/results.json"))
@@ -35,6 +46,13 @@ keff = list(h5py.File("out/reference.h5", "r").attrs["K_eff"])
 cp = sum(ec.get("cell_problem", [[0, 0], [0, 0]]), [])
 check(len(keff) == 4 and all(abs(a - b) <= 1e-12 * abs(keff[0]) for a, b in zip(keff, cp)),
       "cell_problem %s differs from reference.h5 K_eff %s" % (cp, keff))
+t = h5py.File("out/teacher.h5", "r")
+check(t.attrs.get("input_features", b"") in (b"conduction_interfaces", "conduction_interfaces"),
+      "teacher.h5 does not carry the input features")
+check(t.attrs.get("output_factor", b"") in (b"conduction_boundary", "conduction_boundary"),
+      "teacher.h5 does not carry the output factor")
+s1 = h5py.File("out/student_L1.h5", "r").attrs
+check("input_features" not in s1 and "output_factor" not in s1, "student_L1 carries input features or a factor")
 m = h5py.File("out/student_L2.h5", "r")
 check("inferred" in m and all(n in m["inferred"].attrs for n in ("Kxx", "Kxy", "Kyy")),
       "student_L2.h5 has no inferred Kxx, Kxy, Kyy")

@@ -114,3 +114,59 @@ static inline PetscErrorCode TestLoss(PetscInt n, PetscInt offset, const PetscRe
   *loss += l;
   PetscFunctionReturn(0);
 }
+
+/* The jets (spec xx, xy, yy) of a network of inputs x, y at n points against central differences of KDNetEvaluate():
+   first derivatives with step h1, second ones (pure and mixed) with step h2; *big1 / *big2 the largest first and
+   second derivatives of each output (nout of them), *err1 / *err2 the largest differences relative to them. */
+static inline PetscErrorCode TestJetsAgainstDifferences2D(KDNet net, PetscInt n, const PetscReal x[],
+                                                          const PetscReal jet[], PetscInt nout, PetscReal h1,
+                                                          PetscReal h2, PetscReal big1[], PetscReal *err1,
+                                                          PetscReal *err2)
+{
+  const PetscInt S = 6;
+  PetscReal big2[KD_NET_MAX_OUT], y0[KD_NET_MAX_OUT], yp[KD_NET_MAX_OUT], ym[KD_NET_MAX_OUT];
+
+  PetscFunctionBegin;
+  *err1 = *err2 = 0;
+  for (PetscInt o = 0; o < nout; o++) {
+    big1[o] = big2[o] = 0;
+    for (PetscInt p = 0; p < n; p++) {
+      for (PetscInt s = 1; s < 3; s++) big1[o] = PetscMax(big1[o], PetscAbsReal(jet[(o * S + s) * n + p]));
+      for (PetscInt s = 3; s < 6; s++) big2[o] = PetscMax(big2[o], PetscAbsReal(jet[(o * S + s) * n + p]));
+    }
+  }
+  for (PetscInt p = 0; p < n; p++) {
+    PetscCall(KDNetEvaluate(net, 1, x + 2 * p, y0));
+    for (PetscInt i = 0; i < 2; i++) {
+      PetscReal xp[2] = {x[2 * p], x[2 * p + 1]}, xm[2] = {x[2 * p], x[2 * p + 1]};
+      xp[i] += h1;
+      xm[i] -= h1;
+      PetscCall(KDNetEvaluate(net, 1, xp, yp));
+      PetscCall(KDNetEvaluate(net, 1, xm, ym));
+      for (PetscInt o = 0; o < nout; o++)
+        *err1 = PetscMax(*err1, PetscAbsReal((yp[o] - ym[o]) / (2 * h1) - jet[(o * S + 1 + i) * n + p]) / big1[o]);
+      xp[i] += h2 - h1;
+      xm[i] -= h2 - h1;
+      PetscCall(KDNetEvaluate(net, 1, xp, yp));
+      PetscCall(KDNetEvaluate(net, 1, xm, ym));
+      for (PetscInt o = 0; o < nout; o++)
+        *err2 = PetscMax(
+            *err2, PetscAbsReal((yp[o] - 2 * y0[o] + ym[o]) / (h2 * h2) - jet[(o * S + 3 + 2 * i) * n + p]) / big2[o]);
+    }
+    {
+      const PetscReal X = x[2 * p], Y = x[2 * p + 1];
+      const PetscReal pp[2] = {X + h2, Y + h2}, pm[2] = {X + h2, Y - h2}, mp[2] = {X - h2, Y + h2},
+                      mm[2] = {X - h2, Y - h2};
+      PetscReal ypp[KD_NET_MAX_OUT], ypm[KD_NET_MAX_OUT], ymp[KD_NET_MAX_OUT], ymm[KD_NET_MAX_OUT];
+      PetscCall(KDNetEvaluate(net, 1, pp, ypp));
+      PetscCall(KDNetEvaluate(net, 1, pm, ypm));
+      PetscCall(KDNetEvaluate(net, 1, mp, ymp));
+      PetscCall(KDNetEvaluate(net, 1, mm, ymm));
+      for (PetscInt o = 0; o < nout; o++)
+        *err2 = PetscMax(*err2,
+                         PetscAbsReal((ypp[o] - ypm[o] - ymp[o] + ymm[o]) / (4 * h2 * h2) - jet[(o * S + 4) * n + p]) /
+                             big2[o]);
+    }
+  }
+  PetscFunctionReturn(0);
+}

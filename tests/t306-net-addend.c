@@ -64,8 +64,8 @@ int main(int argc, char **argv)
   const KDJetSpec spec = {3, {{0, 0}, {0, 1}, {1, 1}}};
   const PetscInt S = 6, nout = 3;
   KDNet net, net2;
-  PetscReal x[2 * NP], jet[3 * 6 * NP], y[3 * NP], y2[3 * NP], yp[3], ym[3], ypp[3], ypm[3], ymp[3], ymm[3];
-  PetscReal err1 = 0, err2 = 0, big1[3] = {0, 0, 0}, big2[3] = {0, 0, 0};
+  PetscReal x[2 * NP], jet[3 * 6 * NP], y[3 * NP], y2[3 * NP];
+  PetscReal err1 = 0, err2 = 0, big1[3] = {0, 0, 0};
   PetscBool dump = PETSC_FALSE;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
@@ -76,45 +76,7 @@ int main(int argc, char **argv)
   PetscCall(CornerNet(0.2, PETSC_FALSE, &net));
   CornerPoints(0.05, 11, x);
   PetscCall(KDNetJetForward(net, &spec, NP, x, jet));
-  for (PetscInt o = 0; o < nout; o++)
-    for (PetscInt p = 0; p < NP; p++) {
-      for (PetscInt s = 1; s < 3; s++) big1[o] = PetscMax(big1[o], PetscAbsReal(jet[(o * S + s) * NP + p]));
-      for (PetscInt s = 3; s < 6; s++) big2[o] = PetscMax(big2[o], PetscAbsReal(jet[(o * S + s) * NP + p]));
-    }
-  for (PetscInt p = 0; p < NP; p++) {
-    const PetscReal h1 = 1e-5, h2 = 1e-3;
-    PetscReal y0[3];
-    PetscCall(KDNetEvaluate(net, 1, x + 2 * p, y0));
-    for (PetscInt i = 0; i < 2; i++) {
-      PetscReal xp[2] = {x[2 * p], x[2 * p + 1]}, xm[2] = {x[2 * p], x[2 * p + 1]};
-      xp[i] += h1;
-      xm[i] -= h1;
-      PetscCall(KDNetEvaluate(net, 1, xp, yp));
-      PetscCall(KDNetEvaluate(net, 1, xm, ym));
-      for (PetscInt o = 0; o < nout; o++)
-        err1 = PetscMax(err1, PetscAbsReal((yp[o] - ym[o]) / (2 * h1) - jet[(o * S + 1 + i) * NP + p]) / big1[o]);
-      xp[i] += h2 - h1;
-      xm[i] -= h2 - h1;
-      PetscCall(KDNetEvaluate(net, 1, xp, yp));
-      PetscCall(KDNetEvaluate(net, 1, xm, ym));
-      for (PetscInt o = 0; o < nout; o++)
-        err2 = PetscMax(
-            err2, PetscAbsReal((yp[o] - 2 * y0[o] + ym[o]) / (h2 * h2) - jet[(o * S + 3 + 2 * i) * NP + p]) / big2[o]);
-    }
-    {
-      const PetscReal X = x[2 * p], Y = x[2 * p + 1];
-      const PetscReal pp[2] = {X + h2, Y + h2}, pm[2] = {X + h2, Y - h2}, mp[2] = {X - h2, Y + h2},
-                      mm[2] = {X - h2, Y - h2};
-      PetscCall(KDNetEvaluate(net, 1, pp, ypp));
-      PetscCall(KDNetEvaluate(net, 1, pm, ypm));
-      PetscCall(KDNetEvaluate(net, 1, mp, ymp));
-      PetscCall(KDNetEvaluate(net, 1, mm, ymm));
-      for (PetscInt o = 0; o < nout; o++)
-        err2 = PetscMax(err2,
-                        PetscAbsReal((ypp[o] - ypm[o] - ymp[o] + ymm[o]) / (4 * h2 * h2) - jet[(o * S + 4) * NP + p]) /
-                            big2[o]);
-    }
-  }
+  PetscCall(TestJetsAgainstDifferences2D(net, NP, x, jet, nout, 1e-5, 1e-3, big1, &err1, &err2));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "jets against differences: first %.2e (tol 1e-6), second %.2e (tol 1e-3)\n",
                         (double) err1, (double) err2));
   PetscCheck(err1 <= 1e-6 && err2 <= 1e-3, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "the addend's jets are wrong");

@@ -78,8 +78,9 @@ cat > sweep.txt << 'EOF'
 c10-eps4   -conduction_k2 10  -conduction_eps 0.25   -kd_levels 4   # homogenized level 3 (4 cells)
 c4-eps8    -conduction_k2 4   -conduction_eps 0.125  -kd_levels 3   # homogenized level 2 (8 cells)
 EOF
-tiny=(-conduction_n 32 -conduction_cell_n 32 -teacher_widths 16,16 -teacher_ncol 500 -teacher_nbc 100
-  -teacher_adam_steps 150 -teacher_lbfgs_steps 0 -teacher_resample_every 0 -teacher_checkpoint_every 0
+tiny=(-conduction_n 32 -kd_reference_coarsen 0 -conduction_cell_n 32 -teacher_widths 16,16 -teacher_ncol 500
+  -teacher_nbc 100 -teacher_adam_steps 150 -teacher_lbfgs_steps 0 -teacher_gn_steps 0 -teacher_resample_every 0
+  -teacher_checkpoint_every 0
   -student_widths 8,8 -student_ncol 300 -student_nbc 100 -student_distill_ncell 256 -student_distill_ncol 256
   -student_adam_steps 100 -student_distill_steps 50 -student_ramp_steps 50 -student_lbfgs_steps 0
   -student_resample_every 0 -student_checkpoint_every 0 -kd_validate_figures false -kd_validate_repeats 1)

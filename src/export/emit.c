@@ -626,6 +626,12 @@ PetscErrorCode KDExportWrite(KDNet net, const KDModelInfo *info, KDPrecision pre
   PetscCheck(!net->addend[0], net->comm, PETSC_ERR_SUP,
              "KDExportWrite(): the network carries the output addend '%s', which the exported C code does not compute",
              net->addend);
+  PetscCheck(!net->factor[0], net->comm, PETSC_ERR_SUP,
+             "KDExportWrite(): the network carries the output factor '%s', which the exported C code does not compute",
+             net->factor);
+  PetscCheck(!net->features[0], net->comm, PETSC_ERR_SUP,
+             "KDExportWrite(): the network reads the input features '%s', which the exported C code does not compute",
+             net->features);
   PetscCheck(precision != KD_PRECISION_INT8 || q, net->comm, PETSC_ERR_ARG_NULL,
              "int8 export needs the quantized network");
   PetscCall(KDExportCheckName(net->comm, name, macro));

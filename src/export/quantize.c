@@ -1004,6 +1004,14 @@ PetscErrorCode KDQuantizedNetCreate(KDNet net, KDInt8Scale mode, PetscInt abits,
              "KDQuantizedNetCreate(): the network carries the output addend '%s', which the int8 scheme does not "
              "compute",
              net->addend);
+  PetscCheck(!net->factor[0], PETSC_COMM_SELF, PETSC_ERR_SUP,
+             "KDQuantizedNetCreate(): the network carries the output factor '%s', which the int8 scheme does not "
+             "compute",
+             net->factor);
+  PetscCheck(!net->features[0], PETSC_COMM_SELF, PETSC_ERR_SUP,
+             "KDQuantizedNetCreate(): the network reads the input features '%s', which the int8 scheme does not "
+             "compute",
+             net->features);
   PetscCheck(ncal >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
              "int8 calibration needs at least one point, got %" PetscInt_FMT, ncal);
   PetscCheck(abits >= 8 && abits <= 16, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,

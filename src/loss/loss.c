@@ -856,8 +856,10 @@ PetscErrorCode KDLossResidualRMS(KDLoss loss, PetscInt n, const PetscReal x[], P
 }
 
 /*@C
-  KDLossConfigureNet - Makes a network fit the loss's PDE: nin and nout from the PDE (hidden widths kept) and the input
-  box from the reference's level-0 domain, in network input order. Call before KDNetSetUp() when the sizes change.
+  KDLossConfigureNet - Makes a network fit the loss's PDE: nin and nout from the PDE (hidden widths kept), the input
+  box from the reference's level-0 domain, in network input order, and what the PDE's formulation adds to it
+  (KDPDESetUpNet(): input features, an output addend). Call before KDNetSetUp(), after KDLossSetFromOptions() (the
+  PDE's options decide the formulation).
 
   Logically collective
 
@@ -880,6 +882,7 @@ PetscErrorCode KDLossConfigureNet(KDLoss loss, KDNet net)
   }
   PetscCall(KDPDEGetDomain(loss->pde, lo, hi));
   PetscCall(KDNetSetInputBounds(net, lo, hi));
+  PetscCall(KDPDESetUpNet(loss->pde, net));
   PetscFunctionReturn(0);
 }
 

@@ -54,7 +54,7 @@ PetscErrorCode KDNetGemmGetCounts(KDNet net, PetscInt64 calls[2])
    shorter one, or another loss term's streams) dispatches again. */
 static void KDNetGemmDispatch(KDNet net, PetscInt k, PetscInt ld)
 {
-  const libxsmm_blasint m = (libxsmm_blasint) ld, in = (libxsmm_blasint) net->widths[k],
+  const libxsmm_blasint m = (libxsmm_blasint) ld, in = (libxsmm_blasint) KDNetFanIn_Private(net, k),
                         out = (libxsmm_blasint) net->widths[k + 1];
   const double one = 1.0, zero = 0.0;
   const int nn = LIBXSMM_GEMM_FLAG_NONE, nt = LIBXSMM_GEMM_FLAG_TRANS_B, pf = LIBXSMM_GEMM_PREFETCH_NONE;
@@ -91,7 +91,7 @@ static PetscErrorCode KDNetGemmProduct(KDNet net, void (*generated)(void), CBLAS
 static PetscErrorCode KDNetGemmForward(KDNet net, PetscInt k, PetscInt ld, const PetscReal *W, const PetscReal *A,
                                        PetscReal *Z)
 {
-  const PetscInt in = net->widths[k], out = net->widths[k + 1];
+  const PetscInt in = KDNetFanIn_Private(net, k), out = net->widths[k + 1];
 
   PetscFunctionBegin;
   if (net->gemm == KD_NET_GEMM_LIBXSMM) KDNetGemmDispatch(net, k, ld);
@@ -104,7 +104,7 @@ static PetscErrorCode KDNetGemmForward(KDNet net, PetscInt k, PetscInt ld, const
 static PetscErrorCode KDNetGemmReverse(KDNet net, PetscInt k, PetscInt ld, const PetscReal *W, const PetscReal *A,
                                        const PetscReal *G, PetscReal *dW, PetscReal *Gprev)
 {
-  const PetscInt in = net->widths[k], out = net->widths[k + 1];
+  const PetscInt in = KDNetFanIn_Private(net, k), out = net->widths[k + 1];
 
   PetscFunctionBegin;
   PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int) out, (int) in, (int) ld, 1.0,
@@ -200,6 +200,45 @@ static inline PetscReal KDNetMapInput(KDNet net, PetscInt k, PetscReal x)
   return 2.0 * (x - net->lo[k]) / (net->hi[k] - net->lo[k]) - 1.0;
 }
 
+/* The output factor D on one output's jets y (S streams of nb points; the spec's second derivatives (i, j) after the
+   first ones): y <- D y by the product rule, z holding y before. */
+static void KDNetFactorApply(const PetscReal *restrict D, PetscInt nin, const KDJetSpec *spec, PetscInt nb,
+                             PetscReal *restrict y, PetscReal *restrict z)
+{
+  const PetscInt nsecond = spec ? spec->nsecond : 0, S = spec ? 1 + nin + nsecond : 1;
+
+  for (PetscInt p = 0; p < S * nb; p++) z[p] = y[p];
+  for (PetscInt p = 0; p < nb; p++) y[p] = D[p] * z[p];
+  if (S == 1) return;
+  for (PetscInt i = 0; i < nin; i++)
+    for (PetscInt p = 0; p < nb; p++) y[(1 + i) * nb + p] = D[(1 + i) * nb + p] * z[p] + D[p] * z[(1 + i) * nb + p];
+  for (PetscInt q = 0; q < nsecond; q++) {
+    const PetscInt a = 1 + spec->second[q][0], b = 1 + spec->second[q][1], c = 1 + nin + q;
+    for (PetscInt p = 0; p < nb; p++)
+      y[c * nb + p] =
+          D[c * nb + p] * z[p] + D[a * nb + p] * z[b * nb + p] + D[b * nb + p] * z[a * nb + p] + D[p] * z[c * nb + p];
+  }
+}
+
+/* The transpose of KDNetFactorApply(): the adjoint zbar of an output's jets before the factor from ybar, after it. */
+static void KDNetFactorAdjoint(const PetscReal *restrict D, PetscInt nin, const KDJetSpec *spec, PetscInt nb,
+                               const PetscReal *restrict ybar, PetscReal *restrict zbar)
+{
+  const PetscInt nsecond = spec->nsecond, S = 1 + nin + nsecond;
+
+  for (PetscInt p = 0; p < S * nb; p++) zbar[p] = D[p % nb] * ybar[p];
+  for (PetscInt i = 0; i < nin; i++)
+    for (PetscInt p = 0; p < nb; p++) zbar[p] += D[(1 + i) * nb + p] * ybar[(1 + i) * nb + p];
+  for (PetscInt q = 0; q < nsecond; q++) {
+    const PetscInt a = 1 + spec->second[q][0], b = 1 + spec->second[q][1], c = 1 + nin + q;
+    for (PetscInt p = 0; p < nb; p++) {
+      zbar[p] += D[c * nb + p] * ybar[c * nb + p];
+      zbar[b * nb + p] += D[a * nb + p] * ybar[c * nb + p];
+      zbar[a * nb + p] += D[b * nb + p] * ybar[c * nb + p];
+    }
+  }
+}
+
 /* Forward pass of one block of nb points with S streams; leaves the output jets (scaled) in Z[nlayers-1]. */
 PetscErrorCode KDNetForwardBlock_Private(KDNet net, const KDJetSpec *spec, PetscInt S, PetscInt nb, const PetscReal x[])
 {
@@ -218,6 +257,7 @@ PetscErrorCode KDNetForwardBlock_Private(KDNet net, const KDJetSpec *spec, Petsc
     for (PetscInt q = 0; q < nsecond; q++)
       for (PetscInt p = 0; p < nb; p++) row[(1 + nin + q) * nb + p] = 0.0;
   }
+  if (net->featfn) PetscCall(net->featfn(net->nfeatparam, net->feat_param, nin, spec, nb, x, A0 + nin * ld, ld, NULL));
   for (PetscInt k = 0; k < L; k++) {
     const PetscInt out = net->widths[k + 1];
     const PetscReal *W = net->params + net->woff[k], *b = net->params + net->boff[k];
@@ -232,6 +272,11 @@ PetscErrorCode KDNetForwardBlock_Private(KDNet net, const KDJetSpec *spec, Petsc
         const PetscReal s = net->scale[o], c = s * b[o] + net->shift[o];
         for (PetscInt p = 0; p < nb; p++) y[p] = s * y[p] + c;
         for (PetscInt p = nb; p < ld; p++) y[p] *= s;
+      }
+      if (net->factorfn) {
+        PetscCall(net->factorfn(net->nfactorparam, net->factor_param, nin, out, spec, nb, x, net->fjet, NULL));
+        for (PetscInt o = 0; o < out; o++)
+          if (net->factor_mask >> o & 1) KDNetFactorApply(net->fjet, nin, spec, nb, net->Z[k] + o * ld, net->fout);
       }
       if (net->addendfn)
         PetscCall(net->addendfn(net->naddend, net->addend_param, nin, out, spec, nb, x, net->Z[k], ld));
@@ -251,7 +296,11 @@ PetscErrorCode KDNetBackwardBlock_Private(KDNet net, const KDJetSpec *spec, Pets
     const PetscReal *restrict r = net->adj + o * ld;
     PetscReal *restrict g       = G + o * ld;
     const PetscReal s           = net->scale[o];
-    for (PetscInt p = 0; p < ld; p++) g[p] = s * r[p];
+    if (net->factor_mask >> o & 1) { /* through the factor of the block's forward pass */
+      KDNetFactorAdjoint(net->fjet, nin, spec, nb, r, g);
+      for (PetscInt p = 0; p < ld; p++) g[p] *= s;
+    } else
+      for (PetscInt p = 0; p < ld; p++) g[p] = s * r[p];
   }
   for (PetscInt k = L - 1; k >= 0; k--) {
     const PetscInt in = net->widths[k], out = net->widths[k + 1];
@@ -287,8 +336,9 @@ PetscErrorCode KDNetEvaluateBlock_Private(KDNet net, PetscInt nb, const PetscRea
   PetscFunctionBegin;
   for (PetscInt k = 0; k < nin; k++)
     for (PetscInt p = 0; p < nb; p++) in[k * nb + p] = KDNetMapInput(net, k, x[p * nin + k]);
+  if (net->featfn) PetscCall(net->featfn(net->nfeatparam, net->feat_param, nin, NULL, nb, x, in + nin * nb, nb, NULL));
   for (PetscInt k = 0; k < L; k++) {
-    const PetscInt nI = net->widths[k], nO = net->widths[k + 1];
+    const PetscInt nI = KDNetFanIn_Private(net, k), nO = net->widths[k + 1];
     const PetscReal *W = net->params + net->woff[k], *b = net->params + net->boff[k];
 
     PetscCallBLAS("cblas_dgemm", cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) nO, (int) nb, (int) nI,
@@ -307,6 +357,11 @@ PetscErrorCode KDNetEvaluateBlock_Private(KDNet net, PetscInt nb, const PetscRea
         const PetscReal s = net->scale[o], c = s * b[o] + net->shift[o];
         for (PetscInt p = 0; p < nb; p++) yo[p] = s * z[p] + c;
       }
+      if (net->factorfn) {
+        PetscCall(net->factorfn(net->nfactorparam, net->factor_param, nin, nO, NULL, nb, x, net->fjet, NULL));
+        for (PetscInt o = 0; o < nO; o++)
+          if (net->factor_mask >> o & 1) KDNetFactorApply(net->fjet, nin, NULL, nb, y + o * ldy, net->fout);
+      }
       if (net->addendfn) PetscCall(net->addendfn(net->naddend, net->addend_param, nin, nO, NULL, nb, x, y, ldy));
     }
   }
@@ -320,7 +375,7 @@ PetscLogDouble KDNetFlopsPerPoint_Private(KDNet net, PetscInt S, PetscBool rever
   PetscLogDouble f = 0, r = 0;
 
   for (PetscInt k = 0; k < net->nlayers; k++) {
-    const PetscLogDouble mn = 2.0 * (PetscLogDouble) net->widths[k] * (PetscLogDouble) net->widths[k + 1];
+    const PetscLogDouble mn = 2.0 * (PetscLogDouble) KDNetFanIn_Private(net, k) * (PetscLogDouble) net->widths[k + 1];
     f += mn;
     r += k > 0 ? 2 * mn : mn;
   }

@@ -19,7 +19,8 @@ static PetscInt KDModelCountNames(const char list[])
 
 /* The checksum of a model file (attribute "checksum", 16 hex digits): what decides the network's values, in this order:
    the activation's name, the widths, the input box, the output scaling, the parameters (layer by layer, W then b),
-   then, for a network with an output addend only, its name and parameters. */
+   then, for a network with an output addend only, its name and parameters, for one with input features only, theirs,
+   and for one with an output factor only, its. */
 static void KDModelChecksum(KDNet net, const PetscReal lo[], const PetscReal hi[], const PetscReal scale[],
                             const PetscReal shift[], char sum[17])
 {
@@ -37,6 +38,14 @@ static void KDModelChecksum(KDNet net, const PetscReal lo[], const PetscReal hi[
   if (net->addend[0]) {
     h = KDHashBytes(h, net->addend, strlen(net->addend));
     h = KDHashBytes(h, net->addend_param, (size_t) net->naddend * sizeof(PetscReal));
+  }
+  if (net->features[0]) {
+    h = KDHashBytes(h, net->features, strlen(net->features));
+    h = KDHashBytes(h, net->feat_param, (size_t) net->nfeatparam * sizeof(PetscReal));
+  }
+  if (net->factor[0]) {
+    h = KDHashBytes(h, net->factor, strlen(net->factor));
+    h = KDHashBytes(h, net->factor_param, (size_t) net->nfactorparam * sizeof(PetscReal));
   }
   (void) snprintf(sum, 17, "%016llx", h);
 }
@@ -66,6 +75,15 @@ static PetscErrorCode KDNetWrite_Private(KDNet net, hid_t file, const KDModelInf
     PetscCall(KDH5WriteAttrString(file, "output_addend", net->addend));
     if (net->naddend) PetscCall(KDH5WriteAttrReals(file, "output_addend_params", net->naddend, net->addend_param));
   }
+  if (net->factor[0]) {
+    PetscCall(KDH5WriteAttrString(file, "output_factor", net->factor));
+    if (net->nfactorparam)
+      PetscCall(KDH5WriteAttrReals(file, "output_factor_params", net->nfactorparam, net->factor_param));
+  }
+  if (net->features[0]) {
+    PetscCall(KDH5WriteAttrString(file, "input_features", net->features));
+    if (net->nfeatparam) PetscCall(KDH5WriteAttrReals(file, "input_features_params", net->nfeatparam, net->feat_param));
+  }
   {
     char sum[17];
     KDModelChecksum(net, net->lo, net->hi, net->scale, net->shift, sum);
@@ -81,7 +99,7 @@ static PetscErrorCode KDNetWrite_Private(KDNet net, hid_t file, const KDModelInf
   for (PetscInt k = 0; k < L; k++) {
     char name[32];
     hid_t group;
-    const PetscInt out = net->widths[k + 1], in = net->widths[k], wdims[2] = {out, in}, bdims[1] = {out};
+    const PetscInt out = net->widths[k + 1], in = KDNetFanIn_Private(net, k), wdims[2] = {out, in}, bdims[1] = {out};
 
     PetscCall(PetscSNPrintf(name, sizeof(name), "layer_%" PetscInt_FMT, k));
     group = H5Gcreate2(file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -335,36 +353,48 @@ static PetscErrorCode KDModelReadScaling(MPI_Comm comm, hid_t file, const char p
   PetscFunctionReturn(0);
 }
 
+/* An optional name attribute (output_addend, input_features) and its parameters, attribute <attr>_params (at most
+   KD_NET_MAX_ADDEND_PARAMS, every one finite): name "" and *n = 0 when the file has none. */
+static PetscErrorCode KDModelReadNamedParams(MPI_Comm comm, hid_t file, const char path[], const char attr[],
+                                             char name[32], PetscInt *n, PetscReal param[])
+{
+  char str[256], pattr[64];
+  PetscBool has;
+
+  PetscFunctionBegin;
+  name[0] = 0;
+  *n      = 0;
+  PetscCall(KDH5HasAttr(file, attr, &has));
+  if (!has) PetscFunctionReturn(0);
+  PetscCall(KDModelAttrCheck(comm, file, path, attr, H5T_STRING, 1, 1, NULL));
+  PetscCall(KDH5ReadAttrString(file, attr, str, sizeof(str)));
+  PetscCall(PetscStrncpy(name, str, 32));
+  PetscCall(PetscSNPrintf(pattr, sizeof(pattr), "%s_params", attr));
+  PetscCall(KDH5HasAttr(file, pattr, &has));
+  if (!has) PetscFunctionReturn(0);
+  PetscCall(KDModelAttrCheck(comm, file, path, pattr, H5T_FLOAT, 1, KD_NET_MAX_ADDEND_PARAMS, n));
+  PetscCall(KDH5ReadAttrReals(file, pattr, KD_NET_MAX_ADDEND_PARAMS, param, NULL));
+  for (PetscInt k = 0; k < *n; k++)
+    PetscCheck(!PetscIsInfOrNanReal(param[k]), comm, PETSC_ERR_FILE_UNEXPECTED,
+               "model file %s: %s[%" PetscInt_FMT "] is not finite", path, pattr, k);
+  PetscFunctionReturn(0);
+}
+
 /* The optional output addend: its name, registered here (KDNetAddendRegister()), and its finite parameters, which
    the addend accepts for nin inputs and nout outputs. */
 static PetscErrorCode KDModelReadAddend(MPI_Comm comm, hid_t file, const char path[], PetscInt nin, PetscInt nout,
                                         char name[32], PetscInt *n, PetscReal param[])
 {
-  char str[256];
-  PetscBool has;
   KDNetAddendFunction fn;
   PetscErrorCode ierr;
 
   PetscFunctionBegin;
-  name[0] = 0;
-  *n      = 0;
-  PetscCall(KDH5HasAttr(file, "output_addend", &has));
-  if (!has) PetscFunctionReturn(0);
-  PetscCall(KDModelAttrCheck(comm, file, path, "output_addend", H5T_STRING, 1, 1, NULL));
-  PetscCall(KDH5ReadAttrString(file, "output_addend", str, sizeof(str)));
-  fn = KDNetAddendFind_Private(str);
+  PetscCall(KDModelReadNamedParams(comm, file, path, "output_addend", name, n, param));
+  if (!name[0]) PetscFunctionReturn(0);
+  fn = KDNetAddendFind_Private(name);
   PetscCheck(fn, comm, PETSC_ERR_FILE_UNEXPECTED,
              "model file %s: unknown output addend '%s' (registered by its PDE type: load the PDE's code first)", path,
-             str);
-  PetscCall(PetscStrncpy(name, str, 32));
-  PetscCall(KDH5HasAttr(file, "output_addend_params", &has));
-  if (has) {
-    PetscCall(KDModelAttrCheck(comm, file, path, "output_addend_params", H5T_FLOAT, 1, KD_NET_MAX_ADDEND_PARAMS, n));
-    PetscCall(KDH5ReadAttrReals(file, "output_addend_params", KD_NET_MAX_ADDEND_PARAMS, param, NULL));
-    for (PetscInt k = 0; k < *n; k++)
-      PetscCheck(!PetscIsInfOrNanReal(param[k]), comm, PETSC_ERR_FILE_UNEXPECTED,
-                 "model file %s: output_addend_params[%" PetscInt_FMT "] is not finite", path, k);
-  }
+             name);
   /* the addend checks its parameters on a block of no points; its own message would not name the file */
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
   ierr = fn(*n, param, nin, nout, NULL, 0, NULL, NULL, 0);
@@ -373,6 +403,60 @@ static PetscErrorCode KDModelReadAddend(MPI_Comm comm, hid_t file, const char pa
              "model file %s: output addend '%s' does not take these %" PetscInt_FMT " parameters for %" PetscInt_FMT
              " inputs and %" PetscInt_FMT " outputs",
              path, name, *n, nin, nout);
+  PetscFunctionReturn(0);
+}
+
+/* The optional output factor: its name, registered here (KDNetFactorRegister()), and its finite parameters, which the
+   factor accepts for nin inputs and nout outputs. */
+static PetscErrorCode KDModelReadFactor(MPI_Comm comm, hid_t file, const char path[], PetscInt nin, PetscInt nout,
+                                        char name[32], PetscInt *n, PetscReal param[])
+{
+  KDNetFactorFunction fn;
+  PetscErrorCode ierr;
+  PetscInt mask = 0;
+
+  PetscFunctionBegin;
+  PetscCall(KDModelReadNamedParams(comm, file, path, "output_factor", name, n, param));
+  if (!name[0]) PetscFunctionReturn(0);
+  fn = KDNetFactorFind_Private(name);
+  PetscCheck(fn, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: unknown output factor '%s' (registered by its PDE type: load the PDE's code first)", path,
+             name);
+  /* the factor checks its parameters on a block of no points; its own message would not name the file */
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = fn(*n, param, nin, nout, NULL, 0, NULL, NULL, &mask);
+  PetscCall(PetscPopErrorHandler());
+  PetscCheck(!ierr && mask > 0 && mask < (1 << nout), comm, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: output factor '%s' does not take these %" PetscInt_FMT " parameters for %" PetscInt_FMT
+             " inputs and %" PetscInt_FMT " outputs",
+             path, name, *n, nin, nout);
+  PetscFunctionReturn(0);
+}
+
+/* The optional input features: their name, registered here (KDNetFeatureRegister()), their finite parameters, which
+   the features accept for nin inputs, and their number (0 without features). */
+static PetscErrorCode KDModelReadFeatures(MPI_Comm comm, hid_t file, const char path[], PetscInt nin, char name[32],
+                                          PetscInt *n, PetscReal param[], PetscInt *nfeat)
+{
+  KDNetFeatureFunction fn;
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  *nfeat = 0;
+  PetscCall(KDModelReadNamedParams(comm, file, path, "input_features", name, n, param));
+  if (!name[0]) PetscFunctionReturn(0);
+  fn = KDNetFeatureFind_Private(name);
+  PetscCheck(fn, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: unknown input features '%s' (registered by their PDE type: load the PDE's code first)",
+             path, name);
+  /* the features check their parameters on a block of no points; their own message would not name the file */
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = fn(*n, param, nin, NULL, 0, NULL, NULL, 0, nfeat);
+  PetscCall(PetscPopErrorHandler());
+  PetscCheck(!ierr && *nfeat >= 1 && *nfeat <= KD_NET_MAX_FEATURES, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "model file %s: input features '%s' do not take these %" PetscInt_FMT " parameters for %" PetscInt_FMT
+             " inputs",
+             path, name, *n, nin);
   PetscFunctionReturn(0);
 }
 
@@ -470,12 +554,13 @@ static PetscErrorCode KDModelReadLayers(hid_t file, PetscInt L, const PetscInt w
    only once every attribute and every dataset's shape has passed. */
 static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char path[], KDNet *netout, KDModelInfo *info)
 {
-  PetscInt widths[KD_NET_MAX_LAYERS + 1], nin, nout, L = 0, np, cnt;
+  PetscInt widths[KD_NET_MAX_LAYERS + 1], nin, nout, L = 0, np = 0, cnt;
   PetscReal lo[KD_NET_MAX_IN], hi[KD_NET_MAX_IN], scale[KD_NET_MAX_OUT], shift[KD_NET_MAX_OUT];
   KDActivation act = KD_ACTIVATION_TANH; /* act and L are set by the readers; GCC cannot see it (false warning) */
-  char addend[32]  = "";
-  PetscInt naddend = 0;
-  PetscReal addend_param[KD_NET_MAX_ADDEND_PARAMS];
+  char addend[32] = "", features[32] = "", factor[32] = "";
+  PetscInt naddend = 0, nfeatparam = 0, nfeat = 0, nfactorparam = 0, fanin[KD_NET_MAX_LAYERS + 1];
+  PetscReal addend_param[KD_NET_MAX_ADDEND_PARAMS], feat_param[KD_NET_MAX_ADDEND_PARAMS],
+      factor_param[KD_NET_MAX_ADDEND_PARAMS];
   KDModelInfo mi;
   KDNet net;
 
@@ -488,6 +573,10 @@ static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char pa
   nout = widths[L];
   PetscCall(KDModelReadNames(comm, file, path, nin, nout, &mi));
   PetscCall(KDModelReadScaling(comm, file, path, nin, nout, lo, hi, scale, shift));
+  /* the features add columns to the first layer's weights */
+  PetscCall(KDModelReadFeatures(comm, file, path, nin, features, &nfeatparam, feat_param, &nfeat));
+  for (PetscInt k = 0; k <= L; k++) fanin[k] = widths[k] + (k ? 0 : nfeat);
+  np += nfeat * widths[1];
 
   PetscCall(KDModelAttrCheck(comm, file, path, "params", H5T_INTEGER, 1, 1, NULL));
   PetscCall(KDH5ReadAttrInts(file, "params", 1, &cnt, NULL));
@@ -495,17 +584,20 @@ static PetscErrorCode KDNetLoad_Private(MPI_Comm comm, hid_t file, const char pa
              "model file %s: params is %" PetscInt_FMT ", the widths give %" PetscInt_FMT, path, cnt, np);
   PetscCall(KDModelReadPDEParameters(comm, file, path, &mi));
   PetscCall(KDModelReadInferred(comm, file, path, &mi));
-  PetscCall(KDModelCheckLayers(comm, file, path, L, widths));
+  PetscCall(KDModelCheckLayers(comm, file, path, L, fanin));
   PetscCall(KDModelReadAddend(comm, file, path, nin, nout, addend, &naddend, addend_param));
+  PetscCall(KDModelReadFactor(comm, file, path, nin, nout, factor, &nfactorparam, factor_param));
 
   PetscCall(KDNetCreate(comm, &net));
   PetscCall(KDNetSetArchitecture(net, nin, L - 1, widths + 1, nout));
   PetscCall(KDNetSetActivation(net, act));
   PetscCall(KDNetSetInputBounds(net, lo, hi));
   PetscCall(KDNetSetOutputScaling(net, scale, shift));
+  if (features[0]) PetscCall(KDNetSetInputFeatures(net, features, nfeatparam, feat_param));
   PetscCall(KDNetSetUp(net));
-  PetscCall(KDModelReadLayers(file, L, widths, net));
+  PetscCall(KDModelReadLayers(file, L, fanin, net));
   if (addend[0]) PetscCall(KDNetSetOutputAddend(net, addend, naddend, addend_param));
+  if (factor[0]) PetscCall(KDNetSetOutputFactor(net, factor, nfactorparam, factor_param));
   for (PetscInt e = 0; e < net->nparams; e++)
     if (PetscIsInfOrNanReal(net->params[e])) {
       PetscCall(KDNetDestroy(&net));

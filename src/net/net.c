@@ -120,6 +120,233 @@ PetscErrorCode KDNetGetOutputAddend(KDNet net, const char **name, PetscInt *npar
   PetscFunctionReturn(0);
 }
 
+static PetscFunctionList KDNetFeatureList = NULL;
+
+static PetscErrorCode KDNetFeatureFinalize(void)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFunctionListDestroy(&KDNetFeatureList));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetFeatureRegister - Adds input features by name (KDNetSetInputFeatures(); the name a model file carries).
+
+  Not collective
+
+  Input Parameters:
++ name - the features' name (at most 31 characters)
+- fn   - computes the features and their jets for a block of points (KDNetFeatureFunction, include/kdnet.h)
+
+  Notes:
+  A PDE type registers its features where it registers itself, so that a model file that names them loads wherever
+  the PDE does. Registering a name again replaces its function.
+
+.seealso: KDNetSetInputFeatures(), KDNetAddendRegister()
+@*/
+PetscErrorCode KDNetFeatureRegister(const char name[], KDNetFeatureFunction fn)
+{
+  size_t len;
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrlen(name, &len));
+  PetscCheck(fn && len > 0 && len < 32, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG,
+             "KDNetFeatureRegister(%s): needs a name of 1 to 31 characters and a function", name ? name : "NULL");
+  if (!KDNetFeatureList) PetscCall(PetscRegisterFinalize(KDNetFeatureFinalize));
+  PetscCall(PetscFunctionListAdd(&KDNetFeatureList, name, fn));
+  PetscFunctionReturn(0);
+}
+
+KDNetFeatureFunction KDNetFeatureFind_Private(const char name[])
+{
+  KDNetFeatureFunction fn = NULL;
+  if (PetscFunctionListFind(KDNetFeatureList, name, &fn)) return NULL;
+  return fn;
+}
+
+/*@C
+  KDNetSetInputFeatures - Makes the first layer read registered functions of the inputs (with their jets) after the
+  inputs themselves; written to and read from model files.
+
+  Logically collective
+
+  Input Parameters:
++ net    - the network
+. name   - a name given to KDNetFeatureRegister(), or NULL or "" for none
+. nparam - the number of the features' parameters (at most KD_NET_MAX_ADDEND_PARAMS)
+- param  - its parameters (what they mean is the features')
+
+  Notes:
+  The features add columns to the first layer's weights, so they change the parameter layout: call before
+  KDNetSetUp(). On a network already set up only features of the same number are accepted (new parameters, same
+  layout). KDNetInitialize() draws the first layer's weights over all its columns.
+
+.seealso: KDNetFeatureRegister(), KDNetGetInputFeatures(), KDNetSetOutputAddend()
+@*/
+PetscErrorCode KDNetSetInputFeatures(KDNet net, const char name[], PetscInt nparam, const PetscReal param[])
+{
+  KDNetFeatureFunction fn = NULL;
+  PetscInt nfeat          = 0;
+
+  PetscFunctionBegin;
+  if (name && name[0]) {
+    fn = KDNetFeatureFind_Private(name);
+    PetscCheck(fn, net->comm, PETSC_ERR_ARG_UNKNOWN_TYPE,
+               "unknown input features '%s' (registered by their PDE type: load the PDE's code first)", name);
+    PetscCheck(nparam >= 0 && nparam <= KD_NET_MAX_ADDEND_PARAMS, net->comm, PETSC_ERR_ARG_OUTOFRANGE,
+               "input features '%s': %" PetscInt_FMT " parameters, at most %d", name, nparam, KD_NET_MAX_ADDEND_PARAMS);
+    for (PetscInt k = 0; k < nparam; k++)
+      PetscCheck(!PetscIsInfOrNanReal(param[k]), net->comm, PETSC_ERR_ARG_OUTOFRANGE,
+                 "input features '%s': parameter %" PetscInt_FMT " is not finite", name, k);
+    PetscCall(fn(nparam, param, net->widths[0], NULL, 0, NULL, NULL, 0, &nfeat)); /* checks only */
+    PetscCheck(nfeat >= 1 && nfeat <= KD_NET_MAX_FEATURES, net->comm, PETSC_ERR_PLIB,
+               "input features '%s' give %" PetscInt_FMT " features, not 1 to %d", name, nfeat, KD_NET_MAX_FEATURES);
+  }
+  PetscCheck(!net->setupcalled || nfeat == net->nfeat, net->comm, PETSC_ERR_ORDER,
+             "input features change the first layer (%" PetscInt_FMT " features, the network has %" PetscInt_FMT
+             "): set them before KDNetSetUp()",
+             nfeat, net->nfeat);
+  net->features[0] = 0;
+  net->nfeatparam  = 0;
+  net->nfeat       = nfeat;
+  net->featfn      = fn;
+  if (!fn) PetscFunctionReturn(0);
+  PetscCall(PetscStrncpy(net->features, name, sizeof(net->features)));
+  net->nfeatparam = nparam;
+  for (PetscInt k = 0; k < nparam; k++) net->feat_param[k] = param[k];
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetGetInputFeatures - The network's input features: their name ("" for none), number and parameters (borrowed).
+
+  Not collective
+
+.seealso: KDNetSetInputFeatures()
+@*/
+PetscErrorCode KDNetGetInputFeatures(KDNet net, const char **name, PetscInt *nfeat, PetscInt *nparam,
+                                     const PetscReal **param)
+{
+  PetscFunctionBegin;
+  if (name) *name = net->features;
+  if (nfeat) *nfeat = net->nfeat;
+  if (nparam) *nparam = net->nfeatparam;
+  if (param) *param = net->feat_param;
+  PetscFunctionReturn(0);
+}
+
+static PetscFunctionList KDNetFactorList = NULL;
+
+static PetscErrorCode KDNetFactorFinalize(void)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFunctionListDestroy(&KDNetFactorList));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetFactorRegister - Adds an output factor by name (KDNetSetOutputFactor(); the name a model file carries).
+
+  Not collective
+
+  Input Parameters:
++ name - the factor's name (at most 31 characters)
+- fn   - computes the factor and its jets for a block of points (KDNetFactorFunction, include/kdnet.h)
+
+  Notes:
+  A PDE type registers its factors where it registers itself, so that a model file that names one loads wherever the
+  PDE does. Registering a name again replaces its function.
+
+.seealso: KDNetSetOutputFactor(), KDNetAddendRegister()
+@*/
+PetscErrorCode KDNetFactorRegister(const char name[], KDNetFactorFunction fn)
+{
+  size_t len;
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrlen(name, &len));
+  PetscCheck(fn && len > 0 && len < 32, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG,
+             "KDNetFactorRegister(%s): needs a name of 1 to 31 characters and a function", name ? name : "NULL");
+  if (!KDNetFactorList) PetscCall(PetscRegisterFinalize(KDNetFactorFinalize));
+  PetscCall(PetscFunctionListAdd(&KDNetFactorList, name, fn));
+  PetscFunctionReturn(0);
+}
+
+KDNetFactorFunction KDNetFactorFind_Private(const char name[])
+{
+  KDNetFactorFunction fn = NULL;
+  if (PetscFunctionListFind(KDNetFactorList, name, &fn)) return NULL;
+  return fn;
+}
+
+/*@C
+  KDNetSetOutputFactor - Multiplies some of the network's outputs by a registered function D(x), in every evaluation
+  and jet (the parameters' gradients follow through it), so that they vanish where D does: homogeneous boundary data
+  imposed exactly. Written to and read from model files.
+
+  Logically collective
+
+  Input Parameters:
++ net    - the network
+. name   - a name given to KDNetFactorRegister(), or NULL or "" to remove the factor
+. nparam - the number of the factor's parameters (at most KD_NET_MAX_ADDEND_PARAMS)
+- param  - its parameters (what they mean is the factor's, which also says which outputs it multiplies)
+
+  Notes:
+  y_o = D(x) (output_scale_o z_o + output_shift_o) for the outputs o the factor names, then the output addend (if
+  any) is added.
+
+.seealso: KDNetFactorRegister(), KDNetGetOutputFactor(), KDNetSetOutputAddend()
+@*/
+PetscErrorCode KDNetSetOutputFactor(KDNet net, const char name[], PetscInt nparam, const PetscReal param[])
+{
+  KDNetFactorFunction fn = NULL;
+  PetscInt mask          = 0;
+
+  PetscFunctionBegin;
+  net->factor[0]    = 0;
+  net->factor_mask  = 0;
+  net->nfactorparam = 0;
+  net->factorfn     = NULL;
+  if (!name || !name[0]) PetscFunctionReturn(0);
+  fn = KDNetFactorFind_Private(name);
+  PetscCheck(fn, net->comm, PETSC_ERR_ARG_UNKNOWN_TYPE,
+             "unknown output factor '%s' (registered by its PDE type: load the PDE's code first)", name);
+  PetscCheck(nparam >= 0 && nparam <= KD_NET_MAX_ADDEND_PARAMS, net->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "output factor '%s': %" PetscInt_FMT " parameters, at most %d", name, nparam, KD_NET_MAX_ADDEND_PARAMS);
+  for (PetscInt k = 0; k < nparam; k++)
+    PetscCheck(!PetscIsInfOrNanReal(param[k]), net->comm, PETSC_ERR_ARG_OUTOFRANGE,
+               "output factor '%s': parameter %" PetscInt_FMT " is not finite", name, k);
+  PetscCall(fn(nparam, param, net->widths[0], net->widths[net->nlayers], NULL, 0, NULL, NULL, &mask)); /* checks */
+  PetscCheck(mask > 0 && mask < (1 << net->widths[net->nlayers]), net->comm, PETSC_ERR_PLIB,
+             "output factor '%s' multiplies no output of this network (mask %" PetscInt_FMT ")", name, mask);
+  PetscCall(PetscStrncpy(net->factor, name, sizeof(net->factor)));
+  net->factor_mask  = mask;
+  net->nfactorparam = nparam;
+  for (PetscInt k = 0; k < nparam; k++) net->factor_param[k] = param[k];
+  net->factorfn = fn;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDNetGetOutputFactor - The network's output factor: its name ("" for none), the outputs it multiplies (bit o for
+  output o) and its parameters (borrowed).
+
+  Not collective
+
+.seealso: KDNetSetOutputFactor()
+@*/
+PetscErrorCode KDNetGetOutputFactor(KDNet net, const char **name, PetscInt *mask, PetscInt *nparam,
+                                    const PetscReal **param)
+{
+  PetscFunctionBegin;
+  if (name) *name = net->factor;
+  if (mask) *mask = net->factor_mask;
+  if (nparam) *nparam = net->nfactorparam;
+  if (param) *param = net->factor_param;
+  PetscFunctionReturn(0);
+}
+
 /*@C
   KDNetCreate - Creates a network: by default 2 inputs, hidden widths 20,20,20, 1 output, tanh, inputs on [-1, 1],
   output scale 1 and shift 0.
@@ -464,18 +691,19 @@ PetscErrorCode KDNetWorkspaceEnsure_Private(KDNet net, PetscInt S)
   PetscFunctionBegin;
   if (net->work && S <= net->wsstreams) PetscFunctionReturn(0);
   PetscCall(PetscFree(net->work));
-  for (PetscInt k = 0; k <= L; k++) maxw = PetscMax(maxw, net->widths[k]);
+  for (PetscInt k = 0; k <= L; k++) maxw = PetscMax(maxw, k < L ? KDNetFanIn_Private(net, k) : net->widths[k]);
 #define KDPAD(n) ((((n) + 7) / 8) * 8)
   for (PetscInt k = 0; k < L; k++) {
-    total += KDPAD(net->widths[k] * S * B) + KDPAD(net->widths[k + 1] * S * B);
+    total += KDPAD(KDNetFanIn_Private(net, k) * S * B) + KDPAD(net->widths[k + 1] * S * B);
     if (k < L - 1) total += KDPAD(net->widths[k + 1] * B);
   }
   ping = maxw * PetscMax(S * B, KD_NET_EVALUATE_BLOCK);
-  total += KDPAD(net->widths[L] * S * B) + 2 * KDPAD(ping) + KDPAD(2 * B);
+  total += KDPAD(net->widths[L] * S * B) + 2 * KDPAD(ping) + KDPAD(2 * B) +
+           2 * KDPAD(PetscMax(S * B, KD_NET_EVALUATE_BLOCK));
   PetscCall(PetscMalloc1(total, &net->work));
   for (PetscInt k = 0; k < L; k++) {
     net->A[k] = net->work + off;
-    off += KDPAD(net->widths[k] * S * B);
+    off += KDPAD(KDNetFanIn_Private(net, k) * S * B);
     net->Z[k] = net->work + off;
     off += KDPAD(net->widths[k + 1] * S * B);
     net->D[k] = NULL;
@@ -492,6 +720,10 @@ PetscErrorCode KDNetWorkspaceEnsure_Private(KDNet net, PetscInt S)
   off += KDPAD(ping);
   net->tmp = net->work + off;
   off += KDPAD(2 * B);
+  net->fjet = net->work + off;
+  off += KDPAD(PetscMax(S * B, KD_NET_EVALUATE_BLOCK));
+  net->fout = net->work + off;
+  off += KDPAD(PetscMax(S * B, KD_NET_EVALUATE_BLOCK));
 #undef KDPAD
   PetscCheck(off == total, PETSC_COMM_SELF, PETSC_ERR_PLIB, "workspace layout mismatch");
   net->wsstreams = S;
@@ -515,9 +747,15 @@ PetscErrorCode KDNetSetUp(KDNet net)
 
   PetscFunctionBegin;
   if (net->setupcalled) PetscFunctionReturn(0);
+  if (net->featfn) { /* the inputs may have changed since the features were set */
+    PetscInt nfeat = 0;
+    PetscCall(net->featfn(net->nfeatparam, net->feat_param, net->widths[0], NULL, 0, NULL, NULL, 0, &nfeat));
+    PetscCheck(nfeat == net->nfeat, net->comm, PETSC_ERR_PLIB, "input features '%s' changed their number",
+               net->features);
+  }
   for (PetscInt k = 0; k < net->nlayers; k++) {
     net->woff[k] = off;
-    off += net->widths[k] * net->widths[k + 1];
+    off += KDNetFanIn_Private(net, k) * net->widths[k + 1];
     net->boff[k] = off;
     off += net->widths[k + 1];
   }
@@ -575,7 +813,7 @@ PetscErrorCode KDNetInitialize(KDNet net, PetscInt seed)
   PetscFunctionBegin;
   PetscCall(KDNetSetUp(net));
   for (PetscInt k = 0; k < net->nlayers; k++) {
-    const PetscInt in = net->widths[k], out = net->widths[k + 1];
+    const PetscInt in = KDNetFanIn_Private(net, k), out = net->widths[k + 1];
     const PetscReal sigma = PetscSqrtReal(2.0 / (PetscReal) (in + out));
     for (PetscInt e = 0; e < in * out; e++) {
       const uint64_t idx = (uint64_t) (net->woff[k] + e);
@@ -606,7 +844,7 @@ PetscErrorCode KDNetGetSizes(KDNet net, PetscInt *nin, PetscInt *nout, PetscInt 
   if (nout) *nout = net->widths[net->nlayers];
   if (nparams) {
     PetscInt np = 0;
-    for (PetscInt k = 0; k < net->nlayers; k++) np += (net->widths[k] + 1) * net->widths[k + 1];
+    for (PetscInt k = 0; k < net->nlayers; k++) np += (KDNetFanIn_Private(net, k) + 1) * net->widths[k + 1];
     *nparams = np;
   }
   PetscFunctionReturn(0);
@@ -823,9 +1061,29 @@ PetscErrorCode KDNetView(KDNet net, PetscViewer viewer)
   for (PetscInt i = 0; i < net->widths[0]; i++)
     PetscCall(PetscViewerASCIIPrintf(viewer, "input %" PetscInt_FMT " on [%g, %g]\n", i, (double) net->lo[i],
                                      (double) net->hi[i]));
+  if (net->features[0]) {
+    PetscCall(PetscViewerASCIIPrintf(viewer,
+                                     "input features %s (%" PetscInt_FMT " more inputs of the first layer), parameters",
+                                     net->features, net->nfeat));
+    PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
+    for (PetscInt k = 0; k < net->nfeatparam; k++)
+      PetscCall(PetscViewerASCIIPrintf(viewer, " %g", (double) net->feat_param[k]));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+    PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
+  }
   for (PetscInt o = 0; o < net->widths[net->nlayers]; o++)
-    PetscCall(PetscViewerASCIIPrintf(viewer, "output %" PetscInt_FMT " = %g * net + %g%s\n", o, (double) net->scale[o],
-                                     (double) net->shift[o], net->addend[0] ? " + addend" : ""));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "output %" PetscInt_FMT " = %s%g * net + %g%s%s\n", o,
+                                     net->factor_mask >> o & 1 ? "factor * (" : "", (double) net->scale[o],
+                                     (double) net->shift[o], net->factor_mask >> o & 1 ? ")" : "",
+                                     net->addend[0] ? " + addend" : ""));
+  if (net->factor[0]) {
+    PetscCall(PetscViewerASCIIPrintf(viewer, "output factor %s, parameters", net->factor));
+    PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
+    for (PetscInt k = 0; k < net->nfactorparam; k++)
+      PetscCall(PetscViewerASCIIPrintf(viewer, " %g", (double) net->factor_param[k]));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+    PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
+  }
   if (net->addend[0]) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "output addend %s, parameters", net->addend));
     PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));

@@ -32,6 +32,17 @@ struct _p_KDNet {
   PetscInt naddend;
   PetscReal addend_param[KD_NET_MAX_ADDEND_PARAMS];
   KDNetAddendFunction addendfn;
+  /* The input features (KDNetSetInputFeatures()): name "" and nfeat 0 for none; the first layer reads
+     widths[0] + nfeat rows, the mapped inputs then the features */
+  char features[32];
+  PetscInt nfeat, nfeatparam;
+  PetscReal feat_param[KD_NET_MAX_ADDEND_PARAMS];
+  KDNetFeatureFunction featfn;
+  /* The output factor (KDNetSetOutputFactor()): name "" and mask 0 for none */
+  char factor[32];
+  PetscInt factor_mask, nfactorparam;
+  PetscReal factor_param[KD_NET_MAX_ADDEND_PARAMS];
+  KDNetFactorFunction factorfn;
   PetscBool setupcalled;
 
   PetscInt nparams;
@@ -49,12 +60,24 @@ struct _p_KDNet {
   PetscReal *adj;                  /* dLoss/djet of a block (nout x nstreams x nb) */
   PetscReal *G[2]; /* reverse-pass ping-pong buffers (max width x nstreams x nb), also KDNetEvaluate()'s */
   PetscReal *tmp;  /* 2 * blocksize scratch values */
+  PetscReal *fjet; /* the output factor's jet in the block last run forward (nstreams x nb) */
+  PetscReal *fout; /* an output's jet before the factor (nstreams x nb) */
 };
+
+/* Columns of layer k's weights: the layer's inputs, for the first layer the physical inputs and the features. */
+static inline PetscInt KDNetFanIn_Private(KDNet net, PetscInt k)
+{
+  return net->widths[k] + (k ? 0 : net->nfeat);
+}
 
 /* The stream order of a spec: second[q] is stream 1 + nin + q. */
 PETSC_INTERN PetscErrorCode KDNetCheckSpec_Private(KDNet, const KDJetSpec *, PetscInt *);
 /* The registered output addend of that name, NULL if none (KDNetAddendRegister()). */
 PETSC_INTERN KDNetAddendFunction KDNetAddendFind_Private(const char[]);
+/* The registered input features of that name, NULL if none (KDNetFeatureRegister()). */
+PETSC_INTERN KDNetFeatureFunction KDNetFeatureFind_Private(const char[]);
+/* The registered output factor of that name, NULL if none (KDNetFactorRegister()). */
+PETSC_INTERN KDNetFactorFunction KDNetFactorFind_Private(const char[]);
 PETSC_INTERN PetscErrorCode KDNetWorkspaceEnsure_Private(KDNet, PetscInt);
 /* Forgets kernel.c's generated products (any change of shape). */
 PETSC_INTERN void KDNetGemmReset_Private(KDNet);

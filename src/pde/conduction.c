@@ -51,6 +51,8 @@ typedef struct {
   PetscInt param[COND_NPARAM];
   PetscBool probset;       /* the problem was defined (options or a reference) */
   KDConductionModel model; /* -<prefix>conduction_model */
+  PetscBool features;      /* -<prefix>conduction_interface_features: the network reads the interfaces' features */
+  PetscBool exactbc;       /* -<prefix>conduction_exact_bc: u carries the boundary factor */
   PetscReal h;             /* cell width of the model's level (KDPDESetLevel()), 0: unknown (the fine level) */
   PetscBool homogenized;   /* the formulation in use */
 } KDPDE_Conduction;
@@ -90,6 +92,153 @@ static PetscErrorCode KDPDEConductionUpdateModel(KDPDE pde)
   }
   c->homogenized = hom;
   for (PetscInt k = COND_KXX; k <= COND_KYY; k++) PetscCall(KDPDESetParameterLearned(pde, c->param[k], hom));
+  PetscFunctionReturn(0);
+}
+
+/* --- input features of the interfaces (conduction_interfaces) ------------------------------------------------
+
+   For a microstructure whose interfaces are lines of the grid (laminate, checkerboard), the first layer also reads
+   level sets phi of the interfaces (phi = 0 exactly on them, smooth and periodic elsewhere), |phi|, and a periodic
+   mode in quadrature. A tanh network of x, y alone is smooth, so it cannot follow the kink of u (its normal derivative
+   jumps by the contrast) and smears it; through |phi| it can: d|phi|/dn jumps by 2 |grad phi| across the interface,
+   by as much as the network's dependence on |phi| there says (the cusp-capturing PINN of Tseng, Lin, Hu and Lai, J.
+   Comput. Phys. 491, 2023). phi itself gives the network the period and the side of the interface, which a smooth
+   network of x, y builds only slowly at eps = 1/8. Parameters: [type (0 laminate, 1 checkerboard), eps, fraction,
+   orientation (laminate: 0 layers normal to x, 1 to y)]. Per axis a with interfaces, theta = 2 pi x_a / eps - c:
+     laminate (c = pi fraction): phi = cos theta - cos(pi fraction), |phi|, sin theta  (phase 2: phi > 0)
+     checkerboard (c = 0, each axis): phi = sin theta, |phi|, cos theta              (phase 2: phi_x phi_y < 0) */
+enum { COND_FEAT_LAMINATE, COND_FEAT_CHECKERBOARD };
+
+static PetscErrorCode KDNetFeatures_ConductionInterfaces(PetscInt nparam, const PetscReal param[], PetscInt nin,
+                                                         const KDJetSpec *spec, PetscInt nb, const PetscReal x[],
+                                                         PetscReal A[], PetscInt ld, PetscInt *nfeat)
+{
+  PetscInt type, naxes, axis0, nsecond = spec ? spec->nsecond : 0, S = spec ? 1 + nin + nsecond : 1;
+
+  PetscFunctionBegin;
+  PetscCheck(nparam == 4 && nin == 2, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
+             "input features conduction_interfaces need 4 parameters and inputs x,y");
+  type = (PetscInt) param[0];
+  PetscCheck((type == COND_FEAT_LAMINATE || type == COND_FEAT_CHECKERBOARD) && param[0] == (PetscReal) type,
+             PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "input features conduction_interfaces: type %g is not 0 (laminate) or 1 (checkerboard)",
+             (double) param[0]);
+  PetscCheck(param[1] > 0 && param[2] > 0 && param[2] < 1 && (param[3] == 0 || param[3] == 1), PETSC_COMM_SELF,
+             PETSC_ERR_ARG_OUTOFRANGE,
+             "input features conduction_interfaces: eps %g must be > 0, fraction %g in (0, 1), orientation %g 0 or 1",
+             (double) param[1], (double) param[2], (double) param[3]);
+  naxes = type == COND_FEAT_LAMINATE ? 1 : 2;
+  axis0 = type == COND_FEAT_LAMINATE ? (PetscInt) param[3] : 0;
+  if (nfeat) *nfeat = 3 * naxes;
+  for (PetscInt a = 0; a < naxes; a++) {
+    const PetscInt axis   = axis0 + a;
+    const PetscReal w     = 2 * PETSC_PI / param[1];
+    const PetscReal c     = type == COND_FEAT_LAMINATE ? PETSC_PI * param[2] : 0,
+                    level = type == COND_FEAT_LAMINATE ? PetscCosReal(c) : 0;
+    PetscReal *F[3]       = {A + (3 * a) * ld, A + (3 * a + 1) * ld, A + (3 * a + 2) * ld};
+
+    for (PetscInt p = 0; p < nb; p++) {
+      const PetscReal th = w * x[p * nin + axis] - c, cs = PetscCosReal(th), sn = PetscSinReal(th);
+      /* phi and the quadrature mode q, with their derivatives along the axis */
+      const PetscReal phi   = type == COND_FEAT_LAMINATE ? cs - level : sn,
+                      dphi  = type == COND_FEAT_LAMINATE ? -w * sn : w * cs,
+                      ddphi = -w * w * (type == COND_FEAT_LAMINATE ? cs : sn);
+      const PetscReal q = type == COND_FEAT_LAMINATE ? sn : cs, dq = type == COND_FEAT_LAMINATE ? w * cs : -w * sn,
+                      ddq    = -w * w * q;
+      const PetscReal sgn    = phi > 0 ? 1.0 : (phi < 0 ? -1.0 : 0.0);
+      const PetscReal val[3] = {phi, PetscAbsReal(phi), q}, d1[3] = {dphi, sgn * dphi, dq},
+                      d2[3] = {ddphi, sgn * ddphi, ddq};
+
+      for (PetscInt j = 0; j < 3; j++) {
+        F[j][p] = val[j];
+        if (S == 1) continue;
+        for (PetscInt i = 0; i < nin; i++) F[j][(1 + i) * nb + p] = i == axis ? d1[j] : 0.0;
+        for (PetscInt r = 0; r < nsecond; r++)
+          F[j][(1 + nin + r) * nb + p] = spec->second[r][0] == axis && spec->second[r][1] == axis ? d2[j] : 0.0;
+      }
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* --- the output factor of exact boundary data (conduction_boundary) ------------------------------------------------
+
+   u = D(x, y) N_u(x, y) with D = 16 a (1 - a) b (1 - b), a and b the coordinates mapped to [0, 1] on the box: u = 0 on
+   the whole boundary, whatever the network (g = 0 outside manufactured mode), so that no loss term has to pull the
+   network to the boundary data. Parameters [x_lo, x_hi, y_lo, y_hi]; it multiplies output 0 (u), not psi. */
+static PetscErrorCode KDNetFactor_ConductionBoundary(PetscInt nparam, const PetscReal param[], PetscInt nin,
+                                                     PetscInt nout, const KDJetSpec *spec, PetscInt nb,
+                                                     const PetscReal x[], PetscReal D[], PetscInt *mask)
+{
+  const PetscInt nsecond = spec ? spec->nsecond : 0, S = spec ? 1 + nin + nsecond : 1;
+
+  PetscFunctionBegin;
+  PetscCheck(nparam == 4 && nin == 2 && nout == 2 && param[1] > param[0] && param[3] > param[2], PETSC_COMM_SELF,
+             PETSC_ERR_ARG_WRONG,
+             "output factor conduction_boundary needs 4 parameters x_lo < x_hi, y_lo < y_hi, inputs x,y and outputs "
+             "u,psi");
+  if (mask) *mask = 1; /* u */
+  for (PetscInt p = 0; p < nb; p++) {
+    PetscReal f[2], df[2], ddf[2];
+    for (PetscInt i = 0; i < 2; i++) {
+      const PetscReal h = param[2 * i + 1] - param[2 * i], a = (x[2 * p + i] - param[2 * i]) / h;
+      f[i]   = 4 * a * (1 - a);
+      df[i]  = 4 * (1 - 2 * a) / h;
+      ddf[i] = -8 / (h * h);
+    }
+    D[p] = f[0] * f[1];
+    if (S == 1) continue;
+    D[nb + p]     = df[0] * f[1];
+    D[2 * nb + p] = f[0] * df[1];
+    for (PetscInt q = 0; q < nsecond; q++) {
+      const PetscInt i = spec->second[q][0], j = spec->second[q][1];
+      D[(3 + q) * nb + p] = i != j ? df[0] * df[1] : (i == 0 ? ddf[0] * f[1] : f[0] * ddf[1]);
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Registered with the PDE (src/pde/pde.c), so that a model file naming them loads wherever the PDE does. */
+PETSC_EXTERN PetscErrorCode KDPDERegisterNetParts_Conduction(void)
+{
+  PetscFunctionBegin;
+  PetscCall(KDNetFeatureRegister("conduction_interfaces", KDNetFeatures_ConductionInterfaces));
+  PetscCall(KDNetFactorRegister("conduction_boundary", KDNetFactor_ConductionBoundary));
+  PetscFunctionReturn(0);
+}
+
+/* With -<prefix>conduction_interface_features the network reads the interfaces' features, with
+   -<prefix>conduction_exact_bc its u carries the boundary factor (above); without, it keeps what it has (a loaded
+   teacher its features and factor). */
+static PetscErrorCode KDPDESetUpNet_Conduction(KDPDE pde, KDNet net)
+{
+  KDPDE_Conduction *c = (KDPDE_Conduction *) pde->data;
+  const KDComposite *ms;
+  PetscReal param[4];
+
+  PetscFunctionBegin;
+  if (c->exactbc) {
+    const PetscReal box[4] = {pde->lo[0], pde->hi[0], pde->lo[1], pde->hi[1]};
+    PetscCheck(c->probset, pde->comm, PETSC_ERR_ORDER, "the conduction PDE has no problem data for its boundary");
+    PetscCheck(!c->prob.manufactured, pde->comm, PETSC_ERR_SUP,
+               "-%sconduction_exact_bc imposes u = 0 on the boundary: not in manufactured mode (-conduction_mms), "
+               "whose boundary data are not 0",
+               pde->prefix ? pde->prefix : "");
+    PetscCall(KDNetSetOutputFactor(net, "conduction_boundary", 4, box));
+  }
+  if (!c->features) PetscFunctionReturn(0);
+  PetscCheck(c->probset, pde->comm, PETSC_ERR_ORDER, "the conduction PDE has no problem data for its features");
+  KDPDEConductionSync(pde);
+  ms = &c->prob.ms;
+  PetscCheck(ms->type == KD_COMPOSITE_LAMINATE || ms->type == KD_COMPOSITE_CHECKERBOARD, pde->comm, PETSC_ERR_SUP,
+             "-%sconduction_interface_features: laminate and checkerboard microstructures only (interfaces on grid "
+             "lines), not %s",
+             pde->prefix ? pde->prefix : "", KDCompositeTypes[ms->type]);
+  param[0] = ms->type == KD_COMPOSITE_LAMINATE ? COND_FEAT_LAMINATE : COND_FEAT_CHECKERBOARD;
+  param[1] = ms->eps;
+  param[2] = ms->fraction;
+  param[3] = ms->type == KD_COMPOSITE_LAMINATE ? (PetscReal) ms->orientation : 0;
+  PetscCall(KDNetSetInputFeatures(net, "conduction_interfaces", 4, param));
   PetscFunctionReturn(0);
 }
 
@@ -231,6 +380,15 @@ static PetscErrorCode KDPDESetFromOptions_Conduction(KDPDE pde, PetscOptionItems
                           "Formulation: auto (homogenized on levels whose cells span a period), fine, homogenized",
                           "KDPDESetFromOptions", KDConductionModels, model, &model, NULL));
   c->model = (KDConductionModel) model;
+  PetscCall(
+      PetscOptionsBool("-conduction_interface_features",
+                       "The network also reads level sets of the interfaces and their absolute values, so that it "
+                       "follows the kinks of u (laminate, checkerboard)",
+                       "KDPDESetUpNet", c->features, &c->features, NULL));
+  PetscCall(PetscOptionsBool("-conduction_exact_bc",
+                             "u = 0 on the boundary exactly: the network's u is multiplied by a function that vanishes "
+                             "there (an output factor of the model)",
+                             "KDPDESetUpNet", c->exactbc, &c->exactbc, NULL));
   PetscCall(KDPDEConductionUpdateModel(pde));
   PetscFunctionReturn(0);
 }
@@ -455,5 +613,6 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Conduction(KDPDE pde)
   pde->ops->residualadjoint       = KDPDEResidualAdjoint_Conduction;
   pde->ops->residualparameter     = KDPDEResidualParameter_Conduction;
   pde->ops->view                  = KDPDEView_Conduction;
+  pde->ops->setupnet              = KDPDESetUpNet_Conduction;
   PetscFunctionReturn(0);
 }

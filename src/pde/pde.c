@@ -31,6 +31,7 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Burgers(KDPDE);
 PETSC_EXTERN PetscErrorCode KDPDECreate_Heat(KDPDE);
 PETSC_EXTERN PetscErrorCode KDPDECreate_Cavity(KDPDE);
 PETSC_EXTERN PetscErrorCode KDPDERegisterAddends_Cavity(void);
+PETSC_EXTERN PetscErrorCode KDPDERegisterNetParts_Conduction(void);
 PETSC_EXTERN PetscErrorCode KDPDECreate_Conduction(KDPDE);
 PETSC_EXTERN PetscErrorCode KDPDECreate_Fisher(KDPDE);
 
@@ -66,6 +67,7 @@ PetscErrorCode KDPDEInitializePackage(void)
   PetscCall(KDPDERegister("cavity", KDPDECreate_Cavity));
   PetscCall(KDPDERegisterAddends_Cavity());
   PetscCall(KDPDERegister("conduction", KDPDECreate_Conduction));
+  PetscCall(KDPDERegisterNetParts_Conduction());
   PetscCall(KDPDERegister("fisher", KDPDECreate_Fisher));
   PetscCall(KDCommonOptionsSetPDETypes(&KDPDEList, "burgers"));
   PetscCall(PetscRegisterFinalize(KDPDEFinalizePackage));
@@ -1019,8 +1021,10 @@ PetscErrorCode KDPDESetLevel(KDPDE pde, KDReference ref, PetscInt level)
 
 /*@C
   KDPDESetUpNet - Lets the PDE's formulation make a loss's network fit it once the options are read: the cavity's lid
-  corner flow is an output addend of the network (KDNetSetOutputAddend()). KDLossSetUp() calls it; types without
-  ops->setupnet leave the network as it is.
+  corner flow is an output addend of the network (KDNetSetOutputAddend()), the conduction's interfaces are input
+  features (KDNetSetInputFeatures(), which change the parameter layout) and its exact boundary data an output factor
+  (KDNetSetOutputFactor()). KDLossConfigureNet() calls it before the
+  network is set up, KDLossSetUp() again; types without ops->setupnet leave the network as it is.
 
   Logically collective
 

@@ -350,9 +350,9 @@ static PetscErrorCode KDStageDistillSetUp(MPI_Comm comm, const char out[], KDRef
 
   PetscFunctionBegin;
   PetscCall(KDStageDistillLossCreate(comm, ref, l, seed, loss));
+  PetscCall(KDLossSetFromOptions(*loss)); /* the PDE's options, which may give the network input features */
   PetscCall(KDStageDistillNetCreate(comm, *loss, l, seed, net));
   PetscCall(KDLossSetNet(*loss, *net));
-  PetscCall(KDLossSetFromOptions(*loss));
   PetscCall(KDLossGetPDE(*loss, &pde));
   for (PetscInt k = 0; k < tinfo->ninferred; k++)
     PetscCall(KDPDESetParameter(pde, tinfo->inferred_names[k], tinfo->inferred[k][0]));

@@ -63,7 +63,8 @@ static PetscErrorCode KDCalibrationGetOptions(PetscOptionItems *PetscOptionsObje
              "-kd_int8_activation_bits must be 8 to 16, got %" PetscInt_FMT, co->abits);
   PetscCall(KDOptionsInt("-kd_int8_search",
                          "Refine the int8 weights by an integer search per output channel, weighted by the outputs' "
-                         "sensitivity, over 36 scales, then a polish against the network: at most this many nodes per channel and scale (0: no search)",
+                         "sensitivity, over 36 scales, then a polish against the network: at most this many nodes per "
+                         "channel and scale (0: no search)",
                          "KDQuantizedNetCreate", co->search, &co->search, NULL));
   PetscCheck(co->search >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-kd_int8_search must be >= 0, got %" PetscInt_FMT,
              co->search);
@@ -123,11 +124,11 @@ static PetscErrorCode KDModelBaseName(const char path[], char name[], size_t len
   PetscFunctionReturn(0);
 }
 
-/* The standalone C code is the MLP alone: a model whose outputs carry an output addend (docs/model-format.md) is
-   refused rather than exported without it. */
+/* The standalone C code is the MLP alone: a model whose outputs carry an output addend or factor, or whose first
+   layer reads input features (docs/model-format.md), is refused rather than exported without them. */
 static PetscErrorCode KDExportCheckPlain(MPI_Comm comm, KDNet net, const char path[])
 {
-  const char *addend;
+  const char *addend, *features, *factor;
 
   PetscFunctionBegin;
   PetscCall(KDNetGetOutputAddend(net, &addend, NULL, NULL));
@@ -135,6 +136,16 @@ static PetscErrorCode KDExportCheckPlain(MPI_Comm comm, KDNet net, const char pa
              "model %s carries the output addend '%s', which the exported C code does not compute: export a model "
              "without one (a student)",
              path, addend);
+  PetscCall(KDNetGetOutputFactor(net, &factor, NULL, NULL, NULL));
+  PetscCheck(!factor[0], comm, PETSC_ERR_SUP,
+             "model %s carries the output factor '%s', which the exported C code does not compute: export a model "
+             "without one (a student)",
+             path, factor);
+  PetscCall(KDNetGetInputFeatures(net, &features, NULL, NULL, NULL));
+  PetscCheck(!features[0], comm, PETSC_ERR_SUP,
+             "model %s reads the input features '%s', which the exported C code does not compute: export a model "
+             "without them (a student)",
+             path, features);
   PetscFunctionReturn(0);
 }
 

@@ -270,11 +270,11 @@ PetscErrorCode KDStageTrain(MPI_Comm comm)
   PetscCall(KDNetSetArchitecture(net, nin, (PetscInt) (sizeof(KDTeacherWidths) / sizeof(KDTeacherWidths[0])),
                                  KDTeacherWidths, nout));
   PetscCall(KDNetSetFromOptions(net));
+  PetscCall(KDLossSetNet(loss, net));
+  PetscCall(KDLossSetFromOptions(loss)); /* the PDE's options, which may give the network input features */
   PetscCall(KDLossConfigureNet(loss, net));
   PetscCall(KDNetSetUp(net));
   PetscCall(KDNetInitialize(net, opt.seed));
-  PetscCall(KDLossSetNet(loss, net));
-  PetscCall(KDLossSetFromOptions(loss));
   PetscCall(KDLossSetUp(loss));
 
   PetscCall(KDOutputPath(opt.out, "checkpoint_teacher.h5", ckpath, sizeof(ckpath)));

@@ -289,15 +289,21 @@ PetscErrorCode KDH5WriteAttrInts(hid_t obj, const char name[], PetscInt n, const
 /* The root attributes that describe a kdpinn file itself (reference.h5 and model files, docs/reference-format.md and
    docs/model-format.md): every other numeric root attribute is a PDE parameter, so none of these names can be one. */
 static const char *const KDH5Reserved[] = {
-    "kdpinn_version", "kind",         "pde",    "axes",         "fields",   "centering",     "levels",
-    "activation",     "widths",       "level",  "inputs",       "outputs",  "input_lo",      "input_hi",
-    "output_scale",   "output_shift", "params", "trained_with", "checksum", "output_addend", "output_addend_params",
-    "coarsened",      "extrapolated"};
+    "kdpinn_version", "kind",         "pde",    "axes",         "fields",   "centering", "levels",
+    "activation",     "widths",       "level",  "inputs",       "outputs",  "input_lo",  "input_hi",
+    "output_scale",   "output_shift", "params", "trained_with", "checksum", "coarsened", "extrapolated"};
+/* a model's known fields and functions (output addend, input features, output factor): each name and its parameters */
+static const char *const KDH5ReservedModelParts[] = {"output_addend", "input_features", "output_factor"};
 
 PetscBool KDH5IsReservedAttribute(const char name[])
 {
   for (size_t i = 0; i < sizeof(KDH5Reserved) / sizeof(KDH5Reserved[0]); i++)
     if (!strcmp(name, KDH5Reserved[i])) return PETSC_TRUE;
+  for (size_t i = 0; i < sizeof(KDH5ReservedModelParts) / sizeof(KDH5ReservedModelParts[0]); i++) {
+    const size_t len = strlen(KDH5ReservedModelParts[i]);
+    if (!strncmp(name, KDH5ReservedModelParts[i], len) && (!name[len] || !strcmp(name + len, "_params")))
+      return PETSC_TRUE;
+  }
   return PETSC_FALSE;
 }
 

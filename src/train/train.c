@@ -1371,7 +1371,7 @@ static inline PetscReal KDTrainerInt8Level(PetscReal w, PetscReal s)
    Returns *done = PETSC_FALSE if no damping made the matrix positive definite (the caller rounds to nearest). */
 static PetscErrorCode KDTrainerRoundLayerCompensated(KDTrainer tr, PetscInt k, PetscBool *done)
 {
-  const PetscInt n = tr->n, nin = tr->net->widths[k], nout = tr->net->widths[k + 1], nq = nin * nout;
+  const PetscInt n = tr->n, nin = KDNetFanIn_Private(tr->net, k), nout = tr->net->widths[k + 1], nq = nin * nout;
   const PetscInt off = tr->net->woff[k];
   PetscInt *idx;
   PetscReal *x = tr->x, *H, *scale, lambda, used;
@@ -1428,7 +1428,7 @@ static PetscErrorCode KDTrainerRoundLayerCompensated(KDTrainer tr, PetscInt k, P
    seeds"). */
 static PetscErrorCode KDTrainerFreezeLayer(KDTrainer tr, PetscInt k, PetscBool round)
 {
-  const PetscInt nin = tr->net->widths[k], nout = tr->net->widths[k + 1];
+  const PetscInt nin = KDNetFanIn_Private(tr->net, k), nout = tr->net->widths[k + 1];
   PetscReal *W   = tr->x + tr->net->woff[k];
   PetscBool done = PETSC_FALSE;
 
