@@ -23,6 +23,17 @@ fi
 grep -q "student_L2 learned Kxx" run.txt || { echo "FAIL: student_L2 learned no Kxx"; fail=1; }
 grep -q "student_L1 learned" run.txt && { echo "FAIL: student_L1 (cells smaller than a period) learned a tensor"; fail=1; }
 grep -q "## Learned tensor: effective_conductivity" out/report.md || { echo "FAIL: report.md has no tensor section"; fail=1; }
+# A restart of the teacher without the boundary factor is refused in one line: its checkpoint's parameters were
+# fitted with it (the parameter count alone does not tell).
+nofactor=()
+for o in "${common[@]}"; do [ "$o" != -teacher_conduction_exact_bc ] && nofactor+=("$o"); done
+"$KDPINN" train "${nofactor[@]}" -kd_restart -teacher_adam_steps 210 > restart.txt 2> restart-err.txt &&
+  { echo "FAIL: restart without the factor accepted"; fail=1; }
+if [ "$(grep -c . restart-err.txt)" -ne 1 ] ||
+  ! grep -q "^kdpinn: error: refusing to restart from checkpoint .*its network carries 'factor conduction_boundary" \
+    restart-err.txt; then
+  echo "FAIL: restart without the factor: expected one error line"; cat restart-err.txt; fail=1
+fi
 # The teacher reads the interfaces' features and carries the boundary factor (the students do not); the standalone
 # export refuses it in one line.
 "$KDPINN" export -kd_out out -kd_model out/teacher.h5 > export.txt 2> export-err.txt && { echo "FAIL: teacher exported"; fail=1; }

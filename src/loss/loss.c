@@ -858,8 +858,8 @@ PetscErrorCode KDLossResidualRMS(KDLoss loss, PetscInt n, const PetscReal x[], P
 /*@C
   KDLossConfigureNet - Makes a network fit the loss's PDE: nin and nout from the PDE (hidden widths kept), the input
   box from the reference's level-0 domain, in network input order, and what the PDE's formulation adds to it
-  (KDPDESetUpNet(): input features, an output addend). Call before KDNetSetUp(), after KDLossSetFromOptions() (the
-  PDE's options decide the formulation).
+  (KDPDESetUpNet(): input features, an output factor or addend). Call before KDNetSetUp(), after KDLossSetFromOptions()
+(the PDE's options decide the formulation).
 
   Logically collective
 

@@ -358,9 +358,9 @@ PetscErrorCode KDNetEvaluateBlock_Private(KDNet net, PetscInt nb, const PetscRea
         for (PetscInt p = 0; p < nb; p++) yo[p] = s * z[p] + c;
       }
       if (net->factorfn) {
-        PetscCall(net->factorfn(net->nfactorparam, net->factor_param, nin, nO, NULL, nb, x, net->fjet, NULL));
+        PetscCall(net->factorfn(net->nfactorparam, net->factor_param, nin, nO, NULL, nb, x, net->fout, NULL));
         for (PetscInt o = 0; o < nO; o++)
-          if (net->factor_mask >> o & 1) KDNetFactorApply(net->fjet, nin, NULL, nb, y + o * ldy, net->fout);
+          if (net->factor_mask >> o & 1) KDNetFactorApply(net->fout, nin, NULL, nb, y + o * ldy, net->fout + nb);
       }
       if (net->addendfn) PetscCall(net->addendfn(net->naddend, net->addend_param, nin, nO, NULL, nb, x, y, ldy));
     }

@@ -304,11 +304,13 @@ PetscErrorCode KDNetSetOutputFactor(KDNet net, const char name[], PetscInt npara
   PetscInt mask          = 0;
 
   PetscFunctionBegin;
-  net->factor[0]    = 0;
-  net->factor_mask  = 0;
-  net->nfactorparam = 0;
-  net->factorfn     = NULL;
-  if (!name || !name[0]) PetscFunctionReturn(0);
+  if (!name || !name[0]) {
+    net->factor[0]    = 0;
+    net->factor_mask  = 0;
+    net->nfactorparam = 0;
+    net->factorfn     = NULL;
+    PetscFunctionReturn(0);
+  }
   fn = KDNetFactorFind_Private(name);
   PetscCheck(fn, net->comm, PETSC_ERR_ARG_UNKNOWN_TYPE,
              "unknown output factor '%s' (registered by its PDE type: load the PDE's code first)", name);
@@ -698,8 +700,8 @@ PetscErrorCode KDNetWorkspaceEnsure_Private(KDNet net, PetscInt S)
     if (k < L - 1) total += KDPAD(net->widths[k + 1] * B);
   }
   ping = maxw * PetscMax(S * B, KD_NET_EVALUATE_BLOCK);
-  total += KDPAD(net->widths[L] * S * B) + 2 * KDPAD(ping) + KDPAD(2 * B) +
-           2 * KDPAD(PetscMax(S * B, KD_NET_EVALUATE_BLOCK));
+  total += KDPAD(net->widths[L] * S * B) + 2 * KDPAD(ping) + KDPAD(2 * B) + KDPAD(S * B) +
+           KDPAD(PetscMax(S * B, 2 * KD_NET_EVALUATE_BLOCK));
   PetscCall(PetscMalloc1(total, &net->work));
   for (PetscInt k = 0; k < L; k++) {
     net->A[k] = net->work + off;
@@ -721,9 +723,9 @@ PetscErrorCode KDNetWorkspaceEnsure_Private(KDNet net, PetscInt S)
   net->tmp = net->work + off;
   off += KDPAD(2 * B);
   net->fjet = net->work + off;
-  off += KDPAD(PetscMax(S * B, KD_NET_EVALUATE_BLOCK));
+  off += KDPAD(S * B);
   net->fout = net->work + off;
-  off += KDPAD(PetscMax(S * B, KD_NET_EVALUATE_BLOCK));
+  off += KDPAD(PetscMax(S * B, 2 * KD_NET_EVALUATE_BLOCK));
 #undef KDPAD
   PetscCheck(off == total, PETSC_COMM_SELF, PETSC_ERR_PLIB, "workspace layout mismatch");
   net->wsstreams = S;
@@ -752,6 +754,13 @@ PetscErrorCode KDNetSetUp(KDNet net)
     PetscCall(net->featfn(net->nfeatparam, net->feat_param, net->widths[0], NULL, 0, NULL, NULL, 0, &nfeat));
     PetscCheck(nfeat == net->nfeat, net->comm, PETSC_ERR_PLIB, "input features '%s' changed their number",
                net->features);
+  }
+  if (net->factorfn) { /* and the outputs since the factor was */
+    PetscInt mask = 0;
+    PetscCall(net->factorfn(net->nfactorparam, net->factor_param, net->widths[0], net->widths[net->nlayers], NULL, 0,
+                            NULL, NULL, &mask));
+    PetscCheck(mask == net->factor_mask, net->comm, PETSC_ERR_PLIB, "output factor '%s' changed its outputs",
+               net->factor);
   }
   for (PetscInt k = 0; k < net->nlayers; k++) {
     net->woff[k] = off;

@@ -60,8 +60,9 @@ struct _p_KDNet {
   PetscReal *adj;                  /* dLoss/djet of a block (nout x nstreams x nb) */
   PetscReal *G[2]; /* reverse-pass ping-pong buffers (max width x nstreams x nb), also KDNetEvaluate()'s */
   PetscReal *tmp;  /* 2 * blocksize scratch values */
-  PetscReal *fjet; /* the output factor's jet in the block last run forward (nstreams x nb) */
-  PetscReal *fout; /* an output's jet before the factor (nstreams x nb) */
+  PetscReal *fjet; /* the output factor's jet in the block last run forward (nstreams x nb), for the reverse pass */
+  PetscReal *fout; /* an output's jet before the factor (nstreams x nb); KDNetEvaluate()'s factor and output values
+                      (2 x nb), so that an evaluation between a forward and its reverse pass leaves fjet alone */
 };
 
 /* Columns of layer k's weights: the layer's inputs, for the first layer the physical inputs and the features. */

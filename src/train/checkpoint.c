@@ -112,6 +112,7 @@ static PetscErrorCode KDCheckpointWriteFile(hid_t file, PetscMPIInt rank, const 
       PetscCall(KDH5WriteRows(file, "inferred_history", 2, dims, 0, rank ? 0 : ck->nhistory, ck->inferred_history));
     }
   }
+  PetscCall(KDH5WriteAttrString(file, "network", ck->network[0] ? ck->network : "-")); /* "-": a plain MLP */
   /* Written last: a file that lacks it was not finished. */
   PetscCall(KDH5WriteAttrString(file, "checksum", sumstr));
   PetscFunctionReturn(0);
@@ -258,6 +259,14 @@ static PetscErrorCode KDCheckpointRead(hid_t file, KDCheckpoint *ck)
         PetscCall(KDH5ReadRows(file, "inferred_history", 2, dims, 0, ck->nhistory, ck->inferred_history));
       }
     }
+  }
+  {
+    PetscBool has;
+    PetscCall(KDH5HasAttr(file, "network", &has));
+    ck->network[0] = 0;
+    ck->hasnetwork = has;
+    if (has) PetscCall(KDH5ReadAttrString(file, "network", ck->network, sizeof(ck->network)));
+    if (!strcmp(ck->network, "-")) ck->network[0] = 0;
   }
   PetscCall(KDCheckpointChecksum(ck, &sum));
   (void) snprintf(computed, sizeof(computed), "%016llx", sum);

@@ -735,7 +735,8 @@ PetscErrorCode KDTrainerSetUp(KDTrainer tr)
       const PetscInt *w;
       PetscCall(KDNetGetWidths(tr->net, &nw, &w));
       for (PetscInt k = tr->weight_decay_first ? 0 : 1; k < nw - 1; k++)
-        for (PetscInt e = 0; e < w[k] * w[k + 1]; e++) tr->decay_index[tr->ndecay++] = tr->net->woff[k] + e;
+        for (PetscInt e = 0; e < KDNetFanIn_Private(tr->net, k) * w[k + 1]; e++)
+          tr->decay_index[tr->ndecay++] = tr->net->woff[k] + e;
     } else
       for (PetscInt i = 0; i < tr->n; i++) tr->decay_index[tr->ndecay++] = i;
     PetscCheck(tr->ndecay > 0, tr->comm, PETSC_ERR_ARG_WRONG,
@@ -997,6 +998,35 @@ static PetscErrorCode KDTrainerInferredNames(KDTrainer tr, char names[], size_t 
   PetscFunctionReturn(0);
 }
 
+/* What the trained network carries beyond the MLP, each name with its parameters ("" for a plain MLP or a raw
+   buffer): a restart with another must not continue from parameters fitted for this one. */
+static PetscErrorCode KDTrainerNetworkParts(KDTrainer tr, char str[], size_t len)
+{
+  const char *name[3];
+  PetscInt np[3];
+  const PetscReal *param[3];
+  const char *const kind[3] = {"addend", "factor", "features"};
+  size_t pos                = 0;
+
+  PetscFunctionBegin;
+  str[0] = 0;
+  if (!tr->net) PetscFunctionReturn(0);
+  PetscCall(KDNetGetOutputAddend(tr->net, &name[0], &np[0], &param[0]));
+  PetscCall(KDNetGetOutputFactor(tr->net, &name[1], NULL, &np[1], &param[1]));
+  PetscCall(KDNetGetInputFeatures(tr->net, &name[2], NULL, &np[2], &param[2]));
+  for (PetscInt k = 0; k < 3; k++) {
+    size_t used;
+    if (!name[k][0]) continue;
+    PetscCall(PetscSNPrintfCount(str + pos, len - pos, "%s%s %s", &used, pos ? "; " : "", kind[k], name[k]));
+    pos += used > 0 ? used - 1 : 0;
+    for (PetscInt i = 0; i < np[k]; i++) {
+      PetscCall(PetscSNPrintfCount(str + pos, len - pos, " %.17g", &used, (double) param[k][i]));
+      pos += used > 0 ? used - 1 : 0;
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode KDTrainerCheckpointWrite(KDTrainer tr)
 {
   KDCheckpoint ck;
@@ -1051,6 +1081,7 @@ static PetscErrorCode KDTrainerCheckpointWrite(KDTrainer tr)
     ck.inferred_history = tr->ihistory;
     PetscCall(KDTrainerInferredNames(tr, ck.inferred, sizeof(ck.inferred)));
   }
+  PetscCall(KDTrainerNetworkParts(tr, ck.network, sizeof(ck.network)));
   PetscCall(KDCheckpointWrite(tr->comm, tr->checkpoint, &ck));
   tr->last_checkpoint_step = tr->step;
   PetscCall(PetscLogEventEnd(KD_TRAINER_CHECKPOINT, 0, 0, 0, 0));
@@ -1089,6 +1120,13 @@ static PetscErrorCode KDTrainerCheckpointRestore(KDTrainer tr)
   PetscCheck(!strcmp(ck.pde, tr->pde), tr->comm, PETSC_ERR_FILE_UNEXPECTED,
              "refusing to restart from checkpoint %s: it was written for -kd_pde %s, this run has %s", tr->checkpoint,
              ck.pde, tr->pde);
+  {
+    char parts[512];
+    PetscCall(KDTrainerNetworkParts(tr, parts, sizeof(parts)));
+    PetscCheck(!ck.hasnetwork || !strcmp(ck.network, parts), tr->comm, PETSC_ERR_FILE_UNEXPECTED,
+               "refusing to restart from checkpoint %s: its network carries '%s', this run's '%s'", tr->checkpoint,
+               ck.network[0] ? ck.network : "nothing but the MLP", parts[0] ? parts : "nothing but the MLP");
+  }
   {
     char inames[256] = "";
     if (tr->ninfer) PetscCall(KDTrainerInferredNames(tr, inames, sizeof(inames)));

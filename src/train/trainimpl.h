@@ -20,9 +20,12 @@ typedef struct {
   PetscReal gn[3];           /* Gauss-Newton: step its phase began (-1: not yet), LM damping lambda, its factor nu */
   PetscReal quantize[2];     /* quantization phase: layers rounded and frozen, step their refit ends (-1: not begun) */
   PetscReal *params, *adam_m, *adam_v;
-  PetscReal *history;          /* nhistory x (1 + nterms): total loss, then each term */
-  PetscInt ninferred;          /* PDE parameters inferred with the network (0: none) */
-  char inferred[256];          /* their names, comma-separated */
+  PetscReal *history;   /* nhistory x (1 + nterms): total loss, then each term */
+  PetscInt ninferred;   /* PDE parameters inferred with the network (0: none) */
+  char inferred[256];   /* their names, comma-separated */
+  char network[512];    /* what the network carries beyond the MLP (output addend, output factor, input features: each
+                           name and parameters); "" for a plain MLP or a raw parameter buffer */
+  PetscBool hasnetwork; /* read: the file records it (files of earlier versions do not: not checked) */
   PetscReal *inferred_history; /* nhistory x ninferred: their values after each step */
 } KDCheckpoint;
 
