@@ -21,9 +21,14 @@
                 for a teacher whose values are point values (the level-0 teacher);
      children - nodes +-1/2, weights 1/2: the mean of T at the 2^d centres of the box's child cells; for a teacher
                 that already represents cell averages at half the box size (a student of the level below), for which
-                this is the exact cell average of the box. */
-#define KD_FILTER_MAX_NODES 8
-typedef enum { KD_FILTER_BOX, KD_FILTER_CHILDREN } KDFilterType;
+                this is the exact cell average of the box;
+     midpoint - q equally spaced nodes (the midpoint rule of q sub-boxes), weights 1/q: the average of a teacher whose
+                derivatives jump inside the box (a composite's interfaces), where Gauss-Legendre gains little from
+                more nodes and its middle node may sit on an interface; over a whole period of a periodic field it
+                is the trapezoidal rule of that period, exact for its smooth part to high order. */
+#define KD_FILTER_MAX_GAUSS 8  /* box: Gauss-Legendre nodes per axis */
+#define KD_FILTER_MAX_NODES 32 /* midpoint: nodes per axis */
+typedef enum { KD_FILTER_BOX, KD_FILTER_CHILDREN, KD_FILTER_MIDPOINT } KDFilterType;
 PETSC_EXTERN const char *const KDFilterTypes[];
 
 typedef struct {

@@ -321,7 +321,7 @@ static PetscErrorCode CheckConductionForward(PetscBool homogenized)
   KDPDE pde;
   const PetscInt n = 7, ns = 3;
   const PetscReal K[3] = {2.3, 0.4, 1.7}, k = 1.7, uxx = 2, uxy = 1, uyy = 1;
-  PetscReal jet[2 * 3 * 7], coef[3 * 7], res[2 * 7], f;
+  PetscReal jet[2 * 3 * 7], coef[4 * 7], res[2 * 7], f;
 
   PetscFunctionBegin;
   PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));
@@ -357,10 +357,57 @@ static PetscErrorCode CheckConductionForward(PetscBool homogenized)
     coef[p]                   = k;
     coef[n + p]               = g[0];
     coef[2 * n + p]           = g[1];
+    coef[3 * n + p]           = 1; /* the homogenized residual's weight (0 in the boundary layer) */
   }
   PetscCall(KDPDEResidual(pde, n, NULL, coef, jet, res));
   PetscCall(CheckForward(homogenized ? "conduction homogenized" : "conduction fine", 2 * n, res, 10.0));
   PetscCall(KDPDEDestroy(&pde));
+  PetscFunctionReturn(0);
+}
+
+/* Conduction's boundary layer: the weight of the homogenized residual (coefficient 3) is 0 at points within
+   -conduction_boundary_layer periods of the boundary (default 1, eps = 1/8 here), 1 elsewhere, and 1 everywhere with
+   the option 0 or in the fine formulation; at a weight-0 point the homogenized residual vanishes whatever the jets. */
+static PetscErrorCode CheckConductionBoundaryLayer(void)
+{
+  const PetscInt n         = 6;
+  const PetscReal x[12]    = {0.05, 0.5, 0.3, 0.5, 0.5, 0.99, 0.126, 0.874, 0.124, 0.5, 0.5, 0.5};
+  const PetscReal inner[6] = {0, 1, 0, 1, 0, 1};
+  PetscReal coef[4 * 6], jet[2 * 3 * 6], res[2 * 6];
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < 2 * 3 * n; i++) jet[i] = 0.3 + 0.1 * (PetscReal) i;
+  for (PetscInt c = 0; c < 3; c++) { /* homogenized, homogenized without the layer, fine */
+    KDPDE pde;
+    PetscCall(PetscOptionsSetValue(NULL, "-conduction_microstructure", "checkerboard"));
+    PetscCall(PetscOptionsSetValue(NULL, "-conduction_eps", "0.125"));
+    PetscCall(PetscOptionsSetValue(NULL, "-conduction_model", c < 2 ? "homogenized" : "fine"));
+    if (c == 1) PetscCall(PetscOptionsSetValue(NULL, "-conduction_boundary_layer", "0"));
+    PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));
+    PetscCall(KDPDESetType(pde, "conduction"));
+    PetscCall(KDPDESetProblemFromOptions(pde));
+    PetscCall(KDPDESetFromOptions(pde));
+    PetscCall(KDPDEComputeCoefficients(pde, n, x, coef));
+    PetscCall(KDPDEResidual(pde, n, NULL, coef, jet, res));
+    for (PetscInt p = 0; p < n; p++) {
+      const PetscReal want = c == 0 ? inner[p] : 1;
+      PetscCheck(coef[3 * n + p] == want, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+                 "boundary layer (case %" PetscInt_FMT "): weight %g at (%g, %g), expected %g", c,
+                 (double) coef[3 * n + p], (double) x[2 * p], (double) x[2 * p + 1], (double) want);
+      PetscCheck(want != 0 || (res[p] == 0 && res[n + p] == 0), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+                 "boundary layer: residual %g, %g at a point of weight 0", (double) res[p], (double) res[n + p]);
+      PetscCheck(want == 0 || res[p] != 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "residual 0 at a point of weight 1");
+    }
+    PetscCall(KDPDEDestroy(&pde));
+    PetscCall(PetscOptionsClearValue(NULL, "-conduction_microstructure"));
+    PetscCall(PetscOptionsClearValue(NULL, "-conduction_eps"));
+    PetscCall(PetscOptionsClearValue(NULL, "-conduction_model"));
+    PetscCall(PetscOptionsClearValue(NULL, "-conduction_boundary_layer"));
+  }
+  PetscCall(PetscPrintf(PETSC_COMM_SELF,
+                        "%-28s weight 0 within one period of the boundary, 1 beyond; option 0 and "
+                        "the fine formulation: 1\n",
+                        "conduction boundary layer"));
   PetscFunctionReturn(0);
 }
 
@@ -429,6 +476,7 @@ int main(int argc, char **argv)
   PetscCall(CheckFieldNet());
   PetscCall(CheckConductionForward(PETSC_FALSE));
   PetscCall(CheckConductionForward(PETSC_TRUE));
+  PetscCall(CheckConductionBoundaryLayer());
   PetscCall(CheckFisherForward());
   for (PetscInt t = 0; t < 7; t++) {
     KDPDE pde;

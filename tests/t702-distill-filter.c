@@ -1,7 +1,7 @@
 static const char help[] =
     "The scale filter of distillation: Gauss-Legendre rules (exact up to degree 2q - 1, and not beyond), box averages\n"
     "of polynomial jets in 3-D (values and derivatives, boxes shrunk at the boundary), and the child-cell rule, which\n"
-    "turns averages over half-size boxes into the exact average over the whole box.\n";
+    "turns averages over half-size boxes into the exact average over the whole box, and the midpoint rules.\n";
 
 #include <kddistill.h>
 
@@ -63,7 +63,7 @@ static PetscErrorCode PolyJets(void *ctx, PetscInt n, const PetscReal x[], Petsc
 static PetscErrorCode CheckGaussRules(void)
 {
   PetscFunctionBegin;
-  for (PetscInt q = 1; q <= KD_FILTER_MAX_NODES; q++) {
+  for (PetscInt q = 1; q <= KD_FILTER_MAX_GAUSS; q++) {
     KDFilterRule rule;
     PetscReal wsum = 0.0;
     PetscCall(KDFilterRuleSetUp(&rule, KD_FILTER_BOX, q));
@@ -86,7 +86,7 @@ static PetscErrorCode CheckGaussRules(void)
   }
   PetscCall(PetscPrintf(PETSC_COMM_WORLD,
                         "Gauss-Legendre q = 1..%d: weights sum to 1, exact up to degree 2q-1, not at 2q\n",
-                        KD_FILTER_MAX_NODES));
+                        KD_FILTER_MAX_GAUSS));
   PetscFunctionReturn(0);
 }
 
@@ -197,12 +197,74 @@ static PetscErrorCode CheckChildren(void)
   PetscFunctionReturn(0);
 }
 
+/* The midpoint rule of q nodes (q = 1..KD_FILTER_MAX_NODES): weights 1/q summing to 1, nodes symmetric and equally
+   spaced; over a box of one period w it averages sin(2 pi m (s - s0) / w) to its mean 0 for m = 1..q-1 (the rule of
+   the period is exact for trigonometric polynomials of degree below q), and does not for m = q (aliasing: the sum is
+   -sin(2 pi m s0 / w) up to the node offset, O(1)), through KDFilterJets with a 1-D function. */
+typedef struct {
+  PetscReal w, s0;
+  PetscInt m;
+} Wave;
+
+static PetscErrorCode WaveJets(void *ctx, PetscInt n, const PetscReal x[], PetscReal jet[])
+{
+  const Wave *W = (const Wave *) ctx;
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < n; p++) jet[p] = PetscSinReal(2 * PETSC_PI * (PetscReal) W->m * (x[p] - W->s0) / W->w);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode CheckMidpoint(void)
+{
+  const PetscReal lo[1] = {-10.0}, hi[1] = {10.0}, width[1] = {0.37};
+  PetscReal worst = 0.0, alias = 1e300;
+
+  PetscFunctionBegin;
+  for (PetscInt q = 1; q <= KD_FILTER_MAX_NODES; q++) {
+    KDFilterRule rule;
+    PetscReal sum = 0.0;
+    PetscCall(KDFilterRuleSetUp(&rule, KD_FILTER_MIDPOINT, q));
+    PetscCheck(rule.nnodes == q, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "midpoint rule %" PetscInt_FMT ": %" PetscInt_FMT " nodes", q, rule.nnodes);
+    for (PetscInt k = 0; k < q; k++) {
+      sum += rule.weight[k];
+      PetscCheck(PetscAbsReal(rule.node[k] + rule.node[q - 1 - k]) < TOL &&
+                     PetscAbsReal(rule.node[k] - ((2.0 * k + 1.0) / q - 1.0)) < TOL,
+                 PETSC_COMM_SELF, PETSC_ERR_PLIB, "midpoint rule %" PetscInt_FMT ": node %" PetscInt_FMT, q, k);
+    }
+    PetscCheck(PetscAbsReal(sum - 1.0) < TOL, PETSC_COMM_SELF, PETSC_ERR_PLIB, "midpoint weights sum to %.17g", sum);
+    for (PetscInt m = 1; m <= q; m++) {
+      Wave W = {width[0], 0.123, m};
+      PetscReal x[5], jet[5];
+      for (PetscInt p = 0; p < 5; p++) x[p] = -0.4 + 0.21 * (PetscReal) p;
+      PetscCall(KDFilterJets(&rule, 1, 1, 1, lo, hi, width, WaveJets, &W, 5, x, jet));
+      for (PetscInt p = 0; p < 5 && m < q; p++) worst = PetscMax(worst, PetscAbsReal(jet[p]));
+      if (m == q) {
+        PetscReal big = 0;
+        for (PetscInt p = 0; p < 5; p++) big = PetscMax(big, PetscAbsReal(jet[p]));
+        alias = PetscMin(alias, big);
+      }
+    }
+  }
+  /* the sines' arguments reach 2 pi m |x - s0| / w ~ 400, whose rounding (~5e-14) is the error: 1e-12 */
+  PetscCheck(worst < 1e-12, PETSC_COMM_SELF, PETSC_ERR_PLIB, "midpoint rule: a wave of degree below q averages to %.3g",
+             (double) worst);
+  PetscCheck(alias > 0.1, PETSC_COMM_SELF, PETSC_ERR_PLIB, "midpoint rule: the wave of degree q does not alias (%.3g)",
+             (double) alias);
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD,
+                        "midpoint rules q = 1..%d: waves of degree < q over one period average to 0 (max err %.1e); "
+                        "degree q aliases (at least %.2f)\n",
+                        KD_FILTER_MAX_NODES, (double) worst, (double) alias));
+  PetscFunctionReturn(0);
+}
+
 int main(int argc, char **argv)
 {
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
   PetscCall(CheckGaussRules());
   for (PetscInt q = 1; q <= 4; q++) PetscCall(CheckBoxPolynomial(q));
   PetscCall(CheckChildren());
+  PetscCall(CheckMidpoint());
   PetscCall(PetscFinalize());
   return 0;
 }

@@ -17,7 +17,7 @@
 #define KD_DSTREAM_CELL 6
 #define KD_DSTREAM_EPOCH 16 /* the same epoch stride as the PINN loss */
 
-const char *const KDFilterTypes[] = {"box", "children", "KDFilterType", "KD_FILTER_", NULL};
+const char *const KDFilterTypes[] = {"box", "children", "midpoint", "KDFilterType", "KD_FILTER_", NULL};
 
 enum { KD_DTERM_OUT, KD_DTERM_GRAD, KD_DTERM_RES, KD_DTERM_N };
 static const char *const KDDistillTermNames[KD_DTERM_N] = {"out", "grad", "res"};
@@ -97,9 +97,9 @@ static PetscErrorCode KDDistillRegisterEvents(void)
   Not collective
 
   Input Parameters:
-+ type   - KD_FILTER_BOX (Gauss-Legendre average over the box) or KD_FILTER_CHILDREN (mean of the 2^d child-cell
-centres)
-- nnodes - Gauss-Legendre nodes per axis, 1..8 (box); ignored for children (always 2)
++ type   - KD_FILTER_BOX (Gauss-Legendre average over the box), KD_FILTER_CHILDREN (mean of the 2^d child-cell
+centres) or KD_FILTER_MIDPOINT (midpoint rule of nnodes sub-boxes per axis)
+- nnodes - nodes per axis: 1..KD_FILTER_MAX_GAUSS (box), 1..KD_FILTER_MAX_NODES (midpoint); ignored for children (2)
 
   Output Parameter:
 . rule - nodes in [-1, 1] relative to the half-width of the box, weights summing to 1
@@ -122,9 +122,19 @@ PetscErrorCode KDFilterRuleSetUp(KDFilterRule *rule, KDFilterType type, PetscInt
     rule->weight[1] = 0.5;
     PetscFunctionReturn(0);
   }
+  if (type == KD_FILTER_MIDPOINT) {
+    PetscCheck(nnodes >= 1 && nnodes <= KD_FILTER_MAX_NODES, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+               "-filter_nodes %" PetscInt_FMT " not in [1, %d] for the midpoint filter", nnodes, KD_FILTER_MAX_NODES);
+    rule->nnodes = nnodes;
+    for (PetscInt k = 0; k < nnodes; k++) {
+      rule->node[k]   = (2.0 * (PetscReal) k + 1.0) / (PetscReal) nnodes - 1.0;
+      rule->weight[k] = 1.0 / (PetscReal) nnodes;
+    }
+    PetscFunctionReturn(0);
+  }
   PetscCheck(type == KD_FILTER_BOX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "unknown filter type %d", (int) type);
-  PetscCheck(nnodes >= 1 && nnodes <= KD_FILTER_MAX_NODES, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
-             "-filter_nodes %" PetscInt_FMT " not in [1, %d]", nnodes, KD_FILTER_MAX_NODES);
+  PetscCheck(nnodes >= 1 && nnodes <= KD_FILTER_MAX_GAUSS, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "-filter_nodes %" PetscInt_FMT " not in [1, %d] for the box filter", nnodes, KD_FILTER_MAX_GAUSS);
   rule->nnodes = nnodes;
   PetscCall(KDGaussLegendre(nnodes, rule->node, rule->weight));
   PetscFunctionReturn(0);
@@ -394,8 +404,9 @@ PetscErrorCode KDDistillLossSetSeed(KDDistillLoss dl, PetscInt seed)
 number) . -distill_ncol <4096>    - global fresh collocation points of the distillation terms . -w_out <1> - weight of
 the output match |S - T~|^2 . -w_grad <1e-3>          - weight of the first-derivative match (derivatives in normalized
 inputs) . -w_res <1e-2>           - weight of the residual match |N[S] - N[T~]|^2 . -filter_type <box>      - box
-(Gauss-Legendre box average) or children (mean of the child-cell centres) . -filter_nodes <3>       - Gauss-Legendre
-nodes per axis of the box filter . -distill_steps <500>    - Adam steps with the distillation terms only (physics weight
+(Gauss-Legendre box average), children (mean of the child-cell centres) or midpoint (equal sub-boxes) .
+-filter_nodes <3>       - nodes per axis of the box (Gauss-Legendre, up to 8) or midpoint filter (up to 32) .
+-distill_steps <500>    - Adam steps with the distillation terms only (physics weight
 0) . -ramp_steps <500>       - Adam steps over which the physics factor ramps linearly from 0 to -w_physics . -w_physics
 <1>          - final factor of the PINN loss's terms in the student's loss (the twin is not affected)
 - -distill_view           - view the loss after KDDistillLossSetUp()
@@ -418,11 +429,12 @@ PetscErrorCode KDDistillLossSetFromOptions(KDDistillLoss dl)
                           dl->w[KD_DTERM_GRAD], &dl->w[KD_DTERM_GRAD], NULL));
   PetscCall(KDOptionsReal("-w_res", "Weight of the PDE-residual match N[S] - N[T~]", "KDDistillLossSetUp",
                           dl->w[KD_DTERM_RES], &dl->w[KD_DTERM_RES], NULL));
-  PetscCall(KDOptionsEnum("-filter_type", "Scale filter of the teacher: box (Gauss-Legendre) or children",
-                          "KDDistillLossSetFilter", KDFilterTypes, (PetscEnum) dl->filter, (PetscEnum *) &dl->filter,
-                          NULL));
-  PetscCall(KDOptionsInt("-filter_nodes", "Gauss-Legendre nodes per axis of the box filter", "KDDistillLossSetFilter",
-                         dl->filter_nodes, &dl->filter_nodes, NULL));
+  PetscCall(KDOptionsEnum(
+      "-filter_type", "Scale filter of the teacher: box (Gauss-Legendre), children, or midpoint (equal sub-boxes)",
+      "KDDistillLossSetFilter", KDFilterTypes, (PetscEnum) dl->filter, (PetscEnum *) &dl->filter, NULL));
+  PetscCall(KDOptionsInt("-filter_nodes",
+                         "Nodes per axis of the box (Gauss-Legendre, up to 8) or midpoint filter (up to 32)",
+                         "KDDistillLossSetFilter", dl->filter_nodes, &dl->filter_nodes, NULL));
   PetscCall(KDOptionsInt("-distill_steps", "Adam steps with the distillation terms only", "KDDistillScheduleWeight",
                          dl->distill_steps, &dl->distill_steps, NULL));
   PetscCall(KDOptionsInt("-ramp_steps", "Adam steps over which the physics terms ramp in linearly",
@@ -435,8 +447,13 @@ PetscErrorCode KDDistillLossSetFromOptions(KDDistillLoss dl)
              "-%sdistill_ncell and -%sdistill_ncol must be non-negative", p, p);
   PetscCheck(dl->w[0] >= 0 && dl->w[1] >= 0 && dl->w[2] >= 0 && dl->w_physics >= 0, dl->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-%sw_out, -%sw_grad, -%sw_res, -%sw_physics must be non-negative", p, p, p, p);
-  PetscCheck(dl->filter_nodes >= 1 && dl->filter_nodes <= KD_FILTER_MAX_NODES, dl->comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-%sfilter_nodes %" PetscInt_FMT " not in [1, %d]", p, dl->filter_nodes, KD_FILTER_MAX_NODES);
+  {
+    const PetscInt max = dl->filter == KD_FILTER_MIDPOINT ? KD_FILTER_MAX_NODES : KD_FILTER_MAX_GAUSS;
+    PetscCheck(dl->filter == KD_FILTER_CHILDREN || (dl->filter_nodes >= 1 && dl->filter_nodes <= max), dl->comm,
+               PETSC_ERR_ARG_OUTOFRANGE,
+               "-%sfilter_nodes %" PetscInt_FMT " not in [1, %" PetscInt_FMT "] for the %s filter", p, dl->filter_nodes,
+               max, KDFilterTypes[dl->filter]);
+  }
   PetscCheck(dl->distill_steps >= 0 && dl->ramp_steps >= 0, dl->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-%sdistill_steps and -%sramp_steps must be non-negative", p, p);
   if (dl->setupcalled) PetscCall(KDDistillLossReset(dl));
@@ -1047,6 +1064,9 @@ PetscErrorCode KDDistillLossView(KDDistillLoss dl, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPushTab(viewer));
   if (dl->filter == KD_FILTER_BOX)
     PetscCall(PetscViewerASCIIPrintf(viewer, "filter: box average, %" PetscInt_FMT " Gauss-Legendre nodes per axis\n",
+                                     dl->filter_nodes));
+  else if (dl->filter == KD_FILTER_MIDPOINT)
+    PetscCall(PetscViewerASCIIPrintf(viewer, "filter: box average, midpoint rule of %" PetscInt_FMT " nodes per axis\n",
                                      dl->filter_nodes));
   else
     PetscCall(PetscViewerASCIIPrintf(viewer, "filter: mean of the 2^d child-cell centres\n"));

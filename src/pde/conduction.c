@@ -42,9 +42,10 @@ enum { COND_K1, COND_K2, COND_FRACTION, COND_EPS, COND_WIDTH, COND_F, COND_KXX, 
 static const char *const KDConductionParamNames[COND_NPARAM] = {"k1", "k2",  "fraction", "eps", "interface_width",
                                                                 "f",  "Kxx", "Kxy",      "Kyy"};
 
-enum { COND_U, COND_PSI };                                    /* outputs */
-enum { COND_V, COND_DX, COND_DY };                            /* jet streams: value, d/dx, d/dy */
-enum { COND_COEF_K, COND_COEF_GX, COND_COEF_GY, COND_NCOEF }; /* coefficients: k and the particular flux g */
+enum { COND_U, COND_PSI };         /* outputs */
+enum { COND_V, COND_DX, COND_DY }; /* jet streams: value, d/dx, d/dy */
+/* coefficients: k, the particular flux g, and the weight of the homogenized residual (0 in the boundary layer) */
+enum { COND_COEF_K, COND_COEF_GX, COND_COEF_GY, COND_COEF_W, COND_NCOEF };
 
 typedef struct {
   KDConductionProblem prob;
@@ -53,6 +54,8 @@ typedef struct {
   KDConductionModel model; /* -<prefix>conduction_model */
   PetscBool features;      /* -<prefix>conduction_interface_features: the network reads the interfaces' features */
   PetscBool exactbc;       /* -<prefix>conduction_exact_bc: u carries the boundary factor */
+  PetscReal layer;         /* -<prefix>conduction_boundary_layer: periods next to the boundary where the homogenized
+                              residual has weight 0 */
   PetscReal h;             /* cell width of the model's level (KDPDESetLevel()), 0: unknown (the fine level) */
   PetscBool homogenized;   /* the formulation in use */
 } KDPDE_Conduction;
@@ -389,6 +392,13 @@ static PetscErrorCode KDPDESetFromOptions_Conduction(KDPDE pde, PetscOptionItems
                              "u = 0 on the boundary exactly: the network's u is multiplied by a function that vanishes "
                              "there (an output factor of the model)",
                              "KDPDESetUpNet", c->exactbc, &c->exactbc, NULL));
+  PetscCall(KDOptionsReal("-conduction_boundary_layer",
+                          "Homogenized formulation: periods next to the boundary where its residual has weight 0 (the "
+                          "boundary layer, where the homogenized law does not hold)",
+                          "KDPDESetFromOptions", c->layer, &c->layer, NULL));
+  PetscCheck(c->layer >= 0 && c->layer < 0.5 / c->prob.ms.eps, pde->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-%sconduction_boundary_layer must be in [0, 1/(2 eps)) periods, got %g", pde->prefix ? pde->prefix : "",
+             (double) c->layer);
   PetscCall(KDPDEConductionUpdateModel(pde));
   PetscFunctionReturn(0);
 }
@@ -397,6 +407,7 @@ static PetscErrorCode KDPDESetFromOptions_Conduction(KDPDE pde, PetscOptionItems
    mode the exact flux -k grad u itself */
 static PetscErrorCode KDPDECoefficients_Conduction(KDPDE pde, PetscInt n, const PetscReal x[], PetscReal coef[])
 {
+  const KDPDE_Conduction *c = (const KDPDE_Conduction *) pde->data;
   const KDConductionProblem *prob;
 
   PetscFunctionBegin;
@@ -414,6 +425,12 @@ static PetscErrorCode KDPDECoefficients_Conduction(KDPDE pde, PetscInt n, const 
     coef[COND_COEF_K * n + p]  = k;
     coef[COND_COEF_GX * n + p] = g[0];
     coef[COND_COEF_GY * n + p] = g[1];
+    coef[COND_COEF_W * n + p]  = 1;
+    if (c->homogenized && c->layer > 0) { /* the homogenized law does not hold within the boundary layer */
+      const PetscReal d =
+          PetscMin(PetscMin(xp - pde->lo[0], pde->hi[0] - xp), PetscMin(yp - pde->lo[1], pde->hi[1] - yp));
+      if (d < c->layer * prob->ms.eps) coef[COND_COEF_W * n + p] = 0;
+    }
   }
   PetscFunctionReturn(0);
 }
@@ -442,7 +459,7 @@ static PetscErrorCode KDPDEResidual_Conduction(KDPDE pde, PetscInt n, const Pets
   const PetscReal *ux = KDPDEJet(pde, jet, n, COND_U, COND_DX), *uy = KDPDEJet(pde, jet, n, COND_U, COND_DY);
   const PetscReal *px = KDPDEJet(pde, jet, n, COND_PSI, COND_DX), *py = KDPDEJet(pde, jet, n, COND_PSI, COND_DY);
   const PetscReal *k = coef + COND_COEF_K * n, *gx = coef + COND_COEF_GX * n, *gy = coef + COND_COEF_GY * n;
-  const PetscReal fs = KDPDEConductionSourceFactor(pde);
+  const PetscReal *w = coef + COND_COEF_W * n, fs = KDPDEConductionSourceFactor(pde);
   PetscReal *r1 = res, *r2 = res + n;
 
   PetscFunctionBegin;
@@ -450,8 +467,8 @@ static PetscErrorCode KDPDEResidual_Conduction(KDPDE pde, PetscInt n, const Pets
     PetscReal K[3], s;
     KDPDEConductionTensor(pde, K, &s);
     for (PetscInt p = 0; p < n; p++) {
-      r1[p] = s * (fs * gx[p] + py[p] + K[0] * ux[p] + K[1] * uy[p]);
-      r2[p] = s * (fs * gy[p] - px[p] + K[1] * ux[p] + K[2] * uy[p]);
+      r1[p] = w[p] * s * (fs * gx[p] + py[p] + K[0] * ux[p] + K[1] * uy[p]);
+      r2[p] = w[p] * s * (fs * gy[p] - px[p] + K[1] * ux[p] + K[2] * uy[p]);
     }
   } else
     for (PetscInt p = 0; p < n; p++) {
@@ -466,7 +483,7 @@ static PetscErrorCode KDPDEResidualAdjoint_Conduction(KDPDE pde, PetscInt n, con
                                                       const PetscReal jet[], const PetscReal rbar[], PetscReal adj[])
 {
   const KDPDE_Conduction *c = (const KDPDE_Conduction *) pde->data;
-  const PetscReal *k = coef + COND_COEF_K * n, *b1 = rbar, *b2 = rbar + n;
+  const PetscReal *k = coef + COND_COEF_K * n, *w = coef + COND_COEF_W * n, *b1 = rbar, *b2 = rbar + n;
   PetscReal *aux = KDPDEJetAdjoint(pde, adj, n, COND_U, COND_DX), *auy = KDPDEJetAdjoint(pde, adj, n, COND_U, COND_DY);
   PetscReal *apx = KDPDEJetAdjoint(pde, adj, n, COND_PSI, COND_DX);
   PetscReal *apy = KDPDEJetAdjoint(pde, adj, n, COND_PSI, COND_DY);
@@ -476,10 +493,11 @@ static PetscErrorCode KDPDEResidualAdjoint_Conduction(KDPDE pde, PetscInt n, con
     PetscReal K[3], s;
     KDPDEConductionTensor(pde, K, &s);
     for (PetscInt p = 0; p < n; p++) {
-      apy[p] += s * b1[p];
-      apx[p] -= s * b2[p];
-      aux[p] += s * (K[0] * b1[p] + K[1] * b2[p]);
-      auy[p] += s * (K[1] * b1[p] + K[2] * b2[p]);
+      const PetscReal sw = s * w[p];
+      apy[p] += sw * b1[p];
+      apx[p] -= sw * b2[p];
+      aux[p] += sw * (K[0] * b1[p] + K[1] * b2[p]);
+      auy[p] += sw * (K[1] * b1[p] + K[2] * b2[p]);
     }
   } else
     for (PetscInt p = 0; p < n; p++) {
@@ -516,16 +534,18 @@ static PetscErrorCode KDPDEResidualParameter_Conduction(KDPDE pde, PetscInt k, P
   if (c->homogenized) KDPDEConductionTensor(pde, K, &s);
   if (k == c->param[COND_F]) {
     for (PetscInt p = 0; p < n; p++) {
-      const PetscReal sp = c->homogenized ? s : 1 / PetscSqrtReal(coef[COND_COEF_K * n + p]);
-      d1[p]              = sp * coef[COND_COEF_GX * n + p];
-      d2[p]              = sp * coef[COND_COEF_GY * n + p];
+      const PetscReal sp =
+          c->homogenized ? s * coef[COND_COEF_W * n + p] : 1 / PetscSqrtReal(coef[COND_COEF_K * n + p]);
+      d1[p] = sp * coef[COND_COEF_GX * n + p];
+      d2[p] = sp * coef[COND_COEF_GY * n + p];
     }
     PetscFunctionReturn(0);
   }
   for (PetscInt p = 0; p < n; p++) {
     const PetscReal ux = KDPDEJet(pde, jet, n, COND_U, COND_DX)[p], uy = KDPDEJet(pde, jet, n, COND_U, COND_DY)[p];
-    d1[p] = k == c->param[COND_KYY] ? 0 : s * (k == c->param[COND_KXX] ? ux : uy);
-    d2[p] = k == c->param[COND_KXX] ? 0 : s * (k == c->param[COND_KYY] ? uy : ux);
+    const PetscReal sw = s * coef[COND_COEF_W * n + p];
+    d1[p]              = k == c->param[COND_KYY] ? 0 : sw * (k == c->param[COND_KXX] ? ux : uy);
+    d2[p]              = k == c->param[COND_KXX] ? 0 : sw * (k == c->param[COND_KYY] ? uy : ux);
   }
   PetscFunctionReturn(0);
 }
@@ -588,6 +608,7 @@ PETSC_EXTERN PetscErrorCode KDPDECreate_Conduction(KDPDE pde)
 
   PetscFunctionBegin;
   PetscCall(PetscNew(&c));
+  c->layer          = 1; /* one period: the width of the boundary layer of homogenization */
   pde->data         = c;
   pde->ops->destroy = KDPDEDestroy_Conduction;
   PetscCall(KDPDESetVariables(pde, "x,y", "u,psi", 2));
