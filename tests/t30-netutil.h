@@ -170,3 +170,45 @@ static inline PetscErrorCode TestJetsAgainstDifferences2D(KDNet net, PetscInt n,
   }
   PetscFunctionReturn(0);
 }
+
+/* A network of inputs x, y written to path as a model file (pde, outputs as given) and read back: its values at the n
+   points must equal the original's bit for bit; with dump, path.points.txt and path.values.txt hold the points and
+   values for tests/model_eval.py. */
+static inline PetscErrorCode TestModelRoundTrip2D(KDNet net, const char path[], const char pde[], const char outputs[],
+                                                  PetscInt n, const PetscReal x[], PetscBool dump)
+{
+  KDModelInfo info;
+  KDNet net2;
+  PetscInt nout;
+  PetscReal *y, *y2;
+  char name[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  PetscCall(KDNetGetSizes(net, NULL, &nout, NULL));
+  PetscCall(PetscMalloc2(nout * n, &y, nout * n, &y2));
+  PetscCall(TestModelInfo(pde, "x,y", outputs, &info));
+  PetscCall(KDNetWrite(net, path, &info));
+  PetscCall(KDNetLoad(PETSC_COMM_WORLD, path, &net2, NULL));
+  PetscCall(KDNetEvaluate(net, n, x, y));
+  PetscCall(KDNetEvaluate(net2, n, x, y2));
+  for (PetscInt k = 0; k < nout * n; k++)
+    PetscCheck(y[k] == y2[k], PETSC_COMM_WORLD, PETSC_ERR_PLIB, "%s: value %" PetscInt_FMT " differs after loading",
+               path, k);
+  if (dump) {
+    FILE *f;
+    PetscCall(PetscSNPrintf(name, sizeof(name), "%s.points.txt", path));
+    PetscCall(PetscFOpen(PETSC_COMM_WORLD, name, "w", &f));
+    for (PetscInt p = 0; p < n; p++)
+      PetscCall(PetscFPrintf(PETSC_COMM_WORLD, f, "%.17g %.17g\n", (double) x[2 * p], (double) x[2 * p + 1]));
+    PetscCall(PetscFClose(PETSC_COMM_WORLD, f));
+    PetscCall(PetscSNPrintf(name, sizeof(name), "%s.values.txt", path));
+    PetscCall(PetscFOpen(PETSC_COMM_WORLD, name, "w", &f));
+    for (PetscInt p = 0; p < n; p++)
+      for (PetscInt o = 0; o < nout; o++)
+        PetscCall(PetscFPrintf(PETSC_COMM_WORLD, f, "%.17g%s", (double) y[o * n + p], o + 1 < nout ? " " : "\n"));
+    PetscCall(PetscFClose(PETSC_COMM_WORLD, f));
+  }
+  PetscCall(KDNetDestroy(&net2));
+  PetscCall(PetscFree2(y, y2));
+  PetscFunctionReturn(0);
+}

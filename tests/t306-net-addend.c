@@ -63,8 +63,8 @@ int main(int argc, char **argv)
 {
   const KDJetSpec spec = {3, {{0, 0}, {0, 1}, {1, 1}}};
   const PetscInt S = 6, nout = 3;
-  KDNet net, net2;
-  PetscReal x[2 * NP], jet[3 * 6 * NP], y[3 * NP], y2[3 * NP];
+  KDNet net;
+  PetscReal x[2 * NP], jet[3 * 6 * NP];
   PetscReal err1 = 0, err2 = 0, big1[3] = {0, 0, 0};
   PetscBool dump = PETSC_FALSE;
 
@@ -82,29 +82,7 @@ int main(int argc, char **argv)
   PetscCheck(err1 <= 1e-6 && err2 <= 1e-3, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "the addend's jets are wrong");
 
   /* 4. the model file keeps it */
-  {
-    KDModelInfo info;
-    PetscCall(TestModelInfo("cavity", "x,y", "u,v,p", &info));
-    PetscCall(KDNetWrite(net, "model_addend.h5", &info));
-    PetscCall(KDNetLoad(PETSC_COMM_WORLD, "model_addend.h5", &net2, NULL));
-    PetscCall(KDNetEvaluate(net, NP, x, y));
-    PetscCall(KDNetEvaluate(net2, NP, x, y2));
-    for (PetscInt k = 0; k < nout * NP; k++)
-      PetscCheck(y[k] == y2[k], PETSC_COMM_WORLD, PETSC_ERR_PLIB, "value %" PetscInt_FMT " differs after loading", k);
-    if (dump) {
-      FILE *f;
-      PetscCall(PetscFOpen(PETSC_COMM_WORLD, "model_addend.h5.points.txt", "w", &f));
-      for (PetscInt p = 0; p < NP; p++)
-        PetscCall(PetscFPrintf(PETSC_COMM_WORLD, f, "%.17g %.17g\n", (double) x[2 * p], (double) x[2 * p + 1]));
-      PetscCall(PetscFClose(PETSC_COMM_WORLD, f));
-      PetscCall(PetscFOpen(PETSC_COMM_WORLD, "model_addend.h5.values.txt", "w", &f));
-      for (PetscInt p = 0; p < NP; p++)
-        PetscCall(PetscFPrintf(PETSC_COMM_WORLD, f, "%.17g %.17g %.17g\n", (double) y[p], (double) y[NP + p],
-                               (double) y[2 * NP + p]));
-      PetscCall(PetscFClose(PETSC_COMM_WORLD, f));
-    }
-    PetscCall(KDNetDestroy(&net2));
-  }
+  PetscCall(TestModelRoundTrip2D(net, "model_addend.h5", "cavity", "u,v,p", NP, x, dump));
   PetscCall(KDNetDestroy(&net));
 
   /* 2. Stokes flow */

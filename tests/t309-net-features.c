@@ -149,8 +149,8 @@ int main(int argc, char **argv)
   for (PetscInt c = 0; c < 3; c++) {
     const PetscInt type = c ? 1 : 0;
     const char *name    = c == 0 ? "laminate" : (c == 1 ? "checkerboard" : "checkerboard_bc");
-    KDNet net, net2;
-    PetscReal x[2 * NP], jet[2 * 6 * NP], adj[2 * 6 * NP], y[2 * NP], y2[2 * NP];
+    KDNet net;
+    PetscReal x[2 * NP], jet[2 * 6 * NP], adj[2 * 6 * NP];
     PetscReal err1 = 0, err2 = 0, big1[2] = {0, 0};
 
     /* 3. jets against differences */
@@ -239,31 +239,9 @@ int main(int argc, char **argv)
 
     /* 6. the model file keeps the features and the factor */
     {
-      KDModelInfo info;
       char path[64];
       PetscCall(PetscSNPrintf(path, sizeof(path), "model_features_%s.h5", name));
-      PetscCall(TestModelInfo("conduction", "x,y", "u,psi", &info));
-      PetscCall(KDNetWrite(net, path, &info));
-      PetscCall(KDNetLoad(PETSC_COMM_WORLD, path, &net2, NULL));
-      PetscCall(KDNetEvaluate(net, NP, x, y));
-      PetscCall(KDNetEvaluate(net2, NP, x, y2));
-      for (PetscInt k = 0; k < nout * NP; k++)
-        PetscCheck(y[k] == y2[k], PETSC_COMM_WORLD, PETSC_ERR_PLIB, "value %" PetscInt_FMT " differs after loading", k);
-      if (dump) {
-        FILE *f;
-        char name2[96];
-        PetscCall(PetscSNPrintf(name2, sizeof(name2), "%s.points.txt", path));
-        PetscCall(PetscFOpen(PETSC_COMM_WORLD, name2, "w", &f));
-        for (PetscInt p = 0; p < NP; p++)
-          PetscCall(PetscFPrintf(PETSC_COMM_WORLD, f, "%.17g %.17g\n", (double) x[2 * p], (double) x[2 * p + 1]));
-        PetscCall(PetscFClose(PETSC_COMM_WORLD, f));
-        PetscCall(PetscSNPrintf(name2, sizeof(name2), "%s.values.txt", path));
-        PetscCall(PetscFOpen(PETSC_COMM_WORLD, name2, "w", &f));
-        for (PetscInt p = 0; p < NP; p++)
-          PetscCall(PetscFPrintf(PETSC_COMM_WORLD, f, "%.17g %.17g\n", (double) y[p], (double) y[NP + p]));
-        PetscCall(PetscFClose(PETSC_COMM_WORLD, f));
-      }
-      PetscCall(KDNetDestroy(&net2));
+      PetscCall(TestModelRoundTrip2D(net, path, "conduction", "u,psi", NP, x, dump));
     }
     PetscCall(KDNetDestroy(&net));
   }
