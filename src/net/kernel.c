@@ -226,7 +226,8 @@ static void KDNetFactorAdjoint(const PetscReal *restrict D, PetscInt nin, const 
 {
   const PetscInt nsecond = spec->nsecond, S = 1 + nin + nsecond;
 
-  for (PetscInt p = 0; p < S * nb; p++) zbar[p] = D[p % nb] * ybar[p];
+  for (PetscInt t = 0; t < S; t++)
+    for (PetscInt p = 0; p < nb; p++) zbar[t * nb + p] = D[p] * ybar[t * nb + p];
   for (PetscInt i = 0; i < nin; i++)
     for (PetscInt p = 0; p < nb; p++) zbar[p] += D[(1 + i) * nb + p] * ybar[(1 + i) * nb + p];
   for (PetscInt q = 0; q < nsecond; q++) {
