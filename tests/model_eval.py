@@ -35,9 +35,59 @@ def cavity_corner_flow(x, param):
 ADDENDS = {"cavity_corner_flow": cavity_corner_flow}
 
 
+def corner_modes(ka, kb):
+    """The two singular modes of a corner whose squares have ka, kb, ka, kb counter-clockwise from the north-east
+    one, by diagonal ((1,1), then (-1,1)): (lambda, a, b) with Phi = a_m cos(lambda t) + b_m sin(lambda t) in
+    quadrant m, t = theta - m pi/2."""
+    s1 = 2 * np.sqrt(kb / ka) / (1 + kb / ka)
+    modes = [None, None]
+    for lam in (2 / np.pi * np.arcsin(s1), 2 - 2 / np.pi * np.arcsin(s1)):
+        c, s = np.cos(lam * np.pi / 2), np.sin(lam * np.pi / 2)
+        P = np.array([[c * c - s * s * ka / kb + 1, c * s * (1 / ka + 1 / kb) / lam],
+                      [-lam * c * s * (ka + kb), c * c - s * s * kb / ka + 1]])  # P + I, P = M_kb M_ka
+        row = P[0] if P[0] @ P[0] >= P[1] @ P[1] else P[1]
+        v, a, b = np.array([row[1], -row[0]]), [], []  # (Phi, k Phi') at theta = 0
+        for q in range(4):
+            k = kb if q % 2 else ka
+            a.append(v[0])
+            b.append(v[1] / (k * lam))
+            v = np.array([c * v[0] + s / (k * lam) * v[1], -k * lam * s * v[0] + c * v[1]])
+        a, b = np.array(a), np.array(b)
+        phi = a[:2] * np.cos(lam * np.pi / 4) + b[:2] * np.sin(lam * np.pi / 4)  # on the diagonals
+        d = 0 if abs(phi[0]) >= abs(phi[1]) else 1
+        scale = np.sign(phi[d]) / np.max(np.hypot(a, b))
+        modes[d] = (lam, a * scale, b * scale)
+    return modes
+
+
+def checkerboard_corners(x, eps, k1, k2):
+    """Per diagonal, the corner mode of that diagonal at the nearest corner, (r/h)^lambda Phi, h = eps/2, cut off by
+    (1 - r^2/R^2)^3 at R = h/2."""
+    h = eps / 2
+    i, j = np.floor(x[:, 0] / h + 0.5), np.floor(x[:, 1] / h + 0.5)
+    dx, dy = x[:, 0] - i * h, x[:, 1] - j * h
+    r = np.hypot(dx, dy)
+    th = np.arctan2(dy, dx)
+    th = np.where(th < 0, th + 2 * np.pi, th)
+    m = np.minimum((th / (np.pi / 2)).astype(int), 3)
+    t = th - m * np.pi / 2
+    ne = np.abs(i + j) % 2 == 1  # the north-east square in phase 2
+    cut = np.where(r < h / 2, (1 - (r / (h / 2)) ** 2) ** 3, 0.0)
+    modes = (corner_modes(k1, k2), corner_modes(k2, k1))
+    feats = []
+    for d in (0, 1):
+        f = np.zeros(len(x))
+        for n, sel in ((0, ~ne), (1, ne)):
+            lam, a, b = modes[n][d]
+            f[sel] = (r[sel] / h) ** lam * (a[m[sel]] * np.cos(lam * t[sel]) + b[m[sel]] * np.sin(lam * t[sel]))
+        feats.append(cut * f)
+    return feats
+
+
 def conduction_interfaces(x, param):
-    """Level sets phi of the grid-aligned interfaces of a laminate or checkerboard, |phi|, and a mode in quadrature."""
-    kind, eps, fraction, orientation = param
+    """Level sets phi of the grid-aligned interfaces of a laminate or checkerboard, |phi|, a mode in quadrature, and
+    with 6 parameters a checkerboard's corner modes."""
+    kind, eps, fraction, orientation = param[:4]
     w = 2 * np.pi / eps
     if kind == 0:  # laminate: phase 2 where phi > 0
         th = w * x[:, int(orientation)] - np.pi * fraction
@@ -47,6 +97,8 @@ def conduction_interfaces(x, param):
     for axis in (0, 1):
         th = w * x[:, axis]
         feats += [np.sin(th), np.abs(np.sin(th)), np.cos(th)]
+    if len(param) == 6:
+        feats += checkerboard_corners(x, eps, param[4], param[5])
     return np.stack(feats, 1)
 
 

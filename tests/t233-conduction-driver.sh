@@ -3,7 +3,7 @@
 # stderr, "kdpinn: error: ..." naming the option or the file, a non-zero exit and no reference.h5; a 2-rank solve of
 # the committed image (meshes/inclusion.pgm) writes a reference.h5 with the y,x grid, the microstructure string and
 # the root array K_eff (4 values, symmetric, the line the solver printed); -teacher_conduction_interface_features on
-# that image (no grid-aligned interfaces) stops train with one line.
+# that image (no grid-aligned interfaces) stops train with one line, and so does -teacher_conduction_corner_features.
 set -uo pipefail
 fail=0
 img="$KD_SOURCE_DIR/meshes/inclusion.pgm"
@@ -65,15 +65,18 @@ check(f["level_0/u"].shape == (64, 64) and f["level_1/u"].shape == (32, 32), "fi
 print("ok: reference.h5 carries pde, microstructure, K_eff =", list(K), "and the y,x grid" if ok else "")
 sys.exit(0 if ok else 1)
 PY
-  # The interfaces' features need grid-aligned interfaces: on the image, train stops with one line and no teacher.
-  "$KDPINN" train -kd_pde conduction -kd_out out -teacher_conduction_interface_features -teacher_adam_steps 1 \
-    -teacher_lbfgs_steps 0 > train.txt 2> train-err.txt && { echo "FAIL: features accepted on an image"; fail=1; }
-  if [ "$(grep -c . train-err.txt)" -ne 1 ] ||
-    ! grep -q "^kdpinn: error: -teacher_conduction_interface_features: laminate and checkerboard" train-err.txt ||
-    [ -e out/teacher.h5 ]; then
-    echo "FAIL: features on an image: expected one error line and no teacher.h5"; cat train-err.txt; fail=1
-  else
-    echo "ok: features on an image -> $(cat train-err.txt)"
-  fi
+  # The interfaces' features need grid-aligned interfaces, the corner modes a checkerboard: on the image, train stops
+  # with one line and no teacher.
+  for feat in "interface_features: laminate and checkerboard" "corner_features: a checkerboard's corners"; do
+    opt=-teacher_conduction_${feat%%:*}
+    "$KDPINN" train -kd_pde conduction -kd_out out "$opt" -teacher_adam_steps 1 -teacher_lbfgs_steps 0 \
+      > train.txt 2> train-err.txt && { echo "FAIL: $opt accepted on an image"; fail=1; }
+    if [ "$(grep -c . train-err.txt)" -ne 1 ] || ! grep -q "^kdpinn: error: -teacher_conduction_$feat" train-err.txt ||
+      [ -e out/teacher.h5 ]; then
+      echo "FAIL: $opt on an image: expected one error line and no teacher.h5"; cat train-err.txt; fail=1
+    else
+      echo "ok: $opt on an image -> $(cat train-err.txt)"
+    fi
+  done
 fi
 exit $fail

@@ -35,11 +35,11 @@ static const char help[] =
 
 #define NP 40
 
-static PetscErrorCode FeatureNet(PetscInt type, PetscBool factor, KDNet *net)
+static PetscErrorCode FeatureNet(PetscInt type, PetscBool factor, PetscBool corners, KDNet *net)
 {
   const PetscInt widths[2] = {8, 7};
   const PetscReal lo[2] = {0, 0}, hi[2] = {1, 1}, scale[2] = {0.7, 1.3}, shift[2] = {0.1, -0.2};
-  const PetscReal param[4] = {(PetscReal) type, 0.25, type == 0 ? 0.3 : 0.5, 1}, box[4] = {0, 1, 0, 1};
+  const PetscReal param[6] = {(PetscReal) type, 0.25, type == 0 ? 0.3 : 0.5, 1, 1, 10}, box[4] = {0, 1, 0, 1};
   PetscReal *theta;
   PetscInt np;
   uint64_t st = 99;
@@ -49,7 +49,7 @@ static PetscErrorCode FeatureNet(PetscInt type, PetscBool factor, KDNet *net)
   PetscCall(KDNetSetArchitecture(*net, 2, 2, widths, 2));
   PetscCall(KDNetSetInputBounds(*net, lo, hi));
   PetscCall(KDNetSetOutputScaling(*net, scale, shift));
-  PetscCall(KDNetSetInputFeatures(*net, "conduction_interfaces", 4, param));
+  PetscCall(KDNetSetInputFeatures(*net, "conduction_interfaces", corners ? 6 : 4, param));
   if (factor) PetscCall(KDNetSetOutputFactor(*net, "conduction_boundary", 4, box));
   PetscCall(KDNetSetUp(*net));
   PetscCall(KDNetInitialize(*net, 5));
@@ -96,6 +96,113 @@ static PetscReal Loss(KDNet net, const KDJetSpec *spec, PetscInt n, const PetscR
   return l;
 }
 
+/* The 8 features of a checkerboard network with corners and their value, x, y, xx, yy derivatives at one point. */
+static PetscErrorCode CornerFeaturesAt(KDNet net, PetscReal X, PetscReal Y, PetscReal F[8][5])
+{
+  const KDJetSpec s2   = {2, {{0, 0}, {1, 1}}};
+  const PetscReal x[2] = {X, Y};
+
+  PetscFunctionBegin;
+  PetscCall(net->featfn(net->nfeatparam, net->feat_param, 2, &s2, 1, x, &F[0][0], 5, NULL));
+  PetscFunctionReturn(0);
+}
+
+/* 8. The corner modes (features 6 and 7) solve the corner's interface problem near two corners of a checkerboard
+   (eps 1/4, k1 1, k2 10), one with its north-east square in phase 1 and one in phase 2 (the phases read from the
+   conduction's own k, not from the features' rule), at r = 1e-5 h (h = eps/2, the squares' side):
+   - across each of the four rays, at points one unit in the last place on either side, the value is continuous to
+     1e-9 of the largest value there (an ulp of the coordinates is 2e-11 of r) and the normal flux k dF/dn to 1e-7 of
+     the largest k |grad F| (the cut-off (1 - r^2/R^2)^3, R = h/2, adds (r/R)^2 = 4e-10 times the contrast);
+   - inside each quadrant it is harmonic: |F_xx + F_yy| at most 1e-6 of |F_xx| + |F_yy| (the cut-off's own terms,
+     (12 + 12 lambda) (r/R)^2 / (lambda |lambda - 1|) = 3e-8);
+   - the mode of the diagonal through the k2 squares has the exponent (4/pi) atan(sqrt(k1/k2)) = 0.3902 (the closed
+     form of the transfer-matrix condition; the gradient is infinite), the other 2 - 0.3902: log2 F(2r)/F(r) along
+     its diagonal to 1e-6 (the cut-off moves it by 1e-9);
+   - each mode vanishes on the other diagonal (to 1e-9 of its value on its own: the point is off the diagonal by an
+     ulp of its coordinates, 2e-11 of r) and is positive along its own in
+     the direction (1,1) or (-1,1), as the linear function d.x. */
+static PetscErrorCode CheckCornerModes(void)
+{
+  const PetscReal h = 0.125, r = 1e-5 * h, corner[2][2] = {{0.125, 0.125}, {0.125, 0.25}};
+  const PetscReal lam1 = 4 / PETSC_PI * PetscAtanReal(PetscSqrtReal(0.1));
+  KDConductionProblem prob;
+  KDNet net;
+  PetscReal errv = 0, errq = 0, errh = 0, errl = 0, errz = 0, minpos = 1;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(&prob, sizeof(prob)));
+  prob.ms.type     = KD_COMPOSITE_CHECKERBOARD;
+  prob.ms.k1       = 1;
+  prob.ms.k2       = 10;
+  prob.ms.fraction = 0.5;
+  prob.ms.eps      = 0.25;
+  prob.source      = 1;
+  PetscCall(KDCompositeSetUp(PETSC_COMM_WORLD, &prob.ms));
+  PetscCall(FeatureNet(1, PETSC_FALSE, PETSC_TRUE, &net));
+  for (PetscInt c = 0; c < 2; c++) {
+    const PetscReal cx = corner[c][0], cy = corner[c][1];
+    PetscReal kq[4], fmax = 0, qmax = 0, F[8][5], G[8][5];
+    /* quadrant m's conductivity, at its square's centre */
+    for (PetscInt m = 0; m < 4; m++)
+      KDConductionProblemData(&prob, cx + (m == 0 || m == 3 ? 0.5 : -0.5) * h, cy + (m < 2 ? 0.5 : -0.5) * h, &kq[m],
+                              NULL, NULL);
+    for (PetscInt m = 0; m < 4; m++) { /* the scales: largest value and flux around the corner at r */
+      const PetscReal th = (2 * m + 1) * PETSC_PI / 4;
+      PetscCall(CornerFeaturesAt(net, cx + r * PetscCosReal(th), cy + r * PetscSinReal(th), F));
+      for (PetscInt d = 6; d < 8; d++) {
+        fmax = PetscMax(fmax, PetscAbsReal(F[d][0]));
+        qmax = PetscMax(qmax, kq[m] * PetscSqrtReal(F[d][1] * F[d][1] + F[d][2] * F[d][2]));
+      }
+    }
+    for (PetscInt m = 0; m < 4; m++) { /* the ray at angle m pi/2: quadrant m on its left, m - 1 on its right */
+      const PetscInt axis = m % 2, sgn = m < 2 ? 1 : -1, normal = 1 - axis;
+      PetscReal a[2] = {cx, cy}, b[2];
+      a[axis] += sgn * r;
+      b[0] = a[0];
+      b[1] = a[1];
+      /* left of the ray is +normal for rays 0 (+x: left is +y) and 3 (-y: left is +x); -normal for rays 1 and 2 */
+      a[normal] = nextafter(a[normal], (m == 0 || m == 3) ? 1.0 : -1.0);
+      b[normal] = nextafter(b[normal], (m == 0 || m == 3) ? -1.0 : 1.0);
+      PetscCall(CornerFeaturesAt(net, a[0], a[1], F));
+      PetscCall(CornerFeaturesAt(net, b[0], b[1], G));
+      for (PetscInt d = 6; d < 8; d++) {
+        errv = PetscMax(errv, PetscAbsReal(F[d][0] - G[d][0]) / fmax);
+        errq = PetscMax(errq, PetscAbsReal(kq[m] * F[d][1 + normal] - kq[(m + 3) % 4] * G[d][1 + normal]) / qmax);
+      }
+    }
+    for (PetscInt m = 0; m < 8; m++) { /* harmonic inside the quadrants */
+      const PetscReal th = (2 * m + 1) * PETSC_PI / 8;
+      PetscCall(CornerFeaturesAt(net, cx + r * PetscCosReal(th), cy + r * PetscSinReal(th), F));
+      for (PetscInt d = 6; d < 8; d++)
+        errh = PetscMax(errh, PetscAbsReal(F[d][3] + F[d][4]) / (PetscAbsReal(F[d][3]) + PetscAbsReal(F[d][4])));
+    }
+    for (PetscInt d = 0; d < 2; d++) { /* the diagonals: (1,1) for feature 6, (-1,1) for feature 7 */
+      const PetscReal ux = (d ? -1 : 1) / PetscSqrtReal(2), uy = 1 / PetscSqrtReal(2);
+      /* the k2 squares lie on the diagonal (1,1) if the north-east square is k2 */
+      const PetscBool high = (kq[0] > kq[1]) == (d == 0) ? PETSC_TRUE : PETSC_FALSE;
+      PetscReal F2[8][5], lam;
+      PetscCall(CornerFeaturesAt(net, cx + r * ux, cy + r * uy, F));
+      PetscCall(CornerFeaturesAt(net, cx + 2 * r * ux, cy + 2 * r * uy, F2));
+      PetscCall(CornerFeaturesAt(net, cx + r * uy, cy - r * ux, G)); /* on the other diagonal */
+      lam    = PetscLog2Real(F2[6 + d][0] / F[6 + d][0]);
+      errl   = PetscMax(errl, PetscAbsReal(lam - (high ? lam1 : 2 - lam1)));
+      errz   = PetscMax(errz, PetscAbsReal(G[6 + d][0] / F[6 + d][0]));
+      minpos = PetscMin(minpos, F[6 + d][0]);
+    }
+  }
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD,
+                        "corner modes at r = 1e-5 h: value jump %.1e (tol 1e-9), flux jump %.1e (tol 1e-7), "
+                        "Laplacian %.1e (tol 1e-6), exponent %.1e off (tol 1e-6), on the other diagonal %.1e "
+                        "(tol 1e-9), positive along their own: %s\n",
+                        (double) errv, (double) errq, (double) errh, (double) errl, (double) errz,
+                        minpos > 0 ? "yes" : "no"));
+  PetscCheck(errv <= 1e-9 && errq <= 1e-7 && errh <= 1e-6 && errl <= 1e-6 && errz <= 1e-9 && minpos > 0,
+             PETSC_COMM_WORLD, PETSC_ERR_PLIB, "the corner modes do not solve the corner problem");
+  PetscCall(KDNetDestroy(&net));
+  PetscCall(KDCompositeReset(&prob.ms));
+  PetscFunctionReturn(0);
+}
+
 int main(int argc, char **argv)
 {
   const KDJetSpec spec = {3, {{0, 0}, {0, 1}, {1, 1}}};
@@ -123,7 +230,7 @@ int main(int argc, char **argv)
     prob.ms.orientation = 1;
     prob.source         = 1;
     PetscCall(KDCompositeSetUp(PETSC_COMM_WORLD, &prob.ms));
-    PetscCall(FeatureNet(type, PETSC_FALSE, &net));
+    PetscCall(FeatureNet(type, PETSC_FALSE, PETSC_FALSE, &net));
     for (PetscInt p = 0; p < 2000; p++) {
       x[2 * p]     = TestRand(&st);
       x[2 * p + 1] = TestRand(&st);
@@ -146,15 +253,16 @@ int main(int argc, char **argv)
     PetscCall(KDCompositeReset(&prob.ms));
   }
 
-  for (PetscInt c = 0; c < 3; c++) {
-    const PetscInt type = c ? 1 : 0;
-    const char *name    = c == 0 ? "laminate" : (c == 1 ? "checkerboard" : "checkerboard_bc");
+  for (PetscInt c = 0; c < 4; c++) {
+    const PetscInt type        = c ? 1 : 0;
+    const char *const names[4] = {"laminate", "checkerboard", "checkerboard_bc", "checkerboard_corners"};
+    const char *name           = names[c];
     KDNet net;
     PetscReal x[2 * NP], jet[2 * 6 * NP], adj[2 * 6 * NP];
     PetscReal err1 = 0, err2 = 0, big1[2] = {0, 0};
 
     /* 3. jets against differences */
-    PetscCall(FeatureNet(type, c == 2 ? PETSC_TRUE : PETSC_FALSE, &net));
+    PetscCall(FeatureNet(type, c == 2 ? PETSC_TRUE : PETSC_FALSE, c == 3 ? PETSC_TRUE : PETSC_FALSE, &net));
     FeaturePoints(type, 0.02, 11 + c, x);
     if (c == 2) { /* 2. the factor: u = 0 exactly on the boundary, psi not */
       PetscReal xb[2 * NP], yb[2 * NP], psimax = 0;
@@ -246,10 +354,13 @@ int main(int argc, char **argv)
     PetscCall(KDNetDestroy(&net));
   }
 
+  PetscCall(CheckCornerModes());
+
   /* 7. misuse */
   {
     KDNet net;
     const PetscReal good[4] = {1, 0.25, 0.5, 0}, bad[4] = {2, 0.25, 0.5, 0}, lam[4] = {0, 0.25, 0.5, 0};
+    const PetscReal lamcorners[6] = {0, 0.25, 0.5, 0, 1, 10}, equal[6] = {1, 0.25, 0.5, 0, 2, 2};
     PetscErrorCode ierr;
     PetscInt caught = 0;
     PetscCall(KDNetCreate(PETSC_COMM_WORLD, &net));
@@ -260,6 +371,10 @@ int main(int argc, char **argv)
     caught += ierr != 0;
     ierr = KDNetSetInputFeatures(net, "conduction_interfaces", 4, bad);
     caught += ierr != 0;
+    ierr = KDNetSetInputFeatures(net, "conduction_interfaces", 6, lamcorners); /* corners of a laminate */
+    caught += ierr != 0;
+    ierr = KDNetSetInputFeatures(net, "conduction_interfaces", 6, equal); /* a contrast of 1 has no corner modes */
+    caught += ierr != 0;
     PetscCall(PetscPopErrorHandler());
     PetscCall(KDNetSetInputFeatures(net, "conduction_interfaces", 4, good)); /* 6 features */
     PetscCall(KDNetSetUp(net));
@@ -269,8 +384,8 @@ int main(int argc, char **argv)
     ierr = KDNetSetInputFeatures(net, NULL, 0, NULL);
     caught += ierr == PETSC_ERR_ORDER;
     PetscCall(PetscPopErrorHandler());
-    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "misuse: %" PetscInt_FMT " of 5 errors raised\n", caught));
-    PetscCheck(caught == 5, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "a misuse of the features was accepted");
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "misuse: %" PetscInt_FMT " of 7 errors raised\n", caught));
+    PetscCheck(caught == 7, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "a misuse of the features was accepted");
     PetscCall(KDNetDestroy(&net));
   }
   PetscCall(PetscFinalize());

@@ -7,6 +7,7 @@
 set -euo pipefail
 exe=$1
 "$exe" -dump
-for m in model_features_laminate.h5 model_features_checkerboard.h5 model_features_checkerboard_bc.h5; do
+for m in model_features_laminate.h5 model_features_checkerboard.h5 model_features_checkerboard_bc.h5 \
+  model_features_checkerboard_corners.h5; do
   "${KD_PYTHON:-python3}" "$KD_SOURCE_DIR/tests/model_eval.py" "$m" "$m.points.txt" "$m.values.txt" 1e-12
 done

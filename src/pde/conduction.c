@@ -53,6 +53,7 @@ typedef struct {
   PetscBool probset;       /* the problem was defined (options or a reference) */
   KDConductionModel model; /* -<prefix>conduction_model */
   PetscBool features;      /* -<prefix>conduction_interface_features: the network reads the interfaces' features */
+  PetscBool corners;       /* -<prefix>conduction_corner_features: and a checkerboard's corner modes */
   PetscBool exactbc;       /* -<prefix>conduction_exact_bc: u carries the boundary factor */
   PetscReal layer;         /* -<prefix>conduction_boundary_layer: periods next to the boundary where the homogenized
                               residual has weight 0 */
@@ -107,10 +108,142 @@ static PetscErrorCode KDPDEConductionUpdateModel(KDPDE pde)
    by as much as the network's dependence on |phi| there says (the cusp-capturing PINN of Tseng, Lin, Hu and Lai, J.
    Comput. Phys. 491, 2023). phi itself gives the network the period and the side of the interface, which a smooth
    network of x, y builds only slowly at eps = 1/8. Parameters: [type (0 laminate, 1 checkerboard), eps, fraction,
-   orientation (laminate: 0 layers normal to x, 1 to y)]. Per axis a with interfaces, theta = 2 pi x_a / eps - c:
+   orientation (laminate: 0 layers normal to x, 1 to y)] and, for a checkerboard's corner features (below), [k1, k2].
+   Per axis a with interfaces, theta = 2 pi x_a / eps - c:
      laminate (c = pi fraction): phi = cos theta - cos(pi fraction), |phi|, sin theta  (phase 2: phi > 0)
      checkerboard (c = 0, each axis): phi = sin theta, |phi|, cos theta              (phase 2: phi_x phi_y < 0) */
 enum { COND_FEAT_LAMINATE, COND_FEAT_CHECKERBOARD };
+
+/* --- corner modes of a checkerboard (the conduction_interfaces' parameters 5 and 6) -------------------------------
+
+   Where four squares meet, conductivities kA, kB, kA, kB counter-clockwise from the north-east one, u is singular:
+   u ~ r^lambda Phi(theta) with Phi = a_m cos(lambda t) + b_m sin(lambda t), t = theta - m pi/2 in quadrant m, Phi and
+   k Phi' continuous across the four rays. Over a quadrant of conductivity k the state (Phi, k Phi') goes through
+   M_k = [[c, s / (k lambda)], [-k lambda s, c]], c = cos(lambda pi/2), s = sin(lambda pi/2); a mode odd under a half
+   turn (as a linear field is) needs P = M_kB M_kA to have the eigenvalue -1: tr P = -2, that is
+   s = 2 sqrt(rho) / (1 + rho), rho = kB / kA, with two exponents in (0, 2): lambda = (2/pi) asin(s) (0.39 at contrast
+   10: the gradient is infinite at the corner) and 2 - lambda. Each mode is even about one diagonal and vanishes on the
+   other: a far-field gradient along the diagonal d excites the mode of d alone. A feature per diagonal d = (1,1),
+   (-1,1): at each corner the mode of d, signed like the linear function d.x, scaled so that it is of order 1 at
+   r = h = eps/2 (a square's side), cut off by (1 - r^2/R^2)^3 at R = h/2. A network reading them can put r^lambda
+   with a smooth amplitude at every corner (the enrichment of the extended finite element method), which no tanh
+   network of x, y does: without them the teacher's field was 3-5% too stiff on two seeds of three. */
+typedef struct {
+  PetscReal lambda, a[4], b[4];
+} KDCornerMode;
+
+/* The modes of a corner with kA, kB, by diagonal (0: (1,1), 1: (-1,1)); the contrast kB/kA must not be 1. */
+static PetscErrorCode KDCornerModes(PetscReal kA, PetscReal kB, KDCornerMode mode[2])
+{
+  const PetscReal rho = kB / kA, s1 = 2 * PetscSqrtReal(rho) / (1 + rho);
+  PetscBool found[2] = {PETSC_FALSE, PETSC_FALSE};
+
+  PetscFunctionBegin;
+  for (PetscInt e = 0; e < 2; e++) {
+    const PetscReal lam = e == 0 ? 2 / PETSC_PI * PetscAsinReal(s1) : 2 - 2 / PETSC_PI * PetscAsinReal(s1);
+    const PetscReal c = PetscCosReal(lam * PETSC_PI / 2), s = PetscSinReal(lam * PETSC_PI / 2);
+    /* P + I, P = M_kB M_kA */
+    const PetscReal P[2][2] = {{c * c - s * s * kA / kB + 1, c * s * (1 / kA + 1 / kB) / lam},
+                               {-lam * c * s * (kA + kB), c * c - s * s * kB / kA + 1}};
+    const PetscInt row      = PetscSqr(P[0][0]) + PetscSqr(P[0][1]) >= PetscSqr(P[1][0]) + PetscSqr(P[1][1]) ? 0 : 1;
+    PetscReal v[2] = {P[row][1], -P[row][0]}, phi[2], norm = 0, sgn;
+    KDCornerMode m;
+    PetscInt d;
+
+    m.lambda = lam;
+    for (PetscInt q = 0; q < 4; q++) { /* (Phi, k Phi') at theta = q pi/2, then through quadrant q */
+      const PetscReal k = q % 2 ? kB : kA, w[2] = {c * v[0] + s / (k * lam) * v[1], -k * lam * s * v[0] + c * v[1]};
+      m.a[q] = v[0];
+      m.b[q] = v[1] / (k * lam);
+      norm   = PetscMax(norm, PetscSqrtReal(PetscSqr(m.a[q]) + PetscSqr(m.b[q])));
+      v[0]   = w[0];
+      v[1]   = w[1];
+    }
+    for (PetscInt q = 0; q < 2; q++) /* Phi on the diagonals, at theta = pi/4 and 3 pi/4 */
+      phi[q] = m.a[q] * PetscCosReal(lam * PETSC_PI / 4) + m.b[q] * PetscSinReal(lam * PETSC_PI / 4);
+    d   = PetscAbsReal(phi[0]) >= PetscAbsReal(phi[1]) ? 0 : 1;
+    sgn = phi[d] > 0 ? 1 : -1;
+    PetscCheck(norm > 0 && !found[d], PETSC_COMM_SELF, PETSC_ERR_PLIB, "corner modes of contrast %g not separated",
+               (double) rho);
+    for (PetscInt q = 0; q < 4; q++) {
+      m.a[q] *= sgn / norm;
+      m.b[q] *= sgn / norm;
+    }
+    mode[d]  = m;
+    found[d] = PETSC_TRUE;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The corner features at the nb points x (stream layout of KDNetFeatureFunction) into F[0], F[1] (by diagonal). */
+static PetscErrorCode KDCornerFeatures(PetscReal eps, PetscReal k1, PetscReal k2, PetscInt nin, const KDJetSpec *spec,
+                                       PetscInt nb, const PetscReal x[], PetscReal *F[2])
+{
+  const PetscInt nsecond = spec ? spec->nsecond : 0, S = spec ? 1 + nin + nsecond : 1;
+  const PetscReal h = eps / 2, R = h / 2;
+  KDCornerMode mode[2][2]; /* [north-east square in phase 2][diagonal] */
+
+  PetscFunctionBegin;
+  PetscCall(KDCornerModes(k1, k2, mode[0]));
+  PetscCall(KDCornerModes(k2, k1, mode[1]));
+  for (PetscInt p = 0; p < nb; p++) {
+    const PetscReal i = PetscFloorReal(x[p * nin] / h + 0.5), j = PetscFloorReal(x[p * nin + 1] / h + 0.5);
+    const PetscReal dx = x[p * nin] - i * h, dy = x[p * nin + 1] - j * h, r2 = dx * dx + dy * dy, q = r2 / (R * R);
+    /* the square north-east of corner (i, j) is in phase 2 where i + j is odd (src/pde/composite.c) */
+    const PetscInt ne = PetscFmodReal(PetscAbsReal(i + j), 2) == 1 ? 1 : 0;
+    PetscReal om[6]   = {0}, th, r, t; /* cut-off: value, x, y, xx, xy, yy */
+    PetscInt m;
+
+    for (PetscInt d = 0; d < 2; d++)
+      for (PetscInt k = 0; k < S; k++) F[d][k * nb + p] = 0;
+    if (q >= 1 || r2 == 0)
+      continue; /* outside every corner's disk, or on a corner (value 0; the gradient, infinite, as 0) */
+    om[0] = (1 - q) * (1 - q) * (1 - q);
+    om[1] = -6 * dx * (1 - q) * (1 - q) / (R * R);
+    om[2] = -6 * dy * (1 - q) * (1 - q) / (R * R);
+    om[3] = -6 * (1 - q) * (1 - q) / (R * R) + 24 * dx * dx * (1 - q) / (R * R * R * R);
+    om[4] = 24 * dx * dy * (1 - q) / (R * R * R * R);
+    om[5] = -6 * (1 - q) * (1 - q) / (R * R) + 24 * dy * dy * (1 - q) / (R * R * R * R);
+    r     = PetscSqrtReal(r2);
+    th    = PetscAtan2Real(dy, dx);
+    if (th < 0) th += 2 * PETSC_PI;
+    m = PetscMin((PetscInt) (th / (PETSC_PI / 2)), 3);
+    t = th - m * PETSC_PI / 2;
+    for (PetscInt d = 0; d < 2; d++) {
+      /* u = Re(C w^lambda), C = (a - i b) / h^lambda, w = (x - corner) e^{-i m pi/2}: harmonic in the quadrant, so
+         u_x = Re(G'), u_y = -Im(G'), u_xx = -u_yy = Re(G''), u_xy = -Im(G'') with G(z) = C w^lambda */
+      const KDCornerMode *md = &mode[ne][d];
+      const PetscReal lam = md->lambda, sc = PetscPowReal(h, -lam), ca = md->a[m] * sc, cb = -md->b[m] * sc;
+      const PetscReal r0 = PetscPowReal(r, lam), a0 = lam * t;
+      const PetscReal r1 = lam * r0 / r, a1 = (lam - 1) * t - m * PETSC_PI / 2;
+      const PetscReal r2n = lam * (lam - 1) * r0 / r2, a2 = (lam - 2) * t - m * PETSC_PI;
+      /* Re and Im of C rho e^{i alpha} */
+      const PetscReal u   = r0 * (ca * PetscCosReal(a0) - cb * PetscSinReal(a0));
+      const PetscReal g1r = r1 * (ca * PetscCosReal(a1) - cb * PetscSinReal(a1)),
+                      g1i = r1 * (ca * PetscSinReal(a1) + cb * PetscCosReal(a1));
+      const PetscReal g2r = r2n * (ca * PetscCosReal(a2) - cb * PetscSinReal(a2)),
+                      g2i = r2n * (ca * PetscSinReal(a2) + cb * PetscCosReal(a2));
+      const PetscReal ux = g1r, uy = -g1i, uxx = g2r, uxy = -g2i, uyy = -g2r;
+
+      F[d][p] = om[0] * u;
+      if (S == 1) continue;
+      F[d][nb + p]     = om[1] * u + om[0] * ux;
+      F[d][2 * nb + p] = om[2] * u + om[0] * uy;
+      for (PetscInt k = 0; k < nsecond; k++) {
+        const PetscInt a = spec->second[k][0], b = spec->second[k][1];
+        PetscReal v;
+        if (a != b)
+          v = om[4] * u + om[1] * uy + om[2] * ux + om[0] * uxy;
+        else if (a == 0)
+          v = om[3] * u + 2 * om[1] * ux + om[0] * uxx;
+        else
+          v = om[5] * u + 2 * om[2] * uy + om[0] * uyy;
+        F[d][(3 + k) * nb + p] = v;
+      }
+    }
+  }
+  PetscFunctionReturn(0);
+}
 
 static PetscErrorCode KDNetFeatures_ConductionInterfaces(PetscInt nparam, const PetscReal param[], PetscInt nin,
                                                          const KDJetSpec *spec, PetscInt nb, const PetscReal x[],
@@ -119,8 +252,8 @@ static PetscErrorCode KDNetFeatures_ConductionInterfaces(PetscInt nparam, const 
   PetscInt type, naxes, axis0, nsecond = spec ? spec->nsecond : 0, S = spec ? 1 + nin + nsecond : 1;
 
   PetscFunctionBegin;
-  PetscCheck(nparam == 4 && nin == 2, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
-             "input features conduction_interfaces need 4 parameters and inputs x,y");
+  PetscCheck((nparam == 4 || nparam == 6) && nin == 2, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
+             "input features conduction_interfaces need 4 parameters (6 with a checkerboard's corners) and inputs x,y");
   type = (PetscInt) param[0];
   PetscCheck((type == COND_FEAT_LAMINATE || type == COND_FEAT_CHECKERBOARD) && param[0] == (PetscReal) type,
              PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
@@ -130,9 +263,17 @@ static PetscErrorCode KDNetFeatures_ConductionInterfaces(PetscInt nparam, const 
              PETSC_ERR_ARG_OUTOFRANGE,
              "input features conduction_interfaces: eps %g must be > 0, fraction %g in (0, 1), orientation %g 0 or 1",
              (double) param[1], (double) param[2], (double) param[3]);
+  PetscCheck(nparam == 4 || (type == COND_FEAT_CHECKERBOARD && param[4] > 0 && param[5] > 0 && param[4] != param[5]),
+             PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+             "input features conduction_interfaces: corners need a checkerboard and k1 %g, k2 %g > 0 and different",
+             (double) param[4], (double) param[5]);
   naxes = type == COND_FEAT_LAMINATE ? 1 : 2;
   axis0 = type == COND_FEAT_LAMINATE ? (PetscInt) param[3] : 0;
-  if (nfeat) *nfeat = 3 * naxes;
+  if (nfeat) *nfeat = 3 * naxes + (nparam == 6 ? 2 : 0);
+  if (nparam == 6 && nb > 0) {
+    PetscReal *F[2] = {A + 6 * ld, A + 7 * ld};
+    PetscCall(KDCornerFeatures(param[1], param[4], param[5], nin, spec, nb, x, F));
+  }
   for (PetscInt a = 0; a < naxes; a++) {
     const PetscInt axis   = axis0 + a;
     const PetscReal w     = 2 * PETSC_PI / param[1];
@@ -217,7 +358,7 @@ static PetscErrorCode KDPDESetUpNet_Conduction(KDPDE pde, KDNet net)
 {
   KDPDE_Conduction *c = (KDPDE_Conduction *) pde->data;
   const KDComposite *ms;
-  PetscReal param[4];
+  PetscReal param[6];
 
   PetscFunctionBegin;
   if (c->exactbc) {
@@ -229,10 +370,16 @@ static PetscErrorCode KDPDESetUpNet_Conduction(KDPDE pde, KDNet net)
                pde->prefix ? pde->prefix : "");
     PetscCall(KDNetSetOutputFactor(net, "conduction_boundary", 4, box));
   }
-  if (!c->features) PetscFunctionReturn(0);
+  if (!c->features && !c->corners) PetscFunctionReturn(0);
   PetscCheck(c->probset, pde->comm, PETSC_ERR_ORDER, "the conduction PDE has no problem data for its features");
   KDPDEConductionSync(pde);
   ms = &c->prob.ms;
+  PetscCheck(!c->corners || ms->type == KD_COMPOSITE_CHECKERBOARD, pde->comm, PETSC_ERR_SUP,
+             "-%sconduction_corner_features: a checkerboard's corners, not %s", pde->prefix ? pde->prefix : "",
+             KDCompositeTypes[ms->type]);
+  PetscCheck(!c->corners || ms->k1 != ms->k2, pde->comm, PETSC_ERR_ARG_INCOMP,
+             "-%sconduction_corner_features: k1 = k2 = %g, no corners to resolve", pde->prefix ? pde->prefix : "",
+             (double) ms->k1);
   PetscCheck(ms->type == KD_COMPOSITE_LAMINATE || ms->type == KD_COMPOSITE_CHECKERBOARD, pde->comm, PETSC_ERR_SUP,
              "-%sconduction_interface_features: laminate and checkerboard microstructures only (interfaces on grid "
              "lines), not %s",
@@ -241,7 +388,9 @@ static PetscErrorCode KDPDESetUpNet_Conduction(KDPDE pde, KDNet net)
   param[1] = ms->eps;
   param[2] = ms->fraction;
   param[3] = ms->type == KD_COMPOSITE_LAMINATE ? (PetscReal) ms->orientation : 0;
-  PetscCall(KDNetSetInputFeatures(net, "conduction_interfaces", 4, param));
+  param[4] = ms->k1;
+  param[5] = ms->k2;
+  PetscCall(KDNetSetInputFeatures(net, "conduction_interfaces", c->corners ? 6 : 4, param));
   PetscFunctionReturn(0);
 }
 
@@ -388,6 +537,10 @@ static PetscErrorCode KDPDESetFromOptions_Conduction(KDPDE pde, PetscOptionItems
                        "The network also reads level sets of the interfaces and their absolute values, so that it "
                        "follows the kinks of u (laminate, checkerboard)",
                        "KDPDESetUpNet", c->features, &c->features, NULL));
+  PetscCall(PetscOptionsBool("-conduction_corner_features",
+                             "With the interface features, also the singular modes of a checkerboard's corners, one "
+                             "per diagonal (u ~ r^lambda there)",
+                             "KDPDESetUpNet", c->corners, &c->corners, NULL));
   PetscCall(PetscOptionsBool("-conduction_exact_bc",
                              "u = 0 on the boundary exactly: the network's u is multiplied by a function that vanishes "
                              "there (an output factor of the model)",
