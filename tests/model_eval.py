@@ -39,9 +39,9 @@ def corner_modes(ka, kb):
     """The two singular modes of a corner whose squares have ka, kb, ka, kb counter-clockwise from the north-east
     one, by diagonal ((1,1), then (-1,1)): (lambda, a, b) with Phi = a_m cos(lambda t) + b_m sin(lambda t) in
     quadrant m, t = theta - m pi/2."""
-    s1 = 2 * np.sqrt(kb / ka) / (1 + kb / ka)
+    lam1 = 4 / np.pi * np.arctan(np.sqrt(min(kb / ka, ka / kb)))  # sin(lam pi / 2) = 2 sqrt(rho) / (1 + rho)
     modes = [None, None]
-    for lam in (2 / np.pi * np.arcsin(s1), 2 - 2 / np.pi * np.arcsin(s1)):
+    for lam in (lam1, 2 - lam1):
         c, s = np.cos(lam * np.pi / 2), np.sin(lam * np.pi / 2)
         P = np.array([[c * c - s * s * ka / kb + 1, c * s * (1 / ka + 1 / kb) / lam],
                       [-lam * c * s * (ka + kb), c * c - s * s * kb / ka + 1]])  # P + I, P = M_kb M_ka
@@ -69,7 +69,7 @@ def checkerboard_corners(x, eps, k1, k2):
     r = np.hypot(dx, dy)
     th = np.arctan2(dy, dx)
     th = np.where(th < 0, th + 2 * np.pi, th)
-    m = np.minimum((th / (np.pi / 2)).astype(int), 3)
+    m = np.clip(np.nan_to_num(th / (np.pi / 2)).astype(int), 0, 3)
     t = th - m * np.pi / 2
     ne = np.abs(i + j) % 2 == 1  # the north-east square in phase 2
     cut = np.where(r < h / 2, (1 - (r / (h / 2)) ** 2) ** 3, 0.0)

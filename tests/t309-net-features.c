@@ -5,7 +5,8 @@ static const char help[] =
 
 /* A network 2 -> 8,7 -> 2 on the unit box whose first layer also reads the features conduction_interfaces
    (src/pde/conduction.c) of a laminate (eps 1/4, fraction 0.3, layers normal to y) and of a checkerboard (eps 1/4),
-   and the checkerboard's network again with the output factor conduction_boundary on u:
+   the checkerboard's network again with the output factor conduction_boundary on u, and once more with the corner
+   modes (6 parameters: k1 1, k2 10) for items 3-6:
 
    1. the features' values: at 2000 points, (laminate) phi > 0 exactly in phase 2 of the conduction's own k
       (KDConductionProblemData), (checkerboard) phi_x phi_y < 0 exactly there, and |phi| is phi's absolute value: the
@@ -26,8 +27,9 @@ static const char help[] =
       of the first layer and the factor's adjoint included: an error there is O(1) relative);
    6. a model file keeps the features and the factor: written and loaded, the values compare bit for bit (t313
       evaluates the files with the numpy evaluator of docs/model-format.md);
-   7. misuse: an unknown name, wrong parameters, and features of another count on a network already set up are
-      errors. */
+   7. misuse: an unknown name, wrong parameters (corners of a laminate, of a contrast of 1), and features of another
+      count on a network already set up are errors;
+   8. the corner modes against the corner problem (CheckCornerModes). */
 #include "t30-netutil.h"
 #include <kdpde.h>
 #include "pde/conduction.h"
@@ -96,110 +98,119 @@ static PetscReal Loss(KDNet net, const KDJetSpec *spec, PetscInt n, const PetscR
   return l;
 }
 
-/* The 8 features of a checkerboard network with corners and their value, x, y, xx, yy derivatives at one point. */
-static PetscErrorCode CornerFeaturesAt(KDNet net, PetscReal X, PetscReal Y, PetscReal F[8][5])
+/* The 8 features conduction_interfaces (the function of the network) with parameters param[6] and their value, x,
+   y, xx, yy derivatives at one point. */
+static PetscErrorCode CornerFeaturesAt(KDNet net, const PetscReal param[6], PetscReal X, PetscReal Y, PetscReal F[8][5])
 {
   const KDJetSpec s2   = {2, {{0, 0}, {1, 1}}};
   const PetscReal x[2] = {X, Y};
 
   PetscFunctionBegin;
-  PetscCall(net->featfn(net->nfeatparam, net->feat_param, 2, &s2, 1, x, &F[0][0], 5, NULL));
+  PetscCall(net->featfn(6, param, 2, &s2, 1, x, &F[0][0], 5, NULL));
   PetscFunctionReturn(0);
 }
 
-/* 8. The corner modes (features 6 and 7) solve the corner's interface problem near two corners of a checkerboard
-   (eps 1/4, k1 1, k2 10), one with its north-east square in phase 1 and one in phase 2 (the phases read from the
-   conduction's own k, not from the features' rule), at r = 1e-5 h (h = eps/2, the squares' side):
+/* 8. The corner modes (features 6 and 7) solve the corner's interface problem, for k2/k1 = 10 and 1/10, near three
+   corners of a checkerboard of eps 1/4: north-east square in phase 1, in phase 2, and one at negative x (the phases
+   read from the conduction's own k, not from the features' rule), at r = 1e-5 h (h = eps/2, the squares' side):
    - across each of the four rays, at points one unit in the last place on either side, the value is continuous to
      1e-9 of the largest value there (an ulp of the coordinates is 2e-11 of r) and the normal flux k dF/dn to 1e-7 of
      the largest k |grad F| (the cut-off (1 - r^2/R^2)^3, R = h/2, adds (r/R)^2 = 4e-10 times the contrast);
    - inside each quadrant it is harmonic: |F_xx + F_yy| at most 1e-6 of |F_xx| + |F_yy| (the cut-off's own terms,
      (12 + 12 lambda) (r/R)^2 / (lambda |lambda - 1|) = 3e-8);
-   - the mode of the diagonal through the k2 squares has the exponent (4/pi) atan(sqrt(k1/k2)) = 0.3902 (the closed
-     form of the transfer-matrix condition; the gradient is infinite), the other 2 - 0.3902: log2 F(2r)/F(r) along
-     its diagonal to 1e-6 (the cut-off moves it by 1e-9);
+   - the mode of the diagonal through the better-conducting squares has the exponent lambda = (4/pi) atan(sqrt(k_low
+     / k_high)) = 0.3902, the other 2 - lambda: log2 F(2r)/F(r) along its diagonal to 1e-6 (the cut-off moves it by
+     9 (r/R)^2 / ln 2 = 5e-9);
    - each mode vanishes on the other diagonal (to 1e-9 of its value on its own: the point is off the diagonal by an
-     ulp of its coordinates, 2e-11 of r) and is positive along its own in
-     the direction (1,1) or (-1,1), as the linear function d.x. */
+     ulp of its coordinates, 2e-11 of r) and is positive along its own in the direction (1,1) or (-1,1), as the
+     linear function d.x;
+   - a point with a NaN coordinate gives corner features 0 (no quadrant is read). */
 static PetscErrorCode CheckCornerModes(void)
 {
-  const PetscReal h = 0.125, r = 1e-5 * h, corner[2][2] = {{0.125, 0.125}, {0.125, 0.25}};
+  const PetscReal h = 0.125, r = 1e-5 * h, corner[3][2] = {{0.125, 0.125}, {0.125, 0.25}, {-0.125, 0.25}};
   const PetscReal lam1 = 4 / PETSC_PI * PetscAtanReal(PetscSqrtReal(0.1));
-  KDConductionProblem prob;
   KDNet net;
-  PetscReal errv = 0, errq = 0, errh = 0, errl = 0, errz = 0, minpos = 1;
+  PetscReal errv = 0, errq = 0, errh = 0, errl = 0, errz = 0, minpos = 1, nanf = 0;
 
   PetscFunctionBegin;
-  PetscCall(PetscMemzero(&prob, sizeof(prob)));
-  prob.ms.type     = KD_COMPOSITE_CHECKERBOARD;
-  prob.ms.k1       = 1;
-  prob.ms.k2       = 10;
-  prob.ms.fraction = 0.5;
-  prob.ms.eps      = 0.25;
-  prob.source      = 1;
-  PetscCall(KDCompositeSetUp(PETSC_COMM_WORLD, &prob.ms));
-  PetscCall(FeatureNet(1, PETSC_FALSE, PETSC_TRUE, &net));
-  for (PetscInt c = 0; c < 2; c++) {
-    const PetscReal cx = corner[c][0], cy = corner[c][1];
-    PetscReal kq[4], fmax = 0, qmax = 0, F[8][5], G[8][5];
-    /* quadrant m's conductivity, at its square's centre */
-    for (PetscInt m = 0; m < 4; m++)
-      KDConductionProblemData(&prob, cx + (m == 0 || m == 3 ? 0.5 : -0.5) * h, cy + (m < 2 ? 0.5 : -0.5) * h, &kq[m],
-                              NULL, NULL);
-    for (PetscInt m = 0; m < 4; m++) { /* the scales: largest value and flux around the corner at r */
-      const PetscReal th = (2 * m + 1) * PETSC_PI / 4;
-      PetscCall(CornerFeaturesAt(net, cx + r * PetscCosReal(th), cy + r * PetscSinReal(th), F));
-      for (PetscInt d = 6; d < 8; d++) {
-        fmax = PetscMax(fmax, PetscAbsReal(F[d][0]));
-        qmax = PetscMax(qmax, kq[m] * PetscSqrtReal(F[d][1] * F[d][1] + F[d][2] * F[d][2]));
+  PetscCall(FeatureNet(1, PETSC_FALSE, PETSC_TRUE, &net)); /* for its features' function */
+  for (PetscInt contrast = 0; contrast < 2; contrast++) {
+    const PetscReal k1 = contrast ? 10 : 1, k2 = contrast ? 1 : 10, param[6] = {1, 0.25, 0.5, 0, k1, k2};
+    KDConductionProblem prob;
+    PetscReal F[8][5];
+
+    PetscCall(PetscMemzero(&prob, sizeof(prob)));
+    prob.ms.type     = KD_COMPOSITE_CHECKERBOARD;
+    prob.ms.k1       = k1;
+    prob.ms.k2       = k2;
+    prob.ms.fraction = 0.5;
+    prob.ms.eps      = 0.25;
+    prob.source      = 1;
+    PetscCall(KDCompositeSetUp(PETSC_COMM_WORLD, &prob.ms));
+    for (PetscInt c = 0; c < 3; c++) {
+      const PetscReal cx = corner[c][0], cy = corner[c][1];
+      PetscReal kq[4], fmax = 0, qmax = 0, G[8][5];
+      /* quadrant m's conductivity, at its square's centre */
+      for (PetscInt m = 0; m < 4; m++)
+        KDConductionProblemData(&prob, cx + (m == 0 || m == 3 ? 0.5 : -0.5) * h, cy + (m < 2 ? 0.5 : -0.5) * h, &kq[m],
+                                NULL, NULL);
+      for (PetscInt m = 0; m < 4; m++) { /* the scales: largest value and flux around the corner at r */
+        const PetscReal th = (2 * m + 1) * PETSC_PI / 4;
+        PetscCall(CornerFeaturesAt(net, param, cx + r * PetscCosReal(th), cy + r * PetscSinReal(th), F));
+        for (PetscInt d = 6; d < 8; d++) {
+          fmax = PetscMax(fmax, PetscAbsReal(F[d][0]));
+          qmax = PetscMax(qmax, kq[m] * PetscSqrtReal(F[d][1] * F[d][1] + F[d][2] * F[d][2]));
+        }
+      }
+      for (PetscInt m = 0; m < 4; m++) { /* the ray at angle m pi/2: quadrant m on its left, m - 1 on its right */
+        const PetscInt axis = m % 2, sgn = m < 2 ? 1 : -1, normal = 1 - axis;
+        PetscReal a[2] = {cx, cy}, b[2];
+        a[axis] += sgn * r;
+        b[0] = a[0];
+        b[1] = a[1];
+        /* left of the ray is +normal for rays 0 (+x: left is +y) and 3 (-y: left is +x); -normal for rays 1 and 2 */
+        a[normal] = nextafter(a[normal], (m == 0 || m == 3) ? 1.0 : -1.0);
+        b[normal] = nextafter(b[normal], (m == 0 || m == 3) ? -1.0 : 1.0);
+        PetscCall(CornerFeaturesAt(net, param, a[0], a[1], F));
+        PetscCall(CornerFeaturesAt(net, param, b[0], b[1], G));
+        for (PetscInt d = 6; d < 8; d++) {
+          errv = PetscMax(errv, PetscAbsReal(F[d][0] - G[d][0]) / fmax);
+          errq = PetscMax(errq, PetscAbsReal(kq[m] * F[d][1 + normal] - kq[(m + 3) % 4] * G[d][1 + normal]) / qmax);
+        }
+      }
+      for (PetscInt m = 0; m < 8; m++) { /* harmonic inside the quadrants */
+        const PetscReal th = (2 * m + 1) * PETSC_PI / 8;
+        PetscCall(CornerFeaturesAt(net, param, cx + r * PetscCosReal(th), cy + r * PetscSinReal(th), F));
+        for (PetscInt d = 6; d < 8; d++)
+          errh = PetscMax(errh, PetscAbsReal(F[d][3] + F[d][4]) / (PetscAbsReal(F[d][3]) + PetscAbsReal(F[d][4])));
+      }
+      for (PetscInt d = 0; d < 2; d++) { /* the diagonals: (1,1) for feature 6, (-1,1) for feature 7 */
+        const PetscReal ux = (d ? -1 : 1) / PetscSqrtReal(2), uy = 1 / PetscSqrtReal(2);
+        /* the better-conducting squares lie on the diagonal (1,1) if the north-east square is the better one */
+        const PetscBool high = (kq[0] > kq[1]) == (d == 0) ? PETSC_TRUE : PETSC_FALSE;
+        PetscReal F2[8][5], lam;
+        PetscCall(CornerFeaturesAt(net, param, cx + r * ux, cy + r * uy, F));
+        PetscCall(CornerFeaturesAt(net, param, cx + 2 * r * ux, cy + 2 * r * uy, F2));
+        PetscCall(CornerFeaturesAt(net, param, cx + r * uy, cy - r * ux, G)); /* on the other diagonal */
+        lam    = PetscLog2Real(F2[6 + d][0] / F[6 + d][0]);
+        errl   = PetscMax(errl, PetscAbsReal(lam - (high ? lam1 : 2 - lam1)));
+        errz   = PetscMax(errz, PetscAbsReal(G[6 + d][0] / F[6 + d][0]));
+        minpos = PetscMin(minpos, F[6 + d][0]);
       }
     }
-    for (PetscInt m = 0; m < 4; m++) { /* the ray at angle m pi/2: quadrant m on its left, m - 1 on its right */
-      const PetscInt axis = m % 2, sgn = m < 2 ? 1 : -1, normal = 1 - axis;
-      PetscReal a[2] = {cx, cy}, b[2];
-      a[axis] += sgn * r;
-      b[0] = a[0];
-      b[1] = a[1];
-      /* left of the ray is +normal for rays 0 (+x: left is +y) and 3 (-y: left is +x); -normal for rays 1 and 2 */
-      a[normal] = nextafter(a[normal], (m == 0 || m == 3) ? 1.0 : -1.0);
-      b[normal] = nextafter(b[normal], (m == 0 || m == 3) ? -1.0 : 1.0);
-      PetscCall(CornerFeaturesAt(net, a[0], a[1], F));
-      PetscCall(CornerFeaturesAt(net, b[0], b[1], G));
-      for (PetscInt d = 6; d < 8; d++) {
-        errv = PetscMax(errv, PetscAbsReal(F[d][0] - G[d][0]) / fmax);
-        errq = PetscMax(errq, PetscAbsReal(kq[m] * F[d][1 + normal] - kq[(m + 3) % 4] * G[d][1 + normal]) / qmax);
-      }
-    }
-    for (PetscInt m = 0; m < 8; m++) { /* harmonic inside the quadrants */
-      const PetscReal th = (2 * m + 1) * PETSC_PI / 8;
-      PetscCall(CornerFeaturesAt(net, cx + r * PetscCosReal(th), cy + r * PetscSinReal(th), F));
-      for (PetscInt d = 6; d < 8; d++)
-        errh = PetscMax(errh, PetscAbsReal(F[d][3] + F[d][4]) / (PetscAbsReal(F[d][3]) + PetscAbsReal(F[d][4])));
-    }
-    for (PetscInt d = 0; d < 2; d++) { /* the diagonals: (1,1) for feature 6, (-1,1) for feature 7 */
-      const PetscReal ux = (d ? -1 : 1) / PetscSqrtReal(2), uy = 1 / PetscSqrtReal(2);
-      /* the k2 squares lie on the diagonal (1,1) if the north-east square is k2 */
-      const PetscBool high = (kq[0] > kq[1]) == (d == 0) ? PETSC_TRUE : PETSC_FALSE;
-      PetscReal F2[8][5], lam;
-      PetscCall(CornerFeaturesAt(net, cx + r * ux, cy + r * uy, F));
-      PetscCall(CornerFeaturesAt(net, cx + 2 * r * ux, cy + 2 * r * uy, F2));
-      PetscCall(CornerFeaturesAt(net, cx + r * uy, cy - r * ux, G)); /* on the other diagonal */
-      lam    = PetscLog2Real(F2[6 + d][0] / F[6 + d][0]);
-      errl   = PetscMax(errl, PetscAbsReal(lam - (high ? lam1 : 2 - lam1)));
-      errz   = PetscMax(errz, PetscAbsReal(G[6 + d][0] / F[6 + d][0]));
-      minpos = PetscMin(minpos, F[6 + d][0]);
-    }
+    PetscCall(CornerFeaturesAt(net, param, NAN, 0.1, F));
+    nanf = PetscMax(nanf, PetscAbsReal(F[6][0]) + PetscAbsReal(F[7][0]));
+    PetscCall(KDCompositeReset(&prob.ms));
   }
   PetscCall(PetscPrintf(PETSC_COMM_WORLD,
                         "corner modes at r = 1e-5 h: value jump %.1e (tol 1e-9), flux jump %.1e (tol 1e-7), "
                         "Laplacian %.1e (tol 1e-6), exponent %.1e off (tol 1e-6), on the other diagonal %.1e "
-                        "(tol 1e-9), positive along their own: %s\n",
+                        "(tol 1e-9), positive along their own: %s; at a NaN point %g\n",
                         (double) errv, (double) errq, (double) errh, (double) errl, (double) errz,
-                        minpos > 0 ? "yes" : "no"));
-  PetscCheck(errv <= 1e-9 && errq <= 1e-7 && errh <= 1e-6 && errl <= 1e-6 && errz <= 1e-9 && minpos > 0,
+                        minpos > 0 ? "yes" : "no", (double) nanf));
+  PetscCheck(errv <= 1e-9 && errq <= 1e-7 && errh <= 1e-6 && errl <= 1e-6 && errz <= 1e-9 && minpos > 0 && nanf == 0,
              PETSC_COMM_WORLD, PETSC_ERR_PLIB, "the corner modes do not solve the corner problem");
   PetscCall(KDNetDestroy(&net));
-  PetscCall(KDCompositeReset(&prob.ms));
   PetscFunctionReturn(0);
 }
 
@@ -354,8 +365,6 @@ int main(int argc, char **argv)
     PetscCall(KDNetDestroy(&net));
   }
 
-  PetscCall(CheckCornerModes());
-
   /* 7. misuse */
   {
     KDNet net;
@@ -388,6 +397,7 @@ int main(int argc, char **argv)
     PetscCheck(caught == 7, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "a misuse of the features was accepted");
     PetscCall(KDNetDestroy(&net));
   }
+  PetscCall(CheckCornerModes());
   PetscCall(PetscFinalize());
   return 0;
 }

@@ -121,9 +121,11 @@ enum { COND_FEAT_LAMINATE, COND_FEAT_CHECKERBOARD };
    k Phi' continuous across the four rays. Over a quadrant of conductivity k the state (Phi, k Phi') goes through
    M_k = [[c, s / (k lambda)], [-k lambda s, c]], c = cos(lambda pi/2), s = sin(lambda pi/2); a mode odd under a half
    turn (as a linear field is) needs P = M_kB M_kA to have the eigenvalue -1: tr P = -2, that is
-   s = 2 sqrt(rho) / (1 + rho), rho = kB / kA, with two exponents in (0, 2): lambda = (2/pi) asin(s) (0.39 at contrast
-   10: the gradient is infinite at the corner) and 2 - lambda. Each mode is even about one diagonal and vanishes on the
-   other: a far-field gradient along the diagonal d excites the mode of d alone. A feature per diagonal d = (1,1),
+   s = 2 sqrt(rho) / (1 + rho), rho = kB / kA, with two exponents in (0, 2): lambda = (4/pi) atan sqrt(k_low / k_high)
+   (the same condition, tan(lambda pi/4) = sqrt(rho) or 1/sqrt(rho), without the asin's loss of digits near s = 1; 0.39
+   at contrast 10: the gradient is infinite at the corner) and 2 - lambda. Each mode is even about one diagonal and
+   vanishes on the other: a far-field gradient along the diagonal d excites the mode of d alone, the singular one
+   along the diagonal through the better-conducting squares. A feature per diagonal d = (1,1),
    (-1,1): at each corner the mode of d, signed like the linear function d.x, scaled so that it is of order 1 at
    r = h = eps/2 (a square's side), cut off by (1 - r^2/R^2)^3 at R = h/2. A network reading them can put r^lambda
    with a smooth amplitude at every corner (the enrichment of the extended finite element method), which no tanh
@@ -132,15 +134,20 @@ typedef struct {
   PetscReal lambda, a[4], b[4];
 } KDCornerMode;
 
-/* The modes of a corner with kA, kB, by diagonal (0: (1,1), 1: (-1,1)); the contrast kB/kA must not be 1. */
+/* |log(k2/k1)| at least this (a contrast outside [1/1.001, 1.001]): nearer 1 both exponents tend to 1, the modes to
+   linear functions, and P + I to zero, so its null vector loses its digits */
+#define KD_CORNER_MIN_LOG_CONTRAST 9.995e-4
+
+/* The modes of a corner with kA, kB, by diagonal (0: (1,1), 1: (-1,1)); the contrast kB/kA must not be near 1
+   (KD_CORNER_MIN_LOG_CONTRAST). */
 static PetscErrorCode KDCornerModes(PetscReal kA, PetscReal kB, KDCornerMode mode[2])
 {
-  const PetscReal rho = kB / kA, s1 = 2 * PetscSqrtReal(rho) / (1 + rho);
+  const PetscReal rho = kB / kA, lam1 = 4 / PETSC_PI * PetscAtanReal(PetscSqrtReal(PetscMin(rho, 1 / rho)));
   PetscBool found[2] = {PETSC_FALSE, PETSC_FALSE};
 
   PetscFunctionBegin;
   for (PetscInt e = 0; e < 2; e++) {
-    const PetscReal lam = e == 0 ? 2 / PETSC_PI * PetscAsinReal(s1) : 2 - 2 / PETSC_PI * PetscAsinReal(s1);
+    const PetscReal lam = e == 0 ? lam1 : 2 - lam1;
     const PetscReal c = PetscCosReal(lam * PETSC_PI / 2), s = PetscSinReal(lam * PETSC_PI / 2);
     /* P + I, P = M_kB M_kA */
     const PetscReal P[2][2] = {{c * c - s * s * kA / kB + 1, c * s * (1 / kA + 1 / kB) / lam},
@@ -196,8 +203,8 @@ static PetscErrorCode KDCornerFeatures(PetscReal eps, PetscReal k1, PetscReal k2
 
     for (PetscInt d = 0; d < 2; d++)
       for (PetscInt k = 0; k < S; k++) F[d][k * nb + p] = 0;
-    if (q >= 1 || r2 == 0)
-      continue; /* outside every corner's disk, or on a corner (value 0; the gradient, infinite, as 0) */
+    if (!(q < 1) || r2 == 0) /* NaN inputs too */
+      continue;              /* outside every corner's disk, or on a corner (value 0; the gradient, infinite, as 0) */
     om[0] = (1 - q) * (1 - q) * (1 - q);
     om[1] = -6 * dx * (1 - q) * (1 - q) / (R * R);
     om[2] = -6 * dy * (1 - q) * (1 - q) / (R * R);
@@ -207,7 +214,7 @@ static PetscErrorCode KDCornerFeatures(PetscReal eps, PetscReal k1, PetscReal k2
     r     = PetscSqrtReal(r2);
     th    = PetscAtan2Real(dy, dx);
     if (th < 0) th += 2 * PETSC_PI;
-    m = PetscMin((PetscInt) (th / (PETSC_PI / 2)), 3);
+    m = PetscMax(0, PetscMin((PetscInt) (th / (PETSC_PI / 2)), 3));
     t = th - m * PETSC_PI / 2;
     for (PetscInt d = 0; d < 2; d++) {
       /* u = Re(C w^lambda), C = (a - i b) / h^lambda, w = (x - corner) e^{-i m pi/2}: harmonic in the quadrant, so
@@ -263,9 +270,11 @@ static PetscErrorCode KDNetFeatures_ConductionInterfaces(PetscInt nparam, const 
              PETSC_ERR_ARG_OUTOFRANGE,
              "input features conduction_interfaces: eps %g must be > 0, fraction %g in (0, 1), orientation %g 0 or 1",
              (double) param[1], (double) param[2], (double) param[3]);
-  PetscCheck(nparam == 4 || (type == COND_FEAT_CHECKERBOARD && param[4] > 0 && param[5] > 0 && param[4] != param[5]),
+  PetscCheck(nparam == 4 || (type == COND_FEAT_CHECKERBOARD && param[4] > 0 && param[5] > 0 &&
+                             PetscAbsReal(PetscLogReal(param[5] / param[4])) >= KD_CORNER_MIN_LOG_CONTRAST),
              PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
-             "input features conduction_interfaces: corners need a checkerboard and k1 %g, k2 %g > 0 and different",
+             "input features conduction_interfaces: corners need a checkerboard and k1 %g, k2 %g > 0 of a contrast "
+             "k2/k1 outside [1/1.001, 1.001]",
              (double) param[4], (double) param[5]);
   naxes = type == COND_FEAT_LAMINATE ? 1 : 2;
   axis0 = type == COND_FEAT_LAMINATE ? (PetscInt) param[3] : 0;
@@ -377,9 +386,11 @@ static PetscErrorCode KDPDESetUpNet_Conduction(KDPDE pde, KDNet net)
   PetscCheck(!c->corners || ms->type == KD_COMPOSITE_CHECKERBOARD, pde->comm, PETSC_ERR_SUP,
              "-%sconduction_corner_features: a checkerboard's corners, not %s", pde->prefix ? pde->prefix : "",
              KDCompositeTypes[ms->type]);
-  PetscCheck(!c->corners || ms->k1 != ms->k2, pde->comm, PETSC_ERR_ARG_INCOMP,
-             "-%sconduction_corner_features: k1 = k2 = %g, no corners to resolve", pde->prefix ? pde->prefix : "",
-             (double) ms->k1);
+  PetscCheck(
+      !c->corners || PetscAbsReal(PetscLogReal(ms->k2 / ms->k1)) >= KD_CORNER_MIN_LOG_CONTRAST, pde->comm,
+      PETSC_ERR_ARG_INCOMP,
+      "-%sconduction_corner_features: the contrast k2/k1 = %g is within 0.1%% of 1: no singular corners to resolve",
+      pde->prefix ? pde->prefix : "", (double) (ms->k2 / ms->k1));
   PetscCheck(ms->type == KD_COMPOSITE_LAMINATE || ms->type == KD_COMPOSITE_CHECKERBOARD, pde->comm, PETSC_ERR_SUP,
              "-%sconduction_interface_features: laminate and checkerboard microstructures only (interfaces on grid "
              "lines), not %s",
