@@ -126,6 +126,7 @@ PETSC_EXTERN PetscErrorCode KDPDEResidualParameter(KDPDE, PetscInt, PetscInt, co
 PETSC_EXTERN PetscErrorCode KDPDEResidualNet(KDPDE, KDNet, PetscInt, const PetscReal[], PetscReal[]);
 
 /* Point sampling by global index; the conditions and their data; the gauge. */
+PETSC_EXTERN PetscErrorCode KDPDEGradePoints(KDPDE, PetscInt, PetscReal[], PetscReal[], PetscBool *);
 PETSC_EXTERN PetscErrorCode KDPDESamplePoints(KDPDE, KDPDEPointKind, PetscInt, PetscInt64, PetscInt64, PetscInt64,
                                               PetscInt, PetscReal[], PetscInt[]);
 PETSC_EXTERN PetscErrorCode KDPDEGetNumConditions(KDPDE, PetscInt *);

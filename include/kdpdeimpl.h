@@ -57,6 +57,11 @@ struct _KDPDEOps {
   PetscErrorCode (*setupnet)(KDPDE, KDNet);
   /* coef[c * n + p] at the points x[p * nin + i]; required if ncoef > 0. */
   PetscErrorCode (*coefficients)(KDPDE, PetscInt, const PetscReal[], PetscReal[]);
+  /* Moves interior points drawn uniform in the domain, x in place, to a density the formulation needs (denser near a
+     singularity) and sets w[p], the uniform density over the new one at the new point, so that the loss, which weighs
+     each point's squared residual by w, still estimates the integral; *graded false (x, w untouched): the points stay
+     uniform. n = 0 only asks. Optional. */
+  PetscErrorCode (*gradepoints)(KDPDE, PetscInt, PetscReal[], PetscReal[], PetscBool *);
   /* res[r * n + p] from the jets (coef as computed by coefficients, NULL without). */
   PetscErrorCode (*residual)(KDPDE, PetscInt, const PetscReal[], const PetscReal[], PetscReal[]);
   /* adj += (d res / d jet)^T rbar, the layout of the jets; not zeroed. */

@@ -3,7 +3,8 @@
 # stderr, "kdpinn: error: ..." naming the option or the file, a non-zero exit and no reference.h5; a 2-rank solve of
 # the committed image (meshes/inclusion.pgm) writes a reference.h5 with the y,x grid, the microstructure string and
 # the root array K_eff (4 values, symmetric, the line the solver printed); -teacher_conduction_interface_features on
-# that image (no grid-aligned interfaces) stops train with one line, and so does -teacher_conduction_corner_features.
+# that image (no grid-aligned interfaces) stops train with one line, and so do -teacher_conduction_corner_features and
+# -teacher_conduction_corner_refine 2 (a checkerboard's corners), and -teacher_conduction_corner_refine 0.5 (below 1).
 set -uo pipefail
 fail=0
 img="$KD_SOURCE_DIR/meshes/inclusion.pgm"
@@ -67,11 +68,15 @@ sys.exit(0 if ok else 1)
 PY
   # The interfaces' features need grid-aligned interfaces, the corner modes a checkerboard: on the image, train stops
   # with one line and no teacher.
-  for feat in "interface_features: laminate and checkerboard" "corner_features: a checkerboard's corners"; do
-    opt=-teacher_conduction_${feat%%:*}
-    "$KDPINN" train -kd_pde conduction -kd_out out "$opt" -teacher_adam_steps 1 -teacher_lbfgs_steps 0 \
+  # So does collocation graded towards the corners, and a grading exponent below 1 anywhere.
+  for feat in "interface_features|: laminate and checkerboard" "corner_features|: a checkerboard's corners" \
+    "corner_refine 2|: a checkerboard's corners" "corner_refine 0.5| must be in \[1, 8\], got 0.5"; do
+    opt="-teacher_conduction_${feat%%|*}"
+    name=${opt%% *}
+    # shellcheck disable=SC2086 # the option and its value, if any, are two words
+    "$KDPINN" train -kd_pde conduction -kd_out out $opt -teacher_adam_steps 1 -teacher_lbfgs_steps 0 \
       > train.txt 2> train-err.txt && { echo "FAIL: $opt accepted on an image"; fail=1; }
-    if [ "$(grep -c . train-err.txt)" -ne 1 ] || ! grep -q "^kdpinn: error: -teacher_conduction_$feat" train-err.txt ||
+    if [ "$(grep -c . train-err.txt)" -ne 1 ] || ! grep -q "^kdpinn: error: $name${feat#*|}" train-err.txt ||
       [ -e out/teacher.h5 ]; then
       echo "FAIL: $opt on an image: expected one error line and no teacher.h5"; cat train-err.txt; fail=1
     else

@@ -15,6 +15,19 @@ static inline PetscErrorCode CheckClose(const char *what, PetscReal a, PetscReal
   PetscFunctionReturn(0);
 }
 
+/* The terms of this rank (KDLossEvaluateLocal), their sum *L and the gradient. */
+static inline PetscErrorCode LossValue(KDLoss loss, PetscReal terms[], PetscReal grad[], PetscReal *L)
+{
+  PetscInt nterms;
+
+  PetscFunctionBegin;
+  *L = 0.0;
+  PetscCall(KDLossGetTerms(loss, &nterms, NULL));
+  PetscCall(KDLossEvaluateLocal(loss, terms, grad));
+  for (PetscInt t = 0; t < nterms; t++) *L += terms[t];
+  PetscFunctionReturn(0);
+}
+
 /* Field values: f(name, t, x, y) in physical coordinates (t unused for cavity). */
 static PetscReal TestField(const char *name, PetscReal t, PetscReal x, PetscReal y)
 {

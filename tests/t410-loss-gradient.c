@@ -12,18 +12,6 @@ static const char help[] =
    adjoint (wrong factor 2, sign, missing weight) changes g.d by O(1) relative. */
 #define GRAD_TOL 1e-6
 
-static PetscErrorCode LossValue(KDLoss loss, PetscReal terms[], PetscReal grad[], PetscReal *L)
-{
-  PetscInt nterms;
-
-  PetscFunctionBegin;
-  PetscCall(KDLossGetTerms(loss, &nterms, NULL));
-  PetscCall(KDLossEvaluateLocal(loss, terms, grad));
-  *L = 0.0;
-  for (PetscInt t = 0; t < nterms; t++) *L += terms[t];
-  PetscFunctionReturn(0);
-}
-
 /* Independent check of the value terms: misfits from KDNetEvaluate at the term's points. */
 static PetscErrorCode CheckValueTerms(const char *pde, KDLoss loss, KDNet net, const char *const names[],
                                       PetscInt nterms, const PetscReal terms[], const PetscReal w[])

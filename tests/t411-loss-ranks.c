@@ -1,7 +1,7 @@
 static const char help[] =
     "KDLoss rank independence: the loss terms and gradient summed over the ranks equal those of one process holding\n"
-    "every point (computed on rank 0 over PETSC_COMM_SELF), for burgers, heat and cavity, before and after a "
-    "resample.\n";
+    "every point (computed on rank 0 over PETSC_COMM_SELF), for burgers, heat, cavity and conduction (collocation\n"
+    "graded towards the checkerboard's corners, weighted), before and after a resample.\n";
 
 #include "t410-loss-common.h"
 
@@ -77,7 +77,7 @@ static PetscErrorCode Compare(const char *pde, PetscInt epoch, KDLoss lw, KDLoss
 
 int main(int argc, char **argv)
 {
-  const char *pdes[] = {"burgers", "heat", "cavity"};
+  const char *pdes[] = {"burgers", "heat", "cavity", "conduction"};
   PetscMPIInt rank;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
@@ -85,7 +85,9 @@ int main(int argc, char **argv)
   /* Point counts that do not divide by the rank counts, and data from the restricted level 1. */
   PetscCall(PetscOptionsInsertString(
       NULL, "-teacher_ncol 203 -teacher_nbc 57 -teacher_nic 31 -teacher_ndata 45 -teacher_w_bc 4 -teacher_w_data 2"));
-  for (PetscInt k = 0; k < 3; k++) {
+  /* conduction: the fine formulation on graded points (the fixture's checkerboard, eps = 1/8) */
+  PetscCall(PetscOptionsInsertString(NULL, "-teacher_conduction_model fine -teacher_conduction_corner_refine 2.5"));
+  for (PetscInt k = 0; k < 4; k++) {
     KDReference rw, rs = NULL;
     KDLoss lw, ls      = NULL;
     KDNet nw, ns       = NULL;

@@ -411,12 +411,19 @@ PetscErrorCode KDLossAddSet(KDLoss loss, const char name[], const KDTermOps *ops
 static PetscErrorCode KDLossDrawInterior(KDLoss loss, KDPointSet *s)
 {
   PetscInt ncoef;
+  PetscBool graded;
 
   PetscFunctionBegin;
   PetscCall(KDPDEGetNumCoefficients(loss->pde, &ncoef));
   PetscCall(KDPDESamplePoints(loss->pde, KD_PDE_POINTS_INTERIOR, 0, loss->seed,
                               KD_STREAM_INTERIOR + (PetscInt64) KD_STREAM_EPOCH * loss->epoch, s->gstart, s->nlocal,
                               s->x, NULL));
+  PetscCall(KDPDEGradePoints(loss->pde, 0, NULL, NULL, &graded));
+  if (graded) {
+    if (!s->wt) PetscCall(PetscMalloc1(s->nlocal, &s->wt));
+    PetscCall(KDPDEGradePoints(loss->pde, s->nlocal, s->x, s->wt, &graded));
+  } else
+    PetscCall(PetscFree(s->wt)); /* uniform now (the PDE's options changed): no weights left from a graded draw */
   if (ncoef) PetscCall(KDPDEComputeCoefficients(loss->pde, s->nlocal, s->x, s->coef));
   PetscFunctionReturn(0);
 }
@@ -777,11 +784,12 @@ PetscErrorCode KDLossGetTerms(KDLoss loss, PetscInt *nterms, const char *const *
 
 /*@C
   KDLossResample - Replaces the interior collocation points by those of epoch k: stream 1 + 16 k of the generator,
-  the same global indices. Condition, gauge and data points stay fixed. Epoch 0 is the set KDLossSetUp() draws.
+  the same global indices, graded if the PDE grades them (KDPDEGradePoints()). Condition, gauge and data points stay
+  fixed. Epoch 0 is the set KDLossSetUp() draws.
 
   Not collective (each rank redraws its own index range)
 
-.seealso: KDRandomUniform(), KDPDESamplePoints()
+.seealso: KDRandomUniform(), KDPDESamplePoints(), KDPDEGradePoints()
 @*/
 PetscErrorCode KDLossResample(KDLoss loss, PetscInt k)
 {
@@ -828,7 +836,9 @@ PetscErrorCode KDLossGetPoints(KDLoss loss, const char name[], PetscInt *n, cons
   Input Parameters:
 + loss - the loss (its PDE and network)
 . n    - number of points on this rank
-- x    - the points, x[p * nin + i]; NULL means this rank's interior collocation points (n is then ignored)
+- x    - the points, x[p * nin + i]; NULL means this rank's interior collocation points (n is then ignored), each
+         squared residual weighted as in the loss if the PDE grades them (KDPDEGradePoints()), so that the RMS still
+         estimates the domain's
 
   Output Parameter:
 . rms - the global RMS residual
@@ -839,14 +849,22 @@ PetscErrorCode KDLossResidualRMS(KDLoss loss, PetscInt n, const PetscReal x[], P
 {
   PetscInt nres;
   PetscReal *res, sums[2] = {0.0, 0.0};
+  const PetscReal *w = NULL;
 
   PetscFunctionBegin;
   PetscCheck(loss->net && loss->pde, loss->comm, PETSC_ERR_ORDER, "the loss needs a network and a reference");
-  if (!x) PetscCall(KDLossGetPoints(loss, "pde", &n, &x));
+  if (!x) {
+    PetscCall(KDLossGetPoints(loss, "pde", &n, &x));
+    for (PetscInt t = 0; t < loss->nsets; t++)
+      if (loss->set[t].ops == &KDTermResidual) w = loss->set[t].wt;
+  }
   PetscCall(KDPDEGetSizes(loss->pde, NULL, NULL, &nres));
   PetscCall(PetscMalloc1(n * nres, &res));
   PetscCall(KDPDEResidualNet(loss->pde, loss->net, n, x, res));
-  for (PetscInt i = 0; i < n * nres; i++) sums[0] += res[i] * res[i];
+  if (w)
+    for (PetscInt i = 0; i < n * nres; i++) sums[0] += w[i % n] * res[i] * res[i];
+  else
+    for (PetscInt i = 0; i < n * nres; i++) sums[0] += res[i] * res[i];
   sums[1] = (PetscReal) (n * nres);
   PetscCall(PetscFree(res));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPIU_REAL, MPI_SUM, loss->comm));

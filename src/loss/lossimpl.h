@@ -40,7 +40,8 @@ struct _KDPointSet {
   PetscInt *face;    /* face of each point (bit index 2 i + s), boundary sets */
   PetscReal *target; /* target[o * nlocal + p]: values or fluxes */
   PetscReal *flux;   /* neumann: the flux coefficient c[o * nlocal + p] */
-  PetscReal *wt;     /* observations with sigma: the weights 1 / sigma^2, wt[o * nlocal + p] (NULL: 1) */
+  PetscReal *wt;     /* observations with sigma: the weights 1 / sigma^2, wt[o * nlocal + p]; residual set of graded
+                        points (KDPDEGradePoints()): the weight of each point's squared residual, wt[p] (NULL: 1) */
   PetscBool mask[KD_NET_MAX_OUT];
   PetscReal *coef; /* coef[c * nlocal + p] (residual set) */
   const KDJetSpec *spec;

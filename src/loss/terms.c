@@ -3,7 +3,9 @@
   points of a set, and its least-squares rows with their Jacobian for Gauss-Newton. A set's scale s is w / N (weight
   over global points), so that summed over the ranks the terms are the loss of docs/losses.md:
 
-    residual  s sum_{p, r} N_r[u](x_p)^2                                   interior collocation points
+    residual  s sum_{p, r} w(x_p) N_r[u](x_p)^2                            interior collocation points (w = 1
+                                                                             unless the PDE grades them,
+                                                                             KDPDEGradePoints())
     value     s sum_{p, o prescribed} w_o(x_p) (u_o(x_p) - g_o(x_p))^2       dirichlet, initial, gauge, data, obs
                                                                              (w = 1 / sigma^2 for observations with
                                                                              sigma, 1 otherwise)
@@ -23,7 +25,17 @@
 
 /* --- residual: the PDE on interior points ----------------------------------------------------------------------- */
 
-/* KDJetLossFunction of the interior set: scale * sum_{p,r} res^2 and its adjoint 2 scale res through the PDE. */
+/* sqrt(w) of graded points: res[r * n + p] *= it (nothing for uniform points, so that their numbers do not change) */
+static void KDLossWeighResidual(const KDPointSet *s, PetscInt n, PetscInt offset, PetscInt nres, PetscReal res[])
+{
+  if (!s->wt) return;
+  for (PetscInt p = 0; p < n; p++) {
+    const PetscReal sw = PetscSqrtReal(s->wt[offset + p]);
+    for (PetscInt r = 0; r < nres; r++) res[r * n + p] *= sw;
+  }
+}
+
+/* KDJetLossFunction of the interior set: scale * sum_{p,r} w res^2 and its adjoint 2 scale w res through the PDE. */
 static PetscErrorCode KDLossBlockPDE(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal adj[],
                                      PetscReal *value, void *ctx)
 {
@@ -43,10 +55,12 @@ static PetscErrorCode KDLossBlockPDE(PetscInt n, PetscInt offset, const PetscRea
     if (loss->nfield) PetscCall(KDLossFieldCoefficients(loss, n, s->x + offset * loss->nin, coef));
   }
   PetscCall(KDPDEResidual(loss->pde, n, NULL, coef, jet, res));
+  KDLossWeighResidual(s, n, offset, nres, res);
   for (PetscInt i = 0; i < n * nres; i++) {
     sum += res[i] * res[i];
     res[i] *= 2.0 * s->scale;
   }
+  KDLossWeighResidual(s, n, offset, nres, res); /* 2 scale w res: the adjoint of the unweighted residual */
   *value += s->scale * sum;
   if (loss->nfield) PetscCall(KDLossFieldGradient(loss, n, coef, jet, res));
   /* d/d theta_k of scale sum res^2 = sum (2 scale res) d res / d param_k * d param_k / d theta_k */
@@ -75,7 +89,7 @@ static PetscErrorCode KDTermRowsPerPoint_Residual(const KDPointSet *s, PetscInt 
   PetscFunctionReturn(0);
 }
 
-/* KDJetResidualFunction of the interior set: sqrt(scale) N_k and, per component, its linearization in the jets (the
+/* KDJetResidualFunction of the interior set: sqrt(scale w) N_k and, per component, its linearization in the jets (the
    PDE adjoint with a unit seed on that component). */
 static PetscErrorCode KDLossRowsPDE(PetscInt n, PetscInt offset, const PetscReal jet[], PetscReal r[], PetscReal seed[],
                                     void *ctx)
@@ -99,11 +113,13 @@ static PetscErrorCode KDLossRowsPDE(PetscInt n, PetscInt offset, const PetscReal
     if (loss->nfield) PetscCall(KDLossFieldCoefficients(loss, n, s->x + offset * nin, coef));
   }
   PetscCall(KDPDEResidual(loss->pde, n, NULL, coef, jet, res));
+  KDLossWeighResidual(s, n, offset, nres, res);
   for (PetscInt i = 0; i < n * nres; i++) r[i] = c * res[i];
   if (seed)
     for (PetscInt k = 0; k < nres; k++) {
       PetscCall(PetscArrayzero(rbar, n * nres));
       for (PetscInt p = 0; p < n; p++) rbar[k * n + p] = c;
+      KDLossWeighResidual(s, n, offset, nres, rbar);
       PetscCall(KDPDEResidualAdjoint(loss->pde, n, NULL, coef, jet, rbar, seed + k * nout * S * n));
     }
   PetscFunctionReturn(0);
@@ -119,9 +135,9 @@ static PetscErrorCode KDTermRows_Residual(KDPointSet *s, PetscInt start, PetscIn
   PetscFunctionReturn(0);
 }
 
-/* The columns of the parameters after the network's, of rows start .. start + count - 1: sqrt(scale) d N_r / d param_k
-   times d param_k / d theta_k for the inferred scalars, then the field network's (KDLossFieldRows()), from one more
-   forward pass over the rows' points. */
+/* The columns of the parameters after the network's, of rows start .. start + count - 1: sqrt(scale w) d N_r / d
+   param_k times d param_k / d theta_k for the inferred scalars, then the field network's (KDLossFieldRows()), from one
+   more forward pass over the rows' points. */
 static PetscErrorCode KDTermRowsExtra_Residual(KDPointSet *s, PetscInt start, PetscInt count, PetscInt ld,
                                                PetscReal J[])
 {
@@ -149,6 +165,10 @@ static PetscErrorCode KDTermRowsExtra_Residual(KDPointSet *s, PetscInt start, Pe
       J[(q - start) * ld + k] = c * dv * dres[(q % nres) * np + (q / nres - p0)];
   }
   if (loss->nfield) PetscCall(KDLossFieldRows(loss, p0, np, coef, jet, start, count, c, ld, J + loss->ninfer));
+  if (s->wt)
+    for (PetscInt q = start; q < start + count; q++)
+      for (PetscInt k = 0; k < loss->ninfer + loss->nfield; k++)
+        J[(q - start) * ld + k] *= PetscSqrtReal(s->wt[q / nres]);
   PetscCall(PetscFree3(jet, dres, coef));
   PetscFunctionReturn(0);
 }

@@ -1608,6 +1608,38 @@ PetscErrorCode KDPDEResidualNet(KDPDE pde, KDNet net, PetscInt n, const PetscRea
 }
 
 /*@C
+  KDPDEGradePoints - Moves interior collocation points drawn uniform in the domain (KDPDESamplePoints()) to the density
+  the formulation asks for, denser near a singularity, and gives each its weight: the uniform density over the new one
+  at the point. A loss that weighs each squared residual by it still estimates the integral of the squared residual,
+  with less variance where the residual concentrates.
+
+  Not collective
+
+  Input Parameters:
++ pde - the PDE
+. n   - number of points (0: only ask whether the formulation grades them)
+- x   - the points, x[p * nin + i], moved in place
+
+  Output Parameters:
++ w      - the weights w[p] (untouched if not graded)
+- graded - PETSC_FALSE if the formulation keeps the points uniform (x untouched)
+
+  Notes:
+  Optional for a type (ops->gradepoints); the conduction PDE grades towards a checkerboard's corners with
+  -<prefix>conduction_corner_refine.
+
+.seealso: KDPDESamplePoints(), KDLossResample()
+@*/
+PetscErrorCode KDPDEGradePoints(KDPDE pde, PetscInt n, PetscReal x[], PetscReal w[], PetscBool *graded)
+{
+  PetscFunctionBegin;
+  PetscCall(KDPDECheckType(pde));
+  *graded = PETSC_FALSE;
+  if (pde->ops->gradepoints) PetscCall((*pde->ops->gradepoints)(pde, n, x, w, graded));
+  PetscFunctionReturn(0);
+}
+
+/*@C
   KDPDESamplePoints - Draws the points with global indices gstart, ..., gstart + n - 1 of a point set, each a pure
   function of (seed, stream, global index), so that the union over ranks does not depend on how the indices are split.
 
