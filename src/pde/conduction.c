@@ -193,8 +193,9 @@ static PetscErrorCode KDCornerModes(PetscReal kA, PetscReal kB, KDCornerMode mod
    least R from each edge of the box or on it: always where the box is the union of squares; other corners are left
    uniform), and the disks do not overlap; its density grows by 1/w, w = alpha (r/R)^(2 alpha - 2) at the old r, so
    that the weighted mean of the squared residual still estimates the integral. At alpha = 1 / lambda (2.6 at contrast
-   10) w times the squared residual of the singular part, r^(2 lambda - 2) at the new r, is constant. Above alpha = 8 a
-   moved point falls within round-off of its corner for r below about R/2. */
+   10) w times the squared residual of the singular part, r^(2 lambda - 2) at the new r, is constant. 8 is a bound of
+   sense, not of round-off: there a point from R/2 lands at R/256 (only points from below about R/60 round onto the
+   corner itself, where their weight is about 1e-24 and the corner features are 0). */
 #define KD_CORNER_MAX_REFINE 8
 
 /* Whether the lattice coordinate c of a corner lets every ray into [lo, hi] reach R along this axis */
