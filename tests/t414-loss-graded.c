@@ -46,6 +46,18 @@ static PetscErrorCode SetOptions(const char *refine, const char *model)
   PetscFunctionReturn(0);
 }
 
+/* A conduction PDE with the teacher's options, as a loss sets it up */
+static PetscErrorCode CreatePDE(KDPDE *pde)
+{
+  PetscFunctionBegin;
+  PetscCall(KDPDECreate(PETSC_COMM_SELF, pde));
+  PetscCall(KDPDESetOptionsPrefix(*pde, "teacher_"));
+  PetscCall(KDPDESetType(*pde, "conduction"));
+  PetscCall(KDPDESetProblemFromOptions(*pde));
+  PetscCall(KDPDESetFromOptions(*pde));
+  PetscFunctionReturn(0);
+}
+
 /* The graded images of N uniform points for alpha (NULL: the option unset, the points must stay uniform). */
 static PetscErrorCode CheckMap(const char *alpha)
 {
@@ -58,11 +70,7 @@ static PetscErrorCode CheckMap(const char *alpha)
 
   PetscFunctionBegin;
   PetscCall(SetOptions(alpha, "fine"));
-  PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));
-  PetscCall(KDPDESetOptionsPrefix(pde, "teacher_"));
-  PetscCall(KDPDESetType(pde, "conduction"));
-  PetscCall(KDPDESetProblemFromOptions(pde));
-  PetscCall(KDPDESetFromOptions(pde));
+  PetscCall(CreatePDE(&pde));
   PetscCall(PetscMalloc3(2 * N, &x0, 2 * N, &x, N, &w));
   PetscCall(KDPDESamplePoints(pde, KD_PDE_POINTS_INTERIOR, 0, 3, 1, 0, N, x0, NULL));
   PetscCall(PetscArraycpy(x, x0, 2 * N));
@@ -305,11 +313,7 @@ static PetscErrorCode CheckHomogenized(void)
   PetscFunctionBegin;
   PetscCall(SetOptions("2.5", "homogenized"));
   PetscCall(PetscOptionsClearValue(NULL, "-teacher_infer"));
-  PetscCall(KDPDECreate(PETSC_COMM_SELF, &pde));
-  PetscCall(KDPDESetOptionsPrefix(pde, "teacher_"));
-  PetscCall(KDPDESetType(pde, "conduction"));
-  PetscCall(KDPDESetProblemFromOptions(pde));
-  PetscCall(KDPDESetFromOptions(pde));
+  PetscCall(CreatePDE(&pde));
   PetscCall(KDPDEGradePoints(pde, 1, x, &w, &graded));
   PetscCheck(!graded && x[0] == 0.0625 + 1e-3 && x[1] == 0.125 && w == 0, PETSC_COMM_SELF, PETSC_ERR_PLIB,
              "the homogenized formulation graded a point");
