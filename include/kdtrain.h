@@ -24,6 +24,8 @@ PETSC_EXTERN PetscErrorCode KDLossSetPDEType(KDLoss, const char[]);
 PETSC_EXTERN PetscErrorCode KDLossGetPDE(KDLoss, KDPDE *);
 PETSC_EXTERN PetscErrorCode KDLossSetSeed(KDLoss, PetscInt);
 PETSC_EXTERN PetscErrorCode KDLossSetFromOptions(KDLoss);
+PETSC_EXTERN PetscErrorCode KDLossSetPDEWeight(KDLoss, PetscReal);
+PETSC_EXTERN PetscErrorCode KDLossGetPDEWeight(KDLoss, PetscReal *);
 PETSC_EXTERN PetscErrorCode KDLossSetUp(KDLoss);
 PETSC_EXTERN PetscErrorCode KDLossGetTerms(KDLoss, PetscInt *, const char *const **);
 /* Local (this rank) weighted terms and gradient, no communication; grad is overwritten. The global loss is the sum of

@@ -8,6 +8,8 @@
 #    -kd_chain direct's level-2 student run alone equals the one of an all-levels direct run. Tolerance 0 (numpy
 #    array_equal on every layer): a run does the same arithmetic at the same rank count whichever levels it does,
 #    and a model file stores the parameters exactly, so a student read from its file is the one held in memory;
+#  - -student_distill_w_pde: bad values refused in one line; at the twin's weight the student is unchanged (bitwise),
+#    at 0 the student has no pde term and changes while its twin stays bitwise the same;
 #  - `kdpinn run` stamps: a complete distill run writes .kdpinn-distill.stamp, a partial run removes it and writes
 #    none (it must not mark the whole stage as done).
 set -u
@@ -38,6 +40,9 @@ bad "-kd_level 3 is out of range: levels 1..2 have students" -kd_level 3
 bad "-kd_level two: expected a level" -kd_level two
 bad "-kd_distill_models teacher: expected student, scratch" -kd_distill_models teacher
 bad "part/student_L1.h5 not found: with -kd_chain chain the student of level 2 learns from the student of level 1" -kd_level 2
+bad "-student_distill_w_pde -1\.? must be finite and non-negative" -kd_level 1 -student_distill_w_pde -1
+bad "-student_distill_w_pde nan\.? must be finite and non-negative" -kd_level 1 -student_distill_w_pde nan
+bad ".*-student_distill_w_pde" -kd_level 1 -student_distill_w_pde
 ls part/*_L*.h5 > /dev/null 2>&1 && fail "a refused run wrote model files"
 
 distill -kd_out all > all.log 2>&1 || { cat all.log; fail "all-levels distill failed"; }
@@ -61,6 +66,19 @@ pairs=()
 for m in student_L1 scratch_L1 student_L2 scratch_L2; do pairs+=("all/$m.h5" "part/$m.h5"); done
 "$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" "${pairs[@]}" direct/student_L2.h5 direct1/student_L2.h5 ||
   fail "per-level models differ from the all-levels run's"
+# -student_distill_w_pde: at the twin's weight (1) the student is the all-levels one to the bit; at 0 its PINN loss
+# has no pde term (0 PDE points), the student differs and its twin, which keeps -student_w_pde, does not.
+for w in 1 0; do
+  mkdir -p pde$w && cp all/reference.h5 all/teacher.h5 pde$w/ || fail "cannot copy inputs"
+  distill -kd_out pde$w -kd_level 1 -student_distill_w_pde $w > pde$w.log 2>&1 || { cat pde$w.log; fail "-student_distill_w_pde $w failed"; }
+done
+grep -q "collocation distillation points, 0 PDE points" pde0.log || { cat pde0.log; fail "-student_distill_w_pde 0 kept the pde term"; }
+grep -q "collocation distillation points, 300 PDE points" pde1.log || { cat pde1.log; fail "-student_distill_w_pde 1 lost the pde term"; }
+"$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" all/student_L1.h5 pde1/student_L1.h5 all/scratch_L1.h5 pde0/scratch_L1.h5 ||
+  fail "-student_distill_w_pde at the twin's weight changed the student, or at 0 the twin"
+"$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" all/student_L1.h5 pde0/student_L1.h5 > /dev/null 2>&1 &&
+  fail "-student_distill_w_pde 0 did not change the student"
+
 # The comparison can tell models apart: the chain's level-2 student is not the direct one.
 "$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" all/student_L2.h5 direct/student_L2.h5 > /dev/null 2>&1 &&
   fail "the chain's and the direct level-2 students are equal: the comparison is blind"

@@ -260,6 +260,43 @@ PetscErrorCode KDLossGetPDE(KDLoss loss, KDPDE *pde)
 }
 
 /*@C
+  KDLossSetPDEWeight - Sets the weight of the PDE residual term (as -<prefix>w_pde), overriding the option.
+
+  Logically collective
+
+  Input Parameters:
++ loss - the loss, after KDLossSetFromOptions() if the option is not to take this weight back
+- w    - weight, finite and non-negative; 0 leaves the term out (KDLossGetTerms())
+
+  A distilled student uses it (-student_distill_w_pde): its twin reads -student_w_pde from the same prefix.
+
+.seealso: KDLossGetPDEWeight(), KDLossSetFromOptions(), KDLossGetTerms()
+@*/
+PetscErrorCode KDLossSetPDEWeight(KDLoss loss, PetscReal w)
+{
+  PetscFunctionBegin;
+  PetscCheck(w >= 0 && !PetscIsInfOrNanReal(w), loss->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "PDE residual weight %g must be finite and non-negative", (double) w);
+  loss->w_pde = w;
+  if (loss->setupcalled) PetscCall(KDLossReset(loss));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDLossGetPDEWeight - The weight of the PDE residual term (-<prefix>w_pde, or KDLossSetPDEWeight()).
+
+  Not collective
+
+.seealso: KDLossSetPDEWeight()
+@*/
+PetscErrorCode KDLossGetPDEWeight(KDLoss loss, PetscReal *w)
+{
+  PetscFunctionBegin;
+  *w = loss->w_pde;
+  PetscFunctionReturn(0);
+}
+
+/*@C
   KDLossSetFromOptions - Reads the loss's options (and its PDE's).
 
   Collective

@@ -148,6 +148,27 @@ static PetscErrorCode KDStageDistillTrainer(MPI_Comm comm, const char name[], co
   PetscFunctionReturn(0);
 }
 
+/* A distilled student's weight of the plain PDE residual (-student_distill_w_pde; default -student_w_pde, the twin's),
+   set on its PINN loss before set-up. */
+static PetscErrorCode KDStageDistillPDEWeight(MPI_Comm comm, KDLoss loss)
+{
+  PetscReal w;
+  PetscBool set;
+
+  PetscFunctionBegin;
+  PetscCall(KDLossGetPDEWeight(loss, &w));
+  PetscOptionsBegin(comm, "student_", "Distilled students' PINN terms", "KDStageDistill");
+  PetscCall(KDOptionsReal("-distill_w_pde",
+                          "Weight of the plain PDE residual N[S] = 0 in a distilled student's loss (default: "
+                          "-student_w_pde, the twin's); 0 leaves the physics to the residual match N[S] = N[T~]",
+                          "KDLossSetPDEWeight", w, &w, &set));
+  PetscOptionsEnd();
+  PetscCheck(!set || (w >= 0 && !PetscIsInfOrNanReal(w)), comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "-student_distill_w_pde %g must be finite and non-negative", (double) w);
+  if (set) PetscCall(KDLossSetPDEWeight(loss, w));
+  PetscFunctionReturn(0);
+}
+
 /* -help: list the options of the student network, trainer, PINN loss and distillation loss; run nothing. */
 static PetscErrorCode KDStageDistillHelp(MPI_Comm comm, const char pde[])
 {
@@ -176,6 +197,7 @@ static PetscErrorCode KDStageDistillHelp(MPI_Comm comm, const char pde[])
   PetscCall(KDLossSetOptionsPrefix(loss, "student_"));
   PetscCall(KDLossSetPDEType(loss, pde));
   PetscCall(KDLossSetFromOptions(loss));
+  PetscCall(KDStageDistillPDEWeight(comm, loss));
   PetscCall(KDLossDestroy(&loss));
   PetscCall(KDDistillLossDestroy(&dl));
   PetscCall(KDTrainerDestroy(&tr));
@@ -358,6 +380,7 @@ static PetscErrorCode KDStageDistillSetUp(MPI_Comm comm, const char out[], KDRef
     PetscCall(KDPDESetParameter(pde, tinfo->inferred_names[k], tinfo->inferred[k][0]));
   if (!student) PetscCall(KDPDESetUpScratchTwin(pde)); /* a tensor only a teacher determines: kept, not learned */
   PetscCall(KDStageDistillLearnedFields(comm, out, pde, student));
+  if (student) PetscCall(KDStageDistillPDEWeight(comm, *loss));
   PetscCall(KDLossSetUp(*loss));
   PetscCall(KDLossGetNumInferred(*loss, &ninfer));
   for (PetscInt k = 0; k < ninfer; k++) {
