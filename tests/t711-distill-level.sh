@@ -15,7 +15,7 @@
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 np=2
-rm -rf all part direct direct1
+rm -rf all part direct direct1 pde0 pde1 view
 "$MPIEXEC" -n $np "$KDPINN" solve -kd_out all -kd_pde burgers -kd_levels 3 -burgers_nx 128 -burgers_nt 32 > solve.log 2>&1 ||
   { cat solve.log; fail "kdpinn solve failed"; }
 "$MPIEXEC" -n $np "$KDPINN" train -kd_out all -kd_pde burgers -teacher_widths 12,12 -teacher_ncol 400 -teacher_adam_steps 60 \
@@ -42,7 +42,8 @@ bad "-kd_distill_models teacher: expected student, scratch" -kd_distill_models t
 bad "part/student_L1.h5 not found: with -kd_chain chain the student of level 2 learns from the student of level 1" -kd_level 2
 bad "-student_distill_w_pde -1\.? must be finite and non-negative" -kd_level 1 -student_distill_w_pde -1
 bad "-student_distill_w_pde nan\.? must be finite and non-negative" -kd_level 1 -student_distill_w_pde nan
-bad ".*-student_distill_w_pde" -kd_level 1 -student_distill_w_pde
+bad "-student_distill_w_pde needs a value" -kd_level 1 -student_distill_w_pde
+bad "-student_distill_w_pde -1\.? must be finite and non-negative" -kd_level 1 -kd_distill_models scratch -student_distill_w_pde -1
 ls part/*_L*.h5 > /dev/null 2>&1 && fail "a refused run wrote model files"
 
 distill -kd_out all > all.log 2>&1 || { cat all.log; fail "all-levels distill failed"; }
@@ -72,6 +73,14 @@ for w in 1 0; do
   mkdir -p pde$w && cp all/reference.h5 all/teacher.h5 pde$w/ || fail "cannot copy inputs"
   distill -kd_out pde$w -kd_level 1 -student_distill_w_pde $w > pde$w.log 2>&1 || { cat pde$w.log; fail "-student_distill_w_pde $w failed"; }
 done
+# the default follows -student_w_pde, and a weight between is kept as given (the loss views name the pde term's weight)
+mkdir -p view && cp all/reference.h5 all/teacher.h5 view/ || fail "cannot copy inputs"
+distill -kd_out view -kd_level 1 -kd_distill_models student -student_w_pde 0.5 -student_loss_view > view.log 2>&1 ||
+  { cat view.log; fail "-student_w_pde 0.5 failed"; }
+grep -qE "term pde +residual weight 0.5," view.log || { cat view.log; fail "the student's pde weight does not follow -student_w_pde"; }
+distill -kd_out view -kd_level 1 -kd_distill_models student -student_distill_w_pde 0.25 -student_loss_view > view.log 2>&1 ||
+  { cat view.log; fail "-student_distill_w_pde 0.25 failed"; }
+grep -qE "term pde +residual weight 0.25," view.log || { cat view.log; fail "-student_distill_w_pde 0.25 not applied"; }
 grep -q "collocation distillation points, 0 PDE points" pde0.log || { cat pde0.log; fail "-student_distill_w_pde 0 kept the pde term"; }
 grep -q "collocation distillation points, 300 PDE points" pde1.log || { cat pde1.log; fail "-student_distill_w_pde 1 lost the pde term"; }
 "$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" all/student_L1.h5 pde1/student_L1.h5 all/scratch_L1.h5 pde0/scratch_L1.h5 ||

@@ -287,6 +287,12 @@ PetscErrorCode KDLossSetPDEWeight(KDLoss loss, PetscReal w)
 
   Not collective
 
+  Input Parameter:
+. loss - the loss
+
+  Output Parameter:
+. w - the weight
+
 .seealso: KDLossSetPDEWeight()
 @*/
 PetscErrorCode KDLossGetPDEWeight(KDLoss loss, PetscReal *w)

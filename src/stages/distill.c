@@ -149,14 +149,14 @@ static PetscErrorCode KDStageDistillTrainer(MPI_Comm comm, const char name[], co
 }
 
 /* A distilled student's weight of the plain PDE residual (-student_distill_w_pde; default -student_w_pde, the twin's),
-   set on its PINN loss before set-up. */
+   set on its PINN loss before set-up; with loss NULL only read and checked (before a run that trains no student). */
 static PetscErrorCode KDStageDistillPDEWeight(MPI_Comm comm, KDLoss loss)
 {
-  PetscReal w;
+  PetscReal w = 0;
   PetscBool set;
 
   PetscFunctionBegin;
-  PetscCall(KDLossGetPDEWeight(loss, &w));
+  if (loss) PetscCall(KDLossGetPDEWeight(loss, &w));
   PetscOptionsBegin(comm, "student_", "Distilled students' PINN terms", "KDStageDistill");
   PetscCall(KDOptionsReal("-distill_w_pde",
                           "Weight of the plain PDE residual N[S] = 0 in a distilled student's loss (default: "
@@ -165,7 +165,7 @@ static PetscErrorCode KDStageDistillPDEWeight(MPI_Comm comm, KDLoss loss)
   PetscOptionsEnd();
   PetscCheck(!set || (w >= 0 && !PetscIsInfOrNanReal(w)), comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-student_distill_w_pde %g must be finite and non-negative", (double) w);
-  if (set) PetscCall(KDLossSetPDEWeight(loss, w));
+  if (set && loss) PetscCall(KDLossSetPDEWeight(loss, w));
   PetscFunctionReturn(0);
 }
 
@@ -361,7 +361,8 @@ static PetscErrorCode KDStageDistillLearnedFields(MPI_Comm comm, const char out[
   PetscFunctionReturn(0);
 }
 
-/* The PINN loss and network of level l (prefix student_), set up: the student and its twin get identical ones. The
+/* The PINN loss and network of level l (prefix student_), set up: the student and its twin get identical ones (but for
+   the student's -student_distill_w_pde). The
    physics is the teacher's: the PDE parameters it identified from data replace the reference's, and so do the
    coefficient fields it learned. */
 static PetscErrorCode KDStageDistillSetUp(MPI_Comm comm, const char out[], KDReference ref, PetscInt l, PetscInt seed,
@@ -473,8 +474,8 @@ static PetscErrorCode KDStageDistillStudent(MPI_Comm comm, const KDCommonOptions
   PetscFunctionReturn(0);
 }
 
-/* The scratch twin of level l: the student's network, initial weights, PINN loss (points, weights) and trainer
-   budget, no teacher. */
+/* The scratch twin of level l: the student's network, initial weights, PINN loss (points, weights; -student_w_pde where
+   the student may have -student_distill_w_pde) and trainer budget, no teacher. */
 static PetscErrorCode KDStageDistillScratch(MPI_Comm comm, const KDCommonOptions *opt, KDReference ref, PetscInt l,
                                             const KDModelInfo *tinfo, PetscInt tparams)
 {
@@ -524,6 +525,8 @@ static PetscErrorCode KDStageDistillScratch(MPI_Comm comm, const KDCommonOptions
 . -student_widths <20,20>       - hidden widths of every student and twin; -student_L<l>_widths for level l
 . -student_distill_ncell ...    - distillation options, see KDDistillLossSetFromOptions()
 . -student_ncol ...             - PINN loss options, see KDLossSetFromOptions()
+. -student_distill_w_pde <w>    - weight of the plain PDE residual in the distilled students' PINN loss (default
+                                  -student_w_pde, which the twins keep; 0 leaves it to the residual match)
 . -student_adam_steps ...       - trainer options, see KDTrainerSetFromOptions(); checkpoints
                                   <kd_out>/checkpoint_student_L<l>.h5 and checkpoint_scratch_L<l>.h5
 . -kd_restart                   - resume every model from its checkpoint
@@ -571,6 +574,7 @@ PetscErrorCode KDStageDistill(MPI_Comm comm)
   PetscCall(PetscOptionsHasName(NULL, "student_", "-checkpoint", &flg));
   PetscCheck(!flg, comm, PETSC_ERR_ARG_WRONG,
              "-student_checkpoint is not supported: each model has its own checkpoint_<model>.h5 in -kd_out");
+  PetscCall(KDStageDistillPDEWeight(comm, NULL)); /* a bad value is refused also where no student is trained */
   PetscCall(KDOutputDirCheck(comm, opt.out));
   PetscCall(KDLogStageGet("Distill", &stage));
   PetscCall(PetscLogStagePush(stage));
