@@ -362,9 +362,8 @@ static PetscErrorCode KDStageDistillLearnedFields(MPI_Comm comm, const char out[
 }
 
 /* The PINN loss and network of level l (prefix student_), set up: the student and its twin get identical ones (but for
-   the student's -student_distill_w_pde). The
-   physics is the teacher's: the PDE parameters it identified from data replace the reference's, and so do the
-   coefficient fields it learned. */
+   the student's -student_distill_w_pde). The physics is the teacher's: the PDE parameters it identified from data
+   replace the reference's, and so do the coefficient fields it learned. */
 static PetscErrorCode KDStageDistillSetUp(MPI_Comm comm, const char out[], KDReference ref, PetscInt l, PetscInt seed,
                                           const KDModelInfo *tinfo, PetscBool student, KDLoss *loss, KDNet *net)
 {
