@@ -26,6 +26,8 @@ PETSC_EXTERN PetscErrorCode KDFileDiscard(MPI_Comm, const char[]);
 PETSC_EXTERN PetscErrorCode KDLogStageGet(const char[], PetscLogStage *);
 PETSC_EXTERN PetscErrorCode KDHelpRequested(PetscBool *);
 PETSC_EXTERN PetscErrorCode KDOptionsDigest(PetscInt, const char *const[], char[]);
+/* (fn, ctx): fn(name, value or NULL, ctx) for every option of the database */
+PETSC_EXTERN PetscErrorCode KDOptionsForEach(PetscErrorCode (*)(const char[], const char[], void *), void *);
 PETSC_EXTERN PetscErrorCode KDRunProgram(char *const[], const char[], int *);
 PETSC_EXTERN PetscErrorCode KDSplitWords(char[], char *[], int, int *);
 PETSC_EXTERN PetscErrorCode KDOptionsCheckValue(MPI_Comm, const char[], const char[], PetscBool);

@@ -10,12 +10,16 @@
 #    and a model file stores the parameters exactly, so a student read from its file is the one held in memory;
 #  - -student_distill_w_pde: bad values refused in one line; at the twin's weight the student is unchanged (bitwise),
 #    at 0 the student has no pde term and changes while its twin stays bitwise the same;
+#  - per-level options (-student_L<l>_<option>): a bad value of a level this run does not train is refused in one line
+#    naming it, before anything is trained; a direct run with level-1 options (one that replaces an option of all
+#    levels, one that none replaces) changes student_L1 and leaves student_L2 bitwise the direct run's (the options of
+#    all levels are back after level 1); a misspelt per-level option gets the driver's warning;
 #  - `kdpinn run` stamps: a complete distill run writes .kdpinn-distill.stamp, a partial run removes it and writes
 #    none (it must not mark the whole stage as done).
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 np=2
-rm -rf all part direct direct1 pde0 pde1 view
+rm -rf all part direct direct1 pde0 pde1 view lv
 "$MPIEXEC" -n $np "$KDPINN" solve -kd_out all -kd_pde burgers -kd_levels 3 -burgers_nx 128 -burgers_nt 32 > solve.log 2>&1 ||
   { cat solve.log; fail "kdpinn solve failed"; }
 "$MPIEXEC" -n $np "$KDPINN" train -kd_out all -kd_pde burgers -teacher_widths 12,12 -teacher_ncol 400 -teacher_adam_steps 60 \
@@ -44,6 +48,8 @@ bad "-student_distill_w_pde -1\.? must be finite and non-negative" -kd_level 1 -
 bad "-student_distill_w_pde nan\.? must be finite and non-negative" -kd_level 1 -student_distill_w_pde nan
 bad "-student_distill_w_pde needs a value" -kd_level 1 -student_distill_w_pde
 bad "-student_distill_w_pde -1\.? must be finite and non-negative" -kd_level 1 -kd_distill_models scratch -student_distill_w_pde -1
+bad "-student_L2_gn_steps must be >= 0" -kd_level 1 -student_L2_gn_steps -5
+bad "-student_L2_checkpoint is not supported" -kd_level 1 -student_L2_checkpoint x.h5
 ls part/*_L*.h5 > /dev/null 2>&1 && fail "a refused run wrote model files"
 
 distill -kd_out all > all.log 2>&1 || { cat all.log; fail "all-levels distill failed"; }
@@ -62,6 +68,19 @@ distill -kd_out direct -kd_chain direct -kd_distill_models student > direct.log 
 distill -kd_out direct1 -kd_chain direct -kd_level 2 -kd_distill_models student > direct1.log 2>&1 ||
   { cat direct1.log; fail "direct level 2 failed"; }
 grep -q "student_L2 (level 2, .*) from teacher" direct1.log || { cat direct1.log; fail "direct level 2 did not learn from the teacher"; }
+
+# level 1's own options: -student_L1_adam_steps replaces -student_adam_steps 30, -student_L1_gn_steps is set for level 1
+# only; level 2 (from the teacher, -kd_chain direct) must not see either
+mkdir -p lv && cp all/reference.h5 all/teacher.h5 lv/ || fail "cannot copy inputs"
+distill -kd_out lv -kd_chain direct -kd_distill_models student -student_L1_adam_steps 40 -student_L1_gn_steps 2 \
+  -student_L2_adam_stepz 5 > lv.log 2>&1 || { cat lv.log; fail "per-level options failed"; }
+grep -q "student_L1 (level 1, .*Adam 40 .*Gauss-Newton 2$" lv.log || { cat lv.log; fail "level 1 did not take its own options"; }
+grep -q "student_L2 (level 2, .*Adam 30 .*Gauss-Newton 0$" lv.log || { cat lv.log; fail "level 1's options reached level 2"; }
+grep -q "warning: option -student_L2_adam_stepz is not read" lv.log || { cat lv.log; fail "no warning for a misspelt per-level option"; }
+"$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" direct/student_L2.h5 lv/student_L2.h5 ||
+  fail "level 1's options changed level 2's student"
+"$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" direct/student_L1.h5 lv/student_L1.h5 > /dev/null 2>&1 &&
+  fail "level 1's own options did not change its student"
 
 pairs=()
 for m in student_L1 scratch_L1 student_L2 scratch_L2; do pairs+=("all/$m.h5" "part/$m.h5"); done

@@ -163,8 +163,9 @@ static PetscErrorCode KDQuietVFPrintf(FILE *fp, const char fmt[], va_list ap)
 /* An option no stage reads (a typo: -teacher_adam_step, -burgers_nxx) does nothing, and nobody would be told. An
    options file serves every stage, so an option the running stage does not read may be another stage's: before the
    stage runs, every stage reads its options silently, as -help has it (which marks them used), and each option left
-   under a kdpinn prefix gets one warning line. Per-level student options (-student_L2_widths) depend on the reference
-   and PETSc's options of nested solvers on the objects created, so neither is judged here. */
+   under a kdpinn prefix gets one warning line (per-level student options, -student_L2_widths, too: the distill stage
+   reads each level's under its own prefix). PETSc's options of nested solvers depend on the objects created, so they
+   are not judged here. */
 static PetscErrorCode KDWarnUnusedOptions(MPI_Comm comm)
 {
   PetscErrorCode (*help)(MPI_Comm, const char[], ...)       = PetscHelpPrintf;
@@ -200,8 +201,6 @@ static PetscErrorCode KDWarnUnusedOptions(MPI_Comm comm)
                       !strncmp(name, "scratch_", 8) || !strncmp(name, pdeprefix, strlen(pdeprefix)))
                            ? PETSC_TRUE
                            : PETSC_FALSE;
-    int level = 0, len = 0;
-    if (sscanf(name, "student_L%d_%n", &level, &len) == 1 && len > 0) ours = PETSC_FALSE;
     for (const char *nested = strchr(name, '_'); nested && ours; nested = strchr(nested + 1, '_'))
       if (!strncmp(nested, "_ts_", 4) || !strncmp(nested, "_snes_", 6) || !strncmp(nested, "_ksp_", 5) ||
           !strncmp(nested, "_pc_", 4) || !strncmp(nested, "_tao_", 5))

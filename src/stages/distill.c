@@ -11,14 +11,12 @@ static const PetscInt KDStudentWidths[] = {20, 20};
 typedef enum { KD_CHAIN_CHAIN, KD_CHAIN_DIRECT } KDChainMode;
 static const char *const KDChainModes[] = {"chain", "direct", "KDChainMode", "KD_CHAIN_", NULL};
 
-/* The student network of a level: default widths, -student_widths, then -student_L<l>_widths; fitted to the PDE and
-   initialized from the seed (the scratch twin gets the identical network). */
-static PetscErrorCode KDStageDistillNetCreate(MPI_Comm comm, KDLoss loss, PetscInt level, PetscInt seed, KDNet *net)
+/* The student network of a level: default widths, then -student_widths (-student_L<l>_widths while level l's options
+   are pushed); fitted to the PDE and initialized from the seed (the scratch twin gets the identical network). */
+static PetscErrorCode KDStageDistillNetCreate(MPI_Comm comm, KDLoss loss, PetscInt seed, KDNet *net)
 {
   KDPDE pde;
-  PetscInt nin, nout, widths[KD_NET_MAX_LAYERS], nw = KD_NET_MAX_LAYERS - 1;
-  char prefix[64];
-  PetscBool flg;
+  PetscInt nin, nout;
 
   PetscFunctionBegin;
   PetscCall(KDLossGetPDE(loss, &pde));
@@ -28,16 +26,6 @@ static PetscErrorCode KDStageDistillNetCreate(MPI_Comm comm, KDLoss loss, PetscI
   PetscCall(KDNetSetArchitecture(*net, nin, (PetscInt) (sizeof(KDStudentWidths) / sizeof(KDStudentWidths[0])),
                                  KDStudentWidths, nout));
   PetscCall(KDNetSetFromOptions(*net));
-  PetscCall(PetscSNPrintf(prefix, sizeof(prefix), "student_L%" PetscInt_FMT "_", level));
-  PetscCall(KDOptionsCheckValue(comm, prefix, "-widths", PETSC_TRUE));
-  PetscOptionsBegin(comm, prefix, "Per-level student options", "KDStageDistill");
-  PetscCall(PetscOptionsIntArray("-widths", "Hidden layer widths of this level's student (default -student_widths)",
-                                 "KDStageDistill", widths, &nw, &flg));
-  PetscOptionsEnd();
-  if (flg) {
-    PetscCheck(nw >= 1, comm, PETSC_ERR_ARG_WRONG, "-%swidths needs at least one hidden width", prefix);
-    PetscCall(KDNetSetArchitecture(*net, nin, nw, widths, nout));
-  }
   PetscCall(KDLossConfigureNet(loss, *net));
   PetscCall(KDNetSetUp(*net));
   PetscCall(KDNetInitialize(*net, seed));
@@ -149,59 +137,169 @@ static PetscErrorCode KDStageDistillTrainer(MPI_Comm comm, const char name[], co
 }
 
 /* A distilled student's weight of the plain PDE residual (-student_distill_w_pde; default -student_w_pde, the twin's),
-   set on its PINN loss before set-up; with loss NULL only read and checked (before a run that trains no student). */
-static PetscErrorCode KDStageDistillPDEWeight(MPI_Comm comm, KDLoss loss)
+   set on its PINN loss before set-up; with loss NULL only read and checked (before a run that trains no student), under
+   the given prefix (student_, or student_L<l>_ to check a level's own value). */
+static PetscErrorCode KDStageDistillPDEWeight(MPI_Comm comm, const char prefix[], KDLoss loss)
 {
   PetscReal w = 0;
   PetscBool set;
 
   PetscFunctionBegin;
   if (loss) PetscCall(KDLossGetPDEWeight(loss, &w));
-  PetscOptionsBegin(comm, "student_", "Distilled students' PINN terms", "KDStageDistill");
+  PetscOptionsBegin(comm, prefix, "Distilled students' PINN terms", "KDStageDistill");
   PetscCall(KDOptionsReal("-distill_w_pde",
                           "Weight of the plain PDE residual N[S] = 0 in a distilled student's loss (default: "
                           "-student_w_pde, the twin's); 0 leaves the physics to the residual match N[S] = N[T~]",
                           "KDLossSetPDEWeight", w, &w, &set));
   PetscOptionsEnd();
   PetscCheck(!set || (w >= 0 && !PetscIsInfOrNanReal(w)), comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-student_distill_w_pde %g must be finite and non-negative", (double) w);
+             "-%sdistill_w_pde %g must be finite and non-negative", prefix, (double) w);
   if (set && loss) PetscCall(KDLossSetPDEWeight(loss, w));
   PetscFunctionReturn(0);
 }
 
-/* -help: list the options of the student network, trainer, PINN loss and distillation loss; run nothing. */
-static PetscErrorCode KDStageDistillHelp(MPI_Comm comm, const char pde[])
+/* Reads (and checks) the options of the student network, trainer, PINN loss and distillation loss under a prefix, as
+   -help lists them; builds and runs nothing. Under student_L<l>_ it checks a level's own values (the error names the
+   option as the user wrote it) before any model of the run is trained. */
+static PetscErrorCode KDStageDistillReadOptions(MPI_Comm comm, const char pde[], const char prefix[])
 {
+  PetscBool flg;
   KDNet net;
   KDTrainer tr;
   KDDistillLoss dl;
   KDLoss loss;
 
   PetscFunctionBegin;
+  /* One checkpoint file per model: a single -student_checkpoint would make them overwrite each other. */
+  PetscCall(PetscOptionsHasName(NULL, prefix, "-checkpoint", &flg));
+  PetscCheck(!flg, comm, PETSC_ERR_ARG_WRONG,
+             "-%scheckpoint is not supported: each model has its own checkpoint_<model>.h5 in -kd_out", prefix);
   PetscCall(KDNetCreate(comm, &net));
-  PetscCall(KDNetSetOptionsPrefix(net, "student_"));
+  PetscCall(KDNetSetOptionsPrefix(net, prefix));
   PetscCall(KDNetSetArchitecture(net, 1, (PetscInt) (sizeof(KDStudentWidths) / sizeof(KDStudentWidths[0])),
                                  KDStudentWidths, 1));
   PetscCall(KDNetSetFromOptions(net));
-  PetscCall(PetscPrintf(
-      comm, "  -student_L<l>_widths: hidden layer widths of the student of level l (default -student_widths)\n"));
   PetscCall(KDTrainerCreate(comm, &tr));
-  PetscCall(KDTrainerSetOptionsPrefix(tr, "student_"));
+  PetscCall(KDTrainerSetOptionsPrefix(tr, prefix));
   PetscCall(KDTrainerSetFromOptions(tr));
   PetscCall(KDValidateMonitorSetFromOptions(comm, tr, NULL, NULL, NULL, 0));
   PetscCall(KDDistillLossCreate(comm, &dl));
-  PetscCall(KDDistillLossSetOptionsPrefix(dl, "student_"));
+  PetscCall(KDDistillLossSetOptionsPrefix(dl, prefix));
   PetscCall(KDDistillLossSetFromOptions(dl));
   /* the loss reads its options without a reference, so they are listed even before `kdpinn solve` ran */
   PetscCall(KDLossCreate(comm, &loss));
-  PetscCall(KDLossSetOptionsPrefix(loss, "student_"));
+  PetscCall(KDLossSetOptionsPrefix(loss, prefix));
   PetscCall(KDLossSetPDEType(loss, pde));
   PetscCall(KDLossSetFromOptions(loss));
-  PetscCall(KDStageDistillPDEWeight(comm, loss));
+  PetscCall(KDStageDistillPDEWeight(comm, prefix, loss));
   PetscCall(KDLossDestroy(&loss));
   PetscCall(KDDistillLossDestroy(&dl));
   PetscCall(KDTrainerDestroy(&tr));
   PetscCall(KDNetDestroy(&net));
+  PetscFunctionReturn(0);
+}
+
+/* Per-level options: -student_L<l>_<name> [value] stands for -student_<name> for the student and the scratch twin of
+   level l. While a level's options are pushed each such value is in the database as -student_<name>, so every object
+   reads it where it reads the option of all levels; the pop puts back what was there. */
+typedef struct {
+  char prefix[32]; /* -student_L<l>_ */
+  PetscInt n, cap; /* options of the level, room */
+  char **name;     /* -student_<name> */
+  char **value;    /* the level's value (NULL: given without one) */
+  char **saved;    /* the value of -student_<name> before the push (NULL: none, or none given) */
+  PetscBool *had;  /* whether -student_<name> was set before the push */
+} KDLevelOptions;
+
+static PetscErrorCode KDStageDistillLevelOptionsAdd(const char name[], const char value[], void *ctx)
+{
+  KDLevelOptions *lv = (KDLevelOptions *) ctx;
+  size_t len         = strlen(lv->prefix);
+
+  PetscFunctionBegin;
+  if (strncmp(name, lv->prefix, len) || !name[len]) PetscFunctionReturn(0);
+  if (lv->n == lv->cap) {
+    lv->cap = lv->cap ? 2 * lv->cap : 8;
+    PetscCall(PetscRealloc(sizeof(char *) * (size_t) lv->cap, &lv->name));
+    PetscCall(PetscRealloc(sizeof(char *) * (size_t) lv->cap, &lv->value));
+    PetscCall(PetscRealloc(sizeof(char *) * (size_t) lv->cap, &lv->saved));
+    PetscCall(PetscRealloc(sizeof(PetscBool) * (size_t) lv->cap, &lv->had));
+  }
+  PetscCall(PetscMalloc1(strlen("-student_") + strlen(name + len) + 1, &lv->name[lv->n]));
+  (void) sprintf(lv->name[lv->n], "-student_%s", name + len);
+  PetscCall(PetscStrallocpy(value, &lv->value[lv->n]));
+  lv->saved[lv->n] = NULL;
+  lv->had[lv->n++] = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* Puts level l's values in place of the options of all levels (*lv remembers what they replaced). */
+static PetscErrorCode KDStageDistillLevelOptionsPush(PetscInt l, KDLevelOptions *lv)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(lv, sizeof(*lv)));
+  PetscCall(PetscSNPrintf(lv->prefix, sizeof(lv->prefix), "-student_L%" PetscInt_FMT "_", l));
+  PetscCall(KDOptionsForEach(KDStageDistillLevelOptionsAdd, lv));
+  for (PetscInt i = 0; i < lv->n; i++) {
+    const char *v;
+    PetscCall(PetscOptionsFindPair(NULL, NULL, lv->name[i], &v, &lv->had[i]));
+    if (lv->had[i]) PetscCall(PetscStrallocpy(v, &lv->saved[i]));
+    PetscCall(PetscOptionsSetValue(NULL, lv->name[i], lv->value[i]));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Puts back the options of all levels that a push replaced. */
+static PetscErrorCode KDStageDistillLevelOptionsPop(KDLevelOptions *lv)
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < lv->n; i++) {
+    if (lv->had[i])
+      PetscCall(PetscOptionsSetValue(NULL, lv->name[i], lv->saved[i]));
+    else
+      PetscCall(PetscOptionsClearValue(NULL, lv->name[i]));
+    PetscCall(PetscFree(lv->name[i]));
+    PetscCall(PetscFree(lv->value[i]));
+    PetscCall(PetscFree(lv->saved[i]));
+  }
+  PetscCall(PetscFree(lv->name));
+  PetscCall(PetscFree(lv->value));
+  PetscCall(PetscFree(lv->saved));
+  PetscCall(PetscFree(lv->had));
+  lv->n = 0;
+  PetscFunctionReturn(0);
+}
+
+#define KD_LEVEL_OPTIONS_MAX 64 /* levels whose own options are looked for: far more than a 2x hierarchy has */
+
+static PetscErrorCode KDStageDistillLevelsAdd(const char name[], const char value[], void *ctx)
+{
+  PetscBool *given = (PetscBool *) ctx;
+  int level = 0, len = 0;
+
+  PetscFunctionBegin;
+  (void) value;
+  if (sscanf(name, "-student_L%d_%n", &level, &len) == 1 && len > 0 && name[len] && level >= 0 &&
+      level < KD_LEVEL_OPTIONS_MAX)
+    given[level] = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* Reads every level's own options under its prefix (listing them with -help), whether or not this run trains that
+   level, as one options file serves every task of a job array: bad values are refused, naming the option as given,
+   before anything is trained, and the options are marked used for the driver's check for misspelt ones. */
+static PetscErrorCode KDStageDistillLevelsCheck(MPI_Comm comm, const char pde[])
+{
+  PetscBool given[KD_LEVEL_OPTIONS_MAX] = {PETSC_FALSE};
+
+  PetscFunctionBegin;
+  PetscCall(KDOptionsForEach(KDStageDistillLevelsAdd, given));
+  for (PetscInt l = 0; l < KD_LEVEL_OPTIONS_MAX; l++) {
+    char prefix[32];
+    if (!given[l]) continue;
+    PetscCall(PetscSNPrintf(prefix, sizeof(prefix), "student_L%" PetscInt_FMT "_", l));
+    PetscCall(KDStageDistillReadOptions(comm, pde, prefix));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -373,14 +471,14 @@ static PetscErrorCode KDStageDistillSetUp(MPI_Comm comm, const char out[], KDRef
   PetscFunctionBegin;
   PetscCall(KDStageDistillLossCreate(comm, ref, l, seed, loss));
   PetscCall(KDLossSetFromOptions(*loss)); /* the PDE's options, which may give the network input features */
-  PetscCall(KDStageDistillNetCreate(comm, *loss, l, seed, net));
+  PetscCall(KDStageDistillNetCreate(comm, *loss, seed, net));
   PetscCall(KDLossSetNet(*loss, *net));
   PetscCall(KDLossGetPDE(*loss, &pde));
   for (PetscInt k = 0; k < tinfo->ninferred; k++)
     PetscCall(KDPDESetParameter(pde, tinfo->inferred_names[k], tinfo->inferred[k][0]));
   if (!student) PetscCall(KDPDESetUpScratchTwin(pde)); /* a tensor only a teacher determines: kept, not learned */
   PetscCall(KDStageDistillLearnedFields(comm, out, pde, student));
-  if (student) PetscCall(KDStageDistillPDEWeight(comm, *loss));
+  if (student) PetscCall(KDStageDistillPDEWeight(comm, "student_", *loss));
   PetscCall(KDLossSetUp(*loss));
   PetscCall(KDLossGetNumInferred(*loss, &ninfer));
   for (PetscInt k = 0; k < ninfer; k++) {
@@ -521,7 +619,8 @@ static PetscErrorCode KDStageDistillScratch(MPI_Comm comm, const KDCommonOptions
                                   reads student_L<l-1>.h5, which an earlier run must have written
 . -kd_distill_models <student,scratch> - which models to train: student, scratch or both; scratch twins need no
                                   teacher of their level, so they can run beside the students of a chain
-. -student_widths <20,20>       - hidden widths of every student and twin; -student_L<l>_widths for level l
+. -student_widths <20,20>       - hidden widths of every student and twin
+. -student_L<l>_<option>        - any student option for the student and twin of level l alone (-student_L2_widths)
 . -student_distill_ncell ...    - distillation options, see KDDistillLossSetFromOptions()
 . -student_ncol ...             - PINN loss options, see KDLossSetFromOptions()
 . -student_distill_w_pde <w>    - weight of the plain PDE residual in the distilled students' PINN loss (default
@@ -545,7 +644,7 @@ PetscErrorCode KDStageDistill(MPI_Comm comm)
   KDCommonOptions opt;
   KDDistillSelection sel;
   PetscLogStage stage;
-  PetscBool help, exists, flg;
+  PetscBool help, exists;
   char refpath[PETSC_MAX_PATH_LEN], teacherpath[PETSC_MAX_PATH_LEN];
   KDReference ref;
   KDNet teacher, finer = NULL;
@@ -560,20 +659,22 @@ PetscErrorCode KDStageDistill(MPI_Comm comm)
   PetscCall(KDHelpRequested(&help));
   PetscCall(KDStageDistillGetSelection(comm, &sel));
   if (help) {
-    PetscCall(KDStageDistillHelp(comm, opt.pde));
+    PetscCall(KDStageDistillReadOptions(comm, opt.pde, "student_"));
+    PetscCall(PetscPrintf(comm, "  -student_L<l>_<option>: any student option above for the student and scratch twin "
+                                "of level l alone (-student_L2_widths 10,10); those given are listed below\n"));
+    PetscCall(KDStageDistillLevelsCheck(comm, opt.pde));
     PetscFunctionReturn(0);
   }
+  /* every student option read and checked, also where no student is trained, before any file is read or model trained
+   */
+  PetscCall(KDStageDistillReadOptions(comm, opt.pde, "student_"));
+  PetscCall(KDStageDistillLevelsCheck(comm, opt.pde));
   PetscCall(PetscTestFile(refpath, 'r', &exists));
   PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN, "%s not found: run `kdpinn solve` first (with the same -kd_out)",
              refpath);
   PetscCall(PetscTestFile(teacherpath, 'r', &exists));
   PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN, "%s not found: run `kdpinn train` first (with the same -kd_out)",
              teacherpath);
-  /* One checkpoint file per model: a single -student_checkpoint would make them overwrite each other. */
-  PetscCall(PetscOptionsHasName(NULL, "student_", "-checkpoint", &flg));
-  PetscCheck(!flg, comm, PETSC_ERR_ARG_WRONG,
-             "-student_checkpoint is not supported: each model has its own checkpoint_<model>.h5 in -kd_out");
-  PetscCall(KDStageDistillPDEWeight(comm, NULL)); /* a bad value is refused also where no student is trained */
   PetscCall(KDOutputDirCheck(comm, opt.out));
   PetscCall(KDLogStageGet("Distill", &stage));
   PetscCall(PetscLogStagePush(stage));
@@ -623,6 +724,8 @@ PetscErrorCode KDStageDistill(MPI_Comm comm)
     PetscCall(KDNetLoad(comm, path, &finer, &finfo));
   }
   for (PetscInt l = lo; l <= hi; l++) {
+    KDLevelOptions lv;
+    PetscCall(KDStageDistillLevelOptionsPush(l, &lv));
     if (sel.student) {
       KDNet student;
       const PetscBool from_teacher = (sel.chain == KD_CHAIN_DIRECT || !finer) ? PETSC_TRUE : PETSC_FALSE;
@@ -635,6 +738,7 @@ PetscErrorCode KDStageDistill(MPI_Comm comm)
         PetscCall(KDNetDestroy(&student));
     }
     if (sel.scratch) PetscCall(KDStageDistillScratch(comm, &opt, ref, l, &tinfo, tparams));
+    PetscCall(KDStageDistillLevelOptionsPop(&lv));
   }
   PetscCall(KDNetDestroy(&finer));
   PetscCall(KDNetDestroy(&teacher));

@@ -481,6 +481,70 @@ static int KDCompareStrings(const void *a, const void *b)
 }
 
 /*@C
+  KDOptionsForEach - Calls fn(name, value, ctx) for every option of the database, in the database's order: the name
+  with its dash, value NULL for an option given without one. A token is a value unless it is a dash followed by
+  anything but a digit or a point (negative numbers are values); a value that holds a space is cut there (as
+  -options_view shows it).
+
+  Not collective
+
+  Input Parameters:
++ fn  - called once per option; an error it returns stops the walk
+- ctx - passed to fn
+
+.seealso: KDOptionsDigest()
+@*/
+PetscErrorCode KDOptionsForEach(PetscErrorCode (*fn)(const char[], const char[], void *), void *ctx)
+{
+  char *all, *save = NULL, *tok;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsGetAll(NULL, &all));
+  tok = strtok_r(all, " ", &save);
+  while (tok) {
+    const char *name = tok, *value = NULL;
+    tok = strtok_r(NULL, " ", &save);
+    if (tok && !(tok[0] == '-' && tok[1] && !isdigit((unsigned char) tok[1]) && tok[1] != '.')) {
+      value = tok;
+      tok   = strtok_r(NULL, " ", &save);
+    }
+    PetscCall(fn(name, value, ctx));
+  }
+  PetscCall(PetscFree(all));
+  PetscFunctionReturn(0);
+}
+
+typedef struct {
+  PetscInt nprefix, npairs, cap;
+  const char *const *prefixes;
+  char **pairs;
+} KDDigestPairs;
+
+/* name=value of an option whose name starts with one of the prefixes */
+static PetscErrorCode KDDigestAddPair(const char name[], const char value[], void *ctx)
+{
+  KDDigestPairs *d = (KDDigestPairs *) ctx;
+  PetscBool match  = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  if (!value) value = "";
+  for (PetscInt i = 0; i < d->nprefix; i++)
+    if (!strncmp(name, d->prefixes[i], strlen(d->prefixes[i]))) match = PETSC_TRUE;
+  if (!match) PetscFunctionReturn(0);
+  if (d->npairs == d->cap) {
+    char **more;
+    PetscCall(PetscMalloc1(2 * d->cap, &more));
+    PetscCall(PetscArraycpy(more, d->pairs, d->npairs));
+    PetscCall(PetscFree(d->pairs));
+    d->pairs = more;
+    d->cap *= 2;
+  }
+  PetscCall(PetscMalloc1(strlen(name) + strlen(value) + 2, &d->pairs[d->npairs]));
+  (void) sprintf(d->pairs[d->npairs++], "%s=%s", name, value);
+  PetscFunctionReturn(0);
+}
+
+/*@C
   KDOptionsDigest - A 64-bit digest (16 hex digits) of the options whose names start with one of the given prefixes,
   in sorted order, so the same settings give the same digest however they were ordered or given (file or command
   line). Used by `kdpinn run` to tell whether a stage's output was made with the current options.
@@ -496,46 +560,19 @@ static int KDCompareStrings(const void *a, const void *b)
 @*/
 PetscErrorCode KDOptionsDigest(PetscInt nprefix, const char *const prefixes[], char digest[])
 {
-  char *all, *save = NULL, **pairs;
-  PetscInt npairs = 0, cap = 16;
-  uint64_t h = 1469598103934665603ULL;
-  const char *tok;
+  KDDigestPairs d = {nprefix, 0, 16, prefixes, NULL};
+  uint64_t h      = 1469598103934665603ULL;
 
   PetscFunctionBegin;
-  PetscCall(PetscOptionsGetAll(NULL, &all));
-  PetscCall(PetscMalloc1(cap, &pairs));
-  tok = strtok_r(all, " ", &save);
-  while (tok) {
-    const char *name = tok, *value = "";
-    PetscBool match = PETSC_FALSE;
-    tok             = strtok_r(NULL, " ", &save);
-    /* a value is any token that is not an option name; negative numbers are values */
-    if (tok && !(tok[0] == '-' && tok[1] && !isdigit((unsigned char) tok[1]) && tok[1] != '.')) {
-      value = tok;
-      tok   = strtok_r(NULL, " ", &save);
-    }
-    for (PetscInt i = 0; i < nprefix; i++)
-      if (!strncmp(name, prefixes[i], strlen(prefixes[i]))) match = PETSC_TRUE;
-    if (!match) continue;
-    if (npairs == cap) {
-      char **more;
-      PetscCall(PetscMalloc1(2 * cap, &more));
-      PetscCall(PetscArraycpy(more, pairs, npairs));
-      PetscCall(PetscFree(pairs));
-      pairs = more;
-      cap *= 2;
-    }
-    PetscCall(PetscMalloc1(strlen(name) + strlen(value) + 2, &pairs[npairs]));
-    (void) sprintf(pairs[npairs++], "%s=%s", name, value);
-  }
-  qsort(pairs, (size_t) npairs, sizeof(char *), KDCompareStrings);
-  for (PetscInt i = 0; i < npairs; i++) {
-    for (const char *c = pairs[i]; *c; c++) h = (h ^ (unsigned char) *c) * 1099511628211ULL;
+  PetscCall(PetscMalloc1(d.cap, &d.pairs));
+  PetscCall(KDOptionsForEach(KDDigestAddPair, &d));
+  qsort(d.pairs, (size_t) d.npairs, sizeof(char *), KDCompareStrings);
+  for (PetscInt i = 0; i < d.npairs; i++) {
+    for (const char *c = d.pairs[i]; *c; c++) h = (h ^ (unsigned char) *c) * 1099511628211ULL;
     h = (h ^ (unsigned char) '\n') * 1099511628211ULL;
-    PetscCall(PetscFree(pairs[i]));
+    PetscCall(PetscFree(d.pairs[i]));
   }
-  PetscCall(PetscFree(pairs));
-  PetscCall(PetscFree(all));
+  PetscCall(PetscFree(d.pairs));
   (void) snprintf(digest, 17, "%016llx", (unsigned long long) h);
   PetscFunctionReturn(0);
 }
