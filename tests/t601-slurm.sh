@@ -197,13 +197,14 @@ check_job() {
 # ---------------------------------------------------------------------------------------------------------------
 case_file=$src/jobs/burgers.opts
 [ -r "$case_file" ] || die "the default case $case_file is missing"
-# Small enough that each job takes seconds at 2 ranks; the options every stage reads, so they go to all jobs.
+# Small enough that each job takes seconds at 2 ranks; the options every stage reads, so they go to all jobs. The case
+# file's per-level options win over -student_gn_steps, so its level-1 polish and level-2 quantization are set apart.
 # -kd_chain direct: the students of all levels are independent, so slurm/submit makes them one job array.
 tiny=(-burgers_nx 256 -burgers_nt 64 -kd_levels 3 -kd_monitor -kd_monitor_every 10
   -teacher_widths 16,16 -teacher_ncol 1000 -teacher_adam_steps 3000 -teacher_lbfgs_steps 20 -teacher_gn_steps 0
   -teacher_checkpoint_every 250
   -student_ncol 500 -student_adam_steps 50 -student_lbfgs_steps 10 -student_gn_steps 0 -student_checkpoint_every 50
-  -kd_chain direct)
+  -student_L1_gn_steps 0 -student_L2_quantize_steps 0 -kd_chain direct)
 stages=""
 for s in solve train distill validate; do
   if "$kdpinn" "$s" -help > /dev/null 2>&1; then

@@ -1,8 +1,10 @@
 #include <kdstages.h>
 #include <kddistill.h>
 #include <kdvalidate.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Default hidden widths of a student (docs/options.md): -student_widths, or -student_L<l>_widths for level l, override.
  */
@@ -217,7 +219,7 @@ static PetscErrorCode KDStageDistillLevelOptionsAdd(const char name[], const cha
   size_t len         = strlen(lv->prefix);
 
   PetscFunctionBegin;
-  if (strncmp(name, lv->prefix, len) || !name[len]) PetscFunctionReturn(0);
+  if (strncasecmp(name, lv->prefix, len) || !name[len]) PetscFunctionReturn(0); /* names are case-blind, as PETSc's */
   if (lv->n == lv->cap) {
     lv->cap = lv->cap ? 2 * lv->cap : 8;
     PetscCall(PetscRealloc(sizeof(char *) * (size_t) lv->cap, &lv->name));
@@ -275,13 +277,18 @@ static PetscErrorCode KDStageDistillLevelOptionsPop(KDLevelOptions *lv)
 static PetscErrorCode KDStageDistillLevelsAdd(const char name[], const char value[], void *ctx)
 {
   PetscBool *given = (PetscBool *) ctx;
-  int level = 0, len = 0;
+  const size_t len = strlen("-student_L");
+  char *end;
+  long level;
 
   PetscFunctionBegin;
   (void) value;
-  if (sscanf(name, "-student_L%d_%n", &level, &len) == 1 && len > 0 && name[len] && level >= 0 &&
-      level < KD_LEVEL_OPTIONS_MAX)
-    given[level] = PETSC_TRUE;
+  /* -student_L<l>_<option>, l written as the prefix KDStageDistillLevelOptionsPush() matches (no leading zero): any
+     other spelling is read by nobody, and the driver warns of it */
+  if (strncasecmp(name, "-student_L", len) || !isdigit((unsigned char) name[len])) PetscFunctionReturn(0);
+  if (name[len] == '0' && isdigit((unsigned char) name[len + 1])) PetscFunctionReturn(0);
+  level = strtol(name + len, &end, 10);
+  if (*end == '_' && end[1] && level < KD_LEVEL_OPTIONS_MAX) given[level] = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
 
