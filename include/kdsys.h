@@ -28,6 +28,8 @@ PETSC_EXTERN PetscErrorCode KDHelpRequested(PetscBool *);
 PETSC_EXTERN PetscErrorCode KDOptionsDigest(PetscInt, const char *const[], char[]);
 /* (fn, ctx): fn(name, value or NULL, ctx) for every option of the database */
 PETSC_EXTERN PetscErrorCode KDOptionsForEach(PetscErrorCode (*)(const char[], const char[], void *), void *);
+/* (name, level, option): level l >= 1 and <option> of -student_L<l>_<option>, else level 0 */
+PETSC_EXTERN PetscErrorCode KDStudentLevelOption(const char[], PetscInt *, const char **);
 PETSC_EXTERN PetscErrorCode KDRunProgram(char *const[], const char[], int *);
 PETSC_EXTERN PetscErrorCode KDSplitWords(char[], char *[], int, int *);
 PETSC_EXTERN PetscErrorCode KDOptionsCheckValue(MPI_Comm, const char[], const char[], PetscBool);

@@ -11,15 +11,17 @@
 #  - -student_distill_w_pde: bad values refused in one line; at the twin's weight the student is unchanged (bitwise),
 #    at 0 the student has no pde term and changes while its twin stays bitwise the same;
 #  - per-level options (-student_L<l>_<option>): a bad value of a level this run does not train is refused in one line
-#    naming it, before anything is trained; a direct run with level-1 options (one that replaces an option of all
-#    levels, one that none replaces) changes student_L1 and leaves student_L2 bitwise the direct run's (the options of
-#    all levels are back after level 1); a misspelt per-level option gets the driver's warning;
+#    naming it, before anything is trained, and a level's value is judged beside the options of all levels (midpoint
+#    filter of all levels, 16 nodes at level 2: accepted); a direct run with level-1 options (one that replaces an
+#    option of all levels, one that none replaces and is spelt in other case, one whose value holds a space) changes
+#    student_L1 and leaves student_L2 bitwise the direct run's (the options of all levels are back after level 1); a
+#    misspelt per-level option gets the driver's warning, a valid one none;
 #  - `kdpinn run` stamps: a complete distill run writes .kdpinn-distill.stamp, a partial run removes it and writes
 #    none (it must not mark the whole stage as done).
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 np=2
-rm -rf all part direct direct1 pde0 pde1 view lv
+rm -rf all part direct direct1 pde0 pde1 view lv lvc
 "$MPIEXEC" -n $np "$KDPINN" solve -kd_out all -kd_pde burgers -kd_levels 3 -burgers_nx 128 -burgers_nt 32 > solve.log 2>&1 ||
   { cat solve.log; fail "kdpinn solve failed"; }
 "$MPIEXEC" -n $np "$KDPINN" train -kd_out all -kd_pde burgers -teacher_widths 12,12 -teacher_ncol 400 -teacher_adam_steps 60 \
@@ -50,6 +52,10 @@ bad "-student_distill_w_pde needs a value" -kd_level 1 -student_distill_w_pde
 bad "-student_distill_w_pde -1\.? must be finite and non-negative" -kd_level 1 -kd_distill_models scratch -student_distill_w_pde -1
 bad "-student_L2_gn_steps must be >= 0" -kd_level 1 -student_L2_gn_steps -5
 bad "-student_L2_checkpoint is not supported" -kd_level 1 -student_L2_checkpoint x.h5
+mkdir -p lvc && cp all/reference.h5 all/teacher.h5 lvc/ || fail "cannot copy inputs"
+distill -kd_out lvc -kd_level 1 -kd_distill_models scratch -student_filter_type midpoint -student_L2_filter_nodes 16 \
+  > lvc.log 2>&1 || { cat lvc.log; fail "a level's value was judged without the options of all levels"; }
+grep -q "warning" lvc.log && { cat lvc.log; fail "a valid per-level option was warned of"; }
 ls part/*_L*.h5 > /dev/null 2>&1 && fail "a refused run wrote model files"
 
 distill -kd_out all > all.log 2>&1 || { cat all.log; fail "all-levels distill failed"; }
@@ -72,14 +78,15 @@ grep -q "student_L2 (level 2, .*) from teacher" direct1.log || { cat direct1.log
 # level 1's own options: -student_L1_adam_steps replaces -student_adam_steps 30, -student_L1_gn_steps is set for level 1
 # only; level 2 (from the teacher, -kd_chain direct) must not see either
 mkdir -p lv && cp all/reference.h5 all/teacher.h5 lv/ || fail "cannot copy inputs"
-distill -kd_out lv -kd_chain direct -kd_distill_models student -student_L1_adam_steps 40 -student_L1_gn_steps 2 \
-  -student_L2_adam_stepz 5 > lv.log 2>&1 || { cat lv.log; fail "per-level options failed"; }
-grep -q "student_L1 (level 1, .*Adam 40 .*Gauss-Newton 2$" lv.log || { cat lv.log; fail "level 1 did not take its own options"; }
+distill -kd_out lv -kd_chain direct -kd_distill_models student -student_L1_adam_steps 40 -Student_l1_GN_steps 2 \
+  -student_L1_widths "8, 7" -student_L2_adam_stepz 5 > lv.log 2>&1 || { cat lv.log; fail "per-level options failed"; }
+grep -q "student_L1 (level 1, widths 8,7, .*Adam 40 .*Gauss-Newton 2$" lv.log ||
+  { cat lv.log; fail "level 1 did not take its own options"; }
 grep -q "student_L2 (level 2, .*Adam 30 .*Gauss-Newton 0$" lv.log || { cat lv.log; fail "level 1's options reached level 2"; }
 grep -q "warning: option -student_L2_adam_stepz is not read" lv.log || { cat lv.log; fail "no warning for a misspelt per-level option"; }
 "$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" direct/student_L2.h5 lv/student_L2.h5 ||
   fail "level 1's options changed level 2's student"
-"$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" direct/student_L1.h5 lv/student_L1.h5 > /dev/null 2>&1 &&
+"$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" direct/student_L1.h5 lv/student_L1.h5 2>&1 | grep -qE "differs from|different layers" ||
   fail "level 1's own options did not change its student"
 
 pairs=()
@@ -96,7 +103,7 @@ grep -q "collocation distillation points, 0 PDE points" pde0.log || { cat pde0.l
 grep -q "collocation distillation points, 300 PDE points" pde1.log || { cat pde1.log; fail "-student_distill_w_pde 1 lost the pde term"; }
 "$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" all/student_L1.h5 pde1/student_L1.h5 all/scratch_L1.h5 pde0/scratch_L1.h5 ||
   fail "-student_distill_w_pde at the twin's weight changed the student, or at 0 the twin"
-"$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" all/student_L1.h5 pde0/student_L1.h5 > /dev/null 2>&1 &&
+"$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" all/student_L1.h5 pde0/student_L1.h5 2>&1 | grep -q "differs from" ||
   fail "-student_distill_w_pde 0 did not change the student"
 
 # the default follows -student_w_pde, and a weight between is kept as given (the loss views name the pde term's weight)
@@ -109,6 +116,6 @@ distill -kd_out view -kd_level 1 -kd_distill_models student -student_distill_w_p
 grep -qE "term pde +residual weight 0.25," view.log || { cat view.log; fail "-student_distill_w_pde 0.25 not applied"; }
 
 # The comparison can tell models apart: the chain's level-2 student is not the direct one.
-"$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" all/student_L2.h5 direct/student_L2.h5 > /dev/null 2>&1 &&
+"$KD_PYTHON" "$KD_SOURCE_DIR/tests/model_equal.py" all/student_L2.h5 direct/student_L2.h5 2>&1 | grep -q "differs from" ||
   fail "the chain's and the direct level-2 students are equal: the comparison is blind"
 echo PASS

@@ -160,17 +160,101 @@ static PetscErrorCode KDQuietVFPrintf(FILE *fp, const char fmt[], va_list ap)
   return 0;
 }
 
+/* Whether an option is one of PETSc's nested solvers' (-teacher_tao_..., -heat_ts_...) */
+static PetscBool KDNestedSolverOption(const char name[])
+{
+  for (const char *nested = strchr(name, '_'); nested; nested = strchr(nested + 1, '_'))
+    if (!strncmp(nested, "_ts_", 4) || !strncmp(nested, "_snes_", 6) || !strncmp(nested, "_ksp_", 5) ||
+        !strncmp(nested, "_pc_", 4) || !strncmp(nested, "_tao_", 5))
+      return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
+/* The options in the database, and the per-level student options among them (-student_L<l>_<option>, judged by
+   -student_<option>: a probe of that name stands in where it is not set). */
+typedef struct {
+  PetscInt n, cap;
+  char **name;      /* every option name */
+  PetscInt nlevel;  /* per-level student options: the first nlevel of level[] */
+  char **level;     /* -student_L<l>_<option> */
+  char **base;      /* -student_<option> */
+  PetscBool *probe; /* base was set here as a probe */
+} KDOptionNames;
+
+static PetscErrorCode KDOptionNamesAdd(const char name[], const char value[], void *ctx)
+{
+  KDOptionNames *on = (KDOptionNames *) ctx;
+  const char *option;
+  PetscInt level;
+
+  PetscFunctionBegin;
+  (void) value;
+  if (on->n == on->cap) {
+    on->cap = on->cap ? 2 * on->cap : 32;
+    PetscCall(PetscRealloc(sizeof(char *) * (size_t) on->cap, &on->name));
+    PetscCall(PetscRealloc(sizeof(char *) * (size_t) on->cap, &on->level));
+    PetscCall(PetscRealloc(sizeof(char *) * (size_t) on->cap, &on->base));
+    PetscCall(PetscRealloc(sizeof(PetscBool) * (size_t) on->cap, &on->probe));
+  }
+  PetscCall(PetscStrallocpy(name, &on->name[on->n++]));
+  PetscCall(KDStudentLevelOption(name, &level, &option));
+  if (!level) PetscFunctionReturn(0);
+  PetscCall(PetscStrallocpy(name, &on->level[on->nlevel]));
+  PetscCall(PetscMalloc1(strlen("-student_") + strlen(option) + 1, &on->base[on->nlevel]));
+  (void) sprintf(on->base[on->nlevel], "-student_%s", option);
+  on->probe[on->nlevel++] = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* Sets a probe for each per-level option whose -student_<option> is not set (with the level's value, which a stage's
+   -help reads as it would read the option's). */
+static PetscErrorCode KDOptionNamesProbe(KDOptionNames *on)
+{
+  PetscFunctionBegin;
+  PetscCall(KDOptionsForEach(KDOptionNamesAdd, on));
+  for (PetscInt i = 0; i < on->nlevel; i++) {
+    PetscBool set = PETSC_FALSE;
+    const char *value;
+    for (PetscInt k = 0; k < on->n && !set; k++) set = strcasecmp(on->name[k], on->base[i]) ? PETSC_FALSE : PETSC_TRUE;
+    for (PetscInt k = 0; k < i && !set; k++) set = on->probe[k] && !strcasecmp(on->base[k], on->base[i]);
+    if (set) continue;
+    PetscCall(PetscOptionsFindPair(NULL, NULL, on->level[i], &value, NULL));
+    PetscCall(PetscOptionsSetValue(NULL, on->base[i], value));
+    on->probe[i] = PETSC_TRUE;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Removes the probes and frees the names. */
+static PetscErrorCode KDOptionNamesDestroy(KDOptionNames *on)
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < on->nlevel; i++) {
+    if (on->probe[i]) PetscCall(PetscOptionsClearValue(NULL, on->base[i]));
+    PetscCall(PetscFree(on->level[i]));
+    PetscCall(PetscFree(on->base[i]));
+  }
+  for (PetscInt i = 0; i < on->n; i++) PetscCall(PetscFree(on->name[i]));
+  PetscCall(PetscFree(on->name));
+  PetscCall(PetscFree(on->level));
+  PetscCall(PetscFree(on->base));
+  PetscCall(PetscFree(on->probe));
+  PetscFunctionReturn(0);
+}
+
 /* An option no stage reads (a typo: -teacher_adam_step, -burgers_nxx) does nothing, and nobody would be told. An
    options file serves every stage, so an option the running stage does not read may be another stage's: before the
    stage runs, every stage reads its options silently, as -help has it (which marks them used), and each option left
-   under a kdpinn prefix gets one warning line (per-level student options, -student_L2_widths, too: the distill stage
-   reads each level's under its own prefix). PETSc's options of nested solvers depend on the objects created, so they
+   under a kdpinn prefix gets one warning line. A per-level student option, -student_L2_widths, is read where
+   -student_widths is (the distill stage puts it in its place for level 2): it is warned of when -student_<option>, or a
+   probe of that name, is read by no stage. PETSc's options of nested solvers depend on the objects created, so they
    are not judged here. */
 static PetscErrorCode KDWarnUnusedOptions(MPI_Comm comm)
 {
   PetscErrorCode (*help)(MPI_Comm, const char[], ...)       = PetscHelpPrintf;
   PetscErrorCode (*vfprintf)(FILE *, const char[], va_list) = PetscVFPrintf;
   KDCommonOptions opt;
+  KDOptionNames on;
   char **names, **values, pdeprefix[80];
   PetscInt n;
   PetscMPIInt rank;
@@ -182,6 +266,8 @@ static PetscErrorCode KDWarnUnusedOptions(MPI_Comm comm)
   PetscCall(PetscPopErrorHandler());
   if (failed) PetscFunctionReturn(0); /* the stage will say what is wrong */
   PetscCall(PetscSNPrintf(pdeprefix, sizeof(pdeprefix), "%s_", opt.pde));
+  PetscCall(PetscMemzero(&on, sizeof(on)));
+  PetscCall(KDOptionNamesProbe(&on));
   PetscCall(PetscOptionsSetValue(NULL, "-help", NULL));
   PetscHelpPrintf = KDQuietHelp;
   PetscVFPrintf   = KDQuietVFPrintf;
@@ -192,8 +278,18 @@ static PetscErrorCode KDWarnUnusedOptions(MPI_Comm comm)
   PetscHelpPrintf = help;
   PetscVFPrintf   = vfprintf;
   PetscCall(PetscOptionsClearValue(NULL, "-help"));
-  if (failed) PetscFunctionReturn(0); /* a stage could not list its options: no verdict rather than a wrong one */
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  for (PetscInt i = 0; i < on.nlevel && !failed; i++) {
+    PetscBool used;
+    PetscCall(PetscOptionsUsed(NULL, on.base[i] + 1, &used)); /* the database's names are without the dash */
+    if (!used && !KDNestedSolverOption(on.base[i]) && !rank)
+      (void) fprintf(stderr,
+                     "kdpinn: warning: option %s is not read by any stage (misspelt? `kdpinn <stage> -help` lists the "
+                     "options)\n",
+                     on.level[i]);
+  }
+  PetscCall(KDOptionNamesDestroy(&on));
+  if (failed) PetscFunctionReturn(0); /* a stage could not list its options: no verdict rather than a wrong one */
   PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
   for (PetscInt i = 0; i < n; i++) {
     const char *name = names[i];
@@ -201,10 +297,9 @@ static PetscErrorCode KDWarnUnusedOptions(MPI_Comm comm)
                       !strncmp(name, "scratch_", 8) || !strncmp(name, pdeprefix, strlen(pdeprefix)))
                            ? PETSC_TRUE
                            : PETSC_FALSE;
-    for (const char *nested = strchr(name, '_'); nested && ours; nested = strchr(nested + 1, '_'))
-      if (!strncmp(nested, "_ts_", 4) || !strncmp(nested, "_snes_", 6) || !strncmp(nested, "_ksp_", 5) ||
-          !strncmp(nested, "_pc_", 4) || !strncmp(nested, "_tao_", 5))
-        ours = PETSC_FALSE;
+    PetscInt level;
+    PetscCall(KDStudentLevelOption(name, &level, NULL));
+    if (level || KDNestedSolverOption(name)) ours = PETSC_FALSE; /* per-level ones are judged above */
     if (ours && !rank)
       (void) fprintf(stderr,
                      "kdpinn: warning: option -%s is not read by any stage (misspelt? `kdpinn <stage> -help` "

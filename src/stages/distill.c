@@ -161,8 +161,8 @@ static PetscErrorCode KDStageDistillPDEWeight(MPI_Comm comm, const char prefix[]
 }
 
 /* Reads (and checks) the options of the student network, trainer, PINN loss and distillation loss under a prefix, as
-   -help lists them; builds and runs nothing. Under student_L<l>_ it checks a level's own values (the error names the
-   option as the user wrote it) before any model of the run is trained. */
+   -help lists them; builds and runs nothing. With a level's options pushed, it checks them
+   (KDStageDistillLevelsCheck()) before any model of the run is trained. */
 static PetscErrorCode KDStageDistillReadOptions(MPI_Comm comm, const char pde[], const char prefix[])
 {
   PetscBool flg;
@@ -205,10 +205,10 @@ static PetscErrorCode KDStageDistillReadOptions(MPI_Comm comm, const char pde[],
    level l. While a level's options are pushed each such value is in the database as -student_<name>, so every object
    reads it where it reads the option of all levels; the pop puts back what was there. */
 typedef struct {
-  char prefix[32]; /* -student_L<l>_ */
+  PetscInt level;  /* l */
   PetscInt n, cap; /* options of the level, room */
+  char **given;    /* -student_L<l>_<name>, as given */
   char **name;     /* -student_<name> */
-  char **value;    /* the level's value (NULL: given without one) */
   char **saved;    /* the value of -student_<name> before the push (NULL: none, or none given) */
   PetscBool *had;  /* whether -student_<name> was set before the push */
 } KDLevelOptions;
@@ -216,20 +216,23 @@ typedef struct {
 static PetscErrorCode KDStageDistillLevelOptionsAdd(const char name[], const char value[], void *ctx)
 {
   KDLevelOptions *lv = (KDLevelOptions *) ctx;
-  size_t len         = strlen(lv->prefix);
+  const char *option;
+  PetscInt level;
 
   PetscFunctionBegin;
-  if (strncasecmp(name, lv->prefix, len) || !name[len]) PetscFunctionReturn(0); /* names are case-blind, as PETSc's */
+  (void) value; /* cut at a space: the push reads the whole value by name */
+  PetscCall(KDStudentLevelOption(name, &level, &option));
+  if (level != lv->level) PetscFunctionReturn(0);
   if (lv->n == lv->cap) {
     lv->cap = lv->cap ? 2 * lv->cap : 8;
+    PetscCall(PetscRealloc(sizeof(char *) * (size_t) lv->cap, &lv->given));
     PetscCall(PetscRealloc(sizeof(char *) * (size_t) lv->cap, &lv->name));
-    PetscCall(PetscRealloc(sizeof(char *) * (size_t) lv->cap, &lv->value));
     PetscCall(PetscRealloc(sizeof(char *) * (size_t) lv->cap, &lv->saved));
     PetscCall(PetscRealloc(sizeof(PetscBool) * (size_t) lv->cap, &lv->had));
   }
-  PetscCall(PetscMalloc1(strlen("-student_") + strlen(name + len) + 1, &lv->name[lv->n]));
-  (void) sprintf(lv->name[lv->n], "-student_%s", name + len);
-  PetscCall(PetscStrallocpy(value, &lv->value[lv->n]));
+  PetscCall(PetscStrallocpy(name, &lv->given[lv->n]));
+  PetscCall(PetscMalloc1(strlen("-student_") + strlen(option) + 1, &lv->name[lv->n]));
+  (void) sprintf(lv->name[lv->n], "-student_%s", option);
   lv->saved[lv->n] = NULL;
   lv->had[lv->n++] = PETSC_FALSE;
   PetscFunctionReturn(0);
@@ -240,13 +243,14 @@ static PetscErrorCode KDStageDistillLevelOptionsPush(PetscInt l, KDLevelOptions 
 {
   PetscFunctionBegin;
   PetscCall(PetscMemzero(lv, sizeof(*lv)));
-  PetscCall(PetscSNPrintf(lv->prefix, sizeof(lv->prefix), "-student_L%" PetscInt_FMT "_", l));
+  lv->level = l;
   PetscCall(KDOptionsForEach(KDStageDistillLevelOptionsAdd, lv));
   for (PetscInt i = 0; i < lv->n; i++) {
-    const char *v;
+    const char *v, *value;
     PetscCall(PetscOptionsFindPair(NULL, NULL, lv->name[i], &v, &lv->had[i]));
     if (lv->had[i]) PetscCall(PetscStrallocpy(v, &lv->saved[i]));
-    PetscCall(PetscOptionsSetValue(NULL, lv->name[i], lv->value[i]));
+    PetscCall(PetscOptionsFindPair(NULL, NULL, lv->given[i], &value, NULL));
+    PetscCall(PetscOptionsSetValue(NULL, lv->name[i], value));
   }
   PetscFunctionReturn(0);
 }
@@ -260,12 +264,12 @@ static PetscErrorCode KDStageDistillLevelOptionsPop(KDLevelOptions *lv)
       PetscCall(PetscOptionsSetValue(NULL, lv->name[i], lv->saved[i]));
     else
       PetscCall(PetscOptionsClearValue(NULL, lv->name[i]));
+    PetscCall(PetscFree(lv->given[i]));
     PetscCall(PetscFree(lv->name[i]));
-    PetscCall(PetscFree(lv->value[i]));
     PetscCall(PetscFree(lv->saved[i]));
   }
+  PetscCall(PetscFree(lv->given));
   PetscCall(PetscFree(lv->name));
-  PetscCall(PetscFree(lv->value));
   PetscCall(PetscFree(lv->saved));
   PetscCall(PetscFree(lv->had));
   lv->n = 0;
@@ -277,35 +281,64 @@ static PetscErrorCode KDStageDistillLevelOptionsPop(KDLevelOptions *lv)
 static PetscErrorCode KDStageDistillLevelsAdd(const char name[], const char value[], void *ctx)
 {
   PetscBool *given = (PetscBool *) ctx;
-  const size_t len = strlen("-student_L");
-  char *end;
-  long level;
+  PetscInt level;
 
   PetscFunctionBegin;
   (void) value;
-  /* -student_L<l>_<option>, l written as the prefix KDStageDistillLevelOptionsPush() matches (no leading zero): any
-     other spelling is read by nobody, and the driver warns of it */
-  if (strncasecmp(name, "-student_L", len) || !isdigit((unsigned char) name[len])) PetscFunctionReturn(0);
-  if (name[len] == '0' && isdigit((unsigned char) name[len + 1])) PetscFunctionReturn(0);
-  level = strtol(name + len, &end, 10);
-  if (*end == '_' && end[1] && level < KD_LEVEL_OPTIONS_MAX) given[level] = PETSC_TRUE;
+  PetscCall(KDStudentLevelOption(name, &level, NULL));
+  if (level > 0 && level < KD_LEVEL_OPTIONS_MAX) given[level] = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
 
-/* Reads every level's own options under its prefix (listing them with -help), whether or not this run trains that
-   level, as one options file serves every task of a job array: bad values are refused, naming the option as given,
-   before anything is trained, and the options are marked used for the driver's check for misspelt ones. */
+/* msg with each -student_<name> of the level's options replaced by the option given, -student_L<l>_<name> */
+static void KDStageDistillLevelMessage(const KDLevelOptions *lv, const char msg[], char out[], size_t len)
+{
+  size_t used = 0;
+
+  out[0] = 0;
+  while (*msg && used + 1 < len) {
+    PetscInt hit = -1;
+    for (PetscInt i = 0; i < lv->n && hit < 0; i++) {
+      size_t n = strlen(lv->name[i]);
+      if (!strncasecmp(msg, lv->name[i], n) && !(isalnum((unsigned char) msg[n]) || msg[n] == '_')) hit = i;
+    }
+    if (hit >= 0) {
+      int w = snprintf(out + used, len - used, "%s", lv->given[hit]);
+      used  = w > 0 ? PetscMin(len - 1, used + (size_t) w) : used;
+      msg += strlen(lv->name[hit]);
+    } else {
+      out[used++] = *msg++;
+      out[used]   = 0;
+    }
+  }
+}
+
+/* Checks every level's own options before anything is trained, whether or not this run trains that level (one options
+   file serves every task of a job array): with the level's options pushed, as its models will read them, so a level's
+   value is judged beside the options of all levels (-student_filter_type midpoint -student_L2_filter_nodes 16), and an
+   error names the option as given (-student_L2_gn_steps). */
 static PetscErrorCode KDStageDistillLevelsCheck(MPI_Comm comm, const char pde[])
 {
   PetscBool given[KD_LEVEL_OPTIONS_MAX] = {PETSC_FALSE};
 
   PetscFunctionBegin;
   PetscCall(KDOptionsForEach(KDStageDistillLevelsAdd, given));
-  for (PetscInt l = 0; l < KD_LEVEL_OPTIONS_MAX; l++) {
-    char prefix[32];
+  for (PetscInt l = 1; l < KD_LEVEL_OPTIONS_MAX; l++) {
+    KDLevelOptions lv;
+    PetscErrorCode ierr;
+    char msg[1024] = "";
     if (!given[l]) continue;
-    PetscCall(PetscSNPrintf(prefix, sizeof(prefix), "student_L%" PetscInt_FMT "_", l));
-    PetscCall(KDStageDistillReadOptions(comm, pde, prefix));
+    PetscCall(KDStageDistillLevelOptionsPush(l, &lv));
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); /* the message is said below, with its names */
+    ierr = KDStageDistillReadOptions(comm, pde, "student_");
+    PetscCall(PetscPopErrorHandler());
+    if (ierr) {
+      char *specific = NULL;
+      (void) PetscErrorMessage(ierr, NULL, &specific);
+      KDStageDistillLevelMessage(&lv, specific ? specific : "", msg, sizeof(msg));
+    }
+    PetscCall(KDStageDistillLevelOptionsPop(&lv));
+    PetscCheck(!ierr, comm, ierr, "%s", msg[0] ? msg : "a per-level student option is wrong");
   }
   PetscFunctionReturn(0);
 }
@@ -668,8 +701,7 @@ PetscErrorCode KDStageDistill(MPI_Comm comm)
   if (help) {
     PetscCall(KDStageDistillReadOptions(comm, opt.pde, "student_"));
     PetscCall(PetscPrintf(comm, "  -student_L<l>_<option>: any student option above for the student and scratch twin "
-                                "of level l alone (-student_L2_widths 10,10); those given are listed below\n"));
-    PetscCall(KDStageDistillLevelsCheck(comm, opt.pde));
+                                "of level l alone (-student_L2_widths 10,10)\n"));
     PetscFunctionReturn(0);
   }
   /* every student option read and checked, also where no student is trained, before any file is read or model trained

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <strings.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -511,6 +512,38 @@ PetscErrorCode KDOptionsForEach(PetscErrorCode (*fn)(const char[], const char[],
     PetscCall(fn(name, value, ctx));
   }
   PetscCall(PetscFree(all));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDStudentLevelOption - Whether an option name is a per-level student option, -student_L<l>_<option> with l >= 1
+  written without a leading zero (case-blind, as PETSc's names; with or without the dash), and which.
+
+  Not collective
+
+  Input Parameter:
+. name - the option name
+
+  Output Parameters:
++ level  - l, or 0 when name is not a per-level student option
+- option - the <option> part inside name (may be NULL)
+@*/
+PetscErrorCode KDStudentLevelOption(const char name[], PetscInt *level, const char **option)
+{
+  const size_t len = strlen("student_L");
+  char *end;
+  long l;
+
+  PetscFunctionBegin;
+  *level = 0;
+  if (option) *option = NULL;
+  if (name[0] == '-') name++;
+  if (strncasecmp(name, "student_L", len) || !isdigit((unsigned char) name[len]) || name[len] == '0')
+    PetscFunctionReturn(0);
+  l = strtol(name + len, &end, 10);
+  if (*end != '_' || !end[1] || l > PETSC_MAX_INT) PetscFunctionReturn(0);
+  *level = (PetscInt) l;
+  if (option) *option = end + 1;
   PetscFunctionReturn(0);
 }
 
