@@ -139,31 +139,29 @@ static PetscErrorCode KDStageDistillTrainer(MPI_Comm comm, const char name[], co
 }
 
 /* A distilled student's weight of the plain PDE residual (-student_distill_w_pde; default -student_w_pde, the twin's),
-   set on its PINN loss before set-up; with loss NULL only read and checked (before a run that trains no student), under
-   the given prefix (student_, or student_L<l>_ to check a level's own value). */
-static PetscErrorCode KDStageDistillPDEWeight(MPI_Comm comm, const char prefix[], KDLoss loss)
+   set on its PINN loss before set-up. */
+static PetscErrorCode KDStageDistillPDEWeight(MPI_Comm comm, KDLoss loss)
 {
   PetscReal w = 0;
   PetscBool set;
 
   PetscFunctionBegin;
   if (loss) PetscCall(KDLossGetPDEWeight(loss, &w));
-  PetscOptionsBegin(comm, prefix, "Distilled students' PINN terms", "KDStageDistill");
+  PetscOptionsBegin(comm, "student_", "Distilled students' PINN terms", "KDStageDistill");
   PetscCall(KDOptionsReal("-distill_w_pde",
                           "Weight of the plain PDE residual N[S] = 0 in a distilled student's loss (default: "
                           "-student_w_pde, the twin's); 0 leaves the physics to the residual match N[S] = N[T~]",
                           "KDLossSetPDEWeight", w, &w, &set));
   PetscOptionsEnd();
   PetscCheck(!set || (w >= 0 && !PetscIsInfOrNanReal(w)), comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-%sdistill_w_pde %g must be finite and non-negative", prefix, (double) w);
+             "-student_distill_w_pde %g must be finite and non-negative", (double) w);
   if (set && loss) PetscCall(KDLossSetPDEWeight(loss, w));
   PetscFunctionReturn(0);
 }
 
-/* Reads (and checks) the options of the student network, trainer, PINN loss and distillation loss under a prefix, as
-   -help lists them; builds and runs nothing. With a level's options pushed, it checks them
-   (KDStageDistillLevelsCheck()) before any model of the run is trained. */
-static PetscErrorCode KDStageDistillReadOptions(MPI_Comm comm, const char pde[], const char prefix[])
+/* Reads (and checks) the options of the student network, trainer, PINN loss and distillation loss, as -help lists
+   them; builds and runs nothing. With a level's options pushed, it checks them (KDStageDistillLevelsCheck()). */
+static PetscErrorCode KDStageDistillReadOptions(MPI_Comm comm, const char pde[])
 {
   PetscBool flg;
   KDNet net;
@@ -173,27 +171,27 @@ static PetscErrorCode KDStageDistillReadOptions(MPI_Comm comm, const char pde[],
 
   PetscFunctionBegin;
   /* One checkpoint file per model: a single -student_checkpoint would make them overwrite each other. */
-  PetscCall(PetscOptionsHasName(NULL, prefix, "-checkpoint", &flg));
+  PetscCall(PetscOptionsHasName(NULL, "student_", "-checkpoint", &flg));
   PetscCheck(!flg, comm, PETSC_ERR_ARG_WRONG,
-             "-%scheckpoint is not supported: each model has its own checkpoint_<model>.h5 in -kd_out", prefix);
+             "-student_checkpoint is not supported: each model has its own checkpoint_<model>.h5 in -kd_out");
   PetscCall(KDNetCreate(comm, &net));
-  PetscCall(KDNetSetOptionsPrefix(net, prefix));
+  PetscCall(KDNetSetOptionsPrefix(net, "student_"));
   PetscCall(KDNetSetArchitecture(net, 1, (PetscInt) (sizeof(KDStudentWidths) / sizeof(KDStudentWidths[0])),
                                  KDStudentWidths, 1));
   PetscCall(KDNetSetFromOptions(net));
   PetscCall(KDTrainerCreate(comm, &tr));
-  PetscCall(KDTrainerSetOptionsPrefix(tr, prefix));
+  PetscCall(KDTrainerSetOptionsPrefix(tr, "student_"));
   PetscCall(KDTrainerSetFromOptions(tr));
   PetscCall(KDValidateMonitorSetFromOptions(comm, tr, NULL, NULL, NULL, 0));
   PetscCall(KDDistillLossCreate(comm, &dl));
-  PetscCall(KDDistillLossSetOptionsPrefix(dl, prefix));
+  PetscCall(KDDistillLossSetOptionsPrefix(dl, "student_"));
   PetscCall(KDDistillLossSetFromOptions(dl));
   /* the loss reads its options without a reference, so they are listed even before `kdpinn solve` ran */
   PetscCall(KDLossCreate(comm, &loss));
-  PetscCall(KDLossSetOptionsPrefix(loss, prefix));
+  PetscCall(KDLossSetOptionsPrefix(loss, "student_"));
   PetscCall(KDLossSetPDEType(loss, pde));
   PetscCall(KDLossSetFromOptions(loss));
-  PetscCall(KDStageDistillPDEWeight(comm, prefix, loss));
+  PetscCall(KDStageDistillPDEWeight(comm, loss));
   PetscCall(KDLossDestroy(&loss));
   PetscCall(KDDistillLossDestroy(&dl));
   PetscCall(KDTrainerDestroy(&tr));
@@ -330,7 +328,7 @@ static PetscErrorCode KDStageDistillLevelsCheck(MPI_Comm comm, const char pde[])
     if (!given[l]) continue;
     PetscCall(KDStageDistillLevelOptionsPush(l, &lv));
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); /* the message is said below, with its names */
-    ierr = KDStageDistillReadOptions(comm, pde, "student_");
+    ierr = KDStageDistillReadOptions(comm, pde);
     PetscCall(PetscPopErrorHandler());
     if (ierr) {
       char *specific = NULL;
@@ -518,7 +516,7 @@ static PetscErrorCode KDStageDistillSetUp(MPI_Comm comm, const char out[], KDRef
     PetscCall(KDPDESetParameter(pde, tinfo->inferred_names[k], tinfo->inferred[k][0]));
   if (!student) PetscCall(KDPDESetUpScratchTwin(pde)); /* a tensor only a teacher determines: kept, not learned */
   PetscCall(KDStageDistillLearnedFields(comm, out, pde, student));
-  if (student) PetscCall(KDStageDistillPDEWeight(comm, "student_", *loss));
+  if (student) PetscCall(KDStageDistillPDEWeight(comm, *loss));
   PetscCall(KDLossSetUp(*loss));
   PetscCall(KDLossGetNumInferred(*loss, &ninfer));
   for (PetscInt k = 0; k < ninfer; k++) {
@@ -699,14 +697,13 @@ PetscErrorCode KDStageDistill(MPI_Comm comm)
   PetscCall(KDHelpRequested(&help));
   PetscCall(KDStageDistillGetSelection(comm, &sel));
   if (help) {
-    PetscCall(KDStageDistillReadOptions(comm, opt.pde, "student_"));
+    PetscCall(KDStageDistillReadOptions(comm, opt.pde));
     PetscCall(PetscPrintf(comm, "  -student_L<l>_<option>: any student option above for the student and scratch twin "
                                 "of level l alone (-student_L2_widths 10,10)\n"));
     PetscFunctionReturn(0);
   }
-  /* every student option read and checked, also where no student is trained, before any file is read or model trained
-   */
-  PetscCall(KDStageDistillReadOptions(comm, opt.pde, "student_"));
+  /* every student option read and checked, also where no student is trained, before any file is read */
+  PetscCall(KDStageDistillReadOptions(comm, opt.pde));
   PetscCall(KDStageDistillLevelsCheck(comm, opt.pde));
   PetscCall(PetscTestFile(refpath, 'r', &exists));
   PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN, "%s not found: run `kdpinn solve` first (with the same -kd_out)",
