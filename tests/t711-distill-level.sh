@@ -12,7 +12,8 @@
 #    at 0 the student has no pde term and changes while its twin stays bitwise the same;
 #  - per-level options (-student_L<l>_<option>): a bad value of a level this run does not train is refused in one line
 #    naming it, before anything is trained, and a level's value is judged beside the options of all levels (midpoint
-#    filter of all levels, 16 nodes at level 2: accepted); a direct run with level-1 options (one that replaces an
+#    filter of all levels, 16 nodes at level 2: accepted; box for all levels, midpoint and 16 nodes at level 2: accepted,
+#    and a misspelt teacher option still warned of); a direct run with level-1 options (one that replaces an
 #    option of all levels, one that none replaces and is spelt in other case, one whose value holds a space) changes
 #    student_L1 and leaves student_L2 bitwise the direct run's (the options of all levels are back after level 1); a
 #    misspelt per-level option gets the driver's warning, a valid one none;
@@ -56,6 +57,11 @@ mkdir -p lvc && cp all/reference.h5 all/teacher.h5 lvc/ || fail "cannot copy inp
 distill -kd_out lvc -kd_level 1 -kd_distill_models scratch -student_filter_type midpoint -student_L2_filter_nodes 16 \
   > lvc.log 2>&1 || { cat lvc.log; fail "a level's value was judged without the options of all levels"; }
 grep -q "warning" lvc.log && { cat lvc.log; fail "a valid per-level option was warned of"; }
+# each level judged alone: level 2's midpoint and 16 nodes never meet the box filter of all levels
+distill -kd_out lvc -kd_level 1 -kd_distill_models scratch -student_filter_type box -student_L2_filter_type midpoint \
+  -student_L2_filter_nodes 16 -teacher_adam_stepz 5 > lvc.log 2>&1 || { cat lvc.log; fail "level 2's filter refused"; }
+[ "$(grep -c warning lvc.log)" -eq 1 ] && grep -q "warning: option -teacher_adam_stepz is not read" lvc.log ||
+  { cat lvc.log; fail "per-level options changed the warnings of the others"; }
 ls part/*_L*.h5 > /dev/null 2>&1 && fail "a refused run wrote model files"
 
 distill -kd_out all > all.log 2>&1 || { cat all.log; fail "all-levels distill failed"; }

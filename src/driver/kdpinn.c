@@ -170,75 +170,36 @@ static PetscBool KDNestedSolverOption(const char name[])
   return PETSC_FALSE;
 }
 
-/* The options in the database, and the per-level student options among them (-student_L<l>_<option>, judged by
-   -student_<option>: a probe of that name stands in where it is not set). */
-typedef struct {
-  PetscInt n, cap;
-  char **name;      /* every option name */
-  PetscInt nlevel;  /* per-level student options: the first nlevel of level[] */
-  char **level;     /* -student_L<l>_<option> */
-  char **base;      /* -student_<option> */
-  PetscBool *probe; /* base was set here as a probe */
-} KDOptionNames;
-
-static PetscErrorCode KDOptionNamesAdd(const char name[], const char value[], void *ctx)
+/* Every stage reads its options silently, as -help has it (which marks them used); *failed when one could not. */
+static PetscErrorCode KDReadAllOptions(MPI_Comm comm, PetscBool *failed)
 {
-  KDOptionNames *on = (KDOptionNames *) ctx;
-  const char *option;
+  PetscErrorCode (*help)(MPI_Comm, const char[], ...)       = PetscHelpPrintf;
+  PetscErrorCode (*vfprintf)(FILE *, const char[], va_list) = PetscVFPrintf;
+
+  PetscFunctionBegin;
+  *failed = PETSC_FALSE;
+  PetscCall(PetscOptionsSetValue(NULL, "-help", NULL));
+  PetscHelpPrintf = KDQuietHelp;
+  PetscVFPrintf   = KDQuietVFPrintf;
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  for (size_t i = 0; i < sizeof(KDStages) / sizeof(KDStages[0]); i++)
+    if (KDStages[i].run != KDStageRun && KDStages[i].run(comm)) *failed = PETSC_TRUE;
+  PetscCall(PetscPopErrorHandler());
+  PetscHelpPrintf = help;
+  PetscVFPrintf   = vfprintf;
+  PetscCall(PetscOptionsClearValue(NULL, "-help"));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KDLevelsGiven(const char name[], const char value[], void *ctx)
+{
+  PetscBool *given = (PetscBool *) ctx;
   PetscInt level;
 
   PetscFunctionBegin;
   (void) value;
-  if (on->n == on->cap) {
-    on->cap = on->cap ? 2 * on->cap : 32;
-    PetscCall(PetscRealloc(sizeof(char *) * (size_t) on->cap, &on->name));
-    PetscCall(PetscRealloc(sizeof(char *) * (size_t) on->cap, &on->level));
-    PetscCall(PetscRealloc(sizeof(char *) * (size_t) on->cap, &on->base));
-    PetscCall(PetscRealloc(sizeof(PetscBool) * (size_t) on->cap, &on->probe));
-  }
-  PetscCall(PetscStrallocpy(name, &on->name[on->n++]));
-  PetscCall(KDStudentLevelOption(name, &level, &option));
-  if (!level) PetscFunctionReturn(0);
-  PetscCall(PetscStrallocpy(name, &on->level[on->nlevel]));
-  PetscCall(PetscMalloc1(strlen("-student_") + strlen(option) + 1, &on->base[on->nlevel]));
-  (void) sprintf(on->base[on->nlevel], "-student_%s", option);
-  on->probe[on->nlevel++] = PETSC_FALSE;
-  PetscFunctionReturn(0);
-}
-
-/* Sets a probe for each per-level option whose -student_<option> is not set (with the level's value, which a stage's
-   -help reads as it would read the option's). */
-static PetscErrorCode KDOptionNamesProbe(KDOptionNames *on)
-{
-  PetscFunctionBegin;
-  PetscCall(KDOptionsForEach(KDOptionNamesAdd, on));
-  for (PetscInt i = 0; i < on->nlevel; i++) {
-    PetscBool set = PETSC_FALSE;
-    const char *value;
-    for (PetscInt k = 0; k < on->n && !set; k++) set = strcasecmp(on->name[k], on->base[i]) ? PETSC_FALSE : PETSC_TRUE;
-    for (PetscInt k = 0; k < i && !set; k++) set = on->probe[k] && !strcasecmp(on->base[k], on->base[i]);
-    if (set) continue;
-    PetscCall(PetscOptionsFindPair(NULL, NULL, on->level[i], &value, NULL));
-    PetscCall(PetscOptionsSetValue(NULL, on->base[i], value));
-    on->probe[i] = PETSC_TRUE;
-  }
-  PetscFunctionReturn(0);
-}
-
-/* Removes the probes and frees the names. */
-static PetscErrorCode KDOptionNamesDestroy(KDOptionNames *on)
-{
-  PetscFunctionBegin;
-  for (PetscInt i = 0; i < on->nlevel; i++) {
-    if (on->probe[i]) PetscCall(PetscOptionsClearValue(NULL, on->base[i]));
-    PetscCall(PetscFree(on->level[i]));
-    PetscCall(PetscFree(on->base[i]));
-  }
-  for (PetscInt i = 0; i < on->n; i++) PetscCall(PetscFree(on->name[i]));
-  PetscCall(PetscFree(on->name));
-  PetscCall(PetscFree(on->level));
-  PetscCall(PetscFree(on->base));
-  PetscCall(PetscFree(on->probe));
+  PetscCall(KDStudentLevelOption(name, &level, NULL));
+  if (level > 0 && level < KD_MAX_LEVELS) given[level] = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
 
@@ -246,19 +207,17 @@ static PetscErrorCode KDOptionNamesDestroy(KDOptionNames *on)
    options file serves every stage, so an option the running stage does not read may be another stage's: before the
    stage runs, every stage reads its options silently, as -help has it (which marks them used), and each option left
    under a kdpinn prefix gets one warning line. A per-level student option, -student_L2_widths, is read where
-   -student_widths is (the distill stage puts it in its place for level 2): it is warned of when -student_<option>, or a
-   probe of that name, is read by no stage. PETSc's options of nested solvers depend on the objects created, so they
-   are not judged here. */
+   -student_widths is: with level 2's options put in its place as the distill stage puts them, the stages read their
+   options again, and the level's options whose -student_<option> none reads are warned of (a level whose options a
+   stage refuses gets no verdict; the distill stage will say what is wrong). PETSc's options of nested solvers depend
+   on the objects created, so they are not judged here. */
 static PetscErrorCode KDWarnUnusedOptions(MPI_Comm comm)
 {
-  PetscErrorCode (*help)(MPI_Comm, const char[], ...)       = PetscHelpPrintf;
-  PetscErrorCode (*vfprintf)(FILE *, const char[], va_list) = PetscVFPrintf;
   KDCommonOptions opt;
-  KDOptionNames on;
   char **names, **values, pdeprefix[80];
+  PetscBool failed, given[KD_MAX_LEVELS] = {PETSC_FALSE};
   PetscInt n;
   PetscMPIInt rank;
-  PetscBool failed;
 
   PetscFunctionBegin;
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
@@ -266,30 +225,9 @@ static PetscErrorCode KDWarnUnusedOptions(MPI_Comm comm)
   PetscCall(PetscPopErrorHandler());
   if (failed) PetscFunctionReturn(0); /* the stage will say what is wrong */
   PetscCall(PetscSNPrintf(pdeprefix, sizeof(pdeprefix), "%s_", opt.pde));
-  PetscCall(PetscMemzero(&on, sizeof(on)));
-  PetscCall(KDOptionNamesProbe(&on));
-  PetscCall(PetscOptionsSetValue(NULL, "-help", NULL));
-  PetscHelpPrintf = KDQuietHelp;
-  PetscVFPrintf   = KDQuietVFPrintf;
-  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-  for (size_t i = 0; i < sizeof(KDStages) / sizeof(KDStages[0]); i++)
-    if (KDStages[i].run != KDStageRun && KDStages[i].run(comm)) failed = PETSC_TRUE;
-  PetscCall(PetscPopErrorHandler());
-  PetscHelpPrintf = help;
-  PetscVFPrintf   = vfprintf;
-  PetscCall(PetscOptionsClearValue(NULL, "-help"));
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  for (PetscInt i = 0; i < on.nlevel && !failed; i++) {
-    PetscBool used;
-    PetscCall(PetscOptionsUsed(NULL, on.base[i] + 1, &used)); /* the database's names are without the dash */
-    if (!used && !KDNestedSolverOption(on.base[i]) && !rank)
-      (void) fprintf(stderr,
-                     "kdpinn: warning: option %s is not read by any stage (misspelt? `kdpinn <stage> -help` lists the "
-                     "options)\n",
-                     on.level[i]);
-  }
-  PetscCall(KDOptionNamesDestroy(&on));
+  PetscCall(KDReadAllOptions(comm, &failed));
   if (failed) PetscFunctionReturn(0); /* a stage could not list its options: no verdict rather than a wrong one */
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
   for (PetscInt i = 0; i < n; i++) {
     const char *name = names[i];
@@ -299,7 +237,7 @@ static PetscErrorCode KDWarnUnusedOptions(MPI_Comm comm)
                            : PETSC_FALSE;
     PetscInt level;
     PetscCall(KDStudentLevelOption(name, &level, NULL));
-    if (level || KDNestedSolverOption(name)) ours = PETSC_FALSE; /* per-level ones are judged above */
+    if ((level > 0 && level < KD_MAX_LEVELS) || KDNestedSolverOption(name)) ours = PETSC_FALSE; /* levels: below */
     if (ours && !rank)
       (void) fprintf(stderr,
                      "kdpinn: warning: option -%s is not read by any stage (misspelt? `kdpinn <stage> -help` "
@@ -307,6 +245,26 @@ static PetscErrorCode KDWarnUnusedOptions(MPI_Comm comm)
                      name);
   }
   PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
+  PetscCall(KDOptionsForEach(KDLevelsGiven, given));
+  for (PetscInt l = 1; l < KD_MAX_LEVELS; l++) {
+    KDLevelOptions lv;
+    const char *const *levelnames, *const *basenames;
+    PetscInt nl;
+    if (!given[l]) continue;
+    PetscCall(KDStudentLevelOptionsPush(l, &lv));
+    PetscCall(KDReadAllOptions(comm, &failed));
+    PetscCall(KDStudentLevelOptionsGetNames(lv, &nl, &levelnames, &basenames));
+    for (PetscInt i = 0; i < nl && !failed; i++) {
+      PetscBool used;
+      PetscCall(PetscOptionsUsed(NULL, basenames[i] + 1, &used)); /* the database's names are without the dash */
+      if (!used && !KDNestedSolverOption(basenames[i]) && !rank)
+        (void) fprintf(stderr,
+                       "kdpinn: warning: option %s is not read by any stage (misspelt? `kdpinn <stage> -help` lists "
+                       "the options)\n",
+                       levelnames[i]);
+    }
+    PetscCall(KDStudentLevelOptionsPop(&lv));
+  }
   PetscFunctionReturn(0);
 }
 

@@ -146,7 +146,7 @@ static PetscErrorCode KDStageDistillPDEWeight(MPI_Comm comm, KDLoss loss)
   PetscBool set;
 
   PetscFunctionBegin;
-  if (loss) PetscCall(KDLossGetPDEWeight(loss, &w));
+  PetscCall(KDLossGetPDEWeight(loss, &w));
   PetscOptionsBegin(comm, "student_", "Distilled students' PINN terms", "KDStageDistill");
   PetscCall(KDOptionsReal("-distill_w_pde",
                           "Weight of the plain PDE residual N[S] = 0 in a distilled student's loss (default: "
@@ -155,7 +155,7 @@ static PetscErrorCode KDStageDistillPDEWeight(MPI_Comm comm, KDLoss loss)
   PetscOptionsEnd();
   PetscCheck(!set || (w >= 0 && !PetscIsInfOrNanReal(w)), comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-student_distill_w_pde %g must be finite and non-negative", (double) w);
-  if (set && loss) PetscCall(KDLossSetPDEWeight(loss, w));
+  if (set) PetscCall(KDLossSetPDEWeight(loss, w));
   PetscFunctionReturn(0);
 }
 
@@ -163,7 +163,7 @@ static PetscErrorCode KDStageDistillPDEWeight(MPI_Comm comm, KDLoss loss)
    them; builds and runs nothing. With a level's options pushed, it checks them (KDStageDistillLevelsCheck()). */
 static PetscErrorCode KDStageDistillReadOptions(MPI_Comm comm, const char pde[])
 {
-  PetscBool flg;
+  PetscBool flg, help;
   KDNet net;
   KDTrainer tr;
   KDDistillLoss dl;
@@ -182,6 +182,14 @@ static PetscErrorCode KDStageDistillReadOptions(MPI_Comm comm, const char pde[])
   PetscCall(KDTrainerCreate(comm, &tr));
   PetscCall(KDTrainerSetOptionsPrefix(tr, "student_"));
   PetscCall(KDTrainerSetFromOptions(tr));
+  PetscCall(KDHelpRequested(&help));
+  if (!help) { /* the trainer reads the Gauss-Newton options when it sets a GN phase up (and lists them with -help) */
+    KDGaussNewton gn;
+    PetscCall(KDGaussNewtonCreate(comm, &gn));
+    PetscCall(KDGaussNewtonSetOptionsPrefix(gn, "student_"));
+    PetscCall(KDGaussNewtonSetFromOptions(gn));
+    PetscCall(KDGaussNewtonDestroy(&gn));
+  }
   PetscCall(KDValidateMonitorSetFromOptions(comm, tr, NULL, NULL, NULL, 0));
   PetscCall(KDDistillLossCreate(comm, &dl));
   PetscCall(KDDistillLossSetOptionsPrefix(dl, "student_"));
@@ -199,83 +207,6 @@ static PetscErrorCode KDStageDistillReadOptions(MPI_Comm comm, const char pde[])
   PetscFunctionReturn(0);
 }
 
-/* Per-level options: -student_L<l>_<name> [value] stands for -student_<name> for the student and the scratch twin of
-   level l. While a level's options are pushed each such value is in the database as -student_<name>, so every object
-   reads it where it reads the option of all levels; the pop puts back what was there. */
-typedef struct {
-  PetscInt level;  /* l */
-  PetscInt n, cap; /* options of the level, room */
-  char **given;    /* -student_L<l>_<name>, as given */
-  char **name;     /* -student_<name> */
-  char **saved;    /* the value of -student_<name> before the push (NULL: none, or none given) */
-  PetscBool *had;  /* whether -student_<name> was set before the push */
-} KDLevelOptions;
-
-static PetscErrorCode KDStageDistillLevelOptionsAdd(const char name[], const char value[], void *ctx)
-{
-  KDLevelOptions *lv = (KDLevelOptions *) ctx;
-  const char *option;
-  PetscInt level;
-
-  PetscFunctionBegin;
-  (void) value; /* cut at a space: the push reads the whole value by name */
-  PetscCall(KDStudentLevelOption(name, &level, &option));
-  if (level != lv->level) PetscFunctionReturn(0);
-  if (lv->n == lv->cap) {
-    lv->cap = lv->cap ? 2 * lv->cap : 8;
-    PetscCall(PetscRealloc(sizeof(char *) * (size_t) lv->cap, &lv->given));
-    PetscCall(PetscRealloc(sizeof(char *) * (size_t) lv->cap, &lv->name));
-    PetscCall(PetscRealloc(sizeof(char *) * (size_t) lv->cap, &lv->saved));
-    PetscCall(PetscRealloc(sizeof(PetscBool) * (size_t) lv->cap, &lv->had));
-  }
-  PetscCall(PetscStrallocpy(name, &lv->given[lv->n]));
-  PetscCall(PetscMalloc1(strlen("-student_") + strlen(option) + 1, &lv->name[lv->n]));
-  (void) sprintf(lv->name[lv->n], "-student_%s", option);
-  lv->saved[lv->n] = NULL;
-  lv->had[lv->n++] = PETSC_FALSE;
-  PetscFunctionReturn(0);
-}
-
-/* Puts level l's values in place of the options of all levels (*lv remembers what they replaced). */
-static PetscErrorCode KDStageDistillLevelOptionsPush(PetscInt l, KDLevelOptions *lv)
-{
-  PetscFunctionBegin;
-  PetscCall(PetscMemzero(lv, sizeof(*lv)));
-  lv->level = l;
-  PetscCall(KDOptionsForEach(KDStageDistillLevelOptionsAdd, lv));
-  for (PetscInt i = 0; i < lv->n; i++) {
-    const char *v, *value;
-    PetscCall(PetscOptionsFindPair(NULL, NULL, lv->name[i], &v, &lv->had[i]));
-    if (lv->had[i]) PetscCall(PetscStrallocpy(v, &lv->saved[i]));
-    PetscCall(PetscOptionsFindPair(NULL, NULL, lv->given[i], &value, NULL));
-    PetscCall(PetscOptionsSetValue(NULL, lv->name[i], value));
-  }
-  PetscFunctionReturn(0);
-}
-
-/* Puts back the options of all levels that a push replaced. */
-static PetscErrorCode KDStageDistillLevelOptionsPop(KDLevelOptions *lv)
-{
-  PetscFunctionBegin;
-  for (PetscInt i = 0; i < lv->n; i++) {
-    if (lv->had[i])
-      PetscCall(PetscOptionsSetValue(NULL, lv->name[i], lv->saved[i]));
-    else
-      PetscCall(PetscOptionsClearValue(NULL, lv->name[i]));
-    PetscCall(PetscFree(lv->given[i]));
-    PetscCall(PetscFree(lv->name[i]));
-    PetscCall(PetscFree(lv->saved[i]));
-  }
-  PetscCall(PetscFree(lv->given));
-  PetscCall(PetscFree(lv->name));
-  PetscCall(PetscFree(lv->saved));
-  PetscCall(PetscFree(lv->had));
-  lv->n = 0;
-  PetscFunctionReturn(0);
-}
-
-#define KD_LEVEL_OPTIONS_MAX 64 /* levels whose own options are looked for: far more than a 2x hierarchy has */
-
 static PetscErrorCode KDStageDistillLevelsAdd(const char name[], const char value[], void *ctx)
 {
   PetscBool *given = (PetscBool *) ctx;
@@ -284,31 +215,42 @@ static PetscErrorCode KDStageDistillLevelsAdd(const char name[], const char valu
   PetscFunctionBegin;
   (void) value;
   PetscCall(KDStudentLevelOption(name, &level, NULL));
-  if (level > 0 && level < KD_LEVEL_OPTIONS_MAX) given[level] = PETSC_TRUE;
+  if (level > 0 && level < KD_MAX_LEVELS) given[level] = PETSC_TRUE; /* higher ones: the driver warns of them */
   PetscFunctionReturn(0);
 }
 
-/* msg with each -student_<name> of the level's options replaced by the option given, -student_L<l>_<name> */
-static void KDStageDistillLevelMessage(const KDLevelOptions *lv, const char msg[], char out[], size_t len)
+/* msg with each -student_<name> of level l's options replaced by the option given, -student_L<l>_<name>; where msg
+   names none of them (an option of all levels that the level's values do not suit), the level is said */
+static PetscErrorCode KDStageDistillLevelMessage(PetscInt l, KDLevelOptions lv, const char msg[], char out[],
+                                                 size_t len)
 {
+  const char *const *given, *const *name;
+  PetscInt n, hits = 0;
   size_t used = 0;
 
+  PetscFunctionBegin;
+  PetscCall(KDStudentLevelOptionsGetNames(lv, &n, &given, &name));
   out[0] = 0;
   while (*msg && used + 1 < len) {
     PetscInt hit = -1;
-    for (PetscInt i = 0; i < lv->n && hit < 0; i++) {
-      size_t n = strlen(lv->name[i]);
-      if (!strncasecmp(msg, lv->name[i], n) && !(isalnum((unsigned char) msg[n]) || msg[n] == '_')) hit = i;
+    for (PetscInt i = 0; i < n && hit < 0; i++) {
+      size_t k = strlen(name[i]);
+      if (!strncasecmp(msg, name[i], k) && !(isalnum((unsigned char) msg[k]) || msg[k] == '_')) hit = i;
     }
     if (hit >= 0) {
-      int w = snprintf(out + used, len - used, "%s", lv->given[hit]);
+      int w = snprintf(out + used, len - used, "%s", given[hit]);
       used  = w > 0 ? PetscMin(len - 1, used + (size_t) w) : used;
-      msg += strlen(lv->name[hit]);
+      msg += strlen(name[hit]);
+      hits++;
     } else {
       out[used++] = *msg++;
       out[used]   = 0;
     }
   }
+  if (!hits && used + 1 < len)
+    (void) snprintf(out + used, len - used,
+                    " (with the options of level %" PetscInt_FMT ", -student_L%" PetscInt_FMT "_...)", l, l);
+  PetscFunctionReturn(0);
 }
 
 /* Checks every level's own options before anything is trained, whether or not this run trains that level (one options
@@ -317,26 +259,26 @@ static void KDStageDistillLevelMessage(const KDLevelOptions *lv, const char msg[
    error names the option as given (-student_L2_gn_steps). */
 static PetscErrorCode KDStageDistillLevelsCheck(MPI_Comm comm, const char pde[])
 {
-  PetscBool given[KD_LEVEL_OPTIONS_MAX] = {PETSC_FALSE};
+  PetscBool given[KD_MAX_LEVELS] = {PETSC_FALSE};
 
   PetscFunctionBegin;
   PetscCall(KDOptionsForEach(KDStageDistillLevelsAdd, given));
-  for (PetscInt l = 1; l < KD_LEVEL_OPTIONS_MAX; l++) {
+  for (PetscInt l = 1; l < KD_MAX_LEVELS; l++) {
     KDLevelOptions lv;
     PetscErrorCode ierr;
     char msg[1024] = "";
     if (!given[l]) continue;
-    PetscCall(KDStageDistillLevelOptionsPush(l, &lv));
+    PetscCall(KDStudentLevelOptionsPush(l, &lv));
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); /* the message is said below, with its names */
     ierr = KDStageDistillReadOptions(comm, pde);
     PetscCall(PetscPopErrorHandler());
     if (ierr) {
       char *specific = NULL;
       (void) PetscErrorMessage(ierr, NULL, &specific);
-      KDStageDistillLevelMessage(&lv, specific ? specific : "", msg, sizeof(msg));
+      PetscCall(KDStageDistillLevelMessage(l, lv, specific ? specific : "", msg, sizeof(msg)));
     }
-    PetscCall(KDStageDistillLevelOptionsPop(&lv));
-    PetscCheck(!ierr, comm, ierr, "%s", msg[0] ? msg : "a per-level student option is wrong");
+    PetscCall(KDStudentLevelOptionsPop(&lv));
+    PetscCheck(!ierr, comm, ierr, "%s", msg);
   }
   PetscFunctionReturn(0);
 }
@@ -761,7 +703,7 @@ PetscErrorCode KDStageDistill(MPI_Comm comm)
   }
   for (PetscInt l = lo; l <= hi; l++) {
     KDLevelOptions lv;
-    PetscCall(KDStageDistillLevelOptionsPush(l, &lv));
+    PetscCall(KDStudentLevelOptionsPush(l, &lv));
     if (sel.student) {
       KDNet student;
       const PetscBool from_teacher = (sel.chain == KD_CHAIN_DIRECT || !finer) ? PETSC_TRUE : PETSC_FALSE;
@@ -774,7 +716,7 @@ PetscErrorCode KDStageDistill(MPI_Comm comm)
         PetscCall(KDNetDestroy(&student));
     }
     if (sel.scratch) PetscCall(KDStageDistillScratch(comm, &opt, ref, l, &tinfo, tparams));
-    PetscCall(KDStageDistillLevelOptionsPop(&lv));
+    PetscCall(KDStudentLevelOptionsPop(&lv));
   }
   PetscCall(KDNetDestroy(&finer));
   PetscCall(KDNetDestroy(&teacher));

@@ -547,23 +547,134 @@ PetscErrorCode KDStudentLevelOption(const char name[], PetscInt *level, const ch
   PetscFunctionReturn(0);
 }
 
+struct _n_KDLevelOptions {
+  PetscInt level;  /* l */
+  PetscInt n, cap; /* options of the level, room */
+  char **given;    /* -student_L<l>_<name>, as given */
+  char **name;     /* -student_<name> */
+  char **saved;    /* the value of -student_<name> before the push (NULL: none, or none given) */
+  PetscBool *had;  /* whether -student_<name> was set before the push */
+};
+
+static PetscErrorCode KDStudentLevelOptionsAdd(const char name[], const char value[], void *ctx)
+{
+  KDLevelOptions lv = (KDLevelOptions) ctx;
+  const char *option;
+  PetscInt level;
+
+  PetscFunctionBegin;
+  (void) value; /* cut at a space: the push reads the whole value by name */
+  PetscCall(KDStudentLevelOption(name, &level, &option));
+  if (level != lv->level) PetscFunctionReturn(0);
+  if (lv->n == lv->cap) {
+    lv->cap = lv->cap ? 2 * lv->cap : 8;
+    PetscCall(PetscRealloc(sizeof(char *) * (size_t) lv->cap, &lv->given));
+    PetscCall(PetscRealloc(sizeof(char *) * (size_t) lv->cap, &lv->name));
+    PetscCall(PetscRealloc(sizeof(char *) * (size_t) lv->cap, &lv->saved));
+    PetscCall(PetscRealloc(sizeof(PetscBool) * (size_t) lv->cap, &lv->had));
+  }
+  PetscCall(PetscStrallocpy(name, &lv->given[lv->n]));
+  PetscCall(PetscMalloc1(strlen("-student_") + strlen(option) + 1, &lv->name[lv->n]));
+  (void) sprintf(lv->name[lv->n], "-student_%s", option);
+  lv->saved[lv->n] = NULL;
+  lv->had[lv->n++] = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDStudentLevelOptionsPush - Puts the options of level l, -student_L<l>_<option> [value], in the options database in
+  place of -student_<option>, so that every object reading -student_<option> reads the level's value (the distill
+  stage trains level l's student and twin so); remembers what they replaced.
+
+  Not collective
+
+  Input Parameter:
+. l - the level
+
+  Output Parameter:
+. lv - what the push replaced, for KDStudentLevelOptionsPop()
+
+.seealso: KDStudentLevelOption(), KDStudentLevelOptionsGetNames()
+@*/
+PetscErrorCode KDStudentLevelOptionsPush(PetscInt l, KDLevelOptions *lv)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscNew(lv));
+  (*lv)->level = l;
+  PetscCall(KDOptionsForEach(KDStudentLevelOptionsAdd, *lv));
+  for (PetscInt i = 0; i < (*lv)->n; i++) {
+    const char *v, *value;
+    PetscCall(PetscOptionsFindPair(NULL, NULL, (*lv)->name[i], &v, &(*lv)->had[i]));
+    if ((*lv)->had[i]) PetscCall(PetscStrallocpy(v, &(*lv)->saved[i]));
+    PetscCall(PetscOptionsFindPair(NULL, NULL, (*lv)->given[i], &value, NULL));
+    PetscCall(PetscOptionsSetValue(NULL, (*lv)->name[i], value));
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDStudentLevelOptionsGetNames - The options a push put in place: as given (-student_L<l>_<option>) and as read
+  (-student_<option>).
+
+  Not collective
+@*/
+PetscErrorCode KDStudentLevelOptionsGetNames(KDLevelOptions lv, PetscInt *n, const char *const **given,
+                                             const char *const **name)
+{
+  PetscFunctionBegin;
+  *n = lv->n;
+  if (given) *given = (const char *const *) lv->given;
+  if (name) *name = (const char *const *) lv->name;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDStudentLevelOptionsPop - Puts back the options of all levels that KDStudentLevelOptionsPush() replaced.
+
+  Not collective
+@*/
+PetscErrorCode KDStudentLevelOptionsPop(KDLevelOptions *lv)
+{
+  PetscFunctionBegin;
+  if (!*lv) PetscFunctionReturn(0);
+  for (PetscInt i = 0; i < (*lv)->n; i++) {
+    if ((*lv)->had[i])
+      PetscCall(PetscOptionsSetValue(NULL, (*lv)->name[i], (*lv)->saved[i]));
+    else
+      PetscCall(PetscOptionsClearValue(NULL, (*lv)->name[i]));
+    PetscCall(PetscFree((*lv)->given[i]));
+    PetscCall(PetscFree((*lv)->name[i]));
+    PetscCall(PetscFree((*lv)->saved[i]));
+  }
+  PetscCall(PetscFree((*lv)->given));
+  PetscCall(PetscFree((*lv)->name));
+  PetscCall(PetscFree((*lv)->saved));
+  PetscCall(PetscFree((*lv)->had));
+  PetscCall(PetscFree(*lv));
+  PetscFunctionReturn(0);
+}
+
 typedef struct {
   PetscInt nprefix, npairs, cap;
   const char *const *prefixes;
   char **pairs;
 } KDDigestPairs;
 
-/* name=value of an option whose name starts with one of the prefixes */
+/* name=value of an option whose name starts with one of the prefixes (case-blind, as PETSc's names: another spelling
+   of a name changes the digest, which only reruns a stage), the value whole (the walk cuts it at a space) */
 static PetscErrorCode KDDigestAddPair(const char name[], const char value[], void *ctx)
 {
   KDDigestPairs *d = (KDDigestPairs *) ctx;
   PetscBool match  = PETSC_FALSE;
+  const char *whole;
+  char *pair;
 
   PetscFunctionBegin;
-  if (!value) value = "";
   for (PetscInt i = 0; i < d->nprefix; i++)
-    if (!strncmp(name, d->prefixes[i], strlen(d->prefixes[i]))) match = PETSC_TRUE;
+    if (!strncasecmp(name, d->prefixes[i], strlen(d->prefixes[i]))) match = PETSC_TRUE;
   if (!match) PetscFunctionReturn(0);
+  PetscCall(PetscOptionsFindPair(NULL, NULL, name, &whole, NULL));
+  value = whole ? whole : "";
   if (d->npairs == d->cap) {
     char **more;
     PetscCall(PetscMalloc1(2 * d->cap, &more));
@@ -572,8 +683,9 @@ static PetscErrorCode KDDigestAddPair(const char name[], const char value[], voi
     d->pairs = more;
     d->cap *= 2;
   }
-  PetscCall(PetscMalloc1(strlen(name) + strlen(value) + 2, &d->pairs[d->npairs]));
-  (void) sprintf(d->pairs[d->npairs++], "%s=%s", name, value);
+  PetscCall(PetscMalloc1(strlen(name) + strlen(value) + 2, &pair));
+  (void) sprintf(pair, "%s=%s", name, value);
+  d->pairs[d->npairs++] = pair;
   PetscFunctionReturn(0);
 }
 
