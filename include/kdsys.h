@@ -30,6 +30,7 @@ PETSC_EXTERN PetscErrorCode KDOptionsDigest(PetscInt, const char *const[], char[
 PETSC_EXTERN PetscErrorCode KDOptionsForEach(PetscErrorCode (*)(const char[], const char[], void *), void *);
 /* (name, level, option): level l >= 1 and <option> of -student_L<l>_<option>, else level 0 */
 PETSC_EXTERN PetscErrorCode KDStudentLevelOption(const char[], PetscInt *, const char **);
+PETSC_EXTERN PetscErrorCode KDStudentLevelsGiven(PetscInt, PetscBool[]);
 /* the options of one level of students put in place of the options of all levels (KDStudentLevelOptionsPush()) */
 typedef struct _n_KDLevelOptions *KDLevelOptions;
 PETSC_EXTERN PetscErrorCode KDStudentLevelOptionsPush(PetscInt, KDLevelOptions *);

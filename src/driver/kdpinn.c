@@ -191,18 +191,6 @@ static PetscErrorCode KDReadAllOptions(MPI_Comm comm, PetscBool *failed)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode KDLevelsGiven(const char name[], const char value[], void *ctx)
-{
-  PetscBool *given = (PetscBool *) ctx;
-  PetscInt level;
-
-  PetscFunctionBegin;
-  (void) value;
-  PetscCall(KDStudentLevelOption(name, &level, NULL));
-  if (level > 0 && level < KD_MAX_LEVELS) given[level] = PETSC_TRUE;
-  PetscFunctionReturn(0);
-}
-
 /* An option no stage reads (a typo: -teacher_adam_step, -burgers_nxx) does nothing, and nobody would be told. An
    options file serves every stage, so an option the running stage does not read may be another stage's: before the
    stage runs, every stage reads its options silently, as -help has it (which marks them used), and each option left
@@ -215,7 +203,7 @@ static PetscErrorCode KDWarnUnusedOptions(MPI_Comm comm)
 {
   KDCommonOptions opt;
   char **names, **values, pdeprefix[80];
-  PetscBool failed, given[KD_MAX_LEVELS] = {PETSC_FALSE};
+  PetscBool failed, given[KD_MAX_LEVELS];
   PetscInt n;
   PetscMPIInt rank;
 
@@ -245,7 +233,7 @@ static PetscErrorCode KDWarnUnusedOptions(MPI_Comm comm)
                      name);
   }
   PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
-  PetscCall(KDOptionsForEach(KDLevelsGiven, given));
+  PetscCall(KDStudentLevelsGiven(KD_MAX_LEVELS, given));
   for (PetscInt l = 1; l < KD_MAX_LEVELS; l++) {
     KDLevelOptions lv;
     const char *const *levelnames, *const *basenames;

@@ -163,7 +163,7 @@ static PetscErrorCode KDStageDistillPDEWeight(MPI_Comm comm, KDLoss loss)
    them; builds and runs nothing. With a level's options pushed, it checks them (KDStageDistillLevelsCheck()). */
 static PetscErrorCode KDStageDistillReadOptions(MPI_Comm comm, const char pde[])
 {
-  PetscBool flg, help;
+  PetscBool flg;
   KDNet net;
   KDTrainer tr;
   KDDistillLoss dl;
@@ -182,14 +182,6 @@ static PetscErrorCode KDStageDistillReadOptions(MPI_Comm comm, const char pde[])
   PetscCall(KDTrainerCreate(comm, &tr));
   PetscCall(KDTrainerSetOptionsPrefix(tr, "student_"));
   PetscCall(KDTrainerSetFromOptions(tr));
-  PetscCall(KDHelpRequested(&help));
-  if (!help) { /* the trainer reads the Gauss-Newton options when it sets a GN phase up (and lists them with -help) */
-    KDGaussNewton gn;
-    PetscCall(KDGaussNewtonCreate(comm, &gn));
-    PetscCall(KDGaussNewtonSetOptionsPrefix(gn, "student_"));
-    PetscCall(KDGaussNewtonSetFromOptions(gn));
-    PetscCall(KDGaussNewtonDestroy(&gn));
-  }
   PetscCall(KDValidateMonitorSetFromOptions(comm, tr, NULL, NULL, NULL, 0));
   PetscCall(KDDistillLossCreate(comm, &dl));
   PetscCall(KDDistillLossSetOptionsPrefix(dl, "student_"));
@@ -204,18 +196,6 @@ static PetscErrorCode KDStageDistillReadOptions(MPI_Comm comm, const char pde[])
   PetscCall(KDDistillLossDestroy(&dl));
   PetscCall(KDTrainerDestroy(&tr));
   PetscCall(KDNetDestroy(&net));
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode KDStageDistillLevelsAdd(const char name[], const char value[], void *ctx)
-{
-  PetscBool *given = (PetscBool *) ctx;
-  PetscInt level;
-
-  PetscFunctionBegin;
-  (void) value;
-  PetscCall(KDStudentLevelOption(name, &level, NULL));
-  if (level > 0 && level < KD_MAX_LEVELS) given[level] = PETSC_TRUE; /* higher ones: the driver warns of them */
   PetscFunctionReturn(0);
 }
 
@@ -259,10 +239,10 @@ static PetscErrorCode KDStageDistillLevelMessage(PetscInt l, KDLevelOptions lv, 
    error names the option as given (-student_L2_gn_steps). */
 static PetscErrorCode KDStageDistillLevelsCheck(MPI_Comm comm, const char pde[])
 {
-  PetscBool given[KD_MAX_LEVELS] = {PETSC_FALSE};
+  PetscBool given[KD_MAX_LEVELS];
 
   PetscFunctionBegin;
-  PetscCall(KDOptionsForEach(KDStageDistillLevelsAdd, given));
+  PetscCall(KDStudentLevelsGiven(KD_MAX_LEVELS, given));
   for (PetscInt l = 1; l < KD_MAX_LEVELS; l++) {
     KDLevelOptions lv;
     PetscErrorCode ierr;
@@ -278,7 +258,7 @@ static PetscErrorCode KDStageDistillLevelsCheck(MPI_Comm comm, const char pde[])
       PetscCall(KDStageDistillLevelMessage(l, lv, specific ? specific : "", msg, sizeof(msg)));
     }
     PetscCall(KDStudentLevelOptionsPop(&lv));
-    PetscCheck(!ierr, comm, ierr, "%s", msg);
+    PetscCheck(!ierr, comm, ierr, "%s", msg[0] ? msg : "a per-level student option is wrong");
   }
   PetscFunctionReturn(0);
 }

@@ -547,6 +547,46 @@ PetscErrorCode KDStudentLevelOption(const char name[], PetscInt *level, const ch
   PetscFunctionReturn(0);
 }
 
+typedef struct {
+  PetscInt nmax;
+  PetscBool *given;
+} KDLevelsGivenCtx;
+
+static PetscErrorCode KDStudentLevelsAdd(const char name[], const char value[], void *ctx)
+{
+  KDLevelsGivenCtx *g = (KDLevelsGivenCtx *) ctx;
+  PetscInt level;
+
+  PetscFunctionBegin;
+  (void) value;
+  PetscCall(KDStudentLevelOption(name, &level, NULL));
+  if (level > 0 && level < g->nmax) g->given[level] = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  KDStudentLevelsGiven - Which levels below nmax have options of their own (-student_L<l>_<option>).
+
+  Not collective
+
+  Input Parameter:
+. nmax - the number of entries of given (levels 0 .. nmax-1; level 0 has no students)
+
+  Output Parameter:
+. given - given[l] is true when level l has an option of its own
+
+.seealso: KDStudentLevelOption(), KDStudentLevelOptionsPush()
+@*/
+PetscErrorCode KDStudentLevelsGiven(PetscInt nmax, PetscBool given[])
+{
+  KDLevelsGivenCtx g = {nmax, given};
+
+  PetscFunctionBegin;
+  for (PetscInt l = 0; l < nmax; l++) given[l] = PETSC_FALSE;
+  PetscCall(KDOptionsForEach(KDStudentLevelsAdd, &g));
+  PetscFunctionReturn(0);
+}
+
 struct _n_KDLevelOptions {
   PetscInt level;  /* l */
   PetscInt n, cap; /* options of the level, room */
@@ -617,6 +657,16 @@ PetscErrorCode KDStudentLevelOptionsPush(PetscInt l, KDLevelOptions *lv)
   (-student_<option>).
 
   Not collective
+
+  Input Parameter:
+. lv - from KDStudentLevelOptionsPush()
+
+  Output Parameters:
++ n     - the number of the level's options
+. given - their names as given (may be NULL); owned by lv, valid until KDStudentLevelOptionsPop()
+- name  - the names they stand for (may be NULL); owned by lv, as given
+
+.seealso: KDStudentLevelOptionsPush(), KDStudentLevelOptionsPop()
 @*/
 PetscErrorCode KDStudentLevelOptionsGetNames(KDLevelOptions lv, PetscInt *n, const char *const **given,
                                              const char *const **name)
@@ -632,6 +682,11 @@ PetscErrorCode KDStudentLevelOptionsGetNames(KDLevelOptions lv, PetscInt *n, con
   KDStudentLevelOptionsPop - Puts back the options of all levels that KDStudentLevelOptionsPush() replaced.
 
   Not collective
+
+  Input/Output Parameter:
+. lv - from KDStudentLevelOptionsPush(); freed and set to NULL
+
+.seealso: KDStudentLevelOptionsPush()
 @*/
 PetscErrorCode KDStudentLevelOptionsPop(KDLevelOptions *lv)
 {
